@@ -1,0 +1,111 @@
+package io.shardgate.state;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.slot.SlotMap;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The state of one cluster: its definition, its slot map, its migrations and its live proxies.
+ * Two implementations pass one contract suite: {@code ZooKeeperClusterStore} (Curator, the real
+ * one; layout under {@code /shardgate/<cluster>/}) and {@code InMemoryClusterStore} (its twin for
+ * unit tests and single-process demos).
+ *
+ * <h2>Error contract</h2>
+ * Every method throws only {@link StoreException} subclasses:
+ * <ul>
+ *   <li>{@link StoreException.NotFound} when the cluster (or the named migration/proxy) does not exist;</li>
+ *   <li>{@link StoreException.AlreadyExists} when a create finds the node present;</li>
+ *   <li>{@link StoreException.VersionConflict} when a compare-and-set's expected version is stale;</li>
+ *   <li>{@link StoreException.Unavailable} when the store cannot be reached within the client's
+ *       timeout (a write may then have happened: read back before retrying);</li>
+ *   <li>{@link StoreException.Corrupt} when a stored node does not decode.</li>
+ * </ul>
+ * Versions are the store's node versions: they start at 0 on create and grow by one per write.
+ * Slot-map epochs are separate and chosen by the writer; {@link #casSlotMap} additionally refuses
+ * a map whose epoch is not greater than the stored one.
+ */
+public interface ClusterStore extends AutoCloseable {
+
+    /** Name of the cluster this store is bound to. */
+    String clusterName();
+
+    /** Whether the cluster has been initialised. */
+    boolean clusterExists();
+
+    /**
+     * Creates the cluster with its definition and first slot map, atomically. With {@code force},
+     * an existing cluster is replaced (its migrations are deleted; live proxies stay registered).
+     */
+    void createCluster(ClusterDefinition definition, SlotMap slotMap, boolean force);
+
+    Versioned<ClusterDefinition> readDefinition();
+
+    /** Replaces the definition if its node version is still {@code expectedVersion}; returns the new version. */
+    int casDefinition(ClusterDefinition definition, int expectedVersion);
+
+    Versioned<SlotMap> readSlotMap();
+
+    /** Replaces the slot map if its node version is still {@code expectedVersion} and the epoch grows. */
+    int casSlotMap(SlotMap slotMap, int expectedVersion);
+
+    /** Creates a migration record; AlreadyExists if the id is taken. */
+    void createMigration(MigrationRecord record);
+
+    Optional<Versioned<MigrationRecord>> readMigration(String id);
+
+    /** Replaces a migration record by compare-and-set; returns the new version. */
+    int casMigration(MigrationRecord record, int expectedVersion);
+
+    List<MigrationRecord> listMigrations();
+
+    void deleteMigration(String id);
+
+    /**
+     * Registers this process as a live proxy (an ephemeral node that disappears with the session).
+     * Re-registering the same id after a session loss is allowed.
+     */
+    void registerProxy(ProxyInfo proxy);
+
+    /** Publishes the epoch this proxy now routes with. */
+    void updateProxyEpoch(String proxyId, long appliedEpoch);
+
+    void unregisterProxy(String proxyId);
+
+    /** Live proxies, sorted by id. */
+    List<ProxyInfo> liveProxies();
+
+    /**
+     * Blocks until every live proxy has applied an epoch of at least {@code epoch}. A proxy that
+     * disappears while waiting no longer counts. Throws {@link BarrierTimeoutException} naming the
+     * proxies that lag (and their epochs) when {@code timeout} passes first.
+     */
+    void awaitEpoch(long epoch, Duration timeout) throws InterruptedException;
+
+    /**
+     * Calls {@code listener} whenever the definition or the slot map may have changed, and once
+     * right away. Notifications may be coalesced; listeners re-read what they need.
+     */
+    Subscription watch(Runnable listener);
+
+    /** Observes the store's connection (for fencing: SUSPENDED must stop writes to moving slots). */
+    Subscription onConnectionChange(ConnectionListener listener);
+
+    @Override
+    void close();
+
+    /** A registration that can be cancelled. */
+    interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Connection states in Curator's sense: SUSPENDED comes before the session may expire. */
+    enum ConnectionState { CONNECTED, SUSPENDED, RECONNECTED, LOST }
+
+    @FunctionalInterface
+    interface ConnectionListener {
+        void stateChanged(ConnectionState state);
+    }
+}

@@ -1,0 +1,40 @@
+package io.shardgate.state.zk;
+
+import io.shardgate.state.support.Names;
+
+/** The znode layout of one cluster; see the package documentation. */
+public record ClusterPaths(String cluster) {
+    public static final String ROOT = "/shardgate";
+
+    public ClusterPaths {
+        Names.requireSegment("cluster name", cluster);
+    }
+
+    public String root() {
+        return ROOT + "/" + cluster;
+    }
+
+    public String definition() {
+        return root() + "/definition";
+    }
+
+    public String slotMap() {
+        return root() + "/slotmap";
+    }
+
+    public String migrations() {
+        return root() + "/migrations";
+    }
+
+    public String migration(String id) {
+        return migrations() + "/" + Names.requireSegment("migration id", id);
+    }
+
+    public String proxies() {
+        return root() + "/proxies";
+    }
+
+    public String proxy(String id) {
+        return proxies() + "/" + Names.requireSegment("proxy id", id);
+    }
+}

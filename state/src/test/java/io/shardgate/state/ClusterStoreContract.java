@@ -1,0 +1,450 @@
+package io.shardgate.state;
+
+import static io.shardgate.state.StateFixtures.definition;
+import static io.shardgate.state.StateFixtures.initialMap;
+import static io.shardgate.state.StateFixtures.migration;
+import static io.shardgate.state.StateFixtures.proxy;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.slot.SlotMap;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link ClusterStore} must show, run against the in-memory twin and against a
+ * real ZooKeeper. A subclass opens stores; each test works on a cluster of its own.
+ */
+public abstract class ClusterStoreContract {
+    /** Generous: the machine running the suite may be loaded. Outcomes are asserted strictly. */
+    protected static final Duration WAIT = Duration.ofSeconds(15);
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
+
+    private final List<ClusterStore> opened = new ArrayList<>();
+    protected String cluster;
+    protected ClusterStore store;
+
+    /**
+     * Opens a new client (a new session) of the same backing state as every other store this test
+     * opened for {@code clusterName}; closing it ends the session and its ephemeral proxies.
+     */
+    protected abstract ClusterStore openStore(String clusterName);
+
+    protected final ClusterStore open(String clusterName) {
+        ClusterStore opened = openStore(clusterName);
+        this.opened.add(opened);
+        return opened;
+    }
+
+    @BeforeEach
+    void openStoreForTest() {
+        cluster = "c" + CLUSTERS.incrementAndGet() + "-" + getClass().getSimpleName().toLowerCase();
+        store = open(cluster);
+    }
+
+    @AfterEach
+    void closeStores() {
+        opened.forEach(ClusterStore::close);
+    }
+
+    private ClusterDefinition created() {
+        ClusterDefinition definition = definition();
+        store.createCluster(definition, initialMap(definition), false);
+        return definition;
+    }
+
+    // ---- cluster, definition, slot map
+
+    @Test
+    void createThenReadReturnsWhatWasWrittenAtVersionZero() {
+        ClusterDefinition definition = definition(128, 3);
+        SlotMap map = initialMap(definition).withEpoch(4);
+
+        assertThat(store.clusterExists()).isFalse();
+        store.createCluster(definition, map, false);
+
+        assertThat(store.clusterExists()).isTrue();
+        assertThat(store.clusterName()).isEqualTo(cluster);
+        assertThat(store.readDefinition()).isEqualTo(new Versioned<>(definition, 0));
+        assertThat(store.readSlotMap()).isEqualTo(new Versioned<>(map, 0));
+    }
+
+    @Test
+    void readsAndWritesBeforeCreateAreNotFound() {
+        ClusterDefinition definition = definition();
+        assertThatThrownBy(store::readDefinition).isInstanceOf(StoreException.NotFound.class).hasMessageContaining(cluster);
+        assertThatThrownBy(store::readSlotMap).isInstanceOf(StoreException.NotFound.class).hasMessageContaining(cluster);
+        assertThatThrownBy(() -> store.casSlotMap(initialMap(definition).withEpoch(2), 0))
+                .isInstanceOf(StoreException.NotFound.class);
+        assertThatThrownBy(() -> store.casDefinition(definition, 0)).isInstanceOf(StoreException.NotFound.class);
+        assertThatThrownBy(store::listMigrations).isInstanceOf(StoreException.NotFound.class);
+        assertThatThrownBy(() -> store.readMigration("m1")).isInstanceOf(StoreException.NotFound.class);
+        assertThatThrownBy(() -> store.createMigration(migration("m1", "PLANNED")))
+                .isInstanceOf(StoreException.NotFound.class);
+    }
+
+    @Test
+    void createTwiceIsAlreadyExistsAndKeepsTheFirst() {
+        ClusterDefinition first = created();
+        ClusterDefinition second = definition(64, 3);
+
+        assertThatThrownBy(() -> store.createCluster(second, initialMap(second), false))
+                .isInstanceOf(StoreException.AlreadyExists.class)
+                .hasMessageContaining(cluster);
+        assertThat(store.readDefinition().value()).isEqualTo(first);
+        assertThat(store.readSlotMap().value()).isEqualTo(initialMap(first));
+    }
+
+    @Test
+    void forceReplacesDefinitionAndMapDeletesMigrationsAndStalesOldVersions() {
+        created();
+        store.createMigration(migration("m1", "BACKFILL"));
+        store.registerProxy(proxy("p1", 1));
+        ClusterDefinition replacement = definition(64, 3);
+        SlotMap replacementMap = initialMap(replacement).withEpoch(9);
+
+        store.createCluster(replacement, replacementMap, true);
+
+        assertThat(store.readDefinition().value()).isEqualTo(replacement);
+        Versioned<SlotMap> map = store.readSlotMap();
+        assertThat(map.value()).isEqualTo(replacementMap);
+        assertThat(map.version()).isEqualTo(1);
+        assertThat(store.listMigrations()).isEmpty();
+        assertThat(store.liveProxies()).extracting(ProxyInfo::id).containsExactly("p1");
+        assertThatThrownBy(() -> store.casSlotMap(replacementMap.withEpoch(10), 0))
+                .isInstanceOf(StoreException.VersionConflict.class);
+    }
+
+    @Test
+    void casSlotMapBumpsVersionByOne() {
+        created();
+        Versioned<SlotMap> before = store.readSlotMap();
+        SlotMap next = before.value().withOwner(2, List.of(0, 1, 2), "s1");
+
+        int version = store.casSlotMap(next, before.version());
+
+        assertThat(version).isEqualTo(before.version() + 1);
+        assertThat(store.readSlotMap()).isEqualTo(new Versioned<>(next, before.version() + 1));
+    }
+
+    @Test
+    void casSlotMapWithStaleVersionIsVersionConflict() {
+        created();
+        Versioned<SlotMap> before = store.readSlotMap();
+        store.casSlotMap(before.value().withEpoch(2), before.version());
+
+        assertThatThrownBy(() -> store.casSlotMap(before.value().withEpoch(3), before.version()))
+                .isInstanceOf(StoreException.VersionConflict.class)
+                .hasMessageContaining(cluster);
+        assertThat(store.readSlotMap().value().epoch()).isEqualTo(2);
+    }
+
+    @Test
+    void casSlotMapWithoutGrowingEpochIsVersionConflict() {
+        ClusterDefinition definition = definition();
+        store.createCluster(definition, initialMap(definition).withEpoch(5), false);
+        Versioned<SlotMap> before = store.readSlotMap();
+
+        assertThatThrownBy(() -> store.casSlotMap(before.value().withOwner(5, List.of(0), "s1"), before.version()))
+                .isInstanceOf(StoreException.VersionConflict.class)
+                .hasMessageContaining("epoch 5");
+        assertThatThrownBy(() -> store.casSlotMap(before.value().withEpoch(4), before.version()))
+                .isInstanceOf(StoreException.VersionConflict.class);
+        assertThat(store.readSlotMap()).isEqualTo(before);
+    }
+
+    @Test
+    void casDefinitionBumpsVersionAndRefusesStaleVersion() {
+        ClusterDefinition definition = created();
+        ClusterDefinition changed = definition(64, 3);
+
+        int version = store.casDefinition(changed, 0);
+
+        assertThat(version).isEqualTo(1);
+        assertThat(store.readDefinition()).isEqualTo(new Versioned<>(changed, 1));
+        assertThatThrownBy(() -> store.casDefinition(definition, 0)).isInstanceOf(StoreException.VersionConflict.class);
+        assertThat(store.readDefinition().value()).isEqualTo(changed);
+    }
+
+    // ---- migrations
+
+    @Test
+    void migrationLifecycle() {
+        created();
+        MigrationRecord planned = migration("m2", "PLANNED");
+        store.createMigration(planned);
+        store.createMigration(migration("m1", "DONE"));
+
+        assertThat(store.readMigration("m2")).contains(new Versioned<>(planned, 0));
+        MigrationRecord backfill = migration("m2", "BACKFILL");
+        assertThat(store.casMigration(backfill, 0)).isEqualTo(1);
+        assertThatThrownBy(() -> store.casMigration(migration("m2", "VERIFY"), 0))
+                .isInstanceOf(StoreException.VersionConflict.class);
+        assertThat(store.readMigration("m2")).contains(new Versioned<>(backfill, 1));
+        assertThat(store.listMigrations()).extracting(MigrationRecord::id).containsExactly("m1", "m2");
+
+        store.deleteMigration("m2");
+
+        assertThat(store.readMigration("m2")).isEmpty();
+        assertThat(store.listMigrations()).extracting(MigrationRecord::id).containsExactly("m1");
+    }
+
+    @Test
+    void migrationErrors() {
+        created();
+        store.createMigration(migration("m1", "PLANNED"));
+
+        assertThatThrownBy(() -> store.createMigration(migration("m1", "BACKFILL")))
+                .isInstanceOf(StoreException.AlreadyExists.class)
+                .hasMessageContaining("m1");
+        assertThat(store.readMigration("m1").map(v -> v.value().phase())).contains("PLANNED");
+        assertThat(store.readMigration("unknown")).isEqualTo(Optional.empty());
+        assertThatThrownBy(() -> store.casMigration(migration("unknown", "BACKFILL"), 0))
+                .isInstanceOf(StoreException.NotFound.class)
+                .hasMessageContaining("unknown");
+        assertThatThrownBy(() -> store.deleteMigration("unknown")).isInstanceOf(StoreException.NotFound.class);
+    }
+
+    // ---- proxies and the barrier
+
+    @Test
+    void proxiesRegisterUpdateListAndUnregister() {
+        created();
+        store.registerProxy(proxy("p2", 0));
+        store.registerProxy(proxy("p1", 3));
+
+        assertThat(store.liveProxies()).containsExactly(proxy("p1", 3), proxy("p2", 0));
+
+        store.updateProxyEpoch("p2", 7);
+        assertThat(store.liveProxies()).containsExactly(proxy("p1", 3), proxy("p2", 7));
+
+        store.unregisterProxy("p1");
+        assertThat(store.liveProxies()).containsExactly(proxy("p2", 7));
+        assertThatThrownBy(() -> store.unregisterProxy("p1")).isInstanceOf(StoreException.NotFound.class);
+        assertThatThrownBy(() -> store.updateProxyEpoch("p1", 8)).isInstanceOf(StoreException.NotFound.class);
+    }
+
+    @Test
+    void proxiesMayRegisterBeforeTheClusterExists() {
+        store.registerProxy(proxy("early", 0));
+
+        assertThat(store.liveProxies()).extracting(ProxyInfo::id).containsExactly("early");
+        assertThat(store.clusterExists()).isFalse();
+    }
+
+    @Test
+    void reRegisteringTheSameIdReplacesTheEntry() {
+        store.registerProxy(proxy("p1", 1));
+        store.registerProxy(proxy("p1", 4));
+
+        assertThat(store.liveProxies()).containsExactly(proxy("p1", 4));
+    }
+
+    @Test
+    void proxyOfAClosedSessionDisappearsAndNoLongerHoldsTheBarrier() throws Exception {
+        created();
+        ClusterStore peer = open(cluster);
+        peer.registerProxy(proxy("peer", 1));
+        store.registerProxy(proxy("self", 2));
+        assertThat(store.liveProxies()).extracting(ProxyInfo::id).containsExactly("peer", "self");
+        assertThatThrownBy(() -> store.awaitEpoch(2, Duration.ofMillis(200)))
+                .isInstanceOfSatisfying(BarrierTimeoutException.class,
+                        e -> assertThat(e.lagging()).isEqualTo(Map.of("peer", 1L)));
+
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> barrier = executor.submit(() -> {
+                store.awaitEpoch(2, WAIT);
+                return null;
+            });
+
+            peer.close();
+
+            barrier.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(store.liveProxies()).extracting(ProxyInfo::id).containsExactly("self");
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void awaitEpochWithoutLiveProxiesReturnsAtOnce() throws Exception {
+        created();
+        long started = System.nanoTime();
+
+        store.awaitEpoch(42, Duration.ofSeconds(10));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void awaitEpochReturnsOnceEveryProxyAcknowledged() throws Exception {
+        created();
+        store.registerProxy(proxy("p1", 1));
+        store.registerProxy(proxy("p2", 1));
+        CountDownLatch waiting = new CountDownLatch(1);
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> barrier = executor.submit(() -> {
+                waiting.countDown();
+                store.awaitEpoch(3, WAIT);
+                return null;
+            });
+            assertThat(waiting.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            store.updateProxyEpoch("p1", 3);
+            assertThatThrownBy(() -> store.awaitEpoch(3, Duration.ofMillis(200)))
+                    .isInstanceOfSatisfying(BarrierTimeoutException.class,
+                            e -> assertThat(e.lagging()).isEqualTo(Map.of("p2", 1L)));
+
+            store.updateProxyEpoch("p2", 4);
+
+            barrier.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void awaitEpochTimesOutNamingTheLaggard() {
+        created();
+        store.registerProxy(proxy("fast", 3));
+        store.registerProxy(proxy("slow", 1));
+        Duration timeout = Duration.ofMillis(300);
+        long started = System.nanoTime();
+
+        assertThatThrownBy(() -> store.awaitEpoch(3, timeout))
+                .isInstanceOfSatisfying(BarrierTimeoutException.class, e -> {
+                    assertThat(e.epoch()).isEqualTo(3);
+                    assertThat(e.lagging()).isEqualTo(Map.of("slow", 1L));
+                })
+                .hasMessageContaining("slow")
+                .hasMessageNotContaining("fast");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(timeout);
+    }
+
+    // ---- watches and connection
+
+    @Test
+    void watchFiresAtOnceAndAfterSlotMapAndDefinitionChanges() throws Exception {
+        created();
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        ClusterStore.Subscription subscription = store.watch(
+                () -> seen.add("epoch=" + store.readSlotMap().value().epoch() + " def=" + store.readDefinition().version()));
+        try {
+            awaitSeen(seen, "epoch=1 def=0");
+
+            store.casSlotMap(store.readSlotMap().value().withEpoch(2), 0);
+            awaitSeen(seen, "epoch=2 def=0");
+
+            store.casDefinition(definition(64, 3), 0);
+            awaitSeen(seen, "epoch=2 def=1");
+        } finally {
+            subscription.close();
+        }
+    }
+
+    @Test
+    void watchSeesChangesMadeThroughAnotherSession() throws Exception {
+        created();
+        ClusterStore other = open(cluster);
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        ClusterStore.Subscription subscription = store.watch(
+                () -> seen.add("epoch=" + store.readSlotMap().value().epoch()));
+        try {
+            awaitSeen(seen, "epoch=1");
+
+            other.casSlotMap(other.readSlotMap().value().withEpoch(5), 0);
+
+            awaitSeen(seen, "epoch=5");
+        } finally {
+            subscription.close();
+        }
+    }
+
+    private static void awaitSeen(BlockingQueue<String> seen, String expected) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<String> got = new ArrayList<>();
+        while (System.nanoTime() < deadline) {
+            String next = seen.poll(100, TimeUnit.MILLISECONDS);
+            if (expected.equals(next)) {
+                return;
+            }
+            if (next != null) {
+                got.add(next);
+            }
+        }
+        throw new AssertionError("no notification showing " + expected + " within " + WAIT.toMillis() + " ms; saw " + got);
+    }
+
+    @Test
+    void connectionListenerHearsConnectedFirst() throws Exception {
+        BlockingQueue<ClusterStore.ConnectionState> states = new LinkedBlockingQueue<>();
+        ClusterStore.Subscription subscription = store.onConnectionChange(states::add);
+        try {
+            assertThat(states.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(ClusterStore.ConnectionState.CONNECTED);
+        } finally {
+            subscription.close();
+        }
+    }
+
+    // ---- races
+
+    @Test
+    void concurrentCasSlotMapHasExactlyOneWinnerPerVersion() throws Exception {
+        created();
+        int threads = 6;
+        int attemptsPerThread = 12;
+        Map<Integer, AtomicInteger> winnersByVersion = new ConcurrentHashMap<>();
+        AtomicInteger conflicts = new AtomicInteger();
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService executor = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                workers.add(executor.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < attemptsPerThread; i++) {
+                        Versioned<SlotMap> read = store.readSlotMap();
+                        try {
+                            store.casSlotMap(read.value().withEpoch(read.value().epoch() + 1), read.version());
+                            winnersByVersion.computeIfAbsent(read.version(), v -> new AtomicInteger()).incrementAndGet();
+                        } catch (StoreException.VersionConflict lost) {
+                            conflicts.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> worker : workers) {
+                worker.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+
+        int wins = winnersByVersion.values().stream().mapToInt(AtomicInteger::get).sum();
+        assertThat(winnersByVersion.values()).allSatisfy(w -> assertThat(w.get()).isEqualTo(1));
+        assertThat(wins + conflicts.get()).isEqualTo(threads * attemptsPerThread);
+        assertThat(wins).isPositive();
+        Versioned<SlotMap> last = store.readSlotMap();
+        assertThat(last.version()).isEqualTo(wins);
+        assertThat(last.value().epoch()).isEqualTo(1 + wins);
+    }
+}
