@@ -1,0 +1,104 @@
+package io.shardgate.cli;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.cluster.HotKeyMode;
+import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.config.ConfigNode;
+import io.shardgate.slot.SlotMap;
+import io.shardgate.slot.SlotRange;
+import io.shardgate.state.ClusterStore;
+import io.shardgate.state.MigrationRecord;
+import io.shardgate.state.ProxyInfo;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What {@code shardgate status} shows, as plain values: the text view and the {@code --json}
+ * document are both rendered from it, so they always state the same facts. The record component
+ * names are the JSON field names; keep them stable.
+ */
+record ClusterStatus(String cluster, String zookeeper, String dialect, int slots, long epoch, String defaultShard,
+        String unknownTables, List<Shard> shards, List<Table> tables, List<Moving> movingSlots, List<SplitKey> splitKeys,
+        List<Proxy> proxies, List<Migration> migrations) {
+
+    ClusterStatus {
+        Objects.requireNonNull(cluster, "cluster");
+        shards = List.copyOf(shards);
+        tables = List.copyOf(tables);
+        movingSlots = List.copyOf(movingSlots);
+        splitKeys = List.copyOf(splitKeys);
+        proxies = List.copyOf(proxies);
+        migrations = List.copyOf(migrations);
+    }
+
+    /** A shard; {@code ranges} are compact ("0-2047"), {@code slotCount} is 0 for a spare. */
+    record Shard(String name, String url, String user, int poolSize, boolean spare, int slotCount, List<String> ranges) {}
+
+    /** A table; key and keyType for sharded tables, shard for single ones, hotKey only when declared. */
+    record Table(String name, String kind, String key, String keyType, String shard, HotKey hotKey) {}
+
+    record HotKey(String mode, String splitBy, List<String> counters) {}
+
+    /** Slots in flight: {@code from..to} of migration {@code migration} in {@code phase}, {@code source} → {@code target}. */
+    record Moving(int from, int to, String migration, String phase, String source, String target) {}
+
+    record SplitKey(String table, String key, int k) {}
+
+    record Proxy(String id, String address, long appliedEpoch, long startedAtMillis) {}
+
+    record Migration(String id, String phase, String source, String target, int slotCount, long updatedAtMillis) {}
+
+    /** Reads everything from the store; the caller has checked that the cluster exists. */
+    static ClusterStatus read(ClusterStore store, String connectString) {
+        ClusterDefinition def = store.readDefinition().value();
+        SlotMap map = store.readSlotMap().value();
+        return of(store.clusterName(), connectString, def, map, store.liveProxies(), store.listMigrations());
+    }
+
+    static ClusterStatus of(String cluster, String zookeeper, ClusterDefinition def, SlotMap map, List<ProxyInfo> proxies,
+            List<MigrationRecord> migrations) {
+        List<SlotRange> ranges = map.ranges();
+        List<Shard> shards = def.shards().stream().map(s -> shard(s, map, ranges)).toList();
+        List<Table> tables = def.tables().values().stream()
+                .sorted(Comparator.comparing(TableDefinition::name))
+                .map(ClusterStatus::table)
+                .toList();
+        List<Moving> moving = SlotRun.of(map).stream()
+                .filter(r -> r.moving().isPresent())
+                .map(r -> {
+                    var m = r.moving().orElseThrow();
+                    return new Moving(r.from(), r.to(), m.migrationId(), ConfigNode.spell(m.phase()), m.source(), m.target());
+                })
+                .toList();
+        List<SplitKey> splits = map.splitKeys().stream().map(k -> new SplitKey(k.table(), k.key(), k.k())).toList();
+        List<Proxy> live = proxies.stream()
+                .map(p -> new Proxy(p.id(), p.address(), p.appliedEpoch(), p.startedAtMillis()))
+                .toList();
+        List<Migration> migs = migrations.stream()
+                .sorted(Comparator.comparing(MigrationRecord::id))
+                .map(m -> new Migration(m.id(), m.phase(), m.source(), m.target(), m.slots().size(), m.updatedAtMillis()))
+                .toList();
+        return new ClusterStatus(cluster, zookeeper, ConfigNode.spell(def.dialect()), def.slots(), map.epoch(), def.defaultShard(),
+                ConfigNode.spell(def.unknownTables()), shards, tables, moving, splits, live, migs);
+    }
+
+    private static Shard shard(ShardDefinition s, SlotMap map, List<SlotRange> ranges) {
+        List<String> own = ranges.stream()
+                .filter(r -> r.shard().equals(s.name()))
+                .map(r -> SlotRun.format(r.from(), r.to()))
+                .toList();
+        return new Shard(s.name(), s.jdbcUrl(), s.user(), s.poolSize(), s.spare(), map.slotCounts().getOrDefault(s.name(), 0), own);
+    }
+
+    private static Table table(TableDefinition t) {
+        HotKey hotKey = switch (t.hotKey()) {
+            case HotKeyMode.None none -> null;
+            case HotKeyMode.Append a -> new HotKey("append", a.splitBy(), List.of());
+            case HotKeyMode.Counter c -> new HotKey("counter", null, c.counterColumns());
+        };
+        return new Table(t.name(), ConfigNode.spell(t.kind()), t.shardKey(),
+                t.keyType() == null ? null : ConfigNode.spell(t.keyType()), t.shard(), hotKey);
+    }
+}

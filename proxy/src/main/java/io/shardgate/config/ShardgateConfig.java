@@ -1,0 +1,343 @@
+package io.shardgate.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The bootstrap configuration of a Shardgate process ({@code conf/shardgate.yaml}): which cluster
+ * it serves, where it listens, how it reaches ZooKeeper and who may connect. Everything else about
+ * the cluster (shards, tables, slot map) lives in ZooKeeper and changes there, never here.
+ *
+ * <p>Every key has a default, so an empty file (or no file) is a valid configuration for one
+ * machine. Loading validates every key and fails on the first problem with a {@link ConfigException}
+ * whose message starts with the key's path ({@code listen.mysql-port}) and says what is allowed.
+ *
+ * @param cluster   name of the cluster this process serves; its state lives under
+ *                  {@code /shardgate/<cluster>} in ZooKeeper. Lower-case letters, digits, '-' and '_',
+ *                  at most 64 characters. Default {@value #DEFAULT_CLUSTER}.
+ * @param listen    the client-facing SQL listeners
+ * @param admin     the admin HTTP listener (metrics, health, dashboard)
+ * @param zookeeper how to reach (or start) ZooKeeper
+ * @param users     client accounts of the proxy, at least one, names unique. Default one user
+ *                  {@code app} with password {@code app}.
+ * @param limits    resource limits protecting the proxy
+ */
+public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKeeper zookeeper, List<User> users,
+        Limits limits) {
+
+    public static final String DEFAULT_CLUSTER = "demo";
+    public static final String EMBEDDED = "embedded";
+    /** Where the command line and the proxy look for the file when none is named. */
+    public static final Path DEFAULT_PATH = Path.of("conf", "shardgate.yaml");
+
+    static final Pattern CLUSTER_NAME = Pattern.compile("[a-z0-9_-]{1,64}");
+    private static final Pattern HOST_PORT = Pattern.compile("([A-Za-z0-9._-]+):(\\d{1,5})");
+    private static final Pattern USER_NAME = Pattern.compile("[A-Za-z0-9_.@-]{1,32}");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    public ShardgateConfig {
+        Objects.requireNonNull(cluster, "cluster");
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(zookeeper, "zookeeper");
+        Objects.requireNonNull(limits, "limits");
+        users = List.copyOf(users);
+        checkClusterName("cluster", cluster);
+        if (users.isEmpty()) {
+            throw new ConfigException("users", "needs at least one user (name and password)");
+        }
+    }
+
+    /**
+     * The client-facing SQL listeners.
+     *
+     * @param host         address the listeners bind to; default {@code 127.0.0.1} (use {@code 0.0.0.0} for all interfaces)
+     * @param mysqlPort    MySQL protocol port, 0..65535, 0 turns it off; default 3307
+     * @param postgresPort PostgreSQL protocol port, 0..65535, 0 turns it off; default 0
+     */
+    public record Listen(String host, int mysqlPort, int postgresPort) {
+        public static final Listen DEFAULTS = new Listen("127.0.0.1", 3307, 0);
+
+        public Listen {
+            Objects.requireNonNull(host, "host");
+        }
+    }
+
+    /**
+     * The admin HTTP listener.
+     *
+     * @param host address it binds to; default {@code 127.0.0.1}
+     * @param port port, 0..65535, 0 turns it off; default 9307
+     */
+    public record Admin(String host, int port) {
+        public static final Admin DEFAULTS = new Admin("127.0.0.1", 9307);
+
+        public Admin {
+            Objects.requireNonNull(host, "host");
+        }
+    }
+
+    /**
+     * How to reach ZooKeeper.
+     *
+     * @param connect          {@code embedded} (a ZooKeeper started in-process on {@code embeddedPort})
+     *                         or a connect string {@code host:port[,host:port...]}; default embedded
+     * @param embeddedPort     client port of the embedded ZooKeeper, 1..65535; default 2181
+     * @param embeddedDataDir  data directory of the embedded ZooKeeper, relative to the working
+     *                         directory; default {@code data/zookeeper}
+     * @param sessionTimeoutMs ZooKeeper session timeout in ms, 1000..600000; default 15000. A proxy
+     *                         that loses its session for this long is considered gone.
+     * @param connectTimeoutMs how long to wait for the first connection in ms, 100..120000; default 5000
+     */
+    public record ZooKeeper(String connect, int embeddedPort, Path embeddedDataDir, int sessionTimeoutMs,
+            int connectTimeoutMs) {
+        public static final ZooKeeper DEFAULTS = new ZooKeeper(EMBEDDED, 2181, Path.of("data", "zookeeper"), 15_000, 5_000);
+
+        public ZooKeeper {
+            Objects.requireNonNull(connect, "connect");
+            Objects.requireNonNull(embeddedDataDir, "embeddedDataDir");
+        }
+
+        /** Whether this process (or the demo) runs ZooKeeper in-process. */
+        public boolean embedded() {
+            return connect.equals(EMBEDDED);
+        }
+
+        /** The connect string clients use: the embedded server's local address, or {@link #connect()}. */
+        public String clientConnectString() {
+            return embedded() ? "127.0.0.1:" + embeddedPort : connect;
+        }
+
+        public Duration sessionTimeout() {
+            return Duration.ofMillis(sessionTimeoutMs);
+        }
+
+        public Duration connectTimeout() {
+            return Duration.ofMillis(connectTimeoutMs);
+        }
+    }
+
+    /**
+     * A client account of the proxy.
+     *
+     * @param name     user name, 1..32 of letters, digits, '_', '.', '@', '-'; unique
+     * @param password password, may be empty
+     */
+    public record User(String name, String password) {
+        public User {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(password, "password");
+        }
+
+        @Override
+        public String toString() {
+            return "User[name=" + name + "]";
+        }
+    }
+
+    /**
+     * Limits protecting the proxy.
+     *
+     * @param maxPacketBytes largest client packet accepted, 1 KiB..1 GiB; default 16 MiB
+     * @param maxConnections most client connections at once, 1..1000000; default 4096
+     */
+    public record Limits(int maxPacketBytes, int maxConnections) {
+        public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096);
+    }
+
+    static final int MIN_PACKET = 1024;
+    static final int MAX_PACKET = 1024 * 1024 * 1024;
+
+    /** The configuration used when no file is given. */
+    public static ShardgateConfig defaults() {
+        return new ShardgateConfig(DEFAULT_CLUSTER, Listen.DEFAULTS, Admin.DEFAULTS, ZooKeeper.DEFAULTS,
+                List.of(new User("app", "app")), Limits.DEFAULTS);
+    }
+
+    /** Reads and validates {@code file}; the file must exist. */
+    public static ShardgateConfig load(Path file) {
+        Objects.requireNonNull(file, "file");
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("", "config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("", "cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses and validates YAML text; {@code source} names the file in errors. A blank document gives the defaults. */
+    public static ShardgateConfig parse(String text, String source) {
+        Objects.requireNonNull(text, "text");
+        return parse(ConfigNode.parseYaml(isBlankDocument(text) ? "{}" : text, source));
+    }
+
+    private static boolean isBlankDocument(String text) {
+        try {
+            JsonNode root = YAML.readTree(text);
+            return root == null || root.isMissingNode() || root.isNull();
+        } catch (IOException e) {
+            return false; // let ConfigNode report the syntax error with its line
+        }
+    }
+
+    public static ShardgateConfig parse(ConfigNode root) {
+        root.allowOnly("cluster", "listen", "admin", "zookeeper", "users", "limits");
+        String cluster = root.string("cluster", DEFAULT_CLUSTER);
+        checkClusterName("cluster", cluster);
+
+        ConfigNode l = root.optionalObject("listen");
+        Listen listen = l.isPresent() ? parseListen(l.allowOnly("host", "mysql-port", "postgres-port")) : Listen.DEFAULTS;
+        ConfigNode a = root.optionalObject("admin");
+        Admin admin = a.isPresent() ? parseAdmin(a.allowOnly("host", "port")) : Admin.DEFAULTS;
+        ConfigNode z = root.optionalObject("zookeeper");
+        ZooKeeper zk = z.isPresent()
+                ? parseZooKeeper(z.allowOnly("connect", "embedded-port", "embedded-data-dir", "session-timeout-ms", "connect-timeout-ms"))
+                : ZooKeeper.DEFAULTS;
+        List<User> users = root.has("users") ? parseUsers(root) : defaults().users();
+        ConfigNode lim = root.optionalObject("limits");
+        Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections")) : Limits.DEFAULTS;
+
+        checkDistinctPorts(listen, admin, zk);
+        return new ShardgateConfig(cluster, listen, admin, zk, users, limits);
+    }
+
+    private static Listen parseListen(ConfigNode n) {
+        Listen d = Listen.DEFAULTS;
+        return new Listen(host(n, d.host()), n.integer("mysql-port", 0, 65535, d.mysqlPort()),
+                n.integer("postgres-port", 0, 65535, d.postgresPort()));
+    }
+
+    private static Admin parseAdmin(ConfigNode n) {
+        Admin d = Admin.DEFAULTS;
+        return new Admin(host(n, d.host()), n.integer("port", 0, 65535, d.port()));
+    }
+
+    private static String host(ConfigNode n, String defaultHost) {
+        if (!n.has("host")) {
+            return defaultHost;
+        }
+        String host = n.nonBlank("host").trim();
+        if (!host.matches("[A-Za-z0-9._:-]+")) {
+            throw n.error("host", "'" + host + "' is not a host name or IP address (e.g. 127.0.0.1 or 0.0.0.0)");
+        }
+        return host;
+    }
+
+    private static ZooKeeper parseZooKeeper(ConfigNode n) {
+        ZooKeeper d = ZooKeeper.DEFAULTS;
+        String connect = n.has("connect") ? n.nonBlank("connect").trim() : d.connect();
+        try {
+            checkConnectString(connect);
+        } catch (IllegalArgumentException e) {
+            throw n.error("connect", e.getMessage());
+        }
+        Path dataDir = n.has("embedded-data-dir") ? Path.of(n.nonBlank("embedded-data-dir")) : d.embeddedDataDir();
+        return new ZooKeeper(connect,
+                n.integer("embedded-port", 1, 65535, d.embeddedPort()),
+                dataDir,
+                n.integer("session-timeout-ms", 1_000, 600_000, d.sessionTimeoutMs()),
+                n.integer("connect-timeout-ms", 100, 120_000, d.connectTimeoutMs()));
+    }
+
+    private static List<User> parseUsers(ConfigNode root) {
+        List<ConfigNode> nodes = root.list("users");
+        if (nodes.isEmpty()) {
+            throw root.error("users", "needs at least one user (name and password)");
+        }
+        List<User> users = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (ConfigNode n : nodes) {
+            n.allowOnly("name", "password");
+            String name = n.nonBlank("name");
+            if (!USER_NAME.matcher(name).matches()) {
+                throw n.error("name", "'" + name + "' is not a valid user name: 1 to 32 letters, digits, '_', '.', '@' or '-'");
+            }
+            if (!seen.add(name)) {
+                throw n.error("name", "user '" + name + "' is declared twice");
+            }
+            users.add(new User(name, n.string("password", "")));
+        }
+        return users;
+    }
+
+    private static Limits parseLimits(ConfigNode n) {
+        Limits d = Limits.DEFAULTS;
+        return new Limits(n.integer("max-packet-bytes", MIN_PACKET, MAX_PACKET, d.maxPacketBytes()),
+                n.integer("max-connections", 1, 1_000_000, d.maxConnections()));
+    }
+
+    /** Two listeners on one port would fail at bind time with a vaguer message; say which keys clash now. */
+    private static void checkDistinctPorts(Listen listen, Admin admin, ZooKeeper zk) {
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        ports.put("listen.mysql-port", listen.mysqlPort());
+        ports.put("listen.postgres-port", listen.postgresPort());
+        ports.put("admin.port", admin.port());
+        if (zk.embedded()) {
+            ports.put("zookeeper.embedded-port", zk.embeddedPort());
+        }
+        Map<Integer, String> owners = new LinkedHashMap<>();
+        for (var e : ports.entrySet()) {
+            if (e.getValue() == 0) {
+                continue;
+            }
+            String other = owners.putIfAbsent(e.getValue(), e.getKey());
+            if (other != null) {
+                throw new ConfigException(e.getKey(), "port " + e.getValue() + " is already used by " + other
+                        + "; ports must be distinct (0 turns a listener off)");
+            }
+        }
+    }
+
+    /**
+     * Checks a cluster name given by a file or on the command line.
+     *
+     * @throws ConfigException naming {@code key} when the name does not fit {@code [a-z0-9_-]{1,64}}
+     */
+    public static String checkClusterName(String key, String name) {
+        if (name == null || !CLUSTER_NAME.matcher(name).matches()) {
+            throw new ConfigException(key, "'" + name + "' is not a valid cluster name: use 1 to 64 lower-case letters, digits, '-' or '_'");
+        }
+        return name;
+    }
+
+    /**
+     * Checks a ZooKeeper connect string: {@code embedded} or {@code host:port[,host:port...]}.
+     *
+     * @throws IllegalArgumentException saying what is allowed
+     */
+    public static String checkConnectString(String connect) {
+        if (connect.equals(EMBEDDED)) {
+            return connect;
+        }
+        String usage = "use \"embedded\" or host:port[,host:port...] (e.g. zk1:2181,zk2:2181,zk3:2181)";
+        for (String part : connect.split(",", -1)) {
+            var m = HOST_PORT.matcher(part.trim());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("'" + connect + "' is not allowed; " + usage);
+            }
+            int port = Integer.parseInt(m.group(2));
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("'" + connect + "' has port " + port + " outside 1..65535; " + usage);
+            }
+        }
+        return connect;
+    }
+}

@@ -1,0 +1,240 @@
+package io.shardgate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShardgateConfigTest {
+
+    private static ShardgateConfig parse(String yaml) {
+        return ShardgateConfig.parse(yaml, "test.yaml");
+    }
+
+    /** Asserts that {@code yaml} fails with a ConfigException about {@code key} whose message contains {@code text}. */
+    private static void assertRejected(String yaml, String key, String text) {
+        assertThatThrownBy(() -> parse(yaml))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(key + ": ")
+                .hasMessageContaining(text)
+                .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(key));
+    }
+
+    @Test
+    void defaultsAreTheDocumentedValues() {
+        ShardgateConfig c = ShardgateConfig.defaults();
+        assertThat(c.cluster()).isEqualTo("demo");
+        assertThat(c.listen()).isEqualTo(new ShardgateConfig.Listen("127.0.0.1", 3307, 0));
+        assertThat(c.admin()).isEqualTo(new ShardgateConfig.Admin("127.0.0.1", 9307));
+        assertThat(c.zookeeper().embedded()).isTrue();
+        assertThat(c.zookeeper().embeddedPort()).isEqualTo(2181);
+        assertThat(c.zookeeper().clientConnectString()).isEqualTo("127.0.0.1:2181");
+        assertThat(c.zookeeper().embeddedDataDir()).isEqualTo(Path.of("data/zookeeper"));
+        assertThat(c.zookeeper().sessionTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(c.zookeeper().connectTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.users()).containsExactly(new ShardgateConfig.User("app", "app"));
+        assertThat(c.limits()).isEqualTo(new ShardgateConfig.Limits(16 * 1024 * 1024, 4096));
+    }
+
+    @Test
+    void emptyAndCommentOnlyFilesGiveTheDefaults() {
+        assertThat(parse("")).isEqualTo(ShardgateConfig.defaults());
+        assertThat(parse("# nothing set yet\n\n")).isEqualTo(ShardgateConfig.defaults());
+        assertThat(parse("{}")).isEqualTo(ShardgateConfig.defaults());
+    }
+
+    @Test
+    void missingKeysTakeTheirDefaultsOneByOne() {
+        ShardgateConfig c = parse("""
+                cluster: shop
+                listen:
+                  mysql-port: 4000
+                zookeeper:
+                  connect: zk1:2181,zk2:2181
+                limits:
+                  max-connections: 10
+                """);
+        assertThat(c.cluster()).isEqualTo("shop");
+        assertThat(c.listen()).isEqualTo(new ShardgateConfig.Listen("127.0.0.1", 4000, 0));
+        assertThat(c.admin()).isEqualTo(ShardgateConfig.Admin.DEFAULTS);
+        assertThat(c.zookeeper().embedded()).isFalse();
+        assertThat(c.zookeeper().clientConnectString()).isEqualTo("zk1:2181,zk2:2181");
+        assertThat(c.zookeeper().sessionTimeoutMs()).isEqualTo(15_000);
+        assertThat(c.users()).isEqualTo(ShardgateConfig.defaults().users());
+        assertThat(c.limits()).isEqualTo(new ShardgateConfig.Limits(16 * 1024 * 1024, 10));
+    }
+
+    @Test
+    void everyKeyIsRead() {
+        ShardgateConfig c = parse("""
+                cluster: c_1-x
+                listen: {host: 0.0.0.0, mysql-port: 13306, postgres-port: 15432}
+                admin: {host: 0.0.0.0, port: 0}
+                zookeeper:
+                  connect: embedded
+                  embedded-port: 12181
+                  embedded-data-dir: /tmp/zk
+                  session-timeout-ms: 30000
+                  connect-timeout-ms: 1000
+                users:
+                  - {name: app, password: secret}
+                  - {name: report}
+                limits: {max-packet-bytes: 1024, max-connections: 1}
+                """);
+        assertThat(c).isEqualTo(new ShardgateConfig("c_1-x",
+                new ShardgateConfig.Listen("0.0.0.0", 13306, 15432),
+                new ShardgateConfig.Admin("0.0.0.0", 0),
+                new ShardgateConfig.ZooKeeper("embedded", 12181, Path.of("/tmp/zk"), 30_000, 1_000),
+                java.util.List.of(new ShardgateConfig.User("app", "secret"), new ShardgateConfig.User("report", "")),
+                new ShardgateConfig.Limits(1024, 1)));
+        assertThat(c.zookeeper().clientConnectString()).isEqualTo("127.0.0.1:12181");
+    }
+
+    @Test
+    void loadReadsAFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("s.yaml");
+        Files.writeString(file, "cluster: from_file\n");
+        assertThat(ShardgateConfig.load(file).cluster()).isEqualTo("from_file");
+    }
+
+    @Test
+    void loadOfAMissingFileSaysSo(@TempDir Path dir) {
+        Path file = dir.resolve("nope.yaml");
+        assertThatThrownBy(() -> ShardgateConfig.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("config file " + file + " does not exist");
+    }
+
+    @Test
+    void invalidYamlNamesTheFileAndLine() {
+        assertThatThrownBy(() -> parse("listen:\n  mysql-port: [1,\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("test.yaml is not valid YAML");
+    }
+
+    @Test
+    void unknownTopLevelKey() {
+        assertRejected("clustr: demo\n", "clustr", "unknown key; allowed keys here are [admin, cluster, limits, listen, users, zookeeper]");
+    }
+
+    @Test
+    void unknownNestedKey() {
+        assertRejected("listen:\n  mysql_port: 3307\n", "listen.mysql_port", "allowed keys here are [host, mysql-port, postgres-port]");
+    }
+
+    @Test
+    void clusterNamePattern() {
+        assertRejected("cluster: Demo\n", "cluster", "use 1 to 64 lower-case letters, digits, '-' or '_'");
+        assertRejected("cluster: a/b\n", "cluster", "'a/b' is not a valid cluster name");
+    }
+
+    @Test
+    void mysqlPortRange() {
+        assertRejected("listen: {mysql-port: 70000}\n", "listen.mysql-port", "must be in 0..65535, was 70000");
+        assertRejected("listen: {mysql-port: -1}\n", "listen.mysql-port", "must be in 0..65535");
+        assertRejected("listen: {mysql-port: abc}\n", "listen.mysql-port", "must be an integer in 0..65535");
+    }
+
+    @Test
+    void postgresAndAdminPortRange() {
+        assertRejected("listen: {postgres-port: 65536}\n", "listen.postgres-port", "must be in 0..65535");
+        assertRejected("admin: {port: 99999}\n", "admin.port", "must be in 0..65535");
+    }
+
+    @Test
+    void embeddedPortRange() {
+        assertRejected("zookeeper: {embedded-port: 0}\n", "zookeeper.embedded-port", "must be in 1..65535");
+    }
+
+    @Test
+    void portsMustBeDistinct() {
+        assertRejected("admin: {port: 3307}\n", "admin.port", "port 3307 is already used by listen.mysql-port");
+        assertRejected("listen: {mysql-port: 5432, postgres-port: 5432}\n", "listen.postgres-port", "already used by listen.mysql-port");
+        assertRejected("zookeeper: {embedded-port: 9307}\n", "zookeeper.embedded-port", "already used by admin.port");
+    }
+
+    @Test
+    void zeroPortsAndExternalZooKeeperDoNotClash() {
+        ShardgateConfig c = parse("""
+                listen: {mysql-port: 0, postgres-port: 0}
+                admin: {port: 0}
+                zookeeper: {connect: "zk:2181", embedded-port: 9307}
+                """);
+        assertThat(c.listen().mysqlPort()).isZero();
+        assertThat(c.zookeeper().clientConnectString()).isEqualTo("zk:2181");
+    }
+
+    @Test
+    void hostMustLookLikeAnAddress() {
+        assertRejected("listen: {host: 'my host'}\n", "listen.host", "is not a host name or IP address");
+        assertRejected("admin: {host: ''}\n", "admin.host", "must not be empty");
+    }
+
+    @Test
+    void connectStringFormat() {
+        assertRejected("zookeeper: {connect: localhost}\n", "zookeeper.connect",
+                "'localhost' is not allowed; use \"embedded\" or host:port[,host:port...]");
+        assertRejected("zookeeper: {connect: 'zk1:2181,'}\n", "zookeeper.connect", "is not allowed");
+        assertRejected("zookeeper: {connect: 'zk1:99999'}\n", "zookeeper.connect", "port 99999 outside 1..65535");
+        assertRejected("zookeeper: {connect: ''}\n", "zookeeper.connect", "must not be empty");
+    }
+
+    @Test
+    void sessionTimeoutRange() {
+        assertRejected("zookeeper: {session-timeout-ms: 999}\n", "zookeeper.session-timeout-ms", "must be in 1000..600000, was 999");
+    }
+
+    @Test
+    void connectTimeoutRange() {
+        assertRejected("zookeeper: {connect-timeout-ms: 200000}\n", "zookeeper.connect-timeout-ms", "must be in 100..120000");
+    }
+
+    @Test
+    void usersMustNotBeEmpty() {
+        assertRejected("users: []\n", "users", "needs at least one user");
+    }
+
+    @Test
+    void userNamesMustBeUnique() {
+        assertRejected("users: [{name: app, password: a}, {name: app, password: b}]\n", "users[1].name", "user 'app' is declared twice");
+    }
+
+    @Test
+    void userNeedsAValidName() {
+        assertRejected("users: [{password: a}]\n", "users[0].name", "is required");
+        assertRejected("users: [{name: 'a b'}]\n", "users[0].name", "is not a valid user name");
+        assertRejected("users: [{name: app, pass: x}]\n", "users[0].pass", "unknown key");
+    }
+
+    @Test
+    void maxPacketBytesRange() {
+        assertRejected("limits: {max-packet-bytes: 1023}\n", "limits.max-packet-bytes", "must be in 1024..1073741824, was 1023");
+        assertRejected("limits: {max-packet-bytes: 1073741825}\n", "limits.max-packet-bytes", "must be in 1024..1073741824");
+    }
+
+    @Test
+    void maxConnectionsRange() {
+        assertRejected("limits: {max-connections: 0}\n", "limits.max-connections", "must be in 1..1000000");
+    }
+
+    @Test
+    void sectionsMustBeMappings() {
+        assertRejected("listen: 3307\n", "listen", "must be a mapping");
+    }
+
+    @Test
+    void passwordsStayOutOfToString() {
+        assertThat(ShardgateConfig.defaults().toString()).doesNotContain("password").contains("User[name=app]");
+    }
+
+    @Test
+    void checkClusterNameForCommandLineValues() {
+        assertThat(ShardgateConfig.checkClusterName("--cluster", "shop-1")).isEqualTo("shop-1");
+        assertThatThrownBy(() -> ShardgateConfig.checkClusterName("--cluster", "Shop"))
+                .hasMessageStartingWith("--cluster: 'Shop' is not a valid cluster name");
+    }
+}
