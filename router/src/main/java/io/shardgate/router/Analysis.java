@@ -1,0 +1,115 @@
+package io.shardgate.router;
+
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.router.plan.MergePlan.Aggregate;
+import io.shardgate.router.plan.MergePlan.ColumnRef;
+import io.shardgate.router.plan.MergePlan.SortKey;
+import io.shardgate.router.plan.RejectReason;
+import io.shardgate.router.plan.RoutePlan;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.LongFunction;
+
+/**
+ * What a statement means for routing under one cluster definition, independent of the slot map and of
+ * bound parameters: computed once per (statement, cluster definition) and reused at every execution.
+ */
+sealed interface Analysis {
+
+    /** The plan does not depend on the slot map or the parameters (session, DDL, single, broadcast, rejected). */
+    record Fixed(LongFunction<RoutePlan> plan) implements Analysis {
+        public Fixed {
+            Objects.requireNonNull(plan, "plan");
+        }
+    }
+
+    /**
+     * A SELECT, UPDATE or DELETE over co-located sharded tables (plus broadcast ones).
+     *
+     * @param write        UPDATE or DELETE
+     * @param tables       the sharded tables; the first is the one the statement is about
+     * @param keys         the restriction on the shard key
+     * @param splitBy      the restriction on the first table's split-by column (append hot-key mode)
+     * @param pointSql     SQL when the statement runs on one shard (the client's text)
+     * @param scatter      what to do when it runs on several
+     * @param counterRead  how to read a split counter key
+     * @param lookupSql    for writes, {@code SELECT key … FOR UPDATE} finding the affected keys
+     */
+    record Keyed(boolean write, List<TableDefinition> tables, KeyRestriction keys, KeyRestriction splitBy,
+            SqlText.Jdbc pointSql, Scatter scatter, CounterRead counterRead, Optional<SqlText.Jdbc> lookupSql)
+            implements Analysis {
+        public Keyed {
+            tables = List.copyOf(tables);
+            Objects.requireNonNull(keys, "keys");
+            Objects.requireNonNull(splitBy, "splitBy");
+            Objects.requireNonNull(pointSql, "pointSql");
+            Objects.requireNonNull(scatter, "scatter");
+            Objects.requireNonNull(counterRead, "counterRead");
+            Objects.requireNonNull(lookupSql, "lookupSql");
+        }
+
+        TableDefinition table() {
+            return tables.getFirst();
+        }
+    }
+
+    /** An INSERT … VALUES into a sharded table. */
+    record Insert(TableDefinition table, List<InsertRow> rows, SqlText.Jdbc wholeSql, SqlText.Jdbc prefix,
+            SqlText.Jdbc suffix, boolean returnsRows) implements Analysis {
+        public Insert {
+            Objects.requireNonNull(table, "table");
+            rows = List.copyOf(rows);
+            Objects.requireNonNull(wholeSql, "wholeSql");
+            Objects.requireNonNull(prefix, "prefix");
+            Objects.requireNonNull(suffix, "suffix");
+        }
+    }
+
+    /** One VALUES row: its shard key, its split-by value if given, and its text. */
+    record InsertRow(KeyValue key, Optional<KeyValue> splitBy, SqlText.Jdbc text) {
+        public InsertRow {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(splitBy, "splitBy");
+            Objects.requireNonNull(text, "text");
+        }
+    }
+
+    /** How a keyed statement runs on several shards. */
+    sealed interface Scatter {}
+
+    /** Per-shard SQL (with {@link ScatterRewriter#LIMIT_SENTINEL} where the pushed-down LIMIT goes) and the merge. */
+    record ScatterRead(SqlText.Jdbc sql, RowsTemplate merge) implements Scatter {}
+
+    /** The same write on every shard; affected rows are added. */
+    record ScatterWrite(SqlText.Jdbc sql) implements Scatter {}
+
+    /** Running on several shards would give wrong results. */
+    record ScatterRefused(RejectReason reason, String message) implements Scatter {}
+
+    /** A merge whose LIMIT and OFFSET may be parameters. */
+    record RowsTemplate(List<ColumnRef> groupBy, List<Aggregate> aggregates, boolean distinct, List<SortKey> orderBy,
+            Optional<KeyValue> limit, Optional<KeyValue> offset, int hiddenColumns, boolean pushDownLimit) {
+        public RowsTemplate {
+            groupBy = List.copyOf(groupBy);
+            aggregates = List.copyOf(aggregates);
+            orderBy = List.copyOf(orderBy);
+        }
+    }
+
+    /** How to read a split counter key. */
+    sealed interface CounterRead {}
+
+    /** The table is not a counter table. */
+    record NotCounter() implements CounterRead {}
+
+    /** Sum these output columns over the sub-rows. */
+    record CounterColumns(List<Integer> columns) implements CounterRead {
+        public CounterColumns {
+            columns = List.copyOf(columns);
+        }
+    }
+
+    /** The select list cannot be merged over sub-rows. */
+    record CounterRefused(String message) implements CounterRead {}
+}

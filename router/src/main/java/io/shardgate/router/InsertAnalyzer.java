@@ -1,0 +1,187 @@
+package io.shardgate.router;
+
+import io.shardgate.cluster.HotKeyMode;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.cluster.TableKind;
+import io.shardgate.router.TableScope.TableRef;
+import io.shardgate.router.plan.RejectReason;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.select.Values;
+import net.sf.jsqlparser.statement.update.UpdateSet;
+
+/**
+ * INSERT: each VALUES row's shard key is read here; the per-shard statement is built at routing time
+ * as {@code prefix + the shard's rows + suffix}, keeping every row's {@code ?} markers and so its
+ * parameter indexes (no values are inlined).
+ */
+final class InsertAnalyzer {
+    /** Stands for the VALUES rows while printing the statement once to cut it into prefix and suffix. */
+    private static final String ROWS_SENTINEL = "shardgate_rows_sentinel";
+
+    private final Insert insert;
+    private final Analyzer analyzer;
+    private final TableRef target;
+
+    private InsertAnalyzer(Insert insert, Analyzer analyzer) {
+        this.insert = insert;
+        this.analyzer = analyzer;
+        this.target = TableScope.resolve(analyzer.cluster(), insert.getTable());
+    }
+
+    static Analysis analyse(Insert insert, Analyzer analyzer) {
+        return new InsertAnalyzer(insert, analyzer).analyse();
+    }
+
+    private Analysis analyse() {
+        boolean fromQuery = !usesSet() && !(insert.getSelect() instanceof Values);
+        return switch (target.definition().kind()) {
+            case SINGLE -> fromQuery ? fromQueryOnShard(target.definition().shard()) : analyzer.single(target.definition().shard());
+            case BROADCAST -> fromQuery ? fromQueryOnShard(null) : analyzer.broadcast();
+            case SHARDED -> {
+                if (fromQuery) {
+                    throw new Refusal(RejectReason.UNSUPPORTED_INSERT_SELECT, "INSERT INTO " + target.name()
+                            + " … SELECT cannot be split by the shard key " + target.keyLabel() + " yet; insert VALUES rows");
+                }
+                yield sharded();
+            }
+        };
+    }
+
+    /**
+     * INSERT … SELECT is correct per shard only when every row it reads is on the shard it writes:
+     * into a single table from tables on that shard or broadcast ones; into a broadcast table (shard
+     * {@code null}) from broadcast tables only.
+     */
+    private Analysis fromQueryOnShard(String shard) {
+        for (TableRef r : analyzer.tablesIn(insert.getSelect())) {
+            boolean fine = r.definition().kind() == TableKind.BROADCAST
+                    || (shard != null && r.definition().kind() == TableKind.SINGLE && r.definition().shard().equals(shard));
+            if (!fine) {
+                throw new Refusal(RejectReason.UNSUPPORTED_INSERT_SELECT, "INSERT INTO " + target.name() + " … SELECT reads "
+                        + r.name() + ", whose rows are not all on the shard(s) being written");
+            }
+        }
+        return shard == null ? analyzer.broadcast() : analyzer.single(shard);
+    }
+
+    private Analysis sharded() {
+        TableDefinition table = target.definition();
+        refuseKeyChangeOnConflict(table);
+        List<Column> columns = usesSet()
+                ? insert.getSetUpdateSets().stream().flatMap(s -> s.getColumns().stream()).toList()
+                : insert.getColumns() == null ? List.of() : List.copyOf(insert.getColumns());
+        if (columns.isEmpty()) {
+            throw new Refusal(RejectReason.MISSING_SHARD_KEY_ON_INSERT, "INSERT INTO " + table.name()
+                    + " has no column list; name the columns so the shard key " + table.shardKey() + " can be found");
+        }
+        int keyIndex = indexOf(columns, table.shardKey());
+        if (keyIndex < 0) {
+            throw new Refusal(RejectReason.MISSING_SHARD_KEY_ON_INSERT, "INSERT INTO " + table.name()
+                    + " does not give the shard key " + table.shardKey() + " (no key generator is configured for this table)");
+        }
+        int splitIndex = table.hotKey() instanceof HotKeyMode.Append a ? indexOf(columns, a.splitBy().toLowerCase(Locale.ROOT)) : -1;
+        List<List<Expression>> rows = rows();
+        List<Analysis.InsertRow> out = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            out.add(row(rows.get(i), i, columns.size(), keyIndex, splitIndex));
+        }
+        SqlText.Jdbc[] cut = prefixAndSuffix(rows.size());
+        return new Analysis.Insert(table, out, analyzer.clientSql(), cut[0], cut[1], insert.getReturningClause() != null);
+    }
+
+    private Analysis.InsertRow row(List<Expression> values, int index, int columnCount, int keyIndex, int splitIndex) {
+        String where = "row " + (index + 1);
+        if (values.size() != columnCount) {
+            throw new Refusal(RejectReason.PARSE_ERROR, where + " has " + values.size() + " values for " + columnCount + " columns");
+        }
+        TableDefinition table = target.definition();
+        Expression keyExpr = values.get(keyIndex);
+        KeyValue key = KeyValue.of(keyExpr, table.keyType(), "shard key " + target.keyLabel() + " in " + where)
+                .orElseThrow(() -> new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, where + " gives the shard key " + target.keyLabel()
+                        + " as " + keyExpr + "; it must be a literal or a parameter"));
+        Optional<KeyValue> splitBy = splitIndex < 0 ? Optional.empty()
+                : KeyValue.of(values.get(splitIndex), null, "split-by column of " + table.name() + " in " + where);
+        String text = new ParenthesedExpressionList<>(values).toString();
+        return new Analysis.InsertRow(key, splitBy, SqlText.toJdbc(text, analyzer.parsed().dialect()));
+    }
+
+    private List<List<Expression>> rows() {
+        if (usesSet()) {
+            List<Expression> values = new ArrayList<>();
+            insert.getSetUpdateSets().forEach(s -> s.getValues().forEach(values::add));
+            return List.of(values);
+        }
+        ExpressionList<?> list = ((Values) insert.getSelect()).getExpressions();
+        if (list instanceof ParenthesedExpressionList<?> single) {
+            return List.of(expressions(single));
+        }
+        List<List<Expression>> rows = new ArrayList<>();
+        for (Object row : list) {
+            if (!(row instanceof ExpressionList<?> r)) {
+                throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, "VALUES row " + row + " is not a parenthesised list");
+            }
+            rows.add(expressions(r));
+        }
+        return rows;
+    }
+
+    private static List<Expression> expressions(ExpressionList<?> list) {
+        return list.stream().map(e -> (Expression) e).toList();
+    }
+
+    /** The text before and after the VALUES rows, from a copy whose rows are replaced by a marker. */
+    private SqlText.Jdbc[] prefixAndSuffix(int rowCount) {
+        SqlText.Jdbc empty = new SqlText.Jdbc("", List.of());
+        if (rowCount == 1 || usesSet()) {
+            return new SqlText.Jdbc[] {empty, empty};
+        }
+        Insert copy = (Insert) analyzer.parsed().freshTree();
+        ((Values) copy.getSelect()).setExpressions(new ExpressionList<>(new Column(ROWS_SENTINEL)));
+        String text = copy.toString();
+        int at = text.indexOf(ROWS_SENTINEL);
+        var dialect = analyzer.parsed().dialect();
+        return new SqlText.Jdbc[] {
+            SqlText.toJdbc(text.substring(0, at), dialect), SqlText.toJdbc(text.substring(at + ROWS_SENTINEL.length()), dialect)
+        };
+    }
+
+    private void refuseKeyChangeOnConflict(TableDefinition table) {
+        List<UpdateSet> sets = new ArrayList<>();
+        if (insert.getDuplicateUpdateSets() != null) {
+            sets.addAll(insert.getDuplicateUpdateSets());
+        }
+        if (insert.getConflictAction() != null && insert.getConflictAction().getUpdateSets() != null) {
+            sets.addAll(insert.getConflictAction().getUpdateSets());
+        }
+        for (UpdateSet s : sets) {
+            for (Column c : s.getColumns()) {
+                if (SqlText.unquote(c.getColumnName()).equals(table.shardKey())) {
+                    throw new Refusal(RejectReason.SHARD_KEY_UPDATE, "the upsert of " + table.name() + " sets the shard key "
+                            + target.keyLabel() + " on conflict; the row would have to move to another shard");
+                }
+            }
+        }
+    }
+
+    /** {@code INSERT … SET a = 1} (MySQL); {@code Insert.isUseSet()} is deprecated in JSqlParser 5.3. */
+    private boolean usesSet() {
+        return insert.getSetUpdateSets() != null && !insert.getSetUpdateSets().isEmpty();
+    }
+
+    private static int indexOf(List<Column> columns, String name) {
+        for (int i = 0; i < columns.size(); i++) {
+            if (SqlText.unquote(columns.get(i).getColumnName()).equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

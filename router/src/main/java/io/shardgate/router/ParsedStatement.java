@@ -1,0 +1,86 @@
+package io.shardgate.router;
+
+import io.shardgate.cluster.Dialect;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.sf.jsqlparser.JSQLParserException;
+import net.sf.jsqlparser.parser.CCJSqlParser;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.parser.ParseException;
+import net.sf.jsqlparser.statement.Statement;
+
+/**
+ * A statement read once, independent of any cluster: either recognised by its leading words (session
+ * statements, SHOW), or parsed by JSqlParser, or not understood.
+ *
+ * @param sql            the client's text without a trailing semicolon
+ * @param parseText      what JSqlParser read: MySQL {@code ?} numbered {@code ?1, ?2, …}, a trailing MySQL
+ *                       {@code LOCK IN SHARE MODE} (which JSqlParser 5.3 cannot read) removed
+ * @param parameterCount number of parameters the statement takes
+ */
+record ParsedStatement(String sql, Dialect dialect, String parseText, int parameterCount, Form form) {
+
+    ParsedStatement {
+        Objects.requireNonNull(sql, "sql");
+        Objects.requireNonNull(dialect, "dialect");
+        Objects.requireNonNull(parseText, "parseText");
+        Objects.requireNonNull(form, "form");
+    }
+
+    sealed interface Form {}
+
+    record Lexical(SessionStatements.Lexical statement) implements Form {}
+
+    record Parsed(Statement statement) implements Form {}
+
+    record Unparseable(String message) implements Form {}
+
+    private static final Pattern LOCK_IN_SHARE_MODE = Pattern.compile("(?is)\\s+LOCK\\s+IN\\s+SHARE\\s+MODE\\s*$");
+
+    static ParsedStatement parse(String clientSql, Dialect dialect) {
+        String sql = SqlText.stripTerminator(clientSql);
+        var lexical = SessionStatements.classify(sql, dialect);
+        SqlText.Numbered numbered = SqlText.numberPlaceholders(sql, dialect);
+        if (lexical.isPresent()) {
+            return new ParsedStatement(sql, dialect, numbered.sql(), numbered.parameterCount(), new Lexical(lexical.get()));
+        }
+        String parseText = withoutShareLock(numbered.sql());
+        try {
+            return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Parsed(read(parseText)));
+        } catch (JSQLParserException | ParseException | RuntimeException e) {
+            return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Unparseable(firstLine(e)));
+        }
+    }
+
+    /** A new tree of the same statement, for rewrites that change it. */
+    Statement freshTree() {
+        try {
+            return read(parseText);
+        } catch (JSQLParserException | ParseException e) {
+            throw new IllegalStateException("statement parsed once but not twice: " + parseText, e);
+        }
+    }
+
+    /** MySQL's old spelling of FOR SHARE; rewritten SQL gets it back from {@link #lockSuffix()}. */
+    String lockSuffix() {
+        Matcher m = LOCK_IN_SHARE_MODE.matcher(sql);
+        return m.find() ? " LOCK IN SHARE MODE" : "";
+    }
+
+    private static String withoutShareLock(String text) {
+        return LOCK_IN_SHARE_MODE.matcher(text).replaceFirst("");
+    }
+
+    private static Statement read(String text) throws JSQLParserException, ParseException {
+        // the parser directly, not CCJSqlParserUtil.parse: that one starts an executor thread per call
+        CCJSqlParser parser = CCJSqlParserUtil.newParser(text);
+        return parser.Statement();
+    }
+
+    private static String firstLine(Exception e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return m.lines().findFirst().orElse(m).strip();
+    }
+}

@@ -1,0 +1,328 @@
+package io.shardgate.router;
+
+import io.shardgate.cluster.HotKeyMode;
+import io.shardgate.cluster.KeyType;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.router.plan.MergePlan;
+import io.shardgate.router.plan.RejectReason;
+import io.shardgate.router.plan.RoutePlan;
+import io.shardgate.router.plan.ShadowCopy;
+import io.shardgate.router.plan.ShardStatement;
+import io.shardgate.slot.MigrationPhase;
+import io.shardgate.slot.MovingSlot;
+import io.shardgate.slot.SlotFunction;
+import io.shardgate.slot.SlotMap;
+import io.shardgate.slot.SplitKey;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Routing of one statement execution: applies an {@link Analysis} to a snapshot and the bound parameters. */
+final class RoutingRun {
+    private final SnapshotIndex index;
+    private final SlotMap slotMap;
+    private final List<?> params;
+    private final long epoch;
+    private final int slotCount;
+
+    RoutingRun(SnapshotIndex index, List<?> params) {
+        this.index = index;
+        this.slotMap = index.snapshot.slotMap();
+        this.params = params;
+        this.epoch = index.snapshot.epoch();
+        this.slotCount = slotMap.slotCount();
+    }
+
+    // ---- SELECT / UPDATE / DELETE
+
+    RoutePlan keyed(Analysis.Keyed k) {
+        return switch (k.keys()) {
+            case KeyRestriction.Unrestricted u -> everywhere(k);
+            case KeyRestriction.OneOf o -> byKeys(k, o.values());
+        };
+    }
+
+    private RoutePlan everywhere(Analysis.Keyed k) {
+        TableDefinition table = k.table();
+        boolean splitCounter = table.hotKey() instanceof HotKeyMode.Counter && index.tablesWithSplitKeys.contains(table.name());
+        if (splitCounter) {
+            return k.write()
+                    ? rejected(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "not supported yet: hot-key counter writes (" + table.name()
+                            + " has split keys and this write is not restricted to one " + table.shardKey() + ")")
+                    : rejected(RejectReason.HOT_KEY_READ_UNSUPPORTED, "a read of " + table.name()
+                            + " without its shard key would return the sub-rows of its split counter keys separately; restrict it by "
+                            + table.shardKey());
+        }
+        if (!k.write()) {
+            return scatter(k, index.owners, List.of());
+        }
+        if (!index.pausedSlots.isEmpty()) {
+            return held(index.pausedSlots);
+        }
+        List<ShadowCopy> copies = new ArrayList<>();
+        for (SnapshotIndex.Move m : index.dualWriteMoves) {
+            SqlText.Jdbc lookup = k.lookupSql().orElseThrow(() -> new Refusal(RejectReason.UNSUPPORTED_STATEMENT,
+                    "this write cannot find the keys it touches, and slots are moving"));
+            copies.add(copy(m.move(), table, new ShadowCopy.LookupKeys(lookup.sql(), lookup.parameters(), table.keyType(),
+                    slotCount, m.slots())));
+        }
+        return scatter(k, index.owners, copies);
+    }
+
+    private RoutePlan byKeys(Analysis.Keyed k, List<KeyValue> values) {
+        TableDefinition table = k.table();
+        Map<Integer, List<String>> keysBySlot = new LinkedHashMap<>();
+        boolean counterFanOut = false;
+        for (KeyValue v : values) {
+            String key = v.normalize(table.keyType(), params, () -> "shard key " + table.name() + "." + table.shardKey());
+            Optional<SplitKey> split = index.tablesWithSplitKeys.isEmpty() ? Optional.empty() : slotMap.splitKey(table.name(), key);
+            refuseJoinOnSplitKey(k, key);
+            List<Integer> slots = split.isEmpty() ? List.of(SlotFunction.slot(key, slotCount)) : subKeySlots(k, key, split.get());
+            counterFanOut |= split.isPresent() && table.hotKey() instanceof HotKeyMode.Counter;
+            for (int slot : slots) {
+                keysBySlot.computeIfAbsent(slot, s -> new ArrayList<>(1)).add(key);
+            }
+        }
+        List<String> shards = ownersOf(keysBySlot.keySet());
+        if (counterFanOut) {
+            return counterRead(k, values, shards);
+        }
+        if (!k.write()) {
+            return shards.size() == 1 ? new RoutePlan.SingleShard(epoch, on(shards.getFirst(), k.pointSql())) : scatter(k, shards, List.of());
+        }
+        List<Integer> paused = keysBySlot.keySet().stream().filter(this::paused).sorted().toList();
+        if (!paused.isEmpty()) {
+            return held(paused);
+        }
+        List<ShadowCopy> copies = knownKeyCopies(table, keysBySlot);
+        if (shards.size() > 1) {
+            return scatter(k, shards, copies);
+        }
+        ShardStatement st = on(shards.getFirst(), k.pointSql());
+        return copies.isEmpty() ? new RoutePlan.SingleShard(epoch, st) : new RoutePlan.DualWrite(epoch, st, copies);
+    }
+
+    /** Slots of a split key that a statement touches: one sub-key when an append row's split-by value is known, else all. */
+    private List<Integer> subKeySlots(Analysis.Keyed k, String key, SplitKey split) {
+        TableDefinition table = k.table();
+        return switch (table.hotKey()) {
+            case HotKeyMode.None n -> List.of(SlotFunction.slot(key, slotCount));
+            case HotKeyMode.Counter c -> {
+                if (k.write()) {
+                    throw new Refusal(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "not supported yet: hot-key counter writes (key " + key
+                            + " of " + table.name() + " is split over " + split.k() + " sub-keys)");
+                }
+                yield allSubKeySlots(key, split.k());
+            }
+            case HotKeyMode.Append a -> switch (k.splitBy()) {
+                case KeyRestriction.Unrestricted u -> allSubKeySlots(key, split.k());
+                case KeyRestriction.OneOf o -> o.values().stream()
+                        .map(v -> SlotFunction.slot(key, subKey(v, split, table, a), slotCount)).distinct().toList();
+            };
+        };
+    }
+
+    /**
+     * The sub-key of an append row: {@code SlotFunction.slot(splitByText, k)}, i.e. CRC32C of the
+     * split-by value's canonical text modulo k (integer text if it is an integer, else the string).
+     */
+    private int subKey(KeyValue splitBy, SplitKey split, TableDefinition table, HotKeyMode.Append mode) {
+        String text = splitBy.normalize(null, params, () -> "split-by column " + table.name() + "." + mode.splitBy());
+        return SlotFunction.slot(text, split.k());
+    }
+
+    private List<Integer> allSubKeySlots(String key, int k) {
+        List<Integer> slots = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) {
+            slots.add(SlotFunction.slot(key, i, slotCount));
+        }
+        return slots;
+    }
+
+    private void refuseJoinOnSplitKey(Analysis.Keyed k, String key) {
+        if (k.tables().size() < 2 || index.tablesWithSplitKeys.isEmpty()) {
+            return;
+        }
+        for (TableDefinition t : k.tables()) {
+            if (slotMap.splitKey(t.name(), key).isPresent()) {
+                throw new Refusal(RejectReason.HOT_KEY_READ_UNSUPPORTED, "key " + key + " of " + t.name()
+                        + " is split over several shards, so a join on it per shard would miss rows; query " + t.name() + " alone");
+            }
+        }
+    }
+
+    private RoutePlan counterRead(Analysis.Keyed k, List<KeyValue> values, List<String> shards) {
+        TableDefinition table = k.table();
+        if (values.size() > 1) {
+            return rejected(RejectReason.HOT_KEY_READ_UNSUPPORTED, "a read of several keys of " + table.name()
+                    + " including a split counter key cannot be merged yet; read the split key alone");
+        }
+        return switch (k.counterRead()) {
+            case Analysis.CounterRefused r -> rejected(RejectReason.HOT_KEY_READ_UNSUPPORTED, r.message());
+            case Analysis.NotCounter n -> throw new IllegalStateException("counter fan-out for a table that is not a counter");
+            case Analysis.CounterColumns c -> {
+                String key = values.getFirst().normalize(table.keyType(), params, () -> "shard key");
+                String home = slotMap.owner(SlotFunction.slot(key, slotCount));
+                List<ShardStatement> statements = shards.stream().map(s -> on(s, k.pointSql())).toList();
+                yield statements.size() == 1 ? new RoutePlan.SingleShard(epoch, statements.getFirst())
+                        : new RoutePlan.MultiShard(epoch, statements, new MergePlan.CounterRow(c.columns(), home), List.of());
+            }
+        };
+    }
+
+    private RoutePlan scatter(Analysis.Keyed k, List<String> shards, List<ShadowCopy> copies) {
+        if (shards.size() == 1) {
+            ShardStatement st = on(shards.getFirst(), k.pointSql());
+            return copies.isEmpty() ? new RoutePlan.SingleShard(epoch, st) : new RoutePlan.DualWrite(epoch, st, copies);
+        }
+        return switch (k.scatter()) {
+            case Analysis.ScatterRefused r -> rejected(r.reason(), r.message());
+            case Analysis.ScatterWrite w -> new RoutePlan.MultiShard(epoch, onEach(shards, w.sql()), new MergePlan.AffectedRows(), copies);
+            case Analysis.ScatterRead r -> scatterRead(r, shards);
+        };
+    }
+
+    private RoutePlan scatterRead(Analysis.ScatterRead read, List<String> shards) {
+        Analysis.RowsTemplate t = read.merge();
+        OptionalLong limit = t.limit().map(v -> OptionalLong.of(count(v, "LIMIT"))).orElse(OptionalLong.empty());
+        long offset = t.offset().map(v -> count(v, "OFFSET")).orElse(0L);
+        SqlText.Jdbc sql = read.sql();
+        if (t.pushDownLimit()) {
+            String rows = Long.toString(Math.addExact(offset, limit.orElseThrow()));
+            sql = new SqlText.Jdbc(sql.sql().replace(ScatterRewriter.LIMIT_SENTINEL, rows), sql.parameters());
+        }
+        MergePlan.Rows merge = new MergePlan.Rows(t.groupBy(), t.aggregates(), t.distinct(), t.orderBy(), limit, offset, t.hiddenColumns());
+        return new RoutePlan.MultiShard(epoch, onEach(shards, sql), merge, List.of());
+    }
+
+    private long count(KeyValue v, String clause) {
+        String text = v.normalize(KeyType.INT, params, () -> clause + " value");
+        long n = Long.parseLong(text);
+        if (n < 0) {
+            throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, clause + " must not be negative, was " + n);
+        }
+        return n;
+    }
+
+    // ---- INSERT
+
+    RoutePlan insert(Analysis.Insert ins) {
+        TableDefinition table = ins.table();
+        Map<String, List<Analysis.InsertRow>> rowsByShard = new LinkedHashMap<>();
+        Map<Integer, List<String>> keysBySlot = new LinkedHashMap<>();
+        for (int i = 0; i < ins.rows().size(); i++) {
+            Analysis.InsertRow row = ins.rows().get(i);
+            int rowNumber = i + 1;
+            String key = row.key().normalize(table.keyType(), params, () -> "shard key " + table.name() + "."
+                    + table.shardKey() + " in row " + rowNumber);
+            int slot = insertSlot(table, key, row, i);
+            rowsByShard.computeIfAbsent(slotMap.owner(slot), s -> new ArrayList<>()).add(row);
+            keysBySlot.computeIfAbsent(slot, s -> new ArrayList<>(1)).add(key);
+        }
+        List<Integer> paused = keysBySlot.keySet().stream().filter(this::paused).sorted().toList();
+        if (!paused.isEmpty()) {
+            return held(paused);
+        }
+        List<ShadowCopy> copies = knownKeyCopies(table, keysBySlot);
+        if (rowsByShard.size() == 1) {
+            ShardStatement st = on(rowsByShard.keySet().iterator().next(), ins.wholeSql());
+            return copies.isEmpty() ? new RoutePlan.SingleShard(epoch, st) : new RoutePlan.DualWrite(epoch, st, copies);
+        }
+        List<ShardStatement> statements = rowsByShard.entrySet().stream()
+                .sorted(Comparator.comparingInt(e -> index.order(e.getKey())))
+                .map(e -> insertOn(e.getKey(), ins, e.getValue())).toList();
+        MergePlan merge = ins.returnsRows() ? MergePlan.CONCAT : new MergePlan.AffectedRows();
+        return new RoutePlan.MultiShard(epoch, statements, merge, copies);
+    }
+
+    private int insertSlot(TableDefinition table, String key, Analysis.InsertRow row, int rowIndex) {
+        Optional<SplitKey> split = index.tablesWithSplitKeys.isEmpty() ? Optional.empty() : slotMap.splitKey(table.name(), key);
+        if (split.isEmpty()) {
+            return SlotFunction.slot(key, slotCount);
+        }
+        return switch (table.hotKey()) {
+            case HotKeyMode.None n -> SlotFunction.slot(key, slotCount);
+            case HotKeyMode.Counter c -> throw new Refusal(RejectReason.HOT_KEY_WRITE_UNSUPPORTED,
+                    "not supported yet: hot-key counter writes (key " + key + " of " + table.name() + " is split)");
+            case HotKeyMode.Append a -> {
+                KeyValue splitBy = row.splitBy().orElseThrow(() -> new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, "key " + key + " of "
+                        + table.name() + " is split over " + split.get().k() + " sub-keys; row " + (rowIndex + 1)
+                        + " must give " + a.splitBy() + " as a literal or a parameter to pick one"));
+                yield SlotFunction.slot(key, subKey(splitBy, split.get(), table, a), slotCount);
+            }
+        };
+    }
+
+    private ShardStatement insertOn(String shard, Analysis.Insert ins, List<Analysis.InsertRow> rows) {
+        StringBuilder sql = new StringBuilder(ins.prefix().sql());
+        List<Integer> parameters = new ArrayList<>(ins.prefix().parameters());
+        for (int i = 0; i < rows.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append(rows.get(i).text().sql());
+            parameters.addAll(rows.get(i).text().parameters());
+        }
+        sql.append(ins.suffix().sql());
+        parameters.addAll(ins.suffix().parameters());
+        return new ShardStatement(shard, sql.toString(), parameters);
+    }
+
+    // ---- moving slots
+
+    private boolean paused(int slot) {
+        return slotMap.moving(slot).map(m -> m.phase() == MigrationPhase.CUTOVER_PAUSE).orElse(false);
+    }
+
+    /** Copies of the keys in dual-writing slots, one per move, keys typed for binding. */
+    private List<ShadowCopy> knownKeyCopies(TableDefinition table, Map<Integer, List<String>> keysBySlot) {
+        if (slotMap.movingSlots().isEmpty()) {
+            return List.of();
+        }
+        Map<MovingSlot, Set<Object>> byMove = new LinkedHashMap<>();
+        keysBySlot.forEach((slot, keys) -> slotMap.moving(slot).filter(m -> m.phase().dualWrites()).ifPresent(m -> {
+            Set<Object> typed = byMove.computeIfAbsent(m, x -> new LinkedHashSet<>());
+            keys.forEach(key -> typed.add(table.keyType() == KeyType.INT ? (Object) Long.valueOf(key) : key));
+        }));
+        return byMove.entrySet().stream()
+                .map(e -> copy(e.getKey(), table, new ShadowCopy.KnownKeys(List.copyOf(e.getValue())))).toList();
+    }
+
+    private static ShadowCopy copy(MovingSlot m, TableDefinition table, ShadowCopy.KeySource keys) {
+        return new ShadowCopy(m.authoritative(), m.shadow(), m.migrationId(), m.phase(), table.name(), table.shardKey(), keys);
+    }
+
+    private RoutePlan held(List<Integer> slots) {
+        MovingSlot m = slotMap.moving(slots.getFirst()).orElseThrow();
+        return new RoutePlan.Held(epoch, slots, "writes to slot" + (slots.size() > 1 ? "s " : " ")
+                + slots.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElseThrow()
+                + " are paused for the cutover of migration " + m.migrationId() + " (" + m.source() + " -> " + m.target()
+                + "); hold the statement until a newer slot map arrives, then route it again");
+    }
+
+    // ---- helpers
+
+    private List<String> ownersOf(Set<Integer> slots) {
+        Set<String> owners = new TreeSet<>(Comparator.comparingInt(index::order).thenComparing(Comparator.naturalOrder()));
+        for (int slot : slots) {
+            owners.add(slotMap.owner(slot));
+        }
+        return List.copyOf(owners);
+    }
+
+    private static ShardStatement on(String shard, SqlText.Jdbc sql) {
+        return new ShardStatement(shard, sql.sql(), sql.parameters());
+    }
+
+    private static List<ShardStatement> onEach(List<String> shards, SqlText.Jdbc sql) {
+        return shards.stream().map(s -> on(s, sql)).toList();
+    }
+
+    private RoutePlan rejected(RejectReason reason, String message) {
+        return new RoutePlan.Rejected(epoch, reason, message);
+    }
+}

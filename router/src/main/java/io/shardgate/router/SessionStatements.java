@@ -1,0 +1,177 @@
+package io.shardgate.router;
+
+import io.shardgate.cluster.Dialect;
+import io.shardgate.router.plan.RejectReason;
+import io.shardgate.router.plan.SessionCommand;
+import io.shardgate.router.plan.SessionCommand.Assignment;
+import io.shardgate.router.plan.SessionCommand.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Recognises session and transaction statements, SHOW and DESCRIBE by their leading words, before
+ * any parsing: they are frequent (drivers send several on connect), JSqlParser 5.3 does not parse
+ * several of them ({@code BEGIN}, {@code START TRANSACTION}, {@code SET TRANSACTION}, most SHOWs),
+ * and none needs an expression tree.
+ */
+final class SessionStatements {
+    private SessionStatements() {}
+
+    /** What a lexically recognised statement is. */
+    sealed interface Lexical {}
+
+    record Command(SessionCommand command) implements Lexical {}
+
+    /** SHOW / DESCRIBE, naming a table when it is about one. */
+    record Show(Optional<String> table) implements Lexical {}
+
+    record Refused(RejectReason reason, String message) implements Lexical {}
+
+    private static final Set<String> TRUE = Set.of("1", "ON", "TRUE");
+    private static final Set<String> FALSE = Set.of("0", "OFF", "FALSE");
+    private static final Pattern SHOW_TABLE = Pattern.compile(
+            "(?is)^\\s*(?:SHOW\\s+(?:CREATE\\s+TABLE|(?:FULL\\s+)?(?:COLUMNS|FIELDS)\\s+(?:FROM|IN)|(?:INDEX|INDEXES|KEYS)\\s+(?:FROM|IN))|DESCRIBE|DESC)\\s+([`\"]?[\\w$]+[`\"]?(?:\\.[`\"]?[\\w$]+[`\"]?)?)");
+    private static final Pattern SET_NAMES = Pattern.compile(
+            "(?is)^SET\\s+NAMES\\s+['\"`]?([\\w]+)['\"`]?(?:\\s+COLLATE\\s+['\"`]?([\\w]+)['\"`]?)?\\s*$");
+    private static final Pattern ASSIGNMENT = Pattern.compile(
+            "(?is)^\\s*(GLOBAL\\s+|SESSION\\s+|LOCAL\\s+|PERSIST\\s+|PERSIST_ONLY\\s+)?(@@(?:(global|session|local|persist)\\.)?|@)?"
+                    + "([`\"]?[\\w$.]+[`\"]?)\\s*(?:=|:=|\\s+TO\\s+)\\s*(.+?)\\s*$");
+
+    static Optional<Lexical> classify(String sql, Dialect dialect) {
+        List<String> w = SqlText.firstWords(sql, 4);
+        if (w.isEmpty()) {
+            return Optional.of(new Refused(RejectReason.PARSE_ERROR, "the statement is empty"));
+        }
+        return switch (w.getFirst()) {
+            case "BEGIN" -> Optional.of(new Command(new SessionCommand.Begin(rest(sql, w.size() > 1 && isWorkWord(w.get(1)) ? 2 : 1))));
+            case "START" -> w.size() > 1 && w.get(1).equals("TRANSACTION")
+                    ? Optional.of(new Command(new SessionCommand.Begin(rest(sql, 2)))) : Optional.empty();
+            case "COMMIT", "END" -> Optional.of(new Command(new SessionCommand.Commit()));
+            case "ROLLBACK", "ABORT" -> Optional.of(rollback(sql, w));
+            case "SAVEPOINT" -> Optional.of(new Command(new SessionCommand.Savepoint(name(sql, 1))));
+            case "RELEASE" -> Optional.of(new Command(new SessionCommand.ReleaseSavepoint(
+                    name(sql, w.size() > 1 && w.get(1).equals("SAVEPOINT") ? 2 : 1))));
+            case "USE" -> Optional.of(new Command(new SessionCommand.Use(name(sql, 1))));
+            case "SET" -> Optional.of(set(sql, w));
+            case "SHOW" -> Optional.of(show(sql, w));
+            case "DESCRIBE", "DESC" -> w.size() > 1 && Set.of("SELECT", "INSERT", "UPDATE", "DELETE").contains(w.get(1))
+                    ? Optional.empty() : Optional.of(show(sql, w));
+            default -> Optional.empty();
+        };
+    }
+
+    private static boolean isWorkWord(String word) {
+        return word.equals("WORK") || word.equals("TRANSACTION");
+    }
+
+    private static Lexical rollback(String sql, List<String> w) {
+        int i = w.size() > 1 && isWorkWord(w.get(1)) ? 2 : 1;
+        if (w.size() > i && w.get(i).equals("TO")) {
+            int nameAt = w.size() > i + 1 && w.get(i + 1).equals("SAVEPOINT") ? i + 2 : i + 1;
+            return new Command(new SessionCommand.RollbackToSavepoint(name(sql, nameAt)));
+        }
+        return new Command(new SessionCommand.Rollback());
+    }
+
+    private static Lexical show(String sql, List<String> w) {
+        if (w.size() > 1 && (w.get(1).equals("WARNINGS") || w.get(1).equals("ERRORS")
+                || (w.get(1).equals("COUNT") && sql.toUpperCase(Locale.ROOT).matches("(?s).*\\)\\s*(WARNINGS|ERRORS)\\s*")))) {
+            return new Command(new SessionCommand.ShowDiagnostics(sql));
+        }
+        Matcher m = SHOW_TABLE.matcher(sql);
+        if (m.find()) {
+            String qualified = m.group(1);
+            String table = qualified.substring(qualified.lastIndexOf('.') + 1);
+            return new Show(Optional.of(SqlText.unquote(table)));
+        }
+        return new Show(Optional.empty());
+    }
+
+    private static Lexical set(String sql, List<String> w) {
+        String second = w.size() > 1 ? w.get(1) : "";
+        String third = w.size() > 2 ? w.get(2) : "";
+        if (second.equals("TRANSACTION") || ((second.equals("SESSION") || second.equals("LOCAL")) && third.equals("TRANSACTION"))
+                || (second.equals("SESSION") && third.equals("CHARACTERISTICS"))) {
+            return new Command(new SessionCommand.SetTransaction(rest(sql, second.equals("TRANSACTION") ? 2 : 3)));
+        }
+        if (second.equals("GLOBAL") || second.equals("PERSIST") || second.equals("PERSIST_ONLY")) {
+            return new Refused(RejectReason.UNSUPPORTED_STATEMENT,
+                    "SET " + second + " would change one backend server only; set it on every shard's server instead");
+        }
+        Matcher names = SET_NAMES.matcher(sql);
+        if (names.matches()) {
+            return new Command(new SessionCommand.SetNames(names.group(1).toLowerCase(Locale.ROOT),
+                    Optional.ofNullable(names.group(2)).map(s -> s.toLowerCase(Locale.ROOT))));
+        }
+        return assignments(sql.substring(sql.toUpperCase(Locale.ROOT).indexOf("SET") + 3));
+    }
+
+    private static Lexical assignments(String text) {
+        List<Assignment> out = new ArrayList<>();
+        for (String part : splitTopLevel(text)) {
+            Matcher m = ASSIGNMENT.matcher(part);
+            if (!m.matches()) {
+                return new Refused(RejectReason.PARSE_ERROR, "cannot read the SET assignment '" + part.strip() + "'");
+            }
+            String keywordScope = m.group(1) == null ? "" : m.group(1).strip().toUpperCase(Locale.ROOT);
+            String sigil = m.group(2) == null ? "" : m.group(2);
+            String atScope = m.group(3) == null ? "" : m.group(3).toUpperCase(Locale.ROOT);
+            if (keywordScope.startsWith("GLOBAL") || keywordScope.startsWith("PERSIST") || atScope.equals("GLOBAL") || atScope.startsWith("PERSIST")) {
+                return new Refused(RejectReason.UNSUPPORTED_STATEMENT, "SET GLOBAL " + SqlText.unquote(m.group(4))
+                        + " would change one backend server only; set it on every shard's server instead");
+            }
+            Scope scope = sigil.equals("@") ? Scope.USER : Scope.SESSION;
+            out.add(new Assignment(scope, SqlText.unquote(m.group(4)), m.group(5)));
+        }
+        if (out.size() == 1 && out.getFirst().scope() == Scope.SESSION && out.getFirst().name().equals("autocommit")) {
+            String v = out.getFirst().value().replace("'", "").toUpperCase(Locale.ROOT);
+            if (TRUE.contains(v) || FALSE.contains(v)) {
+                return new Command(new SessionCommand.SetAutocommit(TRUE.contains(v)));
+            }
+        }
+        return new Command(new SessionCommand.SetVariables(out));
+    }
+
+    /** Splits on commas that are outside quotes and parentheses. */
+    private static List<String> splitTopLevel(String text) {
+        List<String> parts = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        int i = 0;
+        while (i < text.length()) {
+            int skip = SqlText.skipQuotedOrComment(text, i, Dialect.MYSQL);
+            if (skip > i) {
+                i = skip;
+                continue;
+            }
+            char c = text.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                parts.add(text.substring(start, i));
+                start = i + 1;
+            }
+            i++;
+        }
+        parts.add(text.substring(start));
+        return parts;
+    }
+
+    /** Text after the first {@code words} words, upper-case and single-spaced. */
+    private static String rest(String sql, int words) {
+        List<String> all = SqlText.firstWords(sql, 64);
+        return String.join(" ", all.subList(Math.min(words, all.size()), all.size()));
+    }
+
+    private static String name(String sql, int wordIndex) {
+        String[] tokens = sql.strip().split("\\s+");
+        return wordIndex < tokens.length ? SqlText.unquote(tokens[wordIndex]) : "";
+    }
+}

@@ -1,0 +1,106 @@
+package io.shardgate.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.cluster.Dialect;
+import io.shardgate.cluster.KeyType;
+import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.cluster.UnknownTablePolicy;
+import io.shardgate.router.plan.MergePlan;
+import io.shardgate.router.plan.RejectReason;
+import io.shardgate.router.plan.RoutePlan;
+import io.shardgate.router.plan.ShardStatement;
+import io.shardgate.slot.SlotFunction;
+import io.shardgate.slot.SlotMap;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Behaviour that golden files do not show: caching, parameter binding, snapshot changes. */
+class RouterTest {
+    private static final ClusterDefinition CLUSTER = new ClusterDefinition(Dialect.MYSQL, 16,
+            List.of(shard("s0"), shard("s1")), Map.of("t", TableDefinition.sharded("t", "id", KeyType.INT)), "s0",
+            UnknownTablePolicy.SINGLE);
+    private static final RoutingSnapshot SNAPSHOT = new RoutingSnapshot(CLUSTER, SlotMap.initial(16, List.of("s0", "s1")));
+
+    private final Router router = new Router();
+
+    @Test
+    void analysedStatementRoutesEachExecutionByItsBoundKey() {
+        AnalysedStatement st = Router.analyse("SELECT c FROM t WHERE id = ?", Dialect.MYSQL);
+        assertThat(st.parameterCount()).isEqualTo(1);
+        for (long k = 0; k < 50; k++) {
+            long key = k;
+            RoutePlan plan = router.route(st, List.of(key), SNAPSHOT);
+            String expected = SlotFunction.slot(Long.toString(key), 16) < 8 ? "s0" : "s1";
+            assertThat(plan).isInstanceOfSatisfying(RoutePlan.SingleShard.class,
+                    p -> assertThat(p.statement().shard()).as("shard of key %d", key).isEqualTo(expected));
+        }
+    }
+
+    @Test
+    void analysisIsReusedForTheSameClusterAndRedoneForAnother() {
+        AnalysedStatement st = Router.analyse("SELECT c FROM t WHERE id = ?", Dialect.MYSQL);
+        Analysis first = st.analysisFor(CLUSTER);
+        assertThat(st.analysisFor(CLUSTER)).isSameAs(first);
+        ClusterDefinition other = CLUSTER.withTable(TableDefinition.broadcast("u"));
+        assertThat(st.analysisFor(other)).isNotSameAs(first);
+    }
+
+    @Test
+    void planCarriesTheEpochOfTheSnapshot() {
+        RoutingSnapshot later = new RoutingSnapshot(CLUSTER, SNAPSHOT.slotMap().withEpoch(9));
+        assertThat(router.route("SELECT 1", List.of(), later).epoch()).isEqualTo(9);
+        assertThat(router.route("SELECT * FROM t WHERE id = 1", List.of(), later).epoch()).isEqualTo(9);
+        assertThat(router.route("SELECT * FROM t WHERE id = 'x'", List.of(), later).epoch()).isEqualTo(9);
+    }
+
+    @Test
+    void splitInsertBindsEachShardsOwnParameters() {
+        List<Object> params = List.of(1L, "a", 2L, "b", 4L, "c");
+        RoutePlan plan = router.route("INSERT INTO t (id, name) VALUES (?, ?), (?, ?), (?, ?)", params, SNAPSHOT);
+        assertThat(plan).isInstanceOf(RoutePlan.MultiShard.class);
+        RoutePlan.MultiShard multi = (RoutePlan.MultiShard) plan;
+        assertThat(multi.merge()).isInstanceOf(MergePlan.AffectedRows.class);
+        int rows = 0;
+        for (ShardStatement s : multi.statements()) {
+            List<Object> bound = s.bind(params);
+            assertThat(bound.size()).isEqualTo(s.sql().chars().filter(c -> c == '?').count());
+            for (int i = 0; i < bound.size(); i += 2) {
+                String key = bound.get(i).toString();
+                assertThat(SlotFunction.slot(key, 16) < 8 ? "s0" : "s1").isEqualTo(s.shard());
+                rows++;
+            }
+        }
+        assertThat(rows).isEqualTo(3);
+    }
+
+    @Test
+    void nullBoundKeyIsRejectedNotThrown() {
+        RoutePlan plan = router.route("SELECT * FROM t WHERE id = ?", Arrays.asList((Object) null), SNAPSHOT);
+        assertThat(plan).isInstanceOfSatisfying(RoutePlan.Rejected.class,
+                r -> assertThat(r.reason()).isEqualTo(RejectReason.BAD_SHARD_KEY_VALUE));
+    }
+
+    @Test
+    void negativeLimitParameterIsRejected() {
+        RoutePlan plan = router.route("SELECT id FROM t ORDER BY id LIMIT ?", List.of(-1L), SNAPSHOT);
+        assertThat(plan).isInstanceOf(RoutePlan.Rejected.class);
+    }
+
+    @Test
+    void scatterOwnersFollowANewSlotMap() {
+        RoutingSnapshot allOnS1 = new RoutingSnapshot(CLUSTER, SlotMap.initial(16, List.of("s1")).withEpoch(2));
+        RoutePlan before = router.route("SELECT * FROM t", List.of(), SNAPSHOT);
+        RoutePlan after = router.route("SELECT * FROM t", List.of(), allOnS1);
+        assertThat(((RoutePlan.MultiShard) before).shards()).containsExactly("s0", "s1");
+        assertThat(after).isInstanceOfSatisfying(RoutePlan.SingleShard.class, p -> assertThat(p.statement().shard()).isEqualTo("s1"));
+    }
+
+    private static ShardDefinition shard(String name) {
+        return new ShardDefinition(name, "jdbc:mysql://localhost/" + name, "root", "", 2, false);
+    }
+}
