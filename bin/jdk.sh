@@ -54,7 +54,7 @@ shardgate_find_jdk() {
 # Returns 1 with one clear line on stderr when Maven is not on the PATH.
 shardgate_need_mvn() {
   if ! command -v mvn >/dev/null 2>&1; then
-    echo "shardgate: error: Maven (mvn) not found on PATH; it builds Shardgate on first run. Install Maven 3.9 or newer (e.g. apt-get install maven)." >&2
+    echo "shardgate: error: Maven (mvn) not found on PATH; it builds Shardgate on first run. Install Maven 3.8 or newer (e.g. apt-get install maven)." >&2
     return 1
   fi
   return 0
