@@ -1,0 +1,54 @@
+package io.shardgate.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the real {@code shardgate} command line as a separate JVM, from the jar the build packaged,
+ * with the repository root as working directory (as {@code bin/shardgate} does).
+ */
+final class ShardgateProcess {
+    static final Path ROOT = Path.of(System.getProperty("shardgate.root", "..")).toAbsolutePath().normalize();
+    static final Path JAR = ROOT.resolve("admin-cli/target/shardgate-admin-cli.jar");
+
+    record Result(int exitCode, String stdout, String stderr, Duration elapsed) {}
+
+    private ShardgateProcess() {}
+
+    static ProcessBuilder builder(String... args) {
+        if (!Files.isRegularFile(JAR)) {
+            throw new IllegalStateException(JAR + " is missing; run the build (mvn verify) first");
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-jar");
+        cmd.add(JAR.toString());
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).directory(ROOT.toFile());
+    }
+
+    /** Runs a command to completion; fails the test if it takes longer than {@code timeout}. */
+    static Result run(Duration timeout, String... args) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("shardgate-out", ".txt");
+        Path err = Files.createTempFile("shardgate-err", ".txt");
+        long start = System.nanoTime();
+        Process p = builder(args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("shardgate " + String.join(" ", args) + " did not finish within " + timeout);
+            }
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8), Duration.ofNanos(System.nanoTime() - start));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+}
