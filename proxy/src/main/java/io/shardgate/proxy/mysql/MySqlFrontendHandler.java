@@ -1,0 +1,291 @@
+package io.shardgate.proxy.mysql;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.error.SqlError;
+import io.shardgate.proxy.mysql.codec.Capabilities;
+import io.shardgate.proxy.mysql.codec.ConnectionState;
+import io.shardgate.proxy.mysql.codec.MySqlProtocolException;
+import io.shardgate.proxy.mysql.message.ClientMessage;
+import io.shardgate.proxy.mysql.message.ServerMessage;
+import io.shardgate.proxy.session.ClientInfo;
+import io.shardgate.proxy.session.FrontendSession;
+import io.shardgate.proxy.session.PreparedInfo;
+import io.shardgate.proxy.session.SessionFactory;
+import io.shardgate.proxy.session.SessionState;
+import io.shardgate.proxy.session.StatementResult;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One MySQL client connection: the handshake and authentication on the event loop, then every
+ * command on the connection's own virtual thread, in order, calling the protocol-neutral
+ * {@link FrontendSession}. Protocol violations close this connection only.
+ */
+public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<ClientMessage> {
+    private static final Logger LOG = LoggerFactory.getLogger(MySqlFrontendHandler.class);
+    static final int STATUS_IN_TRANS = 0x0001;
+    static final int STATUS_AUTOCOMMIT = 0x0002;
+    private static final int UTF8MB4_GENERAL_CI = 45;
+
+    private final ConnectionState connection;
+    private final SessionFactory sessions;
+    private final int connectionId;
+    private final String authPlugin;
+    private final ConnectionLimiter limiter;
+    private final byte[] nonce = MySqlAuth.nonce();
+    private ExecutorService worker;
+    private ClientMessage.HandshakeResponse pendingHandshake;
+    private String pluginInUse;
+    private volatile FrontendSession session;
+
+    public MySqlFrontendHandler(ConnectionState connection, SessionFactory sessions, int connectionId, String authPlugin,
+            ConnectionLimiter limiter) {
+        super(ClientMessage.class);
+        this.connection = connection;
+        this.sessions = sessions;
+        this.connectionId = connectionId;
+        this.authPlugin = authPlugin;
+        this.limiter = limiter;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (!limiter.tryAcquire()) {
+            fail(ctx, new SqlError(ErrorCode.TOO_MANY_CONNECTIONS.mysqlErrno(), ErrorCode.TOO_MANY_CONNECTIONS.mysqlSqlState(),
+                    "Too many connections: the proxy accepts at most " + limiter.limit() + " (limits.max-connections)",
+                    ErrorCode.TOO_MANY_CONNECTIONS));
+            return;
+        }
+        worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("mysql-session-" + connectionId).factory());
+        ctx.writeAndFlush(new ServerMessage.Handshake(connectionId, sessions.serverVersion(), nonce, authPlugin,
+                Capabilities.SERVER, UTF8MB4_GENERAL_CI, STATUS_AUTOCOMMIT));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (worker != null) {
+            limiter.release();
+            worker.execute(this::closeSession);
+            worker.shutdown();
+        }
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+        switch (msg) {
+            case ClientMessage.HandshakeResponse hr -> handshake(ctx, hr);
+            case ClientMessage.SslRequest ssl -> fail(ctx, unsupported("TLS is not enabled on this proxy; connect without SSL"));
+            case ClientMessage.AuthSwitchResponse asr -> authenticate(ctx, pendingHandshake, pluginInUse, asr.authResponse());
+            default -> worker.execute(() -> command(ctx, msg));
+        }
+    }
+
+    private void handshake(ChannelHandlerContext ctx, ClientMessage.HandshakeResponse hr) {
+        connection.negotiated(hr.capabilities());
+        pendingHandshake = hr;
+        if (MySqlAuth.supported(hr.authPlugin())) {
+            pluginInUse = hr.authPlugin();
+            authenticate(ctx, hr, pluginInUse, hr.authResponse());
+        } else {
+            // the client offered another method (or none): ask for ours with the same nonce
+            pluginInUse = authPlugin;
+            connection.phase(ConnectionState.Phase.AUTH_SWITCH_RESPONSE);
+            ctx.writeAndFlush(new ServerMessage.AuthSwitchRequest(authPlugin, nonce));
+        }
+    }
+
+    private void authenticate(ChannelHandlerContext ctx, ClientMessage.HandshakeResponse hr, String plugin, byte[] response) {
+        if (hr == null) {
+            fail(ctx, protocolError("authentication data arrived before the handshake response"));
+            return;
+        }
+        Optional<String> password = sessions.password(hr.user());
+        String host = remoteHost(ctx);
+        if (password.isEmpty() || !MySqlAuth.verify(plugin, password.get(), nonce, response)) {
+            fail(ctx, new SqlError(ErrorCode.ACCESS_DENIED.mysqlErrno(), ErrorCode.ACCESS_DENIED.mysqlSqlState(),
+                    "Access denied for user '" + hr.user() + "'@'" + host + "' (using password: "
+                            + (response.length > 0 ? "YES" : "NO") + ")", ErrorCode.ACCESS_DENIED));
+            return;
+        }
+        if (MySqlAuth.CACHING_SHA2.equals(plugin)) {
+            ctx.write(new ServerMessage.AuthMoreData(new byte[] {0x03}));
+        }
+        connection.phase(ConnectionState.Phase.COMMAND);
+        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes());
+        ctx.channel().config().setAutoRead(false);
+        worker.execute(() -> openSession(ctx, client));
+    }
+
+    private void openSession(ChannelHandlerContext ctx, ClientInfo client) {
+        try {
+            session = sessions.open(client);
+            ctx.writeAndFlush(ok(0, 0, 0, ""));
+            ctx.channel().config().setAutoRead(true);
+        } catch (ProxyException e) {
+            fail(ctx, e.error());
+        } catch (RuntimeException e) {
+            LOG.error("connection {}: cannot open a session for {}", connectionId, client.user(), e);
+            fail(ctx, internal(e));
+        }
+    }
+
+    private void command(ChannelHandlerContext ctx, ClientMessage msg) {
+        FrontendSession s = session;
+        if (s == null) {
+            return;
+        }
+        try {
+            ServerMessage answer = answer(ctx, s, msg);
+            if (answer != null) {
+                ctx.writeAndFlush(answer);
+            }
+        } catch (ProxyException e) {
+            ctx.writeAndFlush(err(e.error()));
+        } catch (RuntimeException e) {
+            LOG.error("connection {}: {} failed", connectionId, msg.getClass().getSimpleName(), e);
+            ctx.writeAndFlush(err(internal(e)));
+        }
+    }
+
+    /** The reply to one command, or null for commands that have none. */
+    private ServerMessage answer(ChannelHandlerContext ctx, FrontendSession s, ClientMessage msg) {
+        return switch (msg) {
+            case ClientMessage.Query q -> result(s.query(q.sql()), s, false);
+            case ClientMessage.StmtExecute e -> execute(s, e);
+            case ClientMessage.StmtPrepare p -> prepare(s, p);
+            case ClientMessage.StmtClose c -> {
+                connection.forgetPrepared(c.statementId());
+                s.closeStatement(c.statementId());
+                yield null;
+            }
+            case ClientMessage.StmtReset r -> {
+                connection.resetLongData(r.statementId());
+                s.resetStatement(r.statementId());
+                yield ok(s, 0, 0);
+            }
+            case ClientMessage.StmtSendLongData ignored -> null;
+            case ClientMessage.InitDb db -> {
+                s.initDb(db.schema());
+                yield ok(s, 0, 0);
+            }
+            case ClientMessage.Ping ignored -> ok(s, 0, 0);
+            case ClientMessage.Quit ignored -> {
+                closeSession();
+                ctx.close();
+                yield null;
+            }
+            case ClientMessage.SetOption o -> o.option() == 1
+                    ? new ServerMessage.Eof(status(s.state()), 0)
+                    : err(unsupported("multi-statement queries are not supported; send one statement at a time"));
+            case ClientMessage.ResetConnection ignored -> {
+                closeSession();
+                connection.clearPrepared();
+                session = sessions.open(new ClientInfo(pendingHandshake.user(), s.state().schema(), remoteHost(ctx),
+                        pendingHandshake.attributes()));
+                yield ok(session, 0, 0);
+            }
+            case ClientMessage.FieldList f -> err(unsupported("COM_FIELD_LIST is not supported; use SHOW COLUMNS FROM "
+                    + f.table() + " (for the mariadb/mysql client, pass -A / --no-auto-rehash)"));
+            case ClientMessage.ChangeUser cu -> err(unsupported("COM_CHANGE_USER is not supported; open a new connection as "
+                    + cu.user()));
+            case ClientMessage.Unknown u -> new ServerMessage.Err(ErrorCode.UNKNOWN_COMMAND.mysqlErrno(),
+                    ErrorCode.UNKNOWN_COMMAND.mysqlSqlState(), "Unknown command 0x" + Integer.toHexString(u.command()));
+            case ClientMessage.HandshakeResponse ignored -> err(protocolError("handshake response in the command phase"));
+            case ClientMessage.SslRequest ignored -> err(protocolError("SSL request in the command phase"));
+            case ClientMessage.AuthSwitchResponse ignored -> err(protocolError("auth data in the command phase"));
+        };
+    }
+
+    private ServerMessage execute(FrontendSession s, ClientMessage.StmtExecute e) {
+        return result(s.execute(e.statementId(), e.parameters()), s, true);
+    }
+
+    private ServerMessage prepare(FrontendSession s, ClientMessage.StmtPrepare p) {
+        PreparedInfo info = s.prepare(p.sql());
+        // registered before the answer is written: the client may execute as soon as it reads it
+        connection.registerPrepared(info.statementId(), info.parameters().size());
+        return new ServerMessage.PrepareOk(info.statementId(), info.parameters(), info.columns(), status(s.state()), 0);
+    }
+
+    private ServerMessage result(StatementResult result, FrontendSession s, boolean binary) {
+        int status = status(s.state());
+        return switch (result) {
+            case StatementResult.Update u -> new ServerMessage.Ok(u.affectedRows(), u.lastInsertId(), status, u.warnings(), u.info());
+            case StatementResult.Rows r -> new ServerMessage.ResultSet(r.columns(), r.rows(), binary, status, r.warnings());
+        };
+    }
+
+    private ServerMessage ok(FrontendSession s, long affected, long lastId) {
+        return ok(affected, lastId, status(s.state()), "");
+    }
+
+    private static ServerMessage ok(long affected, long lastId, int status, String info) {
+        return new ServerMessage.Ok(affected, lastId, status == 0 ? STATUS_AUTOCOMMIT : status, 0, info);
+    }
+
+    static int status(SessionState state) {
+        return (state.inTransaction() ? STATUS_IN_TRANS : 0) | (state.autocommit() ? STATUS_AUTOCOMMIT : 0);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof MySqlProtocolException pe) {
+            LOG.warn("connection {} from {}: {}; closing it", connectionId, remoteHost(ctx), pe.getMessage());
+            fail(ctx, new SqlError(pe.code().mysqlErrno(), pe.code().mysqlSqlState(), pe.getMessage(), pe.code()));
+        } else if (root instanceof java.io.IOException) {
+            LOG.debug("connection {}: {}", connectionId, root.toString());
+            ctx.close();
+        } else {
+            LOG.error("connection {}: unexpected failure; closing it", connectionId, root);
+            fail(ctx, internal(root));
+        }
+    }
+
+    private void closeSession() {
+        FrontendSession s = session;
+        session = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                LOG.warn("connection {}: closing its session failed", connectionId, e);
+            }
+        }
+    }
+
+    /** Sends an error and closes this connection (used where the protocol cannot continue). */
+    private void fail(ChannelHandlerContext ctx, SqlError error) {
+        ctx.writeAndFlush(err(error)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static ServerMessage.Err err(SqlError e) {
+        return new ServerMessage.Err(e.mysqlErrno(), e.sqlState(), e.message());
+    }
+
+    private static SqlError unsupported(String message) {
+        return new ProxyException(ErrorCode.UNSUPPORTED, message).error();
+    }
+
+    private static SqlError protocolError(String message) {
+        return new ProxyException(ErrorCode.MALFORMED_PACKET, "malformed packet: " + message).error();
+    }
+
+    private SqlError internal(Throwable e) {
+        return new ProxyException(ErrorCode.INTERNAL, "internal error in Shardgate (connection " + connectionId + "): "
+                + e + "; see the proxy log").error();
+    }
+
+    private static String remoteHost(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+    }
+}

@@ -1,0 +1,173 @@
+package io.shardgate.proxy.mysql.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.mysql.message.ClientMessage;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Decodes COM_STMT_EXECUTE: the null bitmap, the bound types and the binary parameter values. */
+final class BinaryParameters {
+    private BinaryParameters() {}
+
+    static ClientMessage decodeExecute(ByteBuf buf, ConnectionState connection) {
+        Wire.need(buf, 9, "COM_STMT_EXECUTE header");
+        int id = buf.readIntLE();
+        int flags = buf.readUnsignedByte();
+        buf.skipBytes(4); // iteration count, always 1
+        ConnectionState.PreparedParams prepared = connection.prepared(id);
+        if (prepared == null) {
+            // the session reports the unknown id with the server's own error; nothing to decode
+            return new ClientMessage.StmtExecute(id, flags, List.of());
+        }
+        int n = prepared.count;
+        List<Object> values = new ArrayList<>(n);
+        if (n == 0) {
+            return new ClientMessage.StmtExecute(id, flags, values);
+        }
+        byte[] nullBitmap = Wire.readBytes(buf, (n + 7) / 8, "parameter null bitmap");
+        Wire.need(buf, 1, "new-params-bound flag");
+        if (buf.readUnsignedByte() == 1) {
+            prepared.types = Wire.readBytes(buf, 2 * n, "parameter types");
+        }
+        if (prepared.types == null) {
+            throw Wire.malformed("statement " + id + " executed without parameter types ever being bound");
+        }
+        for (int i = 0; i < n; i++) {
+            var longData = prepared.longData.get(i);
+            if (longData != null) {
+                values.add(longDataValue(prepared.types[2 * i] & 0xFF, longData.toByteArray()));
+            } else if ((nullBitmap[i / 8] & (1 << (i % 8))) != 0) {
+                values.add(null);
+            } else {
+                values.add(value(buf, prepared.types[2 * i] & 0xFF, (prepared.types[2 * i + 1] & 0x80) != 0));
+            }
+        }
+        prepared.longData.clear();
+        return new ClientMessage.StmtExecute(id, flags, values);
+    }
+
+    private static Object longDataValue(int type, byte[] data) {
+        return isText(type) ? new String(data, StandardCharsets.UTF_8) : data;
+    }
+
+    private static boolean isText(int type) {
+        return type == MySqlTypes.VARCHAR || type == MySqlTypes.VAR_STRING || type == MySqlTypes.STRING
+                || type == MySqlTypes.JSON || type == MySqlTypes.ENUM || type == MySqlTypes.SET
+                || type == MySqlTypes.DECIMAL || type == MySqlTypes.NEWDECIMAL;
+    }
+
+    private static Object value(ByteBuf buf, int type, boolean unsigned) {
+        return switch (type) {
+            case MySqlTypes.NULL -> null;
+            case MySqlTypes.TINY -> {
+                Wire.need(buf, 1, "TINY parameter");
+                yield unsigned ? (long) buf.readUnsignedByte() : (long) buf.readByte();
+            }
+            case MySqlTypes.SHORT, MySqlTypes.YEAR -> {
+                Wire.need(buf, 2, "SHORT parameter");
+                yield unsigned ? (long) buf.readUnsignedShortLE() : (long) buf.readShortLE();
+            }
+            case MySqlTypes.LONG, MySqlTypes.INT24 -> {
+                Wire.need(buf, 4, "LONG parameter");
+                yield unsigned ? buf.readUnsignedIntLE() : (long) buf.readIntLE();
+            }
+            case MySqlTypes.LONGLONG -> {
+                Wire.need(buf, 8, "LONGLONG parameter");
+                long v = buf.readLongLE();
+                yield unsigned && v < 0 ? new BigInteger(Long.toUnsignedString(v)) : (Object) v;
+            }
+            case MySqlTypes.FLOAT -> {
+                Wire.need(buf, 4, "FLOAT parameter");
+                yield buf.readFloatLE();
+            }
+            case MySqlTypes.DOUBLE -> {
+                Wire.need(buf, 8, "DOUBLE parameter");
+                yield buf.readDoubleLE();
+            }
+            case MySqlTypes.DECIMAL, MySqlTypes.NEWDECIMAL -> decimal(Wire.readLenEncString(buf));
+            case MySqlTypes.DATE -> date(buf);
+            case MySqlTypes.DATETIME, MySqlTypes.TIMESTAMP -> dateTime(buf);
+            case MySqlTypes.TIME -> time(buf);
+            case MySqlTypes.VARCHAR, MySqlTypes.VAR_STRING, MySqlTypes.STRING, MySqlTypes.JSON, MySqlTypes.ENUM,
+                 MySqlTypes.SET -> Wire.readLenEncString(buf);
+            case MySqlTypes.TINY_BLOB, MySqlTypes.MEDIUM_BLOB, MySqlTypes.LONG_BLOB, MySqlTypes.BLOB, MySqlTypes.BIT,
+                 MySqlTypes.GEOMETRY -> Wire.readLenEncBytes(buf);
+            default -> throw new MySqlProtocolException(ErrorCode.MALFORMED_PACKET,
+                    "malformed packet: parameter type 0x" + Integer.toHexString(type) + " is not a MySQL type");
+        };
+    }
+
+    private static BigDecimal decimal(String text) {
+        try {
+            return new BigDecimal(text);
+        } catch (NumberFormatException e) {
+            throw Wire.malformed("DECIMAL parameter '" + text + "' is not a number");
+        }
+    }
+
+    private static Object date(ByteBuf buf) {
+        int len = lengthOf(buf, "DATE");
+        if (len == 0) {
+            return LocalDate.of(0, 1, 1);
+        }
+        Wire.need(buf, len, "DATE parameter");
+        int year = buf.readUnsignedShortLE();
+        int month = buf.readUnsignedByte();
+        int day = buf.readUnsignedByte();
+        buf.skipBytes(len - 4);
+        return civil(year, month, day, 0, 0, 0, 0).toLocalDate();
+    }
+
+    private static Object dateTime(ByteBuf buf) {
+        int len = lengthOf(buf, "DATETIME");
+        Wire.need(buf, len, "DATETIME parameter");
+        int year = len >= 4 ? buf.readUnsignedShortLE() : 0;
+        int month = len >= 4 ? buf.readUnsignedByte() : 1;
+        int day = len >= 4 ? buf.readUnsignedByte() : 1;
+        int hour = len >= 7 ? buf.readUnsignedByte() : 0;
+        int minute = len >= 7 ? buf.readUnsignedByte() : 0;
+        int second = len >= 7 ? buf.readUnsignedByte() : 0;
+        long micros = len >= 11 ? buf.readUnsignedIntLE() : 0;
+        return civil(year, month, day, hour, minute, second, micros);
+    }
+
+    private static LocalDateTime civil(int year, int month, int day, int hour, int minute, int second, long micros) {
+        try {
+            return LocalDateTime.of(year, Math.max(month, 1), Math.max(day, 1), hour, minute, second, (int) micros * 1000);
+        } catch (java.time.DateTimeException e) {
+            throw Wire.malformed("date/time parameter is out of range: " + e.getMessage());
+        }
+    }
+
+    private static Object time(ByteBuf buf) {
+        int len = lengthOf(buf, "TIME");
+        if (len == 0) {
+            return Duration.ZERO;
+        }
+        Wire.need(buf, len, "TIME parameter");
+        boolean negative = buf.readUnsignedByte() == 1;
+        long days = buf.readUnsignedIntLE();
+        int hours = buf.readUnsignedByte();
+        int minutes = buf.readUnsignedByte();
+        int seconds = buf.readUnsignedByte();
+        long micros = len >= 12 ? buf.readUnsignedIntLE() : 0;
+        Duration d = Duration.ofDays(days).plusHours(hours).plusMinutes(minutes).plusSeconds(seconds).plusNanos(micros * 1000);
+        return negative ? d.negated() : d;
+    }
+
+    private static int lengthOf(ByteBuf buf, String what) {
+        Wire.need(buf, 1, what + " length");
+        int len = buf.readUnsignedByte();
+        if (len != 0 && len != 4 && len != 7 && len != 8 && len != 11 && len != 12) {
+            throw Wire.malformed(what + " parameter has length " + len);
+        }
+        return len;
+    }
+}

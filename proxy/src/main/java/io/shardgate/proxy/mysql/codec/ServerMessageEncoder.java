@@ -1,0 +1,194 @@
+package io.shardgate.proxy.mysql.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToByteEncoder;
+import io.shardgate.proxy.mysql.message.ServerMessage;
+import io.shardgate.proxy.session.ColumnInfo;
+import java.util.List;
+
+/**
+ * Writes {@link ServerMessage}s as MySQL packets: each payload is framed with its length and the
+ * connection's next sequence id, and payloads of 16 MiB or more are split as the protocol requires.
+ */
+public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessage> {
+    private static final byte[] CATALOG = {3, 'd', 'e', 'f'};
+    private final ConnectionState connection;
+
+    public ServerMessageEncoder(ConnectionState connection) {
+        super(ServerMessage.class);
+        this.connection = connection;
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, ServerMessage msg, ByteBuf out) {
+        switch (msg) {
+            case ServerMessage.Handshake h -> packet(out, p -> handshake(p, h));
+            case ServerMessage.AuthSwitchRequest a -> packet(out, p -> {
+                p.writeByte(0xFE);
+                Wire.writeNulString(p, a.plugin());
+                p.writeBytes(a.data()).writeByte(0);
+            });
+            case ServerMessage.AuthMoreData a -> packet(out, p -> p.writeByte(0x01).writeBytes(a.data()));
+            case ServerMessage.Ok ok -> packet(out, p -> ok(p, 0x00, ok.affectedRows(), ok.lastInsertId(), ok.status(), ok.warnings(), ok.info()));
+            case ServerMessage.Err err -> packet(out, p -> err(p, err));
+            case ServerMessage.Eof eof -> end(out, eof.status(), eof.warnings());
+            case ServerMessage.ResultSet rs -> resultSet(out, rs);
+            case ServerMessage.FieldList fl -> {
+                for (ColumnInfo c : fl.columns()) {
+                    packet(out, p -> column(p, c));
+                }
+                packet(out, p -> p.writeByte(0xFE).writeShortLE(0).writeShortLE(fl.status()));
+            }
+            case ServerMessage.PrepareOk po -> prepareOk(out, po);
+        }
+    }
+
+    private interface PayloadWriter {
+        void write(ByteBuf payload);
+    }
+
+    /** Writes one logical packet, splitting it into 0xFFFFFF-byte pieces if it is that large. */
+    private void packet(ByteBuf out, PayloadWriter writer) {
+        int headerAt = out.writerIndex();
+        out.writeMediumLE(0).writeByte(0);
+        int start = out.writerIndex();
+        writer.write(out);
+        int length = out.writerIndex() - start;
+        if (length < MySqlFrameDecoder.MAX_PIECE) {
+            out.setMediumLE(headerAt, length);
+            out.setByte(headerAt + 3, connection.takeSequence());
+            return;
+        }
+        ByteBuf payload = out.copy(start, length);
+        out.writerIndex(headerAt);
+        try {
+            int offset = 0;
+            while (true) {
+                int piece = Math.min(MySqlFrameDecoder.MAX_PIECE, length - offset);
+                out.writeMediumLE(piece).writeByte(connection.takeSequence());
+                out.writeBytes(payload, offset, piece);
+                offset += piece;
+                if (piece < MySqlFrameDecoder.MAX_PIECE) {
+                    break;
+                }
+            }
+        } finally {
+            payload.release();
+        }
+    }
+
+    private static void handshake(ByteBuf p, ServerMessage.Handshake h) {
+        p.writeByte(10);
+        Wire.writeNulString(p, h.serverVersion());
+        p.writeIntLE(h.connectionId());
+        p.writeBytes(h.nonce(), 0, 8).writeByte(0);
+        p.writeShortLE(h.capabilities() & 0xFFFF);
+        p.writeByte(h.collation());
+        p.writeShortLE(h.status());
+        p.writeShortLE(h.capabilities() >>> 16);
+        p.writeByte(h.nonce().length + 1);
+        p.writeZero(10);
+        p.writeBytes(h.nonce(), 8, h.nonce().length - 8).writeByte(0);
+        Wire.writeNulString(p, h.authPlugin());
+    }
+
+    private static void ok(ByteBuf p, int header, long affected, long lastInsertId, int status, int warnings, String info) {
+        p.writeByte(header);
+        Wire.writeLenEnc(p, affected);
+        Wire.writeLenEnc(p, lastInsertId);
+        p.writeShortLE(status);
+        p.writeShortLE(warnings);
+        if (!info.isEmpty()) {
+            p.writeBytes(info.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void err(ByteBuf p, ServerMessage.Err err) {
+        p.writeByte(0xFF).writeShortLE(err.errno()).writeByte('#');
+        String state = (err.sqlState() + "HY000").substring(0, 5);
+        p.writeBytes(state.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        p.writeBytes(err.message().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The end of a result set or definitions: an EOF packet, or an 0xFE-OK with CLIENT_DEPRECATE_EOF. */
+    private void end(ByteBuf out, int status, int warnings) {
+        if (connection.has(Capabilities.DEPRECATE_EOF)) {
+            packet(out, p -> ok(p, 0xFE, 0, 0, status, warnings, ""));
+        } else {
+            eof(out, status, warnings);
+        }
+    }
+
+    private void eof(ByteBuf out, int status, int warnings) {
+        packet(out, p -> p.writeByte(0xFE).writeShortLE(warnings).writeShortLE(status));
+    }
+
+    private void resultSet(ByteBuf out, ServerMessage.ResultSet rs) {
+        List<ColumnInfo> columns = rs.columns();
+        packet(out, p -> Wire.writeLenEnc(p, columns.size()));
+        for (ColumnInfo c : columns) {
+            packet(out, p -> column(p, c));
+        }
+        if (!connection.has(Capabilities.DEPRECATE_EOF)) {
+            eof(out, rs.status(), rs.warnings());
+        }
+        for (byte[][] row : rs.rows()) {
+            if (rs.binary()) {
+                packet(out, p -> BinaryRows.write(p, columns, row));
+            } else {
+                packet(out, p -> textRow(p, row));
+            }
+        }
+        end(out, rs.status(), rs.warnings());
+    }
+
+    private static void textRow(ByteBuf p, byte[][] row) {
+        for (byte[] v : row) {
+            if (v == null) {
+                p.writeByte(0xFB);
+            } else {
+                Wire.writeLenEncBytes(p, v);
+            }
+        }
+    }
+
+    static void column(ByteBuf p, ColumnInfo c) {
+        p.writeBytes(CATALOG);
+        Wire.writeLenEncString(p, c.schema());
+        Wire.writeLenEncString(p, c.table());
+        Wire.writeLenEncString(p, c.orgTable());
+        Wire.writeLenEncString(p, c.name());
+        Wire.writeLenEncString(p, c.orgName());
+        p.writeByte(0x0C);
+        p.writeShortLE(c.collationId());
+        p.writeIntLE((int) Math.min(c.length(), 0xFFFFFFFFL));
+        p.writeByte(MySqlTypes.code(c.type()));
+        int flags = MySqlTypes.typeFlags(c.type())
+                | (c.notNull() ? MySqlTypes.FLAG_NOT_NULL : 0)
+                | (c.unsigned() ? MySqlTypes.FLAG_UNSIGNED : 0)
+                | (c.binary() ? MySqlTypes.FLAG_BINARY : 0);
+        p.writeShortLE(flags);
+        p.writeByte(c.decimals());
+        p.writeShortLE(0);
+    }
+
+    private void prepareOk(ByteBuf out, ServerMessage.PrepareOk po) {
+        packet(out, p -> p.writeByte(0).writeIntLE(po.statementId()).writeShortLE(po.columns().size())
+                .writeShortLE(po.parameters().size()).writeByte(0).writeShortLE(po.warnings()));
+        definitions(out, po.parameters(), po.status());
+        definitions(out, po.columns(), po.status());
+    }
+
+    private void definitions(ByteBuf out, List<ColumnInfo> defs, int status) {
+        if (defs.isEmpty()) {
+            return;
+        }
+        for (ColumnInfo c : defs) {
+            packet(out, p -> column(p, c));
+        }
+        if (!connection.has(Capabilities.DEPRECATE_EOF)) {
+            eof(out, status, 0);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.shardgate.proxy.mysql.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.shardgate.proxy.error.ErrorCode;
+import java.nio.charset.StandardCharsets;
+
+/** Reading and writing MySQL's basic data types (length-encoded integers and strings). */
+final class Wire {
+    private Wire() {}
+
+    static long readLenEnc(ByteBuf buf) {
+        need(buf, 1, "length-encoded integer");
+        int first = buf.readUnsignedByte();
+        return switch (first) {
+            case 0xFC -> {
+                need(buf, 2, "length-encoded integer");
+                yield buf.readUnsignedShortLE();
+            }
+            case 0xFD -> {
+                need(buf, 3, "length-encoded integer");
+                yield buf.readUnsignedMediumLE();
+            }
+            case 0xFE -> {
+                need(buf, 8, "length-encoded integer");
+                yield buf.readLongLE();
+            }
+            case 0xFB, 0xFF -> throw malformed("unexpected byte 0x" + Integer.toHexString(first) + " where a length was expected");
+            default -> first;
+        };
+    }
+
+    static byte[] readLenEncBytes(ByteBuf buf) {
+        long len = readLenEnc(buf);
+        if (len < 0 || len > buf.readableBytes()) {
+            throw malformed("length " + len + " runs past the end of the packet (" + buf.readableBytes() + " bytes left)");
+        }
+        byte[] b = new byte[(int) len];
+        buf.readBytes(b);
+        return b;
+    }
+
+    static String readLenEncString(ByteBuf buf) {
+        return new String(readLenEncBytes(buf), StandardCharsets.UTF_8);
+    }
+
+    static String readNulString(ByteBuf buf) {
+        int end = buf.indexOf(buf.readerIndex(), buf.writerIndex(), (byte) 0);
+        if (end < 0) {
+            throw malformed("a NUL-terminated string has no terminator");
+        }
+        String s = buf.toString(buf.readerIndex(), end - buf.readerIndex(), StandardCharsets.UTF_8);
+        buf.readerIndex(end + 1);
+        return s;
+    }
+
+    static String readRestString(ByteBuf buf) {
+        String s = buf.toString(StandardCharsets.UTF_8);
+        buf.readerIndex(buf.writerIndex());
+        return s;
+    }
+
+    static byte[] readBytes(ByteBuf buf, int n, String what) {
+        need(buf, n, what);
+        byte[] b = new byte[n];
+        buf.readBytes(b);
+        return b;
+    }
+
+    static void need(ByteBuf buf, int n, String what) {
+        if (buf.readableBytes() < n) {
+            throw malformed(what + " needs " + n + " bytes, the packet has " + buf.readableBytes() + " left");
+        }
+    }
+
+    static MySqlProtocolException malformed(String message) {
+        return new MySqlProtocolException(ErrorCode.MALFORMED_PACKET, "malformed packet: " + message);
+    }
+
+    static void writeLenEnc(ByteBuf buf, long v) {
+        if (v >= 0 && v < 251) {
+            buf.writeByte((int) v);
+        } else if (v >= 0 && v < (1 << 16)) {
+            buf.writeByte(0xFC).writeShortLE((int) v);
+        } else if (v >= 0 && v < (1 << 24)) {
+            buf.writeByte(0xFD).writeMediumLE((int) v);
+        } else {
+            buf.writeByte(0xFE).writeLongLE(v);
+        }
+    }
+
+    static void writeLenEncBytes(ByteBuf buf, byte[] b) {
+        writeLenEnc(buf, b.length);
+        buf.writeBytes(b);
+    }
+
+    static void writeLenEncString(ByteBuf buf, String s) {
+        writeLenEncBytes(buf, s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void writeNulString(ByteBuf buf, String s) {
+        buf.writeBytes(s.getBytes(StandardCharsets.UTF_8)).writeByte(0);
+    }
+}

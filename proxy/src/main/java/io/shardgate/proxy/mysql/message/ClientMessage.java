@@ -1,0 +1,58 @@
+package io.shardgate.proxy.mysql.message;
+
+import java.util.List;
+import java.util.Map;
+
+/** Everything a MySQL client sends, decoded. No message holds a ByteBuf. */
+public sealed interface ClientMessage {
+
+    /** Protocol::HandshakeResponse41. */
+    record HandshakeResponse(int capabilities, int maxPacketSize, int collation, String user, byte[] authResponse,
+            String database, String authPlugin, Map<String, String> attributes) implements ClientMessage {
+        public HandshakeResponse {
+            attributes = Map.copyOf(attributes);
+        }
+    }
+
+    /** A client asked for TLS, which this proxy does not offer. */
+    record SslRequest(int capabilities) implements ClientMessage {}
+
+    /** The client's answer to an AuthSwitchRequest: the scramble computed with the requested plugin. */
+    record AuthSwitchResponse(byte[] authResponse) implements ClientMessage {}
+
+    record Quit() implements ClientMessage {}
+
+    record InitDb(String schema) implements ClientMessage {}
+
+    record Query(String sql) implements ClientMessage {}
+
+    record FieldList(String table, String wildcard) implements ClientMessage {}
+
+    record Ping() implements ClientMessage {}
+
+    record StmtPrepare(String sql) implements ClientMessage {}
+
+    /** COM_STMT_EXECUTE with parameters decoded to Java values (see FrontendSession#execute). */
+    record StmtExecute(int statementId, int flags, List<Object> parameters) implements ClientMessage {
+        public StmtExecute {
+            parameters = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parameters));
+        }
+    }
+
+    /** COM_STMT_SEND_LONG_DATA: already folded into the codec's state; the handler sends no answer. */
+    record StmtSendLongData(int statementId, int parameter) implements ClientMessage {}
+
+    record StmtClose(int statementId) implements ClientMessage {}
+
+    record StmtReset(int statementId) implements ClientMessage {}
+
+    /** COM_SET_OPTION: 0 turns multi-statements on, 1 off. */
+    record SetOption(int option) implements ClientMessage {}
+
+    record ResetConnection() implements ClientMessage {}
+
+    record ChangeUser(String user) implements ClientMessage {}
+
+    /** A command byte this proxy does not implement. */
+    record Unknown(int command) implements ClientMessage {}
+}

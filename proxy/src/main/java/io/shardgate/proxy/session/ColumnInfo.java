@@ -1,0 +1,36 @@
+package io.shardgate.proxy.session;
+
+import java.util.Objects;
+
+/**
+ * One result column as the client should see it.
+ *
+ * @param schema      database name shown to the client (the logical database, not a shard's)
+ * @param table       table alias as written in the query ("" if none)
+ * @param orgTable    physical table name ("" if none)
+ * @param name        column label
+ * @param orgName     physical column name ("" for expressions)
+ * @param type        column type
+ * @param length      display length in characters (MySQL column length semantics)
+ * @param decimals    digits after the point (DECIMAL, fractional seconds)
+ * @param unsigned    unsigned integer/decimal
+ * @param notNull     declared NOT NULL
+ * @param binary      binary collation / binary string
+ * @param collationId MySQL collation id of the column's character set (63 = binary)
+ */
+public record ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
+        long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId) {
+    public ColumnInfo {
+        Objects.requireNonNull(schema, "schema");
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(orgTable, "orgTable");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(orgName, "orgName");
+        Objects.requireNonNull(type, "type");
+    }
+
+    /** A computed column of the proxy's own (e.g. {@code @@version_comment}). */
+    public static ColumnInfo computed(String name, ColumnType type, long length) {
+        return new ColumnInfo("", "", "", name, "", type, length, 0, false, false, false, 45);
+    }
+}

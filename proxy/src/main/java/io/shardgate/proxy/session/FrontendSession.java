@@ -1,0 +1,43 @@
+package io.shardgate.proxy.session;
+
+import java.util.List;
+
+/**
+ * The protocol-neutral face of a client session (STYLE.md #2): a front end decodes its wire
+ * protocol into these calls and encodes what they return. Nothing here knows MySQL or PostgreSQL
+ * packets, and the front end knows nothing of shards.
+ *
+ * <p>Calls come one at a time, in the client's order, on a virtual thread owned by the session
+ * (never on a Netty event loop). Every method reports failure by throwing
+ * {@link io.shardgate.proxy.error.ProxyException}, carrying either a catalogue code or a backend's
+ * error unchanged; the session stays usable after an error unless the front end closes it.
+ */
+public interface FrontendSession extends AutoCloseable {
+
+    /** Selects the current logical database (MySQL COM_INIT_DB / USE); unknown → UNKNOWN_DATABASE. */
+    void initDb(String schema);
+
+    /** Runs one statement of the text protocol. */
+    StatementResult query(String sql);
+
+    /** Prepares a statement with {@code ?} parameters. */
+    PreparedInfo prepare(String sql);
+
+    /**
+     * Executes a prepared statement. Parameters are Java values decoded by the front end: null,
+     * Long, BigInteger (unsigned 64-bit), Double, Float, BigDecimal, String, byte[], LocalDate,
+     * LocalDateTime, Duration (MySQL TIME).
+     */
+    StatementResult execute(int statementId, List<Object> parameters);
+
+    void closeStatement(int statementId);
+
+    /** Clears data sent for a prepared statement's long parameters; the statement stays prepared. */
+    void resetStatement(int statementId);
+
+    SessionState state();
+
+    /** Releases backend connections (rolling back an open transaction). Idempotent. */
+    @Override
+    void close();
+}
