@@ -1,0 +1,360 @@
+package io.shardgate.router;
+
+import io.shardgate.cluster.Dialect;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Turns a text-protocol DML statement into a template with {@code ?} in place of its value literals,
+ * plus those literals, so that statements differing only in values share one cached analysis
+ * (JSqlParser costs hundreds of microseconds per statement; a cached route costs well under one).
+ *
+ * <p>Only literals in positions where a bound parameter means exactly the same are replaced: right
+ * after a comparison operator ({@code = <> != < > <= >= <=>}), after {@code LIKE}, as an operand
+ * of {@code BETWEEN … AND …}, and as items of an {@code IN (…)} list or a {@code VALUES (…)} row.
+ * {@code ORDER BY 1}, {@code LIMIT 10}, {@code INTERVAL 1 DAY}, function arguments, literals with
+ * a charset introducer or a hex/bit prefix, exponents and double-quoted strings stay in the text.
+ * Only SELECT, INSERT, REPLACE, UPDATE and DELETE are templated (a {@code SET x = 1} must keep its
+ * value); a statement that already contains {@code ?} is left alone.
+ *
+ * @param template the SQL with {@code ?} for each replaced literal
+ * @param literals the replaced values in order: Long or BigInteger for integers, BigDecimal for
+ *                 decimals, String for quoted strings
+ */
+public record SqlTemplate(String template, List<Object> literals) {
+    private static final int MAX_PARENS = 64;
+
+    public SqlTemplate {
+        literals = java.util.Collections.unmodifiableList(new ArrayList<>(literals));
+    }
+
+    /** The template of {@code sql}, or empty when it has no replaceable literal or is not templated. */
+    public static Optional<SqlTemplate> of(String sql, Dialect dialect) {
+        return new Lexer(sql, dialect).run();
+    }
+
+    private static final class Lexer {
+        private final String sql;
+        private final Dialect dialect;
+        private final StringBuilder out;
+        private final List<Object> literals = new ArrayList<>();
+        private int pos;
+        private int copiedUpTo;
+        /** Last significant token, upper-cased for words, the character for punctuation. */
+        private String previous = "";
+        /** Per open parenthesis: whether its items are values (IN list, VALUES row). */
+        private final boolean[] valueList = new boolean[MAX_PARENS];
+        private int depth;
+        private boolean inValuesClause;
+        private int betweenOperand;
+
+        Lexer(String sql, Dialect dialect) {
+            this.sql = sql;
+            this.dialect = dialect;
+            this.out = new StringBuilder(sql.length());
+        }
+
+        Optional<SqlTemplate> run() {
+            if (dialect == Dialect.POSTGRES && sql.indexOf('$') >= 0) {
+                return Optional.empty(); // $n parameters or dollar-quoted strings: not worth lexing here
+            }
+            if (!templated(firstWord())) {
+                return Optional.empty();
+            }
+            while (pos < sql.length()) {
+                if (!step()) {
+                    return Optional.empty();
+                }
+            }
+            if (literals.isEmpty()) {
+                return Optional.empty();
+            }
+            out.append(sql, copiedUpTo, sql.length());
+            return Optional.of(new SqlTemplate(out.toString(), literals));
+        }
+
+        private String firstWord() {
+            int i = skipSpaceAndComments(0);
+            if (i < 0) {
+                return "";
+            }
+            int start = i;
+            while (i < sql.length() && Character.isLetter(sql.charAt(i))) {
+                i++;
+            }
+            return sql.substring(start, i).toUpperCase(Locale.ROOT);
+        }
+
+        private static boolean templated(String word) {
+            return switch (word) {
+                case "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE" -> true;
+                default -> false;
+            };
+        }
+
+        /** Consumes one token; false means "do not template this statement". */
+        private boolean step() {
+            int next = skipSpaceAndComments(pos);
+            if (next < 0) {
+                return false;
+            }
+            pos = next;
+            if (pos >= sql.length()) {
+                return true;
+            }
+            char c = sql.charAt(pos);
+            if (c == '?') {
+                return false;
+            }
+            if (c == '\'') {
+                return string();
+            }
+            if (Character.isDigit(c) || (c == '.' && pos + 1 < sql.length() && Character.isDigit(sql.charAt(pos + 1)))) {
+                return number(pos, false);
+            }
+            if (c == '-' && valuePosition() && pos + 1 < sql.length() && Character.isDigit(sql.charAt(pos + 1))) {
+                return number(pos + 1, true);
+            }
+            if (Character.isLetter(c) || c == '_' || c == '@' || c == '$') {
+                return word();
+            }
+            if (c == '`' || c == '"') {
+                return quotedIdentifier(c);
+            }
+            return punctuation(c);
+        }
+
+        private boolean word() {
+            int start = pos;
+            while (pos < sql.length()) {
+                char c = sql.charAt(pos);
+                if (!(Character.isLetterOrDigit(c) || c == '_' || c == '@' || c == '$' || c == '.')) {
+                    break;
+                }
+                pos++;
+            }
+            String w = sql.substring(start, pos).toUpperCase(Locale.ROOT);
+            if (pos < sql.length() && sql.charAt(pos) == '\'') {
+                // _utf8mb4'x', N'x', X'0F', B'01': the literal belongs to its prefix; keep both
+                int end = skipString(pos);
+                if (end < 0) {
+                    return false;
+                }
+                pos = end;
+                remember("LITERAL");
+                return true;
+            }
+            switch (w) {
+                case "VALUES", "VALUE" -> inValuesClause = true;
+                case "ON", "SELECT", "SET", "WHERE", "RETURNING" -> inValuesClause = false;
+                case "BETWEEN" -> betweenOperand = 1;
+                case "AND" -> {
+                    if (betweenOperand == 2) {
+                        betweenOperand = 3;
+                        remember("BETWEEN_AND");
+                        return true;
+                    }
+                }
+                default -> { }
+            }
+            remember(w);
+            return true;
+        }
+
+        private boolean punctuation(char c) {
+            if (c == '(') {
+                if (depth >= MAX_PARENS) {
+                    return false;
+                }
+                // IN (…) items, and the rows of VALUES (…), (…) at the statement's top level
+                valueList[depth] = previous.equals("IN") || (inValuesClause && depth == 0);
+                depth++;
+                pos++;
+                remember("(");
+                return true;
+            }
+            if (c == ')') {
+                depth = Math.max(0, depth - 1);
+                pos++;
+                remember(")");
+                return true;
+            }
+            int start = pos;
+            if ("<>!=".indexOf(c) >= 0) {
+                while (pos < sql.length() && "<>!=".indexOf(sql.charAt(pos)) >= 0) {
+                    pos++;
+                }
+            } else {
+                pos++;
+            }
+            remember(sql.substring(start, pos));
+            return true;
+        }
+
+        private boolean quotedIdentifier(char quote) {
+            int end = sql.indexOf(quote, pos + 1);
+            while (end >= 0 && end + 1 < sql.length() && sql.charAt(end + 1) == quote) {
+                end = sql.indexOf(quote, end + 2);
+            }
+            if (end < 0) {
+                return false;
+            }
+            pos = end + 1;
+            remember("IDENT");
+            return true;
+        }
+
+        private boolean string() {
+            int end = skipString(pos);
+            if (end < 0) {
+                return false;
+            }
+            if (valuePosition()) {
+                replace(pos, end, unquote(pos, end));
+            }
+            pos = end;
+            remember("LITERAL");
+            return true;
+        }
+
+        private boolean number(int digitsAt, boolean negative) {
+            int start = negative ? digitsAt - 1 : digitsAt;
+            int i = digitsAt;
+            boolean decimal = false;
+            while (i < sql.length() && (Character.isDigit(sql.charAt(i)) || sql.charAt(i) == '.')) {
+                decimal |= sql.charAt(i) == '.';
+                i++;
+            }
+            boolean plain = i >= sql.length() || !(Character.isLetter(sql.charAt(i)) || sql.charAt(i) == '_');
+            if (plain && valuePosition()) {
+                String text = sql.substring(start, i);
+                replace(start, i, decimal ? new BigDecimal(text) : integer(text));
+            }
+            if (!plain) {
+                // 1e5, 0x1F, 3abc: not a plain number; skip the whole token as it is
+                while (i < sql.length() && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_'
+                        || sql.charAt(i) == '.' || ((sql.charAt(i) == '-' || sql.charAt(i) == '+')
+                        && Character.toLowerCase(sql.charAt(i - 1)) == 'e'))) {
+                    i++;
+                }
+            }
+            pos = i;
+            remember("LITERAL");
+            return true;
+        }
+
+        private static Object integer(String text) {
+            if (text.length() < 19) {
+                return Long.parseLong(text);
+            }
+            BigInteger bi = new BigInteger(text);
+            return bi.bitLength() < 64 ? (Object) bi.longValue() : bi;
+        }
+
+        /** Whether a literal at the current position is a pure value a parameter can stand for. */
+        private boolean valuePosition() {
+            return switch (previous) {
+                case "=", "<>", "!=", "<", ">", "<=", ">=", "<=>", "LIKE", "BETWEEN", "BETWEEN_AND" -> true;
+                case "(", "," -> depth > 0 && valueList[depth - 1];
+                default -> false;
+            };
+        }
+
+        private void replace(int start, int end, Object value) {
+            out.append(sql, copiedUpTo, start).append('?');
+            copiedUpTo = end;
+            literals.add(value);
+        }
+
+        private void remember(String token) {
+            previous = token;
+            if (betweenOperand == 1 && !token.equals("BETWEEN")) {
+                betweenOperand = 2;
+            } else if (betweenOperand == 3 && !token.equals("BETWEEN_AND")) {
+                betweenOperand = 0;
+            }
+        }
+
+        /** End (exclusive) of the quoted string starting at {@code start}, or -1 if unterminated. */
+        private int skipString(int start) {
+            char quote = sql.charAt(start);
+            int i = start + 1;
+            while (i < sql.length()) {
+                char c = sql.charAt(i);
+                if (c == '\\' && dialect == Dialect.MYSQL) {
+                    i += 2;
+                } else if (c == quote) {
+                    if (i + 1 < sql.length() && sql.charAt(i + 1) == quote) {
+                        i += 2;
+                    } else {
+                        return i + 1;
+                    }
+                } else {
+                    i++;
+                }
+            }
+            return -1;
+        }
+
+        private String unquote(int start, int end) {
+            StringBuilder s = new StringBuilder(end - start);
+            char quote = sql.charAt(start);
+            for (int i = start + 1; i < end - 1; i++) {
+                char c = sql.charAt(i);
+                if (c == quote) {
+                    i++; // doubled quote
+                    s.append(quote);
+                } else if (c == '\\' && dialect == Dialect.MYSQL && i + 1 < end - 1) {
+                    s.append(unescape(sql.charAt(++i)));
+                } else {
+                    s.append(c);
+                }
+            }
+            return s.toString();
+        }
+
+        private static String unescape(char c) {
+            return switch (c) {
+                case '0' -> "\0";
+                case 'b' -> "\b";
+                case 'n' -> "\n";
+                case 'r' -> "\r";
+                case 't' -> "\t";
+                case 'Z' -> "\u001A";
+                // MySQL keeps the backslash for \% and \_ (they matter to LIKE)
+                case '%', '_' -> "\\" + c;
+                default -> String.valueOf(c);
+            };
+        }
+
+        /** Skips white space and comments; -1 for an unterminated comment or an executable comment. */
+        private int skipSpaceAndComments(int i) {
+            while (i < sql.length()) {
+                char c = sql.charAt(i);
+                if (Character.isWhitespace(c)) {
+                    i++;
+                } else if (c == '/' && i + 1 < sql.length() && sql.charAt(i + 1) == '*') {
+                    if (i + 2 < sql.length() && (sql.charAt(i + 2) == '!' || sql.charAt(i + 2) == '+')) {
+                        return -1; // /*! … */ runs on MySQL and /*+ … */ are hints: leave such statements alone
+                    }
+                    int end = sql.indexOf("*/", i + 2);
+                    if (end < 0) {
+                        return -1;
+                    }
+                    i = end + 2;
+                } else if ((c == '-' && i + 2 < sql.length() && sql.charAt(i + 1) == '-' && Character.isWhitespace(sql.charAt(i + 2)))
+                        || (c == '#' && dialect == Dialect.MYSQL)) {
+                    int end = sql.indexOf('\n', i);
+                    i = end < 0 ? sql.length() : end + 1;
+                } else {
+                    return i;
+                }
+            }
+            return i;
+        }
+    }
+}
