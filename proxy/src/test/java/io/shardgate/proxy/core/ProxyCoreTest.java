@@ -271,6 +271,8 @@ class ProxyCoreTest {
             assertThatThrownBy(() -> other.query("SET NAMES latin1"))
                     .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED));
             other.query("SET NAMES utf8mb4");
+            StatementResult.Rows warnings = (StatementResult.Rows) other.query("SHOW WARNINGS");
+            assertThat(warnings.columns()).extracting(ColumnInfo::name).containsExactly("Level", "Code", "Message");
         }
     }
 
@@ -322,8 +324,18 @@ class ProxyCoreTest {
         long onS1 = cluster.keyOn("s1", 1);
         String point = "SELECT COUNT(*) FROM orders WHERE customer_id = ";
         session.query(point + onS1); // the pool has live connections before the kill
+        FrontendSession pinned = open(ShardedCluster.DB);
+        pinned.query("BEGIN");
+        pinned.query(point + onS0);
+        pinned.query(point + onS1);
         cluster.s1.kill();
         try {
+            assertThatThrownBy(() -> pinned.query(point + onS1)).isInstanceOfSatisfying(ProxyException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.SHARD_UNAVAILABLE);
+                assertThat(e.getMessage()).contains("the transaction is over").contains("rolled back on shards [s0]");
+            });
+            assertThat(pinned.state().inTransaction()).isFalse();
+            pinned.close();
             for (int attempt = 0; attempt < 2; attempt++) {
                 long start = System.nanoTime();
                 assertThatThrownBy(() -> session.query(point + onS1)).isInstanceOfSatisfying(ProxyException.class, e -> {
