@@ -1,0 +1,119 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.proxy.session.ColumnInfo;
+import io.shardgate.proxy.session.ColumnType;
+import io.shardgate.proxy.session.StatementResult;
+import io.shardgate.router.plan.LocalColumn;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Answers table-less SELECTs without a backend when every column is something the proxy knows:
+ * {@code @@version_comment}, {@code @@version}, {@code VERSION()}, {@code DATABASE()}/{@code SCHEMA()},
+ * {@code CONNECTION_ID()}, {@code LAST_INSERT_ID()} (which must come from the session: its statements ran on
+ * pooled connections), {@code USER()} and plain literals. Anything else, or a statement with WHERE,
+ * {@code LIMIT 0}, INTO …, goes to a backend.
+ */
+final class LocalAnswers {
+    private static final Pattern NOT_LOCAL = Pattern.compile("(?is).*\\b(WHERE|HAVING|INTO|FOR|LIMIT\\s+0\\b|OFFSET|UNION).*");
+    private static final Pattern INTEGER = Pattern.compile("-?\\d{1,18}");
+    private static final Pattern DECIMAL = Pattern.compile("-?\\d{1,30}\\.(\\d{1,30})");
+    private static final Pattern SIMPLE_STRING = Pattern.compile("'([^'\\\\]*)'");
+
+    /** What the session knows about itself. */
+    interface SessionFacts {
+        String schema();
+
+        long connectionId();
+
+        long lastInsertId();
+
+        String user();
+    }
+
+    private final String version;
+    private final String versionComment;
+
+    LocalAnswers(String version, String versionComment) {
+        this.version = version;
+        this.versionComment = versionComment;
+    }
+
+    Optional<StatementResult.Rows> answer(String sql, List<LocalColumn> columns, SessionFacts facts) {
+        if (columns.isEmpty() || NOT_LOCAL.matcher(sql).matches()) {
+            return Optional.empty();
+        }
+        List<ColumnInfo> infos = new ArrayList<>(columns.size());
+        byte[][] row = new byte[columns.size()][];
+        for (int i = 0; i < columns.size(); i++) {
+            Optional<Value> v = value(columns.get(i), facts);
+            if (v.isEmpty()) {
+                return Optional.empty();
+            }
+            infos.add(v.get().column());
+            row[i] = v.get().text() == null ? null : v.get().text().getBytes(StandardCharsets.UTF_8);
+        }
+        return Optional.of(new StatementResult.Rows(infos, List.<byte[][]>of(row), 0));
+    }
+
+    private record Value(ColumnInfo column, String text) {}
+
+    private Optional<Value> value(LocalColumn c, SessionFacts facts) {
+        String label = c.label();
+        return switch (c.kind()) {
+            case SYSTEM_VARIABLE -> switch (c.name()) {
+                case "version_comment" -> Optional.of(text(label, versionComment));
+                case "version" -> Optional.of(text(label, version));
+                default -> Optional.empty();
+            };
+            case SESSION_FUNCTION -> switch (c.name()) {
+                case "DATABASE", "SCHEMA" -> Optional.of(text(label, facts.schema()));
+                case "VERSION" -> Optional.of(text(label, version));
+                case "CONNECTION_ID" -> Optional.of(number(label, Long.toString(facts.connectionId())));
+                case "LAST_INSERT_ID" -> label.replace(" ", "").toUpperCase(Locale.ROOT).endsWith("()") || !label.contains("(")
+                        ? Optional.of(number(label, Long.toUnsignedString(facts.lastInsertId()))) : Optional.empty();
+                case "USER", "SESSION_USER", "SYSTEM_USER" -> Optional.of(text(label, facts.user()));
+                default -> Optional.empty();
+            };
+            case CONSTANT -> constant(label, c.name());
+            case EXPRESSION -> Optional.empty();
+        };
+    }
+
+    private static Optional<Value> constant(String label, String literal) {
+        String l = literal.strip();
+        if (l.equalsIgnoreCase("NULL")) {
+            return Optional.of(new Value(new ColumnInfo("", "", "", label, "", ColumnType.NULL, 0, 0, false, false, true, 63), null));
+        }
+        if (INTEGER.matcher(l).matches()) {
+            return Optional.of(new Value(numeric(label.equals(literal) ? l : label, ColumnType.BIGINT, l.length(), 0), l));
+        }
+        var d = DECIMAL.matcher(l);
+        if (d.matches()) {
+            return Optional.of(new Value(numeric(label, ColumnType.DECIMAL, l.length(), d.group(1).length()), l));
+        }
+        var s = SIMPLE_STRING.matcher(l);
+        if (s.matches()) {
+            String value = s.group(1);
+            return Optional.of(text(label.equals(literal) ? value : label, value));
+        }
+        return Optional.empty();
+    }
+
+    private static Value text(String label, String value) {
+        long length = value == null ? 0 : (long) value.length() * 4;
+        return new Value(ColumnInfo.computed(label, ColumnType.VARCHAR, Math.max(length, 4)), value);
+    }
+
+    private static Value number(String label, String value) {
+        return new Value(numeric(label, ColumnType.BIGINT, 21, 0), value);
+    }
+
+    private static ColumnInfo numeric(String label, ColumnType type, long length, int decimals) {
+        return new ColumnInfo("", "", "", label, "", type, length, decimals, false, true, true, 63);
+    }
+}

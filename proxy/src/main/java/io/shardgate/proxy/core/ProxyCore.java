@@ -1,0 +1,264 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.cluster.Dialect;
+import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.exec.BackendUrl;
+import io.shardgate.proxy.exec.ConnectionStates;
+import io.shardgate.proxy.exec.ShardPool;
+import io.shardgate.proxy.exec.ShardPools;
+import io.shardgate.proxy.session.ClientInfo;
+import io.shardgate.proxy.session.FrontendSession;
+import io.shardgate.proxy.session.SessionFactory;
+import io.shardgate.router.AnalysedStatement;
+import io.shardgate.router.Router;
+import io.shardgate.router.RoutingSnapshot;
+import io.shardgate.state.ClusterStore;
+import io.shardgate.state.RoutingSnapshotWatcher;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's core: users, one connection pool per shard (following the cluster definition in the
+ * routing snapshots), the shared statement analysis cache, and the sessions front ends open.
+ *
+ * <p>The logical database clients see is the database named in the shards' JDBC URLs
+ * ({@code jdbc:mysql://host:3316/shardgate} → {@code shardgate}); when shards disagree the default
+ * shard's wins (and a warning is logged). This build serves MySQL-dialect clusters.
+ */
+public final class ProxyCore implements SessionFactory, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyCore.class);
+    private static final long VERSION_RETRY_MILLIS = 5_000;
+
+    private final Map<String, String> users;
+    private final RoutingSnapshotWatcher watcher;
+    private final ProxyCoreSettings settings;
+    private final ShardPools pools;
+    private final ConnectionStates connectionStates = new ConnectionStates();
+    private final Router router = new Router();
+    private final AnalysisCache analyses;
+    private final ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor();
+    private final AtomicLong connectionIds = new AtomicLong();
+    private final CountDownLatch firstVersionAttempt = new CountDownLatch(1);
+    private volatile Topology topology;
+    private volatile String serverVersion;
+    private volatile boolean versionKnown;
+    private volatile boolean closed;
+    private ClusterStore.Subscription subscription;
+    private Thread versionProbe;
+
+    /** What the core derives from one cluster definition. */
+    record Topology(ClusterDefinition cluster, String logicalDatabase, LocalAnswers localAnswers) {}
+
+    private ProxyCore(Map<String, String> users, RoutingSnapshotWatcher watcher, ProxyCoreSettings settings) {
+        this.users = Map.copyOf(users);
+        this.watcher = watcher;
+        this.settings = settings;
+        this.serverVersion = settings.fallbackServerVersion();
+        this.analyses = new AnalysisCache(settings.analysisCacheSize());
+        this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
+                settings.minimumIdle(), settings.statementCacheSize()));
+    }
+
+    public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher) {
+        return start(users, watcher, ProxyCoreSettings.defaults());
+    }
+
+    /**
+     * Starts following {@code watcher}'s snapshots (pools are created as shards appear) and probes the
+     * default shard's version in the background, waiting at most the connect timeout for a first answer.
+     * A dead shard does not block start-up.
+     */
+    public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher, ProxyCoreSettings settings) {
+        Objects.requireNonNull(users, "users");
+        Objects.requireNonNull(watcher, "watcher");
+        Objects.requireNonNull(settings, "settings");
+        ProxyCore core = new ProxyCore(users, watcher, settings);
+        core.subscription = watcher.onSnapshot(core::apply);
+        watcher.current().ifPresent(core::apply);
+        core.versionProbe = Thread.ofVirtual().name("shardgate-version-probe").start(core::probeVersion);
+        try {
+            core.firstVersionAttempt.await(settings.connectTimeout().toMillis() + settings.borrowTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return core;
+    }
+
+    @Override
+    public Optional<String> password(String user) {
+        return Optional.ofNullable(users.get(user));
+    }
+
+    @Override
+    public FrontendSession open(ClientInfo client) {
+        Objects.requireNonNull(client, "client");
+        Topology t = topology();
+        if (t.cluster().dialect() != Dialect.MYSQL) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "this build's proxy core serves MySQL clusters only; the cluster's dialect is "
+                    + t.cluster().dialect());
+        }
+        String schema = client.schema() == null || client.schema().isEmpty() ? null : requireDatabase(client.schema(), t);
+        return new ProxySession(this, client, connectionIds.incrementAndGet(), schema);
+    }
+
+    /** The default shard's version as MariaDB announces it ({@code 5.5.5-} prefix) with {@code -shardgate} appended. */
+    @Override
+    public String serverVersion() {
+        return serverVersion;
+    }
+
+    /** The logical database name, or NOT_READY before the first snapshot. */
+    public String logicalDatabase() {
+        return topology().logicalDatabase();
+    }
+
+    // ---- for sessions
+
+    RoutingSnapshot snapshot() {
+        return watcher.current().orElseThrow(ProxyCore::notReady);
+    }
+
+    Topology topology() {
+        Topology t = topology;
+        if (t == null) {
+            throw notReady();
+        }
+        return t;
+    }
+
+    Router router() {
+        return router;
+    }
+
+    AnalysedStatement analyse(String sql, Dialect dialect) {
+        return analyses.get(sql, dialect);
+    }
+
+    ShardPools pools() {
+        return pools;
+    }
+
+    ConnectionStates connectionStates() {
+        return connectionStates;
+    }
+
+    ExecutorService parallel() {
+        return parallel;
+    }
+
+    static String requireDatabase(String schema, Topology t) {
+        if (!schema.equals(t.logicalDatabase())) {
+            throw new ProxyException(ErrorCode.UNKNOWN_DATABASE, "Unknown database '" + schema + "'");
+        }
+        return schema;
+    }
+
+    private static ProxyException notReady() {
+        return new ProxyException(ErrorCode.NOT_READY, "Shardgate has no routing state yet: the cluster is not initialised"
+                + " or ZooKeeper is unreachable; retry shortly");
+    }
+
+    // ---- snapshots
+
+    private void apply(RoutingSnapshot snapshot) {
+        ClusterDefinition cluster = snapshot.cluster();
+        Topology current = topology;
+        if (current != null && current.cluster().equals(cluster)) {
+            return;
+        }
+        if (cluster.dialect() != Dialect.MYSQL) {
+            LOG.error("cluster dialect {} is not served by this build's proxy core (MySQL only)", cluster.dialect());
+        }
+        pools.update(cluster);
+        topology = new Topology(cluster, logicalDatabase(cluster), new LocalAnswers(versionForClients(), settings.versionComment()));
+    }
+
+    static String logicalDatabase(ClusterDefinition cluster) {
+        ShardDefinition defaultShard = cluster.shard(cluster.defaultShard()).orElseThrow();
+        String name = BackendUrl.parse(defaultShard.jdbcUrl()).database();
+        for (ShardDefinition s : cluster.shards()) {
+            String other = BackendUrl.parse(s.jdbcUrl()).database();
+            if (!other.equals(name)) {
+                LOG.warn("shard {} names database '{}' but the default shard {} names '{}'; clients see '{}'", s.name(), other,
+                        defaultShard.name(), name, name);
+            }
+        }
+        return name;
+    }
+
+    // ---- server version
+
+    private void probeVersion() {
+        while (!closed && !versionKnown) {
+            Topology t = topology;
+            if (t != null) {
+                tryVersion(t.cluster().defaultShard());
+            }
+            firstVersionAttempt.countDown();
+            if (versionKnown || !sleep()) {
+                return;
+            }
+        }
+    }
+
+    private void tryVersion(String shard) {
+        try (Connection c = pools.pool(shard).borrow(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT VERSION()")) {
+            rs.next();
+            String v = rs.getString(1);
+            serverVersion = (v.contains("MariaDB") && !v.startsWith("5.5.5-") ? "5.5.5-" + v : v) + "-shardgate";
+            versionKnown = true;
+            Topology t = topology;
+            if (t != null) {
+                topology = new Topology(t.cluster(), t.logicalDatabase(), new LocalAnswers(versionForClients(), settings.versionComment()));
+            }
+            LOG.info("announcing server version {} (default shard {})", serverVersion, shard);
+        } catch (java.sql.SQLException | RuntimeException e) {
+            LOG.warn("default shard {} did not tell its version ({}); announcing {} until it does", shard, e.getMessage(),
+                    serverVersion);
+        }
+    }
+
+    private boolean sleep() {
+        try {
+            Thread.sleep(VERSION_RETRY_MILLIS);
+            return true;
+        } catch (InterruptedException e) {
+            return false;
+        }
+    }
+
+    /** {@code @@version} / {@code VERSION()} as a server answers them: without the handshake's 5.5.5- prefix. */
+    String versionForClients() {
+        String v = serverVersion;
+        return v.startsWith("5.5.5-") ? v.substring("5.5.5-".length()) : v;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (subscription != null) {
+            subscription.close();
+        }
+        if (versionProbe != null) {
+            versionProbe.interrupt();
+        }
+        parallel.shutdownNow();
+        pools.close();
+    }
+}

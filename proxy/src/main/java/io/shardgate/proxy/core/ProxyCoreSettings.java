@@ -1,0 +1,51 @@
+package io.shardgate.proxy.core;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Tuning of the proxy core. {@link #defaults()} suits most deployments.
+ *
+ * @param connectTimeout        TCP connect timeout to a shard (Connector/J {@code connectTimeout}); default 2 s
+ * @param borrowTimeout         longest wait for a pooled connection before SHARD_UNAVAILABLE (Hikari
+ *                              {@code connectionTimeout}); bounds how long a dead shard can stall a statement; default 3 s
+ * @param minimumIdle           idle connections each shard's pool keeps (capped by the shard's pool size); default 2
+ * @param statementCacheSize    parsed statements Connector/J caches per backend connection; default 256
+ * @param analysisCacheSize     analysed statements (parse + analysis) the core caches by SQL text, shared by all sessions; default 2048
+ * @param fallbackServerVersion version announced while the default shard has not answered {@code SELECT VERSION()}
+ * @param versionComment        answer to {@code SELECT @@version_comment}
+ */
+public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
+        int analysisCacheSize, String fallbackServerVersion, String versionComment) {
+
+    public ProxyCoreSettings {
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(borrowTimeout, "borrowTimeout");
+        Objects.requireNonNull(fallbackServerVersion, "fallbackServerVersion");
+        Objects.requireNonNull(versionComment, "versionComment");
+        requirePositive("connectTimeout", connectTimeout);
+        if (borrowTimeout.toMillis() < 250) {
+            throw new IllegalArgumentException("borrowTimeout must be at least 250 ms (HikariCP's minimum), was " + borrowTimeout);
+        }
+        if (minimumIdle < 0 || statementCacheSize < 0 || analysisCacheSize < 1) {
+            throw new IllegalArgumentException("minimumIdle and statementCacheSize must be >= 0 and analysisCacheSize >= 1, were "
+                    + minimumIdle + ", " + statementCacheSize + ", " + analysisCacheSize);
+        }
+    }
+
+    public static ProxyCoreSettings defaults() {
+        return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
+                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy");
+    }
+
+    public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
+        return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
+                versionComment);
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, was " + d);
+        }
+    }
+}

@@ -1,0 +1,524 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.proxy.core.SessionBackends.Lease;
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.exec.BackendErrors;
+import io.shardgate.proxy.exec.ShardExecutor;
+import io.shardgate.proxy.exec.merge.ResultMerger;
+import io.shardgate.proxy.exec.merge.ShardRows;
+import io.shardgate.proxy.session.ClientInfo;
+import io.shardgate.proxy.session.ColumnInfo;
+import io.shardgate.proxy.session.ColumnType;
+import io.shardgate.proxy.session.FrontendSession;
+import io.shardgate.proxy.session.PreparedInfo;
+import io.shardgate.proxy.session.SessionState;
+import io.shardgate.proxy.session.StatementResult;
+import io.shardgate.router.AnalysedStatement;
+import io.shardgate.router.RoutingSnapshot;
+import io.shardgate.router.plan.MergePlan;
+import io.shardgate.router.plan.RoutePlan;
+import io.shardgate.router.plan.ShardStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/**
+ * One client session: routes each statement with the current snapshot, runs the plan on the shards'
+ * connections and merges the results. Called by one thread at a time (the front end's session thread);
+ * multi-shard plans run their shards in parallel on virtual threads.
+ *
+ * <p>Decisions a client may notice:
+ * <ul>
+ *   <li>Session variables ({@code SET sql_mode = …}) are validated on a backend, remembered, and replayed on
+ *       every backend connection the session uses. User variables ({@code SET @x}) are refused: consecutive
+ *       statements may run on different backend connections, so they would silently vanish.</li>
+ *   <li>{@code SET NAMES utf8mb4 | utf8 | utf8mb3 | binary} is accepted and changes nothing (backends always
+ *       talk utf8mb4 to the proxy, which passes bytes through); any other character set is refused.</li>
+ *   <li>{@code SET TRANSACTION …} without SESSION applies to the session's next transaction;
+ *       {@code SET SESSION TRANSACTION …} is a session setting.</li>
+ *   <li>SHOW WARNINGS is answered by the backend connection of the previous statement only while it is
+ *       pinned to a transaction; otherwise the warnings went back to the pool with it and the answer is empty.</li>
+ * </ul>
+ */
+final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
+    private static final ColumnInfo PARAMETER = ColumnInfo.computed("?", ColumnType.VARCHAR, 0);
+    private static final int NOT_PREPARABLE = 1295;
+    private static final int DEADLOCK = 1213;
+
+    private final ProxyCore core;
+    private final ClientInfo client;
+    private final long connectionId;
+    private final SessionBackends backends;
+    private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
+    private int nextStatementId = 1;
+    private String schema;
+    private boolean autocommit = true;
+    private boolean explicitTransaction;
+    private List<String> transactionStart = List.of();
+    private String nextTransactionCharacteristics;
+    private long lastInsertId;
+    private String lastShard;
+    private boolean closed;
+
+    ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
+        this.core = core;
+        this.client = client;
+        this.connectionId = connectionId;
+        this.schema = schema;
+        this.backends = new SessionBackends(core.pools(), core.connectionStates());
+    }
+
+    // ---- FrontendSession
+
+    @Override
+    public void initDb(String schema) {
+        this.schema = ProxyCore.requireDatabase(schema, core.topology());
+    }
+
+    @Override
+    public StatementResult query(String sql) {
+        RoutingSnapshot snapshot = core.snapshot();
+        return run(core.analyse(sql, snapshot.cluster().dialect()), List.of(), snapshot);
+    }
+
+    @Override
+    public PreparedInfo prepare(String sql) {
+        RoutingSnapshot snapshot = core.snapshot();
+        AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
+        List<Object> nulls = Collections.nCopies(statement.parameterCount(), null);
+        RoutePlan plan = core.router().route(statement, nulls, snapshot);
+        if (plan instanceof RoutePlan.Rejected r && r.reason() == io.shardgate.router.plan.RejectReason.PARSE_ERROR) {
+            throw rejected(r);
+        }
+        List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.sql(), metadataShard(plan, snapshot));
+        int id = nextStatementId++;
+        prepared.put(id, statement);
+        return new PreparedInfo(id, Collections.nCopies(statement.parameterCount(), PARAMETER), columns);
+    }
+
+    @Override
+    public StatementResult execute(int statementId, List<Object> parameters) {
+        AnalysedStatement statement = prepared(statementId, "mysqld_stmt_execute");
+        if (parameters.size() != statement.parameterCount()) {
+            throw new ProxyException(ErrorCode.WRONG_PARAMETER_COUNT, "Incorrect arguments to mysqld_stmt_execute: the statement takes "
+                    + statement.parameterCount() + " parameters, " + parameters.size() + " were sent");
+        }
+        return run(statement, parameters, core.snapshot());
+    }
+
+    @Override
+    public void closeStatement(int statementId) {
+        prepared.remove(statementId);
+    }
+
+    @Override
+    public void resetStatement(int statementId) {
+        prepared(statementId, "mysqld_stmt_reset");
+    }
+
+    @Override
+    public SessionState state() {
+        return new SessionState(schema, autocommit, inTransaction());
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        backends.rollback();
+        prepared.clear();
+    }
+
+    // ---- SessionFacts
+
+    @Override
+    public String schema() {
+        return schema;
+    }
+
+    @Override
+    public long connectionId() {
+        return connectionId;
+    }
+
+    @Override
+    public long lastInsertId() {
+        return lastInsertId;
+    }
+
+    @Override
+    public String user() {
+        return client.user() + "@" + client.remoteAddress();
+    }
+
+    // ---- routing
+
+    private StatementResult run(AnalysedStatement statement, List<Object> parameters, RoutingSnapshot snapshot) {
+        RoutePlan plan = core.router().route(statement, parameters, snapshot);
+        return switch (plan) {
+            case RoutePlan.SingleShard s -> single(s.statement(), parameters);
+            case RoutePlan.MultiShard m -> multi(m, parameters);
+            case RoutePlan.Broadcast b -> broadcast(b, parameters);
+            case RoutePlan.AnyShard a -> anyShard(a, statement.sql(), parameters);
+            case RoutePlan.Session s -> sessionCommand(s);
+            case RoutePlan.Rejected r -> throw rejected(r);
+            // resharding: the migration issue implements dual writes and held writes here
+            case RoutePlan.DualWrite d -> throw reshardingUnavailable("a write to slots that are being moved");
+            case RoutePlan.Held h -> throw reshardingUnavailable("a write to slots in cutover (" + h.reason() + ")");
+        };
+    }
+
+    private StatementResult single(ShardStatement statement, List<Object> parameters) {
+        Lease lease = backends.acquire(statement.shard(), transactional(), transactionStart());
+        long start = System.nanoTime();
+        try {
+            return remember(lease, ShardExecutor.run(lease.connection(), statement.sql(), statement.bind(parameters),
+                    core.topology().logicalDatabase()));
+        } catch (SQLException e) {
+            throw failure(lease, e, start);
+        } finally {
+            backends.release(lease);
+        }
+    }
+
+    private StatementResult anyShard(RoutePlan.AnyShard plan, String sql, List<Object> parameters) {
+        var local = parameters.isEmpty() ? core.topology().localAnswers().answer(sql, plan.columns(), this)
+                : java.util.Optional.<StatementResult.Rows>empty();
+        return local.isPresent() ? local.get() : single(plan.statement(), parameters);
+    }
+
+    private StatementResult multi(RoutePlan.MultiShard plan, List<Object> parameters) {
+        if (!plan.copies().isEmpty()) {
+            throw reshardingUnavailable("a write that touches slots being moved");
+        }
+        List<Outcome> outcomes = runAll(plan.statements(), parameters);
+        boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows;
+        throwOnFailure(outcomes, isWrite && !transactional() ? "write" : null);
+        return switch (plan.merge()) {
+            case MergePlan.AffectedRows a -> affectedRows(outcomes);
+            case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
+            case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
+        };
+    }
+
+    private StatementResult broadcast(RoutePlan.Broadcast plan, List<Object> parameters) {
+        List<ShardStatement> statements = plan.shards().stream().map(s -> new ShardStatement(s, plan.sql(), plan.parameters())).toList();
+        List<Outcome> outcomes = runAll(statements, parameters);
+        throwOnFailure(outcomes, transactional() ? null : "broadcast");
+        return outcomes.getFirst().result();
+    }
+
+    /** The outcome of one shard's statement: a result or an error. */
+    private record Outcome(String shard, StatementResult result, ProxyException error) {}
+
+    /** Runs the statements in parallel, one per shard; connections are taken first, on this thread (pinning is not thread-safe). */
+    private List<Outcome> runAll(List<ShardStatement> statements, List<Object> parameters) {
+        List<Lease> leases = new ArrayList<>(statements.size());
+        try {
+            for (ShardStatement s : statements) {
+                leases.add(backends.acquire(s.shard(), transactional(), transactionStart()));
+            }
+            List<Future<Outcome>> futures = new ArrayList<>(statements.size());
+            String db = core.topology().logicalDatabase();
+            for (int i = 0; i < statements.size(); i++) {
+                ShardStatement s = statements.get(i);
+                Lease lease = leases.get(i);
+                futures.add(core.parallel().submit(() -> runOne(lease, s, parameters, db)));
+            }
+            List<Outcome> outcomes = new ArrayList<>(futures.size());
+            for (Future<Outcome> f : futures) {
+                outcomes.add(join(f));
+            }
+            return outcomes;
+        } finally {
+            leases.forEach(backends::release);
+        }
+    }
+
+    private static Outcome runOne(Lease lease, ShardStatement s, List<Object> parameters, String db) {
+        long start = System.nanoTime();
+        try {
+            return new Outcome(s.shard(), ShardExecutor.run(lease.connection(), s.sql(), s.bind(parameters), db), null);
+        } catch (SQLException e) {
+            return new Outcome(s.shard(), null, BackendErrors.translate(e, lease.pool(), start));
+        }
+    }
+
+    private static Outcome join(Future<Outcome> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProxyException(ErrorCode.INTERNAL, "interrupted while waiting for shards", e);
+        } catch (ExecutionException e) {
+            throw new ProxyException(ErrorCode.INTERNAL, "a shard's statement failed unexpectedly: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * Throws if any shard failed. A read, or a write inside a transaction (the client can roll back), reports
+     * the first error unchanged; an autocommit write or DDL that some shards applied says which did and did not.
+     */
+    private void throwOnFailure(List<Outcome> outcomes, String partialKind) {
+        List<String> applied = outcomes.stream().filter(o -> o.error() == null).map(Outcome::shard).toList();
+        Outcome failed = outcomes.stream().filter(o -> o.error() != null).findFirst().orElse(null);
+        if (failed == null) {
+            outcomes.forEach(o -> lastShard = o.shard());
+            return;
+        }
+        ProxyException first = failed.error();
+        if (first.code() == ErrorCode.SHARD_UNAVAILABLE && backends.pinnedLease(failed.shard()) != null) {
+            throw endTransaction(first, failed.shard());
+        }
+        if (partialKind == null || applied.isEmpty()) {
+            throw first;
+        }
+        List<String> failedShards = outcomes.stream().filter(o -> o.error() != null).map(Outcome::shard).toList();
+        String remedy = partialKind.equals("broadcast")
+                ? "; a DDL statement cannot be rolled back, so repair the failed shards (e.g. re-run with IF [NOT] EXISTS)"
+                : "; the statement ran in autocommit mode, so the applied part stays (use a transaction to be able to roll back)";
+        String message = "applied on shards " + applied + " but failed on " + failedShards + ": " + first.getMessage() + remedy;
+        throw first.code() == null ? ProxyException.backend(first.error().mysqlErrno(), first.error().sqlState(), message, first)
+                : new ProxyException(first.code(), message, first);
+    }
+
+    private StatementResult affectedRows(List<Outcome> outcomes) {
+        long affected = 0;
+        long insertId = 0;
+        for (Outcome o : outcomes) {
+            if (o.result() instanceof StatementResult.Update u) {
+                affected += u.affectedRows();
+                insertId = insertId == 0 ? u.lastInsertId() : insertId;
+            }
+        }
+        if (insertId != 0) {
+            lastInsertId = insertId;
+        }
+        return new StatementResult.Update(affected, insertId, 0, "");
+    }
+
+    private interface Merge {
+        ResultMerger.Merged apply(List<ColumnInfo> columns, List<ShardRows> shards);
+    }
+
+    private static StatementResult rows(List<Outcome> outcomes, Merge merge) {
+        List<ColumnInfo> columns = null;
+        List<ShardRows> shards = new ArrayList<>(outcomes.size());
+        for (Outcome o : outcomes) {
+            if (!(o.result() instanceof StatementResult.Rows r)) {
+                throw new ProxyException(ErrorCode.INTERNAL, "shard " + o.shard() + " returned no rows for a merged read");
+            }
+            columns = columns == null ? r.columns() : columns;
+            shards.add(new ShardRows(o.shard(), r.rows()));
+        }
+        ResultMerger.Merged merged = merge.apply(columns, shards);
+        return new StatementResult.Rows(merged.columns(), merged.rows(), 0);
+    }
+
+    private StatementResult remember(Lease lease, StatementResult result) {
+        lastShard = lease.shard();
+        if (result instanceof StatementResult.Update u && u.lastInsertId() != 0) {
+            lastInsertId = u.lastInsertId();
+        }
+        return result;
+    }
+
+    /** A backend failure: a broken pinned connection or a deadlock ends the transaction on every shard. */
+    private ProxyException failure(Lease lease, SQLException e, long start) {
+        ProxyException error = BackendErrors.translate(e, lease.pool(), start);
+        if (lease.pinned() && error.code() == ErrorCode.SHARD_UNAVAILABLE) {
+            return endTransaction(error, lease.shard());
+        }
+        if (lease.pinned() && e.getErrorCode() == DEADLOCK) {
+            // the shard rolled its part back; the rest of the transaction must not commit without it
+            backends.rollback();
+            explicitTransaction = false;
+        }
+        return error;
+    }
+
+    private ProxyException endTransaction(ProxyException error, String brokenShard) {
+        explicitTransaction = false;
+        transactionStart = List.of();
+        return backends.abandon(error, brokenShard);
+    }
+
+    // ---- session statements
+
+    private StatementResult sessionCommand(RoutePlan.Session plan) {
+        return SessionCommands.apply(this, plan.command(), plan.sql());
+    }
+
+    boolean transactional() {
+        return explicitTransaction || !autocommit;
+    }
+
+    boolean inTransaction() {
+        return explicitTransaction || backends.hasPinned();
+    }
+
+    /** SQL run on a connection when it joins the transaction (SET TRANSACTION, START TRANSACTION …). */
+    private List<String> transactionStart() {
+        return transactionStart;
+    }
+
+    void begin(String characteristics) {
+        if (inTransaction()) {
+            commit(); // MySQL commits an open transaction on BEGIN
+        }
+        explicitTransaction = true;
+        startTransactionWith(characteristics);
+    }
+
+    /** Consumes a pending SET TRANSACTION; both it and BEGIN's own characteristics apply, as in MySQL. */
+    private void startTransactionWith(String characteristics) {
+        List<String> sql = new ArrayList<>(2);
+        if (nextTransactionCharacteristics != null) {
+            sql.add("SET TRANSACTION " + nextTransactionCharacteristics);
+            nextTransactionCharacteristics = null;
+        }
+        if (!characteristics.isEmpty()) {
+            sql.add("START TRANSACTION " + characteristics);
+        }
+        transactionStart = List.copyOf(sql);
+    }
+
+    void commit() {
+        try {
+            backends.commit();
+        } finally {
+            endTransactionState();
+        }
+    }
+
+    void rollback() {
+        backends.rollback();
+        endTransactionState();
+    }
+
+    private void endTransactionState() {
+        explicitTransaction = false;
+        transactionStart = List.of();
+        if (!autocommit && nextTransactionCharacteristics != null) {
+            startTransactionWith("");
+        }
+    }
+
+    void setAutocommit(boolean enabled) {
+        if (enabled && !autocommit && inTransaction()) {
+            commit(); // MySQL commits when autocommit goes from 0 to 1
+        }
+        autocommit = enabled;
+    }
+
+    void setNextTransaction(String characteristics) {
+        if (inTransaction()) {
+            throw ProxyException.backend(1568, "25001", "Transaction characteristics can't be changed while a transaction is in progress",
+                    null);
+        }
+        nextTransactionCharacteristics = characteristics;
+        if (!autocommit) {
+            startTransactionWith(""); // the next statement starts the transaction
+        }
+    }
+
+    SessionBackends backends() {
+        return backends;
+    }
+
+    String defaultShard() {
+        return core.topology().cluster().defaultShard();
+    }
+
+    void use(String schema) {
+        initDb(schema);
+    }
+
+    /** SHOW WARNINGS / ERRORS: on the previous statement's connection while it is pinned, else an empty answer. */
+    StatementResult diagnostics(String sql) {
+        Lease lease = lastShard == null ? null : backends.pinnedLease(lastShard);
+        if (lease != null) {
+            long start = System.nanoTime();
+            try {
+                return ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase());
+            } catch (SQLException e) {
+                throw failure(lease, e, start);
+            }
+        }
+        if (sql.toUpperCase(java.util.Locale.ROOT).contains("COUNT")) {
+            boolean errors = sql.toUpperCase(java.util.Locale.ROOT).contains("ERRORS");
+            return new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count" : "warning_count"),
+                    "", ColumnType.BIGINT, 21, 0, true, true, true, 63)), List.<byte[][]>of(new byte[][] {"0".getBytes()}), 0);
+        }
+        return new StatementResult.Rows(List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
+                new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),
+                ColumnInfo.computed("Message", ColumnType.VARCHAR, 2048)), List.of(), 0);
+    }
+
+    // ---- prepare helpers
+
+    private AnalysedStatement prepared(int id, String command) {
+        AnalysedStatement s = prepared.get(id);
+        if (s == null) {
+            throw new ProxyException(ErrorCode.UNKNOWN_PREPARED_STATEMENT, "Unknown prepared statement handler (" + id + ") given to "
+                    + command);
+        }
+        return s;
+    }
+
+    private static String metadataShard(RoutePlan plan, RoutingSnapshot snapshot) {
+        return switch (plan) {
+            case RoutePlan.SingleShard s -> s.statement().shard();
+            case RoutePlan.MultiShard m -> m.statements().getFirst().shard();
+            case RoutePlan.Broadcast b -> b.shards().getFirst();
+            case RoutePlan.AnyShard a -> a.statement().shard();
+            case RoutePlan.DualWrite d -> d.statement().shard();
+            case RoutePlan.Session s -> snapshot.cluster().defaultShard();
+            case RoutePlan.Held h -> snapshot.cluster().defaultShard();
+            case RoutePlan.Rejected r -> snapshot.cluster().defaultShard();
+        };
+    }
+
+    /** Result columns from a server-side prepare on {@code shard} (the transaction's connection if pinned there). */
+    private List<ColumnInfo> describe(String sql, String shard) {
+        Lease pinned = backends.pinnedLease(shard);
+        Lease lease = pinned != null ? pinned : backends.borrow(shard);
+        long start = System.nanoTime();
+        try {
+            return ShardExecutor.describe(lease.connection(), sql, core.topology().logicalDatabase());
+        } catch (SQLException e) {
+            if (e.getErrorCode() == NOT_PREPARABLE) {
+                return List.of();
+            }
+            throw failure(lease, e, start);
+        } finally {
+            backends.release(lease);
+        }
+    }
+
+    // ---- errors
+
+    static ProxyException rejected(RoutePlan.Rejected r) {
+        ErrorCode code = switch (r.reason()) {
+            case PARSE_ERROR -> ErrorCode.PARSE_ERROR;
+            case UNSUPPORTED_STATEMENT, HOT_KEY_WRITE_UNSUPPORTED, HOT_KEY_READ_UNSUPPORTED -> ErrorCode.UNSUPPORTED;
+            case UNKNOWN_TABLE, CROSS_SHARD_JOIN, UNSUPPORTED_SUBQUERY, UNSUPPORTED_SCATTER, MISSING_SHARD_KEY_ON_INSERT,
+                    UNSUPPORTED_INSERT_SELECT, SHARD_KEY_UPDATE, BAD_SHARD_KEY_VALUE, MISSING_PARAMETER -> ErrorCode.UNROUTABLE_STATEMENT;
+        };
+        String prefix = code == ErrorCode.PARSE_ERROR ? "Shardgate cannot parse this statement (" : "Shardgate cannot route this statement ("
+                ;
+        return new ProxyException(code, prefix + r.reason() + "): " + r.message());
+    }
+
+    private static ProxyException reshardingUnavailable(String what) {
+        return new ProxyException(ErrorCode.UNSUPPORTED, "Shardgate cannot run " + what + ": resharding is not available in this build");
+    }
+}

@@ -1,0 +1,63 @@
+package io.shardgate.proxy.exec;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A shard's JDBC URL as given in the cluster definition, and the Connector/J URL the proxy connects
+ * with. The driver settings make results byte-exact and connections cheap to lend:
+ * <ul>
+ *   <li>{@code useServerPrepStmts=false}: results come in the text protocol, so {@code getBytes} is the
+ *       server's own text of each value, passed to clients unchanged;</li>
+ *   <li>{@code useLocalSessionState}, {@code elideSetAutoCommits}, {@code cacheServerConfiguration},
+ *       {@code maintainTimeStats=false}: no round trips the proxy does not need;</li>
+ *   <li>{@code jdbcCompliantTruncation=false}: the driver must not add STRICT_TRANS_TABLES to the
+ *       session's sql_mode; clients get the server's defaults;</li>
+ *   <li>escape processing off: the client's SQL is sent as written ({@code {fn …}} is not rewritten);</li>
+ *   <li>{@code tinyInt1isBit=false}, utf8mb4: backends always talk utf8mb4 to the proxy.</li>
+ * </ul>
+ */
+public record BackendUrl(String jdbcUrl, String hostPort, String database) {
+    private static final Pattern URL = Pattern.compile("^jdbc:(?:mysql|mariadb)://([^/?]*)(?:/([^?]*))?(?:\\?.*)?$");
+
+    public static BackendUrl parse(String jdbcUrl) {
+        Matcher m = URL.matcher(jdbcUrl);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a MySQL/MariaDB JDBC URL: " + jdbcUrl);
+        }
+        String database = m.group(2) == null ? "" : m.group(2);
+        return new BackendUrl(jdbcUrl, m.group(1), database);
+    }
+
+    /** The Connector/J URL with the proxy's settings appended. */
+    public String connectorUrl(Duration connectTimeout, int statementCacheSize) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("useServerPrepStmts", "false");
+        p.put("cachePrepStmts", "true");
+        p.put("prepStmtCacheSize", Integer.toString(statementCacheSize));
+        p.put("prepStmtCacheSqlLimit", "65536");
+        p.put("useLocalSessionState", "true");
+        p.put("elideSetAutoCommits", "true");
+        p.put("cacheServerConfiguration", "true");
+        p.put("maintainTimeStats", "false");
+        p.put("sslMode", "DISABLED");
+        p.put("allowPublicKeyRetrieval", "true");
+        p.put("connectTimeout", Long.toString(connectTimeout.toMillis()));
+        p.put("tinyInt1isBit", "false");
+        p.put("characterEncoding", "UTF-8");
+        p.put("jdbcCompliantTruncation", "false");
+        p.put("enableEscapeProcessing", "false");
+        p.put("processEscapeCodesForPrepStmts", "false");
+        p.put("autoReconnect", "false");
+        StringBuilder url = new StringBuilder(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"));
+        char sep = url.indexOf("?") >= 0 ? '&' : '?';
+        for (var e : p.entrySet()) {
+            url.append(sep).append(e.getKey()).append('=').append(e.getValue());
+            sep = '&';
+        }
+        return url.toString();
+    }
+}

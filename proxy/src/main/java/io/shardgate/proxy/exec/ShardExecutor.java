@@ -1,0 +1,119 @@
+package io.shardgate.proxy.exec;
+
+import com.mysql.cj.jdbc.JdbcConnection;
+import com.mysql.cj.jdbc.JdbcStatement;
+import com.mysql.cj.jdbc.StatementImpl;
+import io.shardgate.proxy.session.ColumnInfo;
+import io.shardgate.proxy.session.StatementResult;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs one statement on one backend connection and reads its whole result: values as the server's
+ * text bytes ({@code getBytes} of a text-protocol result is exactly what the server sent), columns
+ * from the server's column definitions. No extra round trips: no metadata queries, no generated-key
+ * queries (the last insert id comes from the OK packet).
+ */
+public final class ShardExecutor {
+    private ShardExecutor() {}
+
+    /** Runs {@code sql} with {@code parameters} bound to its {@code ?}s (none: a plain statement). */
+    public static StatementResult run(Connection c, String sql, List<Object> parameters, String logicalDatabase) throws SQLException {
+        if (parameters.isEmpty()) {
+            try (Statement st = c.createStatement()) {
+                return read(st, st.execute(sql), logicalDatabase);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.size(); i++) {
+                bind(ps, i + 1, parameters.get(i));
+            }
+            return read(ps, ps.execute(), logicalDatabase);
+        }
+    }
+
+    /** Runs a statement whose result does not matter (SET, SAVEPOINT, …). */
+    public static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    /**
+     * The result columns of {@code sql} without running it: a server-side prepare (COM_STMT_PREPARE
+     * returns the column definitions), closed right after. Fails with the server's error for invalid SQL.
+     */
+    public static List<ColumnInfo> describe(Connection c, String sql, String logicalDatabase) throws SQLException {
+        try (PreparedStatement ps = c.unwrap(JdbcConnection.class).serverPrepareStatement(sql)) {
+            ResultSetMetaData md = ps.getMetaData();
+            if (md == null || md.getColumnCount() == 0) {
+                return List.of();
+            }
+            return ColumnMapping.columns(md.unwrap(com.mysql.cj.jdbc.result.ResultSetMetaData.class).getFields(), logicalDatabase);
+        }
+    }
+
+    private static StatementResult read(Statement st, boolean hasRows, String logicalDatabase) throws SQLException {
+        if (!hasRows) {
+            long lastInsertId = st.unwrap(StatementImpl.class).getLastInsertID();
+            String info = st.unwrap(JdbcStatement.class).getResultSetInternal() instanceof com.mysql.cj.protocol.Resultset r
+                    && r.getServerInfo() != null ? r.getServerInfo() : "";
+            return new StatementResult.Update(st.getLargeUpdateCount(), lastInsertId, 0, info);
+        }
+        try (ResultSet rs = st.getResultSet()) {
+            ResultSetMetaData md = rs.getMetaData();
+            List<ColumnInfo> columns = ColumnMapping.columns(
+                    md.unwrap(com.mysql.cj.jdbc.result.ResultSetMetaData.class).getFields(), logicalDatabase);
+            int n = columns.size();
+            List<byte[][]> rows = new ArrayList<>();
+            while (rs.next()) {
+                byte[][] row = new byte[n][];
+                for (int i = 0; i < n; i++) {
+                    row[i] = rs.getBytes(i + 1);
+                }
+                rows.add(row);
+            }
+            return new StatementResult.Rows(columns, rows, 0);
+        }
+    }
+
+    /** Binds a front end's value; dates and times as MySQL literals so no time zone conversion can touch them. */
+    static void bind(PreparedStatement ps, int index, Object value) throws SQLException {
+        switch (value) {
+            case null -> ps.setNull(index, Types.NULL);
+            case LocalDateTime t -> ps.setString(index, dateTime(t));
+            case LocalDate d -> ps.setString(index, d.toString());
+            case Duration d -> ps.setString(index, time(d));
+            case BigInteger b -> ps.setBigDecimal(index, new BigDecimal(b));
+            case byte[] b -> ps.setBytes(index, b);
+            default -> ps.setObject(index, value);
+        }
+    }
+
+    static String dateTime(LocalDateTime t) {
+        String s = String.format("%04d-%02d-%02d %02d:%02d:%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
+                t.getHour(), t.getMinute(), t.getSecond());
+        return t.getNano() == 0 ? s : s + String.format(".%06d", t.getNano() / 1000);
+    }
+
+    /** MySQL TIME text: {@code [-]HH:MM:SS[.ffffff]}, hours may exceed 24. */
+    static String time(Duration d) {
+        Duration abs = d.abs();
+        long micros = abs.toNanosPart() / 1000;
+        String s = String.format("%s%02d:%02d:%02d", d.isNegative() ? "-" : "", abs.toHours(), abs.toMinutesPart(),
+                abs.toSecondsPart());
+        return micros == 0 ? s : s + String.format(".%06d", micros);
+    }
+}

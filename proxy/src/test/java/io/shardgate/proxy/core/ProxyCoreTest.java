@@ -1,0 +1,413 @@
+package io.shardgate.proxy.core;
+
+import static io.shardgate.proxy.core.ShardedCluster.execute;
+import static io.shardgate.proxy.core.ShardedCluster.rows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.shardgate.local.LocalMariaDb;
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.session.ClientInfo;
+import io.shardgate.proxy.session.ColumnInfo;
+import io.shardgate.proxy.session.ColumnType;
+import io.shardgate.proxy.session.FrontendSession;
+import io.shardgate.proxy.session.PreparedInfo;
+import io.shardgate.proxy.session.StatementResult;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** The proxy core against two real MariaDB shards, driven through {@link FrontendSession} without a network. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ProxyCoreTest {
+    private static final String ORDERS = "CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, status VARCHAR(20),"
+            + " amount DECIMAL(10,2), score DOUBLE, created DATE)";
+    private static ShardedCluster cluster;
+    private static ProxyCore core;
+    private FrontendSession session;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        assumeTrue(LocalMariaDb.isAvailable(), "MariaDB binaries are not installed");
+        cluster = new ShardedCluster();
+        core = ProxyCore.start(Map.of("app", "secret"), cluster.watcher,
+                ProxyCoreSettings.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(3)));
+        try (FrontendSession s = open(ShardedCluster.DB)) {
+            s.query(ORDERS);
+            s.query("CREATE TABLE countries (code CHAR(2) PRIMARY KEY, name VARCHAR(40))");
+            s.query("CREATE TABLE kinds (id INT PRIMARY KEY, i INT, u BIGINT UNSIGNED, d DECIMAL(10,3), f DOUBLE, dt DATE,"
+                    + " ts DATETIME(6), t TIME, v VARCHAR(40), b BLOB, bits BIT(8), n INT)");
+        }
+        try (Connection ref = cluster.reference()) {
+            execute(ref, ORDERS);
+        }
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (core != null) {
+            core.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @BeforeEach
+    void openSession() {
+        session = open(ShardedCluster.DB);
+    }
+
+    @AfterEach
+    void closeSession() {
+        session.close();
+    }
+
+    private static FrontendSession open(String schema) {
+        return core.open(new ClientInfo("app", schema, "127.0.0.1", Map.of()));
+    }
+
+    @Test
+    @Order(1)
+    void ddlBroadcastCreatesTablesOnEveryShardAndUndeclaredTablesOnTheDefaultShard() throws Exception {
+        for (String shard : List.of("s0", "s1")) {
+            try (Connection c = cluster.direct(shard)) {
+                List<String> tables = rows(c, "SHOW TABLES").stream().map(List::getFirst).toList();
+                assertThat(tables).as(shard).contains("orders", "countries");
+                assertThat(tables.contains("kinds")).as(shard).isEqualTo(shard.equals("s0"));
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void serverVersionAndLocalAnswers() {
+        assertThat(core.serverVersion()).startsWith("5.5.5-").contains("MariaDB").endsWith("-shardgate");
+        assertThat(text(session.query("SELECT @@version_comment LIMIT 1"))).containsExactly(List.of("Shardgate sharding proxy"));
+        assertThat(text(session.query("SELECT DATABASE()"))).containsExactly(List.of("shardgate"));
+        assertThat(text(session.query("SELECT VERSION()")).getFirst().getFirst()).doesNotStartWith("5.5.5-").endsWith("-shardgate");
+        assertThat(text(session.query("SELECT 1"))).containsExactly(List.of("1"));
+        // a backend computes what the proxy does not know
+        assertThat(text(session.query("SELECT 1 + 1"))).containsExactly(List.of("2"));
+    }
+
+    @Test
+    @Order(3)
+    void pointInsertsLandOnTheOwningShardAndPointReadsFindThem() throws Exception {
+        loadOrders();
+        for (String shard : List.of("s0", "s1")) {
+            try (Connection c = cluster.direct(shard)) {
+                List<List<String>> onShard = rows(c, "SELECT customer_id FROM orders");
+                assertThat(onShard).isNotEmpty();
+                assertThat(onShard).allSatisfy(r -> assertThat(cluster.owner(Long.parseLong(r.getFirst()))).isEqualTo(shard));
+            }
+        }
+        long key = cluster.keyOn("s1", 1);
+        List<List<String>> viaProxy = text(session.query("SELECT customer_id, COUNT(*) FROM orders WHERE customer_id = " + key
+                + " GROUP BY customer_id"));
+        try (Connection c = cluster.direct("s1")) {
+            assertThat(viaProxy).isEqualTo(rows(c, "SELECT customer_id, COUNT(*) FROM orders WHERE customer_id = " + key
+                    + " GROUP BY customer_id"));
+        }
+    }
+
+    @Test
+    @Order(4)
+    void multiRowInsertIsSplitAndInReadsBothShards() throws Exception {
+        long a = cluster.keyOn("s0", 500);
+        long b = cluster.keyOn("s1", 500);
+        StatementResult r = session.query("INSERT INTO orders (id, customer_id, status, amount) VALUES (9001, " + a + ", 'x', 1),"
+                + " (9002, " + b + ", 'x', 2), (9003, " + a + ", 'x', 3)");
+        assertThat(r).isInstanceOf(StatementResult.Update.class);
+        assertThat(((StatementResult.Update) r).affectedRows()).isEqualTo(3);
+        try (Connection c0 = cluster.direct("s0"); Connection c1 = cluster.direct("s1")) {
+            assertThat(rows(c0, "SELECT id FROM orders WHERE id > 9000 ORDER BY id")).containsExactly(List.of("9001"), List.of("9003"));
+            assertThat(rows(c1, "SELECT id FROM orders WHERE id > 9000")).containsExactly(List.of("9002"));
+        }
+        assertThat(text(session.query("SELECT id FROM orders WHERE customer_id IN (" + a + ", " + b + ") AND id > 9000 ORDER BY id")))
+                .containsExactly(List.of("9001"), List.of("9002"), List.of("9003"));
+        StatementResult.Update deleted = (StatementResult.Update) session.query("DELETE FROM orders WHERE id > 9000");
+        assertThat(deleted.affectedRows()).isEqualTo(3);
+    }
+
+    @Test
+    @Order(5)
+    void scatterReadsEqualTheSameQueryOnOneDatabase() throws Exception {
+        List<String> queries = List.of(
+                "SELECT id, customer_id, amount FROM orders ORDER BY amount DESC, id LIMIT 7",
+                "SELECT id FROM orders ORDER BY id LIMIT 5 OFFSET 10",
+                "SELECT id, status FROM orders WHERE amount IS NULL ORDER BY id",
+                "SELECT COUNT(*), SUM(amount), AVG(amount), MIN(amount), MAX(amount), SUM(score), MIN(created), MAX(status) FROM orders",
+                "SELECT status, COUNT(*), SUM(amount), AVG(amount), MIN(created), MAX(score) FROM orders GROUP BY status ORDER BY status",
+                "SELECT status, COUNT(*) FROM orders GROUP BY status",
+                "SELECT status, AVG(amount) AS a FROM orders WHERE amount IS NOT NULL GROUP BY status ORDER BY a DESC",
+                "SELECT DISTINCT status FROM orders ORDER BY status",
+                "SELECT customer_id, SUM(amount) AS total FROM orders GROUP BY customer_id ORDER BY total DESC, customer_id LIMIT 5",
+                "SELECT AVG(customer_id), COUNT(amount) FROM orders",
+                "SELECT COUNT(*), SUM(amount) FROM orders WHERE customer_id > 100000",
+                "SELECT created, COUNT(*) FROM orders GROUP BY created ORDER BY created DESC LIMIT 3");
+        try (Connection ref = cluster.reference()) {
+            for (String sql : queries) {
+                StatementResult.Rows viaProxy = (StatementResult.Rows) session.query(sql);
+                assertThat(text(viaProxy)).as(sql).isEqualTo(rows(ref, sql));
+                assertThat(viaProxy.columns()).as(sql).hasSize(rows(ref, sql).isEmpty() ? viaProxy.columns().size()
+                        : rows(ref, sql).getFirst().size());
+            }
+        }
+    }
+
+    @Test
+    @Order(6)
+    void valuesPassThroughAsTheServersTextBytesWithTheirTypes() {
+        byte[] blob = {0, 1, (byte) 0xFF, 'a'};
+        PreparedInfo insert = session.prepare("INSERT INTO kinds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, b'10100101', NULL)");
+        session.execute(insert.statementId(), Arrays.asList(1L, -42L, new BigInteger("18446744073709551615"), new BigDecimal("3.14"),
+                2.5d, LocalDate.of(2024, 2, 29), LocalDateTime.of(2024, 2, 29, 13, 14, 15, 123_456_000),
+                Duration.ofHours(-12).minusMinutes(34).minusSeconds(56), "Grüße 🌍", blob));
+        StatementResult.Rows rows = (StatementResult.Rows) session.query("SELECT i, u, d, f, dt, ts, t, v, b, bits, n FROM kinds");
+        byte[][] row = rows.rows().getFirst();
+        assertThat(utf8(row, 0, 8)).containsExactly("-42", "18446744073709551615", "3.140", "2.5", "2024-02-29",
+                "2024-02-29 13:14:15.123456", "-12:34:56", "Grüße 🌍");
+        assertThat(row[8]).isEqualTo(blob);
+        assertThat(row[9]).isEqualTo(new byte[] {(byte) 0xA5});
+        assertThat(row[10]).isNull();
+        assertThat(rows.columns()).extracting(ColumnInfo::type).containsExactly(ColumnType.INT, ColumnType.BIGINT, ColumnType.DECIMAL,
+                ColumnType.DOUBLE, ColumnType.DATE, ColumnType.DATETIME, ColumnType.TIME, ColumnType.VARCHAR, ColumnType.BLOB,
+                ColumnType.BIT, ColumnType.INT);
+        assertThat(rows.columns().get(1).unsigned()).isTrue();
+        assertThat(rows.columns().get(2).decimals()).isEqualTo(3);
+        assertThat(rows.columns().get(5).decimals()).isEqualTo(6);
+        assertThat(rows.columns().getFirst().schema()).isEqualTo("shardgate");
+        assertThat(rows.columns().getFirst().orgTable()).isEqualTo("kinds");
+    }
+
+    @Test
+    @Order(7)
+    void preparedStatementsBindParametersAndDescribeTheirColumns() {
+        long key = cluster.keyOn("s1", 700);
+        PreparedInfo insert = session.prepare("INSERT INTO orders (id, customer_id, status, amount) VALUES (?, ?, ?, ?)");
+        assertThat(insert.parameters()).hasSize(4);
+        assertThat(insert.columns()).isEmpty();
+        session.execute(insert.statementId(), List.of(8001L, key, "prepared", new BigDecimal("12.50")));
+        PreparedInfo select = session.prepare("SELECT id, amount FROM orders WHERE customer_id = ? AND status = ?");
+        assertThat(select.statementId()).isEqualTo(insert.statementId() + 1);
+        assertThat(select.columns()).extracting(ColumnInfo::name).containsExactly("id", "amount");
+        assertThat(text(session.execute(select.statementId(), List.of(key, "prepared")))).containsExactly(List.of("8001", "12.50"));
+        assertThat(text(session.execute(select.statementId(), List.of(String.valueOf(key), "prepared")))).hasSize(1);
+        session.closeStatement(select.statementId());
+        assertThatThrownBy(() -> session.execute(select.statementId(), List.of(key, "x")))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.error().mysqlErrno()).isEqualTo(1243);
+                    assertThat(e.getMessage()).isEqualTo("Unknown prepared statement handler (" + select.statementId()
+                            + ") given to mysqld_stmt_execute");
+                });
+        assertThatThrownBy(() -> session.prepare("SELEC id FRM orders")).isInstanceOf(ProxyException.class);
+        assertThatThrownBy(() -> session.prepare("SELECT nope FROM orders WHERE customer_id = ?"))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.error().mysqlErrno()).isEqualTo(1054));
+        session.query("DELETE FROM orders WHERE id = 8001 AND customer_id = " + key);
+    }
+
+    @Test
+    @Order(8)
+    void transactionsCommitAndRollBackOnEveryShard() throws Exception {
+        long a = cluster.keyOn("s0", 800);
+        long b = cluster.keyOn("s1", 800);
+        session.query("BEGIN");
+        assertThat(session.state().inTransaction()).isTrue();
+        session.query("INSERT INTO orders (id, customer_id) VALUES (7001, " + a + ")");
+        session.query("INSERT INTO orders (id, customer_id) VALUES (7002, " + b + ")");
+        assertThat(countDirect("s0", 7001) + countDirect("s1", 7002)).as("invisible before COMMIT").isZero();
+        assertThat(text(session.query("SELECT COUNT(*) FROM orders WHERE id IN (7001, 7002)"))).containsExactly(List.of("2"));
+        session.query("COMMIT");
+        assertThat(session.state().inTransaction()).isFalse();
+        assertThat(countDirect("s0", 7001) + countDirect("s1", 7002)).isEqualTo(2);
+
+        session.query("SET autocommit = 0");
+        assertThat(session.state().autocommit()).isFalse();
+        session.query("DELETE FROM orders WHERE customer_id = " + a + " AND id = 7001");
+        session.query("DELETE FROM orders WHERE customer_id = " + b + " AND id = 7002");
+        assertThat(session.state().inTransaction()).isTrue();
+        session.query("ROLLBACK");
+        session.query("SET autocommit = 1");
+        assertThat(countDirect("s0", 7001) + countDirect("s1", 7002)).as("rolled back").isEqualTo(2);
+        session.query("DELETE FROM orders WHERE id IN (7001, 7002)");
+        assertThat(countDirect("s0", 7001) + countDirect("s1", 7002)).isZero();
+    }
+
+    @Test
+    @Order(9)
+    void sessionSettingsAreReplayedForTheirSessionOnly() {
+        String defaultZone = text(session.query("SELECT @@time_zone")).getFirst().getFirst();
+        try (FrontendSession other = open(ShardedCluster.DB)) {
+            other.query("SET time_zone = '+05:00', sql_mode = 'NO_ENGINE_SUBSTITUTION'");
+            for (int i = 0; i < 20; i++) {
+                assertThat(text(other.query("SELECT @@time_zone, @@sql_mode FROM orders LIMIT 1")).getFirst())
+                        .containsExactly("+05:00", "NO_ENGINE_SUBSTITUTION");
+                assertThat(text(session.query("SELECT @@time_zone FROM orders LIMIT 1")).getFirst()).containsExactly(defaultZone);
+            }
+            assertThatThrownBy(() -> other.query("SET time_zone = 'Nowhere/Atlantis'"))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.error().fromBackend()).isTrue());
+            assertThat(text(other.query("SELECT @@time_zone")).getFirst()).containsExactly("+05:00");
+            assertThatThrownBy(() -> other.query("SET @x = 1"))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED));
+            assertThatThrownBy(() -> other.query("SET NAMES latin1"))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED));
+            other.query("SET NAMES utf8mb4");
+            StatementResult.Rows warnings = (StatementResult.Rows) other.query("SHOW WARNINGS");
+            assertThat(warnings.columns()).extracting(ColumnInfo::name).containsExactly("Level", "Code", "Message");
+        }
+    }
+
+    @Test
+    @Order(10)
+    void backendErrorsPassThroughUnchanged() {
+        long key = cluster.keyOn("s0", 900);
+        session.query("INSERT INTO orders (id, customer_id) VALUES (6001, " + key + ")");
+        assertThatThrownBy(() -> session.query("INSERT INTO orders (id, customer_id) VALUES (6001, " + key + ")"))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.error().mysqlErrno()).isEqualTo(1062);
+                    assertThat(e.error().sqlState()).isEqualTo("23000");
+                    assertThat(e.getMessage()).isEqualTo("Duplicate entry '6001' for key 'PRIMARY'");
+                    assertThat(e.error().fromBackend()).isTrue();
+                });
+        session.query("DELETE FROM orders WHERE id = 6001 AND customer_id = " + key);
+    }
+
+    @Test
+    @Order(11)
+    void onlyTheLogicalDatabaseExists() {
+        assertThatThrownBy(() -> open("nope")).isInstanceOfSatisfying(ProxyException.class, e -> {
+            assertThat(e.error().mysqlErrno()).isEqualTo(1049);
+            assertThat(e.getMessage()).isEqualTo("Unknown database 'nope'");
+        });
+        assertThatThrownBy(() -> session.query("USE nope"))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.error().mysqlErrno()).isEqualTo(1049));
+        try (FrontendSession none = open(null)) {
+            assertThat(none.state().schema()).isNull();
+            none.initDb("shardgate");
+            assertThat(none.state().schema()).isEqualTo("shardgate");
+        }
+    }
+
+    @Test
+    @Order(12)
+    void rejectedStatementsSayShardgateRefusedThem() {
+        assertThatThrownBy(() -> session.query("SELECT COUNT(DISTINCT status) FROM orders"))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.UNROUTABLE_STATEMENT);
+                    assertThat(e.getMessage()).startsWith("Shardgate cannot route this statement").contains("DISTINCT");
+                });
+    }
+
+    @Test
+    @Order(20)
+    void aDeadShardFailsPromptlyForItsKeysOnlyAndRecovers() throws Exception {
+        long onS0 = cluster.keyOn("s0", 1);
+        long onS1 = cluster.keyOn("s1", 1);
+        String point = "SELECT COUNT(*) FROM orders WHERE customer_id = ";
+        session.query(point + onS1); // the pool has live connections before the kill
+        FrontendSession pinned = open(ShardedCluster.DB);
+        pinned.query("BEGIN");
+        pinned.query(point + onS0);
+        pinned.query(point + onS1);
+        cluster.s1.kill();
+        try {
+            assertThatThrownBy(() -> pinned.query(point + onS1)).isInstanceOfSatisfying(ProxyException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.SHARD_UNAVAILABLE);
+                assertThat(e.getMessage()).contains("the transaction is over").contains("rolled back on shards [s0]");
+            });
+            assertThat(pinned.state().inTransaction()).isFalse();
+            pinned.close();
+            for (int attempt = 0; attempt < 2; attempt++) {
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> session.query(point + onS1)).isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.SHARD_UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("shard s1 (127.0.0.1:" + cluster.s1.port() + ")").contains("pool active=");
+                });
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+            }
+            assertThat(text(session.query(point + onS0))).hasSize(1);
+            session.query("BEGIN");
+            session.query(point + onS0);
+            assertThatThrownBy(() -> session.query(point + onS1)).isInstanceOfSatisfying(ProxyException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.SHARD_UNAVAILABLE));
+            session.query("ROLLBACK");
+        } finally {
+            cluster.s1.restart();
+        }
+        // the pool reconnects by itself; HikariCP retries connection creation with a back-off capped at 5 s
+        long deadline = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+        List<List<String>> recovered = null;
+        while (recovered == null) {
+            try {
+                recovered = text(session.query(point + onS1));
+            } catch (ProxyException e) {
+                assertThat(e.code()).isEqualTo(ErrorCode.SHARD_UNAVAILABLE);
+                assertThat(System.nanoTime()).as("s1 usable again within 12 s of its restart").isLessThan(deadline);
+            }
+        }
+        assertThat(recovered).hasSize(1);
+    }
+
+    // ---- helpers
+
+    /** 60 orders over many customers, the same rows in the reference database. */
+    private void loadOrders() throws Exception {
+        String[] statuses = {"new", "paid", "shipped", "returned"};
+        List<String> values = new ArrayList<>();
+        for (int i = 1; i <= 60; i++) {
+            long customer = (i * 7L) % 23 + 1;
+            String amount = i % 9 == 0 ? "NULL" : new BigDecimal(i * 37 % 500).add(new BigDecimal("0." + (i % 10) + "5")).toPlainString();
+            String score = (i % 8) * 0.25 + i + "";
+            String created = LocalDate.of(2024, 1, 1).plusDays(i % 17).toString();
+            values.add("(" + i + ", " + customer + ", '" + statuses[i % 4] + "', " + amount + ", " + score + ", '" + created + "')");
+        }
+        String insert = "INSERT INTO orders (id, customer_id, status, amount, score, created) VALUES " + String.join(", ", values);
+        StatementResult.Update u = (StatementResult.Update) session.query(insert);
+        assertThat(u.affectedRows()).isEqualTo(60);
+        try (Connection ref = cluster.reference()) {
+            execute(ref, insert);
+        }
+    }
+
+    private static long countDirect(String shard, int id) throws Exception {
+        try (Connection c = cluster.direct(shard)) {
+            return Long.parseLong(rows(c, "SELECT COUNT(*) FROM orders WHERE id = " + id).getFirst().getFirst());
+        }
+    }
+
+    private static List<List<String>> text(StatementResult result) {
+        assertThat(result).isInstanceOf(StatementResult.Rows.class);
+        List<List<String>> out = new ArrayList<>();
+        for (byte[][] row : ((StatementResult.Rows) result).rows()) {
+            out.add(utf8(row, 0, row.length));
+        }
+        return out;
+    }
+
+    private static List<String> utf8(byte[][] row, int from, int to) {
+        List<String> out = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            out.add(row[i] == null ? null : new String(row[i], StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+}
