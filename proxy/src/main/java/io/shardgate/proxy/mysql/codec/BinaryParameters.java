@@ -5,6 +5,9 @@ import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.mysql.message.ClientMessage;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -58,7 +61,24 @@ final class BinaryParameters {
     }
 
     private static Object longDataValue(int type, byte[] data) {
-        return isText(type) ? new String(data, StandardCharsets.UTF_8) : data;
+        return isText(type) ? textOrBytes(data) : data;
+    }
+
+    /**
+     * A string-typed parameter as text if it is valid UTF-8, else as the bytes themselves: drivers
+     * send binary values with string types too (Connector/J binds setBytes as MYSQL_TYPE_STRING), and
+     * decoding those leniently would replace bytes with U+FFFD.
+     */
+    private static Object textOrBytes(byte[] data) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(data))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return data;
+        }
     }
 
     private static boolean isText(int type) {
@@ -100,7 +120,7 @@ final class BinaryParameters {
             case MySqlTypes.DATETIME, MySqlTypes.TIMESTAMP -> dateTime(buf);
             case MySqlTypes.TIME -> time(buf);
             case MySqlTypes.VARCHAR, MySqlTypes.VAR_STRING, MySqlTypes.STRING, MySqlTypes.JSON, MySqlTypes.ENUM,
-                 MySqlTypes.SET -> Wire.readLenEncString(buf, "string parameter");
+                 MySqlTypes.SET -> textOrBytes(Wire.readLenEncBytes(buf, "string parameter"));
             case MySqlTypes.TINY_BLOB, MySqlTypes.MEDIUM_BLOB, MySqlTypes.LONG_BLOB, MySqlTypes.BLOB, MySqlTypes.BIT,
                  MySqlTypes.GEOMETRY -> Wire.readLenEncBytes(buf, "binary parameter");
             default -> throw new MySqlProtocolException(ErrorCode.MALFORMED_PACKET,

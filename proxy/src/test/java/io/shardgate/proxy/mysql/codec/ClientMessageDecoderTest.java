@@ -200,6 +200,17 @@ class ClientMessageDecoderTest {
     }
 
     @Test
+    void stringTypedParametersThatAreNotUtf8StayBytes() {
+        // Connector/J binds setBytes as MYSQL_TYPE_STRING: decoding it as text would corrupt it
+        state.phase(ConnectionState.Phase.COMMAND);
+        state.registerPrepared(7, 2);
+        byte[] packet = Payload.of().int1(0x17).int4(7).int1(0).int4(1).int1(0).int1(1)
+                .int2(MySqlTypes.STRING).int2(MySqlTypes.VAR_STRING)
+                .lenencBytes(new byte[] {0, 1, 2, (byte) 0xFF}).lenencStr("ok ✓").build();
+        assertThat(((ClientMessage.StmtExecute) decode(packet)).parameters()).containsExactly(new byte[] {0, 1, 2, (byte) 0xFF}, "ok ✓");
+    }
+
+    @Test
     void shortTemporalEncodings() {
         state.phase(ConnectionState.Phase.COMMAND);
         state.registerPrepared(2, 4);
