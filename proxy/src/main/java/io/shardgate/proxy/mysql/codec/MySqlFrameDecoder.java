@@ -64,6 +64,8 @@ public final class MySqlFrameDecoder extends ByteToMessageDecoder {
         }
         pieceLength = in.readUnsignedMediumLE();
         sequenceId = in.readUnsignedByte();
+        // noted at the header, so that an error about this very packet continues its sequence
+        connection.received(sequenceId);
         long total = (joined == null ? 0 : joined.readableBytes()) + (long) pieceLength;
         if (total > connection.maxPacketBytes()) {
             reset();
@@ -82,7 +84,6 @@ public final class MySqlFrameDecoder extends ByteToMessageDecoder {
         }
         ByteBuf piece = in.readRetainedSlice(pieceLength);
         state = State.HEADER;
-        connection.received(sequenceId);
         if (pieceLength == MAX_PIECE) {
             if (joined == null) {
                 joined = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);

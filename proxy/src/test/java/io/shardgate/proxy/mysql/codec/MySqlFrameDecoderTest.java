@@ -169,6 +169,20 @@ class MySqlFrameDecoderTest {
         third.release();
     }
 
+    @Test
+    void anErrorAboutAnOversizedPacketContinuesItsSequence() {
+        state = new ConnectionState(1024);
+        channel = new EmbeddedChannel(new MySqlFrameDecoder(state), new ServerMessageEncoder(state));
+        channel.writeOutbound(new ServerMessage.Ok(0, 0, 2, 0, ""), new ServerMessage.Ok(0, 0, 2, 0, ""));
+        channel.releaseOutbound();
+        assertThatThrownBy(() -> channel.writeInbound(Unpooled.buffer().writeMediumLE(5000).writeByte(0)))
+                .isInstanceOf(DecoderException.class);
+        channel.writeOutbound(new ServerMessage.Err(1153, "08S01", "too large"));
+        ByteBuf err = channel.readOutbound();
+        assertThat(err.getUnsignedByte(3)).isEqualTo((short) 1);
+        err.release();
+    }
+
     private static byte[] pattern(int n) {
         byte[] b = new byte[n];
         for (int i = 0; i < n; i++) {
