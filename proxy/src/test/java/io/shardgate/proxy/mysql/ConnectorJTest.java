@@ -204,6 +204,7 @@ class ConnectorJTest {
             assertThat(sessions.last().state().inTransaction()).isTrue();
             assertThat(jc.getSession().getServerSession().inTransactionOnServer()).as("SERVER_STATUS_IN_TRANS").isTrue();
             assertThat(jc.getSession().getServerSession().isAutoCommit()).as("SERVER_STATUS_AUTOCOMMIT").isFalse();
+            assertThat(c.isValid(2)).isTrue();
             c.commit();
             assertThat(sessions.last().state().inTransaction()).isFalse();
             assertThat(jc.getSession().getServerSession().inTransactionOnServer()).isFalse();
