@@ -195,6 +195,39 @@ class ConnectorJTest {
     }
 
     @Test
+    void streamedParametersArriveWhole() throws SQLException {
+        byte[] blob = new byte[100_000];
+        for (int i = 0; i < blob.length; i++) {
+            blob[i] = (byte) i;
+        }
+        String text = "ünïcode ✓ ".repeat(5_000);
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("INSERT INTO t VALUES (?, ?, ?)")) {
+            ps.setBinaryStream(1, new java.io.ByteArrayInputStream(blob));
+            ps.setCharacterStream(2, new java.io.StringReader(text));
+            ps.setInt(3, 1);
+            assertThat(ps.executeUpdate()).isEqualTo(2);
+            // the long data was used up: the next execute sends its values inline again
+            ps.setBytes(1, new byte[] {(byte) 0xFE});
+            ps.setString(2, "short");
+            ps.setInt(3, 2);
+            assertThat(ps.executeUpdate()).isEqualTo(2);
+        }
+        if (serverPrepare) {
+            // sent as COM_STMT_SEND_LONG_DATA chunks and folded into the execute by the decoder
+            List<List<Object>> executions = sessions.last().executions();
+            assertThat(executions).hasSize(2);
+            assertThat(executions.get(0).get(0)).isEqualTo(blob);
+            // Connector/J binds a character stream with a BLOB type, so it arrives as its UTF-8 bytes
+            assertThat(executions.get(0).get(1)).isEqualTo(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(executions.get(0).get(2)).isEqualTo(1L);
+            assertThat(executions.get(1).get(0)).isEqualTo(new byte[] {(byte) 0xFE});
+            assertThat(executions.get(1).get(1)).isEqualTo("short");
+        } else {
+            assertThat(sessions.last().statements().getLast()).isEqualTo("INSERT INTO t VALUES (x'fe', 'short', 2)");
+        }
+    }
+
+    @Test
     void transactionStateFollowsTheSession() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             JdbcConnection jc = c.unwrap(JdbcConnection.class);
