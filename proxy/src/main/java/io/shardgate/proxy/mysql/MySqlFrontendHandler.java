@@ -35,6 +35,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     static final int STATUS_IN_TRANS = 0x0001;
     static final int STATUS_AUTOCOMMIT = 0x0002;
     private static final int UTF8MB4_GENERAL_CI = 45;
+    private static final String CONNECTOR_J = "MySQL Connector/J";
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)\\.(\\d+)");
 
     private final ConnectionState connection;
     private final SessionFactory sessions;
@@ -46,6 +48,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private ClientMessage.HandshakeResponse pendingHandshake;
     private String pluginInUse;
     private volatile FrontendSession session;
+    /** Set once an error has been sent that ends this connection; later messages are dropped. */
+    private volatile boolean failed;
 
     public MySqlFrontendHandler(ConnectionState connection, SessionFactory sessions, int connectionId, String authPlugin,
             ConnectionLimiter limiter) {
@@ -81,6 +85,9 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+        if (failed) {
+            return; // the connection was refused or broke the protocol; it is closing
+        }
         switch (msg) {
             case ClientMessage.HandshakeResponse hr -> handshake(ctx, hr);
             case ClientMessage.SslRequest ssl -> fail(ctx, unsupported("TLS is not enabled on this proxy; connect without SSL"));
@@ -116,7 +123,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                             + (response.length > 0 ? "YES" : "NO") + ")", ErrorCode.ACCESS_DENIED));
             return;
         }
-        if (MySqlAuth.CACHING_SHA2.equals(plugin)) {
+        if (MySqlAuth.CACHING_SHA2.equals(plugin) && sendsFastAuthResult(hr, password.get())) {
             ctx.write(new ServerMessage.AuthMoreData(new byte[] {0x03}));
         }
         connection.phase(ConnectionState.Phase.COMMAND);
@@ -125,10 +132,35 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         worker.execute(() -> openSession(ctx, client));
     }
 
+    /**
+     * Whether caching_sha2_password's "fast auth succeeded" packet (0x01 0x03) goes before the OK.
+     * A MySQL server sends it for a non-empty password only, and libmariadb needs it then (taking a
+     * bare OK for a demand of full authentication). Connector/J finishes on the OK alone, and must:
+     * for a server version below 5.5.16, which the MariaDB-style "5.5.5-" prefix reads as, it reads
+     * the packet one byte early, sees 0x01 and fails with "Unknown server response after fast auth".
+     */
+    private boolean sendsFastAuthResult(ClientMessage.HandshakeResponse hr, String password) {
+        if (password.isEmpty()) {
+            return false;
+        }
+        boolean connectorJ = CONNECTOR_J.equals(hr.attributes().get("_client_name"));
+        return !(connectorJ && versionBelow(sessions.serverVersion(), 5, 5, 16));
+    }
+
+    /** Compares the leading {@code major.minor.patch} of a version string, as drivers parse it. */
+    static boolean versionBelow(String version, int major, int minor, int patch) {
+        java.util.regex.Matcher m = VERSION.matcher(version);
+        if (!m.find()) {
+            return false;
+        }
+        int[] v = {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))};
+        return java.util.Arrays.compare(v, new int[] {major, minor, patch}) < 0;
+    }
+
     private void openSession(ChannelHandlerContext ctx, ClientInfo client) {
         try {
             session = sessions.open(client);
-            ctx.writeAndFlush(ok(0, 0, 0, ""));
+            ctx.writeAndFlush(ok(session, 0, 0));
             ctx.channel().config().setAutoRead(true);
         } catch (ProxyException e) {
             fail(ctx, e.error());
@@ -187,9 +219,11 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                     ? new ServerMessage.Eof(status(s.state()), 0)
                     : err(unsupported("multi-statement queries are not supported; send one statement at a time"));
             case ClientMessage.ResetConnection ignored -> {
+                // the schema survives a reset (as on a server); read it before the session is closed
+                String schema = s.state().schema();
                 closeSession();
                 connection.clearPrepared();
-                session = sessions.open(new ClientInfo(pendingHandshake.user(), s.state().schema(), remoteHost(ctx),
+                session = sessions.open(new ClientInfo(pendingHandshake.user(), schema, remoteHost(ctx),
                         pendingHandshake.attributes()));
                 yield ok(session, 0, 0);
             }
@@ -224,12 +258,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         };
     }
 
-    private ServerMessage ok(FrontendSession s, long affected, long lastId) {
-        return ok(affected, lastId, status(s.state()), "");
-    }
-
-    private static ServerMessage ok(long affected, long lastId, int status, String info) {
-        return new ServerMessage.Ok(affected, lastId, status == 0 ? STATUS_AUTOCOMMIT : status, 0, info);
+    private static ServerMessage ok(FrontendSession s, long affected, long lastId) {
+        return new ServerMessage.Ok(affected, lastId, status(s.state()), 0, "");
     }
 
     static int status(SessionState state) {
@@ -265,6 +295,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
 
     /** Sends an error and closes this connection (used where the protocol cannot continue). */
     private void fail(ChannelHandlerContext ctx, SqlError error) {
+        failed = true;
         ctx.writeAndFlush(err(error)).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -5,6 +5,9 @@ import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.mysql.message.ClientMessage;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -14,6 +17,10 @@ import java.util.List;
 
 /** Decodes COM_STMT_EXECUTE: the null bitmap, the bound types and the binary parameter values. */
 final class BinaryParameters {
+    private static final List<Integer> DATE_LENGTHS = List.of(0, 4, 7, 11);
+    /** A TIME reads sign, days, hours, minutes, seconds (8 bytes) and optional micros (12). */
+    private static final List<Integer> TIME_LENGTHS = List.of(0, 8, 12);
+
     private BinaryParameters() {}
 
     static ClientMessage decodeExecute(ByteBuf buf, ConnectionState connection) {
@@ -54,7 +61,24 @@ final class BinaryParameters {
     }
 
     private static Object longDataValue(int type, byte[] data) {
-        return isText(type) ? new String(data, StandardCharsets.UTF_8) : data;
+        return isText(type) ? textOrBytes(data) : data;
+    }
+
+    /**
+     * A string-typed parameter as text if it is valid UTF-8, else as the bytes themselves: drivers
+     * send binary values with string types too (Connector/J binds setBytes as MYSQL_TYPE_STRING), and
+     * decoding those leniently would replace bytes with U+FFFD.
+     */
+    private static Object textOrBytes(byte[] data) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(data))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return data;
+        }
     }
 
     private static boolean isText(int type) {
@@ -91,14 +115,14 @@ final class BinaryParameters {
                 Wire.need(buf, 8, "DOUBLE parameter");
                 yield buf.readDoubleLE();
             }
-            case MySqlTypes.DECIMAL, MySqlTypes.NEWDECIMAL -> decimal(Wire.readLenEncString(buf));
+            case MySqlTypes.DECIMAL, MySqlTypes.NEWDECIMAL -> decimal(Wire.readLenEncString(buf, "DECIMAL parameter"));
             case MySqlTypes.DATE -> date(buf);
             case MySqlTypes.DATETIME, MySqlTypes.TIMESTAMP -> dateTime(buf);
             case MySqlTypes.TIME -> time(buf);
             case MySqlTypes.VARCHAR, MySqlTypes.VAR_STRING, MySqlTypes.STRING, MySqlTypes.JSON, MySqlTypes.ENUM,
-                 MySqlTypes.SET -> Wire.readLenEncString(buf);
+                 MySqlTypes.SET -> textOrBytes(Wire.readLenEncBytes(buf, "string parameter"));
             case MySqlTypes.TINY_BLOB, MySqlTypes.MEDIUM_BLOB, MySqlTypes.LONG_BLOB, MySqlTypes.BLOB, MySqlTypes.BIT,
-                 MySqlTypes.GEOMETRY -> Wire.readLenEncBytes(buf);
+                 MySqlTypes.GEOMETRY -> Wire.readLenEncBytes(buf, "binary parameter");
             default -> throw new MySqlProtocolException(ErrorCode.MALFORMED_PACKET,
                     "malformed packet: parameter type 0x" + Integer.toHexString(type) + " is not a MySQL type");
         };
@@ -113,7 +137,7 @@ final class BinaryParameters {
     }
 
     private static Object date(ByteBuf buf) {
-        int len = lengthOf(buf, "DATE");
+        int len = lengthOf(buf, "DATE", DATE_LENGTHS);
         if (len == 0) {
             return LocalDate.of(0, 1, 1);
         }
@@ -126,7 +150,7 @@ final class BinaryParameters {
     }
 
     private static Object dateTime(ByteBuf buf) {
-        int len = lengthOf(buf, "DATETIME");
+        int len = lengthOf(buf, "DATETIME", DATE_LENGTHS);
         Wire.need(buf, len, "DATETIME parameter");
         int year = len >= 4 ? buf.readUnsignedShortLE() : 0;
         int month = len >= 4 ? buf.readUnsignedByte() : 1;
@@ -147,7 +171,7 @@ final class BinaryParameters {
     }
 
     private static Object time(ByteBuf buf) {
-        int len = lengthOf(buf, "TIME");
+        int len = lengthOf(buf, "TIME", TIME_LENGTHS);
         if (len == 0) {
             return Duration.ZERO;
         }
@@ -162,11 +186,12 @@ final class BinaryParameters {
         return negative ? d.negated() : d;
     }
 
-    private static int lengthOf(ByteBuf buf, String what) {
-        Wire.need(buf, 1, what + " length");
+    /** Reads a temporal value's length byte; only the lengths the protocol defines for that type pass. */
+    private static int lengthOf(ByteBuf buf, String what, List<Integer> allowed) {
+        Wire.need(buf, 1, what + " parameter length");
         int len = buf.readUnsignedByte();
-        if (len != 0 && len != 4 && len != 7 && len != 8 && len != 11 && len != 12) {
-            throw Wire.malformed(what + " parameter has length " + len);
+        if (!allowed.contains(len)) {
+            throw Wire.malformed(what + " parameter has length " + len + ", expected one of " + allowed);
         }
         return len;
     }

@@ -61,33 +61,34 @@ public final class ClientMessageDecoder extends MessageToMessageDecoder<MySqlFra
         if (!buf.isReadable()) {
             return new ClientMessage.SslRequest(caps);
         }
-        String user = Wire.readNulString(buf);
+        String user = Wire.readNulString(buf, "user name");
         byte[] auth;
         if ((caps & Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
-            auth = Wire.readLenEncBytes(buf);
+            auth = Wire.readLenEncBytes(buf, "auth response");
         } else if ((caps & Capabilities.SECURE_CONNECTION) != 0) {
             Wire.need(buf, 1, "auth response length");
             auth = Wire.readBytes(buf, buf.readUnsignedByte(), "auth response");
         } else {
-            auth = Wire.readNulString(buf).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            auth = Wire.readNulString(buf, "auth response").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
         String database = null;
         if ((caps & Capabilities.CONNECT_WITH_DB) != 0 && buf.isReadable()) {
-            database = Wire.readNulString(buf);
+            database = Wire.readNulString(buf, "database name");
         }
         String plugin = "";
         if ((caps & Capabilities.PLUGIN_AUTH) != 0 && buf.isReadable()) {
-            plugin = Wire.readNulString(buf);
+            plugin = Wire.readNulString(buf, "auth plugin name");
         }
         Map<String, String> attributes = new LinkedHashMap<>();
         if ((caps & Capabilities.CONNECT_ATTRS) != 0 && buf.isReadable()) {
-            long total = Wire.readLenEnc(buf);
-            if (total > buf.readableBytes()) {
+            long total = Wire.readLenEnc(buf, "connection attributes length");
+            if (total < 0 || total > buf.readableBytes()) {
                 throw Wire.malformed("connection attributes claim " + total + " bytes, " + buf.readableBytes() + " remain");
             }
             ByteBuf attrs = buf.readSlice((int) total);
             while (attrs.isReadable()) {
-                attributes.put(Wire.readLenEncString(attrs), Wire.readLenEncString(attrs));
+                attributes.put(Wire.readLenEncString(attrs, "connection attribute name"),
+                        Wire.readLenEncString(attrs, "connection attribute value"));
             }
         }
         return new ClientMessage.HandshakeResponse(caps, maxPacket, collation, user, auth,
@@ -101,9 +102,10 @@ public final class ClientMessageDecoder extends MessageToMessageDecoder<MySqlFra
             case COM_QUIT -> new ClientMessage.Quit();
             case COM_INIT_DB -> new ClientMessage.InitDb(Wire.readRestString(buf));
             case COM_QUERY -> new ClientMessage.Query(Wire.readRestString(buf));
-            case COM_FIELD_LIST -> new ClientMessage.FieldList(Wire.readNulString(buf), Wire.readRestString(buf));
+            case COM_FIELD_LIST -> new ClientMessage.FieldList(Wire.readNulString(buf, "COM_FIELD_LIST table"),
+                    Wire.readRestString(buf));
             case COM_PING -> new ClientMessage.Ping();
-            case COM_CHANGE_USER -> new ClientMessage.ChangeUser(Wire.readNulString(buf));
+            case COM_CHANGE_USER -> new ClientMessage.ChangeUser(Wire.readNulString(buf, "COM_CHANGE_USER user name"));
             case COM_STMT_PREPARE -> new ClientMessage.StmtPrepare(Wire.readRestString(buf));
             case COM_STMT_EXECUTE -> BinaryParameters.decodeExecute(buf, connection);
             case COM_STMT_SEND_LONG_DATA -> longData(buf);

@@ -70,6 +70,15 @@ public final class ConnectionState {
         return s;
     }
 
+    /** Sequence id the next packet would get, to {@link #restoreSequence} if a message is abandoned. */
+    int peekSequence() {
+        return nextSequence;
+    }
+
+    void restoreSequence(int sequenceId) {
+        nextSequence = sequenceId;
+    }
+
     /** A client packet with this sequence id arrived: the answer continues from the next id. */
     void received(int sequenceId) {
         nextSequence = (sequenceId + 1) & 0xFF;

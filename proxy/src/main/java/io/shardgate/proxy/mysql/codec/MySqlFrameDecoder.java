@@ -12,12 +12,16 @@ import java.util.List;
  * sequence id per physical packet; a payload of exactly 0xFFFFFF bytes continues in the next
  * packet, and the pieces are joined. The joined size is checked against the connection's maximum
  * <em>before</em> a piece is accumulated. Emits {@link Frame}s.
+ *
+ * <p>After a protocol error the decoder discards everything else the client sends: the front end
+ * answers with an error and closes the connection, and the bytes that follow a rejected header
+ * (its payload) must not be read as further packets.
  */
 public final class MySqlFrameDecoder extends ByteToMessageDecoder {
     static final int MAX_PIECE = 0xFFFFFF;
     private static final int HEADER = 4;
 
-    private enum State { HEADER, PAYLOAD }
+    private enum State { HEADER, PAYLOAD, DISCARD }
 
     /** One logical packet; the payload buffer is released by the next stage. */
     public record Frame(int sequenceId, ByteBuf payload) {}
@@ -46,6 +50,10 @@ public final class MySqlFrameDecoder extends ByteToMessageDecoder {
                         return;
                     }
                 }
+                case DISCARD -> {
+                    in.skipBytes(in.readableBytes());
+                    return;
+                }
             }
         }
     }
@@ -56,9 +64,12 @@ public final class MySqlFrameDecoder extends ByteToMessageDecoder {
         }
         pieceLength = in.readUnsignedMediumLE();
         sequenceId = in.readUnsignedByte();
+        // noted at the header, so that an error about this very packet continues its sequence
+        connection.received(sequenceId);
         long total = (joined == null ? 0 : joined.readableBytes()) + (long) pieceLength;
         if (total > connection.maxPacketBytes()) {
             reset();
+            state = State.DISCARD;
             throw new MySqlProtocolException(ErrorCode.PACKET_TOO_LARGE, "packet of at least " + total
                     + " bytes is larger than the proxy's maximum of " + connection.maxPacketBytes()
                     + " bytes (limits.max-packet-bytes)");
@@ -73,7 +84,6 @@ public final class MySqlFrameDecoder extends ByteToMessageDecoder {
         }
         ByteBuf piece = in.readRetainedSlice(pieceLength);
         state = State.HEADER;
-        connection.received(sequenceId);
         if (pieceLength == MAX_PIECE) {
             if (joined == null) {
                 joined = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);

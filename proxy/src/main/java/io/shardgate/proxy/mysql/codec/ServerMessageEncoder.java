@@ -3,15 +3,19 @@ package io.shardgate.proxy.mysql.codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToByteEncoder;
+import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.mysql.message.ServerMessage;
 import io.shardgate.proxy.session.ColumnInfo;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes {@link ServerMessage}s as MySQL packets: each payload is framed with its length and the
  * connection's next sequence id, and payloads of 16 MiB or more are split as the protocol requires.
  */
 public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessage> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerMessageEncoder.class);
     private static final byte[] CATALOG = {3, 'd', 'e', 'f'};
     private final ConnectionState connection;
 
@@ -22,6 +26,24 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
 
     @Override
     protected void encode(ChannelHandlerContext ctx, ServerMessage msg, ByteBuf out) {
+        int start = out.writerIndex();
+        int sequence = connection.peekSequence();
+        try {
+            write(out, msg);
+        } catch (RuntimeException e) {
+            // A value that cannot be encoded (say a backend's text that does not parse as the column's
+            // binary type) must not leave the client waiting for an answer that never comes: drop what
+            // was written of this message and answer with an error in its place.
+            LOG.error("cannot encode {} for the client", msg.getClass().getSimpleName(), e);
+            out.writerIndex(start);
+            connection.restoreSequence(sequence);
+            packet(out, p -> err(p, new ServerMessage.Err(ErrorCode.INTERNAL.mysqlErrno(), ErrorCode.INTERNAL.mysqlSqlState(),
+                    "internal error in Shardgate: cannot encode the " + msg.getClass().getSimpleName() + " for the client: "
+                            + e + "; see the proxy log")));
+        }
+    }
+
+    private void write(ByteBuf out, ServerMessage msg) {
         switch (msg) {
             case ServerMessage.Handshake h -> packet(out, p -> handshake(p, h));
             case ServerMessage.AuthSwitchRequest a -> packet(out, p -> {

@@ -8,45 +8,48 @@ import java.nio.charset.StandardCharsets;
 final class Wire {
     private Wire() {}
 
-    static long readLenEnc(ByteBuf buf) {
-        need(buf, 1, "length-encoded integer");
+    /** A length-encoded integer; {@code what} names the field in the error a truncated packet raises. */
+    static long readLenEnc(ByteBuf buf, String what) {
+        need(buf, 1, what);
         int first = buf.readUnsignedByte();
         return switch (first) {
             case 0xFC -> {
-                need(buf, 2, "length-encoded integer");
+                need(buf, 2, what);
                 yield buf.readUnsignedShortLE();
             }
             case 0xFD -> {
-                need(buf, 3, "length-encoded integer");
+                need(buf, 3, what);
                 yield buf.readUnsignedMediumLE();
             }
             case 0xFE -> {
-                need(buf, 8, "length-encoded integer");
+                need(buf, 8, what);
                 yield buf.readLongLE();
             }
-            case 0xFB, 0xFF -> throw malformed("unexpected byte 0x" + Integer.toHexString(first) + " where a length was expected");
+            case 0xFB, 0xFF -> throw malformed("unexpected byte 0x" + Integer.toHexString(first) + " where the length of "
+                    + what + " was expected");
             default -> first;
         };
     }
 
-    static byte[] readLenEncBytes(ByteBuf buf) {
-        long len = readLenEnc(buf);
+    static byte[] readLenEncBytes(ByteBuf buf, String what) {
+        long len = readLenEnc(buf, what);
         if (len < 0 || len > buf.readableBytes()) {
-            throw malformed("length " + len + " runs past the end of the packet (" + buf.readableBytes() + " bytes left)");
+            throw malformed(what + " of length " + Long.toUnsignedString(len) + " runs past the end of the packet ("
+                    + buf.readableBytes() + " bytes left)");
         }
         byte[] b = new byte[(int) len];
         buf.readBytes(b);
         return b;
     }
 
-    static String readLenEncString(ByteBuf buf) {
-        return new String(readLenEncBytes(buf), StandardCharsets.UTF_8);
+    static String readLenEncString(ByteBuf buf, String what) {
+        return new String(readLenEncBytes(buf, what), StandardCharsets.UTF_8);
     }
 
-    static String readNulString(ByteBuf buf) {
+    static String readNulString(ByteBuf buf, String what) {
         int end = buf.indexOf(buf.readerIndex(), buf.writerIndex(), (byte) 0);
         if (end < 0) {
-            throw malformed("a NUL-terminated string has no terminator");
+            throw malformed(what + " (a NUL-terminated string) has no terminator");
         }
         String s = buf.toString(buf.readerIndex(), end - buf.readerIndex(), StandardCharsets.UTF_8);
         buf.readerIndex(end + 1);
