@@ -115,6 +115,11 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
         Wire.writeNulString(p, h.authPlugin());
     }
 
+    /**
+     * An OK packet. The info text ("Records: 2  Duplicates: 0 ...") is length-encoded: the protocol
+     * documents it as the packet's rest without CLIENT_SESSION_TRACK, but MySQL and MariaDB servers
+     * write it with net_store_data (length-prefixed) either way, and Connector/J and libmariadb read it so.
+     */
     private static void ok(ByteBuf p, int header, long affected, long lastInsertId, int status, int warnings, String info) {
         p.writeByte(header);
         Wire.writeLenEnc(p, affected);
@@ -122,7 +127,7 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
         p.writeShortLE(status);
         p.writeShortLE(warnings);
         if (!info.isEmpty()) {
-            p.writeBytes(info.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Wire.writeLenEncString(p, info);
         }
     }
 

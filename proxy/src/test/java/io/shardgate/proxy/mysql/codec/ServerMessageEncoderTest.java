@@ -54,8 +54,10 @@ class ServerMessageEncoderTest {
     void ok() {
         assertThat(encode(new ServerMessage.Ok(3, 300, 0x0002, 1, "")))
                 .isEqualTo(hex(Payload.of().int1(0).int1(3).int1(0xFC).int2(300).int2(2).int2(1).packet(0)));
-        assertThat(encode(new ServerMessage.Ok(1L << 32, 0, 0x0003, 0, "Rows matched: 1")))
-                .isEqualTo(hex(Payload.of().int1(0).int1(0xFE).int8(1L << 32).int1(0).int2(3).int2(0).str("Rows matched: 1").packet(1)));
+        // the info text is length-encoded, as servers write it (a bare string broke Connector/J's parser)
+        assertThat(encode(new ServerMessage.Ok(1L << 32, 0, 0x0003, 0, "Records: 2  Duplicates: 0  Warnings: 0")))
+                .isEqualTo(hex(Payload.of().int1(0).int1(0xFE).int8(1L << 32).int1(0).int2(3).int2(0)
+                        .lenencStr("Records: 2  Duplicates: 0  Warnings: 0").packet(1)));
     }
 
     @Test
