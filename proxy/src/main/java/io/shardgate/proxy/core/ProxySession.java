@@ -84,7 +84,17 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public StatementResult query(String sql) {
         RoutingSnapshot snapshot = core.snapshot();
-        return run(core.analyse(sql, snapshot.cluster().dialect()), List.of(), snapshot);
+        io.shardgate.cluster.Dialect dialect = snapshot.cluster().dialect();
+        // statements that differ only in values share one analysis (see SqlTemplate); a template that
+        // does not analyse to the same number of parameters falls back to the statement as sent
+        var template = io.shardgate.router.SqlTemplate.of(sql, dialect);
+        if (template.isPresent()) {
+            AnalysedStatement statement = core.analyse(template.get().template(), dialect);
+            if (statement.parameterCount() == template.get().literals().size()) {
+                return run(statement, template.get().literals(), snapshot);
+            }
+        }
+        return run(core.analyse(sql, dialect), List.of(), snapshot);
     }
 
     @Override

@@ -1,0 +1,103 @@
+package io.shardgate.proxy;
+
+import io.shardgate.config.ShardgateConfig;
+import io.shardgate.proxy.core.ProxyCore;
+import io.shardgate.proxy.mysql.MySqlFrontend;
+import io.shardgate.state.ClusterStore;
+import io.shardgate.state.RoutingSnapshotWatcher;
+import io.shardgate.state.zk.ZooKeeperClusterStore;
+import io.shardgate.state.zk.ZooKeeperSettings;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxy process: connects to the cluster's ZooKeeper, follows its routing snapshots, keeps the
+ * shard pools, and serves clients on the MySQL port. Parts start in order and stop in reverse.
+ */
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final Deque<AutoCloseable> parts = new ArrayDeque<>();
+    private final String proxyId;
+    private ProxyCore core;
+    private MySqlFrontend mysql;
+
+    private ProxyServer(String proxyId) {
+        this.proxyId = proxyId;
+    }
+
+    /**
+     * Starts a proxy for {@code config}'s cluster on the ZooKeeper at {@code zooKeeperConnect} (already
+     * resolved: "embedded" is the caller's business). A MySQL port of 0 in the config binds a free port.
+     */
+    public static ProxyServer start(ShardgateConfig config, String zooKeeperConnect) throws InterruptedException {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(zooKeeperConnect, "zooKeeperConnect");
+        ProxyServer server = new ProxyServer(config.listen().host() + ":" + config.listen().mysqlPort() + "-"
+                + ProcessHandle.current().pid());
+        try {
+            server.startParts(config, zooKeeperConnect);
+            return server;
+        } catch (InterruptedException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    private void startParts(ShardgateConfig config, String zooKeeperConnect) throws InterruptedException {
+        var zk = config.zookeeper();
+        ZooKeeperSettings settings = ZooKeeperSettings.of(zooKeeperConnect, Duration.ofMillis(zk.connectTimeoutMs()))
+                .withSessionTimeout(Duration.ofMillis(zk.sessionTimeoutMs()));
+        ClusterStore store = ZooKeeperClusterStore.connect(settings, config.cluster());
+        parts.push(store);
+        String address = config.listen().host() + ":" + config.listen().mysqlPort();
+        RoutingSnapshotWatcher watcher = RoutingSnapshotWatcher.start(store, proxyId, address);
+        parts.push(watcher);
+        Map<String, String> users = new LinkedHashMap<>();
+        config.users().forEach(u -> users.put(u.name(), u.password()));
+        core = ProxyCore.start(users, watcher);
+        parts.push(core);
+        if (config.listen().mysqlPort() != 0 || config.listen().postgresPort() == 0) {
+            mysql = MySqlFrontend.start(config.listen().host(), config.listen().mysqlPort(), core,
+                    config.listen().mysqlAuth(), config.limits().maxPacketBytes(), config.limits().maxConnections(),
+                    Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+            parts.push(mysql);
+            LOG.info("proxy {} serving cluster '{}' on MySQL port {}:{}", proxyId, config.cluster(),
+                    config.listen().host(), mysql.port());
+        }
+    }
+
+    public String proxyId() {
+        return proxyId;
+    }
+
+    /** The bound MySQL port (useful when the config asked for port 0). */
+    public int mysqlPort() {
+        if (mysql == null) {
+            throw new IllegalStateException("the MySQL listener is off");
+        }
+        return mysql.port();
+    }
+
+    public ProxyCore core() {
+        return core;
+    }
+
+    @Override
+    public void close() {
+        while (!parts.isEmpty()) {
+            AutoCloseable part = parts.pop();
+            try {
+                part.close();
+            } catch (Exception e) {
+                LOG.warn("proxy {}: stopping {} failed: {}", proxyId, part.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}
