@@ -1,6 +1,12 @@
 package io.shardgate.cli;
 
 import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.cluster.Dialect;
+import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.config.ShardgateConfig;
+import io.shardgate.local.LocalMariaDb;
+import io.shardgate.proxy.ProxyServer;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.StoreException;
 import io.shardgate.state.zk.EmbeddedZooKeeper;
@@ -9,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
@@ -29,19 +36,48 @@ final class DemoCluster implements AutoCloseable {
      * @param dataDir        everything the demo keeps between runs lives under here
      * @param zooKeeperPort  client port of the embedded ZooKeeper
      * @param connectTimeout how long to wait for the embedded ZooKeeper to accept the store's session
-     * @param reset          replace an existing cluster definition and slot map with the file's
+     * @param reset          delete the demo's data (ZooKeeper state and shard databases) first and start over
+     * @param shards         shards that get slots (0 = control plane only: no shard servers, no proxy)
+     * @param spares         extra empty shards registered without slots, targets for resharding
+     * @param shardBasePort  shard i listens on shardBasePort + i (stable, so a restart finds its cluster)
+     * @param proxy          the proxy's bootstrap configuration (its listen port, users, limits)
      */
     record Settings(String clusterName, Path clusterFile, Path dataDir, int zooKeeperPort, Duration connectTimeout,
-            boolean reset) {
+            boolean reset, int shards, int spares, int shardBasePort, ShardgateConfig proxy) {
+        static final String DATABASE = "shardgate";
+
         Settings {
             Objects.requireNonNull(clusterName, "clusterName");
             Objects.requireNonNull(clusterFile, "clusterFile");
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(connectTimeout, "connectTimeout");
+            Objects.requireNonNull(proxy, "proxy");
+            if (shards < 0 || spares < 0 || shards + spares > 64) {
+                throw new CliException("--shards and --spares must be >= 0 and together at most 64");
+            }
+            if (shards == 0 && spares > 0) {
+                throw new CliException("--spares needs --shards of at least 1");
+            }
         }
 
         Path zooKeeperDataDir() {
             return dataDir.resolve("zookeeper");
+        }
+
+        Path shardDir(int i) {
+            return dataDir.resolve("shards").resolve(shardName(i));
+        }
+
+        static String shardName(int i) {
+            return "s" + i;
+        }
+
+        int shardPort(int i) {
+            return shardBasePort + i;
+        }
+
+        boolean withServers() {
+            return shards > 0;
         }
     }
 
@@ -67,6 +103,8 @@ final class DemoCluster implements AutoCloseable {
     private ClusterDefinition definition;
     private EmbeddedZooKeeper zooKeeper;
     private ClusterStore store;
+    private final List<LocalMariaDb> shardServers = new ArrayList<>();
+    private ProxyServer proxy;
 
     DemoCluster(Settings settings, PrintWriter log) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -74,14 +112,25 @@ final class DemoCluster implements AutoCloseable {
     }
 
     List<Step> steps() {
-        return List.of(
-                new Step("check", "read and validate " + settings.clusterFile() + "; check that port "
-                        + settings.zooKeeperPort() + " is free", this::check),
-                new Step("zookeeper", "start ZooKeeper on 127.0.0.1:" + settings.zooKeeperPort() + " with data in "
-                        + settings.zooKeeperDataDir(), this::startZooKeeper),
-                new Step("store", "connect to it as cluster '" + settings.clusterName() + "'", this::connectStore),
-                new Step("cluster", (settings.reset() ? "create or replace" : "create (unless it exists)") + " cluster '"
-                        + settings.clusterName() + "' from " + settings.clusterFile(), this::initCluster));
+        List<Step> steps = new ArrayList<>();
+        steps.add(new Step("check", "read and validate " + settings.clusterFile() + "; check that the ports are free"
+                + (settings.reset() ? "; delete " + settings.dataDir() : ""), this::check));
+        steps.add(new Step("zookeeper", "start ZooKeeper on 127.0.0.1:" + settings.zooKeeperPort() + " with data in "
+                + settings.zooKeeperDataDir(), this::startZooKeeper));
+        steps.add(new Step("store", "connect to it as cluster '" + settings.clusterName() + "'", this::connectStore));
+        for (int i = 0; i < settings.shards() + settings.spares(); i++) {
+            int shard = i;
+            steps.add(new Step(Settings.shardName(i), "start MariaDB shard " + Settings.shardName(i)
+                    + (i >= settings.shards() ? " (spare)" : "") + " on 127.0.0.1:" + settings.shardPort(i) + " with data in "
+                    + settings.shardDir(i), () -> startShard(shard)));
+        }
+        steps.add(new Step("cluster", "create (unless it exists) cluster '" + settings.clusterName() + "' with the tables of "
+                + settings.clusterFile() + (settings.withServers() ? " on these shards" : ""), this::initCluster));
+        if (settings.withServers()) {
+            steps.add(new Step("proxy", "start the proxy on " + settings.proxy().listen().host() + ":"
+                    + settings.proxy().listen().mysqlPort(), this::startProxy));
+        }
+        return steps;
     }
 
     /** The dry-run twin of {@link #start()}. */
@@ -115,7 +164,91 @@ final class DemoCluster implements AutoCloseable {
     private AutoCloseable check() {
         definition = ConfigErrors.readClusterFile(settings.clusterFile());
         Ports.requireFree(settings.zooKeeperPort(), "the demo's ZooKeeper", "--zk-port");
+        if (settings.withServers()) {
+            if (!LocalMariaDb.isAvailable()) {
+                throw new CliException("the demo's shards need MariaDB server binaries (mariadbd, mariadb-install-db); "
+                        + "install them with: apt-get install mariadb-server mariadb-client");
+            }
+            for (int i = 0; i < settings.shards() + settings.spares(); i++) {
+                Ports.requireFree(settings.shardPort(i), "shard " + Settings.shardName(i), "--shard-base-port");
+            }
+            if (settings.proxy().listen().mysqlPort() != 0) {
+                Ports.requireFree(settings.proxy().listen().mysqlPort(), "the proxy", "--port");
+            }
+            definition = withDemoShards(definition);
+        }
+        if (settings.reset()) {
+            deleteRecursively(settings.dataDir());
+        }
         return null;
+    }
+
+    /** The file's dialect, slots and tables, on the shards this demo starts. */
+    private ClusterDefinition withDemoShards(ClusterDefinition fromFile) {
+        if (fromFile.dialect() != Dialect.MYSQL) {
+            throw new CliException(settings.clusterFile() + ": the demo starts MariaDB shards, so the cluster's dialect must be mysql");
+        }
+        List<ShardDefinition> shards = new ArrayList<>();
+        for (int i = 0; i < settings.shards() + settings.spares(); i++) {
+            shards.add(new ShardDefinition(Settings.shardName(i), "jdbc:mysql://127.0.0.1:" + settings.shardPort(i) + "/"
+                    + Settings.DATABASE, "root", "", 16, i >= settings.shards()));
+        }
+        for (TableDefinition t : fromFile.tables().values()) {
+            if (t.shard() != null && shards.stream().noneMatch(s -> s.name().equals(t.shard()))) {
+                throw new CliException(settings.clusterFile() + ": single table " + t.name() + " lives on shard " + t.shard()
+                        + ", which this demo does not start (shards " + Settings.shardName(0) + ".."
+                        + Settings.shardName(settings.shards() - 1) + ")");
+            }
+        }
+        return new ClusterDefinition(fromFile.dialect(), fromFile.slots(), shards, fromFile.tables(),
+                Settings.shardName(0), fromFile.unknownTables());
+    }
+
+    private AutoCloseable startShard(int i) {
+        try {
+            LocalMariaDb db = LocalMariaDb.start(settings.shardDir(i), settings.shardPort(i), false);
+            shardServers.add(db);
+            db.createDatabase(Settings.DATABASE);
+            return db;
+        } catch (RuntimeException e) {
+            throw new CliException("shard " + Settings.shardName(i) + " did not start: " + e.getMessage(), e);
+        }
+    }
+
+    private AutoCloseable startProxy() {
+        try {
+            proxy = ProxyServer.start(settings.proxy(), zooKeeper.connectString());
+            return proxy;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted while starting the proxy", e);
+        }
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    /** The running proxy; only when the demo has shards. */
+    ProxyServer proxy() {
+        return requireStarted(proxy);
+    }
+
+    List<LocalMariaDb> shardServers() {
+        return List.copyOf(shardServers);
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        } catch (java.io.IOException e) {
+            throw new CliException("cannot delete " + dir + " for --reset: " + e.getMessage(), e);
+        }
     }
 
     private AutoCloseable startZooKeeper() {
@@ -134,15 +267,20 @@ final class DemoCluster implements AutoCloseable {
     }
 
     private AutoCloseable initCluster() {
-        boolean exists = store.clusterExists();
-        if (exists && !settings.reset()) {
+        if (store.clusterExists()) {
+            ClusterDefinition stored = store.readDefinition().value();
+            if (settings.withServers() && !stored.shards().equals(definition.shards())) {
+                throw new CliException("the cluster '" + settings.clusterName() + "' kept in " + settings.dataDir()
+                        + " has shards " + stored.shardNames() + " on other ports or in another number than this run's "
+                        + definition.shardNames() + "; run again with --reset to start over (deletes the demo's data)");
+            }
             log.println("demo: cluster '" + settings.clusterName() + "' already exists in " + settings.zooKeeperDataDir()
-                    + "; keeping it (--reset replaces it, or delete " + settings.dataDir() + ")");
+                    + "; keeping it and its data (--reset starts over)");
             return null;
         }
         ClusterInitCommand.Plan plan = ClusterInitCommand.Plan.of(settings.clusterName(), definition);
-        store.createCluster(plan.definition(), plan.slotMap(), settings.reset());
-        log.println("demo: " + (exists ? "replaced" : "created") + " cluster '" + settings.clusterName() + "'");
+        store.createCluster(plan.definition(), plan.slotMap(), false);
+        log.println("demo: created cluster '" + settings.clusterName() + "'");
         return null;
     }
 

@@ -15,9 +15,9 @@ import picocli.CommandLine.Spec;
 /** {@code shardgate demo}: everything on one machine, in the foreground. */
 @Command(name = "demo",
         description = {
-            "Run a demo cluster on this machine in the foreground until Ctrl-C or SIGTERM.",
-            "It starts an embedded ZooKeeper and creates the cluster from conf/cluster-example.yaml on first run",
-            "(kept in --data-dir afterwards)."
+            "Run a demo cluster on this machine in the foreground until Ctrl-C or SIGTERM: an embedded ZooKeeper,",
+            "--shards local MariaDB servers (plus --spares empty ones for resharding) and a proxy, with the tables of",
+            "conf/cluster-example.yaml. Everything is kept in --data-dir, so the next run finds its data again."
         })
 final class DemoCommand implements Callable<Integer> {
 
@@ -34,8 +34,27 @@ final class DemoCommand implements Callable<Integer> {
             description = "Cluster definition used to create the cluster (default: ${DEFAULT-VALUE}).")
     Path clusterFile;
 
-    @Option(names = "--reset", description = "Replace the stored cluster with --cluster-file even if it exists.")
+    @Option(names = "--reset", description = "Delete the demo's data (ZooKeeper state and shard databases) and start over.")
     boolean reset;
+
+    @Option(names = "--shards", paramLabel = "N", defaultValue = "2",
+            description = "MariaDB shards that get slots (default: ${DEFAULT-VALUE}; 0 runs ZooKeeper and the cluster definition only).")
+    int shards;
+
+    @Option(names = "--spares", paramLabel = "M", defaultValue = "1",
+            description = "Extra empty shards registered without slots, for resharding (default: ${DEFAULT-VALUE}).")
+    int spares;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "The proxy's MySQL port (default: listen.mysql-port in the configuration).")
+    Integer port;
+
+    @Option(names = "--admin-port", paramLabel = "PORT",
+            description = "The proxy's admin HTTP port (default: admin.port in the configuration; the admin API comes with a later release).")
+    Integer adminPort;
+
+    @Option(names = "--shard-base-port", paramLabel = "PORT", defaultValue = "3316",
+            description = "Shard i listens on this port + i (default: ${DEFAULT-VALUE}).")
+    int shardBasePort;
 
     @Option(names = "--dry-run", description = "Print the steps the demo would take, and do nothing.")
     boolean dryRun;
@@ -52,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
             throw new CliException("--zk-port: must be in 1..65535, was " + port);
         }
         DemoCluster demo = new DemoCluster(new DemoCluster.Settings(config.clusterName(), clusterFile, dataDir, port,
-                cfg.zookeeper().connectTimeout(), reset), out);
+                cfg.zookeeper().connectTimeout(), reset, shards, spares, shardBasePort, proxyConfig(cfg)), out);
         if (dryRun) {
             demo.printPlan(out);
             return 0;
@@ -63,6 +82,9 @@ final class DemoCommand implements Callable<Integer> {
             StatusText.print(ClusterStatus.read(demo.store(), demo.connectString()), out);
             out.println();
             String flags = cliFlags(cfg, demo.connectString());
+            if (shards > 0) {
+                printEndpoints(demo, out);
+            }
             out.println("The demo is running. In another terminal:");
             out.println("  bin/shardgate status" + flags);
             out.println("  bin/shardgate slots" + flags);
@@ -74,6 +96,43 @@ final class DemoCommand implements Callable<Integer> {
         }
         Foreground.runUntilStopped(demo::close);
         return 0;
+    }
+
+    /** The proxy's configuration for this run: the demo's cluster, and --port / --admin-port if given. */
+    private ShardgateConfig proxyConfig(ShardgateConfig cfg) {
+        var l = cfg.listen();
+        int mysqlPort = port != null ? checkPort("--port", port) : l.mysqlPort();
+        var a = cfg.admin();
+        int admin = adminPort != null ? checkPort("--admin-port", adminPort) : a.port();
+        return new ShardgateConfig(config.clusterName(), new ShardgateConfig.Listen(l.host(), mysqlPort, l.postgresPort(), l.mysqlAuth()),
+                new ShardgateConfig.Admin(a.host(), admin), cfg.zookeeper(), cfg.users(), cfg.limits());
+    }
+
+    private static int checkPort(String option, int value) {
+        if (value < 0 || value > 65535) {
+            throw new CliException(option + ": must be in 0..65535, was " + value);
+        }
+        return value;
+    }
+
+    private static void printEndpoints(DemoCluster demo, PrintWriter out) {
+        var proxy = demo.proxy();
+        var user = demo.settings().proxy().users().getFirst();
+        String host = demo.settings().proxy().listen().host();
+        out.println("proxy      " + host + ":" + proxy.mysqlPort() + " (MySQL protocol), user " + user.name() + ", password "
+                + user.password() + ", database " + DemoCluster.Settings.DATABASE);
+        StringBuilder shardLine = new StringBuilder("shards    ");
+        var servers = demo.shardServers();
+        for (int i = 0; i < servers.size(); i++) {
+            shardLine.append(' ').append(DemoCluster.Settings.shardName(i)).append(" 127.0.0.1:").append(servers.get(i).port())
+                    .append(i >= demo.settings().shards() ? " (spare)" : "");
+        }
+        out.println(shardLine);
+        out.println("zookeeper  " + demo.connectString());
+        out.println();
+        out.println("Connect:  mariadb -h" + host + " -P" + proxy.mysqlPort() + " -u" + user.name() + " -p" + user.password()
+                + " " + DemoCluster.Settings.DATABASE);
+        out.println();
     }
 
     /** The options another shardgate command needs to find this demo, beyond its defaults. */

@@ -9,6 +9,17 @@ import java.net.ServerSocket;
 final class Ports {
     private Ports() {}
 
+    /** Whether 127.0.0.1:{@code port} can be bound now. */
+    static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Fails naming {@code what} and the option that changes it when 127.0.0.1:{@code port} is taken. */
     static void requireFree(int port, String what, String option) {
         try (ServerSocket socket = new ServerSocket()) {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
             SlotsCommand.class,
             ZooKeeperCommand.class,
             DemoCommand.class,
+            ProxyCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Shardgate implements Callable<Integer> {

@@ -1,5 +1,7 @@
 package io.shardgate.cli;
 
+import io.shardgate.config.ShardgateConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,7 +37,8 @@ class DemoClusterTest {
     }
 
     private DemoCluster.Settings settings(int port, boolean reset) {
-        return new DemoCluster.Settings("demo", EXAMPLE, data, port, Duration.ofSeconds(10), reset);
+        return new DemoCluster.Settings("demo", EXAMPLE, data, port, Duration.ofSeconds(10), reset, 0, 0, 3316,
+                ShardgateConfig.defaults());
     }
 
     @Test
@@ -90,21 +93,26 @@ class DemoClusterTest {
     void aBadClusterFileFailsBeforeStartingAnything() throws IOException {
         int port = freePort();
         DemoCluster demo = new DemoCluster(new DemoCluster.Settings("demo", Path.of("nope.yaml"), data, port,
-                Duration.ofSeconds(10), false), new PrintWriter(new StringWriter()));
+                Duration.ofSeconds(10), false, 0, 0, 3316, ShardgateConfig.defaults()), new PrintWriter(new StringWriter()));
         assertThatThrownBy(demo::start).isInstanceOf(CliException.class).hasMessage("cluster file nope.yaml does not exist");
         assertThat(accepts(port)).isFalse();
     }
 
     @Test
     void dryRunListsTheSteps() {
-        CliRun r = CliRun.of("demo", "--dry-run", "--zk-port", "12345", "--data-dir", data.toString());
+        CliRun r = CliRun.of("demo", "--dry-run", "--zk-port", "12345", "--data-dir", data.toString(), "--shards", "2",
+                "--spares", "1", "--port", "13307", "--shard-base-port", "14000");
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.outLines()).containsSubsequence(
                 "shardgate demo would:",
-                "  1. check: read and validate conf/cluster-example.yaml; check that port 12345 is free",
+                "  1. check: read and validate conf/cluster-example.yaml; check that the ports are free",
                 "  2. zookeeper: start ZooKeeper on 127.0.0.1:12345 with data in " + data.resolve("zookeeper"),
                 "  3. store: connect to it as cluster 'demo'",
-                "  4. cluster: create (unless it exists) cluster 'demo' from conf/cluster-example.yaml");
+                "  4. s0: start MariaDB shard s0 on 127.0.0.1:14000 with data in " + data.resolve("shards/s0"),
+                "  5. s1: start MariaDB shard s1 on 127.0.0.1:14001 with data in " + data.resolve("shards/s1"),
+                "  6. s2: start MariaDB shard s2 (spare) on 127.0.0.1:14002 with data in " + data.resolve("shards/s2"),
+                "  7. cluster: create (unless it exists) cluster 'demo' with the tables of conf/cluster-example.yaml on these shards",
+                "  8. proxy: start the proxy on 127.0.0.1:13307");
         assertThat(data.resolve("zookeeper")).doesNotExist();
     }
 }

@@ -69,12 +69,17 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      * @param host         address the listeners bind to; default {@code 127.0.0.1} (use {@code 0.0.0.0} for all interfaces)
      * @param mysqlPort    MySQL protocol port, 0..65535, 0 turns it off; default 3307
      * @param postgresPort PostgreSQL protocol port, 0..65535, 0 turns it off; default 0
+     * @param mysqlAuth    authentication method the MySQL listener asks clients for:
+     *                     {@code mysql_native_password} (default; every client has it) or
+     *                     {@code caching_sha2_password}; a client that answers with the other one is accepted too
      */
-    public record Listen(String host, int mysqlPort, int postgresPort) {
-        public static final Listen DEFAULTS = new Listen("127.0.0.1", 3307, 0);
+    public record Listen(String host, int mysqlPort, int postgresPort, String mysqlAuth) {
+        public static final List<String> MYSQL_AUTH_METHODS = List.of("mysql_native_password", "caching_sha2_password");
+        public static final Listen DEFAULTS = new Listen("127.0.0.1", 3307, 0, "mysql_native_password");
 
         public Listen {
             Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(mysqlAuth, "mysqlAuth");
         }
     }
 
@@ -204,7 +209,7 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         checkClusterName("cluster", cluster);
 
         ConfigNode l = root.optionalObject("listen");
-        Listen listen = l.isPresent() ? parseListen(l.allowOnly("host", "mysql-port", "postgres-port")) : Listen.DEFAULTS;
+        Listen listen = l.isPresent() ? parseListen(l.allowOnly("host", "mysql-port", "postgres-port", "mysql-auth")) : Listen.DEFAULTS;
         ConfigNode a = root.optionalObject("admin");
         Admin admin = a.isPresent() ? parseAdmin(a.allowOnly("host", "port")) : Admin.DEFAULTS;
         ConfigNode z = root.optionalObject("zookeeper");
@@ -221,8 +226,12 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
 
     private static Listen parseListen(ConfigNode n) {
         Listen d = Listen.DEFAULTS;
+        String auth = n.string("mysql-auth", d.mysqlAuth());
+        if (!Listen.MYSQL_AUTH_METHODS.contains(auth)) {
+            throw n.error("mysql-auth", "'" + auth + "' is not allowed; use one of: " + String.join(", ", Listen.MYSQL_AUTH_METHODS));
+        }
         return new Listen(host(n, d.host()), n.integer("mysql-port", 0, 65535, d.mysqlPort()),
-                n.integer("postgres-port", 0, 65535, d.postgresPort()));
+                n.integer("postgres-port", 0, 65535, d.postgresPort()), auth);
     }
 
     private static Admin parseAdmin(ConfigNode n) {

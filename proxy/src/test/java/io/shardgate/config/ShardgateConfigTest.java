@@ -28,7 +28,7 @@ class ShardgateConfigTest {
     void defaultsAreTheDocumentedValues() {
         ShardgateConfig c = ShardgateConfig.defaults();
         assertThat(c.cluster()).isEqualTo("demo");
-        assertThat(c.listen()).isEqualTo(new ShardgateConfig.Listen("127.0.0.1", 3307, 0));
+        assertThat(c.listen()).isEqualTo(new ShardgateConfig.Listen("127.0.0.1", 3307, 0, "mysql_native_password"));
         assertThat(c.admin()).isEqualTo(new ShardgateConfig.Admin("127.0.0.1", 9307));
         assertThat(c.zookeeper().embedded()).isTrue();
         assertThat(c.zookeeper().embeddedPort()).isEqualTo(2181);
@@ -59,7 +59,7 @@ class ShardgateConfigTest {
                   max-connections: 10
                 """);
         assertThat(c.cluster()).isEqualTo("shop");
-        assertThat(c.listen()).isEqualTo(new ShardgateConfig.Listen("127.0.0.1", 4000, 0));
+        assertThat(c.listen()).isEqualTo(new ShardgateConfig.Listen("127.0.0.1", 4000, 0, "mysql_native_password"));
         assertThat(c.admin()).isEqualTo(ShardgateConfig.Admin.DEFAULTS);
         assertThat(c.zookeeper().embedded()).isFalse();
         assertThat(c.zookeeper().clientConnectString()).isEqualTo("zk1:2181,zk2:2181");
@@ -86,7 +86,7 @@ class ShardgateConfigTest {
                 limits: {max-packet-bytes: 1024, max-connections: 1}
                 """);
         assertThat(c).isEqualTo(new ShardgateConfig("c_1-x",
-                new ShardgateConfig.Listen("0.0.0.0", 13306, 15432),
+                new ShardgateConfig.Listen("0.0.0.0", 13306, 15432, "mysql_native_password"),
                 new ShardgateConfig.Admin("0.0.0.0", 0),
                 new ShardgateConfig.ZooKeeper("embedded", 12181, Path.of("/tmp/zk"), 30_000, 1_000),
                 java.util.List.of(new ShardgateConfig.User("app", "secret"), new ShardgateConfig.User("report", "")),
@@ -123,13 +123,21 @@ class ShardgateConfigTest {
 
     @Test
     void unknownNestedKey() {
-        assertRejected("listen:\n  mysql_port: 3307\n", "listen.mysql_port", "allowed keys here are [host, mysql-port, postgres-port]");
+        assertRejected("listen:\n  mysql_port: 3307\n", "listen.mysql_port", "allowed keys here are [host, mysql-auth, mysql-port, postgres-port]");
     }
 
     @Test
     void clusterNamePattern() {
         assertRejected("cluster: Demo\n", "cluster", "use 1 to 64 lower-case letters, digits, '-' or '_'");
         assertRejected("cluster: a/b\n", "cluster", "'a/b' is not a valid cluster name");
+    }
+
+    @Test
+    void mysqlAuthMethodIsOneOfTwo() {
+        assertRejected("listen: {mysql-auth: sha256_password}\n", "listen.mysql-auth",
+                "'sha256_password' is not allowed; use one of: mysql_native_password, caching_sha2_password");
+        assertThat(ShardgateConfig.parse("listen: {mysql-auth: caching_sha2_password}\n", "t").listen().mysqlAuth())
+                .isEqualTo("caching_sha2_password");
     }
 
     @Test
@@ -228,7 +236,7 @@ class ShardgateConfigTest {
 
     @Test
     void passwordsStayOutOfToString() {
-        assertThat(ShardgateConfig.defaults().toString()).doesNotContain("password").contains("User[name=app]");
+        assertThat(ShardgateConfig.defaults().toString()).doesNotContain("password=").contains("User[name=app]");
     }
 
     @Test
