@@ -1,0 +1,113 @@
+package io.shardgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardgate.local.CommandRunner;
+import io.shardgate.local.FreePorts;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The newcomer's path: {@code shardgate demo} starts ZooKeeper, MariaDB shards and the proxy; the
+ * mariadb client works through the printed endpoint; SIGTERM stops every process it started.
+ */
+class DemoIT {
+    private Process demo;
+
+    @TempDir
+    Path dataDir;
+
+    @AfterEach
+    void kill() throws InterruptedException {
+        if (demo != null && demo.isAlive()) {
+            demo.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void demoServesTheMariadbClientAndStopsEverythingOnSigterm() throws Exception {
+        int zk = FreePorts.find();
+        int proxy = FreePorts.find();
+        int shardBase = FreePorts.find();
+        while (!FreePorts.isFree(shardBase + 1) || !FreePorts.isFree(shardBase + 2) || shardBase + 2 == zk
+                || shardBase + 2 == proxy || (proxy >= shardBase && proxy <= shardBase + 2) || (zk >= shardBase && zk <= shardBase + 2)) {
+            shardBase = FreePorts.find();
+        }
+        demo = ShardgateProcess.builder("demo", "--shards", "2", "--spares", "1", "--data-dir", dataDir.toString(),
+                "--zk-port", Integer.toString(zk), "--port", Integer.toString(proxy), "--shard-base-port",
+                Integer.toString(shardBase)).redirectErrorStream(true).start();
+        String connectLine = awaitLine(demo, "Connect:", Duration.ofSeconds(120));
+        assertThat(connectLine).contains("-P" + proxy).contains("shardgate");
+
+        var result = CommandRunner.of("mariadb", "--no-defaults", "--batch", "-A", "-h127.0.0.1", "-P" + proxy, "-uapp",
+                "-papp", "shardgate", "-e",
+                "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(20));"
+                        + " INSERT INTO users VALUES (1, 'ada'), (2, 'bob'), (3, 'cy'), (4, 'di'), (5, 'ed');"
+                        + " SELECT COUNT(*), MIN(name), MAX(name) FROM users;"
+                        + " SELECT name FROM users WHERE id = 4")
+                .timeout(Duration.ofSeconds(60)).run();
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.output().lines().toList()).containsSubsequence("5\tada\ted", "di");
+
+        for (int shard : List.of(shardBase, shardBase + 1)) {
+            var rows = CommandRunner.of("mariadb", "--no-defaults", "--batch", "-N", "-h127.0.0.1", "-P" + shard, "-uroot",
+                    "shardgate", "-e", "SELECT COUNT(*) FROM users").timeout(Duration.ofSeconds(30)).run();
+            assertThat(rows.exitCode()).as(rows.output()).isZero();
+            assertThat(Integer.parseInt(rows.output().strip())).as("rows on shard port %d", shard).isBetween(0, 5);
+        }
+
+        demo.destroy();
+        assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("the demo stops on SIGTERM").isTrue();
+        for (int port : List.of(zk, proxy, shardBase, shardBase + 1, shardBase + 2)) {
+            assertThat(accepts(port)).as("port %d is released", port).isFalse();
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static String awaitLine(Process p, String prefix, Duration timeout) throws Exception {
+        var reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        var found = new CompletableFuture<String>();
+        StringBuilder seen = new StringBuilder();
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    synchronized (seen) {
+                        seen.append(line).append('\n');
+                    }
+                    if (line.startsWith(prefix)) {
+                        found.complete(line);
+                    }
+                }
+                found.completeExceptionally(new AssertionError("demo ended before '" + prefix + "':\n" + seen));
+            } catch (java.io.IOException e) {
+                found.completeExceptionally(e);
+            }
+        });
+        try {
+            return found.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            synchronized (seen) {
+                throw new AssertionError("no '" + prefix + "' line within " + timeout + ":\n" + seen, e);
+            }
+        }
+    }
+}

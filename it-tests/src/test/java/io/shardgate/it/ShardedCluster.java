@@ -1,0 +1,167 @@
+package io.shardgate.it;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.config.ClusterDefinitionCodec;
+import io.shardgate.config.ShardgateConfig;
+import io.shardgate.local.LocalMariaDb;
+import io.shardgate.proxy.ProxyServer;
+import io.shardgate.slot.SlotMap;
+import io.shardgate.state.ClusterStore;
+import io.shardgate.state.zk.EmbeddedZooKeeper;
+import io.shardgate.state.zk.ZooKeeperClusterStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A whole cluster for a test, all real: N MariaDB shards (plus a reference single server holding
+ * the same data unsharded, to compare answers with), an embedded ZooKeeper, the cluster definition,
+ * and in-process proxies listening on free ports.
+ */
+final class ShardedCluster implements AutoCloseable {
+    static final String DATABASE = "shardgate";
+    static final String CLUSTER = "it";
+    static final String USER = "app";
+    static final String PASSWORD = "app";
+
+    private final List<LocalMariaDb> shards = new ArrayList<>();
+    private final List<ProxyServer> proxies = new ArrayList<>();
+    private LocalMariaDb reference;
+    private EmbeddedZooKeeper zooKeeper;
+    private ClusterStore store;
+    private Path zkDir;
+
+    private ShardedCluster() {}
+
+    /** Starts {@code shardCount} shards with the given YAML {@code tables:} section and one proxy. */
+    static ShardedCluster start(int shardCount, String tablesYaml) throws Exception {
+        ShardedCluster c = new ShardedCluster();
+        try {
+            c.startServers(shardCount);
+            c.initCluster(shardCount, tablesYaml);
+            c.startProxy();
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void startServers(int shardCount) throws Exception {
+        for (int i = 0; i < shardCount; i++) {
+            LocalMariaDb db = LocalMariaDb.temporary();
+            shards.add(db);
+            db.createDatabase(DATABASE);
+        }
+        reference = LocalMariaDb.temporary();
+        reference.createDatabase(DATABASE);
+        zkDir = Files.createTempDirectory("shardgate-it-zk");
+        zooKeeper = EmbeddedZooKeeper.start(zkDir, 0);
+        store = ZooKeeperClusterStore.connect(zooKeeper.connectString(), CLUSTER, Duration.ofSeconds(20));
+    }
+
+    private void initCluster(int shardCount, String tablesYaml) {
+        StringBuilder yaml = new StringBuilder("dialect: mysql\nslots: 4096\nshards:\n");
+        for (int i = 0; i < shardCount; i++) {
+            yaml.append("  - {name: s").append(i).append(", url: '").append(shards.get(i).jdbcUrl(DATABASE))
+                    .append("', user: root, password: '', pool-size: 16}\n");
+        }
+        yaml.append(tablesYaml);
+        ClusterDefinition def = ClusterDefinitionCodec.parseYaml(yaml.toString(), "test cluster");
+        store.createCluster(def, SlotMap.initial(def.slots(), def.activeShardNames()), false);
+    }
+
+    /** Starts one more proxy for the cluster and returns it. */
+    ProxyServer startProxy() throws InterruptedException {
+        ShardgateConfig d = ShardgateConfig.defaults();
+        ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
+                new ShardgateConfig.Listen("127.0.0.1", 0, 0, "mysql_native_password"),
+                new ShardgateConfig.Admin("127.0.0.1", 0),
+                new ShardgateConfig.ZooKeeper(zooKeeper.connectString(), d.zookeeper().embeddedPort(),
+                        d.zookeeper().embeddedDataDir(), 15_000, 10_000),
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
+        ProxyServer p = ProxyServer.start(cfg, zooKeeper.connectString());
+        proxies.add(p);
+        return p;
+    }
+
+    ProxyServer proxy() {
+        return proxies.getFirst();
+    }
+
+    LocalMariaDb shard(int i) {
+        return shards.get(i);
+    }
+
+    int shardCount() {
+        return shards.size();
+    }
+
+    LocalMariaDb reference() {
+        return reference;
+    }
+
+    ClusterStore store() {
+        return store;
+    }
+
+    /** Connector/J URL of the first proxy; {@code options} like "useServerPrepStmts=true". */
+    String proxyUrl(String options) {
+        return "jdbc:mysql://127.0.0.1:" + proxy().mysqlPort() + "/" + DATABASE + "?user=" + USER + "&password=" + PASSWORD
+                + "&sslMode=DISABLED&allowPublicKeyRetrieval=true&connectTimeout=10000"
+                + (options.isEmpty() ? "" : "&" + options);
+    }
+
+    String referenceUrl(String options) {
+        return reference.jdbcUrl(DATABASE) + (reference.jdbcUrl(DATABASE).contains("?") ? "&" : "?")
+                + "user=root&password=&sslMode=DISABLED&allowPublicKeyRetrieval=true" + (options.isEmpty() ? "" : "&" + options);
+    }
+
+    Connection proxyConnection(String options) throws SQLException {
+        return DriverManager.getConnection(proxyUrl(options));
+    }
+
+    Connection referenceConnection(String options) throws SQLException {
+        return DriverManager.getConnection(referenceUrl(options));
+    }
+
+    Connection shardConnection(int i) throws SQLException {
+        LocalMariaDb s = shards.get(i);
+        return DriverManager.getConnection(s.jdbcUrl(DATABASE) + "?user=root&password=&sslMode=DISABLED");
+    }
+
+    @Override
+    public void close() {
+        for (ProxyServer p : proxies.reversed()) {
+            p.close();
+        }
+        closeQuietly(store);
+        closeQuietly(zooKeeper);
+        for (LocalMariaDb s : shards) {
+            closeQuietly(s);
+        }
+        closeQuietly(reference);
+        if (zkDir != null) {
+            try (var paths = Files.walk(zkDir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (java.io.IOException ignored) {
+                // a temp directory left behind is harmless
+            }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing the rest matters more
+            }
+        }
+    }
+}
