@@ -40,7 +40,7 @@ class ShardFailureIT {
             try (Connection c = cluster.proxyConnection("")) {
                 Sql.update(c, "CREATE TABLE kv (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)");
                 for (long id : concat(onS0, onS1)) {
-                    Sql.update(c, "INSERT INTO kv VALUES (?, 0)", id);
+                    Sql.update(c, "INSERT INTO kv (id, n) VALUES (?, 0)", id);
                 }
             }
 
