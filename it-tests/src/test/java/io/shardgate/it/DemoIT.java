@@ -53,7 +53,7 @@ class DemoIT {
         var result = CommandRunner.of("mariadb", "--no-defaults", "--batch", "-A", "-h127.0.0.1", "-P" + proxy, "-uapp",
                 "-papp", "shardgate", "-e",
                 "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(20));"
-                        + " INSERT INTO users VALUES (1, 'ada'), (2, 'bob'), (3, 'cy'), (4, 'di'), (5, 'ed');"
+                        + " INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob'), (3, 'cy'), (4, 'di'), (5, 'ed');"
                         + " SELECT COUNT(*), MIN(name), MAX(name) FROM users;"
                         + " SELECT name FROM users WHERE id = 4")
                 .timeout(Duration.ofSeconds(60)).run();
