@@ -281,23 +281,7 @@ public record SqlTemplate(String template, List<Object> literals) {
 
         /** End (exclusive) of the quoted string starting at {@code start}, or -1 if unterminated. */
         private int skipString(int start) {
-            char quote = sql.charAt(start);
-            int i = start + 1;
-            while (i < sql.length()) {
-                char c = sql.charAt(i);
-                if (c == '\\' && dialect == Dialect.MYSQL) {
-                    i += 2;
-                } else if (c == quote) {
-                    if (i + 1 < sql.length() && sql.charAt(i + 1) == quote) {
-                        i += 2;
-                    } else {
-                        return i + 1;
-                    }
-                } else {
-                    i++;
-                }
-            }
-            return -1;
+            return SqlText.quotedEnd(sql, start, dialect == Dialect.MYSQL);
         }
 
         private String unquote(int start, int end) {

@@ -166,6 +166,17 @@ final class SqlText {
     }
 
     private static int skipQuoted(String sql, int start, char quote, boolean backslashEscapes) {
+        int end = quotedEnd(sql, start, backslashEscapes);
+        return end < 0 ? sql.length() : end;
+    }
+
+    /**
+     * End (exclusive) of the quoted text opening at {@code start} with the quote character found
+     * there (a doubled quote stands for itself; with {@code backslashEscapes}, {@code \x} too), or -1
+     * when it is not terminated.
+     */
+    static int quotedEnd(String sql, int start, boolean backslashEscapes) {
+        char quote = sql.charAt(start);
         int i = start + 1;
         while (i < sql.length()) {
             char c = sql.charAt(i);
@@ -181,6 +192,6 @@ final class SqlText {
                 i++;
             }
         }
-        return sql.length();
+        return -1;
     }
 }
