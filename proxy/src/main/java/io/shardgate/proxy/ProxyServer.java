@@ -59,6 +59,7 @@ public final class ProxyServer implements AutoCloseable {
         String address = config.listen().host() + ":" + config.listen().mysqlPort();
         RoutingSnapshotWatcher watcher = RoutingSnapshotWatcher.start(store, proxyId, address);
         parts.push(watcher);
+        awaitFirstSnapshot(watcher, config.cluster(), Duration.ofMillis(zk.connectTimeoutMs()));
         Map<String, String> users = new LinkedHashMap<>();
         config.users().forEach(u -> users.put(u.name(), u.password()));
         core = ProxyCore.start(users, watcher);
@@ -70,6 +71,20 @@ public final class ProxyServer implements AutoCloseable {
             parts.push(mysql);
             LOG.info("proxy {} serving cluster '{}' on MySQL port {}:{}", proxyId, config.cluster(),
                     config.listen().host(), mysql.port());
+        }
+    }
+
+    /**
+     * Clients are let in once the proxy can route; a cluster that is not initialised yet is not a
+     * reason to refuse to start (clients get NOT_READY until it is), so this only waits a while.
+     */
+    private void awaitFirstSnapshot(RoutingSnapshotWatcher watcher, String cluster, Duration timeout)
+            throws InterruptedException {
+        try {
+            watcher.awaitSnapshot(0, timeout);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn("proxy {}: cluster '{}' has no routing state after {} ms (not initialised yet?); "
+                    + "clients get NOT_READY until it has", proxyId, cluster, timeout.toMillis());
         }
     }
 
