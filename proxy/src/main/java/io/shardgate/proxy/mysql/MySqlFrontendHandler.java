@@ -227,8 +227,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                         pendingHandshake.attributes()));
                 yield ok(session, 0, 0);
             }
-            case ClientMessage.FieldList f -> err(unsupported("COM_FIELD_LIST is not supported; use SHOW COLUMNS FROM "
-                    + f.table() + " (for the mariadb/mysql client, pass -A / --no-auto-rehash)"));
+            case ClientMessage.FieldList f -> fieldList(s, f);
             case ClientMessage.ChangeUser cu -> err(unsupported("COM_CHANGE_USER is not supported; open a new connection as "
                     + cu.user()));
             case ClientMessage.Unknown u -> new ServerMessage.Err(ErrorCode.UNKNOWN_COMMAND.mysqlErrno(),
@@ -241,6 +240,21 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
 
     private ServerMessage execute(FrontendSession s, ClientMessage.StmtExecute e) {
         return result(s.execute(e.statementId(), e.parameters()), s, true);
+    }
+
+    /**
+     * COM_FIELD_LIST (the mysql/mariadb clients' tab completion): the table's columns, read as the
+     * metadata of {@code SELECT * … LIMIT 0} through the session, so it is routed like any query.
+     */
+    private ServerMessage fieldList(FrontendSession s, ClientMessage.FieldList f) {
+        String table = f.table();
+        if (!table.matches("[A-Za-z0-9_$]{1,64}")) {
+            return err(unsupported("COM_FIELD_LIST for table '" + table + "': only plain table names are supported"));
+        }
+        return switch (s.query("SELECT * FROM `" + table + "` LIMIT 0")) {
+            case StatementResult.Rows rows -> new ServerMessage.FieldList(rows.columns(), status(s.state()));
+            case StatementResult.Update ignored -> err(protocolError("COM_FIELD_LIST for " + table + " returned no columns"));
+        };
     }
 
     private ServerMessage prepare(FrontendSession s, ClientMessage.StmtPrepare p) {

@@ -58,7 +58,11 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
             case ServerMessage.ResultSet rs -> resultSet(out, rs);
             case ServerMessage.FieldList fl -> {
                 for (ColumnInfo c : fl.columns()) {
-                    packet(out, p -> column(p, c));
+                    // a COM_FIELD_LIST column definition ends with the column's default value: NULL here
+                    packet(out, p -> {
+                        column(p, c);
+                        p.writeByte(0xFB);
+                    });
                 }
                 packet(out, p -> p.writeByte(0xFE).writeShortLE(0).writeShortLE(fl.status()));
             }

@@ -90,6 +90,18 @@ class ServerMessageEncoderTest {
     }
 
     @Test
+    void fieldListColumnsCarryANullDefaultAndEndWithEof() {
+        state.received(0); // answering a COM_FIELD_LIST with sequence id 0
+        ColumnInfo a = ColumnInfo.computed("a", ColumnType.VARCHAR, 80);
+        ColumnInfo b = ColumnInfo.computed("b", ColumnType.INT, 11);
+        String expected = hex(concat(
+                Payload.of().bytes(column(a)).int1(0xFB).packet(1),
+                Payload.of().bytes(column(b)).int1(0xFB).packet(2),
+                Payload.of().int1(0xFE).int2(0).int2(2).packet(3)));
+        assertThat(encode(new ServerMessage.FieldList(List.of(a, b), 2))).isEqualTo(expected);
+    }
+
+    @Test
     void textResultSetWithEof() {
         state.negotiated(WITHOUT_DEPRECATE_EOF);
         state.received(0); // answering a COM_QUERY with sequence id 0
