@@ -148,6 +148,23 @@ class MySqlClientsIT {
         }
     }
 
+    @ParameterizedTest(name = "useServerPrepStmts={0}")
+    @ValueSource(booleans = {false, true})
+    void anInsertWithoutAColumnListIsCompletedFromTheTablesColumns(boolean serverPrepared) throws SQLException {
+        String opts = "useServerPrepStmts=" + serverPrepared;
+        long user = serverPrepared ? 500 : 600;
+        try (Connection p = cluster.proxyConnection(opts); Connection r = cluster.referenceConnection(opts)) {
+            for (Connection c : List.of(p, r)) {
+                assertThat(Sql.update(c, "INSERT INTO orders VALUES (" + user + ", 1, 9.99), (" + (user + 1) + ", 1, 1.50)"))
+                        .isEqualTo(2);
+                assertThat(Sql.update(c, "INSERT INTO orders VALUES (?, ?, ?)", user + 2, 7, "3.25")).isEqualTo(1);
+            }
+            String check = "SELECT user_id, id, total FROM orders WHERE user_id BETWEEN " + user + " AND " + (user + 2)
+                    + " ORDER BY user_id, id";
+            assertThat(Sql.query(p, check)).isEqualTo(Sql.query(r, check)).hasSize(3);
+        }
+    }
+
     @Test
     void transactionsCommitAndRollBackOnEveryShardTheyTouched() throws SQLException {
         try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {

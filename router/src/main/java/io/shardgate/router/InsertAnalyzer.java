@@ -79,7 +79,7 @@ final class InsertAnalyzer {
                 ? insert.getSetUpdateSets().stream().flatMap(s -> s.getColumns().stream()).toList()
                 : insert.getColumns() == null ? List.of() : List.copyOf(insert.getColumns());
         if (columns.isEmpty()) {
-            throw new Refusal(RejectReason.MISSING_SHARD_KEY_ON_INSERT, "INSERT INTO " + table.name()
+            throw new Refusal(RejectReason.INSERT_WITHOUT_COLUMN_LIST, "INSERT INTO " + table.name()
                     + " has no column list; name the columns so the shard key " + table.shardKey() + " can be found");
         }
         int keyIndex = indexOf(columns, table.shardKey());

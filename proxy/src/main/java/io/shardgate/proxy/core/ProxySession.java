@@ -17,6 +17,7 @@ import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.AnalysedStatement;
 import io.shardgate.router.RoutingSnapshot;
 import io.shardgate.router.plan.MergePlan;
+import io.shardgate.router.plan.RejectReason;
 import io.shardgate.router.plan.RoutePlan;
 import io.shardgate.router.plan.ShardStatement;
 import java.sql.SQLException;
@@ -103,7 +104,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
         List<Object> nulls = Collections.nCopies(statement.parameterCount(), null);
         RoutePlan plan = core.router().route(statement, nulls, snapshot);
-        if (plan instanceof RoutePlan.Rejected r && r.reason() == io.shardgate.router.plan.RejectReason.PARSE_ERROR) {
+        if (plan instanceof RoutePlan.Rejected r && r.reason() == RejectReason.PARSE_ERROR) {
             throw rejected(r);
         }
         List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.sql(), metadataShard(plan, snapshot));
@@ -179,11 +180,39 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             case RoutePlan.Broadcast b -> broadcast(b, parameters);
             case RoutePlan.AnyShard a -> anyShard(a, statement.sql(), parameters);
             case RoutePlan.Session s -> sessionCommand(s);
-            case RoutePlan.Rejected r -> throw rejected(r);
+            case RoutePlan.Rejected r -> {
+                if (r.reason() == RejectReason.INSERT_WITHOUT_COLUMN_LIST) {
+                    yield runWithColumnList(statement, parameters, snapshot, r);
+                }
+                throw rejected(r);
+            }
             // resharding: the migration issue implements dual writes and held writes here
             case RoutePlan.DualWrite d -> throw reshardingUnavailable("a write to slots that are being moved");
             case RoutePlan.Held h -> throw reshardingUnavailable("a write to slots in cutover (" + h.reason() + ")");
         };
+    }
+
+    /** {@code INSERT INTO t VALUES …}: name t's columns (read from a shard now) and route again. */
+    private StatementResult runWithColumnList(AnalysedStatement statement, List<Object> parameters, RoutingSnapshot snapshot,
+            RoutePlan.Rejected why) {
+        var dialect = snapshot.cluster().dialect();
+        var named = InsertColumns.named(statement.sql(), dialect, table -> columnNames(table, dialect));
+        if (named.isEmpty()) {
+            throw rejected(why);
+        }
+        AnalysedStatement completed = core.analyse(named.get(), dialect);
+        if (core.router().route(completed, parameters, snapshot) instanceof RoutePlan.Rejected again
+                && again.reason() == RejectReason.INSERT_WITHOUT_COLUMN_LIST) {
+            throw rejected(again);
+        }
+        return run(completed, parameters, snapshot);
+    }
+
+    private List<String> columnNames(String table, io.shardgate.cluster.Dialect dialect) {
+        StatementResult result = query("SELECT * FROM " + InsertColumns.quote(table, dialect) + " LIMIT 0");
+        return result instanceof StatementResult.Rows rows
+                ? rows.columns().stream().map(c -> c.orgName().isEmpty() ? c.name() : c.orgName()).toList()
+                : List.of();
     }
 
     private StatementResult single(ShardStatement statement, List<Object> parameters) {
@@ -521,6 +550,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             case PARSE_ERROR -> ErrorCode.PARSE_ERROR;
             case UNSUPPORTED_STATEMENT, HOT_KEY_WRITE_UNSUPPORTED, HOT_KEY_READ_UNSUPPORTED -> ErrorCode.UNSUPPORTED;
             case UNKNOWN_TABLE, CROSS_SHARD_JOIN, UNSUPPORTED_SUBQUERY, UNSUPPORTED_SCATTER, MISSING_SHARD_KEY_ON_INSERT,
+                    INSERT_WITHOUT_COLUMN_LIST,
                     UNSUPPORTED_INSERT_SELECT, SHARD_KEY_UPDATE, BAD_SHARD_KEY_VALUE, MISSING_PARAMETER -> ErrorCode.UNROUTABLE_STATEMENT;
         };
         String prefix = code == ErrorCode.PARSE_ERROR ? "Shardgate cannot parse this statement (" : "Shardgate cannot route this statement ("

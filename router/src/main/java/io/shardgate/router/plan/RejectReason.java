@@ -16,6 +16,11 @@ public enum RejectReason {
     UNSUPPORTED_SCATTER,
     /** An INSERT into a sharded table that does not give the shard key. */
     MISSING_SHARD_KEY_ON_INSERT,
+    /**
+     * An INSERT into a sharded table without a column list, so the router cannot tell which value is
+     * the shard key. A proxy may name the table's columns (read from a shard) and route it again.
+     */
+    INSERT_WITHOUT_COLUMN_LIST,
     /** INSERT … SELECT that is not known to be correct per shard. */
     UNSUPPORTED_INSERT_SELECT,
     /** An UPDATE (or upsert) that changes the shard key; the row would have to move. */
