@@ -307,6 +307,10 @@ final class RoutingRun {
     // ---- helpers
 
     private List<String> ownersOf(Set<Integer> slots) {
+        if (slots.size() == 1) {
+            // the point-statement path: no ordered set and copy for one owner
+            return List.of(slotMap.owner(slots.iterator().next()));
+        }
         Set<String> owners = new TreeSet<>(Comparator.comparingInt(index::order).thenComparing(Comparator.naturalOrder()));
         for (int slot : slots) {
             owners.add(slotMap.owner(slot));

@@ -20,6 +20,11 @@ public record ShardStatement(String shard, String sql, List<Integer> parameters)
 
     /** The parameters of this statement, picked from the client's bound values. */
     public List<Object> bind(List<?> boundParameters) {
-        return parameters.stream().<Object>map(boundParameters::get).toList();
+        Object[] values = new Object[parameters.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = boundParameters.get(parameters.get(i));
+        }
+        // null parameter values are legal (SQL NULL), so no List.of here
+        return java.util.Collections.unmodifiableList(java.util.Arrays.asList(values));
     }
 }
