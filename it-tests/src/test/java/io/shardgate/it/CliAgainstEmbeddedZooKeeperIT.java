@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shardgate.local.FreePorts;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +39,7 @@ class CliAgainstEmbeddedZooKeeperIT {
         String zk = "127.0.0.1:" + port;
         zookeeper = ShardgateProcess.builder("zookeeper", "--port", Integer.toString(port), "--data-dir", dataDir.toString())
                 .redirectErrorStream(true).start();
-        awaitLine(zookeeper, "ZooKeeper running at", Duration.ofSeconds(60));
+        ShardgateProcess.awaitLine(zookeeper, "ZooKeeper running at", Duration.ofSeconds(60));
 
         var init = ShardgateProcess.run(CLI_TIMEOUT, "cluster", "init", "--zk", zk, "--cluster", "it", "--file",
                 "conf/cluster-example.yaml");
@@ -82,26 +79,6 @@ class CliAgainstEmbeddedZooKeeperIT {
         assertThat(down.stdout()).isEmpty();
         // JVM start-up included; the ZooKeeper part must not wait for retries or session timeouts
         assertThat(down.elapsed()).isLessThan(Duration.ofSeconds(15));
-    }
-
-    private static void awaitLine(Process p, String prefix, Duration timeout) throws Exception {
-        var reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        var found = new java.util.concurrent.CompletableFuture<String>();
-        Thread.ofVirtual().start(() -> {
-            try {
-                StringBuilder seen = new StringBuilder();
-                for (String line; (line = reader.readLine()) != null; ) {
-                    seen.append(line).append('\n');
-                    if (line.startsWith(prefix)) {
-                        found.complete(line);
-                    }
-                }
-                found.completeExceptionally(new AssertionError("process ended before '" + prefix + "':\n" + seen));
-            } catch (java.io.IOException e) {
-                found.completeExceptionally(e);
-            }
-        });
-        found.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static void assertPortFree(int port) {

@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.shardgate.local.CommandRunner;
 import io.shardgate.local.FreePorts;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +43,7 @@ class DemoIT {
         demo = ShardgateProcess.builder("demo", "--shards", "2", "--spares", "1", "--data-dir", dataDir.toString(),
                 "--zk-port", Integer.toString(zk), "--port", Integer.toString(proxy), "--shard-base-port",
                 Integer.toString(shardBase)).redirectErrorStream(true).start();
-        String connectLine = awaitLine(demo, "Connect:", Duration.ofSeconds(120));
+        String connectLine = ShardgateProcess.awaitLine(demo, "Connect:", Duration.ofSeconds(120));
         assertThat(connectLine).contains("-P" + proxy).contains("shardgate");
 
         var result = CommandRunner.of("mariadb", "--no-defaults", "--batch", "-A", "-h127.0.0.1", "-P" + proxy, "-uapp",
@@ -83,31 +79,4 @@ class DemoIT {
         }
     }
 
-    private static String awaitLine(Process p, String prefix, Duration timeout) throws Exception {
-        var reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        var found = new CompletableFuture<String>();
-        StringBuilder seen = new StringBuilder();
-        Thread.ofVirtual().start(() -> {
-            try {
-                for (String line; (line = reader.readLine()) != null; ) {
-                    synchronized (seen) {
-                        seen.append(line).append('\n');
-                    }
-                    if (line.startsWith(prefix)) {
-                        found.complete(line);
-                    }
-                }
-                found.completeExceptionally(new AssertionError("demo ended before '" + prefix + "':\n" + seen));
-            } catch (java.io.IOException e) {
-                found.completeExceptionally(e);
-            }
-        });
-        try {
-            return found.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            synchronized (seen) {
-                throw new AssertionError("no '" + prefix + "' line within " + timeout + ":\n" + seen, e);
-            }
-        }
-    }
 }

@@ -33,6 +33,35 @@ final class ShardgateProcess {
         return new ProcessBuilder(cmd).directory(ROOT.toFile());
     }
 
+    /** Waits until the process prints a line starting with {@code prefix}; fails with what it printed. */
+    static String awaitLine(Process p, String prefix, Duration timeout) throws Exception {
+        var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        var found = new java.util.concurrent.CompletableFuture<String>();
+        StringBuilder seen = new StringBuilder();
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    synchronized (seen) {
+                        seen.append(line).append('\n');
+                    }
+                    if (line.startsWith(prefix)) {
+                        found.complete(line);
+                    }
+                }
+                found.completeExceptionally(new AssertionError("process ended before '" + prefix + "':\n" + seen));
+            } catch (IOException e) {
+                found.completeExceptionally(e);
+            }
+        });
+        try {
+            return found.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            synchronized (seen) {
+                throw new AssertionError("no '" + prefix + "' line within " + timeout + ":\n" + seen, e);
+            }
+        }
+    }
+
     /** Runs a command to completion; fails the test if it takes longer than {@code timeout}. */
     static Result run(Duration timeout, String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile("shardgate-out", ".txt");
