@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+    private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
 
     private final Deque<AutoCloseable> parts = new ArrayDeque<>();
     private final String proxyId;
@@ -39,8 +40,9 @@ public final class ProxyServer implements AutoCloseable {
     public static ProxyServer start(ShardgateConfig config, String zooKeeperConnect) throws InterruptedException {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(zooKeeperConnect, "zooKeeperConnect");
+        // unique among live proxies even for several in one JVM: the barrier counts proxies by id
         ProxyServer server = new ProxyServer(config.listen().host() + ":" + config.listen().mysqlPort() + "-"
-                + ProcessHandle.current().pid());
+                + ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet());
         try {
             server.startParts(config, zooKeeperConnect);
             return server;
