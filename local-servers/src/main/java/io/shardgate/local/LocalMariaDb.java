@@ -140,7 +140,10 @@ public final class LocalMariaDb extends LocalServer {
         if (Util.isRoot()) {
             command.add("--user=root");
         }
-        CommandRunner.Result result = CommandRunner.of(command).directory(baseDir()).timeout(Duration.ofSeconds(180)).run();
+        // install-db's bootstrap server uses TMPDIR; a private one keeps parallel initialisations apart
+        // (several sharing /tmp failed now and then with "Unknown table 'mysql.tmp_user_sys'")
+        CommandRunner.Result result = CommandRunner.of(command).directory(baseDir())
+                .env("TMPDIR", baseDir().resolve("tmp").toString()).timeout(Duration.ofSeconds(180)).run();
         if (!result.succeeded() || !Files.isDirectory(dataDir().resolve("mysql"))) {
             if (!existed) {
                 Util.deleteRecursively(dataDir());
