@@ -28,9 +28,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "plan",
         description = {
             "Compute and print the slot moves of a reshard without changing anything (a dry run).",
-            "Rows are estimated, not promised: for each source shard, SELECT COUNT(*) of every sharded table",
-            "(exact, at planning time) times the moving slots over the slots that shard owns, assuming keys",
-            "spread evenly over slots. A shard that cannot be reached gets 'rows unknown' and the plan still prints."
+            "Rows are an estimate (est.): for each source shard, SELECT COUNT(*) of every sharded table times "
+                    + "the moving slots over the slots that shard owns, which assumes keys spread evenly over slots. "
+                    + "A shard that cannot be reached gets 'rows unknown' and the plan still prints."
         })
 final class ReshardPlanCommand implements Callable<Integer> {
     private static final Pattern SLOTS = Pattern.compile("(\\d{1,9})(?:-(\\d{1,9}))?");

@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "add",
         description = {
             "Check a new backend database and add it to the cluster's definition as a spare shard (no slots).",
-            "The database must be reachable and hold none of the cluster's declared tables. Proxies connect to",
-            "it when they see the new definition; 'shardgate reshard plan --rebalance' shows what would move to it."
+            "The database must be reachable and hold none of the cluster's declared tables. Proxies connect to "
+                    + "it when they see the new definition; 'shardgate reshard plan --rebalance' shows what would move to it."
         })
 final class ShardAddCommand implements Callable<Integer> {
     private static final Pattern SHARD_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");

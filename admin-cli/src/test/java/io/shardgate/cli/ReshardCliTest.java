@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shardgate.cluster.ClusterDefinition;
 import io.shardgate.cluster.ShardDefinition;
 import io.shardgate.local.LocalMariaDb;
+import io.shardgate.slot.MigrationPhase;
+import io.shardgate.slot.MovingSlot;
 import io.shardgate.slot.SlotMap;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.Versioned;
@@ -269,6 +271,21 @@ class ReshardCliTest {
         assertThat(plan.outLines()).anySatisfy(l -> assertThat(l)
                 .startsWith("  move slots 3413-4095 (683 slots) s1 -> s2, rows unknown (shard s1 unreachable: "));
         assertThat(plan.out()).contains("rows unknown for some moves");
+    }
+
+    @Test
+    void planRefusesSlotsThatAreMovingAlready() throws IOException {
+        String c = newCluster("");
+        assertThat(addEmpty1(c).exit()).isZero();
+        try (ClusterStore store = ZooKeeperClusterStore.connect(zk.getConnectString(), c, Duration.ofSeconds(5))) {
+            Versioned<SlotMap> map = store.readSlotMap();
+            store.casSlotMap(map.value().withMoving(2, List.of(5, 6), new MovingSlot("m-1", MigrationPhase.BACKFILL, "s0", "s1")),
+                    map.version());
+        }
+        assertOneErrorLine(run(c, "reshard", "plan", "--slots", "0-9", "--to", "s1"), 1,
+                "slots 5-6 are moving already (migration m-1, s0 -> s1)");
+        assertOneErrorLine(run(c, "reshard", "plan", "--rebalance"), 1,
+                "2 slots are moving already (migration m-1, s0 -> s1); plan a rebalance after that migration ends");
     }
 
     @Test
