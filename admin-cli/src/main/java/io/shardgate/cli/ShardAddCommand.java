@@ -160,6 +160,9 @@ final class ShardAddCommand implements Callable<Integer> {
                             + CAS_ATTEMPTS + " attempts to add shard '" + name + "' failed, retry", e);
                 }
                 current = store.readDefinition();
+                if (!current.value().tables().equals(first.value().tables())) {
+                    check(shard, current.value()); // tables were declared meanwhile: the emptiness check must see them
+                }
             }
         }
     }
