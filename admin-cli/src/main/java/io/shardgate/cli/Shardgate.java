@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
             ClusterCommand.class,
             StatusCommand.class,
             SlotsCommand.class,
+            ShardCommand.class,
+            ReshardCommand.class,
             ZooKeeperCommand.class,
             DemoCommand.class,
             ProxyCommand.class,

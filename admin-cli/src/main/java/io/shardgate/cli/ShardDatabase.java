@@ -1,0 +1,118 @@
+package io.shardgate.cli;
+
+import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.proxy.exec.BackendUrl;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * One short JDBC session with a MySQL/MariaDB shard for the admin commands' checks: is it
+ * reachable, which of the cluster's tables does its database hold, how many rows do they have.
+ */
+final class ShardDatabase implements AutoCloseable {
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final int QUERY_TIMEOUT_SECONDS = 60;
+
+    private final Connection connection;
+    private final String database;
+
+    private ShardDatabase(Connection connection, String database) {
+        this.connection = connection;
+        this.database = database;
+    }
+
+    /** The database part of a shard URL; empty when the URL names none. */
+    static String database(String jdbcUrl) {
+        return BackendUrl.parse(jdbcUrl).database();
+    }
+
+    /**
+     * Connects within {@link #CONNECT_TIMEOUT} (and gives up on a silent server after twice that).
+     *
+     * @throws SQLException with the driver's reason when the shard cannot be reached or refuses the login
+     */
+    static ShardDatabase connect(ShardDefinition shard) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", shard.user());
+        p.setProperty("password", shard.password());
+        p.setProperty("connectTimeout", Long.toString(CONNECT_TIMEOUT.toMillis()));
+        p.setProperty("socketTimeout", Long.toString(CONNECT_TIMEOUT.toMillis() * 2));
+        p.setProperty("sslMode", "DISABLED");
+        p.setProperty("allowPublicKeyRetrieval", "true");
+        String url = shard.jdbcUrl().replaceFirst("^jdbc:mariadb:", "jdbc:mysql:");
+        Connection c = DriverManager.getConnection(url, p);
+        try {
+            c.setNetworkTimeout(Runnable::run, (QUERY_TIMEOUT_SECONDS + 5) * 1000);
+            return new ShardDatabase(c, database(shard.jdbcUrl()));
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** Which of {@code tables} (lower-case names) exist in the shard's database, sorted. */
+    List<String> existing(Collection<String> tables) throws SQLException {
+        List<String> found = new ArrayList<>();
+        try (PreparedStatement st = connection.prepareStatement(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name")) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            st.setString(1, database);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString(1).toLowerCase(Locale.ROOT);
+                    if (tables.contains(name)) {
+                        found.add(name);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Exact row counts ({@code SELECT COUNT(*)}) of those of {@code tables} that exist, by table. */
+    Map<String, Long> rowCounts(Collection<String> tables) throws SQLException {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String table : existing(tables)) {
+            try (Statement st = connection.createStatement()) {
+                st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+                try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM `" + table.replace("`", "``") + "`")) {
+                    rs.next();
+                    counts.put(table, rs.getLong(1));
+                }
+            }
+        }
+        return counts;
+    }
+
+    /** The driver's reason in one line, without its advice paragraphs. */
+    static String reason(SQLException e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+        String rootMessage = root == e || root.getMessage() == null ? "" : root.getMessage().lines().findFirst().orElse("");
+        return rootMessage.isEmpty() || first.contains(rootMessage) ? first : first + " (" + rootMessage + ")";
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            // nothing was written; a failed close loses nothing
+        }
+    }
+}
