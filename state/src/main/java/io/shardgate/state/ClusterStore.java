@@ -84,6 +84,14 @@ public interface ClusterStore extends AutoCloseable {
     void awaitEpoch(long epoch, Duration timeout) throws InterruptedException;
 
     /**
+     * Joins the leader election of {@code role} as {@code participantId}. Participants of one role
+     * are served first come, first served; closing the returned {@link Leadership} (or the end of
+     * this store's session) leaves the election and lets the next participant lead. Participant ids
+     * are for display; two participants may share one.
+     */
+    Leadership lead(String role, String participantId);
+
+    /**
      * Calls {@code listener} whenever the definition or the slot map may have changed, and once
      * right away. Notifications may be coalesced; listeners re-read what they need.
      */

@@ -46,6 +46,7 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
     private boolean connected;
     private long connectionGeneration;
     private volatile boolean fenced = true;
+    private volatile boolean sessionLost;
     private final AtomicBoolean closed = new AtomicBoolean();
     private long publishedEpoch;
     private RoutingSnapshot delivered; // last snapshot every listener accepted; only its epoch may be acknowledged
@@ -108,6 +109,14 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
         return fenced;
     }
 
+    /**
+     * True from a LOST connection (the session may have expired, so the migrator may have moved on
+     * without this proxy: any slot may be moving) until the state has been re-read on a new connection.
+     */
+    public boolean sessionLost() {
+        return sessionLost;
+    }
+
     public String proxyId() {
         return self.id();
     }
@@ -142,6 +151,9 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
             if (!up) {
                 fenced = true;
             }
+            if (state == ClusterStore.ConnectionState.LOST) {
+                sessionLost = true;
+            }
         }
         if (!up) {
             LOG.warn("proxy {} of cluster {}: connection {}, fenced until the state is re-read", self.id(),
@@ -174,6 +186,7 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
         synchronized (fenceLock) {
             if (generation >= 0 && connected && connectionGeneration == generation && fenced) {
                 fenced = false;
+                sessionLost = false;
                 LOG.info("proxy {} of cluster {}: state re-read, fence lifted", self.id(), store.clusterName());
             }
         }

@@ -403,6 +403,60 @@ public abstract class ClusterStoreContract {
         }
     }
 
+    // ---- leader election
+
+    @Test
+    void firstParticipantLeadsAndTheNextTakesOverWhenItLeaves() throws Exception {
+        ClusterStore other = open(cluster);
+        Leadership first = store.lead("migrator", "w1");
+        assertThat(first.awaitLeadership(WAIT)).isTrue();
+        Leadership second = other.lead("migrator", "w2");
+
+        assertThat(second.awaitLeadership(Duration.ofMillis(300))).as("w2 while w1 leads").isFalse();
+        assertThat(first.isLeader()).isTrue();
+        assertThat(second.currentLeader()).contains("w1");
+
+        first.close();
+
+        assertThat(first.isLeader()).isFalse();
+        assertThat(second.awaitLeadership(WAIT)).isTrue();
+        assertThat(store.lead("migrator", "w3").awaitLeadership(Duration.ofMillis(300))).as("w3 while w2 leads").isFalse();
+        second.close();
+    }
+
+    @Test
+    void rolesAreElectedIndependently() throws Exception {
+        Leadership migrator = store.lead("migrator", "w1");
+        Leadership splitter = open(cluster).lead("splitter", "w2");
+
+        assertThat(migrator.awaitLeadership(WAIT)).isTrue();
+        assertThat(splitter.awaitLeadership(WAIT)).isTrue();
+    }
+
+    @Test
+    void endOfTheLeadersSessionElectsTheNext() throws Exception {
+        ClusterStore leaderSession = open(cluster);
+        Leadership leader = leaderSession.lead("migrator", "w1");
+        assertThat(leader.awaitLeadership(WAIT)).isTrue();
+        Leadership next = store.lead("migrator", "w2");
+
+        leaderSession.close();
+
+        assertThat(next.awaitLeadership(WAIT)).isTrue();
+        assertThat(leader.isLeader()).isFalse();
+    }
+
+    @Test
+    void awaitingAClosedElectionIsUnavailable() {
+        Leadership leadership = store.lead("migrator", "w1");
+        leadership.close();
+        leadership.close();
+
+        assertThat(leadership.isLeader()).isFalse();
+        assertThatThrownBy(() -> leadership.awaitLeadership(Duration.ofMillis(100)))
+                .isInstanceOf(StoreException.Unavailable.class).hasMessageContaining("w1");
+    }
+
     // ---- races
 
     @Test

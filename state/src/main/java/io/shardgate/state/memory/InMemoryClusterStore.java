@@ -4,6 +4,7 @@ import io.shardgate.cluster.ClusterDefinition;
 import io.shardgate.slot.SlotMap;
 import io.shardgate.state.BarrierTimeoutException;
 import io.shardgate.state.ClusterStore;
+import io.shardgate.state.Leadership;
 import io.shardgate.state.MigrationRecord;
 import io.shardgate.state.ProxyInfo;
 import io.shardgate.state.StoreException;
@@ -27,8 +28,8 @@ import java.util.function.Supplier;
 /**
  * The in-memory twin of the ZooKeeper store, for unit tests and single-process demos. It passes
  * the same contract suite. Each instance is one "session": {@link #newSession()} opens another
- * client of the same state, and closing a session removes the proxies it registered, as the end
- * of a ZooKeeper session removes its ephemeral nodes.
+ * client of the same state, and closing a session removes the proxies it registered and its
+ * leader-election participants, as the end of a ZooKeeper session removes its ephemeral nodes.
  *
  * <p>Node versions start at 0 and grow by one per write, as znode versions do; replacing the
  * cluster with {@code force} overwrites in place, so versions keep growing.
@@ -58,6 +59,9 @@ public final class InMemoryClusterStore implements ClusterStore {
         final Condition proxiesChanged = lock.newCondition();
         final TreeMap<String, Versioned<MigrationRecord>> migrations = new TreeMap<>();
         final TreeMap<String, LiveProxy> proxies = new TreeMap<>();
+        /** Participants per role in joining order; the first is the leader. */
+        final Map<String, List<MemoryLeadership>> elections = new java.util.HashMap<>();
+        final Condition leadersChanged = lock.newCondition();
         final List<InMemoryClusterStore> sessions = new CopyOnWriteArrayList<>();
         Versioned<ClusterDefinition> definition;
         Versioned<SlotMap> slotMap;
@@ -292,6 +296,110 @@ public final class InMemoryClusterStore implements ClusterStore {
         state.sessions.forEach(session -> session.watchers.forEach(Watcher::signal));
     }
 
+    @Override
+    public Leadership lead(String role, String participantId) {
+        Names.requireSegment("leader role", role);
+        Objects.requireNonNull(participantId, "participantId");
+        return locked(() -> {
+            MemoryLeadership leadership = new MemoryLeadership(role, participantId, this);
+            state.elections.computeIfAbsent(role, r -> new ArrayList<>()).add(leadership);
+            state.leadersChanged.signalAll();
+            return leadership;
+        });
+    }
+
+    /** A participant of an in-memory election; leads while first in its role's queue. */
+    private static final class MemoryLeadership implements Leadership {
+        private final String role;
+        private final String participantId;
+        private final InMemoryClusterStore session;
+
+        MemoryLeadership(String role, String participantId, InMemoryClusterStore session) {
+            this.role = role;
+            this.participantId = participantId;
+            this.session = session;
+        }
+
+        @Override
+        public String role() {
+            return role;
+        }
+
+        @Override
+        public String participantId() {
+            return participantId;
+        }
+
+        @Override
+        public boolean isLeader() {
+            SharedState state = session.state;
+            state.lock.lock();
+            try {
+                return leads(state);
+            } finally {
+                state.lock.unlock();
+            }
+        }
+
+        private boolean leads(SharedState state) {
+            List<MemoryLeadership> queue = state.elections.getOrDefault(role, List.of());
+            return !queue.isEmpty() && queue.getFirst() == this;
+        }
+
+        private boolean joined(SharedState state) {
+            return state.elections.getOrDefault(role, List.of()).contains(this);
+        }
+
+        @Override
+        public boolean awaitLeadership(Duration timeout) throws InterruptedException {
+            SharedState state = session.state;
+            long deadline = System.nanoTime() + timeout.toNanos();
+            state.lock.lock();
+            try {
+                while (!leads(state)) {
+                    if (!joined(state)) {
+                        throw new StoreException.Unavailable("leader election " + role + " of " + participantId
+                                + " is closed (cluster " + state.cluster + ")", null);
+                    }
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    state.leadersChanged.awaitNanos(remaining);
+                }
+                return true;
+            } finally {
+                state.lock.unlock();
+            }
+        }
+
+        @Override
+        public Optional<String> currentLeader() {
+            SharedState state = session.state;
+            state.lock.lock();
+            try {
+                List<MemoryLeadership> queue = state.elections.getOrDefault(role, List.of());
+                return queue.isEmpty() ? Optional.empty() : Optional.of(queue.getFirst().participantId);
+            } finally {
+                state.lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            SharedState state = session.state;
+            state.lock.lock();
+            try {
+                List<MemoryLeadership> queue = state.elections.get(role);
+                if (queue != null && queue.remove(this)) {
+                    state.leadersChanged.signalAll();
+                }
+            } finally {
+                state.lock.unlock();
+            }
+        }
+    }
+
     /** Reports CONNECTED once: memory is always reachable (see {@link #simulateConnectionState}). */
     @Override
     public Subscription onConnectionChange(ConnectionListener listener) {
@@ -323,6 +431,8 @@ public final class InMemoryClusterStore implements ClusterStore {
         try {
             state.proxies.values().removeIf(p -> p.session() == this);
             state.proxiesChanged.signalAll();
+            state.elections.values().forEach(queue -> queue.removeIf(l -> l.session == this));
+            state.leadersChanged.signalAll();
         } finally {
             state.lock.unlock();
         }

@@ -30,6 +30,16 @@ public record ClusterPaths(String cluster) {
         return migrations() + "/" + Names.requireSegment("migration id", id);
     }
 
+    /** Parent of the leader elections. */
+    public String leaders() {
+        return root() + "/leaders";
+    }
+
+    /** Latch of one role's election (Curator LeaderLatch participants are its children). */
+    public String leader(String role) {
+        return leaders() + "/" + Names.requireSegment("leader role", role);
+    }
+
     public String proxies() {
         return root() + "/proxies";
     }

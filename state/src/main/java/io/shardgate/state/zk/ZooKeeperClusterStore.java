@@ -7,6 +7,7 @@ import io.shardgate.slot.SlotMap;
 import io.shardgate.slot.SlotMapCodec;
 import io.shardgate.state.BarrierTimeoutException;
 import io.shardgate.state.ClusterStore;
+import io.shardgate.state.Leadership;
 import io.shardgate.state.MigrationRecord;
 import io.shardgate.state.ProxyInfo;
 import io.shardgate.state.StoreException;
@@ -46,7 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZooKeeperClusterStore implements ClusterStore {
     private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperClusterStore.class);
-    private static final long BARRIER_POLL_MILLIS = 25;
+    private static final long BARRIER_POLL_MILLIS = 5;
     private static final AtomicInteger SUBSCRIPTIONS = new AtomicInteger();
 
     private final CuratorFramework client;
@@ -58,6 +59,7 @@ public final class ZooKeeperClusterStore implements ClusterStore {
     private final Object connectionLock = new Object();
     private final Object cacheLock = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final java.util.Set<ZooKeeperLeadership> leaderships = ConcurrentHashMap.newKeySet();
     private List<CuratorCache> caches = List.of();
 
     private record RegisteredProxy(PersistentNode node, ProxyInfo info) {}
@@ -483,6 +485,18 @@ public final class ZooKeeperClusterStore implements ClusterStore {
         return lagging;
     }
 
+    // ---- leader election
+
+    @Override
+    public Leadership lead(String role, String participantId) {
+        String path = paths.leader(role);
+        requireOpen("join leader election", path);
+        ensurePath(path);
+        ZooKeeperLeadership leadership = ZooKeeperLeadership.start(client, path, role, participantId, leaderships::remove);
+        leaderships.add(leadership);
+        return leadership;
+    }
+
     // ---- watches and connection state
 
     @Override
@@ -578,6 +592,7 @@ public final class ZooKeeperClusterStore implements ClusterStore {
             caches.forEach(CuratorCache::close);
             caches = List.of();
         }
+        List.copyOf(leaderships).forEach(ZooKeeperLeadership::close);
         ownProxies.forEach((id, registered) -> closeNode(registered.node(), id));
         ownProxies.clear();
         client.close();

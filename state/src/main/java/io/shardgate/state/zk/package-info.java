@@ -8,6 +8,7 @@
  *   slotmap             persistent  slot map as JSON (SlotMapCodec), epoch inside
  *   migrations/&lt;id&gt;     persistent  one MigrationRecord as JSON per migration
  *   proxies/&lt;id&gt;        EPHEMERAL   one ProxyInfo as JSON per live proxy (appliedEpoch = its ack)
+ *   leaders/&lt;role&gt;      persistent  a Curator LeaderLatch; its EPHEMERAL_SEQUENTIAL children are the participants
  * </pre>
  * {@code definition} and {@code slotmap} are created in one multi-op transaction. Versions are
  * znode versions. Replacing a cluster ({@code force}) overwrites both nodes in one transaction, so
@@ -31,6 +32,12 @@
  * re-created node shows the last acknowledged epoch. Registering an id whose node another session
  * still holds adopts that node (a restarted proxy need not wait for its old session to expire);
  * proxy ids must therefore be unique among running proxies.
+ *
+ * <h2>Leader election</h2>
+ * {@code lead(role, id)} starts a Curator {@code LeaderLatch} with the default (standard) connection
+ * error policy: the latch drops leadership as soon as the connection is SUSPENDED, before the
+ * session can expire and another participant be elected, and re-joins the election after
+ * RECONNECTED. Closing the store closes its latches.
  *
  * <h2>Watches</h2>
  * Two single-node {@code CuratorCache}s follow {@code definition} and {@code slotmap}; each

@@ -11,6 +11,7 @@ import io.shardgate.cluster.ClusterDefinition;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.ClusterStore.ConnectionState;
 import io.shardgate.state.ClusterStoreContract;
+import io.shardgate.state.Leadership;
 import io.shardgate.state.StoreException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -126,6 +127,27 @@ class ZooKeeperClusterStoreTest extends ClusterStoreContract {
                 long created = creationZxid(zk, faulty.paths().proxy("p1"));
                 return created != 0 && created != createdBefore && faulty.liveProxies().equals(List.of(proxy("p1", 7)));
             });
+        }
+    }
+
+    @Test
+    void leaderGivesLeadershipUpWhenTheConnectionIsSuspendedAndLeadsAgainAfterTheOutage() throws Exception {
+        try (TestingServer zk = faultServer();
+                ZooKeeperClusterStore faulty = ZooKeeperClusterStore.connect(shortTimeouts(zk.getConnectString()), cluster)) {
+            Leadership leadership = faulty.lead("migrator", "w1");
+            assertThat(leadership.awaitLeadership(WAIT)).isTrue();
+            BlockingQueue<ConnectionState> states = new LinkedBlockingQueue<>();
+            faulty.onConnectionChange(states::add);
+            awaitState(states, ConnectionState.CONNECTED);
+
+            zk.stop();
+
+            awaitState(states, ConnectionState.SUSPENDED);
+            await(Duration.ofSeconds(5), "leadership dropped on SUSPENDED", () -> !leadership.isLeader());
+
+            zk.restart();
+
+            assertThat(leadership.awaitLeadership(Duration.ofSeconds(30))).as("leads again after the outage").isTrue();
         }
     }
 
