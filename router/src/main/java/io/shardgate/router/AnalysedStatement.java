@@ -33,6 +33,23 @@ public final class AnalysedStatement {
         return parsed.parameterCount();
     }
 
+    /**
+     * Whether the statement may change rows of sharded tables under {@code cluster} (a keyed UPDATE or
+     * DELETE, or an INSERT): the statements a proxy must let finish before it acknowledges a new slot map.
+     */
+    public boolean writesShardedRows(ClusterDefinition cluster) {
+        return switch (analysisFor(cluster)) {
+            case Analysis.Keyed k -> k.write();
+            case Analysis.Insert i -> true;
+            case Analysis.Fixed f -> false;
+        };
+    }
+
+    /** Whether the statement reads or writes rows of sharded tables under {@code cluster}. */
+    public boolean touchesShardedRows(ClusterDefinition cluster) {
+        return !(analysisFor(cluster) instanceof Analysis.Fixed);
+    }
+
     Analysis analysisFor(ClusterDefinition cluster) {
         Cached c = cached;
         if (c != null && (c.cluster() == cluster || c.cluster().equals(cluster))) {

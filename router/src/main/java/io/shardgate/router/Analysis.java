@@ -78,11 +78,29 @@ sealed interface Analysis {
     /** How a keyed statement runs on several shards. */
     sealed interface Scatter {}
 
-    /** Per-shard SQL (with {@link ScatterRewriter#LIMIT_SENTINEL} where the pushed-down LIMIT goes) and the merge. */
-    record ScatterRead(SqlText.Jdbc sql, RowsTemplate merge) implements Scatter {}
+    /**
+     * Per-shard SQL (with {@link ScatterRewriter#LIMIT_SENTINEL} where the pushed-down LIMIT goes) and the merge;
+     * {@code shadowFiltered} is the same SQL for a shard that holds copies of slots it does not own.
+     */
+    record ScatterRead(SqlText.Jdbc sql, RowsTemplate merge, Optional<ShadowFilter> shadowFiltered) implements Scatter {
+        ScatterRead(SqlText.Jdbc sql, RowsTemplate merge) {
+            this(sql, merge, Optional.empty());
+        }
+    }
 
     /** The same write on every shard; affected rows are added. */
-    record ScatterWrite(SqlText.Jdbc sql) implements Scatter {}
+    record ScatterWrite(SqlText.Jdbc sql, Optional<ShadowFilter> shadowFiltered) implements Scatter {}
+
+    /**
+     * A statement's SQL with {@link #SENTINEL} as an extra WHERE conjunct, for a shard that also holds rows of
+     * slots it does not own (the shadow of a moving slot: the target before cutover, the source after it):
+     * the router replaces the sentinel with a condition that excludes those slots, computed on the shard
+     * from {@code keyExpression} with the slot function ({@code CRC32C(key) % SLOTS}), so the copies are
+     * never read, counted or written twice.
+     */
+    record ShadowFilter(SqlText.Jdbc sql, String keyExpression) {
+        static final String SENTINEL = "__shardgate_shadow_filter__";
+    }
 
     /** Running on several shards would give wrong results. */
     record ScatterRefused(RejectReason reason, String message) implements Scatter {}

@@ -233,11 +233,59 @@ final class Analyzer {
         if (!(parsed.freshTree() instanceof PlainSelect copy)) {
             throw new IllegalStateException("a SELECT that parses differently the second time");
         }
-        Analysis.Scatter scatter = ScatterRewriter.plan(copy, dialect, scope, clientSql);
-        if (scatter instanceof Analysis.ScatterRead read && read.sql() != clientSql && !parsed.lockSuffix().isEmpty()) {
+        Analysis.Scatter scatter = withLockSuffix(ScatterRewriter.plan(copy, dialect, scope, clientSql), clientSql);
+        if (!(scatter instanceof Analysis.ScatterRead read) || !(parsed.freshTree() instanceof PlainSelect filtered)) {
+            return scatter;
+        }
+        TableRef primary = scope.sharded().getFirst();
+        filtered.setWhere(withShadowSentinel(filtered.getWhere()));
+        SqlText.Jdbc filteredClientSql = SqlText.toJdbc(filtered.toString() + parsed.lockSuffix(), dialect);
+        if (!(withLockSuffix(ScatterRewriter.plan(filtered, dialect, scope, filteredClientSql), filteredClientSql)
+                instanceof Analysis.ScatterRead f)) {
+            return scatter;
+        }
+        String key = scope.refs().size() == 1 ? quote(primary.definition().shardKey()) : keyExpression(primary);
+        return new Analysis.ScatterRead(read.sql(), read.merge(), Optional.of(new Analysis.ShadowFilter(f.sql(), key)));
+    }
+
+    private Analysis.Scatter withLockSuffix(Analysis.Scatter scatter, SqlText.Jdbc unchanged) {
+        if (scatter instanceof Analysis.ScatterRead read && read.sql() != unchanged && !parsed.lockSuffix().isEmpty()) {
             return new Analysis.ScatterRead(new SqlText.Jdbc(read.sql().sql() + parsed.lockSuffix(), read.sql().parameters()), read.merge());
         }
         return scatter;
+    }
+
+    private static Expression withShadowSentinel(Expression where) {
+        Expression sentinel = new net.sf.jsqlparser.schema.Column(Analysis.ShadowFilter.SENTINEL);
+        return where == null ? sentinel
+                : new net.sf.jsqlparser.expression.operators.conditional.AndExpression(
+                        new net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<>(where), sentinel);
+    }
+
+    private String keyExpression(TableRef ref) {
+        return quote(ref.alias() != null ? ref.alias() : ref.name()) + "." + quote(ref.definition().shardKey());
+    }
+
+    private String quote(String identifier) {
+        return dialect == io.shardgate.cluster.Dialect.POSTGRES ? "\"" + identifier.replace("\"", "\"\"") + "\""
+                : "`" + identifier.replace("`", "``") + "`";
+    }
+
+    /** The client's UPDATE/DELETE with the shadow sentinel added to its WHERE (see {@link Analysis.ShadowFilter}). */
+    private Optional<Analysis.ShadowFilter> shadowFilteredWrite(TableRef target) {
+        String sql = switch (parsed.freshTree()) {
+            case net.sf.jsqlparser.statement.update.Update u -> {
+                u.setWhere(withShadowSentinel(u.getWhere()));
+                yield u.toString();
+            }
+            case net.sf.jsqlparser.statement.delete.Delete d -> {
+                d.setWhere(withShadowSentinel(d.getWhere()));
+                yield d.toString();
+            }
+            default -> null;
+        };
+        return sql == null ? Optional.empty()
+                : Optional.of(new Analysis.ShadowFilter(SqlText.toJdbc(sql, dialect), quote(target.definition().shardKey())));
     }
 
     /**
@@ -359,7 +407,7 @@ final class Analyzer {
                 Analysis.Scatter scatter = limited
                         ? new Analysis.ScatterRefused(RejectReason.UNSUPPORTED_SCATTER, verb + " with ORDER BY/LIMIT over several shards would apply the LIMIT on each shard; restrict it by the shard key "
                                 + target.keyLabel())
-                        : new Analysis.ScatterWrite(clientSql);
+                        : new Analysis.ScatterWrite(clientSql, shadowFilteredWrite(target));
                 yield new Analysis.Keyed(true, List.of(target.definition()), keys, splitByRestriction(target, conditions, scope),
                         clientSql, scatter, new Analysis.NotCounter(), Optional.of(lookupSql(target, where)));
             }

@@ -184,7 +184,8 @@ final class RoutingRun {
         }
         return switch (k.scatter()) {
             case Analysis.ScatterRefused r -> rejected(r.reason(), r.message());
-            case Analysis.ScatterWrite w -> new RoutePlan.MultiShard(epoch, onEach(shards, w.sql()), new MergePlan.AffectedRows(), copies);
+            case Analysis.ScatterWrite w -> new RoutePlan.MultiShard(epoch, onEach(shards, w.sql(), w.shadowFiltered(), null),
+                    new MergePlan.AffectedRows(), copies);
             case Analysis.ScatterRead r -> scatterRead(r, shards);
         };
     }
@@ -193,13 +194,9 @@ final class RoutingRun {
         Analysis.RowsTemplate t = read.merge();
         OptionalLong limit = t.limit().map(v -> OptionalLong.of(count(v, "LIMIT"))).orElse(OptionalLong.empty());
         long offset = t.offset().map(v -> count(v, "OFFSET")).orElse(0L);
-        SqlText.Jdbc sql = read.sql();
-        if (t.pushDownLimit()) {
-            String rows = Long.toString(Math.addExact(offset, limit.orElseThrow()));
-            sql = new SqlText.Jdbc(sql.sql().replace(ScatterRewriter.LIMIT_SENTINEL, rows), sql.parameters());
-        }
+        String rows = t.pushDownLimit() ? Long.toString(Math.addExact(offset, limit.orElseThrow())) : null;
         MergePlan.Rows merge = new MergePlan.Rows(t.groupBy(), t.aggregates(), t.distinct(), t.orderBy(), limit, offset, t.hiddenColumns());
-        return new RoutePlan.MultiShard(epoch, onEach(shards, sql), merge, List.of());
+        return new RoutePlan.MultiShard(epoch, onEach(shards, read.sql(), read.shadowFiltered(), rows), merge, List.of());
     }
 
     private long count(KeyValue v, String clause) {
@@ -324,6 +321,29 @@ final class RoutingRun {
 
     private static List<ShardStatement> onEach(List<String> shards, SqlText.Jdbc sql) {
         return shards.stream().map(s -> on(s, sql)).toList();
+    }
+
+    /**
+     * {@code sql} on each shard; a shard that holds copies of moving slots gets {@code filtered} with those slots
+     * excluded instead. {@code limitRows} replaces the pushed-down LIMIT sentinel when not null.
+     */
+    private List<ShardStatement> onEach(List<String> shards, SqlText.Jdbc sql, Optional<Analysis.ShadowFilter> filtered,
+            String limitRows) {
+        List<ShardStatement> out = new ArrayList<>(shards.size());
+        for (String shard : shards) {
+            SqlText.Jdbc text = sql;
+            if (!index.shadowRanges.isEmpty() && index.shadowRanges.containsKey(shard)) {
+                Analysis.ShadowFilter f = filtered.orElseThrow(() -> new Refusal(RejectReason.UNSUPPORTED_SCATTER,
+                        "shard " + shard + " holds copies of moving slots and this statement cannot be restricted to the slots it owns"));
+                String condition = index.shadowCondition(shard, f.keyExpression()).orElseThrow();
+                text = new SqlText.Jdbc(f.sql().sql().replace(Analysis.ShadowFilter.SENTINEL, "(" + condition + ")"), f.sql().parameters());
+            }
+            if (limitRows != null) {
+                text = new SqlText.Jdbc(text.sql().replace(ScatterRewriter.LIMIT_SENTINEL, limitRows), text.parameters());
+            }
+            out.add(on(shard, text));
+        }
+        return out;
     }
 
     private RoutePlan rejected(RejectReason reason, String message) {

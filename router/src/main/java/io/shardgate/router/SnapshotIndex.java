@@ -32,6 +32,8 @@ final class SnapshotIndex {
     final List<Integer> pausedSlots;
     final List<Move> dualWriteMoves;
     final Set<String> tablesWithSplitKeys;
+    /** For each shard holding copies of moving slots it does not own (their shadow), those slots as ranges. */
+    final Map<String, List<int[]>> shadowRanges;
 
     SnapshotIndex(RoutingSnapshot snapshot) {
         this.snapshot = snapshot;
@@ -56,7 +58,37 @@ final class SnapshotIndex {
         });
         this.pausedSlots = List.copyOf(paused);
         this.dualWriteMoves = moves.entrySet().stream().map(e -> new Move(e.getKey(), e.getValue())).toList();
+        Map<String, List<int[]>> shadows = new HashMap<>();
+        map.movingSlots().forEach((slot, move) -> {
+            List<int[]> ranges = shadows.computeIfAbsent(move.shadow(), s -> new ArrayList<>());
+            int[] last = ranges.isEmpty() ? null : ranges.getLast();
+            if (last != null && last[1] == slot - 1) {
+                last[1] = slot;
+            } else {
+                ranges.add(new int[] {slot, slot});
+            }
+        });
+        this.shadowRanges = Map.copyOf(shadows);
         this.tablesWithSplitKeys = map.splitKeys().stream().map(SplitKey::table).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * The condition that keeps {@code keyExpression}'s rows out of the slots {@code shard} holds only as a
+     * shadow, computed on the shard with the slot function; empty if it holds none.
+     */
+    java.util.Optional<String> shadowCondition(String shard, String keyExpression) {
+        List<int[]> ranges = shadowRanges.get(shard);
+        if (ranges == null) {
+            return java.util.Optional.empty();
+        }
+        String slot = "CRC32C(" + keyExpression + ") % " + snapshot.slotMap().slotCount();
+        StringBuilder out = new StringBuilder("NOT (");
+        for (int i = 0; i < ranges.size(); i++) {
+            int[] r = ranges.get(i);
+            out.append(i == 0 ? "" : " OR ").append(slot)
+                    .append(r[0] == r[1] ? " = " + r[0] : " BETWEEN " + r[0] + " AND " + r[1]);
+        }
+        return java.util.Optional.of(out.append(')').toString());
     }
 
     int order(String shard) {

@@ -17,7 +17,13 @@ public enum MigrationPhase {
     /** Target authoritative; writes copy each affected key's image back to the source, for rollback. */
     REVERSE_DUAL_WRITE,
     /** Target authoritative; the migrator deletes the moved rows from the source. */
-    CLEANUP;
+    CLEANUP,
+    /**
+     * Source authoritative again after an abort or a rollback, no copies; the migrator deletes the target's
+     * copies. The move stays in the slot map until they are gone so that scatter statements keep leaving
+     * the target's copies out.
+     */
+    ABORT_CLEANUP;
 
     /** Whether the target (rather than the source) serves the slot in this phase. */
     public boolean targetOwns() {
