@@ -50,6 +50,8 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final ConnectionStates connectionStates = new ConnectionStates();
     private final Router router = new Router();
     private final AnalysisCache analyses;
+    private final SnapshotGate gate = new SnapshotGate();
+    private final HoldTimes holds = new HoldTimes();
     private final ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicLong connectionIds = new AtomicLong();
     private final CountDownLatch firstVersionAttempt = new CountDownLatch(1);
@@ -130,7 +132,35 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     // ---- for sessions
 
     RoutingSnapshot snapshot() {
-        return watcher.current().orElseThrow(ProxyCore::notReady);
+        return gate.current().orElseThrow(ProxyCore::notReady);
+    }
+
+    /** Holds the current snapshot for one statement (see {@link SnapshotGate}). */
+    SnapshotGate.Ticket enter() {
+        return gate.enter().orElseThrow(ProxyCore::notReady);
+    }
+
+    /** Writes this proxy held during cutovers. */
+    public HoldTimes holds() {
+        return holds;
+    }
+
+    SnapshotGate gate() {
+        return gate;
+    }
+
+    ProxyCoreSettings settings() {
+        return settings;
+    }
+
+    /** True while writes to moving slots must stop (ZooKeeper connection suspended or lost, state not re-read). */
+    boolean fenced() {
+        return watcher.fenced();
+    }
+
+    /** True while every sharded write must stop: the ZooKeeper session may have expired, so any slot may be moving. */
+    boolean fencedEverywhere() {
+        return watcher.sessionLost();
     }
 
     Topology topology() {
@@ -175,8 +205,24 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
 
     // ---- snapshots
 
+    /**
+     * Runs before the watcher acknowledges {@code snapshot}'s epoch: adopts the definition, then swaps the
+     * snapshot in and waits for statements routed with older ones (throws, so the epoch is not acknowledged,
+     * if they do not finish within the drain timeout).
+     */
     private void apply(RoutingSnapshot snapshot) {
-        ClusterDefinition cluster = snapshot.cluster();
+        adopt(snapshot.cluster());
+        try {
+            gate.advance(snapshot, settings.drainTimeout());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while draining statements before acknowledging epoch " + snapshot.epoch(), e);
+        }
+    }
+
+    private void adopt(ClusterDefinition cluster) {
         Topology current = topology;
         if (current != null && current.cluster().equals(cluster)) {
             return;

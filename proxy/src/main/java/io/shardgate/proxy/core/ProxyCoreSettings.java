@@ -14,9 +14,13 @@ import java.util.Objects;
  * @param analysisCacheSize     analysed statements (parse + analysis) the core caches by SQL text, shared by all sessions; default 2048
  * @param fallbackServerVersion version announced while the default shard has not answered {@code SELECT VERSION()}
  * @param versionComment        answer to {@code SELECT @@version_comment}
+ * @param drainTimeout          longest wait, before acknowledging a new epoch, for statements routed with older ones to
+ *                              finish; past it the epoch is not acknowledged (the migrator's barrier then times out); default 20 s
+ * @param holdTimeout           longest a write to slots in cutover is held before WRITE_HOLD_TIMEOUT; longer than the
+ *                              migrator's barrier timeout, so a failed cutover releases held writes first; default 30 s
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
-        int analysisCacheSize, String fallbackServerVersion, String versionComment) {
+        int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout) {
 
     public ProxyCoreSettings {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -24,6 +28,8 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         Objects.requireNonNull(fallbackServerVersion, "fallbackServerVersion");
         Objects.requireNonNull(versionComment, "versionComment");
         requirePositive("connectTimeout", connectTimeout);
+        requirePositive("drainTimeout", drainTimeout);
+        requirePositive("holdTimeout", holdTimeout);
         if (borrowTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("borrowTimeout must be at least 250 ms (HikariCP's minimum), was " + borrowTimeout);
         }
@@ -35,12 +41,17 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
 
     public static ProxyCoreSettings defaults() {
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
-                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy");
+                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30));
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment);
+                versionComment, drainTimeout, holdTimeout);
+    }
+
+    public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drain, hold);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -19,6 +19,7 @@ import io.shardgate.router.RoutingSnapshot;
 import io.shardgate.router.plan.MergePlan;
 import io.shardgate.router.plan.RejectReason;
 import io.shardgate.router.plan.RoutePlan;
+import io.shardgate.router.plan.ShadowCopy;
 import io.shardgate.router.plan.ShardStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -92,10 +93,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         if (template.isPresent()) {
             AnalysedStatement statement = core.analyse(template.get().template(), dialect);
             if (statement.parameterCount() == template.get().literals().size()) {
-                return run(statement, template.get().literals(), snapshot);
+                return run(statement, template.get().literals());
             }
         }
-        return run(core.analyse(sql, dialect), List.of(), snapshot);
+        return run(core.analyse(sql, dialect), List.of());
     }
 
     @Override
@@ -120,7 +121,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             throw new ProxyException(ErrorCode.WRONG_PARAMETER_COUNT, "Incorrect arguments to mysqld_stmt_execute: the statement takes "
                     + statement.parameterCount() + " parameters, " + parameters.size() + " were sent");
         }
-        return run(statement, parameters, core.snapshot());
+        return run(statement, parameters);
     }
 
     @Override
@@ -172,23 +173,230 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     // ---- routing
 
-    private StatementResult run(AnalysedStatement statement, List<Object> parameters, RoutingSnapshot snapshot) {
-        RoutePlan plan = core.router().route(statement, parameters, snapshot);
+    /**
+     * Routes with the current snapshot and runs the plan. A statement about sharded tables holds its snapshot
+     * in the core's {@link SnapshotGate} until it has run, so the proxy acknowledges a new epoch only after it
+     * finished: a write must not land on a shard that stopped being authoritative, and a read routed before a
+     * cutover must not read a source whose copies the cleanup is deleting. (A statement that runs longer than
+     * the drain timeout therefore delays a cutover, which the migrator retries.) A write to slots in cutover is held (not failed) until a newer snapshot arrives, then
+     * routed again; holding longer than the hold timeout fails it with WRITE_HOLD_TIMEOUT.
+     */
+    private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
+        long holdStart = 0;
+        while (true) {
+            SnapshotGate.Ticket ticket = core.enter();
+            try {
+                RoutingSnapshot snapshot = ticket.snapshot();
+                RoutePlan plan = core.router().route(statement, parameters, snapshot);
+                if (plan instanceof RoutePlan.Held h) {
+                    ticket.close();
+                    holdStart = holdStart == 0 ? System.nanoTime() : holdStart;
+                    awaitRelease(h, holdStart);
+                    continue;
+                }
+                if (statement.writesShardedRows(snapshot.cluster())) {
+                    checkFence(plan);
+                } else if (!statement.touchesShardedRows(snapshot.cluster())) {
+                    ticket.close(); // statements about other tables never delay an acknowledgement
+                }
+                return execute(statement, plan, parameters, snapshot, ticket);
+            } finally {
+                ticket.close();
+            }
+        }
+    }
+
+    private StatementResult execute(AnalysedStatement statement, RoutePlan plan, List<Object> parameters, RoutingSnapshot snapshot,
+            SnapshotGate.Ticket ticket) {
         return switch (plan) {
             case RoutePlan.SingleShard s -> single(s.statement(), parameters);
-            case RoutePlan.MultiShard m -> multi(m, parameters);
+            case RoutePlan.MultiShard m -> m.copies().isEmpty() ? multi(m, parameters) : multiWithCopies(m, parameters);
             case RoutePlan.Broadcast b -> broadcast(b, parameters);
             case RoutePlan.AnyShard a -> anyShard(a, statement.sql(), parameters);
             case RoutePlan.Session s -> sessionCommand(s);
+            case RoutePlan.DualWrite d -> dualWrite(d.statement(), d.copies(), parameters);
             case RoutePlan.Rejected r -> {
                 if (r.reason() == RejectReason.INSERT_WITHOUT_COLUMN_LIST) {
+                    ticket.close();
                     yield runWithColumnList(statement, parameters, snapshot, r);
                 }
                 throw rejected(r);
             }
-            // resharding: the migration issue implements dual writes and held writes here
-            case RoutePlan.DualWrite d -> throw reshardingUnavailable("a write to slots that are being moved");
-            case RoutePlan.Held h -> throw reshardingUnavailable("a write to slots in cutover (" + h.reason() + ")");
+            case RoutePlan.Held h -> throw new IllegalStateException("held plans are waited for before execution: " + h);
+        };
+    }
+
+    // ---- moving slots
+
+    /** A fenced proxy refuses writes to moving slots; one whose session may have expired refuses every sharded write. */
+    private void checkFence(RoutePlan plan) {
+        boolean moving = plan instanceof RoutePlan.DualWrite || plan instanceof RoutePlan.MultiShard m && !m.copies().isEmpty();
+        if (core.fencedEverywhere()) {
+            throw new ProxyException(ErrorCode.FENCED, "Shardgate refuses writes to sharded tables for now: its ZooKeeper session was"
+                    + " lost, so slots may be moving without it knowing; retry once it has reconnected and re-read the slot map");
+        }
+        if (moving && core.fenced()) {
+            throw new ProxyException(ErrorCode.FENCED, "Shardgate refuses writes to moving slots for now: its ZooKeeper connection is"
+                    + " suspended; retry once it has reconnected and re-read the slot map");
+        }
+    }
+
+    private void awaitRelease(RoutePlan.Held held, long holdStart) {
+        long waited = System.nanoTime() - holdStart;
+        java.time.Duration left = core.settings().holdTimeout().minusNanos(waited);
+        boolean released;
+        try {
+            released = !left.isNegative() && core.gate().awaitNewerThan(held.epoch(), left);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "interrupted while holding a write: " + held.reason(), e);
+        }
+        if (!released) {
+            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "Shardgate held this write for "
+                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holdStart) + " ms and the cutover did not end ("
+                    + held.reason() + "); nothing was written, retry");
+        }
+        core.holds().record(System.nanoTime() - holdStart);
+    }
+
+    /**
+     * A write on its authoritative shard with the copies of its keys to the shadow shards (see {@link RowImages}).
+     * Outside a client transaction the proxy makes one: lookups, the write, the copies, then the shadows commit and
+     * the authoritative shard last. Inside one, the shadows' connections join the transaction and commit with it;
+     * a failed copy rolls the whole transaction back, since its write must never commit without its copy.
+     */
+    private StatementResult dualWrite(ShardStatement statement, List<ShadowCopy> copies, List<Object> parameters) {
+        boolean inClientTransaction = transactional();
+        Lease source = backends.acquire(statement.shard(), inClientTransaction, transactionStart());
+        List<Lease> shadows = new ArrayList<>();
+        Lease current = source;
+        long start = System.nanoTime();
+        boolean wrote = false;
+        try {
+            if (!inClientTransaction) {
+                source.connection().setAutoCommit(false);
+            }
+            List<List<Object>> keys = new ArrayList<>(copies.size());
+            for (ShadowCopy copy : copies) {
+                keys.add(switch (copy.keys()) {
+                    case ShadowCopy.KnownKeys k -> k.keys();
+                    case ShadowCopy.LookupKeys l -> RowImages.lookUp(source.connection(), statement.shard(), l, parameters);
+                });
+            }
+            StatementResult result = ShardExecutor.run(source.connection(), statement.sql(), statement.bind(parameters),
+                    core.topology().logicalDatabase());
+            wrote = true;
+            for (int i = 0; i < copies.size(); i++) {
+                ShadowCopy copy = copies.get(i);
+                if (keys.get(i).isEmpty()) {
+                    continue;
+                }
+                current = shadow(copy.shadowShard(), inClientTransaction, shadows);
+                start = System.nanoTime();
+                RowImages.copy(source.connection(), current.connection(), copy.table(), copy.keyColumn(), keys.get(i));
+            }
+            if (!inClientTransaction) {
+                for (Lease shadow : shadows) {
+                    current = shadow;
+                    shadow.connection().commit();
+                }
+                current = source;
+                source.connection().commit();
+            }
+            return remember(source, result);
+        } catch (SQLException e) {
+            ProxyException error = BackendErrors.translate(e, current.pool(), start);
+            if (!inClientTransaction) {
+                rollbackQuietly(source, shadows);
+                throw error;
+            }
+            if (!wrote) {
+                throw failure(current, e, start); // the statement failed on its own: the transaction goes on as usual
+            }
+            backends.rollback();
+            explicitTransaction = false;
+            transactionStart = List.of();
+            String message = error.getMessage() + "; the write touched slots that are moving and its copy to shard "
+                    + current.shard() + " failed, so the transaction was rolled back on every shard";
+            // a backend error keeps its errno and SQLSTATE (a deadlock stays 1213, which clients retry)
+            throw error.code() == null ? ProxyException.backend(error.error().mysqlErrno(), error.error().sqlState(), message, error)
+                    : new ProxyException(error.code(), message, error);
+        } finally {
+            if (!inClientTransaction) {
+                restoreAutocommit(source);
+                shadows.forEach(this::restoreAutocommit);
+                shadows.forEach(backends::release);
+            }
+            backends.release(source);
+        }
+    }
+
+    /** The connection that receives copies for {@code shard}: joins the client's transaction, or a fresh one of the proxy's. */
+    private Lease shadow(String shard, boolean inClientTransaction, List<Lease> shadows) throws SQLException {
+        if (inClientTransaction) {
+            return backends.acquire(shard, true, transactionStart());
+        }
+        for (Lease l : shadows) {
+            if (l.shard().equals(shard)) {
+                return l;
+            }
+        }
+        Lease lease = backends.borrow(shard);
+        shadows.add(lease);
+        lease.connection().setAutoCommit(false);
+        return lease;
+    }
+
+    private static void rollbackQuietly(Lease source, List<Lease> shadows) {
+        for (Lease l : shadows) {
+            try {
+                l.connection().rollback();
+            } catch (SQLException ignored) {
+                // a broken connection: the server rolls back on disconnect
+            }
+        }
+        try {
+            source.connection().rollback();
+        } catch (SQLException ignored) {
+            // as above
+        }
+    }
+
+    private void restoreAutocommit(Lease lease) {
+        try {
+            lease.connection().setAutoCommit(true);
+        } catch (SQLException e) {
+            try {
+                lease.connection().close(); // the pool discards a connection it cannot reset
+            } catch (SQLException ignored) {
+                // nothing more to do
+            }
+        }
+    }
+
+    /**
+     * A multi-shard write whose keys include moving slots: each shard's statement runs as a dual write with the
+     * copies for which it is authoritative, one shard after another (an autocommit write is not atomic across
+     * shards, as for any multi-shard write).
+     */
+    private StatementResult multiWithCopies(RoutePlan.MultiShard plan, List<Object> parameters) {
+        List<Outcome> outcomes = new ArrayList<>();
+        for (ShardStatement st : plan.statements()) {
+            List<ShadowCopy> mine = plan.copies().stream().filter(c -> c.authoritativeShard().equals(st.shard())).toList();
+            try {
+                outcomes.add(new Outcome(st.shard(), mine.isEmpty() ? single(st, parameters) : dualWrite(st, mine, parameters), null));
+            } catch (ProxyException e) {
+                outcomes.add(new Outcome(st.shard(), null, e));
+                if (transactional()) {
+                    break;
+                }
+            }
+        }
+        throwOnFailure(outcomes, transactional() ? null : "write");
+        return switch (plan.merge()) {
+            case MergePlan.AffectedRows a -> affectedRows(outcomes);
+            case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
+            case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
         };
     }
 
@@ -205,7 +413,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 && again.reason() == RejectReason.INSERT_WITHOUT_COLUMN_LIST) {
             throw rejected(again);
         }
-        return run(completed, parameters, snapshot);
+        return run(completed, parameters);
     }
 
     private List<String> columnNames(String table, io.shardgate.cluster.Dialect dialect) {
@@ -235,9 +443,6 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     private StatementResult multi(RoutePlan.MultiShard plan, List<Object> parameters) {
-        if (!plan.copies().isEmpty()) {
-            throw reshardingUnavailable("a write that touches slots being moved");
-        }
         List<Outcome> outcomes = runAll(plan.statements(), parameters);
         boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows;
         throwOnFailure(outcomes, isWrite && !transactional() ? "write" : null);
@@ -556,9 +761,5 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         String prefix = code == ErrorCode.PARSE_ERROR ? "Shardgate cannot parse this statement (" : "Shardgate cannot route this statement ("
                 ;
         return new ProxyException(code, prefix + r.reason() + "): " + r.message());
-    }
-
-    private static ProxyException reshardingUnavailable(String what) {
-        return new ProxyException(ErrorCode.UNSUPPORTED, "Shardgate cannot run " + what + ": resharding is not available in this build");
     }
 }

@@ -90,7 +90,8 @@ public final class ShardExecutor {
     }
 
     /** Binds a front end's value; dates and times as MySQL literals so no time zone conversion can touch them. */
-    static void bind(PreparedStatement ps, int index, Object value) throws SQLException {
+    /** Binds a client value (as the front ends decode them) to a backend statement. */
+    public static void bind(PreparedStatement ps, int index, Object value) throws SQLException {
         switch (value) {
             case null -> ps.setNull(index, Types.NULL);
             case LocalDateTime t -> ps.setString(index, dateTime(t));

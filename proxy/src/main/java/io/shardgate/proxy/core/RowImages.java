@@ -1,0 +1,125 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.router.plan.ShadowCopy;
+import io.shardgate.router.plan.ShardStatement;
+import io.shardgate.slot.ShardKeys;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The dual write's copy (DESIGN.md, "Moving slots online"): the current image of each affected key is
+ * read on the authoritative shard, inside the writing transaction and with {@code FOR UPDATE}, and
+ * replaces the key's rows on the shadow shard (delete, then insert). The client's statement is never
+ * replayed on the shadow, so {@code SET n = n + 1} cannot be applied twice, and the row locks make a
+ * copy and the migrator's chunk copy of the same rows serialise.
+ *
+ * <p>Values travel as JDBC objects ({@code getObject} → {@code setObject}) between servers of one kind.
+ */
+final class RowImages {
+    /** Keys per statement; bounds the IN list and the multi-row INSERT. */
+    private static final int KEYS_PER_ROUND = 500;
+
+    private RowImages() {}
+
+    /**
+     * Runs a {@link ShadowCopy.LookupKeys} lookup ({@code SELECT key … FOR UPDATE}) on the authoritative
+     * shard, before the write, and returns the distinct keys that lie in moving slots, typed for binding.
+     */
+    static List<Object> lookUp(Connection authoritative, String shard, ShadowCopy.LookupKeys lookup, List<Object> parameters)
+            throws SQLException {
+        List<Object> bound = new ShardStatement(shard, lookup.sql(), lookup.parameters()).bind(parameters);
+        Set<Object> keys = new LinkedHashSet<>();
+        try (PreparedStatement ps = authoritative.prepareStatement(lookup.sql())) {
+            for (int i = 0; i < bound.size(); i++) {
+                io.shardgate.proxy.exec.ShardExecutor.bind(ps, i + 1, bound.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Object raw = rs.getObject(1);
+                    if (raw != null && lookup.copies(raw)) {
+                        String normalized = ShardKeys.normalize(lookup.keyType(), raw);
+                        keys.add(lookup.keyType() == io.shardgate.cluster.KeyType.INT ? (Object) Long.valueOf(normalized) : normalized);
+                    }
+                }
+            }
+        }
+        return List.copyOf(keys);
+    }
+
+    /** Replaces the rows of {@code keys} of {@code table} on {@code shadow} with their image on {@code authoritative}. */
+    static int copy(Connection authoritative, Connection shadow, String table, String keyColumn, List<Object> keys)
+            throws SQLException {
+        int rows = 0;
+        for (int from = 0; from < keys.size(); from += KEYS_PER_ROUND) {
+            rows += copyRound(authoritative, shadow, table, keyColumn, keys.subList(from, Math.min(keys.size(), from + KEYS_PER_ROUND)));
+        }
+        return rows;
+    }
+
+    private static int copyRound(Connection authoritative, Connection shadow, String table, String keyColumn, List<Object> keys)
+            throws SQLException {
+        String in = " WHERE " + quote(keyColumn) + " IN (" + marks(keys.size()) + ")";
+        List<String> columns = new ArrayList<>();
+        List<Object[]> image = new ArrayList<>();
+        try (PreparedStatement ps = authoritative.prepareStatement("SELECT * FROM " + quote(table) + in + " FOR UPDATE")) {
+            bind(ps, keys, 0);
+            try (ResultSet rs = ps.executeQuery()) {
+                ResultSetMetaData md = rs.getMetaData();
+                for (int c = 1; c <= md.getColumnCount(); c++) {
+                    columns.add(md.getColumnName(c));
+                }
+                while (rs.next()) {
+                    Object[] row = new Object[columns.size()];
+                    for (int c = 0; c < row.length; c++) {
+                        row[c] = rs.getObject(c + 1);
+                    }
+                    image.add(row);
+                }
+            }
+        }
+        try (PreparedStatement ps = shadow.prepareStatement("DELETE FROM " + quote(table) + in)) {
+            bind(ps, keys, 0);
+            ps.executeUpdate();
+        }
+        if (image.isEmpty()) {
+            return 0;
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(quote(table)).append(" (");
+        for (int c = 0; c < columns.size(); c++) {
+            sql.append(c == 0 ? "" : ", ").append(quote(columns.get(c)));
+        }
+        String row = "(" + marks(columns.size()) + ")";
+        sql.append(") VALUES ").append(String.join(", ", java.util.Collections.nCopies(image.size(), row)));
+        try (PreparedStatement ps = shadow.prepareStatement(sql.toString())) {
+            int i = 0;
+            for (Object[] values : image) {
+                for (Object v : values) {
+                    ps.setObject(++i, v);
+                }
+            }
+            ps.executeUpdate();
+        }
+        return image.size();
+    }
+
+    private static void bind(PreparedStatement ps, List<Object> values, int offset) throws SQLException {
+        for (int i = 0; i < values.size(); i++) {
+            ps.setObject(offset + i + 1, values.get(i));
+        }
+    }
+
+    private static String marks(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
+    static String quote(String identifier) {
+        return "`" + identifier.replace("`", "``") + "`";
+    }
+}
