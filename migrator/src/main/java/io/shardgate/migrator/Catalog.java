@@ -1,0 +1,119 @@
+package io.shardgate.migrator;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.cluster.TableKind;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The sharded tables of a cluster as one shard has them, read from {@code information_schema} of
+ * the connection's current database. Declared tables the shard does not have are skipped: they
+ * hold no rows to move.
+ *
+ * @param tables             shapes of the declared sharded tables present on the shard, by name
+ * @param withoutPrimaryKey  declared sharded tables present but without a primary key
+ * @param withoutShardKey    declared sharded tables present but without their shard-key column
+ */
+record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<String> withoutShardKey) {
+
+    static Catalog read(Connection c, ClusterDefinition definition) throws SQLException {
+        Map<String, String> present = tableNames(c);
+        List<TableShape> tables = new ArrayList<>();
+        List<String> withoutPk = new ArrayList<>();
+        List<String> withoutKey = new ArrayList<>();
+        for (TableDefinition table : new TreeMap<>(definition.tables()).values()) {
+            String actual = present.get(table.name());
+            if (table.kind() != TableKind.SHARDED || actual == null) {
+                continue;
+            }
+            List<TableShape.Column> columns = columns(c, actual);
+            List<Integer> pk = primaryKey(c, actual, columns);
+            int shardKey = indexOf(columns, table.shardKey());
+            if (pk.isEmpty()) {
+                withoutPk.add(actual);
+            } else if (shardKey < 0) {
+                withoutKey.add(actual + " (no column " + table.shardKey() + ")");
+            } else {
+                tables.add(new TableShape(actual, columns, pk, shardKey, table.keyType()));
+            }
+        }
+        return new Catalog(tables, withoutPk, withoutKey);
+    }
+
+    /** Lower-case name to the server's spelling, for the base tables of the current database. */
+    static Map<String, String> tableNames(Connection c) throws SQLException {
+        Map<String, String> names = new TreeMap<>();
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT TABLE_NAME FROM information_schema.TABLES"
+                        + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'")) {
+            while (rs.next()) {
+                names.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(1));
+            }
+        }
+        c.commit();
+        return names;
+    }
+
+    /** {@code SHOW CREATE TABLE} of a table. */
+    static String createStatement(Connection c, String table) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW CREATE TABLE " + TableShape.quote(table))) {
+            rs.next();
+            return rs.getString(2);
+        } finally {
+            c.commit();
+        }
+    }
+
+    Optional<TableShape> table(String name) {
+        return tables.stream().filter(t -> t.name().equalsIgnoreCase(name)).findFirst();
+    }
+
+    private static List<TableShape.Column> columns(Connection c, String table) throws SQLException {
+        List<TableShape.Column> columns = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement("SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS"
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION")) {
+            st.setString(1, table);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(new TableShape.Column(rs.getString(1), TableShape.Kind.of(rs.getString(2)), rs.getString(2)));
+                }
+            }
+        }
+        c.commit();
+        return columns;
+    }
+
+    private static List<Integer> primaryKey(Connection c, String table, List<TableShape.Column> columns) throws SQLException {
+        List<Integer> pk = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement("SELECT COLUMN_NAME FROM information_schema.STATISTICS"
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX")) {
+            st.setString(1, table);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    pk.add(indexOf(columns, rs.getString(1)));
+                }
+            }
+        }
+        c.commit();
+        return pk;
+    }
+
+    private static int indexOf(List<TableShape.Column> columns, String name) {
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i).name().equalsIgnoreCase(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

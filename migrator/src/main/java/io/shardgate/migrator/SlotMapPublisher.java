@@ -1,0 +1,88 @@
+package io.shardgate.migrator;
+
+import io.shardgate.slot.MigrationPhase;
+import io.shardgate.slot.MovingSlot;
+import io.shardgate.slot.SlotMap;
+import io.shardgate.state.ClusterStore;
+import io.shardgate.state.MigrationRecord;
+import io.shardgate.state.StoreException;
+import io.shardgate.state.Versioned;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Publishes one migration's slots in the slot map (compare-and-set, epoch + 1, re-read and retry on
+ * conflict: other migrations and hot-key splits write the same map) and waits for the proxies'
+ * acknowledgement. Publishing is idempotent: a map that already shows the wanted state is left
+ * alone and only the barrier is awaited, which is what a resumed worker needs.
+ */
+final class SlotMapPublisher {
+    private final ClusterStore store;
+    private final Fence fence;
+    private final Duration barrierTimeout;
+
+    SlotMapPublisher(ClusterStore store, Fence fence, Duration barrierTimeout) {
+        this.store = store;
+        this.fence = fence;
+        this.barrierTimeout = barrierTimeout;
+    }
+
+    /** The slots move in {@code phase}; returns the epoch that shows it. */
+    long publishMoving(MigrationRecord r, MigrationPhase phase) {
+        MovingSlot move = new MovingSlot(r.id(), phase, r.source(), r.target());
+        return publish(map -> shows(map, r.slots(), move), (map, epoch) -> map.withMoving(epoch, r.slots(), move));
+    }
+
+    /** The slots no longer move and belong to {@code owner}; returns the epoch that shows it. */
+    long publishSettled(MigrationRecord r, String owner) {
+        return publish(map -> settled(map, r.slots(), owner), (map, epoch) -> map.withOwner(epoch, r.slots(), owner));
+    }
+
+    SlotMap current() {
+        return store.readSlotMap().value();
+    }
+
+    /** Waits until every live proxy routes with {@code epoch} or later. */
+    void barrier(long epoch) throws InterruptedException {
+        fence.check();
+        store.awaitEpoch(epoch, barrierTimeout);
+    }
+
+    Duration barrierTimeout() {
+        return barrierTimeout;
+    }
+
+    static boolean shows(SlotMap map, List<Integer> slots, MovingSlot move) {
+        return slots.stream().allMatch(s -> map.moving(s).filter(move::equals).isPresent());
+    }
+
+    static boolean settled(SlotMap map, List<Integer> slots, String owner) {
+        return slots.stream().allMatch(s -> map.moving(s).isEmpty() && map.owner(s).equals(owner));
+    }
+
+    @FunctionalInterface
+    private interface Change {
+        SlotMap apply(SlotMap map, long newEpoch);
+    }
+
+    private long publish(Predicate<SlotMap> done, Change change) {
+        for (int attempt = 0; ; attempt++) {
+            fence.check();
+            Versioned<SlotMap> read = store.readSlotMap();
+            if (done.test(read.value())) {
+                return read.value().epoch();
+            }
+            SlotMap next = change.apply(read.value(), read.value().epoch() + 1);
+            try {
+                store.casSlotMap(next, read.version());
+                return next.epoch();
+            } catch (StoreException.VersionConflict conflict) {
+                if (attempt >= 50) {
+                    throw conflict;
+                }
+            }
+        }
+    }
+
+}
