@@ -6,6 +6,8 @@ import io.shardgate.cluster.ShardDefinition;
 import io.shardgate.cluster.TableDefinition;
 import io.shardgate.config.ShardgateConfig;
 import io.shardgate.local.LocalMariaDb;
+import io.shardgate.migrator.MigrationWorker;
+import io.shardgate.migrator.WorkerSettings;
 import io.shardgate.proxy.ProxyServer;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.StoreException;
@@ -129,6 +131,7 @@ final class DemoCluster implements AutoCloseable {
         if (settings.withServers()) {
             steps.add(new Step("proxy", "start the proxy on " + settings.proxy().listen().host() + ":"
                     + settings.proxy().listen().mysqlPort(), this::startProxy));
+            steps.add(new Step("migrator", "start a migration worker (it runs 'reshard start' moves)", this::startMigrator));
         }
         return steps;
     }
@@ -223,6 +226,10 @@ final class DemoCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new CliException("interrupted while starting the proxy", e);
         }
+    }
+
+    private AutoCloseable startMigrator() {
+        return MigrationWorker.start(store, WorkerSettings.defaults("demo-migrator"));
     }
 
     Settings settings() {

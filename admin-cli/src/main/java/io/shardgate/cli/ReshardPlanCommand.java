@@ -1,6 +1,5 @@
 package io.shardgate.cli;
 
-import io.shardgate.cli.reshard.RebalancePlanner;
 import io.shardgate.cli.reshard.SlotMove;
 import io.shardgate.cluster.ClusterDefinition;
 import io.shardgate.cluster.ShardDefinition;
@@ -15,8 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -33,37 +30,17 @@ import picocli.CommandLine.Spec;
                     + "A shard that cannot be reached gets 'rows unknown' and the plan still prints."
         })
 final class ReshardPlanCommand implements Callable<Integer> {
-    private static final Pattern SLOTS = Pattern.compile("(\\d{1,9})(?:-(\\d{1,9}))?");
-
     @Mixin
     ZooKeeperOptions zk;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Mode mode;
+    ReshardMoves.Mode mode;
 
     @Option(names = "--json", description = "Print one JSON document: the moves with their estimated rows.")
     boolean json;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
-
-    static final class Mode {
-        @Option(names = "--rebalance", required = true,
-                description = "Spread the slots as evenly as possible over all shards (spares included), moving the fewest slots.")
-        boolean rebalance;
-
-        @ArgGroup(exclusive = false)
-        Range range;
-    }
-
-    static final class Range {
-        @Option(names = "--slots", paramLabel = "A-B", required = true,
-                description = "Slots A to B (inclusive), or one slot A, to move; they may belong to several shards (one move per source).")
-        String slots;
-
-        @Option(names = "--to", paramLabel = "SHARD", required = true, description = "Shard that receives the slots of --slots.")
-        String to;
-    }
 
     /** Rows of one move, or why they are unknown. */
     record Estimate(Long rows, Map<String, Long> byTable, String unknown) {}
@@ -87,23 +64,11 @@ final class ReshardPlanCommand implements Callable<Integer> {
             }
             ClusterDefinition definition = store.readDefinition().value();
             SlotMap map = store.readSlotMap().value();
-            List<String> shards = definition.shardNames();
-            String description;
-            List<SlotMove> moves;
-            try {
-                if (mode.rebalance) {
-                    description = "rebalance over " + String.join(", ", shards);
-                    moves = RebalancePlanner.rebalance(map, shards);
-                } else {
-                    int[] range = parseSlots(mode.range.slots);
-                    description = "move slots " + SlotRun.format(range[0], range[1]) + " to " + mode.range.to;
-                    moves = RebalancePlanner.moveRange(map, shards, range[0], range[1], mode.range.to);
-                }
-            } catch (IllegalArgumentException e) {
-                throw new CliException(e.getMessage(), e);
-            }
+            ReshardMoves.Plan plan = ReshardMoves.plan(mode, definition, map);
+            String description = plan.description();
+            List<SlotMove> moves = plan.moves();
             Map<SlotMove, Estimate> estimates = estimate(definition, map, moves);
-            int moving = moves.stream().mapToInt(SlotMove::size).sum();
+            int moving = plan.movingSlots();
             Long total = estimates.values().stream().allMatch(e -> e.rows() != null)
                     ? estimates.values().stream().mapToLong(Estimate::rows).sum() : null;
             if (json) {
@@ -133,16 +98,6 @@ final class ReshardPlanCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
-    }
-
-    private static int[] parseSlots(String text) {
-        Matcher m = SLOTS.matcher(text.strip());
-        if (!m.matches()) {
-            throw new CliException("--slots '" + text + "' is not a slot range such as 0-9 or 17");
-        }
-        int from = Integer.parseInt(m.group(1));
-        int to = m.group(2) == null ? from : Integer.parseInt(m.group(2));
-        return new int[] {from, to};
     }
 
     /** Estimated rows per move: COUNT(*) of the sharded tables on each source, once per source. */

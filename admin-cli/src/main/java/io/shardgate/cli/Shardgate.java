@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
             ZooKeeperCommand.class,
             DemoCommand.class,
             ProxyCommand.class,
+            MigratorCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Shardgate implements Callable<Integer> {

@@ -70,9 +70,10 @@ final class StatusText {
         if (s.migrations().isEmpty()) {
             out.println("  none");
         } else {
-            TextTable migrations = new TextTable("ID", "PHASE", "FROM", "TO", "SLOTS", "UPDATED");
+            TextTable migrations = new TextTable("ID", "PHASE", "FROM", "TO", "SLOTS", "UPDATED", "PROGRESS");
             for (ClusterStatus.Migration m : s.migrations()) {
-                migrations.row(m.id(), m.phase(), m.source(), m.target(), m.slotCount(), Instant.ofEpochMilli(m.updatedAtMillis()));
+                migrations.row(m.id(), m.phase(), m.source(), m.target(), m.slotCount(), Instant.ofEpochMilli(m.updatedAtMillis()),
+                        m.progress());
             }
             migrations.print(out, "  ");
         }

@@ -112,7 +112,8 @@ class DemoClusterTest {
                 "  5. s1: start MariaDB shard s1 on 127.0.0.1:14001 with data in " + data.resolve("shards/s1"),
                 "  6. s2: start MariaDB shard s2 (spare) on 127.0.0.1:14002 with data in " + data.resolve("shards/s2"),
                 "  7. cluster: create (unless it exists) cluster 'demo' with the tables of conf/cluster-example.yaml on these shards",
-                "  8. proxy: start the proxy on 127.0.0.1:13307");
+                "  8. proxy: start the proxy on 127.0.0.1:13307",
+                "  9. migrator: start a migration worker (it runs 'reshard start' moves)");
         assertThat(data.resolve("zookeeper")).doesNotExist();
     }
 }

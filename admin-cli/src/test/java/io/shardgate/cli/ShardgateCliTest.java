@@ -79,6 +79,13 @@ class ShardgateCliTest {
     }
 
     @Test
+    void migratorRefusesAnInvalidChunkSizeBeforeConnecting() {
+        CliRun r = CliRun.of("migrator", "--zk", "127.0.0.1:1", "--chunk-rows", "0");
+        assertThat(r.exit()).as(r.toString()).isNotZero();
+        assertThat(r.err()).contains("migrator: defaultChunkRows must be at least 1, was 0");
+    }
+
+    @Test
     void initThenStatusShowsTwoShardsWithHalfTheSlotsEach() {
         String c = newCluster();
         CliRun init = init(c);

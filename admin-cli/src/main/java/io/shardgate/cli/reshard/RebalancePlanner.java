@@ -153,6 +153,14 @@ public final class RebalancePlanner {
 
     /** "3-5,9" for [3, 4, 5, 9]; at most a few runs, then "...". */
     static String runs(List<Integer> slots) {
+        return runs(slots, 5);
+    }
+
+    /** "3-5,9" for [3, 4, 5, 9] (ascending slots); after {@code maxRuns} runs, "...". */
+    static String runs(List<Integer> slots, int maxRuns) {
+        if (slots.isEmpty()) {
+            return "-";
+        }
         List<String> out = new ArrayList<>();
         int start = slots.getFirst();
         int prev = start;
@@ -167,6 +175,6 @@ public final class RebalancePlanner {
                 prev = slots.get(i);
             }
         }
-        return out.size() > 5 ? String.join(",", out.subList(0, 5)) + ",..." : String.join(",", out);
+        return out.size() > maxRuns ? String.join(",", out.subList(0, maxRuns)) + ",..." : String.join(",", out);
     }
 }
