@@ -40,10 +40,15 @@ final class ShardedCluster implements AutoCloseable {
 
     /** Starts {@code shardCount} shards with the given YAML {@code tables:} section and one proxy. */
     static ShardedCluster start(int shardCount, String tablesYaml) throws Exception {
+        return start(shardCount, 0, tablesYaml);
+    }
+
+    /** {@code shardCount} shards that own slots plus {@code spares} spare shards (no slots, DDL still reaches them). */
+    static ShardedCluster start(int shardCount, int spares, String tablesYaml) throws Exception {
         ShardedCluster c = new ShardedCluster();
         try {
-            c.startServers(shardCount);
-            c.initCluster(shardCount, tablesYaml);
+            c.startServers(shardCount + spares);
+            c.initCluster(shardCount + spares, shardCount, tablesYaml);
             c.startProxy();
             return c;
         } catch (Exception | Error e) {
@@ -65,11 +70,11 @@ final class ShardedCluster implements AutoCloseable {
         store = ZooKeeperClusterStore.connect(zooKeeper.connectString(), CLUSTER, Duration.ofSeconds(20));
     }
 
-    private void initCluster(int shardCount, String tablesYaml) {
+    private void initCluster(int shardCount, int active, String tablesYaml) {
         StringBuilder yaml = new StringBuilder("dialect: mysql\nslots: 4096\nshards:\n");
         for (int i = 0; i < shardCount; i++) {
             yaml.append("  - {name: s").append(i).append(", url: '").append(shards.get(i).jdbcUrl(DATABASE))
-                    .append("', user: root, password: '', pool-size: 16}\n");
+                    .append("', user: root, password: '', pool-size: 16").append(i >= active ? ", spare: true" : "").append("}\n");
         }
         yaml.append(tablesYaml);
         ClusterDefinition def = ClusterDefinitionCodec.parseYaml(yaml.toString(), "test cluster");
@@ -78,16 +83,35 @@ final class ShardedCluster implements AutoCloseable {
 
     /** Starts one more proxy for the cluster and returns it. */
     ProxyServer startProxy() throws InterruptedException {
+        return startProxy(zooKeeper.connectString(), 15_000);
+    }
+
+    /** Starts one more proxy reaching ZooKeeper at {@code connectString} (e.g. through a relay) with a session timeout. */
+    ProxyServer startProxy(String connectString, int sessionTimeoutMillis) throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, 0, "mysql_native_password"),
                 new ShardgateConfig.Admin("127.0.0.1", 0),
-                new ShardgateConfig.ZooKeeper(zooKeeper.connectString(), d.zookeeper().embeddedPort(),
-                        d.zookeeper().embeddedDataDir(), 15_000, 10_000),
+                new ShardgateConfig.ZooKeeper(connectString, d.zookeeper().embeddedPort(),
+                        d.zookeeper().embeddedDataDir(), sessionTimeoutMillis, Math.min(10_000, sessionTimeoutMillis)),
                 List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
-        ProxyServer p = ProxyServer.start(cfg, zooKeeper.connectString());
+        ProxyServer p = ProxyServer.start(cfg, connectString);
         proxies.add(p);
         return p;
+    }
+
+    String zooKeeperConnect() {
+        return zooKeeper.connectString();
+    }
+
+    List<ProxyServer> proxies() {
+        return List.copyOf(proxies);
+    }
+
+    Connection proxyConnection(ProxyServer p, String options) throws SQLException {
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + p.mysqlPort() + "/" + DATABASE + "?user=" + USER
+                + "&password=" + PASSWORD + "&sslMode=DISABLED&allowPublicKeyRetrieval=true&connectTimeout=10000"
+                + (options.isEmpty() ? "" : "&" + options));
     }
 
     ProxyServer proxy() {
