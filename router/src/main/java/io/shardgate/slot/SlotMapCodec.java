@@ -17,7 +17,7 @@ import java.util.Map;
  * {"version":1,"epoch":7,"slots":4096,"hash":"crc32c-v1",
  *  "ranges":[{"from":0,"to":2047,"shard":"s0"},{"from":2048,"to":4095,"shard":"s1"}],
  *  "moving":[{"from":0,"to":99,"migration":"m1","phase":"BACKFILL","source":"s0","target":"s2"}],
- *  "splitKeys":[{"table":"likes","key":"42","k":8}]}
+ *  "splitKeys":[{"table":"likes","key":"42","k":8}]}   (a split key that is not SPLIT also has "state")
  * }</pre>
  */
 public final class SlotMapCodec {
@@ -31,7 +31,7 @@ public final class SlotMapCodec {
 
     record MovingDoc(int from, int to, String migration, MigrationPhase phase, String source, String target) {}
 
-    record SplitDoc(String table, String key, int k) {}
+    record SplitDoc(String table, String key, int k, SplitKey.State state) {}
 
     record Doc(int version, long epoch, int slots, String hash, List<RangeDoc> ranges, List<MovingDoc> moving,
             List<SplitDoc> splitKeys) {}
@@ -52,7 +52,7 @@ public final class SlotMapCodec {
                 moving.add(open);
             }
         }
-        List<SplitDoc> splits = map.splitKeys().stream().map(k -> new SplitDoc(k.table(), k.key(), k.k())).toList();
+        List<SplitDoc> splits = map.splitKeys().stream().map(k -> new SplitDoc(k.table(), k.key(), k.k(), k.state() == SplitKey.State.SPLIT ? null : k.state())).toList();
         try {
             return JSON.writeValueAsBytes(new Doc(1, map.epoch(), map.slotCount(), SlotFunction.NAME, ranges, moving, splits));
         } catch (JsonProcessingException e) {
@@ -86,7 +86,7 @@ public final class SlotMapCodec {
             }
         }
         List<SplitKey> splits = doc.splitKeys() == null ? List.of()
-                : doc.splitKeys().stream().map(k -> new SplitKey(k.table(), k.key(), k.k())).toList();
+                : doc.splitKeys().stream().map(k -> new SplitKey(k.table(), k.key(), k.k(), k.state() == null ? SplitKey.State.SPLIT : k.state())).toList();
         return SlotMap.of(doc.epoch(), doc.slots(), ranges, moving, splits);
     }
 }

@@ -15,7 +15,8 @@ class SlotMapCodecTest {
                 .withMoving(5, List.of(10, 11, 12, 13), new MovingSlot("m1", MigrationPhase.BACKFILL, "s0", "s3"))
                 .withMoving(6, List.of(3000), new MovingSlot("m2", MigrationPhase.REVERSE_DUAL_WRITE, "s2", "s3"))
                 .withSplitKey(7, new SplitKey("likes", "42", 8))
-                .withSplitKey(8, new SplitKey("accounts", "alice", 2));
+                .withSplitKey(8, new SplitKey("accounts", "alice", 2))
+                .withSplitKey(9, new SplitKey("posts", "7", 3, SplitKey.State.MERGING));
         SlotMap decoded = SlotMapCodec.decode(SlotMapCodec.encode(map));
         assertThat(decoded).isEqualTo(map);
         assertThat(decoded.owner(3000)).isEqualTo("s3");

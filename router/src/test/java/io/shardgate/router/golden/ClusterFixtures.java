@@ -83,7 +83,8 @@ final class ClusterFixtures {
             map = map.withMoving(map.epoch(), (List<Integer>) m.get("slots"), move);
         }
         for (Map<String, Object> s : (List<Map<String, Object>>) doc.getOrDefault("splitKeys", List.of())) {
-            map = map.withSplitKey(map.epoch(), new SplitKey((String) s.get("table"), (String) s.get("key"), (Integer) s.get("k")));
+            map = map.withSplitKey(map.epoch(), new SplitKey((String) s.get("table"), (String) s.get("key"), (Integer) s.get("k"),
+                    SplitKey.State.valueOf((String) s.getOrDefault("state", "SPLIT"))));
         }
         return new RoutingSnapshot(cluster, map.withEpoch(((Number) doc.getOrDefault("epoch", 1)).longValue()));
     }
