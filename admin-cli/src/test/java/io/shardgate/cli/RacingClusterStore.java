@@ -99,6 +99,21 @@ final class RacingClusterStore implements ClusterStore {
     }
 
     @Override
+    public java.util.Optional<io.shardgate.state.Versioned<byte[]>> readOperation(String name) {
+        return delegate.readOperation(name);
+    }
+
+    @Override
+    public int writeOperation(String name, byte[] data, int expectedVersion) {
+        return delegate.writeOperation(name, data, expectedVersion);
+    }
+
+    @Override
+    public void deleteOperation(String name) {
+        delegate.deleteOperation(name);
+    }
+
+    @Override
     public void registerProxy(ProxyInfo proxy) {
         delegate.registerProxy(proxy);
     }

@@ -63,6 +63,19 @@ public interface ClusterStore extends AutoCloseable {
     void deleteMigration(String id);
 
     /**
+     * Reads an operation document: a small opaque record that a multi-step operator (the hot-key
+     * operator's fold plan, for example) writes before touching data, so that a rerun after a crash
+     * repeats the same decision instead of making a new one.
+     */
+    Optional<Versioned<byte[]>> readOperation(String name);
+
+    /** Creates the document if {@code expectedVersion} is -1, else replaces it by compare-and-set; returns the new version. */
+    int writeOperation(String name, byte[] data, int expectedVersion);
+
+    /** Deletes the document if it exists. */
+    void deleteOperation(String name);
+
+    /**
      * Registers this process as a live proxy (an ephemeral node that disappears with the session).
      * Re-registering the same id after a session loss is allowed.
      */

@@ -221,6 +221,28 @@ public abstract class ClusterStoreContract {
         assertThatThrownBy(() -> store.deleteMigration("unknown")).isInstanceOf(StoreException.NotFound.class);
     }
 
+    // ---- operation documents
+
+    @Test
+    void operationDocumentsAreCreatedReplacedByCasAndDeleted() {
+        created();
+        assertThat(store.readOperation("fold-likes-42")).isEmpty();
+        assertThat(store.writeOperation("fold-likes-42", new byte[] {1, 2}, -1)).isZero();
+        assertThatThrownBy(() -> store.writeOperation("fold-likes-42", new byte[] {9}, -1))
+                .isInstanceOf(StoreException.AlreadyExists.class);
+        assertThat(store.writeOperation("fold-likes-42", new byte[] {3}, 0)).isEqualTo(1);
+        assertThatThrownBy(() -> store.writeOperation("fold-likes-42", new byte[] {4}, 0))
+                .isInstanceOf(StoreException.VersionConflict.class);
+        assertThat(store.readOperation("fold-likes-42")).hasValueSatisfying(v -> {
+            assertThat(v.value()).containsExactly(3);
+            assertThat(v.version()).isEqualTo(1);
+        });
+        store.deleteOperation("fold-likes-42");
+        store.deleteOperation("fold-likes-42");
+        assertThat(store.readOperation("fold-likes-42")).isEmpty();
+        assertThatThrownBy(() -> store.writeOperation("missing", new byte[] {1}, 0)).isInstanceOf(StoreException.NotFound.class);
+    }
+
     // ---- proxies and the barrier
 
     @Test

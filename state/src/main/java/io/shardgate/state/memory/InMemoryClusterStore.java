@@ -58,6 +58,7 @@ public final class InMemoryClusterStore implements ClusterStore {
         final ReentrantLock lock = new ReentrantLock();
         final Condition proxiesChanged = lock.newCondition();
         final TreeMap<String, Versioned<MigrationRecord>> migrations = new TreeMap<>();
+        final TreeMap<String, Versioned<byte[]>> operations = new TreeMap<>();
         final TreeMap<String, LiveProxy> proxies = new TreeMap<>();
         /** Participants per role in joining order; the first is the leader. */
         final Map<String, List<MemoryLeadership>> elections = new java.util.HashMap<>();
@@ -110,6 +111,7 @@ public final class InMemoryClusterStore implements ClusterStore {
             state.slotMap = next(state.slotMap, slotMap);
             if (force) {
                 state.migrations.clear();
+                state.operations.clear();
             }
             return null;
         });
@@ -205,6 +207,41 @@ public final class InMemoryClusterStore implements ClusterStore {
             state.migrations.remove(id);
             return null;
         });
+    }
+
+    @Override
+    public Optional<Versioned<byte[]>> readOperation(String name) {
+        Names.requireSegment("operation name", name);
+        return locked(() -> Optional.ofNullable(requireCluster().operations.get(name))
+                .map(v -> new Versioned<>(v.value().clone(), v.version())));
+    }
+
+    @Override
+    public int writeOperation(String name, byte[] data, int expectedVersion) {
+        Names.requireSegment("operation name", name);
+        byte[] copy = data.clone();
+        return locked(() -> {
+            Versioned<byte[]> current = requireCluster().operations.get(name);
+            if (expectedVersion == -1) {
+                if (current != null) {
+                    throw new StoreException.AlreadyExists("operation " + name + " already exists (cluster " + state.cluster + ")");
+                }
+                state.operations.put(name, new Versioned<>(copy, 0));
+                return 0;
+            }
+            if (current == null) {
+                throw new StoreException.NotFound("operation " + name + " does not exist (cluster " + state.cluster + ")");
+            }
+            requireVersion("operation " + name, current.version(), expectedVersion);
+            state.operations.put(name, new Versioned<>(copy, current.version() + 1));
+            return current.version() + 1;
+        });
+    }
+
+    @Override
+    public void deleteOperation(String name) {
+        Names.requireSegment("operation name", name);
+        locked(() -> requireCluster().operations.remove(name));
     }
 
     @Override

@@ -30,6 +30,14 @@ public record ClusterPaths(String cluster) {
         return migrations() + "/" + Names.requireSegment("migration id", id);
     }
 
+    public String operations() {
+        return root() + "/operations";
+    }
+
+    public String operation(String name) {
+        return operations() + "/" + Names.requireSegment("operation name", name);
+    }
+
     /** Parent of the leader elections. */
     public String leaders() {
         return root() + "/leaders";

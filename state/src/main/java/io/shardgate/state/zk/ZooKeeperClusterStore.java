@@ -169,6 +169,7 @@ public final class ZooKeeperClusterStore implements ClusterStore {
         if (force) {
             replaceCluster(definitionBytes, slotMapBytes);
             deleteAllMigrations();
+            deleteChildren("delete operations", paths.operations());
         } else {
             createNewCluster(definitionBytes, slotMapBytes);
         }
@@ -206,6 +207,17 @@ public final class ZooKeeperClusterStore implements ClusterStore {
                 run("delete migration", path, () -> client.delete().forPath(path));
             } catch (StoreException.NotFound alreadyGone) {
                 LOG.debug("migration {} of cluster {} was deleted concurrently", id, clusterName(), alreadyGone);
+            }
+        }
+    }
+
+    private void deleteChildren(String action, String parent) {
+        for (String name : children(action, parent)) {
+            String path = parent + "/" + name;
+            try {
+                run(action, path, () -> client.delete().forPath(path));
+            } catch (StoreException.NotFound alreadyGone) {
+                LOG.debug("{} of cluster {} was deleted concurrently", path, clusterName(), alreadyGone);
             }
         }
     }
@@ -362,6 +374,41 @@ public final class ZooKeeperClusterStore implements ClusterStore {
     private StoreException.NotFound migrationMissing(String id, String path) {
         return new StoreException.NotFound("migration " + id + " does not exist (no node " + path + ", cluster "
                 + clusterName() + ")");
+    }
+
+    // ---- operation documents
+
+    @Override
+    public Optional<Versioned<byte[]>> readOperation(String name) {
+        String path = paths.operation(name);
+        try {
+            Node node = readNode("read operation", path);
+            return Optional.of(new Versioned<>(node.data(), node.version()));
+        } catch (StoreException.NotFound e) {
+            requireCluster();
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public int writeOperation(String name, byte[] data, int expectedVersion) {
+        String path = paths.operation(name);
+        if (expectedVersion == -1) {
+            requireCluster();
+            run("create operation", path, () -> client.create().creatingParentsIfNeeded().forPath(path, data));
+            return 0;
+        }
+        return run("update operation", path, () -> client.setData().withVersion(expectedVersion).forPath(path, data)).getVersion();
+    }
+
+    @Override
+    public void deleteOperation(String name) {
+        String path = paths.operation(name);
+        try {
+            run("delete operation", path, () -> client.delete().forPath(path));
+        } catch (StoreException.NotFound e) {
+            // already gone: deleting is idempotent
+        }
     }
 
     // ---- proxies
