@@ -62,11 +62,7 @@ sealed interface KeyValue {
     }
 
     static String splitByText(Object value) {
-        try {
-            return ShardKeys.normalize(KeyType.INT, value);
-        } catch (KeyNormalizationException notAnInteger) {
-            return ShardKeys.normalize(KeyType.STRING, value);
-        }
+        return ShardKeys.splitByText(value);
     }
 
     private static Literal literal(KeyType type, Object value, String what) {

@@ -27,6 +27,18 @@ public final class ShardKeys {
 
     private ShardKeys() {}
 
+    /**
+     * Canonical text of an append table's split-by value (a column whose type the cluster does not
+     * declare): its integer text if it is an integer, else its string. Sub-key = slot of this text mod k.
+     */
+    public static String splitByText(Object value) {
+        try {
+            return normalize(KeyType.INT, value);
+        } catch (KeyNormalizationException notAnInteger) {
+            return normalize(KeyType.STRING, value);
+        }
+    }
+
     public static String normalize(KeyType type, Object value) {
         Objects.requireNonNull(type, "type");
         if (value == null) {

@@ -110,6 +110,14 @@ public final class SlotMap {
         return Optional.ofNullable(splitKeys.get(new SplitKey.Id(table, normalizedKey)));
     }
 
+    /**
+     * The distinct owners of a split key's sub-key slots, in sub-key order: home first. A counter key
+     * has one sub-row on each; an append key's rows are spread over them.
+     */
+    public List<String> shardsOf(SplitKey key) {
+        return key.slots(slotCount()).stream().map(this::owner).distinct().toList();
+    }
+
     public List<SplitKey> splitKeys() {
         return splitKeys.values().stream()
                 .sorted((a, b) -> a.table().equals(b.table()) ? a.key().compareTo(b.key()) : a.table().compareTo(b.table()))

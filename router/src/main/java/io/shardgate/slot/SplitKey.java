@@ -48,6 +48,16 @@ public record SplitKey(String table, String key, int k, State state) {
     }
 
     /** The (table, key) pair that identifies this split. */
+    /** Slot of sub-key {@code i} (0 = home). */
+    public int slot(int i, int slotCount) {
+        return SlotFunction.slot(key, i, slotCount);
+    }
+
+    /** The slots of sub-keys 0..k-1, in sub-key order (may repeat). */
+    public java.util.List<Integer> slots(int slotCount) {
+        return java.util.stream.IntStream.range(0, k).mapToObj(i -> slot(i, slotCount)).toList();
+    }
+
     public SplitKey withState(State next) {
         return new SplitKey(table, key, k, next);
     }
