@@ -69,6 +69,7 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
             case StoreException.VersionConflict e -> e.getMessage() + " (someone else changed the cluster; retry)";
             case StoreException e -> e.getMessage();
             case BarrierTimeoutException e -> e.getMessage();
+            case io.shardgate.migrator.HotKeyOperator.HotKeyException e -> e.getMessage();
             case InterruptedException e -> "interrupted";
             default -> "unexpected " + ex.getClass().getName() + ": " + ex.getMessage()
                     + " (run with --verbose for the stack trace)";

@@ -1,0 +1,14 @@
+package io.shardgate.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code shardgate hotkey ...}: find hot keys and split them over several shards. */
+@Command(name = "hotkey",
+        description = "Hot keys: split one key over k sub-keys on several shards, merge it back, list the split keys.",
+        subcommands = {
+            HotKeySplitCommand.class,
+            HotKeyMergeCommand.class,
+            HotKeyListCommand.class
+        })
+final class HotKeyCommand extends CommandGroup {
+}
