@@ -6,6 +6,7 @@ import io.shardgate.migrator.Migrations.Request;
 import io.shardgate.migrator.Migrations.Status;
 import io.shardgate.slot.MigrationPhase;
 import io.shardgate.slot.SlotMap;
+import io.shardgate.slot.SplitKey;
 import io.shardgate.state.BarrierTimeoutException;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.ProxyInfo;
@@ -136,6 +137,7 @@ final class MigrationRunner {
     // ---- forward
 
     private void preflightAndPublish() throws InterruptedException {
+        mergeSplitKeysInTheWay();
         List<String> created;
         try {
             created = new Preflight(job).run(publisher.current());
@@ -293,7 +295,7 @@ final class MigrationRunner {
     // ---- backward
 
     /** Turns an abort or rollback request into ABORTING / ROLLING_BACK (the undo runs next). */
-    private void startUndo() {
+    private void startUndo() throws InterruptedException {
         Status status = record.status();
         if (status == Status.CLEANUP || status.terminal() || status == Status.ABORTING || status == Status.ROLLING_BACK) {
             return;
@@ -337,7 +339,61 @@ final class MigrationRunner {
         finish(end);
     }
 
-    private void finish(Status end) {
+    /**
+     * A split key's rows live on the owners of its sub-key slots, which one slot move cannot carry.
+     * Keys with a sub-key in the moving slots are merged back home first (the list is recorded before,
+     * so a new worker knows them) and split again with the same k when the migration ends.
+     */
+    private void mergeSplitKeysInTheWay() throws InterruptedException {
+        SlotMap map = publisher.current();
+        java.util.Set<Integer> slots = new java.util.HashSet<>(record.record().slots());
+        List<SplitKey> inTheWay = map.splitKeys().stream()
+                .filter(k -> k.slots(map.slotCount()).stream().anyMatch(slots::contains)).toList();
+        if (inTheWay.isEmpty()) {
+            return;
+        }
+        if (record.detail(Migrations.SPLIT_KEYS_MERGED) == null) {
+            record.details(map(Migrations.SPLIT_KEYS_MERGED, SplitKeyList.encode(inTheWay)));
+        }
+        HotKeyOperator operator = hotKeyOperator();
+        for (SplitKey key : inTheWay) {
+            job.fence.check();
+            operator.merge(key.table(), key.key());
+        }
+    }
+
+    /** Splits again the keys {@link #mergeSplitKeysInTheWay()} merged; a failure is recorded, not fatal to the move. */
+    private void splitAgain() throws InterruptedException {
+        String merged = record.detail(Migrations.SPLIT_KEYS_MERGED);
+        if (merged == null || merged.isEmpty()) {
+            return;
+        }
+        HotKeyOperator operator = hotKeyOperator();
+        List<String> failed = new java.util.ArrayList<>();
+        for (SplitKey key : SplitKeyList.decode(merged)) {
+            if (publisher.current().splitKey(key.table(), key.key()).filter(k -> k.state() == SplitKey.State.SPLIT).isPresent()) {
+                continue;
+            }
+            try {
+                operator.split(key.table(), key.key(), key.k());
+            } catch (HotKeyOperator.HotKeyException e) {
+                LOG.warn("migration {}: splitting key {} of {} again failed: {}", record.id(), key.key(), key.table(), e.getMessage());
+                failed.add(key.table() + " key " + key.key() + ": " + e.getMessage());
+            }
+        }
+        record.details(map(Migrations.SPLIT_KEYS_MERGED, null, Migrations.RESPLIT_ERRORS, failed.isEmpty() ? null : String.join("; ", failed)));
+    }
+
+    private HotKeyOperator hotKeyOperator() {
+        HotKeyOperator.Settings d = HotKeyOperator.Settings.defaults();
+        return new HotKeyOperator(store, new HotKeyOperator.Settings(settings.barrierTimeout(), settings.connectTimeout(),
+                settings.lockWaitTimeout(), d.chunkRows(), d.leadershipTimeout()), line -> LOG.info("migration {}: {}", record.id(), line));
+    }
+
+    private void finish(Status end) throws InterruptedException {
+        if (end != Status.FAILED) {
+            splitAgain();
+        }
         record.enter(end, map(Migrations.ETA_SECONDS, null));
         LOG.info("migration {}: {}", record.id(), end);
     }

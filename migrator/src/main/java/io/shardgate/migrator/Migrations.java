@@ -110,6 +110,10 @@ public final class Migrations {
     /** Milliseconds the last cutover held writes to the moving slots. */
     public static final String LAST_PAUSE_MILLIS = "lastPauseMillis";
     public static final String CUTOVER_ATTEMPTS = "cutoverAttempts";
+    /** Split keys merged before the move (JSON list of [table, key, k]); split again when it ends. */
+    public static final String SPLIT_KEYS_MERGED = "splitKeysMerged";
+    /** Split keys that could not be split again after the move, with the reasons. */
+    public static final String RESPLIT_ERRORS = "resplitErrors";
     /** The last error (phase, shard, elapsed time, cause), cleared when the phase moves on. */
     public static final String LAST_ERROR = "lastError";
 

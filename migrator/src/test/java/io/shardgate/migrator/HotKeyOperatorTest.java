@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
@@ -167,7 +168,50 @@ class HotKeyOperatorTest {
         }
     }
 
+    @Test
+    void aSlotMoveThatTouchesASplitKeyMergesItFirstAndSplitsItAgainAfter() throws Exception {
+        try (TestCluster c = cluster()) {
+            SlotMap initial = c.store.readSlotMap().value();
+            long key = 1;
+            while (!touchesMoving(initial, key) || initial.shardsOf(new SplitKey("post_metrics", Long.toString(key), K)).size() < 2) {
+                key++;
+            }
+            String home = homeDb(c, key);
+            c.exec(home, "INSERT INTO post_metrics VALUES (" + key + ", 'viral', 10, 3)");
+            operator(c).split("post_metrics", Long.toString(key), K);
+            for (String db : List.of(c.db0, c.db1)) {
+                c.exec(db, "UPDATE post_metrics SET like_count = like_count + 4 WHERE post_id = " + key);
+            }
+            c.newMigration("m1", Map.of());
+
+            try (MigrationWorker worker = MigrationWorker.start(c.store, TestCluster.settings("w1"))) {
+                c.awaitStatus("m1", Migrations.Status.DONE, Duration.ofSeconds(60));
+            }
+
+            SlotMap after = c.store.readSlotMap().value();
+            SplitKey split = after.splitKey("post_metrics", Long.toString(key)).orElseThrow();
+            assertThat(split.state()).isEqualTo(SplitKey.State.SPLIT);
+            assertThat(split.k()).isEqualTo(K);
+            assertThat(c.record("m1").details()).doesNotContainKeys(Migrations.RESPLIT_ERRORS, Migrations.SPLIT_KEYS_MERGED);
+            long likes = 0;
+            List<String> holders = new ArrayList<>();
+            for (String db : List.of(c.db0, c.db1)) {
+                List<String> sub = rows(c, db, "SELECT like_count FROM post_metrics WHERE post_id = " + key);
+                for (String v : sub) {
+                    likes += Long.parseLong(v);
+                    holders.add(db.equals(c.db0) ? "s0" : "s1");
+                }
+            }
+            assertThat(likes).isEqualTo(18);
+            assertThat(holders).containsExactlyInAnyOrderElementsOf(after.shardsOf(split));
+        }
+    }
+
     // ---- helpers
+
+    private static boolean touchesMoving(SlotMap map, long key) {
+        return new SplitKey("post_metrics", Long.toString(key), K).slots(map.slotCount()).stream().anyMatch(TestCluster.MOVING::contains);
+    }
 
     private HotKeyOperator operator(TestCluster c) {
         return new HotKeyOperator(c.store, HotKeyOperator.Settings.defaults(), log::add);
