@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Hot-key benchmark: a `shardgate demo` cluster with 4 MariaDB shards and one proxy, sysbench through
+# the proxy (bench/lua/hot-key.lua, server-side prepared statements), all clients on ONE post:
+#
+#   1. increments   --threads clients run UPDATE post_metrics SET like_count = like_count + 1 on the post
+#   2. likes        --threads clients INSERT likes of the post (unique users)
+#   each first with the post whole (k = 1), then after `shardgate hotkey split --k K` (default 8):
+#   writes/s split / writes/s whole is the speed-up.
+#   3. reads        4 clients read the split post's counter (and its like count) against an unsplit
+#                   post's: mean latency of each.
+#   The counter read through the proxy at the end must equal the increments sysbench acknowledged.
+#
+# Prints a table and writes it to bench/results/hotkey-<date>.md.
+set -euo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+cd "$root"
+
+threads=64
+time_s=20
+k=8
+keep=0
+out=""
+command_line="bench/hotkey-bench.sh${*:+ $*}"
+
+usage() {
+  cat <<USAGE
+Usage: bench/hotkey-bench.sh [--threads N] [--time S] [--k K] [--out FILE] [--keep]
+
+  --threads N   writing clients (default $threads)
+  --time S      seconds per measurement (default $time_s)
+  --k K         sub-keys of the split (default $k)
+  --out FILE    report file (default bench/results/hotkey-<date>.md)
+  --keep        keep the temp dir (demo data, logs)
+USAGE
+}
+
+while (( $# )); do
+  case $1 in
+    --threads) threads=$2; shift 2 ;;
+    --time) time_s=$2; shift 2 ;;
+    --k) k=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for tool in sysbench mariadbd mariadb python3 ss; do
+  command -v "$tool" >/dev/null || die "missing on PATH: $tool"
+done
+
+tmp=$(mktemp -d /tmp/shardgate-hotkey-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if (( keep )); then log "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  for p in $(shuf -i 20000-29999 -n 200); do
+    if ! ss -ltn "( sport = :$p )" | grep -q ":$p"; then echo "$p"; return; fi
+  done
+  die "no free port"
+}
+port=$(free_port); admin_port=$(free_port); zk_port=$(free_port); shard_base=$(free_port)
+
+log "building and starting the demo (4 shards) in $tmp"
+bin/shardgate --version >/dev/null
+SHARDGATE_NO_BUILD=1 bin/shardgate demo --shards 4 --spares 0 --port "$port" --admin-port "$admin_port" \
+  --zk-port "$zk_port" --shard-base-port "$shard_base" --data-dir "$tmp/demo" --reset > "$tmp/demo.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 240); do
+  grep -q '^Connect:' "$tmp/demo.log" && break
+  kill -0 "${pids[0]}" 2>/dev/null || { cat "$tmp/demo.log" >&2; die "the demo stopped"; }
+  sleep 0.5
+done
+grep -q '^Connect:' "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; die "the demo did not start within 120 s"; }
+
+zk=(--zk "127.0.0.1:$zk_port" --cluster demo)
+cli() { SHARDGATE_NO_BUILD=1 bin/shardgate "$@"; }
+sql() { mariadb -h127.0.0.1 -P"$port" -uapp -papp shardgate -N -B -e "$1"; }
+sb=(sysbench bench/lua/hot-key.lua --mysql-host=127.0.0.1 --mysql-port="$port" --mysql-user=app --mysql-password=app
+    --mysql-db=shardgate --db-ps-mode=auto)
+
+hot=42
+cold=43
+sql "CREATE TABLE IF NOT EXISTS post_metrics (post_id BIGINT PRIMARY KEY, title VARCHAR(64), like_count BIGINT NOT NULL DEFAULT 0,
+     view_count BIGINT NOT NULL DEFAULT 0)"
+sql "CREATE TABLE IF NOT EXISTS likes (post_id BIGINT NOT NULL, user_id BIGINT NOT NULL, created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+     PRIMARY KEY (post_id, user_id))"
+sql "INSERT INTO post_metrics (post_id, title) VALUES ($hot, 'viral'), ($cold, 'calm')"
+for u in $(seq 1 200); do printf '(%s, %s),' "$cold" "$u"; done | sed 's/,$//' > "$tmp/cold-likes.txt"
+sql "INSERT INTO likes (post_id, user_id) VALUES $(cat "$tmp/cold-likes.txt")"
+
+# run MODE POST NAME [THREADS] [USER_BASE] -> "events_per_second mean_latency_ms events"
+run() {
+  local mode=$1 post=$2 name=$3 n=${4:-$threads} base=${5:-1000000000}
+  "${sb[@]}" --mode="$mode" --post="$post" --user-base="$base" --threads="$n" --time="$time_s" run > "$tmp/$name.log" 2>&1 \
+    || { cat "$tmp/$name.log" >&2; die "sysbench $name failed"; }
+  python3 - "$tmp/$name.log" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+events = int(re.search(r"total number of events:\s+(\d+)", t).group(1))
+eps = float(re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", t).group(1))
+avg = float(re.search(r"avg:\s+([\d.]+)", t).group(1))
+print(round(eps, 1), avg, events)
+PY
+}
+
+log "1/3 whole post: $threads clients incrementing one counter, then inserting likes of one post ($time_s s each)"
+read -r inc1 inc1_lat inc1_n < <(run increment "$hot" inc-k1)
+read -r like1 like1_lat _ < <(run like "$hot" like-k1 "$threads" 1000000000)
+log "  increments $inc1/s, likes $like1/s"
+
+log "splitting post $hot over $k sub-keys in post_metrics and likes"
+cli hotkey split --table post_metrics --key "$hot" --k "$k" "${zk[@]}" > "$tmp/split-metrics.log" 2>&1 \
+  || { cat "$tmp/split-metrics.log" >&2; die "hotkey split post_metrics failed"; }
+cli hotkey split --table likes --key "$hot" --k "$k" "${zk[@]}" > "$tmp/split-likes.log" 2>&1 \
+  || { cat "$tmp/split-likes.log" >&2; die "hotkey split likes failed"; }
+split_line=$(grep '^split:' "$tmp/split-metrics.log")
+likes_held=$(grep '^split:' "$tmp/split-likes.log" | sed 's/.*key held //')
+log "  $split_line"
+
+log "2/3 split post: the same loads"
+read -r inc8 inc8_lat inc8_n < <(run increment "$hot" inc-k"$k")
+read -r like8 like8_lat _ < <(run like "$hot" like-k"$k" "$threads" 2000000000)
+log "  increments $inc8/s, likes $like8/s"
+
+log "3/3 reads: 4 clients, split post $hot against whole post $cold"
+read -r _ rc_split _ < <(run read-counter "$hot" read-counter-split 4)
+read -r _ rc_whole _ < <(run read-counter "$cold" read-counter-whole 4)
+read -r _ rl_split _ < <(run read-likes "$hot" read-likes-split 4)
+read -r _ rl_whole _ < <(run read-likes "$cold" read-likes-whole 4)
+
+counter=$(sql "SELECT like_count FROM post_metrics WHERE post_id = $hot")
+expected=$(( inc1_n + inc8_n ))
+[[ $counter == "$expected" ]] || die "the counter reads $counter but sysbench acknowledged $expected increments"
+log "counter $counter = acknowledged increments"
+
+ratio() { python3 -c "print(round($1 / $2, 2) if $2 else 0)"; }
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+report=$(cat <<REPORT
+# Hot-key benchmark, $(date -u +%Y-%m-%d\ %H:%M) UTC
+
+Command: \`$command_line\`
+Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); demo cluster (embedded ZooKeeper,
+4 local MariaDB $(mariadbd --version | awk '{print $3}') shards with innodb_flush_log_at_trx_commit=2, one proxy) and sysbench
+$(sysbench --version | awk '{print $2}') share the cores. $split_line.
+
+| load ($threads clients, one post, $time_s s) | k = 1 | k = $k | speed-up | target |
+|---|---:|---:|---:|---:|
+| counter increments/s | $inc1 (avg $inc1_lat ms) | $inc8 (avg $inc8_lat ms) | **$(ratio "$inc8" "$inc1") x** | ≥ 3 x |
+| like inserts/s | $like1 (avg $like1_lat ms) | $like8 (avg $like8_lat ms) | **$(ratio "$like8" "$like1") x** | ≥ 3 x |
+
+| read (4 clients) | split post (k = $k) | whole post | ratio |
+|---|---:|---:|---:|
+| SELECT like_count … WHERE post_id = ? | $rc_split ms | $rc_whole ms | $(ratio "$rc_split" "$rc_whole") x |
+| SELECT COUNT(*) FROM likes WHERE post_id = ? | $rl_split ms | $rl_whole ms | $(ratio "$rl_split" "$rl_whole") x |
+
+The split of likes (moving the $like1-per-second run's rows to their sub-keys) held the post for $likes_held.
+The counter read through the proxy at the end equals the $expected increments sysbench acknowledged.
+REPORT
+)
+mkdir -p bench/results
+out=${out:-bench/results/hotkey-$(date -u +%Y-%m-%d-%H%M).md}
+printf '%s\n' "$report" > "$out"
+printf '%s\n\nreport: %s\n' "$report" "$out"
