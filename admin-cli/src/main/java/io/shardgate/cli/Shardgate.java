@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
             SlotsCommand.class,
             ShardCommand.class,
             ReshardCommand.class,
+            HotKeyCommand.class,
             ZooKeeperCommand.class,
             DemoCommand.class,
             ProxyCommand.class,
