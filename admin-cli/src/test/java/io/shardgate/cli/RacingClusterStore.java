@@ -134,6 +134,21 @@ final class RacingClusterStore implements ClusterStore {
     }
 
     @Override
+    public void publishHotKeys(io.shardgate.state.HotKeyReport report) {
+        delegate.publishHotKeys(report);
+    }
+
+    @Override
+    public void withdrawHotKeys(String proxyId) {
+        delegate.withdrawHotKeys(proxyId);
+    }
+
+    @Override
+    public List<io.shardgate.state.HotKeyReport> hotKeyReports() {
+        return delegate.hotKeyReports();
+    }
+
+    @Override
     public void awaitEpoch(long epoch, Duration timeout) throws InterruptedException {
         delegate.awaitEpoch(epoch, timeout);
     }

@@ -2,7 +2,11 @@ package io.shardgate.router;
 
 import io.shardgate.cluster.ClusterDefinition;
 import io.shardgate.cluster.Dialect;
+import io.shardgate.cluster.TableDefinition;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A statement parsed once and analysed per cluster definition, for the proxy to keep with a prepared
@@ -10,6 +14,8 @@ import java.util.Objects;
  * Thread-safe; the analysis for the last cluster definition seen is cached.
  */
 public final class AnalysedStatement {
+    private static final int SMALL_KEY_LIST = 16;
+
     private final ParsedStatement parsed;
     private volatile Cached cached;
 
@@ -48,6 +54,68 @@ public final class AnalysedStatement {
     /** Whether the statement reads or writes rows of sharded tables under {@code cluster}. */
     public boolean touchesShardedRows(ClusterDefinition cluster) {
         return !(analysisFor(cluster) instanceof Analysis.Fixed);
+    }
+
+    /** Receives the (table, normalised shard-key value) pairs a write touches. */
+    @FunctionalInterface
+    public interface WrittenKeySink {
+        void written(String table, String normalizedKey);
+    }
+
+    /**
+     * Calls {@code sink} once per distinct (table, normalised key) this statement writes with
+     * {@code parameters} under {@code cluster}: each key of a keyed UPDATE or DELETE ({@code key = v},
+     * {@code key IN (…)}) and each row key of an INSERT, normalised as the router places it (REPLACE is not routed).
+     * Reads, writes without a key restriction (scatter) and statements about other tables give nothing,
+     * and so does a value that does not normalise (the router rejects that statement). Cheap enough for
+     * every write: a one-key statement allocates only what normalising a bound parameter does.
+     */
+    public void forEachWrittenKey(ClusterDefinition cluster, List<?> parameters, WrittenKeySink sink) {
+        Objects.requireNonNull(sink, "sink");
+        switch (analysisFor(cluster)) {
+            case Analysis.Keyed k when k.write() && k.keys() instanceof KeyRestriction.OneOf oneOf ->
+                    writtenKeys(k.table(), oneOf.values(), null, parameters, sink);
+            case Analysis.Insert i -> writtenKeys(i.table(), null, i.rows(), parameters, sink);
+            case Analysis.Keyed k -> { } // a read, or a write without a key: nothing to count
+            case Analysis.Fixed f -> { }
+        }
+    }
+
+    /** Exactly one of {@code values} and {@code rows} is given. */
+    private static void writtenKeys(TableDefinition table, List<KeyValue> values, List<Analysis.InsertRow> rows,
+            List<?> parameters, WrittenKeySink sink) {
+        int n = values != null ? values.size() : rows.size();
+        // the usual write names one key, or a few: compare with the earlier ones instead of building a set
+        String[] earlier = n > 1 && n <= SMALL_KEY_LIST ? new String[n] : null;
+        Set<String> seen = n > SMALL_KEY_LIST ? new HashSet<>() : null;
+        int distinct = 0;
+        for (int i = 0; i < n; i++) {
+            String key = normalized(table, values != null ? values.get(i) : rows.get(i).key(), parameters);
+            if (key == null || (seen != null && !seen.add(key)) || (earlier != null && contains(earlier, distinct, key))) {
+                continue;
+            }
+            if (earlier != null) {
+                earlier[distinct++] = key;
+            }
+            sink.written(table.name(), key);
+        }
+    }
+
+    private static boolean contains(String[] keys, int count, String key) {
+        for (int i = 0; i < count; i++) {
+            if (keys[i].equals(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String normalized(TableDefinition table, KeyValue value, List<?> parameters) {
+        try {
+            return value.normalize(table.keyType(), parameters, table::shardKey);
+        } catch (Refusal refused) {
+            return null;
+        }
     }
 
     Analysis analysisFor(ClusterDefinition cluster) {

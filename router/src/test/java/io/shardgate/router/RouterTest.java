@@ -103,4 +103,41 @@ class RouterTest {
     private static ShardDefinition shard(String name) {
         return new ShardDefinition(name, "jdbc:mysql://localhost/" + name, "root", "", 2, false);
     }
+
+    private static List<String> writtenKeys(String sql, List<?> params) {
+        List<String> keys = new java.util.ArrayList<>();
+        Router.analyse(sql, Dialect.MYSQL).forEachWrittenKey(CLUSTER, params, (table, key) -> keys.add(table + ":" + key));
+        return keys;
+    }
+
+    @Test
+    void writtenKeysAreTheDistinctNormalisedKeysOfAWrite() {
+        assertThat(writtenKeys("UPDATE t SET c = c + 1 WHERE id = ?", List.of(42L))).containsExactly("t:42");
+        assertThat(writtenKeys("UPDATE T SET c = 1 WHERE id = '42'", List.of())).containsExactly("t:42");
+        assertThat(writtenKeys("DELETE FROM t WHERE id IN (?, 7, ?)", List.of("7", 8))).containsExactly("t:7", "t:8");
+        assertThat(writtenKeys("INSERT INTO t (id, c) VALUES (?, 1), (?, 2), (5, 3)", List.of(5, "6")))
+                .containsExactly("t:5", "t:6");
+    }
+
+    @Test
+    void readsScatterWritesAndOtherTablesWriteNoKeys() {
+        assertThat(writtenKeys("SELECT c FROM t WHERE id = 1", List.of())).isEmpty();
+        assertThat(writtenKeys("UPDATE t SET c = 0 WHERE c > 3", List.of())).isEmpty();
+        assertThat(writtenKeys("INSERT INTO other (id) VALUES (1)", List.of())).isEmpty();
+        assertThat(writtenKeys("SET autocommit = 0", List.of())).isEmpty();
+    }
+
+    @Test
+    void aKeyThatDoesNotNormaliseIsSkipped() {
+        assertThat(writtenKeys("UPDATE t SET c = 1 WHERE id IN (?, 3)", List.of("not a number"))).containsExactly("t:3");
+    }
+
+    @Test
+    void manyRowsOfFewKeysCountEachKeyOnce() {
+        StringBuilder sql = new StringBuilder("INSERT INTO t (id, c) VALUES ");
+        for (int i = 0; i < 40; i++) {
+            sql.append(i == 0 ? "" : ", ").append("(").append(i % 3).append(", ").append(i).append(")");
+        }
+        assertThat(writtenKeys(sql.toString(), List.of())).containsExactly("t:0", "t:1", "t:2");
+    }
 }

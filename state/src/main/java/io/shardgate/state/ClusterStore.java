@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The state of one cluster: its definition, its slot map, its migrations and its live proxies.
+ * The state of one cluster: its definition, its slot map, its migrations, its live proxies and
+ * their hot-key reports.
  * Two implementations pass one contract suite: {@code ZooKeeperClusterStore} (Curator, the real
  * one; layout under {@code /shardgate/<cluster>/}) and {@code InMemoryClusterStore} (its twin for
  * unit tests and single-process demos).
@@ -88,6 +89,20 @@ public interface ClusterStore extends AutoCloseable {
 
     /** Live proxies, sorted by id. */
     List<ProxyInfo> liveProxies();
+
+    /**
+     * Publishes {@code report} as the latest hot-key report of its proxy, replacing the previous one.
+     * Like a proxy's registration it lives only as long as this store's session, so the reports of a
+     * proxy that dies disappear; a report published after a session loss is kept by the new session.
+     * Proxies may publish before the cluster exists.
+     */
+    void publishHotKeys(HotKeyReport report);
+
+    /** Removes the hot-key report of {@code proxyId}; does nothing when it has none. */
+    void withdrawHotKeys(String proxyId);
+
+    /** The latest hot-key report of every proxy whose session is alive, sorted by proxy id. */
+    List<HotKeyReport> hotKeyReports();
 
     /**
      * Blocks until every live proxy has applied an epoch of at least {@code epoch}. A proxy that

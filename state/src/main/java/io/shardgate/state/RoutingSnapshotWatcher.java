@@ -296,6 +296,24 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
         LOG.debug("proxy {} of cluster {} acknowledged epoch {}", self.id(), store.clusterName(), epoch);
     }
 
+    /**
+     * Publishes this proxy's hot-key report ({@link ClusterStore#publishHotKeys}), taken now.
+     *
+     * @throws StoreException when the store cannot take it
+     */
+    public void publishHotKeys(double windowSeconds, List<HotKeyReport.KeyRate> keys) {
+        store.publishHotKeys(new HotKeyReport(self.id(), System.currentTimeMillis(), windowSeconds, keys));
+    }
+
+    /**
+     * Removes this proxy's hot-key report.
+     *
+     * @throws StoreException when the store cannot be reached
+     */
+    public void withdrawHotKeys() {
+        store.withdrawHotKeys(self.id());
+    }
+
     /** Stops following the cluster and removes the proxy's node. */
     @Override
     public void close() {

@@ -1,6 +1,7 @@
 package io.shardgate.state;
 
 import static io.shardgate.state.StateFixtures.definition;
+import static io.shardgate.state.StateFixtures.hotKeys;
 import static io.shardgate.state.StateFixtures.initialMap;
 import static io.shardgate.state.StateFixtures.migration;
 import static io.shardgate.state.StateFixtures.proxy;
@@ -303,6 +304,46 @@ public abstract class ClusterStoreContract {
         } finally {
             executor.shutdownNow();
         }
+    }
+
+    // ---- hot-key reports
+
+    @Test
+    void hotKeyReportsArePublishedListedByProxyAndReplaced() {
+        created();
+        assertThat(store.hotKeyReports()).isEmpty();
+        store.publishHotKeys(hotKeys("p2", "7", 300));
+        store.publishHotKeys(hotKeys("p1", "42", 1000, "7", 20));
+
+        assertThat(store.hotKeyReports()).containsExactly(hotKeys("p1", "42", 1000, "7", 20), hotKeys("p2", "7", 300));
+
+        store.publishHotKeys(hotKeys("p1", "9", 5));
+        assertThat(store.hotKeyReports()).containsExactly(hotKeys("p1", "9", 5), hotKeys("p2", "7", 300));
+    }
+
+    @Test
+    void hotKeysMayBePublishedBeforeTheClusterExistsAndWithdrawn() {
+        store.publishHotKeys(hotKeys("early", "1", 10));
+        assertThat(store.hotKeyReports()).extracting(HotKeyReport::proxyId).containsExactly("early");
+
+        store.withdrawHotKeys("early");
+        store.withdrawHotKeys("never-published");
+
+        assertThat(store.hotKeyReports()).isEmpty();
+    }
+
+    @Test
+    void hotKeyReportOfAClosedSessionDisappears() throws Exception {
+        created();
+        ClusterStore peer = open(cluster);
+        peer.publishHotKeys(hotKeys("peer", "1", 10));
+        store.publishHotKeys(hotKeys("self", "2", 20));
+        assertThat(store.hotKeyReports()).extracting(HotKeyReport::proxyId).containsExactly("peer", "self");
+
+        peer.close();
+
+        StateFixtures.await(WAIT, "the closed session's report to vanish",
+                () -> store.hotKeyReports().stream().map(HotKeyReport::proxyId).toList().equals(List.of("self")));
     }
 
     @Test

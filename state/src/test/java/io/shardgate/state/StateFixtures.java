@@ -41,6 +41,16 @@ public final class StateFixtures {
         return new ProxyInfo(id, "127.0.0.1:" + (4000 + Math.abs(id.hashCode() % 1000)), epoch, 1_700_000_000_000L);
     }
 
+    /** A report of {@code proxyId} with one key per {@code keyAndCount} pair ("key", count, "key", count, …) of table t. */
+    public static HotKeyReport hotKeys(String proxyId, Object... keyAndCount) {
+        java.util.List<HotKeyReport.KeyRate> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < keyAndCount.length; i += 2) {
+            long count = ((Number) keyAndCount[i + 1]).longValue();
+            keys.add(new HotKeyReport.KeyRate("t", (String) keyAndCount[i], count / 10.0, count, count / 100));
+        }
+        return new HotKeyReport(proxyId, 1_700_000_000_000L, 10.0, keys);
+    }
+
     /** Polls {@code condition} every 20 ms; fails naming {@code what} if it stays false for {@code timeout}. */
     public static void await(Duration timeout, String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -9,6 +9,8 @@ import io.shardgate.proxy.exec.BackendUrl;
 import io.shardgate.proxy.exec.ConnectionStates;
 import io.shardgate.proxy.exec.ShardPool;
 import io.shardgate.proxy.exec.ShardPools;
+import io.shardgate.proxy.hotkeys.HotKeyPublisher;
+import io.shardgate.proxy.hotkeys.HotKeySketch;
 import io.shardgate.proxy.session.ClientInfo;
 import io.shardgate.proxy.session.FrontendSession;
 import io.shardgate.proxy.session.SessionFactory;
@@ -53,6 +55,8 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final SnapshotGate gate = new SnapshotGate();
     private final HoldTimes holds = new HoldTimes();
     private final ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor();
+    private final HotKeySketch hotKeys = HotKeySketch.withDefaults();
+    private final AnalysedStatement.WrittenKeySink countWrite = hotKeys::record;
     private final AtomicLong connectionIds = new AtomicLong();
     private final CountDownLatch firstVersionAttempt = new CountDownLatch(1);
     private volatile Topology topology;
@@ -61,6 +65,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private volatile boolean closed;
     private ClusterStore.Subscription subscription;
     private Thread versionProbe;
+    private HotKeyPublisher hotKeyPublisher;
 
     /** What the core derives from one cluster definition. */
     record Topology(ClusterDefinition cluster, String logicalDatabase, LocalAnswers localAnswers) {}
@@ -91,6 +96,17 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         ProxyCore core = new ProxyCore(users, watcher, settings);
         core.subscription = watcher.onSnapshot(core::apply);
         watcher.current().ifPresent(core::apply);
+        core.hotKeyPublisher = HotKeyPublisher.start(core.hotKeys, new HotKeyPublisher.Sink() {
+            @Override
+            public void publish(HotKeySketch.Top top) {
+                watcher.publishHotKeys(top.windowSeconds(), top.keys());
+            }
+
+            @Override
+            public void withdraw() {
+                watcher.withdrawHotKeys();
+            }
+        }, settings.hotKeyPublishInterval(), watcher.proxyId());
         core.versionProbe = Thread.ofVirtual().name("shardgate-version-probe").start(core::probeVersion);
         try {
             core.firstVersionAttempt.await(settings.connectTimeout().toMillis() + settings.borrowTimeout().toMillis(),
@@ -138,6 +154,16 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     /** Holds the current snapshot for one statement (see {@link SnapshotGate}). */
     SnapshotGate.Ticket enter() {
         return gate.enter().orElseThrow(ProxyCore::notReady);
+    }
+
+    /** Writes per (table, shard key) this proxy routed, published to ZooKeeper every few seconds. */
+    public HotKeySketch hotKeys() {
+        return hotKeys;
+    }
+
+    /** Counts one write of a key in {@link #hotKeys()}. */
+    AnalysedStatement.WrittenKeySink countWrite() {
+        return countWrite;
     }
 
     /** Writes this proxy held during cutovers. */
@@ -303,6 +329,9 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         }
         if (versionProbe != null) {
             versionProbe.interrupt();
+        }
+        if (hotKeyPublisher != null) {
+            hotKeyPublisher.close();
         }
         parallel.shutdownNow();
         pools.close();

@@ -18,9 +18,12 @@ import java.util.Objects;
  *                              finish; past it the epoch is not acknowledged (the migrator's barrier then times out); default 20 s
  * @param holdTimeout           longest a write to slots in cutover is held before WRITE_HOLD_TIMEOUT; longer than the
  *                              migrator's barrier timeout, so a failed cutover releases held writes first; default 30 s
+ * @param hotKeyPublishInterval how often the proxy publishes its hottest written keys to ZooKeeper (for
+ *                              {@code shardgate hotkey top}); default 2 s
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
-        int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout) {
+        int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,
+        Duration hotKeyPublishInterval) {
 
     public ProxyCoreSettings {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -30,6 +33,7 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         requirePositive("connectTimeout", connectTimeout);
         requirePositive("drainTimeout", drainTimeout);
         requirePositive("holdTimeout", holdTimeout);
+        requirePositive("hotKeyPublishInterval", hotKeyPublishInterval);
         if (borrowTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("borrowTimeout must be at least 250 ms (HikariCP's minimum), was " + borrowTimeout);
         }
@@ -41,20 +45,26 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
 
     public static ProxyCoreSettings defaults() {
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
-                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30));
+                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2));
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment, drainTimeout, holdTimeout);
+                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval);
     }
 
     public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drain, hold);
+                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval);
+    }
+
+    public ProxyCoreSettings withHotKeyPublishInterval(Duration interval) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval);
     }
 
     private static void requirePositive(String name, Duration d) {
+        Objects.requireNonNull(d, name);
         if (d.isNegative() || d.isZero()) {
             throw new IllegalArgumentException(name + " must be positive, was " + d);
         }

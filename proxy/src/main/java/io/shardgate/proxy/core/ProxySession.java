@@ -196,6 +196,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 }
                 if (statement.writesShardedRows(snapshot.cluster())) {
                     checkFence(plan);
+                    if (!(plan instanceof RoutePlan.Rejected)) {
+                        statement.forEachWrittenKey(snapshot.cluster(), parameters, core.countWrite());
+                    }
                 } else if (!statement.touchesShardedRows(snapshot.cluster())) {
                     ticket.close(); // statements about other tables never delay an acknowledgement
                 }

@@ -318,6 +318,34 @@ class ProxyCoreTest {
     }
 
     @Test
+    @Order(15)
+    void routedWritesAreCountedOncePerKeyAndPublished() throws Exception {
+        String hot = "777001";
+        for (int i = 0; i < 5; i++) {
+            session.query("INSERT INTO orders (id, customer_id, status, amount) VALUES (" + (9100 + i) + ", " + hot + ", 'h', 1)");
+        }
+        session.query("INSERT INTO orders (id, customer_id, status, amount) VALUES (9110, 777002, 'h', 1), (9111, 777002, 'h', 1)");
+        session.query("UPDATE orders SET amount = amount + 1 WHERE customer_id IN (777001, 777002)");
+        PreparedInfo delete = session.prepare("DELETE FROM orders WHERE customer_id = ? AND status = 'h'");
+        session.execute(delete.statementId(), List.of(777001L));
+        session.query("SELECT * FROM orders WHERE customer_id = 777001");
+        session.query("UPDATE orders SET status = 'none' WHERE status = 'never'"); // no key: not counted
+
+        Map<String, Long> counts = new java.util.HashMap<>();
+        core.hotKeys().top(Integer.MAX_VALUE).keys().stream().filter(k -> k.table().equals("orders"))
+                .forEach(k -> counts.put(k.key(), k.count()));
+
+        assertThat(counts).containsEntry(hot, 7L).containsEntry("777002", 2L);
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (cluster.store.hotKeyReports().stream().noneMatch(r -> r.proxyId().equals("proxy-1")
+                && r.keys().stream().anyMatch(k -> k.table().equals("orders") && k.key().equals(hot) && k.count() == 7))) {
+            assertThat(System.nanoTime()).as("proxy-1 publishes key %s within 15 s: %s", hot, cluster.store.hotKeyReports())
+                    .isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
     @Order(20)
     void aDeadShardFailsPromptlyForItsKeysOnlyAndRecovers() throws Exception {
         long onS0 = cluster.keyOn("s0", 1);

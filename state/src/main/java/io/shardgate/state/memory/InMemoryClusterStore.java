@@ -4,6 +4,7 @@ import io.shardgate.cluster.ClusterDefinition;
 import io.shardgate.slot.SlotMap;
 import io.shardgate.state.BarrierTimeoutException;
 import io.shardgate.state.ClusterStore;
+import io.shardgate.state.HotKeyReport;
 import io.shardgate.state.Leadership;
 import io.shardgate.state.MigrationRecord;
 import io.shardgate.state.ProxyInfo;
@@ -52,6 +53,8 @@ public final class InMemoryClusterStore implements ClusterStore {
 
     private record LiveProxy(ProxyInfo info, InMemoryClusterStore session) {}
 
+    private record LiveReport(HotKeyReport report, InMemoryClusterStore session) {}
+
     /** Everything the sessions of one cluster share, guarded by one lock. */
     private static final class SharedState {
         final String cluster;
@@ -60,6 +63,7 @@ public final class InMemoryClusterStore implements ClusterStore {
         final TreeMap<String, Versioned<MigrationRecord>> migrations = new TreeMap<>();
         final TreeMap<String, Versioned<byte[]>> operations = new TreeMap<>();
         final TreeMap<String, LiveProxy> proxies = new TreeMap<>();
+        final TreeMap<String, LiveReport> hotKeys = new TreeMap<>();
         /** Participants per role in joining order; the first is the leader. */
         final Map<String, List<MemoryLeadership>> elections = new java.util.HashMap<>();
         final Condition leadersChanged = lock.newCondition();
@@ -288,6 +292,24 @@ public final class InMemoryClusterStore implements ClusterStore {
     }
 
     @Override
+    public void publishHotKeys(HotKeyReport report) {
+        Objects.requireNonNull(report, "report");
+        Names.requireSegment("proxy id", report.proxyId());
+        locked(() -> state.hotKeys.put(report.proxyId(), new LiveReport(report, this)));
+    }
+
+    @Override
+    public void withdrawHotKeys(String proxyId) {
+        Names.requireSegment("proxy id", proxyId);
+        locked(() -> state.hotKeys.remove(proxyId));
+    }
+
+    @Override
+    public List<HotKeyReport> hotKeyReports() {
+        return locked(() -> state.hotKeys.values().stream().map(LiveReport::report).toList());
+    }
+
+    @Override
     public void awaitEpoch(long epoch, Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         requireOpen();
@@ -467,6 +489,7 @@ public final class InMemoryClusterStore implements ClusterStore {
         state.lock.lock();
         try {
             state.proxies.values().removeIf(p -> p.session() == this);
+            state.hotKeys.values().removeIf(r -> r.session() == this);
             state.proxiesChanged.signalAll();
             state.elections.values().forEach(queue -> queue.removeIf(l -> l.session == this));
             state.leadersChanged.signalAll();
@@ -478,9 +501,10 @@ public final class InMemoryClusterStore implements ClusterStore {
 
     // ---- test hooks
 
-    /** Test hook: the proxy vanishes as if its process died and its session expired. */
+    /** Test hook: the proxy (and its hot-key report) vanishes as if its process died and its session expired. */
     public void expireProxy(String proxyId) {
         locked(() -> {
+            state.hotKeys.remove(proxyId);
             if (state.proxies.remove(proxyId) == null) {
                 throw new StoreException.NotFound("proxy " + proxyId + " is not registered (cluster " + state.cluster + ")");
             }

@@ -55,4 +55,13 @@ public record ClusterPaths(String cluster) {
     public String proxy(String id) {
         return proxies() + "/" + Names.requireSegment("proxy id", id);
     }
+
+    /** Parent of the hot-key reports, one EPHEMERAL child per publishing proxy. */
+    public String hotKeys() {
+        return root() + "/hotkeys";
+    }
+
+    public String hotKeyReport(String proxyId) {
+        return hotKeys() + "/" + Names.requireSegment("proxy id", proxyId);
+    }
 }

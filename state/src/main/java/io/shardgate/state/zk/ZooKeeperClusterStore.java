@@ -7,6 +7,7 @@ import io.shardgate.slot.SlotMap;
 import io.shardgate.slot.SlotMapCodec;
 import io.shardgate.state.BarrierTimeoutException;
 import io.shardgate.state.ClusterStore;
+import io.shardgate.state.HotKeyReport;
 import io.shardgate.state.Leadership;
 import io.shardgate.state.MigrationRecord;
 import io.shardgate.state.ProxyInfo;
@@ -503,6 +504,48 @@ public final class ZooKeeperClusterStore implements ClusterStore {
         }
         proxies.sort(Comparator.comparing(ProxyInfo::id));
         return List.copyOf(proxies);
+    }
+
+    // ---- hot-key reports
+
+    @Override
+    public void publishHotKeys(HotKeyReport report) {
+        Objects.requireNonNull(report, "report");
+        String path = paths.hotKeyReport(report.proxyId());
+        byte[] bytes = RecordJson.encode(report);
+        try {
+            run("publish hot keys", path, () -> client.setData().forPath(path, bytes));
+        } catch (StoreException.NotFound missing) {
+            ensurePath(paths.hotKeys());
+            try {
+                run("publish hot keys", path, () -> client.create().withMode(CreateMode.EPHEMERAL).forPath(path, bytes));
+            } catch (StoreException.AlreadyExists raced) {
+                run("publish hot keys", path, () -> client.setData().forPath(path, bytes));
+            }
+        }
+    }
+
+    @Override
+    public void withdrawHotKeys(String proxyId) {
+        String path = paths.hotKeyReport(proxyId);
+        try {
+            run("withdraw hot keys", path, () -> client.delete().forPath(path));
+        } catch (StoreException.NotFound none) {
+            LOG.debug("proxy {} of cluster {} had no hot-key report to withdraw", proxyId, clusterName(), none);
+        }
+    }
+
+    @Override
+    public List<HotKeyReport> hotKeyReports() {
+        List<HotKeyReport> reports = new ArrayList<>();
+        for (String id : children("list hot keys", paths.hotKeys())) {
+            String path = paths.hotKeys() + "/" + id;
+            readIfPresent("read hot keys", path)
+                    .map(node -> RecordJson.decode(node.data(), HotKeyReport.class, path))
+                    .ifPresent(reports::add);
+        }
+        reports.sort(Comparator.comparing(HotKeyReport::proxyId));
+        return List.copyOf(reports);
     }
 
     @Override

@@ -8,6 +8,7 @@
  *   slotmap             persistent  slot map as JSON (SlotMapCodec), epoch inside
  *   migrations/&lt;id&gt;     persistent  one MigrationRecord as JSON per migration
  *   proxies/&lt;id&gt;        EPHEMERAL   one ProxyInfo as JSON per live proxy (appliedEpoch = its ack)
+ *   hotkeys/&lt;id&gt;       EPHEMERAL   the latest HotKeyReport as JSON of one proxy (rewritten every few seconds)
  *   leaders/&lt;role&gt;      persistent  a Curator LeaderLatch; its EPHEMERAL_SEQUENTIAL children are the participants
  * </pre>
  * {@code definition} and {@code slotmap} are created in one multi-op transaction. Versions are
@@ -32,6 +33,11 @@
  * re-created node shows the last acknowledged epoch. Registering an id whose node another session
  * still holds adopts that node (a restarted proxy need not wait for its old session to expire);
  * proxy ids must therefore be unique among running proxies.
+ *
+ * <h2>Hot-key reports</h2>
+ * A report node is a plain EPHEMERAL node of the publishing session: each publish writes it, or
+ * creates it when it is missing (first publish, or the old session expired), so a proxy that keeps
+ * publishing reappears by itself after a session loss, and one that stops vanishes with its session.
  *
  * <h2>Leader election</h2>
  * {@code lead(role, id)} starts a Curator {@code LeaderLatch} with the default (standard) connection

@@ -1,0 +1,119 @@
+package io.shardgate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shardgate.slot.SlotMap;
+import io.shardgate.slot.SplitKey;
+import io.shardgate.state.ClusterStore;
+import io.shardgate.state.HotKeyReport;
+import io.shardgate.state.HotKeyReport.KeyRate;
+import io.shardgate.state.Versioned;
+import io.shardgate.state.zk.ZooKeeperClusterStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code hotkey top} against an in-process ZooKeeper, with reports published as two proxies would. */
+class HotKeyCliTest {
+    private static final Path EXAMPLE = Path.of("..", "conf", "cluster-example.yaml");
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
+    private static TestingServer zk;
+
+    @BeforeAll
+    static void startZooKeeper() throws Exception {
+        zk = new TestingServer(true);
+    }
+
+    @AfterAll
+    static void stopZooKeeper() throws IOException {
+        zk.close();
+    }
+
+    private static CliRun run(String cluster, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--zk", zk.getConnectString(), "--cluster", cluster));
+        return CliRun.of(all.toArray(String[]::new));
+    }
+
+    private static String initialisedCluster() {
+        String cluster = "hotkey-test-" + CLUSTERS.incrementAndGet();
+        CliRun init = run(cluster, "cluster", "init", "--file", EXAMPLE.toString());
+        assertThat(init.exit()).as(init.toString()).isZero();
+        return cluster;
+    }
+
+    private static ClusterStore session(String cluster) {
+        return ZooKeeperClusterStore.connect(zk.getConnectString(), cluster, Duration.ofSeconds(15));
+    }
+
+    private static KeyRate key(String table, String key, double rate) {
+        return new KeyRate(table, key, rate, Math.round(rate * 10), 0);
+    }
+
+    @Test
+    void topSumsTheLiveProxiesHottestFirstAndShowsSplitKeys() throws Exception {
+        String cluster = initialisedCluster();
+        try (ClusterStore p1 = session(cluster); ClusterStore p2 = session(cluster)) {
+            Versioned<SlotMap> map = p1.readSlotMap();
+            p1.casSlotMap(map.value().withSplitKey(map.value().epoch() + 1, new SplitKey("likes", "7", 4)), map.version());
+            p1.publishHotKeys(new HotKeyReport("p1", 1L, 10, List.of(key("likes", "42", 300), key("likes", "7", 100),
+                    key("users", "5", 20))));
+            p2.publishHotKeys(new HotKeyReport("p2", 1L, 10, List.of(key("likes", "42", 250), key("likes", "7", 150))));
+
+            CliRun text = run(cluster, "hotkey", "top");
+
+            assertThat(text.exit()).as(text.toString()).isZero();
+            assertThat(text.outLines().getFirst()).isEqualTo("hottest keys of cluster '" + cluster
+                    + "', writes/s summed over 2 reporting proxies:");
+            assertThat(text.outLines().subList(1, text.outLines().size())).containsExactly(
+                    "  TABLE  KEY  WRITES/S  PROXIES  SPLIT",
+                    "  likes  42   550.0     2        no",
+                    "  likes  7    250.0     2        k=4",
+                    "  users  5    20.0      1        no");
+
+            CliRun json = run(cluster, "hotkey", "top", "--json", "--limit", "1");
+
+            assertThat(json.exit()).as(json.toString()).isZero();
+            JsonNode doc = new ObjectMapper().readTree(json.out());
+            assertThat(doc.get("cluster").asText()).isEqualTo(cluster);
+            assertThat(doc.get("proxies")).hasSize(2);
+            assertThat(doc.get("keys")).hasSize(1);
+            JsonNode hottest = doc.get("keys").get(0);
+            assertThat(hottest.get("table").asText()).isEqualTo("likes");
+            assertThat(hottest.get("key").asText()).isEqualTo("42");
+            assertThat(hottest.get("writesPerSecond").asDouble()).isEqualTo(550.0);
+            assertThat(hottest.get("count").asLong()).isEqualTo(5500);
+            assertThat(hottest.get("proxies").asInt()).isEqualTo(2);
+            assertThat(hottest.get("split").isNull()).isTrue();
+        }
+
+        CliRun afterProxiesLeft = run(cluster, "hotkey", "top");
+        assertThat(afterProxiesLeft.exit()).as(afterProxiesLeft.toString()).isZero();
+        assertThat(afterProxiesLeft.out()).startsWith("no live proxy of cluster '" + cluster + "' reports hot keys");
+    }
+
+    @Test
+    void topOfAClusterThatDoesNotExistIsAnError() {
+        CliRun r = run("hotkey-missing", "hotkey", "top");
+
+        assertThat(r.exit()).as(r.toString()).isNotZero();
+        assertThat(r.err()).startsWith("shardgate: error: ").contains("hotkey-missing");
+    }
+
+    @Test
+    void hotkeyAloneShowsItsSubcommands() {
+        CliRun r = CliRun.of("hotkey");
+
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).contains("top");
+    }
+}
