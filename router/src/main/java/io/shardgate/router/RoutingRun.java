@@ -51,6 +51,10 @@ final class RoutingRun {
 
     private RoutePlan everywhere(Analysis.Keyed k) {
         TableDefinition table = k.table();
+        Optional<RoutePlan> held = heldTable(k.tables());
+        if (held.isPresent()) {
+            return held.get();
+        }
         boolean splitCounter = table.hotKey() instanceof HotKeyMode.Counter && index.tablesWithSplitKeys.contains(table.name());
         if (splitCounter) {
             return k.write()
@@ -83,6 +87,10 @@ final class RoutingRun {
         for (KeyValue v : values) {
             String key = v.normalize(table.keyType(), params, () -> "shard key " + table.name() + "." + table.shardKey());
             Optional<SplitKey> split = index.tablesWithSplitKeys.isEmpty() ? Optional.empty() : slotMap.splitKey(table.name(), key);
+            Optional<RoutePlan> held = heldKey(k.tables(), key);
+            if (held.isPresent()) {
+                return held.get();
+            }
             refuseJoinOnSplitKey(k, key);
             List<Integer> slots = split.isEmpty() ? List.of(SlotFunction.slot(key, slotCount)) : subKeySlots(k, key, split.get());
             counterFanOut |= split.isPresent() && table.hotKey() instanceof HotKeyMode.Counter;
@@ -219,6 +227,10 @@ final class RoutingRun {
             int rowNumber = i + 1;
             String key = row.key().normalize(table.keyType(), params, () -> "shard key " + table.name() + "."
                     + table.shardKey() + " in row " + rowNumber);
+            Optional<RoutePlan> held = heldKey(List.of(table), key);
+            if (held.isPresent()) {
+                return held.get();
+            }
             int slot = insertSlot(table, key, row, i);
             rowsByShard.computeIfAbsent(slotMap.owner(slot), s -> new ArrayList<>()).add(row);
             keysBySlot.computeIfAbsent(slot, s -> new ArrayList<>(1)).add(key);
@@ -291,6 +303,48 @@ final class RoutingRun {
 
     private static ShadowCopy copy(MovingSlot m, TableDefinition table, ShadowCopy.KeySource keys) {
         return new ShadowCopy(m.authoritative(), m.shadow(), m.migrationId(), m.phase(), table.name(), table.shardKey(), keys);
+    }
+
+    /** Held while the key is being split or merged in any of the tables (a join names the key of each). */
+    private Optional<RoutePlan> heldKey(List<TableDefinition> tables, String key) {
+        if (index.heldKeysByTable.isEmpty()) {
+            return Optional.empty();
+        }
+        for (TableDefinition t : tables) {
+            Optional<SplitKey> split = slotMap.splitKey(t.name(), key).filter(s -> s.state().holds());
+            if (split.isPresent()) {
+                return Optional.of(new RoutePlan.Held(epoch, List.of(SlotFunction.slot(key, slotCount)), "key " + key + " of "
+                        + t.name() + " is being " + movement(split.get()) + "; hold the statement until a newer slot map arrives, "
+                        + "then route it again"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A statement over every key of a table (scatter) could see the rows of a key being split or merged half-moved. */
+    private Optional<RoutePlan> heldTable(List<TableDefinition> tables) {
+        if (index.heldKeysByTable.isEmpty()) {
+            return Optional.empty();
+        }
+        for (TableDefinition t : tables) {
+            List<SplitKey> keys = index.heldKeysByTable.get(t.name());
+            if (keys != null) {
+                SplitKey first = keys.getFirst();
+                return Optional.of(new RoutePlan.Held(epoch, List.of(SlotFunction.slot(first.key(), slotCount)), "key " + first.key()
+                        + " of " + t.name() + " is being " + movement(first) + " and this statement is not restricted to other keys"
+                        + " of " + t.name() + ", so it could see its rows half-moved; hold the statement until a newer slot map"
+                        + " arrives, then route it again"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String movement(SplitKey split) {
+        return switch (split.state()) {
+            case SPLITTING -> "split";
+            case MERGING -> "merged";
+            case SPLIT -> throw new IllegalStateException("a split key that holds nothing: " + split);
+        };
     }
 
     private RoutePlan held(List<Integer> slots) {

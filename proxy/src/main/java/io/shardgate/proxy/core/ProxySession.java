@@ -178,8 +178,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * in the core's {@link SnapshotGate} until it has run, so the proxy acknowledges a new epoch only after it
      * finished: a write must not land on a shard that stopped being authoritative, and a read routed before a
      * cutover must not read a source whose copies the cleanup is deleting. (A statement that runs longer than
-     * the drain timeout therefore delays a cutover, which the migrator retries.) A write to slots in cutover is held (not failed) until a newer snapshot arrives, then
-     * routed again; holding longer than the hold timeout fails it with WRITE_HOLD_TIMEOUT.
+     * the drain timeout therefore delays a cutover, which the migrator retries.) A write to slots in cutover, and any
+     * statement on a hot key being split or merged, is held (not failed) until a newer snapshot arrives, then routed
+     * again; holding longer than the hold timeout fails it with WRITE_HOLD_TIMEOUT. Inside a client transaction the
+     * held statement keeps the transaction's connections (and row locks) while it waits.
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
         long holdStart = 0;
@@ -249,12 +251,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             released = !left.isNegative() && core.gate().awaitNewerThan(held.epoch(), left);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "interrupted while holding a write: " + held.reason(), e);
+            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "interrupted while holding a statement: " + held.reason(), e);
         }
         if (!released) {
-            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "Shardgate held this write for "
-                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holdStart) + " ms and the cutover did not end ("
-                    + held.reason() + "); nothing was written, retry");
+            // held plans are writes to slots in cutover, or any statement on a hot key being split or merged
+            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "Shardgate held this statement for "
+                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holdStart) + " ms and no newer slot map"
+                    + " released it (" + held.reason() + "); nothing was run, retry");
         }
         core.holds().record(System.nanoTime() - holdStart);
     }
