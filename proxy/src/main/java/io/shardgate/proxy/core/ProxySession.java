@@ -67,6 +67,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private long lastInsertId;
     private String lastShard;
     private boolean closed;
+    /** Spreads increments of split counter keys over their sub-rows: rotated per statement, sessions start apart. */
+    private int spread;
 
     ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
         this.core = core;
@@ -74,6 +76,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.connectionId = connectionId;
         this.schema = schema;
         this.backends = new SessionBackends(core.pools(), core.connectionStates());
+        this.spread = (int) connectionId;
     }
 
     // ---- FrontendSession
@@ -189,7 +192,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             SnapshotGate.Ticket ticket = core.enter();
             try {
                 RoutingSnapshot snapshot = ticket.snapshot();
-                RoutePlan plan = core.router().route(statement, parameters, snapshot);
+                RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++);
                 if (plan instanceof RoutePlan.Held h) {
                     ticket.close();
                     holdStart = holdStart == 0 ? System.nanoTime() : holdStart;
@@ -400,6 +403,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             case MergePlan.AffectedRows a -> affectedRows(outcomes);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
+            case MergePlan.AffectedRowsOf a -> outcomes.stream().filter(o -> o.shard().equals(a.shard())).findFirst()
+                    .orElseThrow().result();
         };
     }
 
@@ -446,6 +451,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     private StatementResult multi(RoutePlan.MultiShard plan, List<Object> parameters) {
+        if (plan.merge() instanceof MergePlan.AffectedRowsOf home) {
+            return homeFirst(plan, home.shard(), parameters);
+        }
         List<Outcome> outcomes = runAll(plan.statements(), parameters);
         boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows;
         throwOnFailure(outcomes, isWrite && !transactional() ? "write" : null);
@@ -453,7 +461,25 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             case MergePlan.AffectedRows a -> affectedRows(outcomes);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
+            case MergePlan.AffectedRowsOf a -> throw new IllegalStateException("home-first writes run in homeFirst: " + a);
         };
+    }
+
+    /**
+     * A write to the sub-rows of one split counter key: home's statement first, on its own, so that a failure there
+     * (a duplicate key, a constraint) leaves the other sub-rows untouched; then the others in parallel. The client
+     * sees home's result: one logical row.
+     */
+    private StatementResult homeFirst(RoutePlan.MultiShard plan, String home, List<Object> parameters) {
+        ShardStatement first = plan.statements().stream().filter(s -> s.shard().equals(home)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("plan without its home shard " + home + ": " + plan));
+        StatementResult result = single(first, parameters);
+        List<Outcome> outcomes = new ArrayList<>(plan.statements().size());
+        outcomes.add(new Outcome(home, result, null));
+        outcomes.addAll(runAll(plan.statements().stream().filter(s -> !s.shard().equals(home)).toList(), parameters));
+        throwOnFailure(outcomes, transactional() ? null : "write");
+        lastShard = home;
+        return result;
     }
 
     private StatementResult broadcast(RoutePlan.Broadcast plan, List<Object> parameters) {
