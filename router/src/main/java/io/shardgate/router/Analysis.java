@@ -34,11 +34,12 @@ sealed interface Analysis {
      * @param pointSql     SQL when the statement runs on one shard (the client's text)
      * @param scatter      what to do when it runs on several
      * @param counterRead  how to read a split counter key
+     * @param counterWrite how to write a split counter key
      * @param lookupSql    for writes, {@code SELECT key … FOR UPDATE} finding the affected keys
      */
     record Keyed(boolean write, List<TableDefinition> tables, KeyRestriction keys, KeyRestriction splitBy,
-            SqlText.Jdbc pointSql, Scatter scatter, CounterRead counterRead, Optional<SqlText.Jdbc> lookupSql)
-            implements Analysis {
+            SqlText.Jdbc pointSql, Scatter scatter, CounterRead counterRead, CounterWrite counterWrite,
+            Optional<SqlText.Jdbc> lookupSql) implements Analysis {
         public Keyed {
             tables = List.copyOf(tables);
             Objects.requireNonNull(keys, "keys");
@@ -46,6 +47,7 @@ sealed interface Analysis {
             Objects.requireNonNull(pointSql, "pointSql");
             Objects.requireNonNull(scatter, "scatter");
             Objects.requireNonNull(counterRead, "counterRead");
+            Objects.requireNonNull(counterWrite, "counterWrite");
             Objects.requireNonNull(lookupSql, "lookupSql");
         }
 
@@ -54,11 +56,12 @@ sealed interface Analysis {
         }
     }
 
-    /** An INSERT … VALUES into a sharded table. */
+    /** An INSERT … VALUES into a sharded table; {@code counterWrite} says how a row of a split counter key is written. */
     record Insert(TableDefinition table, List<InsertRow> rows, SqlText.Jdbc wholeSql, SqlText.Jdbc prefix,
-            SqlText.Jdbc suffix, boolean returnsRows) implements Analysis {
+            SqlText.Jdbc suffix, boolean returnsRows, CounterWrite counterWrite) implements Analysis {
         public Insert {
             Objects.requireNonNull(table, "table");
+            Objects.requireNonNull(counterWrite, "counterWrite");
             rows = List.copyOf(rows);
             Objects.requireNonNull(wholeSql, "wholeSql");
             Objects.requireNonNull(prefix, "prefix");
@@ -130,4 +133,33 @@ sealed interface Analysis {
 
     /** The select list cannot be merged over sub-rows. */
     record CounterRefused(String message) implements CounterRead {}
+
+    /**
+     * How a write reaches the sub-rows of a split counter key (DESIGN.md, "Hot keys": one sub-row per distinct
+     * shard among the sub-keys' owners; the logical row exists exactly when every sub-row does).
+     */
+    sealed interface CounterWrite {}
+
+    /** Not a write to a counter table. */
+    record NotCounterWrite() implements CounterWrite {}
+
+    /** An UPDATE whose every assignment adds a literal or parameter to a counter column: any one sub-row takes it. */
+    record Increment() implements CounterWrite {}
+
+    /**
+     * Home runs the client's statement; every other sub-row's shard runs {@code others} (the statement without
+     * increments and with counter values zeroed, or the DELETE itself), or nothing when empty.
+     */
+    record HomeAndOthers(Optional<SqlText.Jdbc> others) implements CounterWrite {
+        public HomeAndOthers {
+            Objects.requireNonNull(others, "others");
+        }
+    }
+
+    /** The write cannot keep a split key's sub-rows exact; {@code message} says why and what to write instead. */
+    record CounterWriteRefused(String message) implements CounterWrite {
+        public CounterWriteRefused {
+            Objects.requireNonNull(message, "message");
+        }
+    }
 }

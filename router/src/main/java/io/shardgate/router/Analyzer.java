@@ -200,7 +200,7 @@ final class Analyzer {
         }
         List<TableDefinition> tables = keyed.stream().flatMap(k -> k.tables().stream()).distinct().toList();
         return new Analysis.Keyed(false, tables, keys, KeyRestriction.NONE, clientSql,
-                UNION_BRANCH, new Analysis.NotCounter(), Optional.empty());
+                UNION_BRANCH, new Analysis.NotCounter(), new Analysis.NotCounterWrite(), Optional.empty());
     }
 
     /** {@code whole}: the statement is this SELECT (not a UNION branch), so its scatter plan is worked out. */
@@ -222,7 +222,8 @@ final class Analyzer {
         requireColocated(from.scope(), conditions(ps.getWhere(), ps.getJoins(), false), ps.getJoins());
         TableRef primary = from.scope().sharded().getFirst();
         return new Analysis.Keyed(false, definitions(from.scope().sharded()), keys, splitByRestriction(primary, conditions, from.scope()),
-                clientSql, whole ? scatterRead(ps, from.scope()) : UNION_BRANCH, counterRead(primary, ps), Optional.empty());
+                clientSql, whole ? scatterRead(ps, from.scope()) : UNION_BRANCH, counterRead(primary, ps),
+                new Analysis.NotCounterWrite(), Optional.empty());
     }
 
     private Analysis.Scatter scatterRead(PlainSelect ps, TableScope scope) {
@@ -366,7 +367,9 @@ final class Analyzer {
         List<Expression> exprs = new ArrayList<>();
         u.getUpdateSets().forEach(s -> exprs.addAll(s.getValues()));
         boolean limited = u.getLimit() != null || (u.getOrderByElements() != null && !u.getOrderByElements().isEmpty());
-        return write("UPDATE", target, multiTable, u.getWhere(), exprs, limited);
+        Analysis.CounterWrite counterWrite = !multiTable && CounterWrites.applies(target)
+                ? CounterWrites.update(target, u, parsed) : new Analysis.NotCounterWrite();
+        return write("UPDATE", target, multiTable, u.getWhere(), exprs, limited, counterWrite);
     }
 
     private Analysis delete(Delete d) {
@@ -374,11 +377,13 @@ final class Analyzer {
                 || (d.getUsingList() != null && !d.getUsingList().isEmpty());
         TableRef target = TableScope.resolve(cluster, d.getTable());
         boolean limited = d.getLimit() != null || (d.getOrderByElements() != null && !d.getOrderByElements().isEmpty());
-        return write("DELETE", target, multiTable, d.getWhere(), List.of(), limited);
+        Analysis.CounterWrite counterWrite = !multiTable && CounterWrites.applies(target)
+                ? CounterWrites.delete(target, d.getWhere(), clientSql, parsed) : new Analysis.NotCounterWrite();
+        return write("DELETE", target, multiTable, d.getWhere(), List.of(), limited, counterWrite);
     }
 
     private Analysis write(String verb, TableRef target, boolean multiTable, Expression where, List<Expression> setValues,
-            boolean limited) {
+            boolean limited, Analysis.CounterWrite counterWrite) {
         if (multiTable && target.definition().kind() != TableKind.SINGLE) {
             throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, verb + " of " + target.name()
                     + " with several tables is not supported on sharded or broadcast tables; write one table per statement");
@@ -409,7 +414,7 @@ final class Analyzer {
                                 + target.keyLabel())
                         : new Analysis.ScatterWrite(clientSql, shadowFilteredWrite(target));
                 yield new Analysis.Keyed(true, List.of(target.definition()), keys, splitByRestriction(target, conditions, scope),
-                        clientSql, scatter, new Analysis.NotCounter(), Optional.of(lookupSql(target, where)));
+                        clientSql, scatter, new Analysis.NotCounter(), counterWrite, Optional.of(lookupSql(target, where)));
             }
         };
     }

@@ -8,10 +8,11 @@ import net.sf.jsqlparser.expression.AnalyticExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
 import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.Select;
 
-/** Finds subqueries, aggregates and window functions inside an expression tree. */
+/** Finds subqueries, aggregates, window functions and columns inside an expression tree. */
 final class Expressions {
     private Expressions() {}
 
@@ -22,7 +23,7 @@ final class Expressions {
             "VARIANCE", "ANY_VALUE", "PERCENTILE_CONT", "PERCENTILE_DISC", "MODE");
 
     /** What an expression tree contains. */
-    record Contents(List<Select> subqueries, List<Function> aggregates, List<AnalyticExpression> windows) {
+    record Contents(List<Select> subqueries, List<Function> aggregates, List<AnalyticExpression> windows, List<Column> columns) {
         boolean hasAggregate() {
             return !aggregates.isEmpty();
         }
@@ -39,7 +40,7 @@ final class Expressions {
                 e.accept(c, null);
             }
         }
-        return new Contents(List.copyOf(c.subqueries), List.copyOf(c.aggregates), List.copyOf(c.windows));
+        return new Contents(List.copyOf(c.subqueries), List.copyOf(c.aggregates), List.copyOf(c.windows), List.copyOf(c.columns));
     }
 
     static boolean isAggregate(Function f) {
@@ -50,6 +51,14 @@ final class Expressions {
         final List<Select> subqueries = new ArrayList<>();
         final List<Function> aggregates = new ArrayList<>();
         final List<AnalyticExpression> windows = new ArrayList<>();
+        /** Columns outside subqueries. */
+        final List<Column> columns = new ArrayList<>();
+
+        @Override
+        public <S> Void visit(Column column, S context) {
+            columns.add(column);
+            return null;
+        }
 
         @Override
         public <S> Void visit(ParenthesedSelect select, S context) {

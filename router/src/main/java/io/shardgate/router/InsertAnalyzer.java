@@ -94,7 +94,12 @@ final class InsertAnalyzer {
             out.add(row(rows.get(i), i, columns.size(), keyIndex, splitIndex));
         }
         SqlText.Jdbc[] cut = prefixAndSuffix(rows.size());
-        return new Analysis.Insert(table, out, analyzer.clientSql(), cut[0], cut[1], insert.getReturningClause() != null);
+        Analysis.CounterWrite counterWrite = !CounterWrites.applies(target) ? new Analysis.NotCounterWrite()
+                : rows.size() == 1 ? CounterWrites.insert(target, insert, columns, rows.getFirst(), analyzer.parsed())
+                : new Analysis.CounterWriteRefused("a multi-row INSERT cannot create its sub-rows along with other"
+                        + " rows; insert the split key's row alone");
+        return new Analysis.Insert(table, out, analyzer.clientSql(), cut[0], cut[1], insert.getReturningClause() != null,
+                counterWrite);
     }
 
     private Analysis.InsertRow row(List<Expression> values, int index, int columnCount, int keyIndex, int splitIndex) {

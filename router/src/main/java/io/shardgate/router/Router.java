@@ -30,6 +30,17 @@ public final class Router {
      *                   {@link io.shardgate.slot.ShardKeys} says (a bound {@code "42"} and {@code 42L} agree).
      */
     public RoutePlan route(AnalysedStatement statement, List<?> parameters, RoutingSnapshot snapshot) {
+        return route(statement, parameters, snapshot, 0);
+    }
+
+    /**
+     * Routes an analysed statement, spreading increments of split counter keys by {@code spread}.
+     *
+     * @param spread which sub-row of a split counter key an increment goes to: the index, modulo their count,
+     *               into the distinct shards of the key's sub-keys in sub-key order (0 = home). A proxy varies it
+     *               per statement so that increments of a hot key spread over its shards; no other plan depends on it.
+     */
+    public RoutePlan route(AnalysedStatement statement, List<?> parameters, RoutingSnapshot snapshot, int spread) {
         Objects.requireNonNull(statement, "statement");
         Objects.requireNonNull(parameters, "parameters");
         Objects.requireNonNull(snapshot, "snapshot");
@@ -38,7 +49,7 @@ public final class Router {
             return fixed.plan().apply(snapshot.epoch());
         }
         try {
-            RoutingRun run = new RoutingRun(indexOf(snapshot), parameters);
+            RoutingRun run = new RoutingRun(indexOf(snapshot), parameters, spread);
             return switch (analysis) {
                 case Analysis.Keyed k -> run.keyed(k);
                 case Analysis.Insert i -> run.insert(i);

@@ -31,9 +31,11 @@ final class RoutingRun {
     private final List<?> params;
     private final long epoch;
     private final int slotCount;
+    private final int spread;
 
-    RoutingRun(SnapshotIndex index, List<?> params) {
+    RoutingRun(SnapshotIndex index, List<?> params, int spread) {
         this.index = index;
+        this.spread = spread;
         this.slotMap = index.snapshot.slotMap();
         this.params = params;
         this.epoch = index.snapshot.epoch();
@@ -51,11 +53,16 @@ final class RoutingRun {
 
     private RoutePlan everywhere(Analysis.Keyed k) {
         TableDefinition table = k.table();
+        Optional<RoutePlan> held = heldTable(k.tables());
+        if (held.isPresent()) {
+            return held.get();
+        }
         boolean splitCounter = table.hotKey() instanceof HotKeyMode.Counter && index.tablesWithSplitKeys.contains(table.name());
         if (splitCounter) {
             return k.write()
-                    ? rejected(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "not supported yet: hot-key counter writes (" + table.name()
-                            + " has split keys and this write is not restricted to one " + table.shardKey() + ")")
+                    ? rejected(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "a write to " + table.name() + " without its shard key"
+                            + " would treat the sub-rows of its split counter keys as separate rows; restrict it to one "
+                            + table.shardKey())
                     : rejected(RejectReason.HOT_KEY_READ_UNSUPPORTED, "a read of " + table.name()
                             + " without its shard key would return the sub-rows of its split counter keys separately; restrict it by "
                             + table.shardKey());
@@ -83,7 +90,19 @@ final class RoutingRun {
         for (KeyValue v : values) {
             String key = v.normalize(table.keyType(), params, () -> "shard key " + table.name() + "." + table.shardKey());
             Optional<SplitKey> split = index.tablesWithSplitKeys.isEmpty() ? Optional.empty() : slotMap.splitKey(table.name(), key);
+            Optional<RoutePlan> held = heldKey(k.tables(), key);
+            if (held.isPresent()) {
+                return held.get();
+            }
             refuseJoinOnSplitKey(k, key);
+            if (split.isPresent() && k.write() && table.hotKey() instanceof HotKeyMode.Counter) {
+                if (values.size() > 1) {
+                    return rejected(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "key " + key + " of " + table.name() + " is split over "
+                            + split.get().k() + " sub-keys, and a write to several keys cannot keep its sub-rows exact; write the"
+                            + " split key alone (" + table.shardKey() + " = " + key + ")");
+                }
+                return counterWrite(table, key, split.get(), k.counterWrite(), k.pointSql());
+            }
             List<Integer> slots = split.isEmpty() ? List.of(SlotFunction.slot(key, slotCount)) : subKeySlots(k, key, split.get());
             counterFanOut |= split.isPresent() && table.hotKey() instanceof HotKeyMode.Counter;
             for (int slot : slots) {
@@ -114,13 +133,7 @@ final class RoutingRun {
         TableDefinition table = k.table();
         return switch (table.hotKey()) {
             case HotKeyMode.None n -> List.of(SlotFunction.slot(key, slotCount));
-            case HotKeyMode.Counter c -> {
-                if (k.write()) {
-                    throw new Refusal(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "not supported yet: hot-key counter writes (key " + key
-                            + " of " + table.name() + " is split over " + split.k() + " sub-keys)");
-                }
-                yield allSubKeySlots(key, split.k());
-            }
+            case HotKeyMode.Counter c -> allSubKeySlots(key, split.k()); // reads: writes went to counterWrite
             case HotKeyMode.Append a -> switch (k.splitBy()) {
                 case KeyRestriction.Unrestricted u -> allSubKeySlots(key, split.k());
                 case KeyRestriction.OneOf o -> o.values().stream()
@@ -177,6 +190,44 @@ final class RoutingRun {
         };
     }
 
+    /**
+     * A write to one split counter key (see {@link CounterWrites}): an increment to the sub-row {@link #spread}
+     * picks, anything else at home first and, adjusted, on every other sub-row's shard.
+     */
+    private RoutePlan counterWrite(TableDefinition table, String key, SplitKey split, Analysis.CounterWrite write,
+            SqlText.Jdbc homeSql) {
+        List<Integer> slots = allSubKeySlots(key, split.k());
+        List<Integer> paused = slots.stream().filter(this::paused).distinct().sorted().toList();
+        if (!paused.isEmpty()) {
+            return held(paused);
+        }
+        Optional<Integer> moving = slots.stream().filter(s -> slotMap.moving(s).isPresent()).findFirst();
+        if (moving.isPresent()) {
+            // DESIGN.md: a slot move that touches a split key merges it first; until then its sub-rows have no copies
+            return rejected(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "key " + key + " of " + table.name() + " is split and slot "
+                    + moving.get() + " of its sub-keys is moving; merge the key before moving its slots");
+        }
+        List<String> subRowShards = slots.stream().map(slotMap::owner).distinct().toList();
+        String home = subRowShards.getFirst();
+        return switch (write) {
+            case Analysis.NotCounterWrite n -> throw new IllegalStateException("a counter write analysed as not one: " + table.name());
+            case Analysis.CounterWriteRefused r -> rejected(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "key " + key + " of "
+                    + table.name() + " is split over " + split.k() + " sub-keys: " + r.message());
+            case Analysis.Increment i ->
+                    new RoutePlan.SingleShard(epoch, on(subRowShards.get(Math.floorMod(spread, subRowShards.size())), homeSql));
+            case Analysis.HomeAndOthers h -> {
+                if (h.others().isEmpty() || subRowShards.size() == 1) {
+                    yield new RoutePlan.SingleShard(epoch, on(home, homeSql));
+                }
+                SqlText.Jdbc others = h.others().get();
+                List<ShardStatement> statements = subRowShards.stream()
+                        .sorted(Comparator.comparingInt(index::order))
+                        .map(s -> on(s, s.equals(home) ? homeSql : others)).toList();
+                yield new RoutePlan.MultiShard(epoch, statements, new MergePlan.AffectedRowsOf(home), List.of());
+            }
+        };
+    }
+
     private RoutePlan scatter(Analysis.Keyed k, List<String> shards, List<ShadowCopy> copies) {
         if (shards.size() == 1) {
             ShardStatement st = on(shards.getFirst(), k.pointSql());
@@ -219,6 +270,15 @@ final class RoutingRun {
             int rowNumber = i + 1;
             String key = row.key().normalize(table.keyType(), params, () -> "shard key " + table.name() + "."
                     + table.shardKey() + " in row " + rowNumber);
+            Optional<RoutePlan> held = heldKey(List.of(table), key);
+            if (held.isPresent()) {
+                return held.get();
+            }
+            Optional<SplitKey> counterSplit = table.hotKey() instanceof HotKeyMode.Counter && !index.tablesWithSplitKeys.isEmpty()
+                    ? slotMap.splitKey(table.name(), key) : Optional.empty();
+            if (counterSplit.isPresent()) {
+                return counterWrite(table, key, counterSplit.get(), ins.counterWrite(), ins.wholeSql());
+            }
             int slot = insertSlot(table, key, row, i);
             rowsByShard.computeIfAbsent(slotMap.owner(slot), s -> new ArrayList<>()).add(row);
             keysBySlot.computeIfAbsent(slot, s -> new ArrayList<>(1)).add(key);
@@ -246,8 +306,7 @@ final class RoutingRun {
         }
         return switch (table.hotKey()) {
             case HotKeyMode.None n -> SlotFunction.slot(key, slotCount);
-            case HotKeyMode.Counter c -> throw new Refusal(RejectReason.HOT_KEY_WRITE_UNSUPPORTED,
-                    "not supported yet: hot-key counter writes (key " + key + " of " + table.name() + " is split)");
+            case HotKeyMode.Counter c -> throw new IllegalStateException("rows of split counter keys go to counterWrite");
             case HotKeyMode.Append a -> {
                 KeyValue splitBy = row.splitBy().orElseThrow(() -> new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, "key " + key + " of "
                         + table.name() + " is split over " + split.get().k() + " sub-keys; row " + (rowIndex + 1)
@@ -291,6 +350,48 @@ final class RoutingRun {
 
     private static ShadowCopy copy(MovingSlot m, TableDefinition table, ShadowCopy.KeySource keys) {
         return new ShadowCopy(m.authoritative(), m.shadow(), m.migrationId(), m.phase(), table.name(), table.shardKey(), keys);
+    }
+
+    /** Held while the key is being split or merged in any of the tables (a join names the key of each). */
+    private Optional<RoutePlan> heldKey(List<TableDefinition> tables, String key) {
+        if (index.heldKeysByTable.isEmpty()) {
+            return Optional.empty();
+        }
+        for (TableDefinition t : tables) {
+            Optional<SplitKey> split = slotMap.splitKey(t.name(), key).filter(s -> s.state().holds());
+            if (split.isPresent()) {
+                return Optional.of(new RoutePlan.Held(epoch, List.of(SlotFunction.slot(key, slotCount)), "key " + key + " of "
+                        + t.name() + " is being " + movement(split.get()) + "; hold the statement until a newer slot map arrives, "
+                        + "then route it again"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A statement over every key of a table (scatter) could see the rows of a key being split or merged half-moved. */
+    private Optional<RoutePlan> heldTable(List<TableDefinition> tables) {
+        if (index.heldKeysByTable.isEmpty()) {
+            return Optional.empty();
+        }
+        for (TableDefinition t : tables) {
+            List<SplitKey> keys = index.heldKeysByTable.get(t.name());
+            if (keys != null) {
+                SplitKey first = keys.getFirst();
+                return Optional.of(new RoutePlan.Held(epoch, List.of(SlotFunction.slot(first.key(), slotCount)), "key " + first.key()
+                        + " of " + t.name() + " is being " + movement(first) + " and this statement is not restricted to other keys"
+                        + " of " + t.name() + ", so it could see its rows half-moved; hold the statement until a newer slot map"
+                        + " arrives, then route it again"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String movement(SplitKey split) {
+        return switch (split.state()) {
+            case SPLITTING -> "split";
+            case MERGING -> "merged";
+            case SPLIT -> throw new IllegalStateException("a split key that holds nothing: " + split);
+        };
     }
 
     private RoutePlan held(List<Integer> slots) {

@@ -32,6 +32,8 @@ final class SnapshotIndex {
     final List<Integer> pausedSlots;
     final List<Move> dualWriteMoves;
     final Set<String> tablesWithSplitKeys;
+    /** Split keys being split or merged (see {@link SplitKey.State#holds()}), by table, in key order. */
+    final Map<String, List<SplitKey>> heldKeysByTable;
     /** For each shard holding copies of moving slots it does not own (their shadow), those slots as ranges. */
     final Map<String, List<int[]>> shadowRanges;
 
@@ -70,6 +72,8 @@ final class SnapshotIndex {
         });
         this.shadowRanges = Map.copyOf(shadows);
         this.tablesWithSplitKeys = map.splitKeys().stream().map(SplitKey::table).collect(Collectors.toUnmodifiableSet());
+        this.heldKeysByTable = map.splitKeys().stream().filter(k -> k.state().holds())
+                .collect(Collectors.groupingBy(SplitKey::table, Collectors.toUnmodifiableList()));
     }
 
     /**

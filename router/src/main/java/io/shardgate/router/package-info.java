@@ -63,9 +63,16 @@
  *   <li>Split hot keys: a statement by key alone fans out to the owners of {@code slot(key, i)}, i in 0..k-1.
  *       In append mode a row goes to sub-key {@code i = SlotFunction.slot(splitByText, k)} (CRC32C of the
  *       split-by value's canonical text mod k; integer text if the value is an integer, else the string), and a
- *       statement naming key and split-by value hits that one sub-key. Counter reads of one key sum the counter
- *       columns and take the others from home; counter writes and scatter reads of a counter table with split
- *       keys are refused for now (HOT_KEY_WRITE_UNSUPPORTED / HOT_KEY_READ_UNSUPPORTED), as are joins on a split key.</li>
+ *       statement naming key and split-by value hits that one sub-key. Counter mode keeps one sub-row per distinct
+ *       shard of the sub-keys: reads of one key sum the counter columns and take the others from home; an UPDATE
+ *       that only increments counters ({@code c = c + ?}) goes to one sub-row, chosen by the caller's spreading hint
+ *       (0 = home); any other UPDATE, a DELETE or an INSERT runs at home and, with increments dropped and counters
+ *       zeroed (INSERT IGNORE of a zeroed row), on the other sub-rows, reporting home's affected rows
+ *       ({@link io.shardgate.router.plan.MergePlan.AffectedRowsOf}); see {@code CounterWrites}. Writes that could
+ *       not stay exact (conditions on counters, several keys, scatter writes) are HOT_KEY_WRITE_UNSUPPORTED; scatter
+ *       reads of a counter table with split keys and joins on a split key are refused. While a split key is
+ *       SPLITTING or MERGING, every statement naming it, and every scatter over its table, is
+ *       {@link io.shardgate.router.plan.RoutePlan.Held}.</li>
  * </ul>
  *
  * <h2>Parser notes</h2>

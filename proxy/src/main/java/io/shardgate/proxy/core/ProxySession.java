@@ -67,6 +67,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private long lastInsertId;
     private String lastShard;
     private boolean closed;
+    /** Spreads increments of split counter keys over their sub-rows: rotated per statement, sessions start apart. */
+    private int spread;
 
     ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
         this.core = core;
@@ -74,6 +76,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.connectionId = connectionId;
         this.schema = schema;
         this.backends = new SessionBackends(core.pools(), core.connectionStates());
+        this.spread = (int) connectionId;
     }
 
     // ---- FrontendSession
@@ -178,8 +181,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * in the core's {@link SnapshotGate} until it has run, so the proxy acknowledges a new epoch only after it
      * finished: a write must not land on a shard that stopped being authoritative, and a read routed before a
      * cutover must not read a source whose copies the cleanup is deleting. (A statement that runs longer than
-     * the drain timeout therefore delays a cutover, which the migrator retries.) A write to slots in cutover is held (not failed) until a newer snapshot arrives, then
-     * routed again; holding longer than the hold timeout fails it with WRITE_HOLD_TIMEOUT.
+     * the drain timeout therefore delays a cutover, which the migrator retries.) A write to slots in cutover, and any
+     * statement on a hot key being split or merged, is held (not failed) until a newer snapshot arrives, then routed
+     * again; holding longer than the hold timeout fails it with WRITE_HOLD_TIMEOUT. Inside a client transaction the
+     * held statement keeps the transaction's connections (and row locks) while it waits.
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
         long holdStart = 0;
@@ -187,7 +192,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             SnapshotGate.Ticket ticket = core.enter();
             try {
                 RoutingSnapshot snapshot = ticket.snapshot();
-                RoutePlan plan = core.router().route(statement, parameters, snapshot);
+                RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++);
                 if (plan instanceof RoutePlan.Held h) {
                     ticket.close();
                     holdStart = holdStart == 0 ? System.nanoTime() : holdStart;
@@ -252,12 +257,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             released = !left.isNegative() && core.gate().awaitNewerThan(held.epoch(), left);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "interrupted while holding a write: " + held.reason(), e);
+            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "interrupted while holding a statement: " + held.reason(), e);
         }
         if (!released) {
-            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "Shardgate held this write for "
-                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holdStart) + " ms and the cutover did not end ("
-                    + held.reason() + "); nothing was written, retry");
+            // held plans are writes to slots in cutover, or any statement on a hot key being split or merged
+            throw new ProxyException(ErrorCode.WRITE_HOLD_TIMEOUT, "Shardgate held this statement for "
+                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holdStart) + " ms and no newer slot map"
+                    + " released it (" + held.reason() + "); nothing was run, retry");
         }
         core.holds().record(System.nanoTime() - holdStart);
     }
@@ -400,6 +406,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             case MergePlan.AffectedRows a -> affectedRows(outcomes);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
+            case MergePlan.AffectedRowsOf a -> outcomes.stream().filter(o -> o.shard().equals(a.shard())).findFirst()
+                    .orElseThrow().result();
         };
     }
 
@@ -446,6 +454,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     private StatementResult multi(RoutePlan.MultiShard plan, List<Object> parameters) {
+        if (plan.merge() instanceof MergePlan.AffectedRowsOf home) {
+            return homeFirst(plan, home.shard(), parameters);
+        }
         List<Outcome> outcomes = runAll(plan.statements(), parameters);
         boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows;
         throwOnFailure(outcomes, isWrite && !transactional() ? "write" : null);
@@ -453,7 +464,25 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             case MergePlan.AffectedRows a -> affectedRows(outcomes);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
+            case MergePlan.AffectedRowsOf a -> throw new IllegalStateException("home-first writes run in homeFirst: " + a);
         };
+    }
+
+    /**
+     * A write to the sub-rows of one split counter key: home's statement first, on its own, so that a failure there
+     * (a duplicate key, a constraint) leaves the other sub-rows untouched; then the others in parallel. The client
+     * sees home's result: one logical row.
+     */
+    private StatementResult homeFirst(RoutePlan.MultiShard plan, String home, List<Object> parameters) {
+        ShardStatement first = plan.statements().stream().filter(s -> s.shard().equals(home)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("plan without its home shard " + home + ": " + plan));
+        StatementResult result = single(first, parameters);
+        List<Outcome> outcomes = new ArrayList<>(plan.statements().size());
+        outcomes.add(new Outcome(home, result, null));
+        outcomes.addAll(runAll(plan.statements().stream().filter(s -> !s.shard().equals(home)).toList(), parameters));
+        throwOnFailure(outcomes, transactional() ? null : "write");
+        lastShard = home;
+        return result;
     }
 
     private StatementResult broadcast(RoutePlan.Broadcast plan, List<Object> parameters) {

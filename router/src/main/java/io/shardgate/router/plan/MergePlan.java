@@ -47,6 +47,17 @@ public sealed interface MergePlan {
     record AffectedRows() implements MergePlan {}
 
     /**
+     * A write to the sub-rows of one split counter key, one logical row (DESIGN.md, "Hot keys"): run the
+     * statement of {@code shard} (home) first and the others only once it succeeded; the client sees home's
+     * affected-row count and insert id.
+     */
+    record AffectedRowsOf(String shard) implements MergePlan {
+        public AffectedRowsOf {
+            Objects.requireNonNull(shard, "shard");
+        }
+    }
+
+    /**
      * A read of one split counter key: one sub-row per shard. Sum the {@code counterColumns} over all
      * rows and take every other column from the row of {@code homeShard} (DESIGN.md, "Hot keys").
      */

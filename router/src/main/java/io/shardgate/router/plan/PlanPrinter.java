@@ -33,6 +33,7 @@ public final class PlanPrinter {
     public static String print(MergePlan merge) {
         return switch (merge) {
             case MergePlan.AffectedRows a -> "sumAffectedRows";
+            case MergePlan.AffectedRowsOf a -> "affectedRowsOf(" + a.shard() + ")";
             case MergePlan.CounterRow c -> "counterRow(sum " + c.counterColumns().stream().map(i -> "c" + i)
                     .collect(Collectors.joining(",")) + "; others from " + c.homeShard() + ")";
             case MergePlan.Rows r -> rows(r);

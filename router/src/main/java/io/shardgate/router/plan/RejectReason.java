@@ -29,7 +29,7 @@ public enum RejectReason {
     BAD_SHARD_KEY_VALUE,
     /** Fewer bound parameters than the statement uses. */
     MISSING_PARAMETER,
-    /** A write to a split counter key (not supported yet). */
+    /** A write to a split counter key that its sub-rows cannot take exactly (see the message for what to write instead). */
     HOT_KEY_WRITE_UNSUPPORTED,
     /** A read of a split key that the router cannot merge exactly. */
     HOT_KEY_READ_UNSUPPORTED

@@ -21,6 +21,7 @@ import java.util.Objects;
  * ### case name
  * -- cluster: moving                optional, overrides the default
  * -- params: 42, 'abc', null, 4.5   optional bound parameters (Long, String, null, BigDecimal, true/false)
+ * -- spread: 1                      optional spreading hint for counter increments (default 0)
  * SELECT ...                        the statement, one or more lines
  * =&gt; printed plan, first line
  *    continuation lines of the plan, indented three spaces
@@ -29,7 +30,7 @@ import java.util.Objects;
 final class GoldenFile {
     static final String CONTINUATION = "   ";
 
-    record Case(String name, String cluster, List<Object> params, String sql, String expected, int expectedLine) {
+    record Case(String name, String cluster, List<Object> params, int spread, String sql, String expected, int expectedLine) {
         Case {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(cluster, "cluster");
@@ -77,6 +78,7 @@ final class GoldenFile {
         String name = lines.get(start).substring(4).strip();
         String cluster = defaultCluster;
         List<Object> params = List.of();
+        int spread = 0;
         List<String> sql = new ArrayList<>();
         int i = start + 1;
         for (; i < lines.size() && !lines.get(i).startsWith("=>"); i++) {
@@ -85,6 +87,8 @@ final class GoldenFile {
                 cluster = line.substring("-- cluster:".length()).strip();
             } else if (line.startsWith("-- params:")) {
                 params = parseParams(line.substring("-- params:".length()));
+            } else if (line.startsWith("-- spread:")) {
+                spread = Integer.parseInt(line.substring("-- spread:".length()).strip());
             } else if (line.startsWith("### ")) {
                 throw new IllegalArgumentException(path + ":" + (i + 1) + ": case '" + name + "' has no '=>' line");
             } else {
@@ -99,7 +103,7 @@ final class GoldenFile {
         for (i++; i < lines.size() && lines.get(i).startsWith(CONTINUATION); i++) {
             expected.append('\n').append(lines.get(i).substring(CONTINUATION.length()));
         }
-        out.add(new Case(name, cluster, params, String.join("\n", sql).strip(), expected.toString(), expectedLine));
+        out.add(new Case(name, cluster, params, spread, String.join("\n", sql).strip(), expected.toString(), expectedLine));
         return i;
     }
 

@@ -65,6 +65,8 @@ class GoldenPlanTest {
     }
 
     private static String plan(GoldenFile.Case c) {
-        return PlanPrinter.print(new Router().route(c.sql(), c.params(), CLUSTERS.snapshot(c.cluster())));
+        var snapshot = CLUSTERS.snapshot(c.cluster());
+        var statement = Router.analyse(c.sql(), snapshot.cluster().dialect());
+        return PlanPrinter.print(new Router().route(statement, c.params(), snapshot, c.spread()));
     }
 }
