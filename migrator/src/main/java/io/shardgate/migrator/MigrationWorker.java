@@ -1,15 +1,24 @@
 package io.shardgate.migrator;
 
 import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.cluster.HotKeyMode;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.slot.SlotMap;
+import io.shardgate.slot.SplitKey;
 import io.shardgate.state.ClusterStore;
+import io.shardgate.state.HotKeyReport;
 import io.shardgate.state.Leadership;
 import io.shardgate.state.MigrationRecord;
 import io.shardgate.state.StoreException;
 import io.shardgate.state.Versioned;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,10 +46,12 @@ public final class MigrationWorker implements AutoCloseable {
     private final Leadership leadership;
     private final Fence fence;
     private final Thread thread;
+    private final HotKeyPolicy policy;
 
     private MigrationWorker(ClusterStore store, WorkerSettings settings) {
         this.store = store;
         this.settings = settings;
+        this.policy = settings.hotKeyPolicy() == null ? null : new HotKeyPolicy(settings.hotKeyPolicy());
         this.leadership = store.lead(ROLE, settings.workerId());
         this.fence = new Fence(leadership);
         this.thread = Thread.ofPlatform().name("shardgate-migrator-" + settings.workerId()).daemon().unstarted(this::run);
@@ -135,7 +146,58 @@ public final class MigrationWorker implements AutoCloseable {
                 return false;
             }
         }
+        if (policy != null && records.isEmpty()) {
+            applyHotKeyPolicy();
+        }
         return true;
+    }
+
+    /**
+     * The automatic policy's pass: rates summed over the live proxies' reports, decisions carried out
+     * one by one with the operator. Runs only while no migration is under way (a split cannot land on
+     * moving slots anyway). A failed split or merge is logged and tried again when the policy says so.
+     */
+    private void applyHotKeyPolicy() throws InterruptedException {
+        Map<SplitKey.Id, Double> rates = new HashMap<>();
+        for (HotKeyReport report : store.hotKeyReports()) {
+            for (HotKeyReport.KeyRate k : report.keys()) {
+                rates.merge(new SplitKey.Id(k.table(), k.key()), k.writesPerSecond(), Double::sum);
+            }
+        }
+        SlotMap map = store.readSlotMap().value();
+        Set<SplitKey.Id> split = map.splitKeys().stream().filter(k -> k.state() == SplitKey.State.SPLIT)
+                .map(SplitKey::id).collect(Collectors.toSet());
+        Set<SplitKey.Id> busy = map.splitKeys().stream().filter(k -> k.state().holds()).map(SplitKey::id)
+                .collect(Collectors.toSet());
+        Set<String> eligible = store.readDefinition().value().tables().values().stream()
+                .filter(t -> !(t.hotKey() instanceof HotKeyMode.None)).map(TableDefinition::name).collect(Collectors.toSet());
+        var decisions = policy.decide(rates, split, eligible, System.currentTimeMillis());
+        HotKeyOperator.Settings d = HotKeyOperator.Settings.defaults();
+        HotKeyOperator operator = new HotKeyOperator(store, new HotKeyOperator.Settings(settings.barrierTimeout(),
+                settings.connectTimeout(), settings.lockWaitTimeout(), d.chunkRows(), d.leadershipTimeout()),
+                line -> LOG.info("hot-key policy: {}", line));
+        for (HotKeyPolicy.Decision decision : decisions) {
+            fence.check();
+            if (busy.contains(decision.key())) {
+                continue;
+            }
+            try {
+                switch (decision) {
+                    case HotKeyPolicy.Decision.Split s -> {
+                        LOG.info("hot-key policy: key {} of {} at {} writes/s: splitting over {} sub-keys", s.key().key(),
+                                s.key().table(), Math.round(s.writesPerSecond()), s.k());
+                        operator.split(s.key().table(), s.key().key(), s.k());
+                    }
+                    case HotKeyPolicy.Decision.Merge m -> {
+                        LOG.info("hot-key policy: key {} of {} down to {} writes/s: merging", m.key().key(), m.key().table(),
+                                Math.round(m.writesPerSecond()));
+                        operator.merge(m.key().table(), m.key().key());
+                    }
+                }
+            } catch (HotKeyOperator.HotKeyException e) {
+                LOG.warn("hot-key policy: {}", e.getMessage());
+            }
+        }
     }
 
     private MigrationRunner.Outcome advance(Versioned<MigrationRecord> current) throws InterruptedException {

@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param connectTimeout     JDBC connect timeout to the shards
  */
 public record WorkerSettings(String workerId, Duration barrierTimeout, Duration pollInterval, int defaultChunkRows,
-        Duration cutoverRetryBackoff, Duration lockWaitTimeout, Duration connectTimeout) {
+        Duration cutoverRetryBackoff, Duration lockWaitTimeout, Duration connectTimeout, HotKeyPolicy.Settings hotKeyPolicy) {
 
     public static final Duration DEFAULT_BARRIER_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
@@ -49,27 +49,33 @@ public record WorkerSettings(String workerId, Duration barrierTimeout, Duration 
     /** The defaults for a worker called {@code workerId}. */
     public static WorkerSettings defaults(String workerId) {
         return new WorkerSettings(workerId, DEFAULT_BARRIER_TIMEOUT, DEFAULT_POLL_INTERVAL, DEFAULT_CHUNK_ROWS,
-                DEFAULT_CUTOVER_RETRY_BACKOFF, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT);
+                DEFAULT_CUTOVER_RETRY_BACKOFF, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, null);
     }
 
     public WorkerSettings withBarrierTimeout(Duration timeout) {
         return new WorkerSettings(workerId, timeout, pollInterval, defaultChunkRows, cutoverRetryBackoff, lockWaitTimeout,
-                connectTimeout);
+                connectTimeout, hotKeyPolicy);
     }
 
     public WorkerSettings withPollInterval(Duration interval) {
         return new WorkerSettings(workerId, barrierTimeout, interval, defaultChunkRows, cutoverRetryBackoff, lockWaitTimeout,
-                connectTimeout);
+                connectTimeout, hotKeyPolicy);
     }
 
     public WorkerSettings withDefaultChunkRows(int rows) {
         return new WorkerSettings(workerId, barrierTimeout, pollInterval, rows, cutoverRetryBackoff, lockWaitTimeout,
-                connectTimeout);
+                connectTimeout, hotKeyPolicy);
     }
 
     public WorkerSettings withCutoverRetryBackoff(Duration backoff) {
         return new WorkerSettings(workerId, barrierTimeout, pollInterval, defaultChunkRows, backoff, lockWaitTimeout,
-                connectTimeout);
+                connectTimeout, hotKeyPolicy);
+    }
+
+    /** Runs the automatic hot-key policy with these settings (null: off, the default). */
+    public WorkerSettings withHotKeyPolicy(HotKeyPolicy.Settings policy) {
+        return new WorkerSettings(workerId, barrierTimeout, pollInterval, defaultChunkRows, cutoverRetryBackoff, lockWaitTimeout,
+                connectTimeout, policy);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -207,7 +207,35 @@ class HotKeyOperatorTest {
         }
     }
 
+    @Test
+    void theAutomaticPolicySplitsAKeyThatStaysHotAndMergesItWhenItCools() throws Exception {
+        try (TestCluster c = cluster()) {
+            long key = keyOverBothShards(c, "post_metrics");
+            c.exec(homeDb(c, key), "INSERT INTO post_metrics VALUES (" + key + ", 'viral', 10, 3)");
+            HotKeyPolicy.Settings policy = new HotKeyPolicy.Settings(1000, Duration.ZERO, 50, Duration.ofMillis(500), 4);
+            c.store.publishHotKeys(report("p1", key, 700));
+            c.store.publishHotKeys(report("p2", key, 600));
+
+            try (MigrationWorker worker = MigrationWorker.start(c.store, TestCluster.settings("w1").withHotKeyPolicy(policy))) {
+                TestCluster.await(Duration.ofSeconds(30), () -> "automatic split of " + key,
+                        () -> c.store.readSlotMap().value().splitKey("post_metrics", Long.toString(key))
+                                .filter(k -> k.state() == SplitKey.State.SPLIT && k.k() == 4).isPresent());
+                c.store.publishHotKeys(report("p1", key, 10));
+                c.store.publishHotKeys(report("p2", key, 10));
+                TestCluster.await(Duration.ofSeconds(30), () -> "automatic merge of " + key,
+                        () -> c.store.readSlotMap().value().splitKeys().isEmpty());
+            }
+            assertThat(rows(c, homeDb(c, key), "SELECT like_count FROM post_metrics WHERE post_id = " + key)).containsExactly("10");
+        }
+    }
+
     // ---- helpers
+
+    private static io.shardgate.state.HotKeyReport report(String proxy, long key, double writesPerSecond) {
+        return new io.shardgate.state.HotKeyReport(proxy, System.currentTimeMillis(), 10, List.of(
+                new io.shardgate.state.HotKeyReport.KeyRate("post_metrics", Long.toString(key), writesPerSecond,
+                        (long) (writesPerSecond * 10), 0)));
+    }
 
     private static boolean touchesMoving(SlotMap map, long key) {
         return new SplitKey("post_metrics", Long.toString(key), K).slots(map.slotCount()).stream().anyMatch(TestCluster.MOVING::contains);
