@@ -121,7 +121,7 @@ PY
 
 log "1/3 whole post: $threads clients incrementing one counter, then inserting likes of one post ($time_s s each)"
 read -r inc1 inc1_lat inc1_n < <(run increment "$hot" inc-k1)
-read -r like1 like1_lat _ < <(run like "$hot" like-k1 "$threads" 1000000000)
+read -r like1 like1_lat _ < <(run like "$hot" like-k1 "$threads" 1000000000000)
 log "  increments $inc1/s, likes $like1/s"
 
 log "splitting post $hot over $k sub-keys in post_metrics and likes"
@@ -135,7 +135,7 @@ log "  $split_line"
 
 log "2/3 split post: the same loads"
 read -r inc8 inc8_lat inc8_n < <(run increment "$hot" inc-k"$k")
-read -r like8 like8_lat _ < <(run like "$hot" like-k"$k" "$threads" 2000000000)
+read -r like8 like8_lat _ < <(run like "$hot" like-k"$k" "$threads" 2000000000000)
 log "  increments $inc8/s, likes $like8/s"
 
 log "3/3 reads: 4 clients, split post $hot against whole post $cold"

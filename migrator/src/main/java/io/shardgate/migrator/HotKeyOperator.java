@@ -97,6 +97,17 @@ public final class HotKeyOperator {
                 throw new HotKeyException("key " + t.key + " of " + t.table.name() + " is being split over " + existing.get().k()
                         + " sub-keys (a split stopped half-way); rerun with --k " + existing.get().k());
             }
+            requireSettled(map, wanted);
+            List<String> shards = map.shardsOf(wanted);
+            try (Open open = open(t, shards)) {
+                return split(t, wanted, shards, open, existing.isPresent());
+            }
+        });
+    }
+
+    /** @param resumed the key was SPLITTING already: rows may have moved, so a barrier timeout must not undo the hold */
+    private Result split(Target t, SplitKey wanted, List<String> shards, Open open, boolean resumed) throws InterruptedException {
+        {
             long started = System.nanoTime();
             long heldEpoch = publish(m -> m.splitKey(wanted.table(), wanted.key()).filter(wanted::equals).isPresent(),
                     m -> requireSettled(m, wanted), (m, epoch) -> m.withSplitKey(epoch, wanted));
@@ -104,14 +115,17 @@ public final class HotKeyOperator {
             try {
                 store.awaitEpoch(heldEpoch, settings.barrierTimeout());
             } catch (BarrierTimeoutException e) {
+                if (resumed) {
+                    throw new HotKeyException("split of key " + t.key + " of " + t.table.name() + ": the proxies did not all apply"
+                            + " the hold within " + settings.barrierTimeout().toMillis() + " ms; rerun to resume (" + e.getMessage() + ")", e);
+                }
                 publish(m -> m.splitKey(wanted.table(), wanted.key()).isEmpty(), m -> {}, (m, epoch) -> m.withoutSplitKey(epoch, wanted.id()));
                 throw new HotKeyException("split of key " + t.key + " of " + t.table.name() + " undone: the proxies did not all"
                         + " apply the hold within " + settings.barrierTimeout().toMillis() + " ms (" + e.getMessage() + ")", e);
             }
-            List<String> shards = store.readSlotMap().value().shardsOf(wanted);
             long moved = switch (t.table.hotKey()) {
-                case HotKeyMode.Counter c -> createSubRows(t, c, shards);
-                case HotKeyMode.Append a -> spreadRows(t, a, wanted, shards);
+                case HotKeyMode.Counter c -> createSubRows(t, c, shards, open);
+                case HotKeyMode.Append a -> spreadRows(t, a, wanted, shards, open);
                 case HotKeyMode.None n -> throw new IllegalStateException("checked in target()");
             };
             SplitKey done = wanted.withState(SplitKey.State.SPLIT);
@@ -119,10 +133,10 @@ public final class HotKeyOperator {
                     (m, e) -> m.withSplitKey(e, done));
             long held = (System.nanoTime() - started) / 1_000_000;
             awaitRelease(epoch);
-            progress.accept("split key " + t.key + " of " + t.table.name() + " over " + k + " sub-keys on " + shards
+            progress.accept("split key " + t.key + " of " + t.table.name() + " over " + wanted.k() + " sub-keys on " + shards
                     + " (epoch " + epoch + ", " + moved + " rows moved, key held " + held + " ms)");
             return new Result(done, shards, moved, held);
-        });
+        }
     }
 
     /** Merges a split key back into home; resumes a merge that stopped half-way. */
@@ -137,6 +151,15 @@ public final class HotKeyOperator {
             }
             SplitKey merging = split.withState(SplitKey.State.MERGING);
             List<String> shards = store.readSlotMap().value().shardsOf(split);
+            try (Open open = open(t, shards)) {
+                return merge(t, split, shards, open);
+            }
+        });
+    }
+
+    private Result merge(Target t, SplitKey split, List<String> shards, Open open) throws InterruptedException {
+        SplitKey merging = split.withState(SplitKey.State.MERGING);
+        {
             long started = System.nanoTime();
             long heldEpoch = publish(m -> m.splitKey(merging.table(), merging.key()).filter(merging::equals).isPresent(),
                     m -> requireSettled(m, merging), (m, epoch) -> m.withSplitKey(epoch, merging));
@@ -154,8 +177,8 @@ public final class HotKeyOperator {
                         + " the hold within " + settings.barrierTimeout().toMillis() + " ms; rerun to resume (" + e.getMessage() + ")", e);
             }
             long moved = switch (t.table.hotKey()) {
-                case HotKeyMode.Counter c -> foldSubRows(t, c, shards);
-                case HotKeyMode.Append a -> gatherRows(t, shards);
+                case HotKeyMode.Counter c -> foldSubRows(t, c, shards, open);
+                case HotKeyMode.Append a -> gatherRows(t, shards, open);
                 case HotKeyMode.None n -> throw new IllegalStateException("checked in target()");
             };
             long epoch = publish(m -> m.splitKey(split.table(), split.key()).isEmpty(), m -> {},
@@ -164,14 +187,14 @@ public final class HotKeyOperator {
             awaitRelease(epoch);
             progress.accept("merged key " + t.key + " of " + t.table.name() + " back into " + shards.getFirst() + " (epoch " + epoch
                     + ", " + moved + " rows folded or moved, key held " + held + " ms)");
-            return new Result(split.withState(SplitKey.State.MERGING), shards, moved, held);
-        });
+            return new Result(merging, shards, moved, held);
+        }
     }
 
     // ---- counter tables
 
-    private long createSubRows(Target t, HotKeyMode.Counter mode, List<String> shards) {
-        return withConnections(t, shards, (shape, connections) -> {
+    private long createSubRows(Target t, HotKeyMode.Counter mode, List<String> shards, Open open) {
+        return open.run((shape, connections) -> {
             ChunkSql sql = new ChunkSql(shape);
             List<Row> home = sql.read(connections.get(shards.getFirst()), null, null, 2, ChunkSql.Lock.NONE, keyFilter(t, shape));
             long created = 0;
@@ -194,9 +217,9 @@ public final class HotKeyOperator {
         });
     }
 
-    private long foldSubRows(Target t, HotKeyMode.Counter mode, List<String> shards) {
+    private long foldSubRows(Target t, HotKeyMode.Counter mode, List<String> shards, Open open) {
         String name = "fold." + t.table.name() + "." + HexFormat.of().formatHex(t.key.getBytes(StandardCharsets.UTF_8));
-        return withConnections(t, shards, (shape, connections) -> {
+        return open.run((shape, connections) -> {
             ChunkSql sql = new ChunkSql(shape);
             FoldPlan plan = readPlan(name).orElse(null);
             if (plan == null) {
@@ -261,10 +284,10 @@ public final class HotKeyOperator {
     // ---- append tables
 
     /** Moves each home row of the key to the shard of its sub-key. */
-    private long spreadRows(Target t, HotKeyMode.Append mode, SplitKey split, List<String> shards) {
+    private long spreadRows(Target t, HotKeyMode.Append mode, SplitKey split, List<String> shards, Open open) {
         SlotMap map = store.readSlotMap().value();
         String home = shards.getFirst();
-        return withConnections(t, shards, (shape, connections) -> {
+        return open.run((shape, connections) -> {
             ChunkSql sql = new ChunkSql(shape);
             int by = columnIndex(shape, mode.splitBy());
             Connection source = connections.get(home);
@@ -297,9 +320,9 @@ public final class HotKeyOperator {
     }
 
     /** Moves every row of the key on the other sub-key shards back home. */
-    private long gatherRows(Target t, List<String> shards) {
+    private long gatherRows(Target t, List<String> shards, Open open) {
         String home = shards.getFirst();
-        return withConnections(t, shards, (shape, connections) -> {
+        return open.run((shape, connections) -> {
             ChunkSql sql = new ChunkSql(shape);
             long moved = 0;
             for (String shard : shards.subList(1, shards.size())) {
@@ -431,36 +454,41 @@ public final class HotKeyOperator {
         }
     }
 
-    private long withConnections(Target t, List<String> shards, DataStep step) {
-        ShardConnections opener = new ShardConnections(settings.connectTimeout(), settings.lockWaitTimeout());
-        Map<String, Connection> connections = new LinkedHashMap<>();
-        String current = shards.getFirst();
-        long started = System.nanoTime();
-        try {
-            for (String shard : shards) {
-                current = shard;
-                ShardDefinition definition = t.cluster.shard(shard)
-                        .orElseThrow(() -> new HotKeyException("shard " + t.cluster + " is not declared"));
-                Connection c = opener.open(definition);
-                c.setAutoCommit(false);
-                connections.put(shard, c);
-            }
-            current = shards.getFirst();
-            TableShape shape = Catalog.read(connections.get(current), t.cluster).table(t.table.name())
-                    .orElseThrow(() -> new HotKeyException("table " + t.table.name() + " does not exist on shard " + shards.getFirst()));
-            return step.run(shape, connections);
-        } catch (SQLException e) {
-            for (Connection c : connections.values()) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is closed below; the error that matters is e
+    /**
+     * Connections to the key's shards and the table's shape, opened before the key is held so that the
+     * hold covers only the data step (and an unreachable shard fails before anything is held).
+     */
+    private final class Open implements AutoCloseable {
+        private final Target t;
+        private final List<String> shards;
+        private final Map<String, Connection> connections = new LinkedHashMap<>();
+        private TableShape shape;
+
+        Open(Target t, List<String> shards) {
+            this.t = t;
+            this.shards = shards;
+        }
+
+        long run(DataStep step) {
+            long started = System.nanoTime();
+            try {
+                return step.run(shape, connections);
+            } catch (SQLException e) {
+                for (Connection c : connections.values()) {
+                    try {
+                        c.rollback();
+                    } catch (SQLException ignored) {
+                        // the connection is closed with the others; the error that matters is e
+                    }
                 }
+                throw new HotKeyException("moving rows of key " + t.key + " of " + t.table.name() + " failed on shards " + shards
+                        + " after " + (System.nanoTime() - started) / 1_000_000 + " ms: " + e.getMessage()
+                        + "; the key stays held, rerun the command to resume", e);
             }
-            throw new HotKeyException("moving rows of key " + t.key + " of " + t.table.name() + " failed on shards " + shards
-                    + " after " + (System.nanoTime() - started) / 1_000_000 + " ms: " + e.getMessage()
-                    + "; the key stays held, rerun the command to resume", e);
-        } finally {
+        }
+
+        @Override
+        public void close() {
             for (Connection c : connections.values()) {
                 try {
                     c.close();
@@ -468,6 +496,33 @@ public final class HotKeyOperator {
                     // closing is best effort
                 }
             }
+        }
+    }
+
+    private Open open(Target t, List<String> shards) {
+        ShardConnections opener = new ShardConnections(settings.connectTimeout(), settings.lockWaitTimeout());
+        Open open = new Open(t, shards);
+        String current = shards.getFirst();
+        try {
+            for (String shard : shards) {
+                current = shard;
+                ShardDefinition definition = t.cluster.shard(shard)
+                        .orElseThrow(() -> new HotKeyException("shard " + t.cluster + " is not declared"));
+                Connection c = opener.open(definition);
+                c.setAutoCommit(false);
+                open.connections.put(shard, c);
+            }
+            current = shards.getFirst();
+            open.shape = Catalog.read(open.connections.get(current), t.cluster).table(t.table.name())
+                    .orElseThrow(() -> new HotKeyException("table " + t.table.name() + " does not exist on shard " + shards.getFirst()));
+            return open;
+        } catch (SQLException | RuntimeException e) {
+            open.close();
+            if (e instanceof HotKeyException h) {
+                throw h;
+            }
+            throw new HotKeyException("cannot reach shard " + current + " for key " + t.key + " of " + t.table.name() + ": "
+                    + e.getMessage() + "; nothing was held or changed", e);
         }
     }
 
