@@ -6,8 +6,11 @@
 #   2. likes        --threads clients INSERT likes of the post (unique users)
 #   each first with the post whole (k = 1), then after `shardgate hotkey split --k K` (default 8):
 #   writes/s split / writes/s whole is the speed-up.
-#   3. reads        4 clients read the split post's counter (and its like count) against an unsplit
-#                   post's: mean latency of each.
+#   3. reads        4 clients read the post's counter and its like count right before the split and
+#                   right after it (the same rows, whole against split): mean latency of each.
+#   The hot post is the first id whose k sub-keys land on all 4 shards. With --durable the shards
+#   commit with innodb_flush_log_at_trx_commit=1 (an fsync per commit, as production runs) instead
+#   of the demo's 2.
 #   The counter read through the proxy at the end must equal the increments sysbench acknowledged.
 #
 # Prints a table and writes it to bench/results/hotkey-<date>.md.
@@ -19,6 +22,7 @@ cd "$root"
 threads=64
 time_s=20
 k=8
+durable=0
 keep=0
 out=""
 command_line="bench/hotkey-bench.sh${*:+ $*}"
@@ -30,6 +34,7 @@ Usage: bench/hotkey-bench.sh [--threads N] [--time S] [--k K] [--out FILE] [--ke
   --threads N   writing clients (default $threads)
   --time S      seconds per measurement (default $time_s)
   --k K         sub-keys of the split (default $k)
+  --durable     shards fsync every commit (innodb_flush_log_at_trx_commit=1)
   --out FILE    report file (default bench/results/hotkey-<date>.md)
   --keep        keep the temp dir (demo data, logs)
 USAGE
@@ -40,6 +45,7 @@ while (( $# )); do
     --threads) threads=$2; shift 2 ;;
     --time) time_s=$2; shift 2 ;;
     --k) k=$2; shift 2 ;;
+    --durable) durable=1; shift ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -47,55 +53,26 @@ while (( $# )); do
   esac
 done
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-for tool in sysbench mariadbd mariadb python3 ss; do
-  command -v "$tool" >/dev/null || die "missing on PATH: $tool"
-done
-
-tmp=$(mktemp -d /tmp/shardgate-hotkey-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if (( keep )); then log "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  local p
-  for p in $(shuf -i 20000-29999 -n 200); do
-    if ! ss -ltn "( sport = :$p )" | grep -q ":$p"; then echo "$p"; return; fi
-  done
-  die "no free port"
-}
-port=$(free_port); admin_port=$(free_port); zk_port=$(free_port); shard_base=$(free_port)
-
-log "building and starting the demo (4 shards) in $tmp"
-bin/shardgate --version >/dev/null
-SHARDGATE_NO_BUILD=1 bin/shardgate demo --shards 4 --spares 0 --port "$port" --admin-port "$admin_port" \
-  --zk-port "$zk_port" --shard-base-port "$shard_base" --data-dir "$tmp/demo" --reset > "$tmp/demo.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 240); do
-  grep -q '^Connect:' "$tmp/demo.log" && break
-  kill -0 "${pids[0]}" 2>/dev/null || { cat "$tmp/demo.log" >&2; die "the demo stopped"; }
-  sleep 0.5
-done
-grep -q '^Connect:' "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; die "the demo did not start within 120 s"; }
-
-zk=(--zk "127.0.0.1:$zk_port" --cluster demo)
-cli() { SHARDGATE_NO_BUILD=1 bin/shardgate "$@"; }
+tmp_prefix=shardgate-hotkey-bench
+# shellcheck source=bench/lib/demo.sh
+source bench/lib/demo.sh
+require_tools sysbench mariadbd mariadb python3 ss
+start_demo 4 0
 sql() { mariadb -h127.0.0.1 -P"$port" -uapp -papp shardgate -N -B -e "$1"; }
 sb=(sysbench bench/lua/hot-key.lua --mysql-host=127.0.0.1 --mysql-port="$port" --mysql-user=app --mysql-password=app
     --mysql-db=shardgate --db-ps-mode=auto)
 
-hot=42
-cold=43
+shard_sql() { mariadb -h127.0.0.1 -P"$(( shard_base + $1 ))" -uroot -N -B -e "$2"; }
+flush=2
+if (( durable )); then
+  flush=1
+  for i in 0 1 2 3; do shard_sql "$i" "SET GLOBAL innodb_flush_log_at_trx_commit = 1"; done
+fi
+# the first post whose sub-keys 0..k-1 land on all four shards (the demo spreads 4096 slots evenly)
+hot=$(shard_sql 0 "SELECT a.seq FROM seq_1_to_5000 a WHERE (SELECT COUNT(DISTINCT FLOOR(IF(b.seq = 0, CRC32C(a.seq),
+  CRC32C(CONCAT(a.seq, CHAR(0), b.seq))) % 4096 / 1024)) FROM seq_0_to_$(( k - 1 )) b) = 4 ORDER BY a.seq LIMIT 1")
+[[ -n $hot ]] || die "no post id spreads over all 4 shards with k=$k"
+cold=$(( hot + 1 ))
 sql "CREATE TABLE IF NOT EXISTS post_metrics (post_id BIGINT PRIMARY KEY, title VARCHAR(64), like_count BIGINT NOT NULL DEFAULT 0,
      view_count BIGINT NOT NULL DEFAULT 0)"
 sql "CREATE TABLE IF NOT EXISTS likes (post_id BIGINT NOT NULL, user_id BIGINT NOT NULL, created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -121,8 +98,12 @@ PY
 
 log "1/3 whole post: $threads clients incrementing one counter, then inserting likes of one post ($time_s s each)"
 read -r inc1 inc1_lat inc1_n < <(run increment "$hot" inc-k1)
-read -r like1 like1_lat _ < <(run like "$hot" like-k1 "$threads" 1000000000000)
+read -r like1 like1_lat like1_rows < <(run like "$hot" like-k1 "$threads" 1000000000000)
 log "  increments $inc1/s, likes $like1/s"
+
+log "reads of the whole post $hot: 4 clients"
+read -r _ rc_whole _ < <(run read-counter "$hot" read-counter-whole 4)
+read -r _ rl_whole _ < <(run read-likes "$hot" read-likes-whole 4)
 
 log "splitting post $hot over $k sub-keys in post_metrics and likes"
 cli hotkey split --table post_metrics --key "$hot" --k "$k" "${zk[@]}" > "$tmp/split-metrics.log" 2>&1 \
@@ -133,16 +114,17 @@ split_line=$(grep '^split:' "$tmp/split-metrics.log")
 likes_held=$(grep '^split:' "$tmp/split-likes.log" | sed 's/.*key held //')
 log "  $split_line"
 
+log "reads of the split post $hot: 4 clients (the same rows)"
+read -r _ rc_split _ < <(run read-counter "$hot" read-counter-split 4)
+read -r _ rl_split _ < <(run read-likes "$hot" read-likes-split 4)
+
 log "2/3 split post: the same loads"
 read -r inc8 inc8_lat inc8_n < <(run increment "$hot" inc-k"$k")
 read -r like8 like8_lat _ < <(run like "$hot" like-k"$k" "$threads" 2000000000000)
 log "  increments $inc8/s, likes $like8/s"
 
-log "3/3 reads: 4 clients, split post $hot against whole post $cold"
-read -r _ rc_split _ < <(run read-counter "$hot" read-counter-split 4)
-read -r _ rc_whole _ < <(run read-counter "$cold" read-counter-whole 4)
-read -r _ rl_split _ < <(run read-likes "$hot" read-likes-split 4)
-read -r _ rl_whole _ < <(run read-likes "$cold" read-likes-whole 4)
+log "3/3 reads of an unsplit post $cold: 4 clients"
+read -r _ rc_cold _ < <(run read-counter "$cold" read-counter-cold 4)
 
 counter=$(sql "SELECT like_count FROM post_metrics WHERE post_id = $hot")
 expected=$(( inc1_n + inc8_n ))
@@ -156,7 +138,7 @@ report=$(cat <<REPORT
 
 Command: \`$command_line\`
 Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); demo cluster (embedded ZooKeeper,
-4 local MariaDB $(mariadbd --version | awk '{print $3}') shards with innodb_flush_log_at_trx_commit=2, one proxy) and sysbench
+4 local MariaDB $(mariadbd --version | awk '{print $3}') shards with innodb_flush_log_at_trx_commit=$flush, one proxy) and sysbench
 $(sysbench --version | awk '{print $2}') share the cores. $split_line.
 
 | load ($threads clients, one post, $time_s s) | k = 1 | k = $k | speed-up | target |
@@ -164,12 +146,14 @@ $(sysbench --version | awk '{print $2}') share the cores. $split_line.
 | counter increments/s | $inc1 (avg $inc1_lat ms) | $inc8 (avg $inc8_lat ms) | **$(ratio "$inc8" "$inc1") x** | ≥ 3 x |
 | like inserts/s | $like1 (avg $like1_lat ms) | $like8 (avg $like8_lat ms) | **$(ratio "$like8" "$like1") x** | ≥ 3 x |
 
-| read (4 clients) | split post (k = $k) | whole post | ratio |
+| read of post $hot (4 clients, mean latency) | split (k = $k) | whole (just before the split) | ratio |
 |---|---:|---:|---:|
 | SELECT like_count … WHERE post_id = ? | $rc_split ms | $rc_whole ms | $(ratio "$rc_split" "$rc_whole") x |
-| SELECT COUNT(*) FROM likes WHERE post_id = ? | $rl_split ms | $rl_whole ms | $(ratio "$rl_split" "$rl_whole") x |
+| SELECT COUNT(*) FROM likes WHERE post_id = ? ($like1_rows likes) | $rl_split ms | $rl_whole ms | $(ratio "$rl_split" "$rl_whole") x |
 
-The split of likes (moving the $like1-per-second run's rows to their sub-keys) held the post for $likes_held.
+An unsplit post's counter read (post $cold) took $rc_cold ms.
+
+The split of likes (moving the $like1_rows likes of the first run to their sub-keys) held the post for $likes_held.
 The counter read through the proxy at the end equals the $expected increments sysbench acknowledged.
 REPORT
 )

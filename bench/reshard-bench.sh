@@ -60,49 +60,11 @@ while (( $# )); do
   esac
 done
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-for tool in sysbench mariadbd mariadb python3 ss; do
-  command -v "$tool" >/dev/null || die "missing on PATH: $tool"
-done
-
-tmp=$(mktemp -d /tmp/shardgate-reshard-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if (( keep )); then log "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  local p
-  for p in $(shuf -i 20000-29999 -n 200); do
-    if ! ss -ltn "( sport = :$p )" | grep -q ":$p"; then echo "$p"; return; fi
-  done
-  die "no free port"
-}
-port=$(free_port); admin_port=$(free_port); zk_port=$(free_port); shard_base=$(free_port)
-
-log "building and starting the demo (1 shard, 2 spares) in $tmp"
-bin/shardgate --version >/dev/null
-SHARDGATE_NO_BUILD=1 bin/shardgate demo --shards 1 --spares 2 --port "$port" --admin-port "$admin_port" \
-  --zk-port "$zk_port" --shard-base-port "$shard_base" --data-dir "$tmp/demo" --reset > "$tmp/demo.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 240); do
-  grep -q '^Connect:' "$tmp/demo.log" && break
-  kill -0 "${pids[0]}" 2>/dev/null || { cat "$tmp/demo.log" >&2; die "the demo stopped"; }
-  sleep 0.5
-done
-grep -q '^Connect:' "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; die "the demo did not start within 120 s"; }
-
-zk=(--zk "127.0.0.1:$zk_port" --cluster demo)
-cli() { SHARDGATE_NO_BUILD=1 bin/shardgate "$@"; }
+tmp_prefix=shardgate-reshard-bench
+# shellcheck source=bench/lib/demo.sh
+source bench/lib/demo.sh
+require_tools sysbench mariadbd mariadb python3 ss
+start_demo 1 2
 sb_common=(--mysql-host=127.0.0.1 --mysql-port="$port" --mysql-user=app --mysql-password=app --mysql-db=shardgate)
 
 log "loading $rows rows into sbtest1 through the proxy"

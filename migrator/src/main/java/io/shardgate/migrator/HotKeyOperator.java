@@ -14,8 +14,6 @@ import io.shardgate.slot.SplitKey;
 import io.shardgate.state.BarrierTimeoutException;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.Leadership;
-import io.shardgate.state.StoreException;
-import io.shardgate.state.Versioned;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -376,11 +374,6 @@ public final class HotKeyOperator {
         T run() throws InterruptedException;
     }
 
-    @FunctionalInterface
-    private interface Change {
-        SlotMap apply(SlotMap map, long newEpoch);
-    }
-
     private <T> T led(Work<T> work) throws InterruptedException {
         Leadership leadership = store.lead(ROLE, "hotkey-" + UUID.randomUUID().toString().substring(0, 8));
         try {
@@ -425,23 +418,8 @@ public final class HotKeyOperator {
         }
     }
 
-    private long publish(java.util.function.Predicate<SlotMap> done, Consumer<SlotMap> check, Change change) {
-        for (int attempt = 0; ; attempt++) {
-            Versioned<SlotMap> read = store.readSlotMap();
-            if (done.test(read.value())) {
-                return read.value().epoch();
-            }
-            check.accept(read.value());
-            SlotMap next = change.apply(read.value(), read.value().epoch() + 1);
-            try {
-                store.casSlotMap(next, read.version());
-                return next.epoch();
-            } catch (StoreException.VersionConflict conflict) {
-                if (attempt >= 50) {
-                    throw conflict;
-                }
-            }
-        }
+    private long publish(java.util.function.Predicate<SlotMap> done, Consumer<SlotMap> check, SlotMapPublisher.Change change) {
+        return SlotMapPublisher.publish(store, () -> {}, done, check, change);
     }
 
     /** Waits for the proxies to apply the final map; a laggard only delays its own held statements. */

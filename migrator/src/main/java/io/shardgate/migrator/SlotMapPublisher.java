@@ -62,17 +62,32 @@ final class SlotMapPublisher {
     }
 
     @FunctionalInterface
-    private interface Change {
+    interface Change {
         SlotMap apply(SlotMap map, long newEpoch);
     }
 
     private long publish(Predicate<SlotMap> done, Change change) {
+        return publish(store, fence::check, done, change);
+    }
+
+    /**
+     * The compare-and-set loop every slot-map writer of the migrator uses: re-read, stop if
+     * {@code done} already holds, run {@code check} on the map (it may throw to refuse), apply
+     * {@code change} with epoch + 1, retry on a version conflict (up to 50 times).
+     */
+    static long publish(ClusterStore store, Runnable beforeEach, Predicate<SlotMap> done, Change change) {
+        return publish(store, beforeEach, done, map -> {}, change);
+    }
+
+    static long publish(ClusterStore store, Runnable beforeEach, Predicate<SlotMap> done,
+            java.util.function.Consumer<SlotMap> check, Change change) {
         for (int attempt = 0; ; attempt++) {
-            fence.check();
+            beforeEach.run();
             Versioned<SlotMap> read = store.readSlotMap();
             if (done.test(read.value())) {
                 return read.value().epoch();
             }
+            check.accept(read.value());
             SlotMap next = change.apply(read.value(), read.value().epoch() + 1);
             try {
                 store.casSlotMap(next, read.version());

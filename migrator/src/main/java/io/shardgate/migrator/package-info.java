@@ -66,6 +66,14 @@
  *       barrier (no proxy copies to the source any more), then settles the slots on the target.</li>
  * </ul>
  *
+ * <h2>Hot keys</h2>
+ * {@link io.shardgate.migrator.HotKeyOperator} splits and merges one key (its class comment has the
+ * protocol: hold the key with SPLITTING/MERGING and a barrier, move its rows, publish, release). A
+ * migration whose slots include a sub-key slot of a split key merges it in PENDING (the list is in
+ * {@code splitKeysMerged} first) and splits it again with the same k when it ends; a failed re-split
+ * is recorded in {@code resplitErrors}. {@link io.shardgate.migrator.HotKeyPolicy} is the automatic
+ * policy the worker runs between migrations when configured.
+ *
  * <h2>Limits</h2>
  * Primary keys must be unique across shards (an upsert on the target overwrites a row with the same
  * key). Verification compares row text, not checksums. Declared tables absent on the source are
