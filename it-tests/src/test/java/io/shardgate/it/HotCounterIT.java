@@ -128,7 +128,7 @@ class HotCounterIT {
     private static List<Integer> subRowShards(SlotMap map, long key) {
         LinkedHashSet<Integer> shards = new LinkedHashSet<>();
         for (int i = 0; i < K; i++) {
-            shards.add(Integer.parseInt(map.owner(SlotFunction.slot(Long.toString(key), i, SLOTS)).substring(1)));
+            shards.add(Integer.parseInt(map.owner(SlotFunction.slot(Long.toString(key), i, K, SLOTS)).substring(1)));
         }
         return List.copyOf(shards);
     }

@@ -76,7 +76,7 @@ final class Preflight {
         List<String> hot = new ArrayList<>();
         for (SplitKey key : map.splitKeys()) {
             for (int i = 0; i < key.k(); i++) {
-                if (slots.contains(SlotFunction.slot(key.key(), i, map.slotCount()))) {
+                if (slots.contains(key.slot(i, map.slotCount()))) {
                     hot.add(key.table() + " key " + key.key() + " (k=" + key.k() + ")");
                     break;
                 }

@@ -137,7 +137,7 @@ final class RoutingRun {
             case HotKeyMode.Append a -> switch (k.splitBy()) {
                 case KeyRestriction.Unrestricted u -> allSubKeySlots(key, split.k());
                 case KeyRestriction.OneOf o -> o.values().stream()
-                        .map(v -> SlotFunction.slot(key, subKey(v, split, table, a), slotCount)).distinct().toList();
+                        .map(v -> SlotFunction.slot(key, subKey(v, split, table, a), split.k(), slotCount)).distinct().toList();
             };
         };
     }
@@ -154,7 +154,7 @@ final class RoutingRun {
     private List<Integer> allSubKeySlots(String key, int k) {
         List<Integer> slots = new ArrayList<>(k);
         for (int i = 0; i < k; i++) {
-            slots.add(SlotFunction.slot(key, i, slotCount));
+            slots.add(SlotFunction.slot(key, i, k, slotCount));
         }
         return slots;
     }
@@ -311,7 +311,7 @@ final class RoutingRun {
                 KeyValue splitBy = row.splitBy().orElseThrow(() -> new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, "key " + key + " of "
                         + table.name() + " is split over " + split.get().k() + " sub-keys; row " + (rowIndex + 1)
                         + " must give " + a.splitBy() + " as a literal or a parameter to pick one"));
-                yield SlotFunction.slot(key, subKey(splitBy, split.get(), table, a), slotCount);
+                yield SlotFunction.slot(key, subKey(splitBy, split.get(), table, a), split.get().k(), slotCount);
             }
         };
     }

@@ -7,10 +7,14 @@ import java.util.zip.CRC32C;
  * The slot function, {@code crc32c-v1}. Stable forever: changing it would misplace every row.
  *
  * <pre>
- *   slot(K)    = CRC32C(utf8(K))                          mod SLOTS     (unsigned 32-bit CRC)
- *   slot(K, 0) = slot(K)                                                 (sub-key 0 is the home slot)
- *   slot(K, i) = CRC32C(utf8(K) || 0x00 || ascii(decimal i)) mod SLOTS   for i &gt; 0
+ *   slot(K)       = CRC32C(utf8(K)) mod SLOTS                       (unsigned 32-bit CRC)
+ *   slot(K, i, k) = (slot(K) + floor(i * SLOTS / k)) mod SLOTS      sub-key i of K split k ways, 0 &lt;= i &lt; k
  * </pre>
+ *
+ * Sub-key 0 is the home slot; the k sub-keys sit evenly around the slot ring, so that a split key
+ * reaches as many shards as contiguous slot ranges allow (k = 8 over 4 even shards: all 4). An
+ * earlier rule hashed {@code K || 0x00 || i}; CRC is linear, so the sub-key slots of every key
+ * differed from each other by the same XOR pattern and k = 8 never reached more than 3 of 4 shards.
  *
  * where K is the canonical text from {@link ShardKeys#normalize}. CRC32C is the Castagnoli CRC
  * (RFC 3720, polynomial 0x1EDC6F41), computed by {@link java.util.zip.CRC32C}; it spreads short
@@ -27,23 +31,22 @@ public final class SlotFunction {
 
     /** Home slot of a normalised key. */
     public static int slot(String normalizedKey, int slots) {
-        return slot(normalizedKey, 0, slots);
-    }
-
-    /** Slot of sub-key {@code subKey} of a normalised key; sub-key 0 is the home slot. */
-    public static int slot(String normalizedKey, int subKey, int slots) {
         if (slots <= 0) {
             throw new IllegalArgumentException("slots must be positive, was " + slots);
         }
-        if (subKey < 0) {
-            throw new IllegalArgumentException("sub-key must be >= 0, was " + subKey);
-        }
         CRC32C crc = new CRC32C();
         crc.update(normalizedKey.getBytes(StandardCharsets.UTF_8));
-        if (subKey > 0) {
-            crc.update(0);
-            crc.update(Integer.toString(subKey).getBytes(StandardCharsets.US_ASCII));
-        }
         return (int) (crc.getValue() % slots);
+    }
+
+    /** Slot of sub-key {@code subKey} of a normalised key split {@code k} ways; sub-key 0 is the home slot. */
+    public static int slot(String normalizedKey, int subKey, int k, int slots) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be at least 1, was " + k);
+        }
+        if (subKey < 0 || subKey >= k) {
+            throw new IllegalArgumentException("sub-key must be in 0.." + (k - 1) + ", was " + subKey);
+        }
+        return (int) ((slot(normalizedKey, slots) + (long) subKey * slots / k) % slots);
     }
 }

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * A hot key spread over {@code k} sub-keys: sub-key i lives on the owner of
- * {@code SlotFunction.slot(key, i, SLOTS)}.
+ * {@code SlotFunction.slot(key, i, k, SLOTS)}.
  *
  * @param table table whose key is split, lower-case
  * @param key   normalised key value
@@ -50,7 +50,7 @@ public record SplitKey(String table, String key, int k, State state) {
     /** The (table, key) pair that identifies this split. */
     /** Slot of sub-key {@code i} (0 = home). */
     public int slot(int i, int slotCount) {
-        return SlotFunction.slot(key, i, slotCount);
+        return SlotFunction.slot(key, i, k, slotCount);
     }
 
     /** The slots of sub-keys 0..k-1, in sub-key order (may repeat). */

@@ -19,26 +19,34 @@ class SlotFunctionTest {
         assertThat(SlotFunction.slot("2", 16)).isEqualTo(7);
         assertThat(SlotFunction.slot("42", 16)).isEqualTo(11);
         assertThat(SlotFunction.slot("alice", 16)).isEqualTo(14);
-        assertThat(SlotFunction.slot("42", 1, 16)).isEqualTo(3);
+        assertThat(SlotFunction.slot("42", 1, 4, 16)).isEqualTo(15);
+        assertThat(SlotFunction.slot("42", 3, 4, 16)).isEqualTo(7);
     }
 
     @Test
     void subKeyZeroIsTheHomeSlot() {
         for (String key : new String[] {"0", "42", "-1", "alice", "ünïcode"}) {
-            assertThat(SlotFunction.slot(key, 0, 4096)).isEqualTo(SlotFunction.slot(key, 4096));
+            assertThat(SlotFunction.slot(key, 0, 8, 4096)).isEqualTo(SlotFunction.slot(key, 4096));
         }
     }
 
     @Test
-    void subKeysDifferFromTheHomeSlotForMostKeys() {
-        int differing = 0;
-        for (int i = 0; i < 100; i++) {
+    void subKeysSitEvenlyAroundTheRingSoEveryKeyReachesEveryEvenShard() {
+        for (int i = 0; i < 1000; i++) {
             String key = Integer.toString(i);
-            if (SlotFunction.slot(key, 1, 16384) != SlotFunction.slot(key, 16384)) {
-                differing++;
+            java.util.Set<Integer> slots = new java.util.HashSet<>();
+            java.util.Set<Integer> quarters = new java.util.HashSet<>();
+            for (int sub = 0; sub < 8; sub++) {
+                int slot = SlotFunction.slot(key, sub, 8, 4096);
+                slots.add(slot);
+                quarters.add(slot / 1024);
             }
+            assertThat(slots).as("distinct sub-key slots of %s", key).hasSize(8);
+            assertThat(quarters).as("shards of 1024 slots reached by %s", key).hasSize(4);
         }
-        assertThat(differing).isGreaterThan(95);
+        // k that does not divide SLOTS still spreads: 3 sub-keys of 16 slots are 5 apart (rounded down)
+        assertThat(SlotFunction.slot("42", 1, 3, 16)).isEqualTo((11 + 5) % 16);
+        assertThat(SlotFunction.slot("42", 2, 3, 16)).isEqualTo((11 + 10) % 16);
     }
 
     @Test
@@ -56,6 +64,8 @@ class SlotFunctionTest {
     @Test
     void badArgumentsAreRefused() {
         assertThatThrownBy(() -> SlotFunction.slot("1", 0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("slots");
-        assertThatThrownBy(() -> SlotFunction.slot("1", -1, 16)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sub-key");
+        assertThatThrownBy(() -> SlotFunction.slot("1", -1, 4, 16)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sub-key");
+        assertThatThrownBy(() -> SlotFunction.slot("1", 4, 4, 16)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sub-key");
+        assertThatThrownBy(() -> SlotFunction.slot("1", 0, 0, 16)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("k must");
     }
 }
