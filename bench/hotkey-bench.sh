@@ -78,24 +78,33 @@ sql "INSERT INTO post_metrics (post_id, title) VALUES ($hot, 'viral'), ($cold, '
 for u in $(seq 1 200); do printf '(%s, %s),' "$cold" "$u"; done | sed 's/,$//' > "$tmp/cold-likes.txt"
 sql "INSERT INTO likes (post_id, user_id) VALUES $(cat "$tmp/cold-likes.txt")"
 
-# run MODE POST NAME [THREADS] [USER_BASE] -> "events_per_second mean_latency_ms events"
+cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat; }
+
+# run MODE POST NAME [THREADS] [USER_BASE] -> "events_per_second mean_latency_ms events cpu_busy_percent"
 run() {
   local mode=$1 post=$2 name=$3 n=${4:-$threads} base=${5:-1000000000}
+  local before after
+  before=$(cpu_ticks)
   "${sb[@]}" --mode="$mode" --post="$post" --user-base="$base" --threads="$n" --time="$time_s" run > "$tmp/$name.log" 2>&1 \
     || { cat "$tmp/$name.log" >&2; die "sysbench $name failed"; }
-  python3 - "$tmp/$name.log" <<'PY'
+  after=$(cpu_ticks)
+  python3 - "$tmp/$name.log" "$before" "$after" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 events = int(re.search(r"total number of events:\s+(\d+)", t).group(1))
 eps = float(re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", t).group(1))
 avg = float(re.search(r"avg:\s+([\d.]+)", t).group(1))
-print(round(eps, 1), avg, events)
+b_busy, b_idle = map(int, sys.argv[2].split())
+a_busy, a_idle = map(int, sys.argv[3].split())
+busy = a_busy - b_busy
+total = busy + a_idle - b_idle
+print(round(eps, 1), avg, events, round(100 * busy / total) if total else 0)
 PY
 }
 
 log "1/3 whole post: $threads clients incrementing one counter, then inserting likes of one post ($time_s s each)"
-read -r inc1 inc1_lat inc1_n < <(run increment "$hot" inc-k1)
-read -r like1 like1_lat like1_rows < <(run like "$hot" like-k1 "$threads" 1000000000000)
+read -r inc1 inc1_lat inc1_n inc1_cpu < <(run increment "$hot" inc-k1)
+read -r like1 like1_lat like1_rows like1_cpu < <(run like "$hot" like-k1 "$threads" 1000000000000)
 log "  increments $inc1/s, likes $like1/s"
 
 log "reads of the whole post $hot: 4 clients"
@@ -116,8 +125,8 @@ read -r _ rc_split _ < <(run read-counter "$hot" read-counter-split 4)
 read -r _ rl_split _ < <(run read-likes "$hot" read-likes-split 4)
 
 log "2/3 split post: the same loads"
-read -r inc8 inc8_lat inc8_n < <(run increment "$hot" inc-k"$k")
-read -r like8 like8_lat _ < <(run like "$hot" like-k"$k" "$threads" 2000000000000)
+read -r inc8 inc8_lat inc8_n inc8_cpu < <(run increment "$hot" inc-k"$k")
+read -r like8 like8_lat _ like8_cpu < <(run like "$hot" like-k"$k" "$threads" 2000000000000)
 log "  increments $inc8/s, likes $like8/s"
 
 log "3/3 reads of an unsplit post $cold: 4 clients"
@@ -140,8 +149,8 @@ $(sysbench --version | awk '{print $2}') share the cores. $split_line.
 
 | load ($threads clients, one post, $time_s s) | k = 1 | k = $k | speed-up | target |
 |---|---:|---:|---:|---:|
-| counter increments/s | $inc1 (avg $inc1_lat ms) | $inc8 (avg $inc8_lat ms) | **$(ratio "$inc8" "$inc1") x** | ≥ 3 x |
-| like inserts/s | $like1 (avg $like1_lat ms) | $like8 (avg $like8_lat ms) | **$(ratio "$like8" "$like1") x** | ≥ 3 x |
+| counter increments/s | $inc1 (avg $inc1_lat ms, CPU $inc1_cpu% busy) | $inc8 (avg $inc8_lat ms, CPU $inc8_cpu% busy) | **$(ratio "$inc8" "$inc1") x** | ≥ 3 x |
+| like inserts/s | $like1 (avg $like1_lat ms, CPU $like1_cpu% busy) | $like8 (avg $like8_lat ms, CPU $like8_cpu% busy) | **$(ratio "$like8" "$like1") x** | ≥ 3 x |
 
 | read of post $hot (4 clients, mean latency) | split (k = $k) | whole (just before the split) | ratio |
 |---|---:|---:|---:|

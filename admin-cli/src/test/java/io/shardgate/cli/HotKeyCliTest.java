@@ -116,4 +116,38 @@ class HotKeyCliTest {
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("top");
     }
+
+    @Test
+    void listShowsSplitKeysWithStateAndShardsAndSplitRefusesWithTheReason() throws Exception {
+        String cluster = initialisedCluster();
+        CliRun empty = run(cluster, "hotkey", "list");
+        assertThat(empty.exit()).as(empty.toString()).isZero();
+        assertThat(empty.out()).contains("no split keys in cluster '" + cluster + "'");
+        try (ClusterStore s = session(cluster)) {
+            Versioned<SlotMap> map = s.readSlotMap();
+            s.casSlotMap(map.value().withSplitKey(map.value().epoch() + 1, new SplitKey("likes", "42", 4))
+                    .withSplitKey(map.value().epoch() + 1, new SplitKey("post_metrics", "7", 2, SplitKey.State.MERGING)), map.version());
+            List<String> shardsOf42 = s.readSlotMap().value().shardsOf(new SplitKey("likes", "42", 4));
+
+            CliRun list = run(cluster, "hotkey", "list");
+            CliRun json = run(cluster, "hotkey", "list", "--json");
+
+            assertThat(list.exit()).as(list.toString()).isZero();
+            assertThat(list.outLines()).contains("TABLE         KEY  K  STATE    SHARDS")
+                    .anyMatch(l -> l.matches("likes\\s+42\\s+4\\s+split\\s+" + String.join(",", shardsOf42)))
+                    .anyMatch(l -> l.matches("post_metrics\\s+7\\s+2\\s+merging\\s+\\S+"));
+            JsonNode doc = new ObjectMapper().readTree(json.out());
+            assertThat(doc.get("splitKeys")).hasSize(2);
+            assertThat(doc.get("splitKeys").get(0).get("shards")).hasSize(shardsOf42.size());
+        }
+        CliRun refused = run(cluster, "hotkey", "split", "--table", "accounts", "--key", "bob", "--k", "4");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("table accounts declares no hot-key mode");
+        CliRun badK = run(cluster, "hotkey", "split", "--table", "likes", "--key", "1", "--k", "1");
+        assertThat(badK.exit()).isEqualTo(2);
+        assertThat(badK.err()).contains("--k must be in 2..256");
+        CliRun notSplit = run(cluster, "hotkey", "merge", "--table", "likes", "--key", "1");
+        assertThat(notSplit.exit()).isEqualTo(1);
+        assertThat(notSplit.err()).contains("key 1 of likes is not split");
+    }
 }
