@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code shardgate hotkey merge}: bring a split key back to its home shard. */
@@ -21,15 +20,8 @@ final class HotKeyMergeCommand implements Callable<Integer> {
     @Mixin
     ZooKeeperOptions zk;
 
-    @Option(names = "--table", required = true, description = "Table of the split key.")
-    String table;
-
-    @Option(names = "--key", required = true, description = "The split shard-key value.")
-    String key;
-
-    @Option(names = "--barrier-timeout-ms", defaultValue = "10000",
-            description = "How long every proxy has to apply each step (default ${DEFAULT-VALUE}).")
-    long barrierTimeoutMillis;
+    @Mixin
+    HotKeyTargetOptions target;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -41,7 +33,7 @@ final class HotKeyMergeCommand implements Callable<Integer> {
             if (!store.clusterExists()) {
                 throw CliException.notInitialised(store.clusterName(), zk.connectString());
             }
-            HotKeyOperator.Result r = HotKeySplitCommand.operator(store, out, barrierTimeoutMillis).merge(table, key);
+            HotKeyOperator.Result r = target.operator(store, out).merge(target.table, target.key);
             out.println("merged: " + r.key().table() + " key " + r.key().key() + " is whole again on " + r.shards().getFirst()
                     + "; key held " + r.heldMillis() + " ms");
             out.flush();

@@ -4,7 +4,6 @@ import io.shardgate.migrator.HotKeyOperator;
 import io.shardgate.slot.SplitKey;
 import io.shardgate.state.ClusterStore;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,18 +23,11 @@ final class HotKeySplitCommand implements Callable<Integer> {
     @Mixin
     ZooKeeperOptions zk;
 
-    @Option(names = "--table", required = true, description = "Sharded table with a hot-key mode.")
-    String table;
-
-    @Option(names = "--key", required = true, description = "The shard-key value to split.")
-    String key;
+    @Mixin
+    HotKeyTargetOptions target;
 
     @Option(names = "--k", required = true, description = "Number of sub-keys (2.." + SplitKey.MAX_K + ").")
     int k;
-
-    @Option(names = "--barrier-timeout-ms", defaultValue = "10000",
-            description = "How long every proxy has to apply each step (default ${DEFAULT-VALUE}).")
-    long barrierTimeoutMillis;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -50,20 +42,11 @@ final class HotKeySplitCommand implements Callable<Integer> {
             if (!store.clusterExists()) {
                 throw CliException.notInitialised(store.clusterName(), zk.connectString());
             }
-            HotKeyOperator.Result r = operator(store, out, barrierTimeoutMillis).split(table, key, k);
+            HotKeyOperator.Result r = target.operator(store, out).split(target.table, target.key, k);
             out.println("split: " + r.key().table() + " key " + r.key().key() + " over " + r.key().k() + " sub-keys on "
                     + String.join(", ", r.shards()) + "; key held " + r.heldMillis() + " ms");
             out.flush();
         }
         return 0;
-    }
-
-    static HotKeyOperator operator(ClusterStore store, PrintWriter out, long barrierTimeoutMillis) {
-        HotKeyOperator.Settings d = HotKeyOperator.Settings.defaults();
-        return new HotKeyOperator(store, new HotKeyOperator.Settings(Duration.ofMillis(barrierTimeoutMillis), d.connectTimeout(),
-                d.lockWaitTimeout(), d.chunkRows(), d.leadershipTimeout()), line -> {
-                    out.println("  " + line);
-                    out.flush();
-                });
     }
 }

@@ -10,27 +10,20 @@ import io.shardgate.state.ClusterStore;
 import io.shardgate.state.HotKeyReport;
 import io.shardgate.state.HotKeyReport.KeyRate;
 import io.shardgate.state.Versioned;
-import io.shardgate.state.zk.ZooKeeperClusterStore;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** {@code hotkey top} against an in-process ZooKeeper, with reports published as two proxies would. */
 class HotKeyCliTest {
-    private static final Path EXAMPLE = Path.of("..", "conf", "cluster-example.yaml");
-    private static final AtomicInteger CLUSTERS = new AtomicInteger();
-    private static TestingServer zk;
+    private static ZooKeeperCli zk;
 
     @BeforeAll
     static void startZooKeeper() throws Exception {
-        zk = new TestingServer(true);
+        zk = new ZooKeeperCli();
     }
 
     @AfterAll
@@ -39,20 +32,15 @@ class HotKeyCliTest {
     }
 
     private static CliRun run(String cluster, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--zk", zk.getConnectString(), "--cluster", cluster));
-        return CliRun.of(all.toArray(String[]::new));
+        return zk.run(cluster, args);
     }
 
     private static String initialisedCluster() {
-        String cluster = "hotkey-test-" + CLUSTERS.incrementAndGet();
-        CliRun init = run(cluster, "cluster", "init", "--file", EXAMPLE.toString());
-        assertThat(init.exit()).as(init.toString()).isZero();
-        return cluster;
+        return zk.exampleCluster("hotkey-test-");
     }
 
     private static ClusterStore session(String cluster) {
-        return ZooKeeperClusterStore.connect(zk.getConnectString(), cluster, Duration.ofSeconds(15));
+        return zk.store(cluster, Duration.ofSeconds(15));
     }
 
     private static KeyRate key(String table, String key, double rate) {

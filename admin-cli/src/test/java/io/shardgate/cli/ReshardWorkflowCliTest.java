@@ -9,20 +9,16 @@ import io.shardgate.migrator.Migrations.Status;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.MigrationRecord;
 import io.shardgate.state.Versioned;
-import io.shardgate.state.zk.ZooKeeperClusterStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,16 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link Migrations} contract says the worker does (these are fixtures of the contract).
  */
 class ReshardWorkflowCliTest {
-    private static final Path EXAMPLE = Path.of("..", "conf", "cluster-example.yaml");
-    private static final AtomicInteger CLUSTERS = new AtomicInteger();
-    private static TestingServer zk;
+    private static ZooKeeperCli zk;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void startZooKeeper() throws Exception {
-        zk = new TestingServer(true);
+        zk = new ZooKeeperCli();
     }
 
     @AfterAll
@@ -52,21 +46,16 @@ class ReshardWorkflowCliTest {
     }
 
     private static CliRun run(String cluster, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--zk", zk.getConnectString(), "--cluster", cluster));
-        return CliRun.of(all.toArray(String[]::new));
+        return zk.run(cluster, args);
     }
 
     /** The example cluster: s0 0-2047, s1 2048-4095, spare s2; a rebalance is two moves to s2. */
     private static String exampleCluster() {
-        String c = "reshard-flow-" + CLUSTERS.incrementAndGet();
-        CliRun init = run(c, "cluster", "init", "--file", EXAMPLE.toString());
-        assertThat(init.exit()).as(init.toString()).isZero();
-        return c;
+        return zk.exampleCluster("reshard-flow-");
     }
 
     private static ClusterStore store(String cluster) {
-        return ZooKeeperClusterStore.connect(zk.getConnectString(), cluster, Duration.ofSeconds(5));
+        return zk.store(cluster, Duration.ofSeconds(5));
     }
 
     private static List<MigrationRecord> migrations(String cluster) {
@@ -156,7 +145,7 @@ class ReshardWorkflowCliTest {
 
     @Test
     void startRefusesEmptyPlansUnknownShardsAndBadSettings() throws IOException {
-        String balanced = "reshard-flow-" + CLUSTERS.incrementAndGet();
+        String balanced = zk.newName("reshard-flow-");
         Path file = tmp.resolve("balanced.yaml");
         Files.writeString(file, "dialect: mysql\nslots: 64\nshards:\n"
                 + "  - name: a\n    url: jdbc:mysql://127.0.0.1:1/x\n    user: root\n"
