@@ -146,6 +146,9 @@ final class CounterWrites {
     }
 
     private void requireNoCounterCondition(Expression where, String verb) throws NotExact {
+        if (where == null) {
+            return; // no WHERE: a scatter write, refused or routed by the key rules, not here
+        }
         Optional<Column> counter = Expressions.scan(where).columns().stream().filter(this::isCounter).findFirst();
         if (counter.isPresent()) {
             throw new NotExact(verb + " has a condition on counter column " + name(counter.get()) + ", which no sub-row holds"
