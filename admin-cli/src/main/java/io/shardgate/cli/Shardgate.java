@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
             StatusCommand.class,
             SlotsCommand.class,
             ShardCommand.class,
+            TableCommand.class,
             ReshardCommand.class,
             HotKeyCommand.class,
             ZooKeeperCommand.class,

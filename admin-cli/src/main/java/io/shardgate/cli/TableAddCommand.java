@@ -1,0 +1,185 @@
+package io.shardgate.cli;
+
+import io.shardgate.cluster.ClusterDefinition;
+import io.shardgate.cluster.HotKeyMode;
+import io.shardgate.cluster.KeyType;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.cluster.TableKind;
+import io.shardgate.state.ClusterStore;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code shardgate table add}: declare a table's placement; live on every proxy when the command returns. */
+@Command(name = "add",
+        description = {
+            "Declare a table: sharded by a key column, broadcast (a copy on every shard) or single (on one shard).",
+            "Refused when rows of the table already exist where the new placement would not find them (an undeclared table "
+                    + "lives on the default shard); --force declares it anyway. The change is a new slot-map epoch: the command "
+                    + "waits until every live proxy routes with it."
+        })
+final class TableAddCommand implements Callable<Integer> {
+    private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_$]{0,63}");
+
+    @Mixin
+    ZooKeeperOptions zk;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Table name (lower-case letters, digits, '_' or '$').")
+    String name;
+
+    @Option(names = "--kind", required = true, paramLabel = "KIND", description = "sharded, broadcast or single.")
+    String kind;
+
+    @Option(names = "--key", paramLabel = "COLUMN", description = "Shard-key column (sharded tables).")
+    String key;
+
+    @Option(names = "--key-type", paramLabel = "TYPE", description = "int or string: how key values are normalised before hashing.")
+    String keyType;
+
+    @Option(names = "--shard", paramLabel = "SHARD", description = "The shard of a single table.")
+    String shard;
+
+    @Option(names = "--split-by", paramLabel = "COLUMN", description = "Hot-key mode append: rows of a split key spread by this column.")
+    String splitBy;
+
+    @Option(names = "--counters", paramLabel = "COLUMNS", split = ",",
+            description = "Hot-key mode counter: the additive columns, comma-separated.")
+    List<String> counters;
+
+    @Option(names = "--force", description = "Declare the table even where existing rows would not be found, or a shard cannot be checked.")
+    boolean force;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        String table = name.toLowerCase(Locale.ROOT);
+        if (!NAME.matcher(table).matches()) {
+            throw new CliException("'" + name + "' is not a table name Shardgate can declare: use letters, digits, '_' or '$'");
+        }
+        try (ClusterStore store = zk.openStore()) {
+            if (!store.clusterExists()) {
+                throw CliException.notInitialised(store.clusterName(), zk.connectString());
+            }
+            ClusterDefinition before = store.readDefinition().value();
+            TableDefinition declared = definition(table, before);
+            List<TableRows.OnShard> found = TableRows.of(before, table);
+            checkRows(declared, found, before);
+            DefinitionChange.Applied applied = DefinitionChange.apply(store, "declare table " + table, current -> {
+                if (current.table(table).isPresent()) {
+                    throw alreadyDeclared(table, store.clusterName());
+                }
+                return current.withTable(declared);
+            });
+            out.println("declared table " + TableListCommand.describe(declared) + " in cluster '" + store.clusterName() + "'");
+            out.println("  where it exists now: " + TableRows.describe(found));
+            out.println("  definition version " + applied.definitionVersion() + ", epoch " + applied.epoch()
+                    + (applied.live() ? ": every live proxy routes with it" : ": not every live proxy applied it within "
+                    + DefinitionChange.BARRIER_TIMEOUT.toSeconds() + " s; they will when they catch up"));
+            if (declared.kind() != TableKind.SINGLE && found.stream().noneMatch(TableRows.OnShard::exists)) {
+                out.println("  next: CREATE TABLE " + table + " through the proxy creates it on every shard");
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    private TableDefinition definition(String table, ClusterDefinition cluster) {
+        if (cluster.table(table).isPresent()) {
+            throw alreadyDeclared(table, "this");
+        }
+        TableKind k = switch (kind.toLowerCase(Locale.ROOT)) {
+            case "sharded" -> TableKind.SHARDED;
+            case "broadcast" -> TableKind.BROADCAST;
+            case "single" -> TableKind.SINGLE;
+            default -> throw new CliException("--kind must be sharded, broadcast or single, was '" + kind + "'");
+        };
+        if (k != TableKind.SHARDED && (key != null || keyType != null || splitBy != null || counters != null)) {
+            throw new CliException("--key, --key-type, --split-by and --counters are for sharded tables; " + table + " is " + kind);
+        }
+        if (k != TableKind.SINGLE && shard != null) {
+            throw new CliException("--shard is for single tables; " + table + " is " + kind);
+        }
+        return switch (k) {
+            case SHARDED -> sharded(table);
+            case BROADCAST -> TableDefinition.broadcast(table);
+            case SINGLE -> {
+                if (shard == null) {
+                    throw new CliException("a single table needs --shard (shards: " + String.join(", ", cluster.shardNames()) + ")");
+                }
+                if (cluster.shard(shard).isEmpty()) {
+                    throw new CliException("shard '" + shard + "' is not in the cluster (shards: " + String.join(", ", cluster.shardNames()) + ")");
+                }
+                yield TableDefinition.single(table, shard);
+            }
+        };
+    }
+
+    private TableDefinition sharded(String table) {
+        if (key == null || keyType == null) {
+            throw new CliException("a sharded table needs --key COLUMN and --key-type int|string");
+        }
+        KeyType type = switch (keyType.toLowerCase(Locale.ROOT)) {
+            case "int" -> KeyType.INT;
+            case "string" -> KeyType.STRING;
+            default -> throw new CliException("--key-type must be int or string, was '" + keyType + "'");
+        };
+        String column = key.toLowerCase(Locale.ROOT);
+        HotKeyMode mode = HotKeyMode.NONE;
+        if (splitBy != null && counters != null) {
+            throw new CliException("a table has one hot-key mode: --split-by (append) or --counters (counter), not both");
+        }
+        if (splitBy != null) {
+            if (splitBy.equalsIgnoreCase(column)) {
+                throw new CliException("--split-by must be another column than the shard key '" + column + "'");
+            }
+            mode = new HotKeyMode.Append(splitBy.toLowerCase(Locale.ROOT));
+        } else if (counters != null) {
+            List<String> columns = counters.stream().map(c -> c.strip().toLowerCase(Locale.ROOT)).toList();
+            if (columns.isEmpty() || columns.contains(column) || columns.stream().anyMatch(String::isEmpty)) {
+                throw new CliException("--counters must name the additive columns, not the shard key '" + column + "'");
+            }
+            mode = new HotKeyMode.Counter(columns);
+        }
+        return new TableDefinition(table, TableKind.SHARDED, column, type, null, mode);
+    }
+
+    /** Rows the new placement would not find: anywhere for sharded and broadcast, elsewhere than its shard for single. */
+    private void checkRows(TableDefinition declared, List<TableRows.OnShard> found, ClusterDefinition cluster) {
+        List<String> unreachable = found.stream().filter(s -> s.error() != null).map(TableRows.OnShard::shard).toList();
+        List<TableRows.OnShard> misplaced = found.stream().filter(s -> s.exists() && s.rows() > 0)
+                .filter(s -> declared.kind() != TableKind.SINGLE || !s.shard().equals(declared.shard())).toList();
+        if (force) {
+            return;
+        }
+        if (!unreachable.isEmpty()) {
+            throw new CliException("cannot check table " + declared.name() + " on " + String.join(", ", unreachable) + " ("
+                    + TableRows.describe(found) + "); --force declares it without that check");
+        }
+        if (!misplaced.isEmpty()) {
+            String where = TableRows.describe(misplaced);
+            throw new CliException("table " + declared.name() + " already has rows (" + where + ") that a "
+                    + kind.toLowerCase(Locale.ROOT) + " declaration would not find: "
+                    + (declared.kind() == TableKind.SHARDED ? "routing by " + declared.shardKey() + " looks for each row on its slot's shard"
+                    : declared.kind() == TableKind.BROADCAST ? "reads go to the default shard " + cluster.defaultShard()
+                    + " and every shard needs the same rows" : "its rows would be on " + declared.shard())
+                    + ". Move the rows first (sharding a table with rows online is not built yet), or --force if they are "
+                    + "placed right already");
+        }
+    }
+
+    private static CliException alreadyDeclared(String table, String cluster) {
+        return new CliException("table " + table + " is already declared in " + (cluster.equals("this") ? "this cluster"
+                : "cluster '" + cluster + "'") + "; 'shardgate table show " + table + "' shows it, 'table drop' removes the declaration");
+    }
+}

@@ -1,0 +1,10 @@
+package io.shardgate.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code shardgate table ...}: declare how tables are placed. */
+@Command(name = "table",
+        description = "Declare tables (sharded, broadcast or single), list and show them, and drop declarations.",
+        subcommands = {TableAddCommand.class, TableListCommand.class, TableShowCommand.class, TableDropCommand.class})
+final class TableCommand extends CommandGroup {
+}
