@@ -62,6 +62,22 @@ final class ShardDatabase implements AutoCloseable {
         }
     }
 
+    /** Every base table of the shard's database (lower-case names), sorted. */
+    List<String> tables() throws SQLException {
+        List<String> found = new ArrayList<>();
+        try (PreparedStatement st = connection.prepareStatement("SELECT table_name FROM information_schema.tables"
+                + " WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name")) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            st.setString(1, database);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    found.add(rs.getString(1).toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        return found;
+    }
+
     /** Which of {@code tables} (lower-case names) exist in the shard's database, sorted. */
     List<String> existing(Collection<String> tables) throws SQLException {
         List<String> found = new ArrayList<>();

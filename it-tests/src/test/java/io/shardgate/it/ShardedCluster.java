@@ -57,6 +57,22 @@ final class ShardedCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code shardCount} MariaDB servers (each with an empty database), the reference server and ZooKeeper,
+     * but no cluster in ZooKeeper and no proxy: for tests that create the cluster themselves (adopting a
+     * database); {@link #startProxy()} once it exists.
+     */
+    static ShardedCluster startWithoutCluster(int shardCount) throws Exception {
+        ShardedCluster c = new ShardedCluster();
+        try {
+            c.startServers(shardCount);
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
     private void startServers(int shardCount) throws Exception {
         for (int i = 0; i < shardCount; i++) {
             LocalMariaDb db = LocalMariaDb.temporary();
