@@ -10,26 +10,15 @@ import io.shardgate.state.ClusterStore;
 import io.shardgate.state.HotKeyReport;
 import io.shardgate.state.HotKeyReport.KeyRate;
 import io.shardgate.state.Versioned;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code hotkey top} against an in-process ZooKeeper, with reports published as two proxies would. */
 class HotKeyCliTest {
-    private static ZooKeeperCli zk;
-
-    @BeforeAll
-    static void startZooKeeper() throws Exception {
-        zk = new ZooKeeperCli();
-    }
-
-    @AfterAll
-    static void stopZooKeeper() throws IOException {
-        zk.close();
-    }
+    @RegisterExtension
+    static final ZooKeeperCli zk = new ZooKeeperCli();
 
     private static CliRun run(String cluster, String... args) {
         return zk.run(cluster, args);

@@ -19,9 +19,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,20 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link Migrations} contract says the worker does (these are fixtures of the contract).
  */
 class ReshardWorkflowCliTest {
-    private static ZooKeeperCli zk;
+    @RegisterExtension
+    static final ZooKeeperCli zk = new ZooKeeperCli();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void startZooKeeper() throws Exception {
-        zk = new ZooKeeperCli();
-    }
-
-    @AfterAll
-    static void stopZooKeeper() throws IOException {
-        zk.close();
-    }
 
     private static CliRun run(String cluster, String... args) {
         return zk.run(cluster, args);

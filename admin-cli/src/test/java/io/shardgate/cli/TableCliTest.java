@@ -2,10 +2,8 @@ package io.shardgate.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code table add | list | show | drop} against an in-process ZooKeeper. The example cluster's shards
@@ -13,17 +11,8 @@ import org.junit.jupiter.api.Test;
  * checking the rows; TableCommandsIT runs the commands against real shards and a proxy.
  */
 class TableCliTest {
-    private static ZooKeeperCli zk;
-
-    @BeforeAll
-    static void startZooKeeper() throws Exception {
-        zk = new ZooKeeperCli();
-    }
-
-    @AfterAll
-    static void stopZooKeeper() throws IOException {
-        zk.close();
-    }
+    @RegisterExtension
+    static final ZooKeeperCli zk = new ZooKeeperCli();
 
     @Test
     void addValidatesItsOptionsAndRefusesWhenTheShardsCannotBeChecked() {

@@ -11,15 +11,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** An in-process ZooKeeper for CLI tests: runs commands against it and initialises example clusters. */
-final class ZooKeeperCli implements AutoCloseable {
+/**
+ * An in-process ZooKeeper for CLI tests, started once per test class
+ * ({@code @RegisterExtension static final ZooKeeperCli zk = new ZooKeeperCli();}): runs commands
+ * against it and initialises example clusters.
+ */
+final class ZooKeeperCli implements BeforeAllCallback, AfterAllCallback {
     static final Path EXAMPLE = Path.of("..", "conf", "cluster-example.yaml");
-    private final TestingServer server;
     private final AtomicInteger clusters = new AtomicInteger();
+    private TestingServer server;
 
-    ZooKeeperCli() throws Exception {
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
         server = new TestingServer(true);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        server.close();
     }
 
     /** Runs {@code shardgate args… --zk <this> --cluster cluster}. */
@@ -44,10 +57,5 @@ final class ZooKeeperCli implements AutoCloseable {
 
     ClusterStore store(String cluster, Duration connectTimeout) {
         return ZooKeeperClusterStore.connect(server.getConnectString(), cluster, connectTimeout);
-    }
-
-    @Override
-    public void close() throws IOException {
-        server.close();
     }
 }
