@@ -1,6 +1,9 @@
 package io.shardgate.router;
 
 import io.shardgate.cluster.Dialect;
+import io.shardgate.cluster.TableDefinition;
+import io.shardgate.cluster.TableKind;
+import io.shardgate.router.plan.RejectReason;
 import io.shardgate.router.plan.RoutePlan;
 import java.util.List;
 import java.util.Objects;
@@ -49,10 +52,10 @@ public final class Router {
             return fixed.plan().apply(snapshot.epoch());
         }
         try {
-            RoutingRun run = new RoutingRun(indexOf(snapshot), parameters, spread);
+            SnapshotIndex base = indexOf(snapshot);
             return switch (analysis) {
-                case Analysis.Keyed k -> run.keyed(k);
-                case Analysis.Insert i -> run.insert(i);
+                case Analysis.Keyed k -> new RoutingRun(indexFor(base, k.tables()), parameters, spread).keyed(k);
+                case Analysis.Insert i -> new RoutingRun(indexFor(base, List.of(i.table())), parameters, spread).insert(i);
                 case Analysis.Fixed f -> f.plan().apply(snapshot.epoch());
             };
         } catch (Refusal r) {
@@ -63,6 +66,43 @@ public final class Router {
     /** Parses, analyses and routes in one go: for one-off text statements. */
     public RoutePlan route(String sql, List<?> parameters, RoutingSnapshot snapshot) {
         return route(analyse(sql, snapshot.cluster().dialect()), parameters, snapshot);
+    }
+
+    /**
+     * The index to route a statement over {@code tables} with: the snapshot's, or, for tables being sharded in place,
+     * their table sharding's view. Such tables sit on other shards than the rest until their sharding ends, so a
+     * statement that names them with other sharded tables cannot run per shard and is refused.
+     */
+    private static SnapshotIndex indexFor(SnapshotIndex base, List<TableDefinition> tables) {
+        if (base.byShardingTable.isEmpty()) {
+            return base;
+        }
+        SnapshotIndex chosen = null;
+        String chosenTable = null;
+        String other = null;
+        for (TableDefinition t : tables) {
+            SnapshotIndex view = base.byShardingTable.get(t.name());
+            if (view == null) {
+                other = t.kind() == TableKind.SHARDED ? t.name() : other;
+            } else if (chosen != null && chosen != view) {
+                throw new Refusal(RejectReason.CROSS_SHARD_JOIN, "tables " + chosenTable + " and " + t.name()
+                        + " are being sharded in place separately, so their rows are not on the same shards yet; join them"
+                        + " once 'table shard' has ended");
+            } else {
+                chosen = view;
+                chosenTable = t.name();
+            }
+        }
+        if (chosen == null) {
+            return base;
+        }
+        if (other != null) {
+            throw new Refusal(RejectReason.CROSS_SHARD_JOIN, "table " + chosenTable + " is being sharded in place (its rows"
+                    + " are leaving shard " + base.snapshot.slotMap().tableSharding(chosenTable).orElseThrow().home()
+                    + " slot by slot) and " + other + " is not, so their rows are not on the same shards yet; join them once"
+                    + " 'table shard' has ended");
+        }
+        return chosen;
     }
 
     private SnapshotIndex indexOf(RoutingSnapshot snapshot) {

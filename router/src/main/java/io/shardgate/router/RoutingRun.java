@@ -36,7 +36,7 @@ final class RoutingRun {
     RoutingRun(SnapshotIndex index, List<?> params, int spread) {
         this.index = index;
         this.spread = spread;
-        this.slotMap = index.snapshot.slotMap();
+        this.slotMap = index.slotMap;
         this.params = params;
         this.epoch = index.snapshot.epoch();
         this.slotCount = slotMap.slotCount();

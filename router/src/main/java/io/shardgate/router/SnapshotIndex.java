@@ -25,6 +25,10 @@ final class SnapshotIndex {
     }
 
     final RoutingSnapshot snapshot;
+    /** The slot map statements route with: the snapshot's, or the view of the tables of one table sharding. */
+    final SlotMap slotMap;
+    /** For each table being sharded in place, the index of its table sharding's view (empty in a view's index). */
+    final Map<String, SnapshotIndex> byShardingTable;
     /** Shards that own at least one slot, in the cluster's shard order. */
     final List<String> owners;
     final Map<String, Integer> shardOrder;
@@ -38,8 +42,20 @@ final class SnapshotIndex {
     final Map<String, List<int[]>> shadowRanges;
 
     SnapshotIndex(RoutingSnapshot snapshot) {
+        this(snapshot, snapshot.slotMap());
+    }
+
+    private SnapshotIndex(RoutingSnapshot snapshot, SlotMap map) {
         this.snapshot = snapshot;
-        SlotMap map = snapshot.slotMap();
+        this.slotMap = map;
+        Map<String, SnapshotIndex> views = new HashMap<>();
+        if (map == snapshot.slotMap()) {
+            for (var sharding : map.tableShardings().values()) {
+                SnapshotIndex view = new SnapshotIndex(snapshot, map.forTableSharding(sharding));
+                sharding.tables().forEach(t -> views.put(t, view));
+            }
+        }
+        this.byShardingTable = Map.copyOf(views);
         Map<String, Integer> order = new HashMap<>();
         List<String> names = snapshot.cluster().shardNames();
         for (int i = 0; i < names.size(); i++) {
@@ -85,7 +101,7 @@ final class SnapshotIndex {
         if (ranges == null) {
             return java.util.Optional.empty();
         }
-        String slot = "CRC32C(" + keyExpression + ") % " + snapshot.slotMap().slotCount();
+        String slot = "CRC32C(" + keyExpression + ") % " + slotMap.slotCount();
         StringBuilder out = new StringBuilder("NOT (");
         for (int i = 0; i < ranges.size(); i++) {
             int[] r = ranges.get(i);

@@ -20,8 +20,16 @@ public final class SlotMap {
     private final String[] owners;
     private final Map<Integer, MovingSlot> moving;
     private final Map<SplitKey.Id, SplitKey> splitKeys;
+    private final Map<String, TableSharding> tableShardings;
+    /** {@link #forTableSharding} results, computed on first use (the map is immutable, so they never change). */
+    private final Map<String, SlotMap> tableViews = new java.util.concurrent.ConcurrentHashMap<>();
 
     private SlotMap(long epoch, String[] owners, Map<Integer, MovingSlot> moving, Map<SplitKey.Id, SplitKey> splitKeys) {
+        this(epoch, owners, moving, splitKeys, Map.of());
+    }
+
+    private SlotMap(long epoch, String[] owners, Map<Integer, MovingSlot> moving, Map<SplitKey.Id, SplitKey> splitKeys,
+            Map<String, TableSharding> tableShardings) {
         if (epoch < 0) {
             throw new IllegalArgumentException("epoch must be >= 0, was " + epoch);
         }
@@ -29,6 +37,26 @@ public final class SlotMap {
         this.owners = owners;
         this.moving = Collections.unmodifiableMap(new TreeMap<>(moving));
         this.splitKeys = Map.copyOf(splitKeys);
+        this.tableShardings = Collections.unmodifiableMap(new TreeMap<>(tableShardings));
+        java.util.Set<String> sharding = new java.util.HashSet<>();
+        for (TableSharding t : this.tableShardings.values()) {
+            for (String table : t.tables()) {
+                if (!sharding.add(table)) {
+                    throw new IllegalArgumentException("table " + table + " is in two table shardings");
+                }
+            }
+            for (int slot : t.atHome()) {
+                if (slot < 0 || slot >= owners.length) {
+                    throw new IllegalArgumentException("slot " + slot + " of tables " + t.tables() + " is outside 0.." + (owners.length - 1));
+                }
+            }
+            t.moving().forEach((slot, m) -> {
+                if (slot < 0 || slot >= owners.length || !owners[slot].equals(m.target())) {
+                    throw new IllegalArgumentException("slot " + slot + " of tables " + t.tables() + " moves to " + m.target()
+                            + ", which does not own it");
+                }
+            });
+        }
         for (var e : this.moving.entrySet()) {
             int slot = e.getKey();
             if (slot < 0 || slot >= owners.length) {
@@ -60,6 +88,12 @@ public final class SlotMap {
     /** A map from explicit ranges, which must cover {@code 0..slots-1} exactly once. */
     public static SlotMap of(long epoch, int slots, List<SlotRange> ranges, Map<Integer, MovingSlot> moving,
             List<SplitKey> splitKeys) {
+        return of(epoch, slots, ranges, moving, splitKeys, List.of());
+    }
+
+    /** As {@link #of(long, int, List, Map, List)}, with tables being sharded in place. */
+    public static SlotMap of(long epoch, int slots, List<SlotRange> ranges, Map<Integer, MovingSlot> moving,
+            List<SplitKey> splitKeys, List<TableSharding> tableShardings) {
         String[] owners = new String[slots];
         for (SlotRange r : ranges) {
             if (r.to() >= slots) {
@@ -81,7 +115,13 @@ public final class SlotMap {
                 .collect(Collectors.toMap(SplitKey::id, k -> k, (a, b) -> {
                     throw new IllegalArgumentException("key " + a.key() + " of " + a.table() + " is split twice");
                 }));
-        return new SlotMap(epoch, owners, moving, splits);
+        Map<String, TableSharding> shardings = new TreeMap<>();
+        for (TableSharding t : tableShardings) {
+            if (shardings.put(t.id(), t) != null) {
+                throw new IllegalArgumentException("table sharding " + t.id() + " is listed twice");
+            }
+        }
+        return new SlotMap(epoch, owners, moving, splits, shardings);
     }
 
     public long epoch() {
@@ -148,7 +188,7 @@ public final class SlotMap {
 
     /** A copy with a new epoch; the caller publishes it by compare-and-set. */
     public SlotMap withEpoch(long newEpoch) {
-        return new SlotMap(newEpoch, owners, moving, splitKeys);
+        return new SlotMap(newEpoch, owners, moving, splitKeys, tableShardings);
     }
 
     /** A copy with the given slots reassigned to {@code shard} and no longer moving. */
@@ -160,7 +200,7 @@ public final class SlotMap {
             copy[s] = interned;
             mv.remove(s);
         }
-        return new SlotMap(newEpoch, copy, mv, splitKeys);
+        return new SlotMap(newEpoch, copy, mv, splitKeys, tableShardings);
     }
 
     /**
@@ -178,19 +218,69 @@ public final class SlotMap {
                 copy[s] = move.authoritative().intern();
             }
         }
-        return new SlotMap(newEpoch, copy, mv, splitKeys);
+        return new SlotMap(newEpoch, copy, mv, splitKeys, tableShardings);
     }
 
     public SlotMap withSplitKey(long newEpoch, SplitKey key) {
         var splits = new java.util.HashMap<>(splitKeys);
         splits.put(key.id(), key);
-        return new SlotMap(newEpoch, owners, moving, splits);
+        return new SlotMap(newEpoch, owners, moving, splits, tableShardings);
     }
 
     public SlotMap withoutSplitKey(long newEpoch, SplitKey.Id id) {
         var splits = new java.util.HashMap<>(splitKeys);
         splits.remove(id);
-        return new SlotMap(newEpoch, owners, moving, splits);
+        return new SlotMap(newEpoch, owners, moving, splits, tableShardings);
+    }
+
+    /** Tables being sharded in place, by {@link TableSharding#id()}. */
+    public Map<String, TableSharding> tableShardings() {
+        return tableShardings;
+    }
+
+    /** The table sharding that covers {@code table}, if it is being sharded in place. */
+    public Optional<TableSharding> tableSharding(String table) {
+        if (tableShardings.isEmpty()) {
+            return Optional.empty();
+        }
+        return tableShardings.values().stream().filter(t -> t.covers(table)).findFirst();
+    }
+
+    /**
+     * The slot map as the tables of {@code sharding} see it (same epoch): slots at home belong to its home shard,
+     * its moving slots move from home to their owner (source authoritative until the cutover, as for any move),
+     * other slots keep their owner. Split keys are kept; the view itself has no table shardings.
+     */
+    public SlotMap forTableSharding(TableSharding sharding) {
+        if (!sharding.equals(tableShardings.get(sharding.id()))) {
+            throw new IllegalArgumentException("table sharding " + sharding.id() + " is not the one in this map");
+        }
+        return tableViews.computeIfAbsent(sharding.id(), id -> {
+            String[] copy = owners.clone();
+            String home = sharding.home().intern();
+            for (int s : sharding.atHome()) {
+                copy[s] = home;
+            }
+            sharding.moving().forEach((s, m) -> copy[s] = m.authoritative().intern());
+            return new SlotMap(epoch, copy, sharding.moving(), splitKeys);
+        });
+    }
+
+    /** A copy with {@code sharding} added or replaced; a settled one is removed instead. */
+    public SlotMap withTableSharding(long newEpoch, TableSharding sharding) {
+        var shardings = new TreeMap<>(tableShardings);
+        if (sharding.settled()) {
+            shardings.remove(sharding.id());
+        } else {
+            shardings.put(sharding.id(), sharding);
+        }
+        return new SlotMap(newEpoch, owners, moving, splitKeys, shardings);
+    }
+
+    public SlotMap withoutTableSharding(long newEpoch, String id) {
+        var shardings = new TreeMap<>(tableShardings);
+        shardings.remove(id);
+        return new SlotMap(newEpoch, owners, moving, splitKeys, shardings);
     }
 
     @Override
@@ -199,17 +289,19 @@ public final class SlotMap {
                 && epoch == other.epoch
                 && Arrays.equals(owners, other.owners)
                 && moving.equals(other.moving)
-                && splitKeys.equals(other.splitKeys);
+                && splitKeys.equals(other.splitKeys)
+                && tableShardings.equals(other.tableShardings);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epoch, Arrays.hashCode(owners), moving, splitKeys);
+        return Objects.hash(epoch, Arrays.hashCode(owners), moving, splitKeys, tableShardings);
     }
 
     @Override
     public String toString() {
         return "SlotMap[epoch=" + epoch + ", slots=" + owners.length + ", ranges=" + ranges()
-                + ", moving=" + moving.size() + ", split=" + splitKeys.size() + "]";
+                + ", moving=" + moving.size() + ", split=" + splitKeys.size()
+                + (tableShardings.isEmpty() ? "" : ", tableShardings=" + tableShardings.keySet()) + "]";
     }
 }

@@ -17,8 +17,12 @@ import java.util.Map;
  * {"version":1,"epoch":7,"slots":4096,"hash":"crc32c-v1",
  *  "ranges":[{"from":0,"to":2047,"shard":"s0"},{"from":2048,"to":4095,"shard":"s1"}],
  *  "moving":[{"from":0,"to":99,"migration":"m1","phase":"BACKFILL","source":"s0","target":"s2"}],
- *  "splitKeys":[{"table":"likes","key":"42","k":8}]}   (a split key that is not SPLIT also has "state")
+ *  "splitKeys":[{"table":"likes","key":"42","k":8}],   (a split key that is not SPLIT also has "state")
+ *  "tableShardings":[{"tables":["orders"],"home":"s0","atHome":[{"from":2048,"to":3071}],
+ *                     "moving":[{"from":3072,"to":4095,"migration":"m2","phase":"BACKFILL","source":"s0","target":"s2"}]}]}
  * }</pre>
+ * Older readers refuse a map with {@code tableShardings} (unknown properties fail), which is what a proxy that
+ * cannot route such tables must do.
  */
 public final class SlotMapCodec {
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -33,14 +37,43 @@ public final class SlotMapCodec {
 
     record SplitDoc(String table, String key, int k, SplitKey.State state) {}
 
+    record SpanDoc(int from, int to) {}
+
+    record TableShardingDoc(List<String> tables, String home, List<SpanDoc> atHome, List<MovingDoc> moving) {}
+
     record Doc(int version, long epoch, int slots, String hash, List<RangeDoc> ranges, List<MovingDoc> moving,
-            List<SplitDoc> splitKeys) {}
+            List<SplitDoc> splitKeys, List<TableShardingDoc> tableShardings) {}
 
     public static byte[] encode(SlotMap map) {
         List<RangeDoc> ranges = map.ranges().stream().map(r -> new RangeDoc(r.from(), r.to(), r.shard())).toList();
+        List<MovingDoc> moving = movingDocs(map.movingSlots());
+        List<SplitDoc> splits = map.splitKeys().stream().map(k -> new SplitDoc(k.table(), k.key(), k.k(), k.state() == SplitKey.State.SPLIT ? null : k.state())).toList();
+        List<TableShardingDoc> shardings = map.tableShardings().isEmpty() ? null : map.tableShardings().values().stream()
+                .map(t -> new TableShardingDoc(t.tables(), t.home(), spans(t.atHome()), movingDocs(t.moving()))).toList();
+        try {
+            return JSON.writeValueAsBytes(new Doc(1, map.epoch(), map.slotCount(), SlotFunction.NAME, ranges, moving, splits, shardings));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode slot map", e);
+        }
+    }
+
+    private static List<SpanDoc> spans(java.util.Set<Integer> slots) {
+        List<SpanDoc> out = new ArrayList<>();
+        for (int slot : new java.util.TreeSet<>(slots)) {
+            SpanDoc last = out.isEmpty() ? null : out.getLast();
+            if (last != null && last.to() == slot - 1) {
+                out.set(out.size() - 1, new SpanDoc(last.from(), slot));
+            } else {
+                out.add(new SpanDoc(slot, slot));
+            }
+        }
+        return out;
+    }
+
+    private static List<MovingDoc> movingDocs(Map<Integer, MovingSlot> movingSlots) {
         List<MovingDoc> moving = new ArrayList<>();
         MovingDoc open = null;
-        for (var e : map.movingSlots().entrySet()) {
+        for (var e : movingSlots.entrySet()) {
             int slot = e.getKey();
             MovingSlot m = e.getValue();
             if (open != null && open.to() == slot - 1 && open.migration().equals(m.migrationId())
@@ -52,12 +85,7 @@ public final class SlotMapCodec {
                 moving.add(open);
             }
         }
-        List<SplitDoc> splits = map.splitKeys().stream().map(k -> new SplitDoc(k.table(), k.key(), k.k(), k.state() == SplitKey.State.SPLIT ? null : k.state())).toList();
-        try {
-            return JSON.writeValueAsBytes(new Doc(1, map.epoch(), map.slotCount(), SlotFunction.NAME, ranges, moving, splits));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode slot map", e);
-        }
+        return moving;
     }
 
     /** Decodes a stored map; throws {@link IllegalArgumentException} naming what is wrong. */
@@ -76,17 +104,34 @@ public final class SlotMapCodec {
         }
         List<SlotRange> ranges = doc.ranges() == null ? List.of()
                 : doc.ranges().stream().map(r -> new SlotRange(r.from(), r.to(), r.shard())).toList();
+        Map<Integer, MovingSlot> moving = moving(doc.moving());
+        List<SplitKey> splits = doc.splitKeys() == null ? List.of()
+                : doc.splitKeys().stream().map(k -> new SplitKey(k.table(), k.key(), k.k(), k.state() == null ? SplitKey.State.SPLIT : k.state())).toList();
+        List<TableSharding> shardings = new ArrayList<>();
+        if (doc.tableShardings() != null) {
+            for (TableShardingDoc t : doc.tableShardings()) {
+                java.util.Set<Integer> atHome = new java.util.TreeSet<>();
+                for (SpanDoc span : t.atHome() == null ? List.<SpanDoc>of() : t.atHome()) {
+                    for (int s = span.from(); s <= span.to(); s++) {
+                        atHome.add(s);
+                    }
+                }
+                shardings.add(new TableSharding(t.tables(), t.home(), atHome, moving(t.moving())));
+            }
+        }
+        return SlotMap.of(doc.epoch(), doc.slots(), ranges, moving, splits, shardings);
+    }
+
+    private static Map<Integer, MovingSlot> moving(List<MovingDoc> docs) {
         Map<Integer, MovingSlot> moving = new LinkedHashMap<>();
-        if (doc.moving() != null) {
-            for (MovingDoc m : doc.moving()) {
+        if (docs != null) {
+            for (MovingDoc m : docs) {
                 MovingSlot slot = new MovingSlot(m.migration(), m.phase(), m.source(), m.target());
                 for (int s = m.from(); s <= m.to(); s++) {
                     moving.put(s, slot);
                 }
             }
         }
-        List<SplitKey> splits = doc.splitKeys() == null ? List.of()
-                : doc.splitKeys().stream().map(k -> new SplitKey(k.table(), k.key(), k.k(), k.state() == null ? SplitKey.State.SPLIT : k.state())).toList();
-        return SlotMap.of(doc.epoch(), doc.slots(), ranges, moving, splits);
+        return moving;
     }
 }

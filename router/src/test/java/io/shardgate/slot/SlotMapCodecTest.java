@@ -61,6 +61,21 @@ class SlotMapCodecTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("md5");
     }
 
+    @Test
+    void roundTripKeepsTableShardings() {
+        SlotMap base = SlotMap.initial(16, List.of("s0", "s1", "s2"));
+        TableSharding sharding = new TableSharding(List.of("orders", "order_items"), "s0", java.util.Set.of(6, 7, 8, 9),
+                java.util.Map.of(11, new MovingSlot("t1", MigrationPhase.VERIFY, "s0", "s2"),
+                        12, new MovingSlot("t1", MigrationPhase.VERIFY, "s0", "s2")));
+        SlotMap map = base.withTableSharding(4, sharding);
+        SlotMap back = SlotMapCodec.decode(SlotMapCodec.encode(map));
+        assertThat(back).isEqualTo(map);
+        assertThat(back.tableSharding("order_items")).contains(sharding);
+        assertThat(new String(SlotMapCodec.encode(map), StandardCharsets.UTF_8))
+                .contains("\"atHome\":[{\"from\":6,\"to\":9}]").contains("\"tables\":[\"order_items\",\"orders\"]");
+        assertThat(new String(SlotMapCodec.encode(base), StandardCharsets.UTF_8)).doesNotContain("tableShardings");
+    }
+
     private static SlotMap decode(String json) {
         return SlotMapCodec.decode(json.getBytes(StandardCharsets.UTF_8));
     }

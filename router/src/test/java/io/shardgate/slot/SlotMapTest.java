@@ -75,4 +75,40 @@ class SlotMapTest {
                 Map.of(1, new MovingSlot("m1", MigrationPhase.CLEANUP, "s0", "s1")), List.of()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("slot 1 is owned by s0");
     }
+
+    @Test
+    void aTableShardingSeesItsHomeForSlotsAtHomeAndMovesFromItForMovingSlots() {
+        SlotMap map = SlotMap.initial(16, List.of("s0", "s1", "s2", "s3")); // s0 0-3, s1 4-7, s2 8-11, s3 12-15
+        TableSharding sharding = new TableSharding(List.of("invoices"), "s0", java.util.Set.of(4, 5, 6, 7, 8, 9, 10, 11), Map.of());
+        SlotMap withIt = map.withTableSharding(2, sharding);
+        TableSharding moving = sharding.withMoving(List.of(8, 9, 10, 11), new MovingSlot("t1", MigrationPhase.CUTOVER_PAUSE, "s0", "s2"));
+        withIt = withIt.withTableSharding(3, moving);
+
+        SlotMap view = withIt.forTableSharding(withIt.tableSharding("invoices").orElseThrow());
+        assertThat(view.owner(5)).isEqualTo("s0");
+        assertThat(view.owner(9)).isEqualTo("s0"); // source authoritative until the cutover ends
+        assertThat(view.moving(9)).contains(new MovingSlot("t1", MigrationPhase.CUTOVER_PAUSE, "s0", "s2"));
+        assertThat(view.owner(13)).isEqualTo("s3");
+        assertThat(view.owner(1)).isEqualTo("s0");
+        assertThat(withIt.owner(5)).isEqualTo("s1"); // other tables keep the cluster's owners
+        assertThat(withIt.movingSlots()).isEmpty();
+
+        TableSharding settled = moving.withSettled(List.of(8, 9, 10, 11), "s2").withSettled(List.of(4, 5, 6, 7), "s1");
+        assertThat(settled.settled()).isTrue();
+        assertThat(withIt.withTableSharding(4, settled).tableShardings()).isEmpty();
+        TableSharding aborted = moving.withSettled(List.of(8, 9, 10, 11), "s0");
+        assertThat(aborted.atHome()).containsExactlyInAnyOrder(4, 5, 6, 7, 8, 9, 10, 11);
+    }
+
+    @Test
+    void aTableShardingMustMoveSlotsToTheirOwnerAndATableBelongsToOneSharding() {
+        SlotMap map = SlotMap.initial(16, List.of("s0", "s1"));
+        TableSharding wrongTarget = new TableSharding(List.of("t"), "s0", java.util.Set.of(),
+                Map.of(9, new MovingSlot("t1", MigrationPhase.DUAL_WRITE, "s0", "s2")));
+        assertThatThrownBy(() -> map.withTableSharding(2, wrongTarget)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("slot 9 of tables [t] moves to s2");
+        SlotMap one = map.withTableSharding(2, new TableSharding(List.of("a", "b"), "s0", java.util.Set.of(9), Map.of()));
+        assertThatThrownBy(() -> one.withTableSharding(3, new TableSharding(List.of("b"), "s1", java.util.Set.of(1), Map.of())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("table b is in two table shardings");
+    }
 }

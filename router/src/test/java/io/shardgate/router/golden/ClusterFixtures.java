@@ -15,6 +15,7 @@ import io.shardgate.slot.MigrationPhase;
 import io.shardgate.slot.MovingSlot;
 import io.shardgate.slot.SlotMap;
 import io.shardgate.slot.SplitKey;
+import io.shardgate.slot.TableSharding;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -85,6 +86,18 @@ final class ClusterFixtures {
         for (Map<String, Object> s : (List<Map<String, Object>>) doc.getOrDefault("splitKeys", List.of())) {
             map = map.withSplitKey(map.epoch(), new SplitKey((String) s.get("table"), (String) s.get("key"), (Integer) s.get("k"),
                     SplitKey.State.valueOf((String) s.getOrDefault("state", "SPLIT"))));
+        }
+        for (Map<String, Object> t : (List<Map<String, Object>>) doc.getOrDefault("tableShardings", List.of())) {
+            String home = (String) t.get("home");
+            Map<Integer, MovingSlot> moving = new LinkedHashMap<>();
+            for (Map<String, Object> m : (List<Map<String, Object>>) t.getOrDefault("moving", List.of())) {
+                for (int slot : (List<Integer>) m.get("slots")) {
+                    moving.put(slot, new MovingSlot((String) m.get("migration"), MigrationPhase.valueOf((String) m.get("phase")),
+                            home, map.owner(slot)));
+                }
+            }
+            map = map.withTableSharding(map.epoch(), new TableSharding((List<String>) t.get("tables"), home,
+                    new java.util.HashSet<>((List<Integer>) t.getOrDefault("atHome", List.of())), moving));
         }
         return new RoutingSnapshot(cluster, map.withEpoch(((Number) doc.getOrDefault("epoch", 1)).longValue()));
     }
