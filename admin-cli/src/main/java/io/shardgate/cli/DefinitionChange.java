@@ -52,9 +52,20 @@ final class DefinitionChange {
     }
 
     private static long nextEpoch(ClusterStore store) {
+        return publishSlotMap(store, (map, epoch) -> map.withEpoch(epoch));
+    }
+
+    /** A change of the slot map: the next map, with epoch {@code newEpoch}, from the current one. */
+    @FunctionalInterface
+    interface SlotMapChange {
+        SlotMap apply(SlotMap current, long newEpoch);
+    }
+
+    /** Publishes {@code change} of the current slot map by compare-and-set (re-read and retried on a conflict); returns its epoch. */
+    static long publishSlotMap(ClusterStore store, SlotMapChange change) {
         for (int attempt = 1; ; attempt++) {
             Versioned<SlotMap> map = store.readSlotMap();
-            SlotMap next = map.value().withEpoch(map.value().epoch() + 1);
+            SlotMap next = change.apply(map.value(), map.value().epoch() + 1);
             try {
                 store.casSlotMap(next, map.version());
                 return next.epoch();

@@ -53,6 +53,11 @@ final class ReshardMoves {
     /** The moves {@code mode} asks for on {@code map}; a refusal is a one-line {@link CliException}. */
     static Plan plan(Mode mode, ClusterDefinition definition, SlotMap map) {
         List<String> shards = definition.shardNames();
+        if (!map.tableShardings().isEmpty()) {
+            throw new CliException("tables are being sharded in place (" + String.join("; ", map.tableShardings().values().stream()
+                    .map(t -> String.join(", ", t.tables()) + " from " + t.home()).toList())
+                    + "); move slots once 'table shard' has ended (see 'reshard status')");
+        }
         try {
             if (mode.rebalance) {
                 return new Plan("rebalance over " + String.join(", ", shards), RebalancePlanner.rebalance(map, shards));

@@ -112,6 +112,37 @@ final class ShardDatabase implements AutoCloseable {
         return counts;
     }
 
+    /** A table's columns (lower-case names) with their {@code DATA_TYPE}, in order; empty if the table does not exist. */
+    Map<String, String> columns(String table) throws SQLException {
+        Map<String, String> columns = new LinkedHashMap<>();
+        try (PreparedStatement st = connection.prepareStatement("SELECT column_name, data_type FROM information_schema.columns"
+                + " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position")) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            st.setString(1, database);
+            st.setString(2, table);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    columns.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2).toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        return columns;
+    }
+
+    /** Whether a table has a primary key. */
+    boolean hasPrimaryKey(String table) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("SELECT COUNT(*) FROM information_schema.statistics"
+                + " WHERE table_schema = ? AND table_name = ? AND index_name = 'PRIMARY'")) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            st.setString(1, database);
+            st.setString(2, table);
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
+        }
+    }
+
     /** The driver's reason in one line, without its advice paragraphs. */
     static String reason(SQLException e) {
         Throwable root = e;

@@ -173,7 +173,7 @@ final class TableAddCommand implements Callable<Integer> {
                     + (declared.kind() == TableKind.SHARDED ? "routing by " + declared.shardKey() + " looks for each row on its slot's shard"
                     : declared.kind() == TableKind.BROADCAST ? "reads go to the default shard " + cluster.defaultShard()
                     + " and every shard needs the same rows" : "its rows would be on " + declared.shard())
-                    + ". Move the rows first (sharding a table with rows online is not built yet), or --force if they are "
+                    + ". 'shardgate table shard " + declared.name() + " --key COLUMN' shards a single table with rows online; --force if they are "
                     + "placed right already");
         }
     }

@@ -56,39 +56,44 @@ final class Ledger {
     /** Creates the tables through the proxy and loads the opening state, recording it in the ledger. */
     void load(int itemsPerUser) throws SQLException {
         try (Connection c = cluster.proxyConnection("rewriteBatchedStatements=true")) {
-            Sql.update(c, "CREATE TABLE accounts (user_id BIGINT NOT NULL, acct INT NOT NULL, balance BIGINT NOT NULL,"
-                    + " PRIMARY KEY (user_id, acct))");
-            Sql.update(c, "CREATE TABLE items (user_id BIGINT NOT NULL, item_id BIGINT NOT NULL, note VARCHAR(40),"
-                    + " PRIMARY KEY (user_id, item_id))");
-            Sql.update(c, "CREATE TABLE counters (name VARCHAR(32) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)"
-                    + " DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_bin");
-            for (int u = 0; u < USERS; u += 50) {
-                StringBuilder accounts = new StringBuilder("INSERT INTO accounts (user_id, acct, balance) VALUES ");
-                StringBuilder its = new StringBuilder("INSERT INTO items (user_id, item_id, note) VALUES ");
-                boolean firstItem = true;
-                for (int i = u; i < u + 50; i++) {
-                    accounts.append(i == u ? "" : ", ").append("(").append(i).append(", 0, ").append(OPENING_BALANCE)
-                            .append("), (").append(i).append(", 1, ").append(OPENING_BALANCE).append(")");
-                    balances.put(i + "/0", OPENING_BALANCE);
-                    balances.put(i + "/1", OPENING_BALANCE);
-                    for (int j = 0; j < itemsPerUser; j++) {
-                        its.append(firstItem ? "" : ", ").append("(").append(i).append(", ").append(j).append(", 'opening')");
-                        firstItem = false;
-                        items.add(i + "/" + j);
-                    }
-                }
-                Sql.update(c, accounts.toString());
-                if (!firstItem) {
-                    Sql.update(c, its.toString());
-                }
-            }
-            StringBuilder cs = new StringBuilder("INSERT INTO counters (name, n) VALUES ");
-            for (int k = 0; k < COUNTERS; k++) {
-                cs.append(k == 0 ? "" : ", ").append("('").append(counterName(k)).append("', 0)");
-                counters.put(counterName(k), 0L);
-            }
-            Sql.update(c, cs.toString());
+            load(c, itemsPerUser);
         }
+    }
+
+    /** Creates the tables on {@code c} (the proxy, or a server directly) and loads the opening state, recording it in the ledger. */
+    void load(Connection c, int itemsPerUser) throws SQLException {
+        Sql.update(c, "CREATE TABLE accounts (user_id BIGINT NOT NULL, acct INT NOT NULL, balance BIGINT NOT NULL,"
+                + " PRIMARY KEY (user_id, acct))");
+        Sql.update(c, "CREATE TABLE items (user_id BIGINT NOT NULL, item_id BIGINT NOT NULL, note VARCHAR(40),"
+                + " PRIMARY KEY (user_id, item_id))");
+        Sql.update(c, "CREATE TABLE counters (name VARCHAR(32) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)"
+                + " DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_bin");
+        for (int u = 0; u < USERS; u += 50) {
+            StringBuilder accounts = new StringBuilder("INSERT INTO accounts (user_id, acct, balance) VALUES ");
+            StringBuilder its = new StringBuilder("INSERT INTO items (user_id, item_id, note) VALUES ");
+            boolean firstItem = true;
+            for (int i = u; i < u + 50; i++) {
+                accounts.append(i == u ? "" : ", ").append("(").append(i).append(", 0, ").append(OPENING_BALANCE)
+                        .append("), (").append(i).append(", 1, ").append(OPENING_BALANCE).append(")");
+                balances.put(i + "/0", OPENING_BALANCE);
+                balances.put(i + "/1", OPENING_BALANCE);
+                for (int j = 0; j < itemsPerUser; j++) {
+                    its.append(firstItem ? "" : ", ").append("(").append(i).append(", ").append(j).append(", 'opening')");
+                    firstItem = false;
+                    items.add(i + "/" + j);
+                }
+            }
+            Sql.update(c, accounts.toString());
+            if (!firstItem) {
+                Sql.update(c, its.toString());
+            }
+        }
+        StringBuilder cs = new StringBuilder("INSERT INTO counters (name, n) VALUES ");
+        for (int k = 0; k < COUNTERS; k++) {
+            cs.append(k == 0 ? "" : ", ").append("('").append(counterName(k)).append("', 0)");
+            counters.put(counterName(k), 0L);
+        }
+        Sql.update(c, cs.toString());
     }
 
     static String counterName(int k) {

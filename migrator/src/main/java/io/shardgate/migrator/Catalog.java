@@ -27,13 +27,18 @@ import java.util.TreeMap;
 record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<String> withoutShardKey) {
 
     static Catalog read(Connection c, ClusterDefinition definition) throws SQLException {
+        return read(c, definition, List.of());
+    }
+
+    /** As {@link #read(Connection, ClusterDefinition)}, limited to {@code scope} unless it is empty. */
+    static Catalog read(Connection c, ClusterDefinition definition, List<String> scope) throws SQLException {
         Map<String, String> present = tableNames(c);
         List<TableShape> tables = new ArrayList<>();
         List<String> withoutPk = new ArrayList<>();
         List<String> withoutKey = new ArrayList<>();
         for (TableDefinition table : new TreeMap<>(definition.tables()).values()) {
             String actual = present.get(table.name());
-            if (table.kind() != TableKind.SHARDED || actual == null) {
+            if (table.kind() != TableKind.SHARDED || actual == null || !scope.isEmpty() && !scope.contains(table.name())) {
                 continue;
             }
             List<TableShape.Column> columns = columns(c, actual);

@@ -395,6 +395,10 @@ public final class HotKeyOperator {
             throw new HotKeyException("table " + definition.name() + " is " + definition.kind().name().toLowerCase(Locale.ROOT)
                     + "; only sharded tables have keys to split");
         }
+        store.readSlotMap().value().tableSharding(definition.name()).ifPresent(t -> {
+            throw new HotKeyException("table " + definition.name() + " is being sharded in place (its rows are leaving shard "
+                    + t.home() + "); split its keys once 'table shard' has ended");
+        });
         if (definition.hotKey() instanceof HotKeyMode.None) {
             throw new HotKeyException("table " + definition.name() + " declares no hot-key mode; add 'hot-key: {mode: append,"
                     + " split-by: COLUMN}' or '{mode: counter, counters: [COLUMNS]}' to its definition first");

@@ -32,6 +32,8 @@ final class MigrationJob implements AutoCloseable {
     final ShardDefinition sourceShard;
     final ShardDefinition targetShard;
     final SlotFilter filter;
+    /** The tables this migration moves ({@link Migrations#TABLES}); empty for every sharded table. */
+    final List<String> scope;
     final int chunkRows;
     final Throttle throttle;
     private final ShardConnections connections;
@@ -47,6 +49,7 @@ final class MigrationJob implements AutoCloseable {
         this.settings = settings;
         this.sourceShard = shard(definition, record.record().source(), record.id());
         this.targetShard = shard(definition, record.record().target(), record.id());
+        this.scope = Migrations.tableScope(record.record());
         this.filter = new SlotFilter(new java.util.HashSet<>(record.record().slots()), definition.slots());
         long chunk = record.longDetail(Migrations.CHUNK_ROWS, settings.defaultChunkRows());
         this.chunkRows = (int) Math.max(1, Math.min(chunk <= 0 ? settings.defaultChunkRows() : chunk, 100_000));
@@ -77,7 +80,7 @@ final class MigrationJob implements AutoCloseable {
     /** The sharded tables as the source has them (read once per job). */
     Catalog catalog() throws SQLException {
         if (catalog == null) {
-            catalog = Catalog.read(source(), definition);
+            catalog = Catalog.read(source(), definition, scope);
         }
         return catalog;
     }

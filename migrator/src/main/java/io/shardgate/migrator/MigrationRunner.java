@@ -317,7 +317,7 @@ final class MigrationRunner {
      */
     private void undo(Status end) throws InterruptedException {
         if ("true".equals(record.checkpoint(Migrations.MOVE_PUBLISHED))) {
-            SlotMap map = publisher.current();
+            SlotMap map = publisher.view(record.record());
             boolean ours = record.record().slots().stream()
                     .anyMatch(s -> map.moving(s).filter(m -> m.migrationId().equals(record.id())).isPresent());
             boolean targetOwns = record.record().slots().stream()
@@ -345,6 +345,9 @@ final class MigrationRunner {
      * so a new worker knows them) and split again with the same k when the migration ends.
      */
     private void mergeSplitKeysInTheWay() throws InterruptedException {
+        if (!job.scope.isEmpty()) {
+            return; // a table-scoped migration moves tables that were single: none of their keys can be split
+        }
         SlotMap map = publisher.current();
         java.util.Set<Integer> slots = new java.util.HashSet<>(record.record().slots());
         List<SplitKey> inTheWay = map.splitKeys().stream()

@@ -86,6 +86,12 @@ public final class Migrations {
     public static final String ROWS_PER_SECOND_LIMIT = "rowsPerSecondLimit";
     /** Rows per backfill/verify chunk. */
     public static final String CHUNK_ROWS = "chunkRows";
+    /**
+     * Comma-separated lower-case table names: the migration moves only these tables' rows, from the shard that
+     * held them as single tables to the slots' owners ({@code table shard}; the slot map's table sharding of
+     * these tables says where they stand). Absent: every sharded table, as a slot move does.
+     */
+    public static final String TABLES = "tables";
 
     // ---- details key written by the CLI later
 
@@ -159,6 +165,16 @@ public final class Migrations {
             .comparingLong((MigrationRecord r) -> longDetail(r, CREATED_AT_MILLIS, 0))
             .thenComparingLong(r -> longDetail(r, ORDER, 0))
             .thenComparing(MigrationRecord::id);
+
+    /** The tables a migration is limited to ({@link #TABLES}); empty for a slot move of every sharded table. */
+    public static java.util.List<String> tableScope(MigrationRecord r) {
+        String v = r.details().get(TABLES);
+        if (v == null || v.isBlank()) {
+            return java.util.List.of();
+        }
+        return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(t -> !t.isEmpty())
+                .map(t -> t.toLowerCase(Locale.ROOT)).sorted().toList();
+    }
 
     public static long longDetail(MigrationRecord r, String key, long fallback) {
         String v = r.details().get(key);

@@ -33,8 +33,12 @@ final class Preflight {
     /** Runs the checks; returns the tables created on the target. */
     List<String> run(SlotMap map) {
         MigrationRecord r = job.record.record();
-        checkSlots(r, map);
-        checkSplitKeys(r, map);
+        checkTableShardings(r, map);
+        SlotMap view = SlotMapPublisher.view(map, r);
+        checkSlots(r, view);
+        if (job.scope.isEmpty()) {
+            checkSplitKeys(r, map);
+        }
         Catalog catalog = job.sql("read tables", job.sourceShard, job::catalog);
         if (!catalog.withoutPrimaryKey().isEmpty() || !catalog.withoutShardKey().isEmpty()) {
             List<String> problems = new ArrayList<>();
@@ -50,6 +54,25 @@ final class Preflight {
                     + " (add them, then abort and start the move again)");
         }
         return job.sql("create missing tables", job.targetShard, () -> createMissing(catalog));
+    }
+
+    /**
+     * A slot move and a table sharding cannot overlap: the sharding's moves go to the slots' owners, which a slot
+     * move changes; and a table-scoped migration waits for slot moves in the same way.
+     */
+    private void checkTableShardings(MigrationRecord r, SlotMap map) {
+        if (job.scope.isEmpty() && !map.tableShardings().isEmpty()) {
+            throw new MigrationRefusedException("migration " + r.id() + " refused: tables are being sharded in place ("
+                    + String.join("; ", map.tableShardings().values().stream().map(t -> t.tables() + " from " + t.home()).toList())
+                    + "); move slots once 'table shard' has ended");
+        }
+        if (!job.scope.isEmpty()) {
+            var others = map.movingSlots().values().stream().map(m -> m.migrationId()).distinct().toList();
+            if (!others.isEmpty()) {
+                throw new MigrationRefusedException("migration " + r.id() + " refused: slots are moving in migrations " + others
+                        + "; shard tables " + job.scope + " once they have ended");
+            }
+        }
     }
 
     private static void checkSlots(MigrationRecord r, SlotMap map) {

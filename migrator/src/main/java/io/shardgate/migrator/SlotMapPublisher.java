@@ -31,12 +31,53 @@ final class SlotMapPublisher {
     /** The slots move in {@code phase}; returns the epoch that shows it. */
     long publishMoving(MigrationRecord r, MigrationPhase phase) {
         MovingSlot move = new MovingSlot(r.id(), phase, r.source(), r.target());
-        return publish(map -> shows(map, r.slots(), move), (map, epoch) -> map.withMoving(epoch, r.slots(), move));
+        return publish(map -> shows(view(map, r), r.slots(), move), (map, epoch) -> scopedSharding(map, r)
+                .map(t -> map.withTableSharding(epoch, t.withMoving(r.slots(), move)))
+                .orElseGet(() -> map.withMoving(epoch, r.slots(), move)));
     }
 
     /** The slots no longer move and belong to {@code owner}; returns the epoch that shows it. */
     long publishSettled(MigrationRecord r, String owner) {
-        return publish(map -> settled(map, r.slots(), owner), (map, epoch) -> map.withOwner(epoch, r.slots(), owner));
+        return publish(map -> settled(view(map, r), r.slots(), owner), (map, epoch) -> scopedSharding(map, r)
+                .map(t -> map.withTableSharding(epoch, t.withSettled(r.slots(), owner)))
+                .orElseGet(() -> map.withOwner(epoch, r.slots(), owner)));
+    }
+
+    /** The current slot map as the migration's tables see it. */
+    SlotMap view(MigrationRecord r) {
+        return view(current(), r);
+    }
+
+    /**
+     * The slot map as a migration's tables see it: the map itself for a slot move, the view of the table sharding of
+     * its tables for a table-scoped one (the map itself once that sharding has ended: every slot is with its owner).
+     */
+    static SlotMap view(SlotMap map, MigrationRecord r) {
+        return scopedSharding(map, r).map(map::forTableSharding).orElse(map);
+    }
+
+    /**
+     * The table sharding a table-scoped migration works in; empty for a slot move. A scoped migration whose tables
+     * have no table sharding any more can only be settled (checked by {@link #settled}), not moved again.
+     */
+    static java.util.Optional<io.shardgate.slot.TableSharding> scopedSharding(SlotMap map, MigrationRecord r) {
+        List<String> scope = Migrations.tableScope(r);
+        if (scope.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        var sharding = map.tableSharding(scope.getFirst());
+        if (sharding.isEmpty()) {
+            if (settled(map, r.slots(), r.target())) {
+                return java.util.Optional.empty();
+            }
+            throw new MigrationRefusedException("migration " + r.id() + " moves tables " + scope + " but the slot map has no table"
+                    + " sharding for them (was 'table shard' undone?)");
+        }
+        if (!sharding.get().tables().equals(scope) || !sharding.get().home().equals(r.source())) {
+            throw new MigrationRefusedException("migration " + r.id() + " moves tables " + scope + " from " + r.source()
+                    + " but the slot map shards tables " + sharding.get().tables() + " from " + sharding.get().home());
+        }
+        return sharding;
     }
 
     SlotMap current() {

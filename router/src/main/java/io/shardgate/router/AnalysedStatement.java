@@ -51,6 +51,19 @@ public final class AnalysedStatement {
         };
     }
 
+    /**
+     * Whether the statement changes rows of any table (INSERT, REPLACE, UPDATE, DELETE), whatever its placement.
+     * A proxy lets such statements finish before it acknowledges a new epoch too: a single table that
+     * {@code table shard} turns into a sharded one must not still be written as single once its rows start moving.
+     */
+    public boolean modifiesRows() {
+        return parsed.form() instanceof ParsedStatement.Parsed p
+                && (p.statement() instanceof net.sf.jsqlparser.statement.insert.Insert
+                        || p.statement() instanceof net.sf.jsqlparser.statement.update.Update
+                        || p.statement() instanceof net.sf.jsqlparser.statement.delete.Delete
+                        || p.statement() instanceof net.sf.jsqlparser.statement.upsert.Upsert);
+    }
+
     /** Whether the statement reads or writes rows of sharded tables under {@code cluster}. */
     public boolean touchesShardedRows(ClusterDefinition cluster) {
         return !(analysisFor(cluster) instanceof Analysis.Fixed);

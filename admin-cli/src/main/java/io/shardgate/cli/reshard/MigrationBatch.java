@@ -26,10 +26,32 @@ public final class MigrationBatch {
      * on past any id in {@code takenIds} with the same time stamp; the batch id is the first record's id.
      */
     public static List<MigrationRecord> create(List<SlotMove> moves, BatchSettings settings, Instant now, Collection<String> takenIds) {
+        return create("m-", moves.stream().map(m -> new Slots(IntStream.rangeClosed(m.from(), m.to()).boxed().toList(),
+                m.source(), m.target())).toList(), Map.of(), settings, now, takenIds);
+    }
+
+    /** Slots (any set, not only a range) that one migration moves from {@code source} to {@code target}. */
+    public record Slots(List<Integer> slots, String source, String target) {
+        public Slots {
+            slots = List.copyOf(slots);
+        }
+    }
+
+    /**
+     * Records of a {@code table shard}: ids {@code t-<yyyyMMdd-HHmmss>-<n>}, each limited to {@code tables}
+     * ({@link Migrations#TABLES}), moving their rows from their old home to the owners of {@code moves}' slots.
+     */
+    public static List<MigrationRecord> createForTables(List<String> tables, List<Slots> moves, BatchSettings settings, Instant now,
+            Collection<String> takenIds) {
+        return create("t-", moves, Map.of(Migrations.TABLES, String.join(",", tables)), settings, now, takenIds);
+    }
+
+    private static List<MigrationRecord> create(String kind, List<Slots> moves, Map<String, String> extra, BatchSettings settings,
+            Instant now, Collection<String> takenIds) {
         if (moves.isEmpty()) {
             throw new IllegalArgumentException("a batch needs at least one move");
         }
-        String prefix = "m-" + STAMP.format(now) + "-";
+        String prefix = kind + STAMP.format(now) + "-";
         int n = takenIds.stream()
                 .filter(id -> id.startsWith(prefix))
                 .mapToInt(id -> number(id.substring(prefix.length())))
@@ -37,16 +59,17 @@ public final class MigrationBatch {
         String batch = prefix + n;
         List<MigrationRecord> records = new ArrayList<>();
         for (int order = 0; order < moves.size(); order++) {
-            SlotMove move = moves.get(order);
-            Map<String, String> details = Map.of(
+            Slots move = moves.get(order);
+            Map<String, String> details = new java.util.HashMap<>(Map.of(
                     Migrations.ORDER, Integer.toString(order),
                     Migrations.BATCH, batch,
                     Migrations.CREATED_AT_MILLIS, Long.toString(now.toEpochMilli()),
                     Migrations.AUTO_COMPLETE, Boolean.toString(settings.autoComplete()),
                     Migrations.ROWS_PER_SECOND_LIMIT, Long.toString(settings.rowsPerSecondLimit()),
-                    Migrations.CHUNK_ROWS, Integer.toString(settings.chunkRows()));
-            records.add(new MigrationRecord(prefix + (n + order), IntStream.rangeClosed(move.from(), move.to()).boxed().toList(),
-                    move.source(), move.target(), Migrations.Status.PENDING.name(), Map.of(), details, now.toEpochMilli()));
+                    Migrations.CHUNK_ROWS, Integer.toString(settings.chunkRows())));
+            details.putAll(extra);
+            records.add(new MigrationRecord(prefix + (n + order), move.slots(), move.source(), move.target(),
+                    Migrations.Status.PENDING.name(), Map.of(), details, now.toEpochMilli()));
         }
         return List.copyOf(records);
     }

@@ -204,8 +204,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     if (!(plan instanceof RoutePlan.Rejected)) {
                         statement.forEachWrittenKey(snapshot.cluster(), parameters, core.countWrite());
                     }
-                } else if (!statement.touchesShardedRows(snapshot.cluster())) {
-                    ticket.close(); // statements about other tables never delay an acknowledgement
+                } else if (!statement.touchesShardedRows(snapshot.cluster()) && !statement.modifiesRows()) {
+                    // reads of other tables never delay an acknowledgement; writes to them do, so that a table that
+                    // 'table shard' turns into a sharded one has no write as a single table left once its rows move
+                    ticket.close();
                 }
                 return execute(statement, plan, parameters, snapshot, ticket);
             } finally {
