@@ -51,6 +51,21 @@ class TableCliTest {
         assertThat(show.out()).contains("countries is not declared: a single table on the default shard s0");
     }
 
+    @Test
+    void shardRefusesTablesThatAreNotSingleOnOneShardAndShardsItCannotCheck() {
+        String cluster = zk.exampleCluster("table-cli-");
+        assertRefused(zk.run(cluster, "table", "shard", "users", "--key", "id"), "table users is sharded already (by id)");
+        assertRefused(zk.run(cluster, "table", "shard", "countries", "--key", "code"), "table countries is broadcast");
+        CliRun single = zk.run(cluster, "table", "add", "audit", "--kind", "single", "--shard", "s1", "--force");
+        assertThat(single.exit()).as(single.toString()).isZero();
+        assertRefused(zk.run(cluster, "table", "shard", "settings", "audit", "--key", "id"),
+                "co-located tables must live on one shard to be sharded together");
+        assertRefused(zk.run(cluster, "table", "shard", "settings", "--key", "id", "--key-type", "uuid"),
+                "--key-type must be int or string");
+        assertRefused(zk.run(cluster, "table", "shard", "settings", "--key", "id"), "cannot check the tables on s0");
+        assertThat(zk.run(cluster, "table", "show", "settings").out()).contains("single");
+    }
+
     private static void assertRefused(CliRun run, String reason) {
         assertThat(run.exit()).as(run.toString()).isEqualTo(1);
         assertThat(run.err()).contains(reason);

@@ -167,11 +167,16 @@ final class TestCluster implements AutoCloseable {
     }
 
     MigrationRecord newMigration(String id, Map<String, String> details) {
+        return newScopedMigration(id, MOVING, details);
+    }
+
+    /** A pending migration of {@code slots} from s0 to s1 (table-scoped when {@code details} names {@link Migrations#TABLES}). */
+    MigrationRecord newScopedMigration(String id, List<Integer> slots, Map<String, String> details) {
         Map<String, String> all = new HashMap<>(Map.of(Migrations.ORDER, "0", Migrations.BATCH, "b1",
                 Migrations.CREATED_AT_MILLIS, Long.toString(System.currentTimeMillis()), Migrations.AUTO_COMPLETE, "true",
                 Migrations.ROWS_PER_SECOND_LIMIT, "0", Migrations.CHUNK_ROWS, "37"));
         all.putAll(details);
-        MigrationRecord r = new MigrationRecord(id, MOVING, "s0", "s1", Migrations.Status.PENDING.name(), Map.of(), all,
+        MigrationRecord r = new MigrationRecord(id, slots, "s0", "s1", Migrations.Status.PENDING.name(), Map.of(), all,
                 System.currentTimeMillis());
         store.createMigration(r);
         return r;

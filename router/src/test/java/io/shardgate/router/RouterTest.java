@@ -42,6 +42,18 @@ class RouterTest {
     }
 
     @Test
+    void writesToAnyTableAreToldApartFromReadsAndOtherStatements() {
+        for (String write : List.of("INSERT INTO notes VALUES (1)", "REPLACE INTO notes VALUES (1)", "UPDATE notes SET a = 1",
+                "DELETE FROM notes WHERE a = 2", "INSERT INTO notes (a) VALUES (1) ON DUPLICATE KEY UPDATE a = a + 1")) {
+            assertThat(Router.analyse(write, Dialect.MYSQL).modifiesRows()).as(write).isTrue();
+        }
+        for (String other : List.of("SELECT * FROM notes", "SELECT * FROM notes FOR UPDATE", "SET autocommit = 0", "COMMIT",
+                "CREATE TABLE notes (a INT)", "SHOW TABLES", "this is not SQL")) {
+            assertThat(Router.analyse(other, Dialect.MYSQL).modifiesRows()).as(other).isFalse();
+        }
+    }
+
+    @Test
     void analysisIsReusedForTheSameClusterAndRedoneForAnother() {
         AnalysedStatement st = Router.analyse("SELECT c FROM t WHERE id = ?", Dialect.MYSQL);
         Analysis first = st.analysisFor(CLUSTER);
