@@ -46,6 +46,7 @@ final class TableShowCommand implements Callable<Integer> {
             String placement = declared.map(TableListCommand::describe).orElse(table + " is not declared: "
                     + (definition.unknownTables() == io.shardgate.cluster.UnknownTablePolicy.SINGLE ? "a single table on the default shard " + definition.defaultShard()
                     : "statements on it are rejected (unknown-tables: " + ConfigNode.spell(definition.unknownTables()) + ")"));
+            placement += store.readSlotMap().value().tableSharding(table).map(TableShowCommand::shardingState).orElse("");
             List<TableRows.OnShard> shards = TableRows.of(definition, table);
             if (json) {
                 out.println(Json.write(new Document(store.clusterName(), table, declared.map(TableListCommand.Entry::of).orElse(null),
@@ -60,5 +61,13 @@ final class TableShowCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** "; being sharded from s0: …" for a table that 'table shard' is moving. */
+    static String shardingState(io.shardgate.slot.TableSharding t) {
+        return "; being sharded from " + t.home() + " (with " + String.join(", ", t.tables()) + "): " + t.atHome().size()
+                + " slots still at home, " + t.moving().size() + " moving"
+                + t.moving().values().stream().map(m -> " in " + m.migrationId() + " (" + m.phase() + ")").distinct()
+                        .reduce("", String::concat);
     }
 }

@@ -43,6 +43,7 @@ class TableShardIT {
                 assertThat(added.exitCode()).as(added.toString()).isZero();
             }
             ShardgateProcess.Result sharded;
+            long shardMillis;
             try (MigrationWorker worker = MigrationWorker.start(cluster.store(), WorkerSettings.defaults("table-shard-it")
                     .withPollInterval(Duration.ofMillis(200)))) {
                 // no table is sharded yet: spreading the slots moves no row, and the single tables stay on s0
@@ -52,8 +53,10 @@ class TableShardIT {
 
                 ledger.start(3, 20261122L);
                 Thread.sleep(1_000);
+                long started = System.nanoTime();
                 sharded = cli(cluster, "table", "shard", "accounts", "items", "--key", "user_id",
                         "--chunk-rows", "100", "--rows-per-second", "1000", "--wait");
+                shardMillis = (System.nanoTime() - started) / 1_000_000;
                 Thread.sleep(1_000);
                 ledger.stop();
                 assertThat(sharded.exitCode()).as(sharded.toString()).isZero();
@@ -61,7 +64,7 @@ class TableShardIT {
                         .contains("2 migrations").contains("accounts, items are sharded over s0, s1, s2");
             }
             System.out.println("table shard: " + ledger.operations.get() + " ledger operations, " + ledger.retries.get() + " retried, "
-                    + ledger.totalsRead.get() + " scatter totals read\n" + sharded.stdout());
+                    + ledger.totalsRead.get() + " scatter totals read; the command took " + shardMillis + " ms\n" + sharded.stdout());
             assertThat(ledger.operations.get()).as("ledger operations during the sharding").isGreaterThan(200);
             assertThat(ledger.totalsRead.get()).as("scatter totals read during the sharding").isGreaterThan(10);
             ledger.assertMatches();
