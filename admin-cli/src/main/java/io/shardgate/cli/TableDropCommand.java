@@ -83,6 +83,10 @@ final class TableDropCommand implements Callable<Integer> {
         if (!map.movingSlots().isEmpty()) {
             throw new CliException("slots are moving (a migration is under way); drop table declarations once it has ended");
         }
+        map.tableSharding(table).ifPresent(t -> {
+            throw new CliException("table " + table + " is being sharded in place (rows leaving " + t.home()
+                    + "); drop its declaration once 'table shard' has ended");
+        });
         if (map.splitKeys().stream().anyMatch(k -> k.table().equals(table))) {
             throw new CliException("table " + table + " has split hot keys ('shardgate hotkey list'); merge them first");
         }
