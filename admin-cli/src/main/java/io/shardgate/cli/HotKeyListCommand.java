@@ -33,10 +33,7 @@ final class HotKeyListCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             SlotMap map = store.readSlotMap().value();
             List<Entry> entries = map.splitKeys().stream()
                     .map(s -> new Entry(s.table(), s.key(), s.k(), s.state().name().toLowerCase(Locale.ROOT), map.shardsOf(s)))

@@ -29,10 +29,7 @@ final class HotKeyMergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             HotKeyOperator.Result r = target.operator(store, out).merge(target.table, target.key);
             out.println("merged: " + r.key().table() + " key " + r.key().key() + " is whole again on " + r.shards().getFirst()
                     + "; key held " + r.heldMillis() + " ms");

@@ -38,10 +38,7 @@ final class HotKeySplitCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--k must be in 2.." + SplitKey.MAX_K + ", was " + k);
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             HotKeyOperator.Result r = target.operator(store, out).split(target.table, target.key, k);
             out.println("split: " + r.key().table() + " key " + r.key().key() + " over " + r.key().k() + " sub-keys on "
                     + String.join(", ", r.shards()) + "; key held " + r.heldMillis() + " ms");

@@ -43,10 +43,7 @@ final class HotKeyTopCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--limit must be at least 1, was " + limit);
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             List<HotKeyReport> reports = store.hotKeyReports();
             List<HotKeyTotals.Total> totals = HotKeyTotals.of(reports, store.readSlotMap().value(), limit);
             List<String> proxies = reports.stream().map(HotKeyReport::proxyId).toList();

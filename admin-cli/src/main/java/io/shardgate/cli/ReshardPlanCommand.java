@@ -58,10 +58,7 @@ final class ReshardPlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             ClusterDefinition definition = store.readDefinition().value();
             SlotMap map = store.readSlotMap().value();
             ReshardMoves.Plan plan = ReshardMoves.plan(mode, definition, map);

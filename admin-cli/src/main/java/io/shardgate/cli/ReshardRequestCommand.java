@@ -40,10 +40,7 @@ abstract class ReshardRequestCommand implements Callable<Integer> {
     public final Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         Request request = request();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             List<MigrationRecord> targets = id != null ? List.of(one(store)) : fitting(store, request, out);
             List<String> asked = new ArrayList<>();
             for (MigrationRecord r : targets) {

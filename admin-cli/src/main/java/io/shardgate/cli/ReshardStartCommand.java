@@ -40,13 +40,8 @@ final class ReshardStartCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     ReshardMoves.Mode mode;
 
-    @Option(names = "--rows-per-second", paramLabel = "N", defaultValue = "0",
-            description = "Throttle backfill and verify to N rows per second (default: 0, unlimited).")
-    long rowsPerSecond;
-
-    @Option(names = "--chunk-rows", paramLabel = "N", defaultValue = "1000",
-            description = "Rows per backfill/verify chunk, 1.." + BatchSettings.MAX_CHUNK_ROWS + " (default: ${DEFAULT-VALUE}).")
-    int chunkRows;
+    @Mixin
+    CopyOptions copy;
 
     @Option(names = "--auto-complete",
             description = "Go on from reverse dual write to cleanup without waiting for 'reshard complete' (no rollback window).")
@@ -62,16 +57,8 @@ final class ReshardStartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        BatchSettings settings;
-        try {
-            settings = new BatchSettings(rowsPerSecond, chunkRows, autoComplete);
-        } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage(), e);
-        }
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        BatchSettings settings = copy.settings(autoComplete);
+        try (ClusterStore store = zk.openExistingStore()) {
             List<MigrationRecord> existing = store.listMigrations();
             refuseWhileActive(existing);
             ClusterDefinition definition = store.readDefinition().value();
@@ -94,8 +81,8 @@ final class ReshardStartCommand implements Callable<Integer> {
                 table.row(records.get(i).id(), m.range() + " (" + m.size() + ")", m.source(), m.target());
             }
             table.print(out, "  ");
-            out.println("  throttle " + (rowsPerSecond == 0 ? "none" : MigrationView.grouped(rowsPerSecond) + " rows/s")
-                    + ", chunks of " + MigrationView.grouped(chunkRows) + " rows, auto-complete "
+            out.println("  throttle " + (copy.rowsPerSecond == 0 ? "none" : MigrationView.grouped(copy.rowsPerSecond) + " rows/s")
+                    + ", chunks of " + MigrationView.grouped(copy.chunkRows) + " rows, auto-complete "
                     + (autoComplete ? "on" : "off (each waits in reverse-dual-write for 'shardgate reshard complete' or 'rollback')"));
             out.println("  a migrator worker runs them in this order; follow with: shardgate reshard status --watch");
             out.flush();

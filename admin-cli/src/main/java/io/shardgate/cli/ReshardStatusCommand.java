@@ -48,10 +48,7 @@ final class ReshardStatusCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--json and --watch do not go together");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             List<MigrationRecord> records = shown(store.listMigrations());
             List<MigrationView> views = records.stream().map(MigrationView::of).sorted(MigrationView.BY_RUN).toList();
             if (json) {

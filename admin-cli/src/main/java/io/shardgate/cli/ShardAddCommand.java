@@ -75,10 +75,7 @@ final class ShardAddCommand implements Callable<Integer> {
             throw new CliException("--pool-size must be in 1..1024, was " + poolSize);
         }
         ShardDefinition shard = new ShardDefinition(name, url, user, password, poolSize, true);
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             Versioned<ClusterDefinition> definition = store.readDefinition();
             checkNew(definition.value(), store.clusterName());
             Checks checks = check(shard, definition.value());

@@ -37,10 +37,7 @@ final class SlotsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             List<String> shards = store.readDefinition().value().shardNames();
             if (shard != null && !shards.contains(shard)) {
                 throw new CliException("unknown shard '" + shard + "'; the shards of cluster '" + store.clusterName()

@@ -67,10 +67,7 @@ final class TableAddCommand implements Callable<Integer> {
         if (!NAME.matcher(table).matches()) {
             throw new CliException("'" + name + "' is not a table name Shardgate can declare: use letters, digits, '_' or '$'");
         }
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             ClusterDefinition before = store.readDefinition().value();
             TableDefinition declared = definition(table, before);
             List<TableRows.OnShard> found = TableRows.of(before, table);

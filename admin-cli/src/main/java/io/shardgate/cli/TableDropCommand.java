@@ -40,10 +40,7 @@ final class TableDropCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         String table = name.toLowerCase(Locale.ROOT);
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             ClusterDefinition before = store.readDefinition().value();
             TableDefinition declared = before.table(table).orElseThrow(() -> new CliException("table " + table
                     + " is not declared in cluster '" + store.clusterName() + "' ('shardgate table list' shows the declared ones)"));

@@ -39,10 +39,7 @@ final class TableListCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             var definition = store.readDefinition().value();
             List<Entry> entries = definition.tables().values().stream().map(Entry::of)
                     .sorted(java.util.Comparator.comparing(Entry::name)).toList();

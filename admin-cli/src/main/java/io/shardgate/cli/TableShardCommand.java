@@ -69,13 +69,8 @@ final class TableShardCommand implements Callable<Integer> {
             description = "int or string (default: int for an integer column, else string).")
     String keyType;
 
-    @Option(names = "--rows-per-second", paramLabel = "N", defaultValue = "0",
-            description = "Throttle backfill and verify to N rows per second (default: 0, unlimited).")
-    long rowsPerSecond;
-
-    @Option(names = "--chunk-rows", paramLabel = "N", defaultValue = "1000",
-            description = "Rows per backfill/verify chunk, 1.." + BatchSettings.MAX_CHUNK_ROWS + " (default: ${DEFAULT-VALUE}).")
-    int chunkRows;
+    @Mixin
+    CopyOptions copy;
 
     @Option(names = "--wait", description = "Follow the migrations until the tables are sharded, or one fails.")
     boolean waitForThem;
@@ -89,16 +84,8 @@ final class TableShardCommand implements Callable<Integer> {
         List<String> tables = names.stream().map(n -> n.toLowerCase(Locale.ROOT)).collect(
                 java.util.stream.Collectors.toCollection(TreeSet::new)).stream().toList();
         String column = key.toLowerCase(Locale.ROOT);
-        BatchSettings settings;
-        try {
-            settings = new BatchSettings(rowsPerSecond, chunkRows, true);
-        } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage(), e);
-        }
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        BatchSettings settings = copy.settings(true);
+        try (ClusterStore store = zk.openExistingStore()) {
             ClusterDefinition definition = store.readDefinition().value();
             SlotMap map = store.readSlotMap().value();
             Optional<TableSharding> resumed = existingSharding(map, tables);

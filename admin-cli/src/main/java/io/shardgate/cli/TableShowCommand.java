@@ -37,10 +37,7 @@ final class TableShowCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         String table = name.toLowerCase(Locale.ROOT);
-        try (ClusterStore store = zk.openStore()) {
-            if (!store.clusterExists()) {
-                throw CliException.notInitialised(store.clusterName(), zk.connectString());
-            }
+        try (ClusterStore store = zk.openExistingStore()) {
             var definition = store.readDefinition().value();
             Optional<TableDefinition> declared = definition.table(table);
             String placement = declared.map(TableListCommand::describe).orElse(table + " is not declared: "

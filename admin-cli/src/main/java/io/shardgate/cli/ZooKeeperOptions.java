@@ -47,6 +47,16 @@ public final class ZooKeeperOptions {
         return value.equals(ShardgateConfig.EMBEDDED) ? "127.0.0.1:" + zkConfig.embeddedPort() : value;
     }
 
+    /** As {@link #openStore()}, for commands on an existing cluster: refuses, saying how to create one, when there is none. */
+    public ClusterStore openExistingStore() {
+        ClusterStore store = openStore();
+        if (!store.clusterExists()) {
+            store.close();
+            throw CliException.notInitialised(store.clusterName(), connectString());
+        }
+        return store;
+    }
+
     /** Connects to the cluster's store, failing within the configured connect timeout with one clear line. */
     public ClusterStore openStore() {
         String cluster = clusterName();
