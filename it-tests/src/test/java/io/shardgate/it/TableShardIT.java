@@ -110,6 +110,62 @@ class TableShardIT {
         }
     }
 
+    /**
+     * A {@code table shard} cut off after its first step (the table sharding published, the table still single) is
+     * resumed by running the command again, and a string key is moved by the migrator's slot function exactly as the
+     * proxy routes it.
+     */
+    @Test
+    void aTableShardCutOffAfterItsFirstStepIsResumedByRunningItAgain() throws Exception {
+        try (ShardedCluster cluster = ShardedCluster.start(2, "tables:\n  - {name: notes, kind: single, shard: s0}\n")) {
+            try (Connection s0 = cluster.shardConnection(0)) {
+                Sql.update(s0, "CREATE TABLE notes (tag VARCHAR(32) NOT NULL, seq INT NOT NULL, body VARCHAR(40),"
+                        + " PRIMARY KEY (tag, seq)) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_bin");
+                for (int i = 0; i < 300; i++) {
+                    Sql.update(s0, "INSERT INTO notes VALUES (?, ?, ?)", "tag-" + (i % 100) + (i % 9 == 0 ? "-ü" : ""), i, "note " + i);
+                }
+            }
+            List<List<String>> before;
+            try (Connection proxy = cluster.proxyConnection("")) {
+                before = Sql.query(proxy, "SELECT tag, seq, body FROM notes ORDER BY tag, seq");
+            }
+            var stored = cluster.store().readSlotMap();
+            java.util.Set<Integer> atHome = new java.util.TreeSet<>();
+            for (int slot = 0; slot < stored.value().slotCount(); slot++) {
+                if (stored.value().owner(slot).equals("s1")) {
+                    atHome.add(slot);
+                }
+            }
+            cluster.store().casSlotMap(stored.value().withTableSharding(stored.value().epoch() + 1,
+                    new io.shardgate.slot.TableSharding(List.of("notes"), "s0", atHome, java.util.Map.of())), stored.version());
+
+            ShardgateProcess.Result resumed;
+            try (MigrationWorker worker = MigrationWorker.start(cluster.store(), WorkerSettings.defaults("table-shard-resume")
+                    .withPollInterval(Duration.ofMillis(200)))) {
+                resumed = cli(cluster, "table", "shard", "notes", "--key", "tag", "--wait");
+            }
+            assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
+            assertThat(resumed.stdout()).contains("resuming the sharding of notes from s0")
+                    .contains("declared notes sharded by tag (string)").contains("notes is sharded over s0, s1");
+            SlotMap map = cluster.store().readSlotMap().value();
+            int onS1 = 0;
+            for (int i = 0; i < 2; i++) {
+                try (Connection c = cluster.shardConnection(i)) {
+                    for (List<String> row : Sql.query(c, "SELECT tag FROM notes")) {
+                        assertThat(map.owner(SlotFunction.slot(row.getFirst(), map.slotCount()))).as("owner of %s", row).isEqualTo("s" + i);
+                        onS1 += i;
+                    }
+                }
+            }
+            assertThat(onS1).as("rows moved to s1").isGreaterThan(50);
+            try (Connection proxy = cluster.proxyConnection("")) {
+                assertThat(Sql.query(proxy, "SELECT tag, seq, body FROM notes ORDER BY tag, seq")).isEqualTo(before);
+                assertThat(Sql.query(proxy, "SELECT body FROM notes WHERE tag = 'tag-9-ü' ORDER BY seq")).isNotEmpty()
+                        .isEqualTo(before.stream().filter(r -> r.getFirst().equals("tag-9-ü")).map(r -> List.of(r.get(2))).toList());
+            }
+        }
+    }
+
     /** Puts the rows the proxy returns (checked against the ledgers above) on the reference server, a plain single database. */
     private static void copyToReference(ShardedCluster cluster) throws Exception {
         try (Connection proxy = cluster.proxyConnection(""); Connection ref = cluster.referenceConnection("rewriteBatchedStatements=true")) {
