@@ -104,10 +104,19 @@ final class ShardedCluster implements AutoCloseable {
 
     /** Starts one more proxy reaching ZooKeeper at {@code connectString} (e.g. through a relay) with a session timeout. */
     ProxyServer startProxy(String connectString, int sessionTimeoutMillis) throws InterruptedException {
+        return startProxy(connectString, sessionTimeoutMillis, 0);
+    }
+
+    /** Starts one more proxy with its admin HTTP port (metrics, health, dashboard) on a free port. */
+    ProxyServer startProxyWithAdmin() throws InterruptedException {
+        return startProxy(zooKeeper.connectString(), 15_000, io.shardgate.local.FreePorts.find());
+    }
+
+    private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort) throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, 0, "mysql_native_password"),
-                new ShardgateConfig.Admin("127.0.0.1", 0),
+                new ShardgateConfig.Admin("127.0.0.1", adminPort),
                 new ShardgateConfig.ZooKeeper(connectString, d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), sessionTimeoutMillis, Math.min(10_000, sessionTimeoutMillis)),
                 List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());

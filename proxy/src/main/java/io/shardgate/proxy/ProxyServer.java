@@ -28,6 +28,7 @@ public final class ProxyServer implements AutoCloseable {
     private final String proxyId;
     private ProxyCore core;
     private MySqlFrontend mysql;
+    private io.shardgate.proxy.admin.AdminServer admin;
 
     private ProxyServer(String proxyId) {
         this.proxyId = proxyId;
@@ -74,6 +75,15 @@ public final class ProxyServer implements AutoCloseable {
             LOG.info("proxy {} serving cluster '{}' on MySQL port {}:{}", proxyId, config.cluster(),
                     config.listen().host(), mysql.port());
         }
+        if (config.admin().port() != 0) {
+            try {
+                admin = io.shardgate.proxy.admin.AdminServer.start(config.admin().host(), config.admin().port(), proxyId, core, store);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot open the admin port " + config.admin().host() + ":" + config.admin().port()
+                        + ": " + e.getMessage(), e);
+            }
+            parts.push(admin);
+        }
     }
 
     /**
@@ -100,6 +110,14 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("the MySQL listener is off");
         }
         return mysql.port();
+    }
+
+    /** The bound admin HTTP port; the admin listener must be on. */
+    public int adminPort() {
+        if (admin == null) {
+            throw new IllegalStateException("the admin listener is off (admin.port 0)");
+        }
+        return admin.port();
     }
 
     public ProxyCore core() {

@@ -58,6 +58,8 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final HotKeySketch hotKeys = HotKeySketch.withDefaults();
     private final AnalysedStatement.WrittenKeySink countWrite = hotKeys::record;
     private final AtomicLong connectionIds = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger openSessions = new java.util.concurrent.atomic.AtomicInteger();
+    private final io.shardgate.proxy.admin.ProxyMetrics metrics = new io.shardgate.proxy.admin.ProxyMetrics();
     private final CountDownLatch firstVersionAttempt = new CountDownLatch(1);
     private volatile Topology topology;
     private volatile String serverVersion;
@@ -131,7 +133,43 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
                     + t.cluster().dialect());
         }
         String schema = client.schema() == null || client.schema().isEmpty() ? null : requireDatabase(client.schema(), t);
-        return new ProxySession(this, client, connectionIds.incrementAndGet(), schema);
+        ProxySession session = new ProxySession(this, client, connectionIds.incrementAndGet(), schema);
+        openSessions.incrementAndGet();
+        return session;
+    }
+
+    @Override
+    public void errorSent(io.shardgate.proxy.error.SqlError error) {
+        metrics.error(error.code() != null ? error.code().name() : "backend-" + error.mysqlErrno());
+    }
+
+    /** This proxy's counters (statements, shard latency, errors), for the admin port. */
+    public io.shardgate.proxy.admin.ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** Client sessions open now. */
+    public int openSessions() {
+        return openSessions.get();
+    }
+
+    void sessionClosed() {
+        openSessions.decrementAndGet();
+    }
+
+    /** The pools of the shards, by name, with their connection counts. */
+    public Map<String, io.shardgate.proxy.exec.ShardPool> shardPools() {
+        return pools.all();
+    }
+
+    /** The routing snapshot statements use now, if any. */
+    public Optional<RoutingSnapshot> currentSnapshot() {
+        return gate.current();
+    }
+
+    /** The ZooKeeper watcher this core follows (connection state, fencing). */
+    public RoutingSnapshotWatcher watcher() {
+        return watcher;
     }
 
     /** The default shard's version as MariaDB announces it ({@code 5.5.5-} prefix) with {@code -shardgate} appended. */

@@ -148,6 +148,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             return;
         }
         closed = true;
+        core.sessionClosed();
         backends.rollback();
         prepared.clear();
     }
@@ -193,6 +194,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             try {
                 RoutingSnapshot snapshot = ticket.snapshot();
                 RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++);
+                core.metrics().statement(kind(plan));
                 if (plan instanceof RoutePlan.Held h) {
                     ticket.close();
                     holdStart = holdStart == 0 ? System.nanoTime() : holdStart;
@@ -294,8 +296,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     case ShadowCopy.LookupKeys l -> RowImages.lookUp(source.connection(), statement.shard(), l, parameters);
                 });
             }
-            StatementResult result = ShardExecutor.run(source.connection(), statement.sql(), statement.bind(parameters),
-                    core.topology().logicalDatabase());
+            StatementResult result = timed(statement.shard(), () -> ShardExecutor.run(source.connection(), statement.sql(),
+                    statement.bind(parameters), core.topology().logicalDatabase()));
             wrote = true;
             for (int i = 0; i < copies.size(); i++) {
                 ShadowCopy copy = copies.get(i);
@@ -440,8 +442,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         Lease lease = backends.acquire(statement.shard(), transactional(), transactionStart());
         long start = System.nanoTime();
         try {
-            return remember(lease, ShardExecutor.run(lease.connection(), statement.sql(), statement.bind(parameters),
-                    core.topology().logicalDatabase()));
+            return remember(lease, timed(statement.shard(), () -> ShardExecutor.run(lease.connection(), statement.sql(),
+                    statement.bind(parameters), core.topology().logicalDatabase())));
         } catch (SQLException e) {
             throw failure(lease, e, start);
         } finally {
@@ -521,10 +523,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
     }
 
-    private static Outcome runOne(Lease lease, ShardStatement s, List<Object> parameters, String db) {
+    private Outcome runOne(Lease lease, ShardStatement s, List<Object> parameters, String db) {
         long start = System.nanoTime();
         try {
-            return new Outcome(s.shard(), ShardExecutor.run(lease.connection(), s.sql(), s.bind(parameters), db), null);
+            return new Outcome(s.shard(), timed(s.shard(), () -> ShardExecutor.run(lease.connection(), s.sql(), s.bind(parameters), db)),
+                    null);
         } catch (SQLException e) {
             return new Outcome(s.shard(), null, BackendErrors.translate(e, lease.pool(), start));
         }
@@ -795,5 +798,37 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         String prefix = code == ErrorCode.PARSE_ERROR ? "Shardgate cannot parse this statement (" : "Shardgate cannot route this statement ("
                 ;
         return new ProxyException(code, prefix + r.reason() + "): " + r.message());
+    }
+
+    @FunctionalInterface
+    private interface ShardWork {
+        StatementResult run() throws SQLException;
+    }
+
+    /** Runs one statement on {@code shard}, counted with its latency in the proxy's metrics. */
+    private StatementResult timed(String shard, ShardWork work) throws SQLException {
+        long start = System.nanoTime();
+        boolean ok = false;
+        try {
+            StatementResult result = work.run();
+            ok = true;
+            return result;
+        } finally {
+            core.metrics().shardCall(shard, System.nanoTime() - start, ok);
+        }
+    }
+
+    /** The metrics label of a plan. */
+    private static String kind(RoutePlan plan) {
+        return switch (plan) {
+            case RoutePlan.SingleShard s -> "single";
+            case RoutePlan.MultiShard m -> m.copies().isEmpty() ? "multi" : "multi-dual-write";
+            case RoutePlan.DualWrite d -> "dual-write";
+            case RoutePlan.Broadcast b -> "broadcast";
+            case RoutePlan.AnyShard a -> "any";
+            case RoutePlan.Session x -> "session";
+            case RoutePlan.Held h -> "held";
+            case RoutePlan.Rejected r -> "rejected";
+        };
     }
 }

@@ -72,6 +72,15 @@ public final class ShardPool implements AutoCloseable {
                 + bean.getThreadsAwaitingConnection();
     }
 
+    /** Connections of the pool now: in use, idle, threads waiting for one, and the most it keeps. */
+    public record Stats(int active, int idle, int waiting, int max) {}
+
+    public Stats stats() {
+        HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
+        return bean == null ? new Stats(0, 0, 0, shard.poolSize())
+                : new Stats(bean.getActiveConnections(), bean.getIdleConnections(), bean.getThreadsAwaitingConnection(), shard.poolSize());
+    }
+
     /** {@code s1 (127.0.0.1:3317)}. */
     public String describe() {
         return "shard " + shard.name() + " (" + url.hostPort() + ")";

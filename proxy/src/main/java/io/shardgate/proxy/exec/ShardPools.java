@@ -33,6 +33,11 @@ public final class ShardPools implements AutoCloseable {
         return p;
     }
 
+    /** The pools by shard name, as they are now. */
+    public Map<String, ShardPool> all() {
+        return pools;
+    }
+
     public synchronized void update(ClusterDefinition cluster) {
         if (closed) {
             return;

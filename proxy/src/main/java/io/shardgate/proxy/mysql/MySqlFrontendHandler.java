@@ -181,10 +181,13 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 ctx.writeAndFlush(answer);
             }
         } catch (ProxyException e) {
+            sessions.errorSent(e.error());
             ctx.writeAndFlush(err(e.error()));
         } catch (RuntimeException e) {
             LOG.error("connection {}: {} failed", connectionId, msg.getClass().getSimpleName(), e);
-            ctx.writeAndFlush(err(internal(e)));
+            SqlError internal = internal(e);
+            sessions.errorSent(internal);
+            ctx.writeAndFlush(err(internal));
         }
     }
 
@@ -310,6 +313,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     /** Sends an error and closes this connection (used where the protocol cannot continue). */
     private void fail(ChannelHandlerContext ctx, SqlError error) {
         failed = true;
+        sessions.errorSent(error);
         ctx.writeAndFlush(err(error)).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -13,4 +13,8 @@ public interface SessionFactory {
 
     /** The server version string to announce, e.g. {@code 10.11.19-MariaDB-shardgate-0.1}. */
     String serverVersion();
+
+    /** Told of each error a front end sends to a client (for the error counters); does nothing by default. */
+    default void errorSent(io.shardgate.proxy.error.SqlError error) {
+    }
 }

@@ -1,0 +1,109 @@
+package io.shardgate.proxy.admin;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One proxy's own counters (Micrometer, scraped in Prometheus text format from the admin port): statements by the
+ * kind of plan they got, statements run on each shard with their latency as a histogram, and errors sent to
+ * clients by code. Also kept as plain totals for the JSON API, whose dashboard turns them into rates. Cheap enough
+ * for every statement: a map lookup and an adder.
+ */
+public final class ProxyMetrics {
+    /** Histogram buckets of shard latency: 0.5 ms to 10 s. */
+    private static final Duration[] BUCKETS = {Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2),
+        Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+        Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+        Duration.ofSeconds(10)};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Counter> statements = new ConcurrentHashMap<>();
+    private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<String, ShardCalls> shards = new ConcurrentHashMap<>();
+    private final LongAdder statementTotal = new LongAdder();
+
+    /** Calls to one shard: the timer, plus totals for the JSON API. */
+    private static final class ShardCalls {
+        final Timer ok;
+        final Timer failed;
+        final LongAdder calls = new LongAdder();
+        final LongAdder failures = new LongAdder();
+        final LongAdder nanos = new LongAdder();
+        final AtomicLong maxNanos = new AtomicLong();
+
+        ShardCalls(PrometheusMeterRegistry registry, String shard) {
+            ok = timer(registry, shard, "ok");
+            failed = timer(registry, shard, "error");
+        }
+
+        private static Timer timer(PrometheusMeterRegistry registry, String shard, String outcome) {
+            return Timer.builder("shardgate.shard.statement")
+                    .description("Statements run on a shard (one per shard a client statement reaches), by outcome")
+                    .tags("shard", shard, "outcome", outcome)
+                    .serviceLevelObjectives(BUCKETS)
+                    .register(registry);
+        }
+    }
+
+    /** Totals of one shard's calls since the proxy started. */
+    public record ShardTotals(long calls, long failures, double totalMillis, double maxMillis) {}
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** One client statement, by the kind of plan it was routed to (single, multi, dual-write, held, rejected, ...). */
+    public void statement(String kind) {
+        statements.computeIfAbsent(kind, k -> Counter.builder("shardgate.statements")
+                .description("Client statements by the kind of routing plan they got").tag("kind", k).register(registry)).increment();
+        statementTotal.increment();
+    }
+
+    /** One statement run on {@code shard}. */
+    public void shardCall(String shard, long nanos, boolean ok) {
+        ShardCalls c = shards.computeIfAbsent(shard, s -> new ShardCalls(registry, s));
+        (ok ? c.ok : c.failed).record(nanos, TimeUnit.NANOSECONDS);
+        c.calls.increment();
+        if (!ok) {
+            c.failures.increment();
+        }
+        c.nanos.add(nanos);
+        c.maxNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    /** One error sent to a client: a Shardgate code name, or {@code backend-<errno>} for a backend error passed through. */
+    public void error(String code) {
+        errors.computeIfAbsent(code, c -> Counter.builder("shardgate.errors").description("Errors sent to clients, by code")
+                .tag("code", c).register(registry)).increment();
+    }
+
+    public long statementTotal() {
+        return statementTotal.sum();
+    }
+
+    public Map<String, ShardTotals> shardTotals() {
+        Map<String, ShardTotals> out = new java.util.TreeMap<>();
+        shards.forEach((name, c) -> out.put(name, new ShardTotals(c.calls.sum(), c.failures.sum(), c.nanos.sum() / 1e6,
+                c.maxNanos.get() / 1e6)));
+        return out;
+    }
+
+    public Map<String, Long> errorTotals() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        errors.forEach((code, c) -> out.put(code, (long) c.count()));
+        return out;
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}
