@@ -35,8 +35,15 @@ record ClusterStatus(String cluster, String zookeeper, String dialect, int slots
         migrations = List.copyOf(migrations);
     }
 
-    /** A shard; {@code ranges} are compact ("0-2047"), {@code slotCount} is 0 for a spare. */
-    record Shard(String name, String url, String user, int poolSize, boolean spare, int slotCount, List<String> ranges) {}
+    /**
+     * A shard; {@code ranges} are compact ("0-2047"), {@code slotCount} is 0 for a spare; {@code health} is this
+     * command's own probe of it (connect and {@code SELECT 1}), null when not probed.
+     */
+    record Shard(String name, String url, String user, int poolSize, boolean spare, int slotCount, List<String> ranges,
+            Health health) {}
+
+    /** One probe of a shard: up or down, the time it took in milliseconds, the reason when down. */
+    record Health(boolean up, double latencyMillis, String error) {}
 
     /** A table; key and keyType for sharded tables, shard for single ones, hotKey only when declared. */
     record Table(String name, String kind, String key, String keyType, String shard, HotKey hotKey) {}
@@ -53,17 +60,22 @@ record ClusterStatus(String cluster, String zookeeper, String dialect, int slots
     /** A migration; {@code progress} is one phrase from the worker's reports ("copied 24.7% (…), 1,234 rows/s, ETA 3m20s"). */
     record Migration(String id, String phase, String source, String target, int slotCount, long updatedAtMillis, String progress) {}
 
-    /** Reads everything from the store; the caller has checked that the cluster exists. */
+    /** Reads everything from the store and probes every shard (in parallel); the caller has checked that the cluster exists. */
     static ClusterStatus read(ClusterStore store, String connectString) {
         ClusterDefinition def = store.readDefinition().value();
         SlotMap map = store.readSlotMap().value();
-        return of(store.clusterName(), connectString, def, map, store.liveProxies(), store.listMigrations());
+        return of(store.clusterName(), connectString, def, map, store.liveProxies(), store.listMigrations(), probe(def.shards()));
     }
 
     static ClusterStatus of(String cluster, String zookeeper, ClusterDefinition def, SlotMap map, List<ProxyInfo> proxies,
             List<MigrationRecord> migrations) {
+        return of(cluster, zookeeper, def, map, proxies, migrations, java.util.Map.of());
+    }
+
+    static ClusterStatus of(String cluster, String zookeeper, ClusterDefinition def, SlotMap map, List<ProxyInfo> proxies,
+            List<MigrationRecord> migrations, java.util.Map<String, Health> health) {
         List<SlotRange> ranges = map.ranges();
-        List<Shard> shards = def.shards().stream().map(s -> shard(s, map, ranges)).toList();
+        List<Shard> shards = def.shards().stream().map(s -> shard(s, map, ranges, health.get(s.name()))).toList();
         List<Table> tables = def.tables().values().stream()
                 .sorted(Comparator.comparing(TableDefinition::name))
                 .map(ClusterStatus::table)
@@ -88,12 +100,45 @@ record ClusterStatus(String cluster, String zookeeper, String dialect, int slots
                 ConfigNode.spell(def.unknownTables()), shards, tables, moving, splits, live, migs);
     }
 
-    private static Shard shard(ShardDefinition s, SlotMap map, List<SlotRange> ranges) {
+    /** Connects to every shard and runs {@code SELECT 1}, each on its own thread (a dead shard costs its connect timeout once). */
+    static java.util.Map<String, Health> probe(List<ShardDefinition> shards) {
+        java.util.Map<String, java.util.concurrent.Future<Health>> running = new java.util.LinkedHashMap<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (ShardDefinition shard : shards) {
+                running.put(shard.name(), threads.submit(() -> probe(shard)));
+            }
+            java.util.Map<String, Health> out = new java.util.LinkedHashMap<>();
+            for (var e : running.entrySet()) {
+                try {
+                    out.put(e.getKey(), e.getValue().get());
+                } catch (java.util.concurrent.ExecutionException ex) {
+                    out.put(e.getKey(), new Health(false, 0, String.valueOf(ex.getCause())));
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return out;
+                }
+            }
+            return out;
+        }
+    }
+
+    private static Health probe(ShardDefinition shard) {
+        long start = System.nanoTime();
+        try (ShardDatabase db = ShardDatabase.connect(shard)) {
+            db.ping();
+            return new Health(true, Math.round((System.nanoTime() - start) / 1e4) / 100.0, null);
+        } catch (java.sql.SQLException e) {
+            return new Health(false, Math.round((System.nanoTime() - start) / 1e4) / 100.0, ShardDatabase.reason(e));
+        }
+    }
+
+    private static Shard shard(ShardDefinition s, SlotMap map, List<SlotRange> ranges, Health health) {
         List<String> own = ranges.stream()
                 .filter(r -> r.shard().equals(s.name()))
                 .map(r -> SlotRun.format(r.from(), r.to()))
                 .toList();
-        return new Shard(s.name(), s.jdbcUrl(), s.user(), s.poolSize(), s.spare(), map.slotCounts().getOrDefault(s.name(), 0), own);
+        return new Shard(s.name(), s.jdbcUrl(), s.user(), s.poolSize(), s.spare(), map.slotCounts().getOrDefault(s.name(), 0), own,
+                health);
     }
 
     private static Table table(TableDefinition t) {

@@ -129,6 +129,14 @@ final class ShardDatabase implements AutoCloseable {
         return columns;
     }
 
+    /** A round trip: {@code SELECT 1}. */
+    void ping() throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.setQueryTimeout(5);
+            st.execute("SELECT 1");
+        }
+    }
+
     /** Whether a table has a primary key. */
     boolean hasPrimaryKey(String table) throws SQLException {
         try (PreparedStatement st = connection.prepareStatement("SELECT COUNT(*) FROM information_schema.statistics"

@@ -16,10 +16,12 @@ final class StatusText {
 
         out.println();
         out.println("shards (" + s.shards().size() + ")");
-        TextTable shards = new TextTable("NAME", "SLOTS", "RANGES", "POOL", "URL", "");
+        TextTable shards = new TextTable("NAME", "STATE", "LATENCY", "SLOTS", "RANGES", "POOL", "URL", "");
         for (ClusterStatus.Shard sh : s.shards()) {
-            shards.row(sh.name(), sh.slotCount(), sh.ranges().isEmpty() ? "-" : String.join(",", sh.ranges()),
-                    sh.poolSize(), sh.url(), sh.spare() ? "spare" : "");
+            ClusterStatus.Health h = sh.health();
+            shards.row(sh.name(), h == null ? "?" : h.up() ? "up" : "DOWN: " + h.error(), h == null || !h.up() ? "-"
+                    : String.format(java.util.Locale.ROOT, "%.1f ms", h.latencyMillis()), sh.slotCount(),
+                    sh.ranges().isEmpty() ? "-" : String.join(",", sh.ranges()), sh.poolSize(), sh.url(), sh.spare() ? "spare" : "");
         }
         shards.print(out, "  ");
 

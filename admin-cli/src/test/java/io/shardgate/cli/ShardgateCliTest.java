@@ -99,9 +99,9 @@ class ShardgateCliTest {
         assertThat(status.err()).isEmpty();
         assertThat(status.outLines()).contains("cluster    " + c + "  (ZooKeeper " + zk.getConnectString() + ")",
                 "dialect    mysql", "slots      4096", "epoch      1");
-        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s0\\s+2048\\s+0-2047\\s+16\\s+jdbc:mysql://127.0.0.1:3316/shardgate"));
-        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s1\\s+2048\\s+2048-4095\\s+16\\s+jdbc:mysql://127.0.0.1:3317/shardgate"));
-        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s2\\s+0\\s+-\\s+16\\s+jdbc:mysql://127.0.0.1:3318/shardgate\\s+spare"));
+        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s0\\s+DOWN: .*refused.*\\s+-\\s+2048\\s+0-2047\\s+16\\s+jdbc:mysql://127.0.0.1:3316/shardgate"));
+        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s1\\s+DOWN: .*\\s+-\\s+2048\\s+2048-4095\\s+16\\s+jdbc:mysql://127.0.0.1:3317/shardgate"));
+        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s2\\s+DOWN: .*\\s+-\\s+0\\s+-\\s+16\\s+jdbc:mysql://127.0.0.1:3318/shardgate\\s+spare"));
         assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+likes\\s+sharded\\s+key post_id \\(int\\), hot keys append split by user_id"));
         assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+settings\\s+single\\s+on s0"));
         assertThat(status.out()).contains("proxies (0 live)", "migrations (0)");

@@ -21,7 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -33,7 +33,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The admin port of a proxy on a running cluster: {@code /metrics}, {@code /health} and {@code /api/status} over
  * HTTP, and the dashboard in a real headless Chromium (Debian's chromium and chromedriver) driven by Selenium: it
- * shows the shards and the slot ranges, a migration's progress while slots move, and a killed shard as down.
+ * shows the shards and the slot ranges, a migration's progress while slots move, and a killed shard as down; and
+ * {@code shardgate status} says the same of the shards.
  * Screenshots go to {@code it-tests/target/dashboard-*.png}.
  */
 class DashboardIT {
@@ -88,9 +89,9 @@ class DashboardIT {
                 browser.get(base + "/");
                 WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
                 wait.until(d -> "up".equals(state(d, "s0")) && "up".equals(state(d, "s1")));
-                String ranges = browser.findElement(By.id("slot-ranges")).getText();
+                String ranges = text(browser, "#slot-ranges");
                 assertThat(ranges).contains("0-2047 s0").contains("2048-4095 s1");
-                assertThat(browser.findElement(By.id("shards")).getText()).contains("s2 (spare)");
+                assertThat(text(browser, "#shards")).contains("s2 (spare)");
                 screenshot(browser, "dashboard-shards.png");
 
                 try (MigrationWorker worker = MigrationWorker.start(cluster.store(), WorkerSettings.defaults("dashboard-it")
@@ -99,12 +100,12 @@ class DashboardIT {
                             "--rows-per-second", "150", "--chunk-rows", "50");
                     assertThat(started.exitCode()).as(started.toString()).isZero();
                     wait.until(d -> {
-                        String text = d.findElement(By.id("migrations")).getText();
+                        String text = text(d, "#migrations");
                         return (text.contains("backfill") || text.contains("verify")) && text.matches("(?s).*[1-9][0-9]*/[0-9]+ rows.*");
                     });
-                    String migrations = browser.findElement(By.id("migrations")).getText();
+                    String migrations = text(browser, "#migrations");
                     assertThat(migrations).contains("s0 → s2, 1024 slots");
-                    assertThat(browser.findElement(By.id("slot-ranges")).getText()).contains("0-1023 s0 → s2");
+                    assertThat(text(browser, "#slot-ranges")).contains("0-1023 s0 → s2");
                     screenshot(browser, "dashboard-migration.png");
                     ShardgateProcess.Result aborted = cli(cluster, "reshard", "abort", "--wait");
                     assertThat(aborted.exitCode()).as(aborted.toString()).isZero();
@@ -113,7 +114,7 @@ class DashboardIT {
                 cluster.shard(1).kill();
                 new WebDriverWait(browser, Duration.ofSeconds(40)).until(d -> "down".equals(state(d, "s1")));
                 assertThat(state(browser, "s0")).isEqualTo("up");
-                assertThat(browser.findElement(By.id("banner")).getText()).contains("shards down: s1");
+                assertThat(text(browser, "#banner")).contains("shards down: s1");
                 screenshot(browser, "dashboard-shard-down.png");
             } finally {
                 browser.quit();
@@ -122,12 +123,28 @@ class DashboardIT {
             assertThat(degraded.statusCode()).as("a dead shard fails its keys, not the proxy: still ready").isEqualTo(200);
             assertThat(degraded.body()).contains("\"status\":\"degraded\"").contains("\"s1\":\"down");
             assertThat(get(base + "/metrics").body()).contains("shardgate_shard_up{shard=\"s1\"} 0.0");
+
+            ShardgateProcess.Result status = cli(cluster, "status");
+            assertThat(status.exitCode()).as(status.toString()).isZero();
+            assertThat(status.stdout()).containsPattern("\\s+s0\\s+up\\s+[0-9.]+ ms\\s+2048\\s+0-2047")
+                    .containsPattern("\\s+s1\\s+DOWN: .+\\s+2048\\s+2048-4095").contains("proxies (2 live)");
+            ShardgateProcess.Result json = cli(cluster, "status", "--json");
+            assertThat(json.stdout()).containsPattern("\"name\" : \"s1\"[^}]+\"health\" : \\{\\s+\"up\" : false");
         }
     }
 
     private static String state(WebDriver d, String shard) {
-        var cells = d.findElements(By.cssSelector("#shards tr[data-shard='" + shard + "'] .state"));
-        return cells.isEmpty() ? null : cells.getFirst().getText();
+        return text(d, "#shards tr[data-shard='" + shard + "'] .state");
+    }
+
+    /**
+     * The text of the first element {@code selector} finds, read in one script call: the page redraws every second,
+     * so an element found in one call may be gone by the next.
+     */
+    private static String text(WebDriver d, String selector) {
+        Object t = ((JavascriptExecutor) d).executeScript("const e = document.querySelector(arguments[0]);"
+                + " return e == null ? null : e.textContent;", selector);
+        return t == null ? null : t.toString();
     }
 
     private static WebDriver chromium() throws Exception {
