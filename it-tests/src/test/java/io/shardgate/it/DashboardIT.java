@@ -34,7 +34,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The admin port of a proxy on a running cluster: {@code /metrics}, {@code /health} and {@code /api/status} over
  * HTTP, and the dashboard in a real headless Chromium (Debian's chromium and chromedriver) driven by Selenium: it
  * shows the shards and the slot ranges, a migration's progress while slots move, and a killed shard as down; and
- * {@code shardgate status} says the same of the shards.
+ * {@code shardgate status} says the same of the shards; with ZooKeeper stopped the page keeps its last picture and
+ * says ZooKeeper is unreachable.
  * Screenshots go to {@code it-tests/target/dashboard-*.png}.
  */
 class DashboardIT {
@@ -116,20 +117,28 @@ class DashboardIT {
                 assertThat(state(browser, "s0")).isEqualTo("up");
                 assertThat(text(browser, "#banner")).contains("shards down: s1");
                 screenshot(browser, "dashboard-shard-down.png");
+
+                ShardgateProcess.Result status = cli(cluster, "status");
+                assertThat(status.exitCode()).as(status.toString()).isZero();
+                assertThat(status.stdout()).containsPattern("\\s+s0\\s+up\\s+[0-9.]+ ms\\s+2048\\s+0-2047")
+                        .containsPattern("\\s+s1\\s+DOWN: .+\\s+2048\\s+2048-4095").contains("proxies (2 live)");
+                ShardgateProcess.Result json = cli(cluster, "status", "--json");
+                assertThat(json.stdout()).containsPattern("\"name\" : \"s1\"[^}]+\"health\" : \\{\\s+\"up\" : false");
+
+                HttpResponse<String> degraded = get(base + "/health");
+                assertThat(degraded.statusCode()).as("a dead shard fails its keys, not the proxy: still ready").isEqualTo(200);
+                assertThat(degraded.body()).contains("\"status\":\"degraded\"").contains("\"s1\":\"down");
+                assertThat(get(base + "/metrics").body()).contains("shardgate_shard_up{shard=\"s1\"} 0.0");
+
+                // ZooKeeper gone: the page keeps the last picture and says so
+                cluster.stopZooKeeper();
+                new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> String.valueOf(text(d, "#banner")).contains("ZooKeeper"));
+                assertThat(state(browser, "s0")).isEqualTo("up");
+                assertThat(text(browser, "#slot-ranges")).contains("2048-4095 s1");
+                screenshot(browser, "dashboard-zookeeper-down.png");
             } finally {
                 browser.quit();
             }
-            HttpResponse<String> degraded = get(base + "/health");
-            assertThat(degraded.statusCode()).as("a dead shard fails its keys, not the proxy: still ready").isEqualTo(200);
-            assertThat(degraded.body()).contains("\"status\":\"degraded\"").contains("\"s1\":\"down");
-            assertThat(get(base + "/metrics").body()).contains("shardgate_shard_up{shard=\"s1\"} 0.0");
-
-            ShardgateProcess.Result status = cli(cluster, "status");
-            assertThat(status.exitCode()).as(status.toString()).isZero();
-            assertThat(status.stdout()).containsPattern("\\s+s0\\s+up\\s+[0-9.]+ ms\\s+2048\\s+0-2047")
-                    .containsPattern("\\s+s1\\s+DOWN: .+\\s+2048\\s+2048-4095").contains("proxies (2 live)");
-            ShardgateProcess.Result json = cli(cluster, "status", "--json");
-            assertThat(json.stdout()).containsPattern("\"name\" : \"s1\"[^}]+\"health\" : \\{\\s+\"up\" : false");
         }
     }
 

@@ -125,6 +125,11 @@ final class ShardedCluster implements AutoCloseable {
         return p;
     }
 
+    /** Stops the in-process ZooKeeper (for tests of what a ZooKeeper outage looks like); the cluster stays unusable. */
+    void stopZooKeeper() {
+        zooKeeper.close();
+    }
+
     String zooKeeperConnect() {
         return zooKeeper.connectString();
     }
