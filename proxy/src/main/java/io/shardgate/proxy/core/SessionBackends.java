@@ -1,5 +1,6 @@
 package io.shardgate.proxy.core;
 
+import io.shardgate.cluster.Dialect;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.exec.BackendErrors;
@@ -29,6 +30,7 @@ final class SessionBackends {
     private final ConnectionStates states;
     private final Map<String, Lease> pinned = new LinkedHashMap<>();
     private final List<String> savepoints = new ArrayList<>();
+    private final Dialect dialect;
     private SessionSettings settings = SessionSettings.NONE;
 
     /** A connection lent for one statement, or pinned to the session's transaction. */
@@ -38,9 +40,10 @@ final class SessionBackends {
         }
     }
 
-    SessionBackends(ShardPools pools, ConnectionStates states) {
+    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect) {
         this.pools = pools;
         this.states = states;
+        this.dialect = dialect;
     }
 
     SessionSettings settings() {
@@ -166,6 +169,11 @@ final class SessionBackends {
         }
     }
 
+    /** Runs {@code sql} on every pinned connection (a statement about the open transaction). */
+    void runOnPinned(String sql) {
+        forEachPinned(sql);
+    }
+
     private void forEachPinned(String sql) {
         for (Lease lease : pinned.values()) {
             runOn(lease, sql);
@@ -272,8 +280,9 @@ final class SessionBackends {
         }
     }
 
-    private static String quote(String identifier) {
-        return "`" + identifier.replace("`", "``") + "`";
+    private String quote(String identifier) {
+        return dialect == Dialect.POSTGRES ? "\"" + identifier.replace("\"", "\"\"") + "\""
+                : "`" + identifier.replace("`", "``") + "`";
     }
 
     static ProxyException internal(String message) {
