@@ -140,9 +140,10 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return serverVersion;
     }
 
-    /** The cluster's dialect, or NOT_READY before the first snapshot. */
-    public Dialect dialect() {
-        return topology().cluster().dialect();
+    @Override
+    public Optional<Dialect> dialect() {
+        Topology t = topology;
+        return t == null ? Optional.empty() : Optional.of(t.cluster().dialect());
     }
 
     /** The logical database name, or NOT_READY before the first snapshot. */

@@ -104,6 +104,19 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     @Override
+    public StatementResult query(String sql, List<Object> parameters) {
+        if (parameters.isEmpty()) {
+            return query(sql);
+        }
+        AnalysedStatement statement = core.analyse(sql, core.snapshot().cluster().dialect());
+        if (parameters.size() != statement.parameterCount()) {
+            throw new ProxyException(ErrorCode.WRONG_PARAMETER_COUNT, "the statement takes " + statement.parameterCount()
+                    + " parameters, " + parameters.size() + " were bound");
+        }
+        return run(statement, parameters);
+    }
+
+    @Override
     public PreparedInfo prepare(String sql) {
         RoutingSnapshot snapshot = core.snapshot();
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());

@@ -20,6 +20,16 @@ public interface FrontendSession extends AutoCloseable {
     /** Runs one statement of the text protocol. */
     StatementResult query(String sql);
 
+    /**
+     * Runs one statement with bound parameters ({@code ?} or PostgreSQL {@code $n}) without a prepared-statement id:
+     * the PostgreSQL extended protocol binds unnamed statements every time. Parameters are the same Java values as for
+     * {@link #execute}; the statement's analysis is cached by its text.
+     */
+    default StatementResult query(String sql, List<Object> parameters) {
+        throw new io.shardgate.proxy.error.ProxyException(io.shardgate.proxy.error.ErrorCode.UNSUPPORTED,
+                "this session does not run statements with parameters outside prepared statements");
+    }
+
     /** Prepares a statement with {@code ?} parameters. */
     PreparedInfo prepare(String sql);
 

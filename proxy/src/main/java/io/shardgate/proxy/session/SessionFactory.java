@@ -13,4 +13,12 @@ public interface SessionFactory {
 
     /** The server version string to announce, e.g. {@code 10.11.19-MariaDB-shardgate-0.1}. */
     String serverVersion();
+
+    /**
+     * The SQL dialect of the cluster the sessions serve, so a front end can refuse clients of the other protocol
+     * family; empty while it is not known (no cluster state yet) or for a factory bound to no cluster.
+     */
+    default Optional<io.shardgate.cluster.Dialect> dialect() {
+        return Optional.empty();
+    }
 }
