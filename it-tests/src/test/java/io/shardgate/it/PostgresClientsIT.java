@@ -194,6 +194,29 @@ class PostgresClientsIT {
         }
     }
 
+    /** pgJDBC's Statement.cancel sends a CancelRequest with the BackendKeyData it got; the shard's statement stops. */
+    @Test
+    void cancelStopsTheRunningStatementOnItsShard() throws Exception {
+        try (Connection p = cluster.proxyConnection(""); Statement st = p.createStatement()) {
+            long start = System.nanoTime();
+            Thread canceller = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(700);
+                    st.cancel();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            SQLException e = catchThrowableOfType(SQLException.class,
+                    () -> st.executeQuery("SELECT pg_sleep(30), id FROM users WHERE id = 4"));
+            canceller.join();
+            assertThat(e.getSQLState()).isEqualTo("57014");
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(10);
+            // the session goes on
+            assertThat(Sql.query(p, "SELECT name FROM users WHERE id = 4")).containsExactly(List.of("user-4"));
+        }
+    }
+
     @Test
     void wrongPasswordIsRefusedWithSqlState28P01() {
         SQLException e = catchThrowableOfType(SQLException.class, () -> java.sql.DriverManager.getConnection(

@@ -152,6 +152,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     @Override
+    public void cancel() {
+        backends.cancelRunning();
+    }
+
+    @Override
     public SessionState state() {
         return new SessionState(schema, autocommit, inTransaction());
     }

@@ -31,6 +31,8 @@ final class SessionBackends {
     private final Map<String, Lease> pinned = new LinkedHashMap<>();
     private final List<String> savepoints = new ArrayList<>();
     private final Dialect dialect;
+    /** Connections lent to this session right now (borrowed or pinned), for {@link #cancelRunning} from another thread. */
+    private final java.util.Set<Connection> lent = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private SessionSettings settings = SessionSettings.NONE;
 
     /** A connection lent for one statement, or pinned to the session's transaction. */
@@ -74,6 +76,7 @@ final class SessionBackends {
     Lease borrow(String shard) {
         ShardPool pool = pools.pool(shard);
         Connection c = pool.borrow();
+        lent.add(c);
         long start = System.nanoTime();
         try {
             states.ensure(c, settings);
@@ -272,7 +275,24 @@ final class SessionBackends {
         savepoints.clear();
     }
 
-    private static void close(Connection c) {
+    /**
+     * Cancels whatever the session's PostgreSQL connections are running (pgJDBC sends the shard a CancelRequest for the
+     * connection's backend; an idle backend ignores it). Safe to call from another thread.
+     */
+    void cancelRunning() {
+        for (Connection c : lent) {
+            try {
+                if (c.isWrapperFor(org.postgresql.PGConnection.class)) {
+                    c.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+                }
+            } catch (SQLException | RuntimeException ignored) {
+                // the connection went back to the pool or broke meanwhile: nothing of this session runs on it
+            }
+        }
+    }
+
+    private void close(Connection c) {
+        lent.remove(c);
         try {
             c.close();
         } catch (SQLException ignored) {

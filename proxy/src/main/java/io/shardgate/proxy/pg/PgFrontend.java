@@ -52,6 +52,7 @@ public final class PgFrontend implements AutoCloseable {
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads, factory);
         ConnectionLimiter limiter = new ConnectionLimiter(maxConnections);
         AtomicInteger ids = new AtomicInteger();
+        CancelKeys cancelKeys = new CancelKeys();
         try {
             Channel ch = new ServerBootstrap()
                     .group(boss, workers)
@@ -63,7 +64,8 @@ public final class PgFrontend implements AutoCloseable {
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast("decoder", new PgMessageDecoder(maxMessageBytes))
                                     .addLast("encoder", new PgMessageEncoder())
-                                    .addLast("session", new PgFrontendHandler(sessions, authMethod, limiter, ids.incrementAndGet()));
+                                    .addLast("session", new PgFrontendHandler(sessions, authMethod, limiter, ids.incrementAndGet(),
+                                            cancelKeys));
                         }
                     })
                     .bind(host, port).sync().channel();

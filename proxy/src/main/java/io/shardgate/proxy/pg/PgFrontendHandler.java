@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *       25P02 until it ends, and COMMIT rolls back, as on a server.</li>
  *   <li>The statements of one simple-query message run one after another, each on its own unless a transaction is
  *       open (a server wraps them in one implicit transaction); the first error stops the rest.</li>
- *   <li>COPY is refused with 0A000; CancelRequest is read and ignored (the connection closes).</li>
+ *   <li>COPY is refused with 0A000. A CancelRequest with the process id and key of an open session cancels what its
+ *       statement runs on the shards at that moment (the statement fails with the shard's 57014).</li>
  * </ul>
  */
 public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClientMessage> {
@@ -81,13 +82,15 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private final ConnectionLimiter limiter;
     private final int processId;
     private final int secretKey;
+    private final CancelKeys cancelKeys;
     private ExecutorService worker;
     private Phase phase = Phase.STARTUP;
     private Map<String, String> startup = Map.of();
     private String user;
     private byte[] md5Salt;
     private PgAuth.Scram scram;
-    private FrontendSession session;
+    /** Read by a CancelRequest's thread. */
+    private volatile FrontendSession session;
     private final Map<String, Statement> statements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
     /** After an error in an extended-query batch, messages up to Sync are skipped. */
@@ -96,7 +99,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private boolean failedTransaction;
     private volatile boolean failed;
 
-    public PgFrontendHandler(SessionFactory sessions, String authMethod, ConnectionLimiter limiter, int processId) {
+    PgFrontendHandler(SessionFactory sessions, String authMethod, ConnectionLimiter limiter, int processId,
+            CancelKeys cancelKeys) {
         super(PgClientMessage.class);
         if (!PgAuth.supported(authMethod)) {
             throw new IllegalArgumentException("PostgreSQL auth method must be scram-sha-256, md5 or trust, was " + authMethod);
@@ -105,6 +109,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         this.authMethod = authMethod;
         this.limiter = limiter;
         this.processId = processId;
+        this.cancelKeys = cancelKeys;
         this.secretKey = java.nio.ByteBuffer.wrap(PgAuth.random(4)).getInt();
     }
 
@@ -121,6 +126,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (worker != null) {
+            cancelKeys.unregister(processId);
             limiter.release();
             worker.execute(this::closeSession);
             worker.shutdown();
@@ -157,7 +163,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         switch (msg) {
             case PgClientMessage.SslRequest ignored -> ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
             case PgClientMessage.GssEncRequest ignored -> ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
-            case PgClientMessage.CancelRequest ignored -> ctx.close(); // not built yet: nothing is cancelled
+            case PgClientMessage.CancelRequest c -> {
+                // the connection carries nothing else; no answer either way, as from a server
+                if (!cancelKeys.cancel(c.processId(), c.secretKey())) {
+                    LOG.debug("pg connection {}: CancelRequest for unknown session {} or wrong key", processId, c.processId());
+                }
+                ctx.close();
+            }
             case PgClientMessage.Startup s -> startup(ctx, s);
             default -> protocolViolation(ctx, "expected a startup message, got " + msg.getClass().getSimpleName());
         }
@@ -271,6 +283,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         parameter(ctx, "session_authorization", user);
         parameter(ctx, "application_name", startup.getOrDefault("application_name", ""));
         ctx.write(new PgServerMessage.BackendKeyData(processId, secretKey));
+        cancelKeys.register(processId, secretKey, this::cancelRunningStatement);
         readyForQuery(ctx);
     }
 
@@ -585,6 +598,14 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private void fatal(ChannelHandlerContext ctx, String sqlState, String message) {
         failed = true;
         ctx.writeAndFlush(PgServerMessage.ErrorResponse.fatal(sqlState, message)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** From a CancelRequest's connection: cancels what the session runs now, if anything. */
+    private void cancelRunningStatement() {
+        FrontendSession s = session;
+        if (s != null) {
+            s.cancel();
+        }
     }
 
     private void closeSession() {

@@ -47,6 +47,13 @@ public interface FrontendSession extends AutoCloseable {
 
     SessionState state();
 
+    /**
+     * Asks the shards to cancel what this session's statement is running now (PostgreSQL CancelRequest); the statement
+     * then fails with the shard's error (57014 on PostgreSQL). Called from another thread than the session's; does
+     * nothing when no statement runs, and nothing on MySQL shards (not built yet).
+     */
+    default void cancel() {}
+
     /** Releases backend connections (rolling back an open transaction). Idempotent. */
     @Override
     void close();
