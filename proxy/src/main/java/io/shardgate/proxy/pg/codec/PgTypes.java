@@ -118,14 +118,24 @@ public final class PgTypes {
             case FLOAT8 -> ByteBuffer.allocate(8).putDouble(Double.parseDouble(special(s))).array();
             case BYTEA -> byteaFromText(s);
             case UUID_OID -> uuid(UUID.fromString(s));
-            case DATE -> ByteBuffer.allocate(4).putInt((int) ChronoUnit.DAYS.between(EPOCH, LocalDate.parse(s))).array();
+            case DATE -> ByteBuffer.allocate(4).putInt(s.equals("infinity") ? Integer.MAX_VALUE : s.equals("-infinity")
+                    ? Integer.MIN_VALUE : (int) ChronoUnit.DAYS.between(EPOCH, LocalDate.parse(s))).array();
             case TIME -> ByteBuffer.allocate(8).putLong(LocalTime.parse(s).toNanoOfDay() / 1000).array();
-            case TIMESTAMP -> ByteBuffer.allocate(8).putLong(ChronoUnit.MICROS.between(EPOCH_TIME,
-                    LocalDateTime.parse(s, TIMESTAMP_TEXT))).array();
-            case TIMESTAMPTZ -> ByteBuffer.allocate(8).putLong(ChronoUnit.MICROS.between(EPOCH_TIME.atOffset(ZoneOffset.UTC),
-                    OffsetDateTime.parse(s, TIMESTAMPTZ_TEXT))).array();
+            case TIMESTAMP -> ByteBuffer.allocate(8).putLong(infinity(s).orElseGet(() -> ChronoUnit.MICROS.between(EPOCH_TIME,
+                    LocalDateTime.parse(s, TIMESTAMP_TEXT)))).array();
+            case TIMESTAMPTZ -> ByteBuffer.allocate(8).putLong(infinity(s).orElseGet(() -> ChronoUnit.MICROS.between(
+                    EPOCH_TIME.atOffset(ZoneOffset.UTC), OffsetDateTime.parse(s, TIMESTAMPTZ_TEXT)))).array();
             case NUMERIC -> numeric(s);
             default -> text; // text-like types: the binary form is the text
+        };
+    }
+
+    /** PostgreSQL's infinite timestamps, which its binary format writes as the extreme int64 values. */
+    private static java.util.Optional<Long> infinity(String s) {
+        return switch (s) {
+            case "infinity" -> java.util.Optional.of(Long.MAX_VALUE);
+            case "-infinity" -> java.util.Optional.of(Long.MIN_VALUE);
+            default -> java.util.Optional.empty();
         };
     }
 
@@ -149,6 +159,10 @@ public final class PgTypes {
             default -> throw new ProxyException(ErrorCode.UNSUPPORTED, "binary format of parameters of type OID " + oid
                     + " is not supported by Shardgate; send the parameter in text format");
         };
+    }
+
+    private static byte[] numericSpecial(int sign) {
+        return ByteBuffer.allocate(8).putShort((short) 0).putShort((short) 0).putShort((short) sign).putShort((short) 0).array();
     }
 
     /** numeric's binary form to a BigDecimal (NaN as the text 'NaN', which the server reads back). */
@@ -209,8 +223,17 @@ public final class PgTypes {
 
     /** numeric's binary form: ndigits, weight, sign, dscale, then base-10000 digits. */
     static byte[] numeric(String s) {
-        if (s.equals("NaN")) {
-            return ByteBuffer.allocate(8).putShort((short) 0).putShort((short) 0).putShort((short) 0xC000).putShort((short) 0).array();
+        switch (s) {
+            case "NaN" -> {
+                return numericSpecial(0xC000);
+            }
+            case "Infinity" -> {
+                return numericSpecial(0xD000);
+            }
+            case "-Infinity" -> {
+                return numericSpecial(0xF000);
+            }
+            default -> { }
         }
         BigDecimal d = new BigDecimal(s);
         int dscale = Math.max(0, d.scale());

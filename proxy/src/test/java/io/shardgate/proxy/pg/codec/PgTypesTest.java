@@ -40,6 +40,15 @@ class PgTypesTest {
     }
 
     @Test
+    void infiniteValuesUseTheExtremesOfTheBinaryForm() {
+        assertThat(ByteBuffer.wrap(bin(PgTypes.TIMESTAMP, "infinity")).getLong()).isEqualTo(Long.MAX_VALUE);
+        assertThat(ByteBuffer.wrap(bin(PgTypes.TIMESTAMPTZ, "-infinity")).getLong()).isEqualTo(Long.MIN_VALUE);
+        assertThat(ByteBuffer.wrap(bin(PgTypes.DATE, "infinity")).getInt()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(bin(PgTypes.NUMERIC, "NaN")).containsExactly(0, 0, 0, 0, 0xC0, 0, 0, 0);
+        assertThat(bin(PgTypes.NUMERIC, "-Infinity")).containsExactly(0, 0, 0, 0, 0xF0, 0, 0, 0);
+    }
+
+    @Test
     void numericInBaseTenThousandDigits() {
         // 12345.678: digits 1, 2345, 6780; weight 1; dscale 3
         assertThat(bin(PgTypes.NUMERIC, "12345.678")).containsExactly(0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 0x09, 0x29, 0x1A, 0x7C);
