@@ -242,10 +242,13 @@ class PostgresClientsIT {
                 SELECT name FROM users WHERE id = :who \\g
                 DELETE FROM users WHERE id > 5000;
                 SELECT 'done' AS status;
+                \\d users
+                \\dt
                 """;
         String viaProxy = psql(cluster.proxyPort(), PgShardedCluster.USER, PgShardedCluster.PASSWORD, script);
         String direct = psql(cluster.reference().port(), "postgres", "", script);
-        assertThat(viaProxy).isEqualTo(direct).contains("psql-b").contains("from psql").contains("INSERT 0 3").contains("done");
+        assertThat(viaProxy).isEqualTo(direct).contains("psql-b").contains("from psql").contains("INSERT 0 3").contains("done")
+                .contains("Table \"public.users\"").contains("\"users_pkey\" PRIMARY KEY, btree (id)");
     }
 
     private static String psql(int port, String user, String password, String script) throws IOException, InterruptedException {
