@@ -6,6 +6,8 @@ import io.shardgate.cluster.ShardDefinition;
 import io.shardgate.cluster.TableDefinition;
 import io.shardgate.config.ShardgateConfig;
 import io.shardgate.local.LocalMariaDb;
+import io.shardgate.local.LocalPostgres;
+import io.shardgate.local.LocalServer;
 import io.shardgate.migrator.MigrationWorker;
 import io.shardgate.migrator.WorkerSettings;
 import io.shardgate.proxy.ProxyServer;
@@ -43,10 +45,20 @@ final class DemoCluster implements AutoCloseable {
      * @param spares         extra empty shards registered without slots, targets for resharding
      * @param shardBasePort  shard i listens on shardBasePort + i (stable, so a restart finds its cluster)
      * @param proxy          the proxy's bootstrap configuration (its listen port, users, limits)
+     * @param dialect        MYSQL: MariaDB shards and the proxy's MySQL listener; POSTGRES: PostgreSQL shards (run as the
+     *                       postgres user when this process is root) and its PostgreSQL listener. The cluster file's
+     *                       tables are used either way; the cluster's dialect is this one.
      */
     record Settings(String clusterName, Path clusterFile, Path dataDir, int zooKeeperPort, Duration connectTimeout,
-            boolean reset, int shards, int spares, int shardBasePort, ShardgateConfig proxy) {
+            boolean reset, int shards, int spares, int shardBasePort, ShardgateConfig proxy, Dialect dialect) {
         static final String DATABASE = "shardgate";
+
+        /** A MySQL-family demo. */
+        Settings(String clusterName, Path clusterFile, Path dataDir, int zooKeeperPort, Duration connectTimeout,
+                boolean reset, int shards, int spares, int shardBasePort, ShardgateConfig proxy) {
+            this(clusterName, clusterFile, dataDir, zooKeeperPort, connectTimeout, reset, shards, spares, shardBasePort, proxy,
+                    Dialect.MYSQL);
+        }
 
         Settings {
             Objects.requireNonNull(clusterName, "clusterName");
@@ -54,6 +66,7 @@ final class DemoCluster implements AutoCloseable {
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(connectTimeout, "connectTimeout");
             Objects.requireNonNull(proxy, "proxy");
+            Objects.requireNonNull(dialect, "dialect");
             if (shards < 0 || spares < 0 || shards + spares > 64) {
                 throw new CliException("--shards and --spares must be >= 0 and together at most 64");
             }
@@ -81,6 +94,19 @@ final class DemoCluster implements AutoCloseable {
         boolean withServers() {
             return shards > 0;
         }
+
+        boolean postgres() {
+            return dialect == Dialect.POSTGRES;
+        }
+
+        /** The port clients connect to: the PostgreSQL listener's for a PostgreSQL demo, else the MySQL one's. */
+        int clientPort() {
+            return postgres() ? proxy.listen().postgresPort() : proxy.listen().mysqlPort();
+        }
+
+        String serverKind() {
+            return postgres() ? "PostgreSQL" : "MariaDB";
+        }
     }
 
     /** One named part of starting the demo; {@link Action#run()} returns what to stop on close, or null. */
@@ -105,7 +131,7 @@ final class DemoCluster implements AutoCloseable {
     private ClusterDefinition definition;
     private EmbeddedZooKeeper zooKeeper;
     private ClusterStore store;
-    private final List<LocalMariaDb> shardServers = new ArrayList<>();
+    private final List<LocalServer> shardServers = new ArrayList<>();
     private ProxyServer proxy;
 
     DemoCluster(Settings settings, PrintWriter log) {
@@ -122,7 +148,7 @@ final class DemoCluster implements AutoCloseable {
         steps.add(new Step("store", "connect to it as cluster '" + settings.clusterName() + "'", this::connectStore));
         for (int i = 0; i < settings.shards() + settings.spares(); i++) {
             int shard = i;
-            steps.add(new Step(Settings.shardName(i), "start MariaDB shard " + Settings.shardName(i)
+            steps.add(new Step(Settings.shardName(i), "start " + settings.serverKind() + " shard " + Settings.shardName(i)
                     + (i >= settings.shards() ? " (spare)" : "") + " on 127.0.0.1:" + settings.shardPort(i) + " with data in "
                     + settings.shardDir(i), () -> startShard(shard)));
         }
@@ -130,7 +156,7 @@ final class DemoCluster implements AutoCloseable {
                 + settings.clusterFile() + (settings.withServers() ? " on these shards" : ""), this::initCluster));
         if (settings.withServers()) {
             steps.add(new Step("proxy", "start the proxy on " + settings.proxy().listen().host() + ":"
-                    + settings.proxy().listen().mysqlPort(), this::startProxy));
+                    + settings.clientPort() + (settings.postgres() ? " (PostgreSQL protocol)" : ""), this::startProxy));
             steps.add(new Step("migrator", "start a migration worker (it runs 'reshard start' moves)", this::startMigrator));
         }
         return steps;
@@ -168,15 +194,19 @@ final class DemoCluster implements AutoCloseable {
         definition = ConfigErrors.readClusterFile(settings.clusterFile());
         Ports.requireFree(settings.zooKeeperPort(), "the demo's ZooKeeper", "--zk-port");
         if (settings.withServers()) {
-            if (!LocalMariaDb.isAvailable()) {
+            if (settings.postgres() && !LocalPostgres.isAvailable()) {
+                throw new CliException("the demo's shards need PostgreSQL server binaries (initdb, postgres, pg_ctl); "
+                        + "install them with: apt-get install postgresql");
+            }
+            if (!settings.postgres() && !LocalMariaDb.isAvailable()) {
                 throw new CliException("the demo's shards need MariaDB server binaries (mariadbd, mariadb-install-db); "
                         + "install them with: apt-get install mariadb-server mariadb-client");
             }
             for (int i = 0; i < settings.shards() + settings.spares(); i++) {
                 Ports.requireFree(settings.shardPort(i), "shard " + Settings.shardName(i), "--shard-base-port");
             }
-            if (settings.proxy().listen().mysqlPort() != 0) {
-                Ports.requireFree(settings.proxy().listen().mysqlPort(), "the proxy", "--port");
+            if (settings.clientPort() != 0) {
+                Ports.requireFree(settings.clientPort(), "the proxy", "--port");
             }
             definition = withDemoShards(definition);
         }
@@ -186,15 +216,14 @@ final class DemoCluster implements AutoCloseable {
         return null;
     }
 
-    /** The file's dialect, slots and tables, on the shards this demo starts. */
+    /** The file's slots and tables, on the shards this demo starts, in the demo's dialect. */
     private ClusterDefinition withDemoShards(ClusterDefinition fromFile) {
-        if (fromFile.dialect() != Dialect.MYSQL) {
-            throw new CliException(settings.clusterFile() + ": the demo starts MariaDB shards, so the cluster's dialect must be mysql");
-        }
         List<ShardDefinition> shards = new ArrayList<>();
         for (int i = 0; i < settings.shards() + settings.spares(); i++) {
-            shards.add(new ShardDefinition(Settings.shardName(i), "jdbc:mysql://127.0.0.1:" + settings.shardPort(i) + "/"
-                    + Settings.DATABASE, "root", "", 16, i >= settings.shards()));
+            String url = (settings.postgres() ? "jdbc:postgresql://127.0.0.1:" : "jdbc:mysql://127.0.0.1:") + settings.shardPort(i)
+                    + "/" + Settings.DATABASE;
+            shards.add(new ShardDefinition(Settings.shardName(i), url, settings.postgres() ? "postgres" : "root", "", 16,
+                    i >= settings.shards()));
         }
         for (TableDefinition t : fromFile.tables().values()) {
             if (t.shard() != null && shards.stream().noneMatch(s -> s.name().equals(t.shard()))) {
@@ -203,13 +232,14 @@ final class DemoCluster implements AutoCloseable {
                         + Settings.shardName(settings.shards() - 1) + ")");
             }
         }
-        return new ClusterDefinition(fromFile.dialect(), fromFile.slots(), shards, fromFile.tables(),
+        return new ClusterDefinition(settings.dialect(), fromFile.slots(), shards, fromFile.tables(),
                 Settings.shardName(0), fromFile.unknownTables());
     }
 
     private AutoCloseable startShard(int i) {
         try {
-            LocalMariaDb db = LocalMariaDb.start(settings.shardDir(i), settings.shardPort(i), false);
+            LocalServer db = settings.postgres() ? LocalPostgres.start(settings.shardDir(i), settings.shardPort(i), false)
+                    : LocalMariaDb.start(settings.shardDir(i), settings.shardPort(i), false);
             shardServers.add(db);
             db.createDatabase(Settings.DATABASE);
             return db;
@@ -241,7 +271,7 @@ final class DemoCluster implements AutoCloseable {
         return requireStarted(proxy);
     }
 
-    List<LocalMariaDb> shardServers() {
+    List<LocalServer> shardServers() {
         return List.copyOf(shardServers);
     }
 

@@ -41,7 +41,7 @@ class DemoIT {
             shardBase = FreePorts.find();
         }
         demo = ShardgateProcess.builder("demo", "--shards", "2", "--spares", "1", "--data-dir", dataDir.toString(),
-                "--zk-port", Integer.toString(zk), "--port", Integer.toString(proxy), "--shard-base-port",
+                "--zk-port", Integer.toString(zk), "--port", Integer.toString(proxy), "--admin-port", Integer.toString(FreePorts.find()), "--shard-base-port",
                 Integer.toString(shardBase)).redirectErrorStream(true).start();
         String connectLine = ShardgateProcess.awaitLine(demo, "Connect:", Duration.ofSeconds(120));
         assertThat(connectLine).contains("-P" + proxy).contains("shardgate");
@@ -66,6 +66,49 @@ class DemoIT {
         demo.destroy();
         assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("the demo stops on SIGTERM").isTrue();
         for (int port : List.of(zk, proxy, shardBase, shardBase + 1, shardBase + 2)) {
+            assertThat(accepts(port)).as("port %d is released", port).isFalse();
+        }
+    }
+
+    @Test
+    void postgresDemoServesPsqlAndStopsEverythingOnSigterm() throws Exception {
+        int zk = FreePorts.find();
+        int proxy = FreePorts.find();
+        int shardBase = FreePorts.find();
+        while (!FreePorts.isFree(shardBase + 1) || shardBase + 1 == zk || shardBase + 1 == proxy
+                || (proxy >= shardBase && proxy <= shardBase + 1) || (zk >= shardBase && zk <= shardBase + 1)) {
+            shardBase = FreePorts.find();
+        }
+        // PostgreSQL runs as the postgres OS user when the test runs as root: it must be able to reach its data directory
+        java.nio.file.Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        demo = ShardgateProcess.builder("demo", "--protocol", "postgres", "--shards", "2", "--spares", "0", "--data-dir",
+                dataDir.toString(), "--zk-port", Integer.toString(zk), "--port", Integer.toString(proxy), "--admin-port", Integer.toString(FreePorts.find()), "--shard-base-port",
+                Integer.toString(shardBase)).redirectErrorStream(true).start();
+        String connectLine = ShardgateProcess.awaitLine(demo, "Connect:", Duration.ofSeconds(120));
+        assertThat(connectLine).contains("psql").contains("-p " + proxy).contains("shardgate");
+
+        var result = CommandRunner.of("psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", Integer.toString(proxy),
+                "-U", "app", "-d", "shardgate", "-c",
+                "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(20));"
+                        + " INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob'), (3, 'cy'), (4, 'di'), (5, 'ed');"
+                        + " SELECT COUNT(*), MIN(name), MAX(name) FROM users;"
+                        + " SELECT name FROM users WHERE id = 4")
+                .env("PGPASSWORD", "app").timeout(Duration.ofSeconds(60)).run();
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.output().lines().toList()).containsSubsequence("5|ada|ed", "di");
+
+        int onShards = 0;
+        for (int shard : List.of(shardBase, shardBase + 1)) {
+            var rows = CommandRunner.of("psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", Integer.toString(shard), "-U", "postgres",
+                    "-d", "shardgate", "-c", "SELECT COUNT(*) FROM users").timeout(Duration.ofSeconds(30)).run();
+            assertThat(rows.exitCode()).as(rows.output()).isZero();
+            onShards += Integer.parseInt(rows.output().strip());
+        }
+        assertThat(onShards).isEqualTo(5);
+
+        demo.destroy();
+        assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("the demo stops on SIGTERM").isTrue();
+        for (int port : List.of(zk, proxy, shardBase, shardBase + 1)) {
             assertThat(accepts(port)).as("port %d is released", port).isFalse();
         }
     }

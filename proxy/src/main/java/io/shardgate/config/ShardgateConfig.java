@@ -72,14 +72,23 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      * @param mysqlAuth    authentication method the MySQL listener asks clients for:
      *                     {@code mysql_native_password} (default; every client has it) or
      *                     {@code caching_sha2_password}; a client that answers with the other one is accepted too
+     * @param postgresAuth authentication method the PostgreSQL listener asks clients for: {@code scram-sha-256}
+     *                     (default), {@code md5}, or {@code trust} (a configured user gets in without a password)
      */
-    public record Listen(String host, int mysqlPort, int postgresPort, String mysqlAuth) {
+    public record Listen(String host, int mysqlPort, int postgresPort, String mysqlAuth, String postgresAuth) {
         public static final List<String> MYSQL_AUTH_METHODS = List.of("mysql_native_password", "caching_sha2_password");
-        public static final Listen DEFAULTS = new Listen("127.0.0.1", 3307, 0, "mysql_native_password");
+        public static final List<String> POSTGRES_AUTH_METHODS = List.of("scram-sha-256", "md5", "trust");
+        public static final Listen DEFAULTS = new Listen("127.0.0.1", 3307, 0, "mysql_native_password", "scram-sha-256");
 
         public Listen {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(mysqlAuth, "mysqlAuth");
+            Objects.requireNonNull(postgresAuth, "postgresAuth");
+        }
+
+        /** The listeners with the default PostgreSQL authentication (scram-sha-256). */
+        public Listen(String host, int mysqlPort, int postgresPort, String mysqlAuth) {
+            this(host, mysqlPort, postgresPort, mysqlAuth, "scram-sha-256");
         }
     }
 
@@ -209,7 +218,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         checkClusterName("cluster", cluster);
 
         ConfigNode l = root.optionalObject("listen");
-        Listen listen = l.isPresent() ? parseListen(l.allowOnly("host", "mysql-port", "postgres-port", "mysql-auth")) : Listen.DEFAULTS;
+        Listen listen = l.isPresent() ? parseListen(l.allowOnly("host", "mysql-port", "postgres-port", "mysql-auth",
+                "postgres-auth")) : Listen.DEFAULTS;
         ConfigNode a = root.optionalObject("admin");
         Admin admin = a.isPresent() ? parseAdmin(a.allowOnly("host", "port")) : Admin.DEFAULTS;
         ConfigNode z = root.optionalObject("zookeeper");
@@ -230,8 +240,12 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         if (!Listen.MYSQL_AUTH_METHODS.contains(auth)) {
             throw n.error("mysql-auth", "'" + auth + "' is not allowed; use one of: " + String.join(", ", Listen.MYSQL_AUTH_METHODS));
         }
+        String pgAuth = n.string("postgres-auth", d.postgresAuth());
+        if (!Listen.POSTGRES_AUTH_METHODS.contains(pgAuth)) {
+            throw n.error("postgres-auth", "'" + pgAuth + "' is not allowed; use one of: " + String.join(", ", Listen.POSTGRES_AUTH_METHODS));
+        }
         return new Listen(host(n, d.host()), n.integer("mysql-port", 0, 65535, d.mysqlPort()),
-                n.integer("postgres-port", 0, 65535, d.postgresPort()), auth);
+                n.integer("postgres-port", 0, 65535, d.postgresPort()), auth, pgAuth);
     }
 
     private static Admin parseAdmin(ConfigNode n) {

@@ -3,6 +3,7 @@ package io.shardgate.proxy;
 import io.shardgate.config.ShardgateConfig;
 import io.shardgate.proxy.core.ProxyCore;
 import io.shardgate.proxy.mysql.MySqlFrontend;
+import io.shardgate.proxy.pg.PgFrontend;
 import io.shardgate.state.ClusterStore;
 import io.shardgate.state.RoutingSnapshotWatcher;
 import io.shardgate.state.zk.ZooKeeperClusterStore;
@@ -29,6 +30,7 @@ public final class ProxyServer implements AutoCloseable {
     private ProxyCore core;
     private MySqlFrontend mysql;
     private io.shardgate.proxy.admin.AdminServer admin;
+    private PgFrontend postgres;
 
     private ProxyServer(String proxyId) {
         this.proxyId = proxyId;
@@ -75,6 +77,14 @@ public final class ProxyServer implements AutoCloseable {
             LOG.info("proxy {} serving cluster '{}' on MySQL port {}:{}", proxyId, config.cluster(),
                     config.listen().host(), mysql.port());
         }
+        if (config.listen().postgresPort() != 0) {
+            postgres = PgFrontend.start(config.listen().host(), config.listen().postgresPort(), core, config.listen().postgresAuth(),
+                    config.limits().maxPacketBytes(), config.limits().maxConnections(),
+                    Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+            parts.push(postgres);
+            LOG.info("proxy {} serving cluster '{}' on PostgreSQL port {}:{}", proxyId, config.cluster(),
+                    config.listen().host(), postgres.port());
+        }
         if (config.admin().port() != 0) {
             try {
                 admin = io.shardgate.proxy.admin.AdminServer.start(config.admin().host(), config.admin().port(), proxyId, core, store);
@@ -118,6 +128,14 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("the admin listener is off (admin.port 0)");
         }
         return admin.port();
+    }
+
+    /** The bound PostgreSQL port. */
+    public int postgresPort() {
+        if (postgres == null) {
+            throw new IllegalStateException("the PostgreSQL listener is off");
+        }
+        return postgres.port();
     }
 
     public ProxyCore core() {

@@ -123,7 +123,7 @@ class ShardgateConfigTest {
 
     @Test
     void unknownNestedKey() {
-        assertRejected("listen:\n  mysql_port: 3307\n", "listen.mysql_port", "allowed keys here are [host, mysql-auth, mysql-port, postgres-port]");
+        assertRejected("listen:\n  mysql_port: 3307\n", "listen.mysql_port", "allowed keys here are [host, mysql-auth, mysql-port, postgres-auth, postgres-port]");
     }
 
     @Test
@@ -138,6 +138,14 @@ class ShardgateConfigTest {
                 "'sha256_password' is not allowed; use one of: mysql_native_password, caching_sha2_password");
         assertThat(ShardgateConfig.parse("listen: {mysql-auth: caching_sha2_password}\n", "t").listen().mysqlAuth())
                 .isEqualTo("caching_sha2_password");
+    }
+
+    @Test
+    void postgresAuthMethodIsOneOfThreeAndScramByDefault() {
+        assertThat(ShardgateConfig.parse("listen: {postgres-port: 5433}\n", "t").listen().postgresAuth()).isEqualTo("scram-sha-256");
+        assertRejected("listen: {postgres-auth: password}\n", "listen.postgres-auth",
+                "'password' is not allowed; use one of: scram-sha-256, md5, trust");
+        assertThat(ShardgateConfig.parse("listen: {postgres-auth: md5}\n", "t").listen().postgresAuth()).isEqualTo("md5");
     }
 
     @Test

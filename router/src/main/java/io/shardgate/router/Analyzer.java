@@ -85,8 +85,10 @@ final class Analyzer {
     private Analysis dispatch() {
         return switch (parsed.form()) {
             case ParsedStatement.Lexical l -> lexical(l.statement());
-            case ParsedStatement.Unparseable u -> rejected(RejectReason.PARSE_ERROR, "cannot parse the statement: " + u.message());
-            case ParsedStatement.Parsed p -> statement(p.statement());
+            case ParsedStatement.Unparseable u -> CatalogQueries.runsOnDefaultShard(parsed.sql(), cluster) ? single(cluster.defaultShard())
+                    : rejected(RejectReason.PARSE_ERROR, "cannot parse the statement: " + u.message());
+            case ParsedStatement.Parsed p -> CatalogQueries.runsOnDefaultShard(parsed.sql(), cluster) ? single(cluster.defaultShard())
+                    : statement(p.statement());
         };
     }
 

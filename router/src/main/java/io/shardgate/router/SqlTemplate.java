@@ -9,8 +9,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Turns a text-protocol DML statement into a template with {@code ?} in place of its value literals,
- * plus those literals, so that statements differing only in values share one cached analysis
+ * Turns a text-protocol DML statement into a template with {@code ?} (PostgreSQL: {@code $1}, {@code $2}, …)
+ * in place of its value literals, plus those literals, so that statements differing only in values share one cached analysis
  * (JSqlParser costs hundreds of microseconds per statement; a cached route costs well under one).
  *
  * <p>Only literals in positions where a bound parameter means exactly the same are replaced: right
@@ -21,7 +21,7 @@ import java.util.Optional;
  * Only SELECT, INSERT, REPLACE, UPDATE and DELETE are templated (a {@code SET x = 1} must keep its
  * value); a statement that already contains {@code ?} is left alone.
  *
- * @param template the SQL with {@code ?} for each replaced literal
+ * @param template the SQL with {@code ?} (PostgreSQL: {@code $n}) for each replaced literal
  * @param literals the replaced values in order: Long or BigInteger for integers, BigDecimal for
  *                 decimals, String for quoted strings
  */
@@ -264,8 +264,14 @@ public record SqlTemplate(String template, List<Object> literals) {
             };
         }
 
+        /** A parameter in the dialect's own spelling: PostgreSQL statements number theirs ($1, $2, …). */
         private void replace(int start, int end, Object value) {
-            out.append(sql, copiedUpTo, start).append('?');
+            out.append(sql, copiedUpTo, start);
+            if (dialect == Dialect.POSTGRES) {
+                out.append('$').append(literals.size() + 1);
+            } else {
+                out.append('?');
+            }
             copiedUpTo = end;
             literals.add(value);
         }

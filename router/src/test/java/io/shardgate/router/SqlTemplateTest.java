@@ -89,6 +89,15 @@ class SqlTemplateTest {
                 .containsExactly("a\\", 2L);
     }
 
+    /** Under the PostgreSQL dialect a ? is an operator, so the template must number its parameters to be analysed with them. */
+    @Test
+    void postgresTemplatesUseNumberedParameters() {
+        SqlTemplate t = SqlTemplate.of("SELECT c FROM t WHERE id = 5 AND s IN ('x', 'y')", Dialect.POSTGRES).orElseThrow();
+        assertThat(t.template()).isEqualTo("SELECT c FROM t WHERE id = $1 AND s IN ($2, $3)");
+        assertThat(t.literals()).containsExactly(5L, "x", "y");
+        assertThat(Router.analyse(t.template(), Dialect.POSTGRES).parameterCount()).isEqualTo(3);
+    }
+
     @Test
     void upsertAssignmentsAreValuesToo() {
         assertThat(t("INSERT INTO t (id, n) VALUES (1, 2) ON DUPLICATE KEY UPDATE n = n + 3, m = 4")).isEqualTo(

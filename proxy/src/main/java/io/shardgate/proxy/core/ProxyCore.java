@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The logical database clients see is the database named in the shards' JDBC URLs
  * ({@code jdbc:mysql://host:3316/shardgate} → {@code shardgate}); when shards disagree the default
- * shard's wins (and a warning is logged). This build serves MySQL-dialect clusters.
+ * shard's wins (and a warning is logged). Clusters of either dialect are served: MySQL/MariaDB shards through
+ * Connector/J, PostgreSQL shards through pgJDBC; the front end of the client's protocol is the caller's business.
  */
 public final class ProxyCore implements SessionFactory, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyCore.class);
@@ -128,10 +129,6 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     public FrontendSession open(ClientInfo client) {
         Objects.requireNonNull(client, "client");
         Topology t = topology();
-        if (t.cluster().dialect() != Dialect.MYSQL) {
-            throw new ProxyException(ErrorCode.UNSUPPORTED, "this build's proxy core serves MySQL clusters only; the cluster's dialect is "
-                    + t.cluster().dialect());
-        }
         String schema = client.schema() == null || client.schema().isEmpty() ? null : requireDatabase(client.schema(), t);
         ProxySession session = new ProxySession(this, client, connectionIds.incrementAndGet(), schema);
         openSessions.incrementAndGet();
@@ -140,7 +137,8 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
 
     @Override
     public void errorSent(io.shardgate.proxy.error.SqlError error) {
-        metrics.error(error.code() != null ? error.code().name() : "backend-" + error.mysqlErrno());
+        metrics.error(error.code() != null ? error.code().name()
+                : "backend-" + (error.mysqlErrno() != 0 ? Integer.toString(error.mysqlErrno()) : error.sqlState()));
     }
 
     /** This proxy's counters (statements, shard latency, errors), for the admin port. */
@@ -172,10 +170,19 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return watcher;
     }
 
-    /** The default shard's version as MariaDB announces it ({@code 5.5.5-} prefix) with {@code -shardgate} appended. */
+    /**
+     * The default shard's version as MariaDB announces it ({@code 5.5.5-} prefix) with {@code -shardgate} appended; for a
+     * PostgreSQL cluster its {@code server_version} as it is (drivers parse the leading number).
+     */
     @Override
     public String serverVersion() {
         return serverVersion;
+    }
+
+    @Override
+    public Optional<Dialect> dialect() {
+        Topology t = topology;
+        return t == null ? Optional.empty() : Optional.of(t.cluster().dialect());
     }
 
     /** The logical database name, or NOT_READY before the first snapshot. */
@@ -291,9 +298,6 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         if (current != null && current.cluster().equals(cluster)) {
             return;
         }
-        if (cluster.dialect() != Dialect.MYSQL) {
-            LOG.error("cluster dialect {} is not served by this build's proxy core (MySQL only)", cluster.dialect());
-        }
         pools.update(cluster);
         topology = new Topology(cluster, logicalDatabase(cluster), new LocalAnswers(versionForClients(), settings.versionComment()));
     }
@@ -327,11 +331,12 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     }
 
     private void tryVersion(String shard) {
+        boolean postgres = topology != null && topology.cluster().dialect() == Dialect.POSTGRES;
         try (Connection c = pools.pool(shard).borrow(); Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT VERSION()")) {
+                ResultSet rs = st.executeQuery(postgres ? "SHOW server_version" : "SELECT VERSION()")) {
             rs.next();
             String v = rs.getString(1);
-            serverVersion = (v.contains("MariaDB") && !v.startsWith("5.5.5-") ? "5.5.5-" + v : v) + "-shardgate";
+            serverVersion = postgres ? v : (v.contains("MariaDB") && !v.startsWith("5.5.5-") ? "5.5.5-" + v : v) + "-shardgate";
             versionKnown = true;
             Topology t = topology;
             if (t != null) {

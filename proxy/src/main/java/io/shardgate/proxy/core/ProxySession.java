@@ -52,6 +52,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private static final ColumnInfo PARAMETER = ColumnInfo.computed("?", ColumnType.VARCHAR, 0);
     private static final int NOT_PREPARABLE = 1295;
     private static final int DEADLOCK = 1213;
+    private static final String PG_DEADLOCK = "40P01";
 
     private final ProxyCore core;
     private final ClientInfo client;
@@ -75,7 +76,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.client = client;
         this.connectionId = connectionId;
         this.schema = schema;
-        this.backends = new SessionBackends(core.pools(), core.connectionStates());
+        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect());
         this.spread = (int) connectionId;
     }
 
@@ -100,6 +101,19 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             }
         }
         return run(core.analyse(sql, dialect), List.of());
+    }
+
+    @Override
+    public StatementResult query(String sql, List<Object> parameters) {
+        if (parameters.isEmpty()) {
+            return query(sql);
+        }
+        AnalysedStatement statement = core.analyse(sql, core.snapshot().cluster().dialect());
+        if (parameters.size() != statement.parameterCount()) {
+            throw new ProxyException(ErrorCode.WRONG_PARAMETER_COUNT, "the statement takes " + statement.parameterCount()
+                    + " parameters, " + parameters.size() + " were bound");
+        }
+        return run(statement, parameters);
     }
 
     @Override
@@ -135,6 +149,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public void resetStatement(int statementId) {
         prepared(statementId, "mysqld_stmt_reset");
+    }
+
+    @Override
+    public void cancel() {
+        backends.cancelRunning();
     }
 
     @Override
@@ -452,7 +471,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     private StatementResult anyShard(RoutePlan.AnyShard plan, String sql, List<Object> parameters) {
-        var local = parameters.isEmpty() ? core.topology().localAnswers().answer(sql, plan.columns(), this)
+        // PostgreSQL shards answer table-less SELECTs themselves: the local answers are MySQL's types and functions
+        var local = parameters.isEmpty() && !postgres() ? core.topology().localAnswers().answer(sql, plan.columns(), this)
                 : java.util.Optional.<StatementResult.Rows>empty();
         return local.isPresent() ? local.get() : single(plan.statement(), parameters);
     }
@@ -618,7 +638,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         if (lease.pinned() && error.code() == ErrorCode.SHARD_UNAVAILABLE) {
             return endTransaction(error, lease.shard());
         }
-        if (lease.pinned() && e.getErrorCode() == DEADLOCK) {
+        if (lease.pinned() && (e.getErrorCode() == DEADLOCK || PG_DEADLOCK.equals(e.getSQLState()))) {
             // the shard rolled its part back; the rest of the transaction must not commit without it
             backends.rollback();
             explicitTransaction = false;
@@ -653,13 +673,38 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     void begin(String characteristics) {
         if (inTransaction()) {
+            if (postgres()) {
+                return; // PostgreSQL warns and goes on with the open transaction
+            }
             commit(); // MySQL commits an open transaction on BEGIN
         }
         explicitTransaction = true;
         startTransactionWith(characteristics);
     }
 
-    /** Consumes a pending SET TRANSACTION; both it and BEGIN's own characteristics apply, as in MySQL. */
+    boolean postgres() {
+        return core.topology().cluster().dialect() == io.shardgate.cluster.Dialect.POSTGRES;
+    }
+
+    /**
+     * PostgreSQL {@code SET TRANSACTION …} inside a transaction: applies to it, so to every shard's part of it (the
+     * shards it reaches later get it as they join). Outside one PostgreSQL only warns, and so does nothing here.
+     */
+    void setCurrentTransaction(String characteristics) {
+        if (!explicitTransaction) {
+            return;
+        }
+        String sql = "SET TRANSACTION " + characteristics;
+        List<String> start = new ArrayList<>(transactionStart);
+        start.add(sql);
+        transactionStart = List.copyOf(start);
+        backends.runOnPinned(sql);
+    }
+
+    /**
+     * Consumes a pending SET TRANSACTION; both it and BEGIN's own characteristics apply, as in MySQL. On PostgreSQL the
+     * driver has already begun the shard's transaction when these run, so BEGIN's characteristics become SET TRANSACTION.
+     */
     private void startTransactionWith(String characteristics) {
         List<String> sql = new ArrayList<>(2);
         if (nextTransactionCharacteristics != null) {
@@ -667,7 +712,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             nextTransactionCharacteristics = null;
         }
         if (!characteristics.isEmpty()) {
-            sql.add("START TRANSACTION " + characteristics);
+            sql.add((postgres() ? "SET TRANSACTION " : "START TRANSACTION ") + characteristics);
         }
         transactionStart = List.copyOf(sql);
     }

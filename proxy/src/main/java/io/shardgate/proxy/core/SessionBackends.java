@@ -1,5 +1,6 @@
 package io.shardgate.proxy.core;
 
+import io.shardgate.cluster.Dialect;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.exec.BackendErrors;
@@ -29,6 +30,9 @@ final class SessionBackends {
     private final ConnectionStates states;
     private final Map<String, Lease> pinned = new LinkedHashMap<>();
     private final List<String> savepoints = new ArrayList<>();
+    private final Dialect dialect;
+    /** Connections lent to this session right now (borrowed or pinned), for {@link #cancelRunning} from another thread. */
+    private final java.util.Set<Connection> lent = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private SessionSettings settings = SessionSettings.NONE;
 
     /** A connection lent for one statement, or pinned to the session's transaction. */
@@ -38,9 +42,10 @@ final class SessionBackends {
         }
     }
 
-    SessionBackends(ShardPools pools, ConnectionStates states) {
+    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect) {
         this.pools = pools;
         this.states = states;
+        this.dialect = dialect;
     }
 
     SessionSettings settings() {
@@ -71,6 +76,7 @@ final class SessionBackends {
     Lease borrow(String shard) {
         ShardPool pool = pools.pool(shard);
         Connection c = pool.borrow();
+        lent.add(c);
         long start = System.nanoTime();
         try {
             states.ensure(c, settings);
@@ -164,6 +170,11 @@ final class SessionBackends {
         if (!savepoints.contains(name)) {
             throw ProxyException.backend(1305, "42000", "SAVEPOINT " + name + " does not exist", null);
         }
+    }
+
+    /** Runs {@code sql} on every pinned connection (a statement about the open transaction). */
+    void runOnPinned(String sql) {
+        forEachPinned(sql);
     }
 
     private void forEachPinned(String sql) {
@@ -264,7 +275,24 @@ final class SessionBackends {
         savepoints.clear();
     }
 
-    private static void close(Connection c) {
+    /**
+     * Cancels whatever the session's PostgreSQL connections are running (pgJDBC sends the shard a CancelRequest for the
+     * connection's backend; an idle backend ignores it). Safe to call from another thread.
+     */
+    void cancelRunning() {
+        for (Connection c : lent) {
+            try {
+                if (c.isWrapperFor(org.postgresql.PGConnection.class)) {
+                    c.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+                }
+            } catch (SQLException | RuntimeException ignored) {
+                // the connection went back to the pool or broke meanwhile: nothing of this session runs on it
+            }
+        }
+    }
+
+    private void close(Connection c) {
+        lent.remove(c);
         try {
             c.close();
         } catch (SQLException ignored) {
@@ -272,8 +300,9 @@ final class SessionBackends {
         }
     }
 
-    private static String quote(String identifier) {
-        return "`" + identifier.replace("`", "``") + "`";
+    private String quote(String identifier) {
+        return dialect == Dialect.POSTGRES ? "\"" + identifier.replace("\"", "\"\"") + "\""
+                : "`" + identifier.replace("`", "``") + "`";
     }
 
     static ProxyException internal(String message) {

@@ -29,7 +29,7 @@ final class SessionCommands {
             case SessionCommand.SetAutocommit a -> session.setAutocommit(a.enabled());
             case SessionCommand.SetNames n -> requirePassThrough("SET NAMES " + n.charset(), n.charset());
             case SessionCommand.SetTransaction t -> setTransaction(session, t, sql);
-            case SessionCommand.SetVariables v -> setVariables(session, v.assignments());
+            case SessionCommand.SetVariables v -> setVariables(session, v.assignments(), sql);
             case SessionCommand.Use u -> session.use(u.schema());
             case SessionCommand.ShowDiagnostics d -> {
                 return session.diagnostics(d.sql());
@@ -39,6 +39,10 @@ final class SessionCommands {
     }
 
     private static void setTransaction(ProxySession session, SessionCommand.SetTransaction t, String sql) {
+        if (session.postgres()) {
+            setPostgresTransaction(session, t, sql);
+            return;
+        }
         boolean sessionScope = sql.strip().toUpperCase(Locale.ROOT).matches("(?s)SET\\s+(SESSION|LOCAL)\\b.*");
         if (!sessionScope) {
             session.setNextTransaction(t.characteristics());
@@ -49,7 +53,26 @@ final class SessionCommands {
         b.changeSettings(b.settings().with(statement, "transaction " + t.characteristics()), statement, session.defaultShard());
     }
 
-    private static void setVariables(ProxySession session, List<Assignment> assignments) {
+    /**
+     * PostgreSQL: {@code SET SESSION CHARACTERISTICS AS TRANSACTION …} is a session setting, replayed as written;
+     * {@code SET TRANSACTION …} is about the current transaction only.
+     */
+    private static void setPostgresTransaction(ProxySession session, SessionCommand.SetTransaction t, String sql) {
+        String upper = sql.strip().toUpperCase(Locale.ROOT);
+        if (upper.matches("(?s)SET\\s+SESSION\\s+CHARACTERISTICS\\b.*")) {
+            String statement = sql.strip();
+            SessionBackends b = session.backends();
+            b.changeSettings(b.settings().with(statement, "transaction characteristics"), statement, session.defaultShard());
+            return;
+        }
+        session.setCurrentTransaction(t.characteristics());
+    }
+
+    private static void setVariables(ProxySession session, List<Assignment> assignments, String statement) {
+        if (session.postgres()) {
+            setPostgresVariables(session, assignments, statement);
+            return;
+        }
         StringBuilder sql = new StringBuilder();
         SessionBackends b = session.backends();
         SessionSettings next = b.settings();
@@ -72,6 +95,31 @@ final class SessionCommands {
         }
         if (!sql.isEmpty()) {
             b.changeSettings(next, sql.toString(), session.defaultShard());
+        }
+    }
+
+    /**
+     * PostgreSQL {@code SET name = value | TO value}: each remembered as {@code SET name = value} and replayed on every
+     * connection the session uses. {@code SET LOCAL} (until the end of the transaction) is refused for now: a shard the
+     * transaction reaches later would miss it.
+     */
+    private static void setPostgresVariables(ProxySession session, List<Assignment> assignments, String sql) {
+        if (sql.strip().toUpperCase(Locale.ROOT).matches("(?s)SET\\s+LOCAL\\b.*")) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "SET LOCAL is not supported by Shardgate yet: a shard the transaction"
+                    + " reaches after it would not get the setting; use SET (session scope) or set it in the statement");
+        }
+        SessionBackends b = session.backends();
+        for (Assignment a : assignments) {
+            String name = a.name().toLowerCase(Locale.ROOT);
+            if (a.scope() == SessionCommand.Scope.USER) {
+                throw new ProxyException(ErrorCode.PARSE_ERROR, "cannot read the SET assignment of @" + a.name());
+            }
+            if (name.equals("client_encoding") || name.equals("names")) {
+                requirePassThrough("SET " + a.name(), unquote(a.value()));
+                continue;
+            }
+            String one = "SET " + name + " = " + a.value();
+            b.changeSettings(b.settings().with(one, name), one, session.defaultShard());
         }
     }
 

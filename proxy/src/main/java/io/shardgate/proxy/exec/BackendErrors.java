@@ -21,7 +21,19 @@ public final class BackendErrors {
             return new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + " unavailable after " + millis + " ms: "
                     + rootMessage(e) + "; " + pool.counts(), e);
         }
-        return ProxyException.backend(e.getErrorCode(), e.getSQLState(), e.getMessage(), e);
+        return ProxyException.backend(e.getErrorCode(), e.getSQLState(), serverMessage(e), e);
+    }
+
+    /**
+     * The server's own text. pgJDBC's message adds "ERROR: " and the detail and hint lines around it; a
+     * PostgreSQL client gets the severity and fields in their own places, so only the primary text is kept.
+     */
+    private static String serverMessage(SQLException e) {
+        if (e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
+                && p.getServerErrorMessage().getMessage() != null) {
+            return p.getServerErrorMessage().getMessage();
+        }
+        return e.getMessage();
     }
 
     /** The connection is gone or could not be made; the statement's fate on the server may be unknown. */

@@ -7,8 +7,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A shard's JDBC URL as given in the cluster definition, and the Connector/J URL the proxy connects
- * with. The driver settings make results byte-exact and connections cheap to lend:
+ * A shard's JDBC URL as given in the cluster definition, and the driver URL the proxy connects with
+ * (Connector/J for {@code jdbc:mysql:}/{@code jdbc:mariadb:}, pgJDBC for {@code jdbc:postgresql:}).
+ * The Connector/J settings make results byte-exact and connections cheap to lend:
  * <ul>
  *   <li>{@code useServerPrepStmts=false}: results come in the text protocol, so {@code getBytes} is the
  *       server's own text of each value, passed to clients unchanged;</li>
@@ -21,21 +22,37 @@ import java.util.regex.Pattern;
  *   <li>{@code enableQueryTimeouts=false}, {@code useLocalTransactionState}, {@code dontTrackOpenResources}:
  *       less work per statement on the proxy's hot path.</li>
  * </ul>
+ * The pgJDBC settings do the same for PostgreSQL shards:
+ * <ul>
+ *   <li>{@code binaryTransfer=false}: results always come in the text format, so the bytes of each value
+ *       are PostgreSQL's own text output, passed to clients unchanged;</li>
+ *   <li>{@code stringtype=unspecified}: a parameter a client sent as text is bound with an unknown type,
+ *       so the server infers it as it would for the client ({@code id = '42'} on an integer column works);</li>
+ *   <li>{@code ApplicationName=shardgate}: the proxy's connections are recognisable in {@code pg_stat_activity}.</li>
+ * </ul>
  */
 public record BackendUrl(String jdbcUrl, String hostPort, String database) {
-    private static final Pattern URL = Pattern.compile("^jdbc:(?:mysql|mariadb)://([^/?]*)(?:/([^?]*))?(?:\\?.*)?$");
+    private static final Pattern URL = Pattern.compile("^jdbc:(?:mysql|mariadb|postgresql)://([^/?]*)(?:/([^?]*))?(?:\\?.*)?$");
 
     public static BackendUrl parse(String jdbcUrl) {
         Matcher m = URL.matcher(jdbcUrl);
         if (!m.matches()) {
-            throw new IllegalArgumentException("not a MySQL/MariaDB JDBC URL: " + jdbcUrl);
+            throw new IllegalArgumentException("not a MySQL/MariaDB or PostgreSQL JDBC URL: " + jdbcUrl);
         }
         String database = m.group(2) == null ? "" : m.group(2);
         return new BackendUrl(jdbcUrl, m.group(1), database);
     }
 
-    /** The Connector/J URL with the proxy's settings appended. */
+    /** A PostgreSQL shard (pgJDBC), else MySQL/MariaDB (Connector/J). */
+    public boolean postgres() {
+        return jdbcUrl.startsWith("jdbc:postgresql:");
+    }
+
+    /** The driver URL with the proxy's settings appended. */
     public String connectorUrl(Duration connectTimeout, int statementCacheSize) {
+        if (postgres()) {
+            return pgJdbcUrl(connectTimeout, statementCacheSize);
+        }
         Map<String, String> p = new LinkedHashMap<>();
         p.put("useServerPrepStmts", "false");
         p.put("cachePrepStmts", "true");
@@ -60,7 +77,23 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         p.put("enableQueryTimeouts", "false");
         p.put("useLocalTransactionState", "true");
         p.put("dontTrackOpenResources", "true");
-        StringBuilder url = new StringBuilder(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"));
+        return withParameters(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"), p);
+    }
+
+    private String pgJdbcUrl(Duration connectTimeout, int statementCacheSize) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("binaryTransfer", "false");
+        p.put("stringtype", "unspecified");
+        p.put("ApplicationName", "shardgate");
+        p.put("preparedStatementCacheQueries", Integer.toString(statementCacheSize));
+        // pgJDBC counts its connect timeout in whole seconds
+        p.put("connectTimeout", Long.toString(Math.max(1, (connectTimeout.toMillis() + 999) / 1000)));
+        p.put("sslmode", "disable");
+        return withParameters(jdbcUrl, p);
+    }
+
+    private static String withParameters(String base, Map<String, String> p) {
+        StringBuilder url = new StringBuilder(base);
         char sep = url.indexOf("?") >= 0 ? '&' : '?';
         for (var e : p.entrySet()) {
             url.append(sep).append(e.getKey()).append('=').append(e.getValue());

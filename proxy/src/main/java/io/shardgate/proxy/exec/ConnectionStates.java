@@ -12,7 +12,8 @@ import java.util.WeakHashMap;
  * settings as it is (no round trip); a connection with other settings is reset with
  * COM_RESET_CONNECTION (Connector/J {@code resetServerState}, MariaDB ≥ 10.2, MySQL ≥ 5.7) and then
  * given the session's SETs; a connection whose settings are a prefix of the session's only gets the
- * missing SETs.
+ * missing SETs. A PostgreSQL connection is reset with {@code RESET ALL}, which restores every run-time
+ * parameter but keeps pgJDBC's server-side prepared statements (DISCARD ALL would drop them under the driver).
  *
  * <p>Keyed weakly by the driver's physical connection: when the pool retires a connection, its entry goes.
  */
@@ -20,41 +21,49 @@ public final class ConnectionStates {
     /** A connection whose session state is not known (a SET failed halfway): the next borrower resets it. */
     private static final SessionSettings UNKNOWN = new SessionSettings(java.util.List.of("/* unknown */"));
 
-    private final Map<JdbcConnection, SessionSettings> states = new WeakHashMap<>();
+    private final Map<Connection, SessionSettings> states = new WeakHashMap<>();
 
     /** Brings {@code c} to {@code wanted}; a no-op when it is already there. */
     public void ensure(Connection c, SessionSettings wanted) throws SQLException {
-        JdbcConnection physical = c.unwrap(JdbcConnection.class);
+        Connection physical = c.unwrap(Connection.class);
         SessionSettings current = current(physical);
         if (current.equals(wanted)) {
             return;
         }
-        record(physical, UNKNOWN);
+        remember(physical, UNKNOWN);
         int from;
         if (wanted.extendsSettings(current)) {
             from = current.statements().size();
         } else {
-            physical.resetServerState();
+            reset(physical);
             from = 0;
         }
         for (String sql : wanted.statements().subList(from, wanted.statements().size())) {
             ShardExecutor.execute(c, sql);
         }
-        record(physical, wanted);
+        remember(physical, wanted);
     }
 
     /** Notes that {@code c} now carries {@code settings} (after the session ran a SET on it directly). */
     public void record(Connection c, SessionSettings settings) throws SQLException {
-        record(c.unwrap(JdbcConnection.class), settings);
+        remember(c.unwrap(Connection.class), settings);
     }
 
-    private SessionSettings current(JdbcConnection physical) {
+    private static void reset(Connection physical) throws SQLException {
+        if (physical instanceof JdbcConnection mysql) {
+            mysql.resetServerState();
+        } else {
+            ShardExecutor.execute(physical, "RESET ALL");
+        }
+    }
+
+    private SessionSettings current(Connection physical) {
         synchronized (states) {
             return states.getOrDefault(physical, SessionSettings.NONE);
         }
     }
 
-    private void record(JdbcConnection physical, SessionSettings settings) {
+    private void remember(Connection physical, SessionSettings settings) {
         synchronized (states) {
             if (settings.isEmpty()) {
                 states.remove(physical);

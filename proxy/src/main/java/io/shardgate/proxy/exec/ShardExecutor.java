@@ -19,6 +19,8 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import org.postgresql.PGConnection;
+import org.postgresql.PGStatement;
 
 /**
  * Runs one statement on one backend connection and reads its whole result: values as the server's
@@ -33,14 +35,19 @@ public final class ShardExecutor {
     public static StatementResult run(Connection c, String sql, List<Object> parameters, String logicalDatabase) throws SQLException {
         if (parameters.isEmpty()) {
             try (Statement st = c.createStatement()) {
-                return read(st, st.execute(sql), logicalDatabase);
+                boolean postgres = st.isWrapperFor(PGStatement.class);
+                if (postgres) {
+                    st.setEscapeProcessing(false); // the client's SQL as written: no {fn …} rewriting
+                }
+                return postgres ? readPostgres(st, st.execute(sql), logicalDatabase) : read(st, st.execute(sql), logicalDatabase);
             }
         }
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < parameters.size(); i++) {
                 bind(ps, i + 1, parameters.get(i));
             }
-            return read(ps, ps.execute(), logicalDatabase);
+            boolean hasRows = ps.execute();
+            return ps.isWrapperFor(PGStatement.class) ? readPostgres(ps, hasRows, logicalDatabase) : read(ps, hasRows, logicalDatabase);
         }
     }
 
@@ -56,6 +63,13 @@ public final class ShardExecutor {
      * returns the column definitions), closed right after. Fails with the server's error for invalid SQL.
      */
     public static List<ColumnInfo> describe(Connection c, String sql, String logicalDatabase) throws SQLException {
+        if (c.isWrapperFor(PGConnection.class)) {
+            // pgJDBC answers getMetaData with a Parse/Describe of the statement, without running it
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ResultSetMetaData md = ps.getMetaData();
+                return md == null || md.getColumnCount() == 0 ? List.of() : PgColumns.columns(PgColumns.fields(md), logicalDatabase);
+            }
+        }
         try (PreparedStatement ps = c.unwrap(JdbcConnection.class).serverPrepareStatement(sql)) {
             ResultSetMetaData md = ps.getMetaData();
             if (md == null || md.getColumnCount() == 0) {
@@ -82,6 +96,39 @@ public final class ShardExecutor {
                 byte[][] row = new byte[n][];
                 for (int i = 0; i < n; i++) {
                     row[i] = rs.getBytes(i + 1);
+                }
+                rows.add(row);
+            }
+            return new StatementResult.Rows(columns, rows, 0);
+        }
+    }
+
+    /**
+     * A PostgreSQL result: values are the server's text output (binary transfer is off), except bytea, which
+     * pgJDBC decodes in {@code getBytes}, so its text ({@code \\x…}) is taken instead. No last insert id.
+     */
+    private static StatementResult readPostgres(Statement st, boolean hasRows, String logicalDatabase) throws SQLException {
+        if (!hasRows) {
+            return new StatementResult.Update(Math.max(0, st.getLargeUpdateCount()), 0, 0, "");
+        }
+        try (ResultSet rs = st.getResultSet()) {
+            org.postgresql.core.Field[] fields = PgColumns.fields(rs.getMetaData());
+            List<ColumnInfo> columns = PgColumns.columns(fields, logicalDatabase);
+            int n = fields.length;
+            boolean[] bytea = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                bytea[i] = fields[i].getOID() == PgColumns.BYTEA;
+            }
+            List<byte[][]> rows = new ArrayList<>();
+            while (rs.next()) {
+                byte[][] row = new byte[n][];
+                for (int i = 0; i < n; i++) {
+                    if (bytea[i]) {
+                        String text = rs.getString(i + 1);
+                        row[i] = text == null ? null : text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    } else {
+                        row[i] = rs.getBytes(i + 1);
+                    }
                 }
                 rows.add(row);
             }

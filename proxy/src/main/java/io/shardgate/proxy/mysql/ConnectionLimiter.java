@@ -11,7 +11,7 @@ public final class ConnectionLimiter {
         this.limit = limit;
     }
 
-    boolean tryAcquire() {
+    public boolean tryAcquire() {
         while (true) {
             int n = open.get();
             if (n >= limit) {
@@ -23,7 +23,7 @@ public final class ConnectionLimiter {
         }
     }
 
-    void release() {
+    public void release() {
         open.decrementAndGet();
     }
 

@@ -159,6 +159,11 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
 
     private void openSession(ChannelHandlerContext ctx, ClientInfo client) {
         try {
+            if (sessions.dialect().filter(d -> d != io.shardgate.cluster.Dialect.MYSQL).isPresent()) {
+                fail(ctx, unsupported("this Shardgate cluster is PostgreSQL: connect with a PostgreSQL client to the proxy's"
+                        + " PostgreSQL port (listen.postgres-port)"));
+                return;
+            }
             session = sessions.open(client);
             ctx.writeAndFlush(ok(session, 0, 0));
             ctx.channel().config().setAutoRead(true);

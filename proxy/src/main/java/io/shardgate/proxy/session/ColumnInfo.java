@@ -17,9 +17,20 @@ import java.util.Objects;
  * @param notNull     declared NOT NULL
  * @param binary      binary collation / binary string
  * @param collationId MySQL collation id of the column's character set (63 = binary)
+ * @param pgTypeOid   PostgreSQL type OID as a PostgreSQL backend described the column, or 0 when the
+ *                    column did not come from one (the PostgreSQL front end then maps {@code type})
+ * @param pgTypeModifier PostgreSQL type modifier (atttypmod), -1 when none
  */
 public record ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
-        long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId) {
+        long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId, int pgTypeOid,
+        int pgTypeModifier) {
+
+    /** A column described by a MySQL backend or computed by the proxy: no PostgreSQL type of its own. */
+    public ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
+            long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId) {
+        this(schema, table, orgTable, name, orgName, type, length, decimals, unsigned, notNull, binary, collationId, 0, -1);
+    }
+
     public ColumnInfo {
         Objects.requireNonNull(schema, "schema");
         Objects.requireNonNull(table, "table");

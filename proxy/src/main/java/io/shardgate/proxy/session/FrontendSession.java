@@ -20,6 +20,16 @@ public interface FrontendSession extends AutoCloseable {
     /** Runs one statement of the text protocol. */
     StatementResult query(String sql);
 
+    /**
+     * Runs one statement with bound parameters ({@code ?} or PostgreSQL {@code $n}) without a prepared-statement id:
+     * the PostgreSQL extended protocol binds unnamed statements every time. Parameters are the same Java values as for
+     * {@link #execute}; the statement's analysis is cached by its text.
+     */
+    default StatementResult query(String sql, List<Object> parameters) {
+        throw new io.shardgate.proxy.error.ProxyException(io.shardgate.proxy.error.ErrorCode.UNSUPPORTED,
+                "this session does not run statements with parameters outside prepared statements");
+    }
+
     /** Prepares a statement with {@code ?} parameters. */
     PreparedInfo prepare(String sql);
 
@@ -36,6 +46,13 @@ public interface FrontendSession extends AutoCloseable {
     void resetStatement(int statementId);
 
     SessionState state();
+
+    /**
+     * Asks the shards to cancel what this session's statement is running now (PostgreSQL CancelRequest); the statement
+     * then fails with the shard's error (57014 on PostgreSQL). Called from another thread than the session's; does
+     * nothing when no statement runs, and nothing on MySQL shards (not built yet).
+     */
+    default void cancel() {}
 
     /** Releases backend connections (rolling back an open transaction). Idempotent. */
     @Override

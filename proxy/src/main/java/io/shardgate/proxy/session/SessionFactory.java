@@ -17,4 +17,12 @@ public interface SessionFactory {
     /** Told of each error a front end sends to a client (for the error counters); does nothing by default. */
     default void errorSent(io.shardgate.proxy.error.SqlError error) {
     }
+
+    /**
+     * The SQL dialect of the cluster the sessions serve, so a front end can refuse clients of the other protocol
+     * family; empty while it is not known (no cluster state yet) or for a factory bound to no cluster.
+     */
+    default Optional<io.shardgate.cluster.Dialect> dialect() {
+        return Optional.empty();
+    }
 }

@@ -5,10 +5,14 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 
-/** Numbers written as a MySQL server writes them in its text protocol, for values the merge computes. */
+/**
+ * Numbers written as a MySQL server writes them in its text protocol, for values the merge computes (and PostgreSQL's
+ * unconstrained numeric as PostgreSQL writes it).
+ */
 final class MySqlText {
     /** MySQL marks a DECIMAL/DOUBLE column whose scale is not fixed with 31 (39 in some versions) decimals. */
     private static final int NOT_FIXED_DECIMALS = 31;
+    private static final int PG_NUMERIC = 1700;
     private static final double PLAIN_MAX = 1e15;
     private static final double PLAIN_MIN = 1e-15;
 
@@ -30,7 +34,9 @@ final class MySqlText {
     static byte[] number(BigDecimal value, ColumnInfo column) {
         return bytes(switch (column.type()) {
             case FLOAT, DOUBLE -> formatDouble(value.doubleValue());
-            case DECIMAL -> column.decimals() >= NOT_FIXED_DECIMALS
+            // PostgreSQL's unconstrained numeric prints the scale its inputs had, which the BigDecimal arithmetic keeps
+            case DECIMAL -> column.pgTypeOid() == PG_NUMERIC && column.pgTypeModifier() == -1 ? value.toPlainString()
+                    : column.decimals() >= NOT_FIXED_DECIMALS
                     ? value.stripTrailingZeros().toPlainString()
                     : value.setScale(column.decimals(), RoundingMode.HALF_UP).toPlainString();
             default -> value.setScale(0, RoundingMode.HALF_UP).toPlainString();

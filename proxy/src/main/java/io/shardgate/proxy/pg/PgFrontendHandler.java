@@ -1,0 +1,627 @@
+package io.shardgate.proxy.pg;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.shardgate.cluster.Dialect;
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.error.SqlError;
+import io.shardgate.proxy.mysql.ConnectionLimiter;
+import io.shardgate.proxy.pg.codec.PgProtocolException;
+import io.shardgate.proxy.pg.codec.PgTypes;
+import io.shardgate.proxy.pg.message.PgClientMessage;
+import io.shardgate.proxy.pg.message.PgServerMessage;
+import io.shardgate.proxy.session.ClientInfo;
+import io.shardgate.proxy.session.ColumnInfo;
+import io.shardgate.proxy.session.FrontendSession;
+import io.shardgate.proxy.session.PreparedInfo;
+import io.shardgate.proxy.session.SessionFactory;
+import io.shardgate.proxy.session.StatementResult;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One PostgreSQL client connection. Every message runs on the connection's own virtual thread, in order: the startup
+ * and authentication, then simple and extended queries against the protocol-neutral {@link FrontendSession}.
+ * Protocol violations close this connection only.
+ *
+ * <p>Decisions a client may notice:
+ * <ul>
+ *   <li>Parse only remembers the statement; it is analysed at Bind/Describe/Execute, so a syntax error is reported
+ *       there (before the batch's ReadyForQuery, as with a server).</li>
+ *   <li>Describe of a portal runs the portal's statement (the result columns of a bound statement are known once it
+ *       ran); Execute then sends the rows already read.</li>
+ *   <li>After an error inside a transaction, statements other than COMMIT/ROLLBACK/ROLLBACK TO SAVEPOINT fail with
+ *       25P02 until it ends, and COMMIT rolls back, as on a server.</li>
+ *   <li>The statements of one simple-query message run one after another, each on its own unless a transaction is
+ *       open (a server wraps them in one implicit transaction); the first error stops the rest.</li>
+ *   <li>COPY is refused with 0A000. A CancelRequest with the process id and key of an open session cancels what its
+ *       statement runs on the shards at that moment (the statement fails with the shard's 57014).</li>
+ * </ul>
+ */
+public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClientMessage> {
+    private static final Logger LOG = LoggerFactory.getLogger(PgFrontendHandler.class);
+    private static final String FALLBACK_SERVER_VERSION = "15.0";
+    /** Startup parameters that change how the backend prints values; replayed as session settings. */
+    private static final List<String> REPLAYED_PARAMETERS = List.of("DateStyle", "TimeZone", "IntervalStyle", "extra_float_digits");
+
+    private enum Phase { STARTUP, MD5, SASL_INITIAL, SASL_FINAL, READY }
+
+    /** A statement from Parse. */
+    private record Statement(String sql, List<Integer> parameterTypes) {}
+
+    /** A bound statement; its result once run, and how many of its rows were sent. */
+    private static final class Portal {
+        final Statement statement;
+        final List<Object> parameters;
+        final List<Short> resultFormats;
+        StatementResult result;
+        int sent;
+
+        Portal(Statement statement, List<Object> parameters, List<Short> resultFormats) {
+            this.statement = statement;
+            this.parameters = parameters;
+            this.resultFormats = resultFormats;
+        }
+    }
+
+    private final SessionFactory sessions;
+    private final String authMethod;
+    private final ConnectionLimiter limiter;
+    private final int processId;
+    private final int secretKey;
+    private final CancelKeys cancelKeys;
+    private ExecutorService worker;
+    private Phase phase = Phase.STARTUP;
+    private Map<String, String> startup = Map.of();
+    private String user;
+    private byte[] md5Salt;
+    private PgAuth.Scram scram;
+    /** Read by a CancelRequest's thread. */
+    private volatile FrontendSession session;
+    private final Map<String, Statement> statements = new HashMap<>();
+    private final Map<String, Portal> portals = new HashMap<>();
+    /** After an error in an extended-query batch, messages up to Sync are skipped. */
+    private boolean skipUntilSync;
+    /** An error happened inside the open transaction. */
+    private boolean failedTransaction;
+    private volatile boolean failed;
+
+    PgFrontendHandler(SessionFactory sessions, String authMethod, ConnectionLimiter limiter, int processId,
+            CancelKeys cancelKeys) {
+        super(PgClientMessage.class);
+        if (!PgAuth.supported(authMethod)) {
+            throw new IllegalArgumentException("PostgreSQL auth method must be scram-sha-256, md5 or trust, was " + authMethod);
+        }
+        this.sessions = sessions;
+        this.authMethod = authMethod;
+        this.limiter = limiter;
+        this.processId = processId;
+        this.cancelKeys = cancelKeys;
+        this.secretKey = java.nio.ByteBuffer.wrap(PgAuth.random(4)).getInt();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (!limiter.tryAcquire()) {
+            fatal(ctx, ErrorCode.TOO_MANY_CONNECTIONS.pgSqlState(), "sorry, too many clients already: the proxy accepts at most "
+                    + limiter.limit() + " (limits.max-connections)");
+            return;
+        }
+        worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("pg-session-" + processId).factory());
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (worker != null) {
+            cancelKeys.unregister(processId);
+            limiter.release();
+            worker.execute(this::closeSession);
+            worker.shutdown();
+        }
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, PgClientMessage msg) {
+        if (!failed && worker != null) {
+            worker.execute(() -> handle(ctx, msg));
+        }
+    }
+
+    private void handle(ChannelHandlerContext ctx, PgClientMessage msg) {
+        if (failed) {
+            return;
+        }
+        try {
+            switch (phase) {
+                case STARTUP -> startupPhase(ctx, msg);
+                case MD5, SASL_INITIAL, SASL_FINAL -> authPhase(ctx, msg);
+                case READY -> command(ctx, msg);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("pg connection {}: {} failed", processId, msg.getClass().getSimpleName(), e);
+            fatal(ctx, ErrorCode.INTERNAL.pgSqlState(), "internal error in Shardgate (connection " + processId + "): " + e
+                    + "; see the proxy log");
+        }
+    }
+
+    // ---- startup and authentication
+
+    private void startupPhase(ChannelHandlerContext ctx, PgClientMessage msg) {
+        switch (msg) {
+            case PgClientMessage.SslRequest ignored -> ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
+            case PgClientMessage.GssEncRequest ignored -> ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
+            case PgClientMessage.CancelRequest c -> {
+                // the connection carries nothing else; no answer either way, as from a server
+                if (!cancelKeys.cancel(c.processId(), c.secretKey())) {
+                    LOG.debug("pg connection {}: CancelRequest for unknown session {} or wrong key", processId, c.processId());
+                }
+                ctx.close();
+            }
+            case PgClientMessage.Startup s -> startup(ctx, s);
+            default -> protocolViolation(ctx, "expected a startup message, got " + msg.getClass().getSimpleName());
+        }
+    }
+
+    private void startup(ChannelHandlerContext ctx, PgClientMessage.Startup s) {
+        startup = s.parameters();
+        user = startup.get("user");
+        if (user == null || user.isEmpty()) {
+            fatal(ctx, "28000", "no PostgreSQL user name specified in startup packet");
+            return;
+        }
+        Optional<Dialect> dialect = sessions.dialect();
+        if (dialect.isPresent() && dialect.get() != Dialect.POSTGRES) {
+            fatal(ctx, ErrorCode.UNSUPPORTED.pgSqlState(), "this Shardgate cluster is " + dialect.get()
+                    + "-family: connect with a MySQL client to the proxy's MySQL port (listen.mysql-port)");
+            return;
+        }
+        Optional<String> password = sessions.password(user);
+        switch (authMethod) {
+            case PgAuth.TRUST -> {
+                if (password.isEmpty()) {
+                    fatal(ctx, ErrorCode.ACCESS_DENIED.pgSqlState(), "role \"" + user + "\" does not exist");
+                    return;
+                }
+                authenticated(ctx);
+            }
+            case PgAuth.MD5 -> {
+                md5Salt = PgAuth.random(4);
+                phase = Phase.MD5;
+                ctx.writeAndFlush(new PgServerMessage.AuthenticationMd5(md5Salt));
+            }
+            default -> {
+                // an unknown user goes through the same exchange and fails at its end, as on a server
+                scram = new PgAuth.Scram(password.orElseGet(() -> java.util.HexFormat.of().formatHex(PgAuth.random(16))));
+                phase = Phase.SASL_INITIAL;
+                ctx.writeAndFlush(new PgServerMessage.AuthenticationSasl(List.of(PgAuth.SCRAM_MECHANISM)));
+            }
+        }
+    }
+
+    private void authPhase(ChannelHandlerContext ctx, PgClientMessage msg) {
+        if (!(msg instanceof PgClientMessage.AuthData auth)) {
+            protocolViolation(ctx, "expected a password message, got " + msg.getClass().getSimpleName());
+            return;
+        }
+        Optional<String> password = sessions.password(user);
+        switch (phase) {
+            case MD5 -> {
+                if (password.isPresent() && PgAuth.verifyMd5(user, password.get(), md5Salt, auth.data())) {
+                    authenticated(ctx);
+                } else {
+                    passwordFailed(ctx);
+                }
+            }
+            case SASL_INITIAL -> {
+                Optional<byte[]> first = scram.serverFirst(auth.data());
+                if (first.isEmpty()) {
+                    fatal(ctx, "08P01", "malformed SCRAM-SHA-256 initial response (or channel binding asked for; it is not offered)");
+                    return;
+                }
+                phase = Phase.SASL_FINAL;
+                ctx.writeAndFlush(new PgServerMessage.AuthenticationSaslContinue(first.get()));
+            }
+            case SASL_FINAL -> {
+                Optional<byte[]> last = scram.serverFinal(auth.data());
+                if (last.isEmpty() || password.isEmpty()) {
+                    passwordFailed(ctx);
+                    return;
+                }
+                ctx.write(new PgServerMessage.AuthenticationSaslFinal(last.get()));
+                authenticated(ctx);
+            }
+            case STARTUP, READY -> protocolViolation(ctx, "password message outside authentication");
+        }
+    }
+
+    private void passwordFailed(ChannelHandlerContext ctx) {
+        fatal(ctx, ErrorCode.ACCESS_DENIED.pgSqlState(), "password authentication failed for user \"" + user + "\"");
+    }
+
+    private void authenticated(ChannelHandlerContext ctx) {
+        String database = startup.getOrDefault("database", user);
+        try {
+            session = sessions.open(new ClientInfo(user, database, remoteHost(ctx), startup));
+            for (String name : REPLAYED_PARAMETERS) {
+                String value = startup.get(name);
+                if (value != null && !value.isEmpty()) {
+                    session.query("SET " + name + " = '" + value.replace("'", "''") + "'");
+                }
+            }
+        } catch (ProxyException e) {
+            SqlError error = e.error();
+            String message = e.code() == ErrorCode.UNKNOWN_DATABASE ? "database \"" + database + "\" does not exist" : error.message();
+            closeSession();
+            fatal(ctx, sqlState(error), message);
+            return;
+        }
+        phase = Phase.READY;
+        ctx.write(new PgServerMessage.AuthenticationOk());
+        String version = sessions.serverVersion();
+        parameter(ctx, "server_version", version.isEmpty() || !Character.isDigit(version.charAt(0)) ? FALLBACK_SERVER_VERSION : version);
+        parameter(ctx, "server_encoding", "UTF8");
+        parameter(ctx, "client_encoding", "UTF8");
+        parameter(ctx, "DateStyle", startup.getOrDefault("DateStyle", "ISO, MDY"));
+        parameter(ctx, "TimeZone", startup.getOrDefault("TimeZone", "UTC"));
+        parameter(ctx, "IntervalStyle", startup.getOrDefault("IntervalStyle", "postgres"));
+        parameter(ctx, "integer_datetimes", "on");
+        parameter(ctx, "standard_conforming_strings", "on");
+        parameter(ctx, "is_superuser", "off");
+        parameter(ctx, "session_authorization", user);
+        parameter(ctx, "application_name", startup.getOrDefault("application_name", ""));
+        ctx.write(new PgServerMessage.BackendKeyData(processId, secretKey));
+        cancelKeys.register(processId, secretKey, this::cancelRunningStatement);
+        readyForQuery(ctx);
+    }
+
+    private static void parameter(ChannelHandlerContext ctx, String name, String value) {
+        ctx.write(new PgServerMessage.ParameterStatus(name, value));
+    }
+
+    // ---- commands
+
+    private void command(ChannelHandlerContext ctx, PgClientMessage msg) {
+        if (skipUntilSync && !(msg instanceof PgClientMessage.Sync) && !(msg instanceof PgClientMessage.Terminate)) {
+            return;
+        }
+        switch (msg) {
+            case PgClientMessage.Query q -> simpleQuery(ctx, q.sql());
+            case PgClientMessage.Parse p -> extended(ctx, () -> parse(p));
+            case PgClientMessage.Bind b -> extended(ctx, () -> bind(b));
+            case PgClientMessage.Describe d -> extended(ctx, () -> describe(ctx, d));
+            case PgClientMessage.Execute e -> extended(ctx, () -> execute(ctx, e));
+            case PgClientMessage.Close c -> extended(ctx, () -> close(c));
+            case PgClientMessage.Sync ignored -> {
+                skipUntilSync = false;
+                readyForQuery(ctx);
+            }
+            case PgClientMessage.Flush ignored -> ctx.flush();
+            case PgClientMessage.Terminate ignored -> {
+                closeSession();
+                ctx.close();
+            }
+            case PgClientMessage.CopyMessage ignored -> { } // outside a COPY: ignored, as by a server
+            case PgClientMessage.Unknown u -> protocolViolation(ctx, "invalid frontend message type " + (int) u.type());
+            case PgClientMessage.AuthData ignored -> protocolViolation(ctx, "password message after authentication");
+            case PgClientMessage.SslRequest ignored -> protocolViolation(ctx, "SSLRequest after startup");
+            case PgClientMessage.GssEncRequest ignored -> protocolViolation(ctx, "GSSENCRequest after startup");
+            case PgClientMessage.Startup ignored -> protocolViolation(ctx, "startup message after startup");
+            case PgClientMessage.CancelRequest ignored -> protocolViolation(ctx, "CancelRequest after startup");
+        }
+    }
+
+    private void simpleQuery(ChannelHandlerContext ctx, String sql) {
+        List<String> parts = PgStatements.split(sql);
+        if (parts.isEmpty()) {
+            ctx.write(new PgServerMessage.EmptyQueryResponse());
+        }
+        for (String statement : parts) {
+            try {
+                StatementResult result = run(statement, List.of());
+                if (result instanceof StatementResult.Rows r) {
+                    List<Short> text = Collections.nCopies(r.columns().size(), (short) 0);
+                    ctx.write(new PgServerMessage.RowDescription(r.columns(), text));
+                    ctx.write(new PgServerMessage.DataRows(r.columns(), text, r.rows()));
+                }
+                ctx.write(new PgServerMessage.CommandComplete(tag(statement, result)));
+            } catch (ProxyException e) {
+                error(ctx, e.error());
+                break;
+            }
+        }
+        readyForQuery(ctx);
+    }
+
+    /** Runs one statement through the session, keeping PostgreSQL's rules for a failed transaction. */
+    private StatementResult run(String sql, List<Object> parameters) {
+        List<String> words = PgStatements.words(sql, 3);
+        String first = words.isEmpty() ? "" : words.getFirst();
+        if (first.equals("COPY")) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "COPY is not supported by Shardgate yet (rows would have to be routed"
+                    + " per shard key); load rows with INSERT, e.g. multi-row INSERT statements");
+        }
+        boolean ends = first.equals("COMMIT") || first.equals("END") || first.equals("ROLLBACK") || first.equals("ABORT");
+        boolean toSavepoint = first.equals("ROLLBACK") && words.contains("TO");
+        if (failedTransaction && session.state().inTransaction()) {
+            if (!ends) {
+                throw pgError("25P02", "current transaction is aborted, commands ignored until end of transaction block");
+            }
+            if (!toSavepoint) {
+                session.query("ROLLBACK");
+                failedTransaction = false;
+                return StatementResult.Update.of(0);
+            }
+        }
+        StatementResult result = parameters.isEmpty() ? session.query(sql) : session.query(sql, parameters);
+        if (toSavepoint) {
+            failedTransaction = false;
+        }
+        return result;
+    }
+
+    private String tag(String sql, StatementResult result) {
+        return PgStatements.tag(sql, result);
+    }
+
+    /** Runs one extended-protocol step; an error is reported and the rest of the batch skipped. */
+    private void extended(ChannelHandlerContext ctx, Runnable step) {
+        try {
+            step.run();
+        } catch (ProxyException e) {
+            error(ctx, e.error());
+            skipUntilSync = true;
+        }
+    }
+
+    private void parse(PgClientMessage.Parse p) {
+        if (!p.name().isEmpty() && statements.containsKey(p.name())) {
+            throw pgError("42P05", "prepared statement \"" + p.name() + "\" already exists");
+        }
+        statements.put(p.name(), new Statement(p.sql(), p.parameterTypes()));
+        write(new PgServerMessage.ParseComplete());
+    }
+
+    private void bind(PgClientMessage.Bind b) {
+        Statement statement = statement(b.statement());
+        if (!b.portal().isEmpty() && portals.containsKey(b.portal())) {
+            throw pgError("42P03", "cursor \"" + b.portal() + "\" already exists");
+        }
+        int n = b.values().size();
+        if (b.parameterFormats().size() > 1 && b.parameterFormats().size() != n) {
+            throw pgError("08P01", "bind message has " + b.parameterFormats().size() + " parameter formats but " + n + " parameters");
+        }
+        List<Object> parameters = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            byte[] v = b.values().get(i);
+            short format = b.parameterFormats().isEmpty() ? 0 : b.parameterFormats().get(b.parameterFormats().size() == 1 ? 0 : i);
+            if (v == null) {
+                parameters.add(null);
+            } else if (format == 0) {
+                parameters.add(new String(v, StandardCharsets.UTF_8));
+            } else {
+                int type = i < statement.parameterTypes().size() ? statement.parameterTypes().get(i) : 0;
+                parameters.add(PgTypes.fromBinary(type, v));
+            }
+        }
+        portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats()));
+        write(new PgServerMessage.BindComplete());
+    }
+
+    private void describe(ChannelHandlerContext ctx, PgClientMessage.Describe d) {
+        if (d.kind() == 'S') {
+            Statement statement = statement(d.name());
+            if (PgStatements.isBlank(statement.sql())) {
+                write(new PgServerMessage.ParameterDescription(statement.parameterTypes()));
+                write(new PgServerMessage.NoData());
+                return;
+            }
+            PreparedInfo info = session.prepare(statement.sql());
+            session.closeStatement(info.statementId());
+            List<Integer> types = new ArrayList<>(info.parameters().size());
+            for (int i = 0; i < Math.max(info.parameters().size(), statement.parameterTypes().size()); i++) {
+                int declared = i < statement.parameterTypes().size() ? statement.parameterTypes().get(i) : 0;
+                types.add(declared != 0 ? declared : PgTypes.TEXT);
+            }
+            write(new PgServerMessage.ParameterDescription(types));
+            write(info.columns().isEmpty() ? new PgServerMessage.NoData()
+                    : new PgServerMessage.RowDescription(info.columns(), Collections.nCopies(info.columns().size(), (short) 0)));
+            return;
+        }
+        Portal portal = portal(d.name());
+        StatementResult result = result(portal);
+        if (result instanceof StatementResult.Rows r && r.columns().size() > 0) {
+            write(new PgServerMessage.RowDescription(r.columns(), formats(portal, r.columns())));
+        } else {
+            write(new PgServerMessage.NoData());
+        }
+    }
+
+    private void execute(ChannelHandlerContext ctx, PgClientMessage.Execute e) {
+        Portal portal = portal(e.portal());
+        if (PgStatements.isBlank(portal.statement.sql())) {
+            write(new PgServerMessage.EmptyQueryResponse());
+            return;
+        }
+        StatementResult result = result(portal);
+        if (result instanceof StatementResult.Rows r) {
+            int total = r.rows().size();
+            int end = e.maxRows() > 0 ? Math.min(total, portal.sent + e.maxRows()) : total;
+            List<byte[][]> batch = r.rows().subList(portal.sent, end);
+            write(new PgServerMessage.DataRows(r.columns(), formats(portal, r.columns()), batch));
+            int sentNow = end - portal.sent;
+            portal.sent = end;
+            if (end < total) {
+                write(new PgServerMessage.PortalSuspended());
+                return;
+            }
+            write(new PgServerMessage.CommandComplete(tag(portal.statement.sql(), new StatementResult.Rows(List.of(),
+                    Collections.nCopies(sentNow, new byte[0][]), 0))));
+            return;
+        }
+        write(new PgServerMessage.CommandComplete(tag(portal.statement.sql(), result)));
+    }
+
+    private void close(PgClientMessage.Close c) {
+        if (c.kind() == 'S') {
+            statements.remove(c.name());
+        } else {
+            portals.remove(c.name());
+        }
+        write(new PgServerMessage.CloseComplete());
+    }
+
+    /** The portal's result, running its statement the first time. */
+    private StatementResult result(Portal portal) {
+        if (portal.result == null) {
+            portal.result = run(portal.statement.sql(), portal.parameters);
+            if (portal.result instanceof StatementResult.Rows r) {
+                checkFormats(formats(portal, r.columns()), r.columns());
+            }
+        }
+        return portal.result;
+    }
+
+    private static List<Short> formats(Portal portal, List<ColumnInfo> columns) {
+        List<Short> requested = portal.resultFormats;
+        if (requested.isEmpty()) {
+            return Collections.nCopies(columns.size(), (short) 0);
+        }
+        if (requested.size() == 1) {
+            return Collections.nCopies(columns.size(), requested.getFirst());
+        }
+        if (requested.size() != columns.size()) {
+            throw pgError("08P01", "bind message has " + requested.size() + " result formats but query has " + columns.size()
+                    + " columns");
+        }
+        return requested;
+    }
+
+    private static void checkFormats(List<Short> formats, List<ColumnInfo> columns) {
+        for (int i = 0; i < columns.size(); i++) {
+            int oid = PgTypes.oid(columns.get(i));
+            if (formats.get(i) == 1 && !PgTypes.binarySupported(oid)) {
+                throw new ProxyException(ErrorCode.UNSUPPORTED, "binary format of column \"" + columns.get(i).name() + "\" (type OID "
+                        + oid + ") is not supported by Shardgate; ask for text format");
+            }
+        }
+    }
+
+    private Statement statement(String name) {
+        Statement s = statements.get(name);
+        if (s == null) {
+            throw pgError("26000", name.isEmpty() ? "unnamed prepared statement does not exist"
+                    : "prepared statement \"" + name + "\" does not exist");
+        }
+        return s;
+    }
+
+    private Portal portal(String name) {
+        Portal p = portals.get(name);
+        if (p == null) {
+            throw pgError("34000", name.isEmpty() ? "unnamed portal does not exist" : "portal \"" + name + "\" does not exist");
+        }
+        return p;
+    }
+
+    // ---- replies
+
+    private ChannelHandlerContext context;
+
+    private void write(PgServerMessage message) {
+        context.write(message);
+    }
+
+    private void readyForQuery(ChannelHandlerContext ctx) {
+        boolean inTransaction = session != null && session.state().inTransaction();
+        if (!inTransaction) {
+            failedTransaction = false;
+            portals.remove("");
+        }
+        ctx.writeAndFlush(new PgServerMessage.ReadyForQuery(!inTransaction ? 'I' : failedTransaction ? 'E' : 'T'));
+    }
+
+    private void error(ChannelHandlerContext ctx, SqlError error) {
+        sessions.errorSent(error);
+        if (session != null && session.state().inTransaction()) {
+            failedTransaction = true;
+        }
+        ctx.write(PgServerMessage.ErrorResponse.error(sqlState(error), error.message()));
+    }
+
+    /** A catalogue error's PostgreSQL SQLSTATE; a backend's own SQLSTATE unchanged. */
+    static String sqlState(SqlError error) {
+        return error.code() != null ? error.code().pgSqlState() : error.sqlState();
+    }
+
+    /** An error with a PostgreSQL SQLSTATE of its own (not in the catalogue, which is shared with MySQL). */
+    private static ProxyException pgError(String sqlState, String message) {
+        return ProxyException.backend(0, sqlState, message, null);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof PgProtocolException pe) {
+            LOG.warn("pg connection {} from {}: {}; closing it", processId, remoteHost(ctx), pe.getMessage());
+            fatal(ctx, pe.code().pgSqlState(), pe.getMessage());
+        } else if (root instanceof java.io.IOException) {
+            LOG.debug("pg connection {}: {}", processId, root.toString());
+            ctx.close();
+        } else {
+            LOG.error("pg connection {}: unexpected failure; closing it", processId, root);
+            fatal(ctx, ErrorCode.INTERNAL.pgSqlState(), "internal error in Shardgate: " + root);
+        }
+    }
+
+    private void protocolViolation(ChannelHandlerContext ctx, String message) {
+        fatal(ctx, ErrorCode.MALFORMED_PACKET.pgSqlState(), message);
+    }
+
+    /** Sends a FATAL error and closes this connection. */
+    private void fatal(ChannelHandlerContext ctx, String sqlState, String message) {
+        failed = true;
+        ctx.writeAndFlush(PgServerMessage.ErrorResponse.fatal(sqlState, message)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** From a CancelRequest's connection: cancels what the session runs now, if anything. */
+    private void cancelRunningStatement() {
+        FrontendSession s = session;
+        if (s != null) {
+            s.cancel();
+        }
+    }
+
+    private void closeSession() {
+        FrontendSession s = session;
+        session = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                LOG.warn("pg connection {}: closing its session failed", processId, e);
+            }
+        }
+    }
+
+    private static String remoteHost(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+    }
+}

@@ -1,0 +1,114 @@
+package io.shardgate.proxy.pg.message;
+
+import io.shardgate.proxy.session.ColumnInfo;
+import java.util.List;
+import java.util.Objects;
+
+/** What the proxy sends a PostgreSQL client, encoded by {@link io.shardgate.proxy.pg.codec.PgMessageEncoder}. */
+public sealed interface PgServerMessage {
+
+    /** The single byte answering an SSLRequest or GSSENCRequest: {@code 'N'} = not supported, go on in plain text. */
+    record EncryptionRefused() implements PgServerMessage {}
+
+    /** 'R' 0. */
+    record AuthenticationOk() implements PgServerMessage {}
+
+    /** 'R' 5 with the 4-byte salt. */
+    record AuthenticationMd5(byte[] salt) implements PgServerMessage {}
+
+    /** 'R' 10 with the mechanisms offered. */
+    record AuthenticationSasl(List<String> mechanisms) implements PgServerMessage {
+        public AuthenticationSasl {
+            mechanisms = List.copyOf(mechanisms);
+        }
+    }
+
+    /** 'R' 11: server-first-message. */
+    record AuthenticationSaslContinue(byte[] data) implements PgServerMessage {}
+
+    /** 'R' 12: server-final-message. */
+    record AuthenticationSaslFinal(byte[] data) implements PgServerMessage {}
+
+    /** 'S'. */
+    record ParameterStatus(String name, String value) implements PgServerMessage {}
+
+    /** 'K'. */
+    record BackendKeyData(int processId, int secretKey) implements PgServerMessage {}
+
+    /** 'Z' with 'I' (idle), 'T' (in a transaction) or 'E' (in a failed transaction). */
+    record ReadyForQuery(char status) implements PgServerMessage {}
+
+    /**
+     * 'T'. {@code formats} has one code per column (0 text, 1 binary); for a statement description all are 0.
+     */
+    record RowDescription(List<ColumnInfo> columns, List<Short> formats) implements PgServerMessage {
+        public RowDescription {
+            columns = List.copyOf(columns);
+            formats = List.copyOf(formats);
+            if (formats.size() != columns.size()) {
+                throw new IllegalArgumentException(columns.size() + " columns but " + formats.size() + " formats");
+            }
+        }
+    }
+
+    /**
+     * Several 'D' messages. Values are the backend's text bytes (null = SQL NULL); a column whose format is binary is
+     * converted by the encoder from text to the type's binary form.
+     */
+    record DataRows(List<ColumnInfo> columns, List<Short> formats, List<byte[][]> rows) implements PgServerMessage {
+        public DataRows {
+            columns = List.copyOf(columns);
+            formats = List.copyOf(formats);
+            rows = List.copyOf(rows);
+        }
+    }
+
+    /** 'C'. */
+    record CommandComplete(String tag) implements PgServerMessage {
+        public CommandComplete {
+            Objects.requireNonNull(tag, "tag");
+        }
+    }
+
+    /** 'I'. */
+    record EmptyQueryResponse() implements PgServerMessage {}
+
+    /** 'E' (error) or 'N' (notice): severity, SQLSTATE and message kept apart. */
+    record ErrorResponse(boolean notice, String severity, String sqlState, String message) implements PgServerMessage {
+        public ErrorResponse {
+            Objects.requireNonNull(severity, "severity");
+            Objects.requireNonNull(sqlState, "sqlState");
+            Objects.requireNonNull(message, "message");
+        }
+
+        public static ErrorResponse error(String sqlState, String message) {
+            return new ErrorResponse(false, "ERROR", sqlState, message);
+        }
+
+        public static ErrorResponse fatal(String sqlState, String message) {
+            return new ErrorResponse(false, "FATAL", sqlState, message);
+        }
+    }
+
+    /** '1'. */
+    record ParseComplete() implements PgServerMessage {}
+
+    /** '2'. */
+    record BindComplete() implements PgServerMessage {}
+
+    /** '3'. */
+    record CloseComplete() implements PgServerMessage {}
+
+    /** 'n'. */
+    record NoData() implements PgServerMessage {}
+
+    /** 's'. */
+    record PortalSuspended() implements PgServerMessage {}
+
+    /** 't'. */
+    record ParameterDescription(List<Integer> typeOids) implements PgServerMessage {
+        public ParameterDescription {
+            typeOids = List.copyOf(typeOids);
+        }
+    }
+}

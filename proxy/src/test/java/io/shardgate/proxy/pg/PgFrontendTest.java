@@ -1,0 +1,175 @@
+package io.shardgate.proxy.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.shardgate.cluster.Dialect;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The PostgreSQL front end over real sockets with a hand-written fake session behind it: pgJDBC with each
+ * authentication method, and raw bad input that must close that one connection and never the listener.
+ */
+class PgFrontendTest {
+    private static final int MAX_MESSAGE = 1 << 20;
+    private PgFrontend frontend;
+    private PgFakeSessions sessions;
+
+    @AfterEach
+    void stop() {
+        if (frontend != null) {
+            frontend.close();
+        }
+    }
+
+    private void start(String auth, Dialect dialect) throws InterruptedException {
+        sessions = new PgFakeSessions(Map.of("app", "s3cret"), dialect);
+        frontend = PgFrontend.start("127.0.0.1", 0, sessions, auth, MAX_MESSAGE, 10, 1);
+    }
+
+    private Connection connect(String user, String password) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + frontend.port() + "/" + PgFakeSessions.DATABASE
+                + "?sslmode=disable&user=" + user + (password == null ? "" : "&password=" + password));
+    }
+
+    @Test
+    void trustLetsAConfiguredUserInWithoutAPasswordAndRefusesOthers() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Connection c = connect("app", null)) {
+            assertStillWorks(c);
+        }
+        assertThat(catchThrowableOfType(SQLException.class, () -> connect("mallory", null)).getSQLState()).isEqualTo("28P01");
+    }
+
+    @Test
+    void md5ChecksThePassword() throws Exception {
+        start(PgAuth.MD5, Dialect.POSTGRES);
+        try (Connection c = connect("app", "s3cret")) {
+            assertStillWorks(c);
+        }
+        SQLException wrong = catchThrowableOfType(SQLException.class, () -> connect("app", "nope"));
+        assertThat(wrong.getSQLState()).isEqualTo("28P01");
+        assertThat(wrong.getMessage()).contains("password authentication failed for user \"app\"");
+    }
+
+    @Test
+    void scramChecksThePasswordAndUnknownUsersFailTheSameWay() throws Exception {
+        start(PgAuth.SCRAM, Dialect.POSTGRES);
+        try (Connection c = connect("app", "s3cret")) {
+            assertStillWorks(c);
+        }
+        assertThat(catchThrowableOfType(SQLException.class, () -> connect("app", "nope")).getSQLState()).isEqualTo("28P01");
+        assertThat(catchThrowableOfType(SQLException.class, () -> connect("mallory", "s3cret")).getMessage())
+                .contains("password authentication failed for user \"mallory\"");
+    }
+
+    @Test
+    void startupSettingsOfTheClientBecomeSessionSettings() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Connection c = connect("app", null)) {
+            assertThat(sessions.statements).anyMatch(s -> s.startsWith("SET DateStyle = 'ISO"))
+                    .anyMatch(s -> s.startsWith("SET TimeZone = '"));
+        }
+    }
+
+    @Test
+    void aMySqlClusterIsRefusedAtConnectNamingTheOtherPort() throws Exception {
+        start(PgAuth.TRUST, Dialect.MYSQL);
+        SQLException e = catchThrowableOfType(SQLException.class, () -> connect("app", null));
+        assertThat(e.getSQLState()).isEqualTo("0A000");
+        assertThat(e.getMessage()).contains("listen.mysql-port");
+    }
+
+    @Test
+    void sslRequestIsAnsweredNo() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Socket s = new Socket("127.0.0.1", frontend.port())) {
+            s.getOutputStream().write(new byte[] {0, 0, 0, 8, 0x04, (byte) 0xD2, 0x16, 0x2F});
+            assertThat(s.getInputStream().read()).isEqualTo('N');
+        }
+    }
+
+    @Test
+    void garbageAfterStartupGetsAFatalErrorAndClosesThatConnectionOnly() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Connection other = connect("app", null); Socket s = startedSocket()) {
+            s.getOutputStream().write(new byte[] {'Q', 0, 0, 0, 2});
+            assertThat(readError(s)).contains("C08P01").contains("invalid length 2 of message 'Q'");
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+            assertStillWorks(other);
+        }
+        try (Connection again = connect("app", null)) {
+            assertStillWorks(again);
+        }
+    }
+
+    @Test
+    void anOversizedMessageIsRefusedBeforeItIsRead() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Socket s = startedSocket()) {
+            s.getOutputStream().write(ByteBuffer.allocate(5).put((byte) 'Q').putInt(MAX_MESSAGE + 1).array());
+            assertThat(readError(s)).contains("C54000").contains("larger than the limit of 1048576 bytes");
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void anUnknownMessageTypeIsAProtocolViolation() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Socket s = startedSocket()) {
+            s.getOutputStream().write(new byte[] {'F', 0, 0, 0, 4});
+            assertThat(readError(s)).contains("C08P01").contains("invalid frontend message type 70");
+        }
+    }
+
+    /** A raw connection past startup and trust authentication, up to its first ReadyForQuery. */
+    private Socket startedSocket() throws IOException {
+        Socket s = new Socket("127.0.0.1", frontend.port());
+        s.setSoTimeout(10_000);
+        byte[] params = "user\0app\0database\0shardgate\0\0".getBytes(StandardCharsets.UTF_8);
+        OutputStream out = s.getOutputStream();
+        out.write(ByteBuffer.allocate(8 + params.length).putInt(8 + params.length).putInt(196608).put(params).array());
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        while (true) {
+            int type = in.readUnsignedByte();
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            if (type == 'Z') {
+                return s;
+            }
+        }
+    }
+
+    /** Reads messages up to an ErrorResponse and returns its fields as text ("SFATAL", "C08P01", "M…"). */
+    private static String readError(Socket s) throws IOException {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        while (true) {
+            int type = in.readUnsignedByte();
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            if (type == 'E') {
+                return new String(body, StandardCharsets.UTF_8).replace('\0', '|');
+            }
+        }
+    }
+
+    private static void assertStillWorks(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+    }
+}
