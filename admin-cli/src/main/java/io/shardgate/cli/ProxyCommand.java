@@ -47,8 +47,13 @@ final class ProxyCommand implements Callable<Integer> {
             throw e;
         }
         out.println("proxy " + server.proxyId() + " serving cluster '" + cfg.cluster() + "' (ZooKeeper " + connect + ")");
-        out.println("MySQL clients: mariadb -h" + cfg.listen().host() + " -P" + server.mysqlPort() + " -u"
-                + cfg.users().getFirst().name() + " -p");
+        String user = cfg.users().getFirst().name();
+        if (server.listensForMySql()) {
+            out.println("MySQL clients: mariadb -h" + cfg.listen().host() + " -P" + server.mysqlPort() + " -u" + user + " -p");
+        }
+        if (server.listensForPostgres()) {
+            out.println("PostgreSQL clients: psql -h " + cfg.listen().host() + " -p " + server.postgresPort() + " -U " + user);
+        }
         out.flush();
         Foreground.runUntilStopped(() -> {
             server.close();
@@ -67,7 +72,7 @@ final class ProxyCommand implements Callable<Integer> {
             throw new CliException("--port: must be in 0..65535, was " + port);
         }
         var l = cfg.listen();
-        return new ShardgateConfig(cfg.cluster(), new ShardgateConfig.Listen(l.host(), port, l.postgresPort(), l.mysqlAuth()),
+        return new ShardgateConfig(cfg.cluster(), new ShardgateConfig.Listen(l.host(), port, l.postgresPort(), l.mysqlAuth(), l.postgresAuth()),
                 cfg.admin(), cfg.zookeeper(), cfg.users(), cfg.limits());
     }
 

@@ -76,6 +76,10 @@ final class PgShardedCluster implements AutoCloseable {
         }
     }
 
+    String zooKeeperConnect() {
+        return zooKeeper.connectString();
+    }
+
     ProxyServer proxy() {
         return proxy;
     }

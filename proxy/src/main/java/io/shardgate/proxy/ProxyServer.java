@@ -114,6 +114,16 @@ public final class ProxyServer implements AutoCloseable {
         return proxyId;
     }
 
+    /** Whether the MySQL listener is on: {@code listen.mysql-port} is set, or no PostgreSQL port is. */
+    public boolean listensForMySql() {
+        return mysql != null;
+    }
+
+    /** Whether the PostgreSQL listener is on ({@code listen.postgres-port} is set). */
+    public boolean listensForPostgres() {
+        return postgres != null;
+    }
+
     /** The bound MySQL port (useful when the config asked for port 0). */
     public int mysqlPort() {
         if (mysql == null) {
