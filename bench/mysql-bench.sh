@@ -168,138 +168,8 @@ clk_tck=$(getconf CLK_TCK)
 
 log() { echo "mysql-bench: $*" >&2 || true; }
 
-# ---------------------------------------------------------------------------------------------------
-# Processes and cleanup
-
-tmp=$(mktemp -d /tmp/shardgate-bench.XXXXXX)
-pids=()            # every background process started here, in start order
-init_pids=()       # mariadb-install-db runs under way
-declare -A pid_name=()
-
-pid_file=$tmp/pids   # the same pids, one a line, for the watchdog
-
-# Starts "$@" in its own session (setsid; the pid is also the process group id) with output in $2.
-# Its own session keeps Ctrl-C away from the servers, so cleanup stops them in order.
-# Sets $started_pid.
-start_bg() {
-  local name=$1 logfile=$2
-  shift 2
-  setsid "$@" >"$logfile" 2>&1 </dev/null &
-  started_pid=$!
-  pids+=("$started_pid")
-  pid_name[$started_pid]=$name
-  echo "$started_pid" >>"$pid_file"
-}
-
-alive() { kill -0 "$1" 2>/dev/null; }
-
-# Stops the process group $1 (SIGTERM, SIGKILL after 30 s) and reaps it.
-stop_pid() {
-  local pid=$1 deadline
-  if alive "$pid"; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    deadline=$(( SECONDS + 30 ))
-    while alive "$pid" && (( SECONDS < deadline )); do sleep 0.2; done
-    if alive "$pid"; then
-      log "${pid_name[$pid]} (pid $pid) ignored SIGTERM for 30 s; killing it"
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-# Stops one process started by start_bg and forgets it.
-forget_pid() {
-  local pid=$1 p
-  local -a rest=()
-  stop_pid "$pid"
-  for p in "${pids[@]}"; do [[ $p == "$pid" ]] || rest+=("$p"); done
-  pids=("${rest[@]}")
-}
-
-stop_all() {
-  local i
-  for (( i = ${#pids[@]} - 1; i >= 0; i-- )); do
-    stop_pid "${pids[i]}"
-  done
-}
-
-cleanup() {
-  local rc=$? pid
-  trap - EXIT INT TERM HUP
-  trap '' PIPE   # stdout/stderr may be a closed pipe (… | head): keep going, stop the servers
-  for pid in "${init_pids[@]}"; do   # data dir initialisations still running
-    kill -TERM -- "-$pid" 2>/dev/null || true
-  done
-  if [[ ${#pids[@]} -gt 0 ]]; then
-    log "stopping ${#pids[@]} processes…"
-    stop_all
-  fi
-  kill "$watchdog" 2>/dev/null || true
-  if (( keep )); then
-    log "kept $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
-
-# Watchdog: if this script dies without running cleanup (SIGKILL), stop what it started.
-: >"$pid_file"
-(
-  trap - EXIT INT TERM HUP PIPE
-  while kill -0 "$$" 2>/dev/null; do sleep 2; done
-  while read -r pid; do kill -TERM -- "-$pid" 2>/dev/null || true; done <"$pid_file"
-  for (( i = 0; i < 30; i++ )); do
-    left=0
-    while read -r pid; do kill -0 "$pid" 2>/dev/null && left=1; done <"$pid_file"
-    (( left )) || break
-    sleep 1
-  done
-  (( keep )) || rm -rf "$tmp"
-) </dev/null >/dev/null 2>&1 &
-watchdog=$!
-
-used_ports=" "
-# Sets the variable named $1 to a TCP port >= 20000 nothing listens on and not handed out before.
-free_port() {
-  local p i
-  for (( i = 0; i < 500; i++ )); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    [[ $used_ports == *" $p "* ]] && continue
-    if [[ -z $(ss -Htln "sport = :$p") ]]; then
-      used_ports+="$p "
-      printf -v "$1" '%s' "$p"
-      return 0
-    fi
-  done
-  die "no free TCP port found in 20000-59999"
-}
-
-# Waits until something accepts TCP connections on 127.0.0.1:$2. Returns 1, showing the tail of
-# log $4 and setting $wait_error, when pid $3 dies first or $5 seconds pass; $1 names it.
-wait_port() {
-  local name=$1 port=$2 pid=$3 logfile=$4 limit=$5 deadline
-  deadline=$(( SECONDS + limit ))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    if ! alive "$pid"; then
-      tail -n 20 "$logfile" >&2 || true
-      wait_error="$name exited before listening on port $port (log above: $logfile)"
-      return 1
-    fi
-    if (( SECONDS >= deadline )); then
-      tail -n 20 "$logfile" >&2 || true
-      wait_error="$name not listening on port $port after $limit s (log above: $logfile)"
-      return 1
-    fi
-    sleep 0.2
-  done
-}
+# shellcheck source=bench/lib/measure.sh
+source "$root/bench/lib/measure.sh"
 
 # ---------------------------------------------------------------------------------------------------
 # MariaDB servers
@@ -632,43 +502,6 @@ fi
 
 # ---------------------------------------------------------------------------------------------------
 # Measurements
-
-# Prints the utime+stime, in clock ticks, of the processes "$@" (all their threads) summed.
-cpu_ticks() {
-  local pid stat sum=0
-  local -a f
-  for pid in "$@"; do
-    read -r stat <"/proc/$pid/stat" || die "process $pid (${pid_name[$pid]:-?}) is gone"
-    stat=${stat##*) }          # drop "pid (comm) ": comm may hold spaces
-    read -ra f <<<"$stat"
-    sum=$(( sum + f[11] + f[12] ))   # fields 14 and 15 of proc(5): utime, stime
-  done
-  echo "$sum"
-}
-
-# Sets the variable named $1 to the CPU time, in µs, of this shell's waited-for children and their
-# waited-for descendants (getrusage RUSAGE_CHILDREN, as the builtin `times` prints it): around one
-# sysbench run, that run's client CPU. `times` must run in this shell, not in a $(…) subshell.
-children_us() {
-  times >"$tmp/times"
-  printf -v "$1" '%s' "$(awk 'NR == 2 {
-    us = 0
-    for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); us += (a[1] * 60 + a[2]) * 1000000 }
-    printf "%.0f", us }' "$tmp/times")"
-}
-
-# Prints "busy total" clock ticks of the whole machine since boot, from the first line of /proc/stat.
-machine_ticks() {
-  awk '/^cpu / { total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total; exit }' /proc/stat
-}
-
-check_alive() {
-  local pid
-  for pid in "${pids[@]}"; do
-    alive "$pid" || die "${pid_name[$pid]} (pid $pid) died; its log is in $tmp (use --keep to look at it)"
-  done
-}
-
 mkdir -p "$tmp/logs"
 # One line per measurement: workload ps target round qps p95 queries errors middle_ticks
 # backend_ticks client_us machine_busy_ticks machine_total_ticks
@@ -763,41 +596,6 @@ done
 # ---------------------------------------------------------------------------------------------------
 # Report
 
-# Median of the numbers on stdin (empty when none).
-median() {
-  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# Median over rounds of column $4 (1-based in results.tsv: 5 qps, 6 p95) for workload $1, ps $2, target $3.
-med() {
-  awk -F'\t' -v w="$1" -v p="$2" -v t="$3" -v c="$4" '$1 == w && $2 == p && $3 == t { print $c }' "$results" | median
-}
-
-# Median over rounds of CPU µs per query for ticks column $4 (9 middle, 10 backend).
-med_cpu() {
-  awk -F'\t' -v w="$1" -v p="$2" -v t="$3" -v c="$4" -v hz="$clk_tck" \
-    '$1 == w && $2 == p && $3 == t && $7 > 0 { print $c * 1000000 / hz / $7 }' "$results" | median
-}
-
-# Median over rounds of the client's (sysbench's) CPU µs per query.
-med_client() {
-  awk -F'\t' -v w="$1" -v p="$2" -v t="$3" '$1 == w && $2 == p && $3 == t && $7 > 0 { print $11 / $7 }' "$results" | median
-}
-
-# Per measurement, the share of the machine's CPU capacity used by processes other than sysbench,
-# the middle box and the MariaDB servers (other sessions, daemons, the idle proxies and ZooKeeper).
-other_load() {
-  awk -F'\t' -v hz="$clk_tck" '$13 > 0 { printf "%.1f\n", 100 * ($12 - $9 - $10 - $11 * hz / 1000000) / $13 }' "$results"
-}
-
-fmt() {  # printf format $1 of $2, or "–" when $2 is empty
-  # shellcheck disable=SC2059 # the format is the argument
-  if [[ -n $2 ]]; then printf "$1" "$2"; else printf '–'; fi
-}
-
-ratio() {  # $1 / $2 to 2 decimals, or "–"
-  if [[ -n $1 && -n $2 ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; else printf '–'; fi
-}
 
 describe() {
   case $1 in
