@@ -1,0 +1,593 @@
+#!/usr/bin/env bash
+# PostgreSQL-protocol benchmark of Shardgate: pgbench -S (select only) against four targets on the
+# same machine, in one run, interleaved, so that the ratios between them mean something even on a
+# noisy machine.
+#
+#   direct    PostgreSQL itself
+#   haproxy   a plain TCP passthrough (HAProxy, mode tcp) in front of that same PostgreSQL
+#   proxy1    Shardgate with one shard: that same PostgreSQL and the same data
+#   proxy4    Shardgate with four shards: four more PostgreSQL servers, loaded with pgbench -i through the proxy
+#
+# Each target runs pgbench -S in each query mode (-M simple, extended, prepared) with the same
+# clients, scale and duration. Prints, per mode and target, the median over rounds of transactions
+# per second (one SELECT each) and mean latency, the ratios target/direct and target/haproxy, and
+# the CPU time the middle box (HAProxy or the Shardgate JVM) and the PostgreSQL servers (postmaster
+# and backends) spent per query, read from /proc around each measurement. The same table is written
+# to bench/results/pg-<date>.md.
+#
+# Everything runs in a temp dir under /tmp on free ports >= 20000 (never 5432); the servers run as
+# the postgres user when this runs as root; every process started here is stopped on exit.
+set -euo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+cd "$root"
+shardgate=${SHARDGATE_BENCH_LAUNCHER:-bin/shardgate}
+
+clients=8
+threads=2
+time_s=20
+scale=2
+rounds=2
+warmup_s=5
+targets_arg=direct,haproxy,proxy1,proxy4
+modes_arg=simple,extended,prepared
+keep=0
+out=""
+command_line="bench/pg-bench.sh${*:+ $*}"
+
+usage() {
+  cat <<EOF
+Usage: bench/pg-bench.sh [options]
+
+Runs pgbench -S against direct PostgreSQL, an HAProxy TCP passthrough, Shardgate with 1 shard and
+with 4 shards, interleaved, in each -M mode, and prints TPS, latency, ratios and CPU µs per query.
+
+Options:
+  --clients N        pgbench clients (-c, default $clients)
+  --threads N        pgbench threads (-j, default $threads)
+  --time S           seconds per measurement (default $time_s)
+  --scale N          pgbench scale: N branches, N x 100,000 accounts (default $scale)
+  --rounds R         rounds; each figure is the median over rounds (default $rounds)
+  --warmup S         untimed warm-up per target and mode before round 1 (default $warmup_s; 0 = none)
+  --targets LIST     comma-separated subset of direct,haproxy,proxy1,proxy4 (default all)
+  --modes LIST       comma-separated subset of simple,extended,prepared (default all)
+  --out FILE         the markdown report (default bench/results/pg-<date>.md)
+  --keep             keep the temp dir (data dirs, configs, pgbench output, logs)
+  -h, --help         this text
+
+Needs pgbench and the PostgreSQL server binaries (initdb, postgres), setpriv when run as root,
+haproxy for the haproxy target, and for the proxy targets what bin/shardgate needs (JDK 25, Maven).
+Environment: SHARDGATE_JAVA_OPTS is passed to the proxy JVMs.
+EOF
+}
+
+log() { echo "pg-bench: $*" >&2 || true; }
+die() {
+  echo "pg-bench: error: $*" >&2 || true
+  exit 1
+}
+need_value() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
+need_int() {
+  if ! [[ $2 =~ ^[0-9]+$ ]] || (( $2 < $3 )); then
+    die "$1: expected an integer >= $3, got '$2'"
+  fi
+}
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --clients) need_value "$@"; clients=$2; shift 2 ;;
+    --threads) need_value "$@"; threads=$2; shift 2 ;;
+    --time) need_value "$@"; time_s=$2; shift 2 ;;
+    --scale) need_value "$@"; scale=$2; shift 2 ;;
+    --rounds) need_value "$@"; rounds=$2; shift 2 ;;
+    --warmup) need_value "$@"; warmup_s=$2; shift 2 ;;
+    --targets) need_value "$@"; targets_arg=$2; shift 2 ;;
+    --modes) need_value "$@"; modes_arg=$2; shift 2 ;;
+    --out) need_value "$@"; out=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option '$1'" ;;
+  esac
+done
+need_int --clients "$clients" 1
+need_int --threads "$threads" 1
+need_int --time "$time_s" 1
+need_int --scale "$scale" 1
+need_int --rounds "$rounds" 1
+need_int --warmup "$warmup_s" 0
+(( clients % threads == 0 )) || die "--clients ($clients) must be a multiple of --threads ($threads), as pgbench wants"
+
+targets=()
+IFS=, read -ra requested <<<"$targets_arg"
+for r in "${requested[@]}"; do
+  case $r in direct|haproxy|proxy1|proxy4) ;; *) die "--targets: unknown target '$r' (use direct, haproxy, proxy1, proxy4)" ;; esac
+done
+for t in direct haproxy proxy1 proxy4; do
+  for r in "${requested[@]}"; do [[ $r == "$t" ]] && { targets+=("$t"); break; }; done
+done
+[[ ${#targets[@]} -gt 0 ]] || die "--targets: no target given"
+modes=()
+IFS=, read -ra requested <<<"$modes_arg"
+for m in "${requested[@]}"; do
+  case $m in simple|extended|prepared) modes+=("$m") ;; *) die "--modes: unknown mode '$m' (use simple, extended, prepared)" ;; esac
+done
+[[ ${#modes[@]} -gt 0 ]] || die "--modes: no mode given"
+
+has_target() {
+  local t
+  for t in "${targets[@]}"; do [[ $t == "$1" ]] && return 0; done
+  return 1
+}
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+[[ -n $pg_bin && -x $pg_bin/initdb && -x $pg_bin/postgres ]] ||
+  die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (Debian: apt-get install postgresql)"
+missing=()
+for tool in pgbench psql ss setsid timeout getconf; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+has_target haproxy && ! command -v haproxy >/dev/null 2>&1 && missing+=(haproxy)
+[[ $(id -u) -ne 0 ]] || command -v setpriv >/dev/null 2>&1 || missing+=(setpriv)
+[[ ${#missing[@]} -eq 0 ]] || die "missing on PATH: ${missing[*]} (Debian: apt-get install postgresql-client haproxy iproute2 util-linux coreutils)"
+clk_tck=$(getconf CLK_TCK)
+
+# shellcheck source=bench/lib/measure.sh
+source "$root/bench/lib/measure.sh"
+
+# ---------------------------------------------------------------------------------------------------
+# PostgreSQL servers
+
+db_user=bench
+db_password=bench
+db_name=bench
+declare -A db_port=() db_pid=() db_dir=()
+# PostgreSQL refuses to run as root: then initdb and the servers run as the postgres user.
+as_pg=()
+if [[ $(id -u) -eq 0 ]]; then
+  as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+  chmod 755 "$tmp"
+fi
+
+# Prints the CPU ticks of PostgreSQL server $1: the postmaster and its children alive now (backends,
+# also the proxy's pooled ones, and auxiliary processes; each calls setsid, so they are found by their
+# parent), plus what the postmaster reaped of children that ended.
+pg_ticks() {
+  # cat, not awk on the glob: a process may end between the glob and the read
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="${db_pid[$1]}" '{
+      pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+      # after "pid (comm) ": f[2] ppid, f[12..15] utime stime cutime cstime
+      if (pid == pm || f[2] == pm) sum += f[12] + f[13] + f[14] + f[15]
+    } END { print sum + 0 }'
+}
+
+start_postgres() {
+  local name dir port deadline
+  for name in "$@"; do
+    dir=$tmp/$name
+    mkdir -p "$dir"
+    [[ ${#as_pg[@]} -eq 0 ]] || chown postgres: "$dir"
+    printf '%s\n' "$db_password" >"$dir/pw"
+    chmod 644 "$dir/pw"
+    "${as_pg[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 </dev/null ||
+      { tail -n 20 "$dir/initdb.log" >&2; die "initdb failed for $name (log above)"; }
+    free_port port
+    # synchronous_commit=off is the counterpart of MariaDB's innodb-flush-log-at-trx-commit=2 in mysql-bench.sh.
+    start_bg "postgres $name" "$dir/postgres.log" "${as_pg[@]}" "$pg_bin/postgres" -D "$dir/data" -p "$port" \
+      -c listen_addresses=127.0.0.1 -c unix_socket_directories="$dir" -c shared_buffers=256MB \
+      -c synchronous_commit=off -c max_connections=300 -c password_encryption=scram-sha-256
+    db_port[$name]=$port
+    db_pid[$name]=$started_pid
+    db_dir[$name]=$dir
+  done
+  for name in "$@"; do
+    dir=${db_dir[$name]}
+    deadline=$(( SECONDS + 60 ))
+    until psql -h "$dir" -p "${db_port[$name]}" -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; do
+      alive "${db_pid[$name]}" || { tail -n 20 "$dir/postgres.log" >&2; die "postgres $name exited during start-up (log above)"; }
+      (( SECONDS < deadline )) || die "postgres $name did not answer within 60 s (log: $dir/postgres.log)"
+      sleep 0.2
+    done
+    # Password authentication over TCP for every path, the same work for each target.
+    psql -h "$dir" -p "${db_port[$name]}" -U postgres -d postgres -qv ON_ERROR_STOP=1 \
+      -c "CREATE USER $db_user PASSWORD '$db_password' SUPERUSER" -c "CREATE DATABASE $db_name OWNER $db_user" >/dev/null ||
+      die "could not create user $db_user and database $db_name on postgres $name"
+    sed -i '/^host/d' "$dir/data/pg_hba.conf"
+    echo "host all all 127.0.0.1/32 scram-sha-256" >>"$dir/data/pg_hba.conf"
+    psql -h "$dir" -p "${db_port[$name]}" -U postgres -d postgres -Atqc 'SELECT pg_reload_conf()' >/dev/null
+    log "postgres $name on 127.0.0.1:${db_port[$name]} (pid ${db_pid[$name]})"
+  done
+}
+
+# Runs pgbench -i (scale $scale) through port $2 as $3/$4, naming the path $1 in messages.
+pg_load() {
+  local name=$1 port=$2 user=$3 password=$4 logfile=$tmp/load-$1.log start=$SECONDS
+  log "pgbench -i -s $scale through $name (port $port)…"
+  if ! PGPASSWORD=$password PGSSLMODE=disable timeout --foreground --kill-after=10 1800 \
+      pgbench -i -s "$scale" -h 127.0.0.1 -p "$port" -U "$user" "$db_name" >"$logfile" 2>&1; then
+    tail -n 20 "$logfile" >&2 || true
+    return 1
+  fi
+  log "loaded through $name in $(( SECONDS - start )) s"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Set-up
+
+skipped=()
+setup_failures=0
+declare -A target_port=() target_user=() target_password=() middle_pid=() backend_servers=()
+skip_target() {
+  local target=$1 why=$2 t
+  local -a rest=()
+  log "SKIPPING $target: $why"
+  setup_failures=$(( setup_failures + 1 ))
+  skipped+=("$target: $why")
+  for t in "${targets[@]}"; do [[ $t == "$target" ]] || rest+=("$t"); done
+  targets=("${rest[@]}")
+  if [[ -n ${middle_pid[$target]:-} ]]; then
+    forget_pid "${middle_pid[$target]}"
+    unset "middle_pid[$target]"
+  fi
+}
+
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+log "temp dir $tmp; targets ${targets[*]}; modes ${modes[*]}"
+log "$clients clients, $threads threads, scale $scale, $time_s s per measurement, $rounds rounds, warm-up $warmup_s s"
+
+servers=()
+has_target direct || has_target haproxy || has_target proxy1 && servers+=(direct)
+has_target proxy4 && servers+=(s4a s4b s4c s4d)
+start_postgres "${servers[@]}"
+
+if [[ " ${servers[*]} " == *" direct "* ]]; then
+  pg_load direct "${db_port[direct]}" "$db_user" "$db_password" || die "pgbench -i against PostgreSQL (direct) failed (log above)"
+  for t in direct haproxy proxy1; do
+    target_user[$t]=$db_user
+    target_password[$t]=$db_password
+    backend_servers[$t]=direct
+  done
+  target_port[direct]=${db_port[direct]}
+  middle_pid[direct]=""
+fi
+
+if has_target haproxy; then
+  free_port port
+  cat >"$tmp/haproxy.cfg" <<EOF
+# Plain TCP passthrough to PostgreSQL: no protocol awareness, one backend server.
+global
+  maxconn 4096
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+frontend pg
+  bind 127.0.0.1:$port
+  default_backend direct
+backend direct
+  server direct 127.0.0.1:${db_port[direct]}
+EOF
+  start_bg haproxy "$tmp/haproxy.log" haproxy -db -f "$tmp/haproxy.cfg"
+  wait_port haproxy "$port" "$started_pid" "$tmp/haproxy.log" 30 || die "$wait_error"
+  target_port[haproxy]=$port
+  middle_pid[haproxy]=$started_pid
+  log "haproxy on 127.0.0.1:$port → direct (pid $started_pid)"
+fi
+
+pool_size=$(( clients > 16 ? clients : 16 ))
+proxy_user=app
+proxy_password=app
+zk_port=""
+
+# The cluster definition for cluster $1 with shards "${@:2}": pgbench's tables sharded by their ids.
+write_cluster() {
+  local cluster=$1 i=0 name
+  shift
+  {
+    echo "# Generated by bench/pg-bench.sh"
+    echo "dialect: postgres"
+    echo "slots: 4096"
+    echo "default-shard: s0"
+    echo "unknown-tables: single"
+    echo "shards:"
+    for name in "$@"; do
+      echo "  - name: s$i"
+      echo "    url: jdbc:postgresql://127.0.0.1:${db_port[$name]}/$db_name"
+      echo "    user: $db_user"
+      echo "    password: $db_password"
+      echo "    pool-size: $pool_size"
+      i=$(( i + 1 ))
+    done
+    echo "tables:"
+    echo "  - {name: pgbench_accounts, kind: sharded, key: aid, key-type: int}"
+    echo "  - {name: pgbench_tellers, kind: sharded, key: tid, key-type: int}"
+    echo "  - {name: pgbench_branches, kind: sharded, key: bid, key-type: int}"
+    echo "  - {name: pgbench_history, kind: sharded, key: aid, key-type: int}"
+  } >"$tmp/$cluster.yaml"
+}
+
+start_proxy() {
+  local target=$1 cluster=$2 port admin_port deadline
+  free_port port
+  free_port admin_port
+  cat >"$tmp/proxy-$cluster.yaml" <<EOF
+# Generated by bench/pg-bench.sh
+cluster: $cluster
+listen:
+  host: 127.0.0.1
+  mysql-port: 0
+  postgres-port: $port
+  postgres-auth: scram-sha-256
+admin:
+  host: 127.0.0.1
+  port: $admin_port
+zookeeper:
+  connect: 127.0.0.1:$zk_port
+users:
+  - name: $proxy_user
+    password: $proxy_password
+EOF
+  if ! SHARDGATE_NO_BUILD=1 "$shardgate" cluster init --zk "127.0.0.1:$zk_port" --cluster "$cluster" \
+      --file "$tmp/$cluster.yaml" >"$tmp/init-$cluster.log" 2>&1; then
+    cat "$tmp/init-$cluster.log" >&2
+    skip_target "$target" "'bin/shardgate cluster init' failed for $tmp/$cluster.yaml (output above)"
+    return 1
+  fi
+  SHARDGATE_NO_BUILD=1 start_bg "shardgate $target" "$tmp/$target.log" "$shardgate" proxy --config "$tmp/proxy-$cluster.yaml"
+  middle_pid[$target]=$started_pid
+  if ! wait_port "shardgate proxy ($target)" "$port" "$started_pid" "$tmp/$target.log" 120; then
+    skip_target "$target" "$wait_error"
+    return 1
+  fi
+  deadline=$(( SECONDS + 60 ))
+  until PGPASSWORD=$proxy_password PGSSLMODE=disable psql -h 127.0.0.1 -p "$port" -U "$proxy_user" -d "$db_name" \
+      -Atqc 'SELECT 1' >"$tmp/$target-ready.log" 2>&1; do
+    if ! alive "$started_pid" || (( SECONDS >= deadline )); then
+      cat "$tmp/$target-ready.log" >&2
+      skip_target "$target" "'SELECT 1' through $target still fails after 60 s (output above; log $tmp/$target.log)"
+      return 1
+    fi
+    sleep 0.5
+  done
+  target_port[$target]=$port
+  target_user[$target]=$proxy_user
+  target_password[$target]=$proxy_password
+  log "shardgate $target on 127.0.0.1:$port (pid $started_pid, cluster $cluster)"
+}
+
+if has_target proxy1 || has_target proxy4; then
+  log "building Shardgate if needed (bin/shardgate --version)…"
+  "$shardgate" --version >"$tmp/build.log" 2>&1 || { tail -n 20 "$tmp/build.log" >&2; die "bin/shardgate does not run (log above)"; }
+  # shellcheck source=bin/jdk.sh
+  proxy_java=$( (source "$root/bin/jdk.sh" && shardgate_find_jdk && "$JAVA_HOME/bin/java" -version 2>&1 | head -1) || echo unknown)
+  free_port zk_port
+  mkdir -p "$tmp/zookeeper"
+  SHARDGATE_NO_BUILD=1 start_bg zookeeper "$tmp/zookeeper.log" "$shardgate" zookeeper --port "$zk_port" --data-dir "$tmp/zookeeper/data"
+  wait_port zookeeper "$zk_port" "$started_pid" "$tmp/zookeeper.log" 60 || die "$wait_error"
+  log "zookeeper on 127.0.0.1:$zk_port (pid $started_pid)"
+fi
+
+if has_target proxy1; then
+  write_cluster bench1 direct
+  start_proxy proxy1 bench1 || true
+fi
+
+# Loads the 4-shard cluster with pgbench -i through the proxy (COPY routed per key), then checks that
+# every account landed on exactly one shard and every shard got some.
+load_proxy4() {
+  local name n total=0
+  local -a counts=()
+  pg_load proxy4 "${target_port[proxy4]}" "$proxy_user" "$proxy_password" ||
+    { load_error="pgbench -i through the 4-shard proxy failed (output above; proxy log: $tmp/proxy4.log)"; return 1; }
+  for name in s4a s4b s4c s4d; do
+    n=$(psql -h "${db_dir[$name]}" -p "${db_port[$name]}" -U postgres -d "$db_name" -Atqc 'SELECT COUNT(*) FROM pgbench_accounts' 2>&1) ||
+      { load_error="counting pgbench_accounts on shard server $name failed: $n"; return 1; }
+    counts+=("$n")
+    total=$(( total + n ))
+  done
+  log "proxy4 shards hold ${counts[*]} accounts"
+  (( total == scale * 100000 )) ||
+    { load_error="the 4 shards hold $total accounts (${counts[*]}), expected $(( scale * 100000 )): rows lost or doubled"; return 1; }
+  for n in "${counts[@]}"; do
+    (( n > 0 )) || { load_error="a shard got no accounts (${counts[*]})"; return 1; }
+  done
+  shard_counts="${counts[*]}"
+}
+
+if has_target proxy4; then
+  write_cluster bench4 s4a s4b s4c s4d
+  if start_proxy proxy4 bench4; then
+    backend_servers[proxy4]="s4a s4b s4c s4d"
+    load_proxy4 || skip_target proxy4 "$load_error"
+  fi
+  if ! has_target proxy4; then
+    for name in s4a s4b s4c s4d; do forget_pid "${db_pid[$name]}"; done
+  fi
+fi
+[[ ${#targets[@]} -gt 0 ]] || die "no target left to measure"
+
+# ---------------------------------------------------------------------------------------------------
+# Measurements
+
+backend_ticks() {
+  local name sum=0
+  for name in ${backend_servers[$1]}; do sum=$(( sum + $(pg_ticks "$name") )); done
+  echo "$sum"
+}
+
+pgbench_run() {  # mode $1, seconds $2, target $3, output $4
+  PGPASSWORD=${target_password[$3]} PGSSLMODE=disable timeout --foreground --kill-after=10 $(( $2 + 120 )) \
+    pgbench -n -S -M "$1" -c "$clients" -j "$threads" -T "$2" -h 127.0.0.1 -p "${target_port[$3]}" \
+    -U "${target_user[$3]}" "$db_name" >"$4" 2>&1
+}
+
+mkdir -p "$tmp/logs"
+results=$tmp/results.tsv
+: >"$results"
+declare -A broken=()
+failed=()
+if (( warmup_s > 0 )); then
+  for t in "${targets[@]}"; do
+    for m in "${modes[@]}"; do
+      log "warm-up: -S -M $m $t: $warmup_s s …"
+      pgbench_run "$m" "$warmup_s" "$t" "$tmp/logs/warmup-$m-$t.log" || {
+        tail -n 15 "$tmp/logs/warmup-$m-$t.log" >&2 || true
+        log "    pgbench warm-up failed against $t (output above); -M $m on $t is left out"
+        broken["$m $t"]=1
+        failed+=("-M $m $t warm-up")
+      }
+    done
+  done
+fi
+
+n_targets=${#targets[@]}
+total_runs=$(( rounds * ${#modes[@]} * n_targets ))
+run=0
+for (( round = 1; round <= rounds; round++ )); do
+  for m in "${modes[@]}"; do
+    for (( i = 0; i < n_targets; i++ )); do
+      t=${targets[(i + round - 1) % n_targets]}
+      run=$(( run + 1 ))
+      [[ -z ${broken["$m $t"]:-} ]] || { log "[$run/$total_runs] -M $m $t round $round: skipped (failed before)"; continue; }
+      check_alive
+      logfile=$tmp/logs/$m-$t-r$round.log
+      log "[$run/$total_runs] -S -M $m $t round $round: $time_s s …"
+      mid=0
+      back0=$(backend_ticks "$t")
+      [[ -n ${middle_pid[$t]} ]] && mid=$(cpu_ticks "${middle_pid[$t]}")
+      read -r busy0 total0 < <(machine_ticks)
+      children_us client0
+      if ! pgbench_run "$m" "$time_s" "$t" "$logfile"; then
+        tail -n 15 "$logfile" >&2 || true
+        log "    pgbench failed against $t (output above); -M $m on $t is left out from now on"
+        broken["$m $t"]=1
+        failed+=("-M $m $t round $round")
+        continue
+      fi
+      children_us client1
+      read -r busy1 total1 < <(machine_ticks)
+      sleep 0.3   # let the direct backends exit, so the postmaster has reaped their CPU time
+      back1=$(backend_ticks "$t")
+      mid1=0
+      [[ -n ${middle_pid[$t]} ]] && mid1=$(cpu_ticks "${middle_pid[$t]}")
+      queries=$(awk '/number of transactions actually processed:/ {print $NF; exit}' "$logfile")
+      tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$logfile" | head -1)
+      lat=$(awk '/^latency average = / {print $4; exit}' "$logfile")
+      errors=$(awk '/number of failed transactions:/ {print $5; exit}' "$logfile")
+      if [[ -z $queries || -z $tps || -z $lat ]]; then
+        tail -n 15 "$logfile" >&2 || true
+        log "    could not read transactions/tps/latency from pgbench's output (above); left out"
+        failed+=("-M $m $t round $round")
+        continue
+      fi
+      [[ ${errors:-0} == 0 ]] || { log "    $errors failed transactions against $t"; failed+=("-M $m $t round $round: $errors failed transactions"); }
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' select "$m" "$t" "$round" "$tps" "$lat" \
+        "$queries" "${errors:-0}" $(( mid1 - mid )) $(( back1 - back0 )) $(( client1 - client0 )) \
+        $(( busy1 - busy0 )) $(( total1 - total0 )) >>"$results"
+      log "    $tps tps, mean latency $lat ms"
+    done
+  done
+done
+
+# ---------------------------------------------------------------------------------------------------
+# Report
+
+describe() {
+  case $1 in
+    direct) echo "PostgreSQL" ;;
+    haproxy) echo "HAProxy TCP → PostgreSQL" ;;
+    proxy1) echo "Shardgate, 1 shard" ;;
+    proxy4) echo "Shardgate, 4 shards" ;;
+  esac
+}
+
+declare -A med_tps=()
+report=$tmp/report.md
+{
+  echo "# Shardgate PostgreSQL benchmark, $(date '+%Y-%m-%d %H:%M %Z')"
+  echo
+  echo "Command: \`$command_line\`"
+  echo
+  echo "Settings: pgbench -S (one primary-key SELECT per transaction), $clients clients, $threads threads, scale $scale" \
+    "($(( scale * 100000 )) accounts), $time_s s per measurement, $rounds rounds interleaved (median shown)," \
+    "$warmup_s s warm-up per target and mode; proxy pools $pool_size connections per shard; every server" \
+    "runs with shared_buffers=256MB, synchronous_commit=off, scram-sha-256 over TCP."
+  [[ -n ${shard_counts:-} ]] && echo "4-shard cluster: accounts per shard after pgbench -i through the proxy: $shard_counts."
+  if [[ ${#skipped[@]} -gt 0 ]]; then
+    echo
+    echo "Skipped during set-up:"
+    echo
+    printf -- '- %s\n' "${skipped[@]}"
+  fi
+  other=$(other_load | median)
+  if [[ -n $other ]]; then
+    echo
+    echo "Other work on the machine during the measurements: median $(fmt %.1f "$other") % of its CPU."
+  fi
+  echo
+  echo "Machine (client, middle box and PostgreSQL share it):"
+  echo
+  echo "- CPU: $(nproc) cores ($(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)), memory" \
+    "$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -sr), load average at start $load_at_start"
+  echo "- PostgreSQL: $("$pg_bin/postgres" --version); $(pgbench --version)"
+  command -v haproxy >/dev/null 2>&1 && echo "- HAProxy: $(haproxy -v | head -1 | sed 's/ - https.*//')"
+  echo "- Java (proxy): ${proxy_java:-not used}${SHARDGATE_JAVA_OPTS:+, SHARDGATE_JAVA_OPTS=$SHARDGATE_JAVA_OPTS}"
+  for m in "${modes[@]}"; do
+    echo
+    echo "## pgbench -S -M $m"
+    echo
+    echo "| target | TPS | mean latency ms | × direct | × haproxy | middle CPU µs/query | PostgreSQL CPU µs/query | client CPU µs/query |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for t in "${targets[@]}"; do med_tps[$t]=$(med select "$m" "$t" 5); done
+    for t in "${targets[@]}"; do
+      q=${med_tps[$t]}
+      mid_cpu=""
+      [[ -n ${middle_pid[$t]} ]] && mid_cpu=$(med_cpu select "$m" "$t" 9)
+      echo "| $t ($(describe "$t")) | $(fmt %.0f "$q") | $(fmt %.3f "$(med select "$m" "$t" 6)")" \
+        "| $(ratio "$q" "${med_tps[direct]:-}") | $(ratio "$q" "${med_tps[haproxy]:-}")" \
+        "| $(fmt %.1f "$mid_cpu") | $(fmt %.1f "$(med_cpu select "$m" "$t" 10)") | $(fmt %.1f "$(med_client select "$m" "$t")") |"
+    done
+  done
+  goals=()
+  for m in "${modes[@]}"; do
+    for t in proxy1 proxy4; do
+      q=$(med select "$m" "$t" 5)
+      h=$(med select "$m" haproxy 5)
+      [[ -n $q && -n $h ]] || continue
+      r=$(ratio "$q" "$h")
+      goals+=("- pgbench -S -M $m, $t/haproxy TPS = $r (target ≥ 0.90): $(awk -v r="$r" 'BEGIN { print (r >= 0.9) ? "met" : "MISSED" }')")
+    done
+  done
+  if [[ ${#goals[@]} -gt 0 ]]; then
+    echo
+    echo "## Target"
+    echo
+    printf '%s\n' "${goals[@]}"
+  fi
+  echo
+  echo "## Every measurement"
+  echo
+  echo "| mode | target | round | TPS | mean latency ms | transactions | failed | middle CPU µs/q | PostgreSQL CPU µs/q | client CPU µs/q | machine busy % | other % |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' -v hz="$clk_tck" '{
+    mid = ($3 == "direct") ? "–" : sprintf("%.1f", $9 * 1000000 / hz / $7)
+    busy = ($13 > 0) ? 100 * $12 / $13 : 0
+    other = ($13 > 0) ? 100 * ($12 - $9 - $10 - $11 * hz / 1000000) / $13 : 0
+    printf "| %s | %s | %s | %.0f | %.3f | %s | %s | %s | %.1f | %.1f | %.0f | %.1f |\n", $2, $3, $4, $5, $6, $7, $8, mid,
+      $10 * 1000000 / hz / $7, $11 / $7, busy, other
+  }' "$results"
+  if [[ ${#failed[@]} -gt 0 ]]; then
+    echo
+    echo "Failed measurements (left out): ${failed[*]}"
+  fi
+} >"$report"
+
+if [[ -z $out ]]; then
+  mkdir -p "$root/bench/results"
+  out=$root/bench/results/pg-$(date +%Y-%m-%d-%H%M).md
+fi
+cp "$report" "$out"
+cat "$report"
+log "report written to $out"
+(( setup_failures == 0 )) || die "$setup_failures targets failed to set up: ${skipped[*]}"
+[[ ${#failed[@]} -eq 0 ]] || die "${#failed[@]} measurements failed: ${failed[*]}"
