@@ -36,9 +36,10 @@ import java.util.regex.Pattern;
  * @param users     client accounts of the proxy, at least one, names unique. Default one user
  *                  {@code app} with password {@code app}.
  * @param limits    resource limits protecting the proxy
+ * @param tls       TLS for client connections (the PostgreSQL listener); off by default
  */
 public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKeeper zookeeper, List<User> users,
-        Limits limits) {
+        Limits limits, Tls tls) {
 
     public static final String DEFAULT_CLUSTER = "demo";
     public static final String EMBEDDED = "embedded";
@@ -56,11 +57,17 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(zookeeper, "zookeeper");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(tls, "tls");
         users = List.copyOf(users);
         checkClusterName("cluster", cluster);
         if (users.isEmpty()) {
             throw new ConfigException("users", "needs at least one user (name and password)");
         }
+    }
+
+    /** A configuration without TLS. */
+    public ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKeeper zookeeper, List<User> users, Limits limits) {
+        this(cluster, listen, admin, zookeeper, users, limits, Tls.OFF);
     }
 
     /**
@@ -174,6 +181,31 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096);
     }
 
+    /**
+     * TLS for client connections. The PostgreSQL listener answers a client's SSLRequest with 'S' and a TLS handshake
+     * when a certificate is configured ({@code 'N'} otherwise); the MySQL listener does not offer TLS yet.
+     *
+     * @param certFile PEM certificate chain, the server's certificate first; null when TLS is off
+     * @param keyFile  PEM private key of that certificate (PKCS#8, "BEGIN PRIVATE KEY"), unencrypted; null when off
+     * @param require  refuse PostgreSQL clients that do not ask for TLS (28000), for listeners beyond localhost
+     */
+    public record Tls(Path certFile, Path keyFile, boolean require) {
+        public static final Tls OFF = new Tls(null, null, false);
+
+        public Tls {
+            if ((certFile == null) != (keyFile == null)) {
+                throw new ConfigException("tls", "needs both cert-file and key-file, or neither");
+            }
+            if (require && certFile == null) {
+                throw new ConfigException("tls.require", "true needs cert-file and key-file");
+            }
+        }
+
+        public boolean enabled() {
+            return certFile != null;
+        }
+    }
+
     static final int MIN_PACKET = 1024;
     static final int MAX_PACKET = 1024 * 1024 * 1024;
 
@@ -213,7 +245,7 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
     }
 
     public static ShardgateConfig parse(ConfigNode root) {
-        root.allowOnly("cluster", "listen", "admin", "zookeeper", "users", "limits");
+        root.allowOnly("cluster", "listen", "admin", "zookeeper", "users", "limits", "tls");
         String cluster = root.string("cluster", DEFAULT_CLUSTER);
         checkClusterName("cluster", cluster);
 
@@ -230,8 +262,11 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         ConfigNode lim = root.optionalObject("limits");
         Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections")) : Limits.DEFAULTS;
 
+        ConfigNode t = root.optionalObject("tls");
+        Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
+
         checkDistinctPorts(listen, admin, zk);
-        return new ShardgateConfig(cluster, listen, admin, zk, users, limits);
+        return new ShardgateConfig(cluster, listen, admin, zk, users, limits, tls);
     }
 
     private static Listen parseListen(ConfigNode n) {
@@ -305,6 +340,27 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         Limits d = Limits.DEFAULTS;
         return new Limits(n.integer("max-packet-bytes", MIN_PACKET, MAX_PACKET, d.maxPacketBytes()),
                 n.integer("max-connections", 1, 1_000_000, d.maxConnections()));
+    }
+
+    private static Tls parseTls(ConfigNode n) {
+        Path cert = n.has("cert-file") ? readableFile(n, "cert-file") : null;
+        Path key = n.has("key-file") ? readableFile(n, "key-file") : null;
+        if ((cert == null) != (key == null)) {
+            throw n.error(cert == null ? "cert-file" : "key-file", "is needed too: TLS takes a certificate and its private key");
+        }
+        boolean require = n.bool("require", false);
+        if (require && cert == null) {
+            throw n.error("require", "true needs cert-file and key-file");
+        }
+        return new Tls(cert, key, require);
+    }
+
+    private static Path readableFile(ConfigNode n, String key) {
+        Path file = Path.of(n.nonBlank(key).trim());
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw n.error(key, "'" + file + "' is not a readable file");
+        }
+        return file;
     }
 
     /** Two listeners on one port would fail at bind time with a vaguer message; say which keys clash now. */

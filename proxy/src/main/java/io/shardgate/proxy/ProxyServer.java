@@ -80,7 +80,8 @@ public final class ProxyServer implements AutoCloseable {
         if (config.listen().postgresPort() != 0) {
             postgres = PgFrontend.start(config.listen().host(), config.listen().postgresPort(), core, config.listen().postgresAuth(),
                     config.limits().maxPacketBytes(), config.limits().maxConnections(),
-                    Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+                    Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                    io.shardgate.proxy.pg.PgTls.of(config.tls()));
             parts.push(postgres);
             LOG.info("proxy {} serving cluster '{}' on PostgreSQL port {}:{}", proxyId, config.cluster(),
                     config.listen().host(), postgres.port());

@@ -118,7 +118,7 @@ class ShardgateConfigTest {
 
     @Test
     void unknownTopLevelKey() {
-        assertRejected("clustr: demo\n", "clustr", "unknown key; allowed keys here are [admin, cluster, limits, listen, users, zookeeper]");
+        assertRejected("clustr: demo\n", "clustr", "unknown key; allowed keys here are [admin, cluster, limits, listen, tls, users, zookeeper]");
     }
 
     @Test
@@ -252,5 +252,23 @@ class ShardgateConfigTest {
         assertThat(ShardgateConfig.checkClusterName("--cluster", "shop-1")).isEqualTo("shop-1");
         assertThatThrownBy(() -> ShardgateConfig.checkClusterName("--cluster", "Shop"))
                 .hasMessageStartingWith("--cluster: 'Shop' is not a valid cluster name");
+    }
+
+    @Test
+    void tlsTakesACertificateAndItsKeyOrNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path cert = java.nio.file.Files.writeString(dir.resolve("server.crt"), "-----BEGIN CERTIFICATE-----\n");
+        java.nio.file.Path key = java.nio.file.Files.writeString(dir.resolve("server.key"), "-----BEGIN PRIVATE KEY-----\n");
+        assertThat(ShardgateConfig.defaults().tls()).isEqualTo(ShardgateConfig.Tls.OFF);
+        assertThat(ShardgateConfig.defaults().tls().enabled()).isFalse();
+        ShardgateConfig c = parse("tls: {cert-file: '" + cert + "', key-file: '" + key + "', require: true}");
+        assertThat(c.tls()).isEqualTo(new ShardgateConfig.Tls(cert, key, true));
+        assertThat(c.tls().enabled()).isTrue();
+        assertThat(parse("tls: {cert-file: '" + cert + "', key-file: '" + key + "'}").tls().require()).isFalse();
+        assertRejected("tls: {cert-file: '" + cert + "'}", "tls.key-file", "is needed too");
+        assertRejected("tls: {key-file: '" + key + "'}", "tls.cert-file", "is needed too");
+        assertRejected("tls: {require: true}", "tls.require", "true needs cert-file and key-file");
+        assertRejected("tls: {cert-file: '" + dir.resolve("missing.crt") + "', key-file: '" + key + "'}", "tls.cert-file",
+                "is not a readable file");
+        assertRejected("tls: {cert-file: '" + cert + "', key-file: '" + key + "', ciphers: all}", "tls.ciphers", "");
     }
 }

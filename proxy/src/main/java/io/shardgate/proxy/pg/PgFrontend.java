@@ -23,9 +23,10 @@ public final class PgFrontend implements AutoCloseable {
      * @param authMethod      {@code scram-sha-256}, {@code md5} or {@code trust} (configured users only, no password asked)
      * @param maxMessageBytes largest client message accepted
      * @param ioThreads       event-loop threads; session work runs on virtual threads, so few are needed
+     * @param tls             TLS offered to clients that send an SSLRequest; {@link PgTls#OFF} answers 'N'
      */
     public static PgFrontend start(String host, int port, SessionFactory sessions, String authMethod, int maxMessageBytes,
-            int maxConnections, int ioThreads) throws InterruptedException {
+            int maxConnections, int ioThreads, PgTls tls) throws InterruptedException {
         if (!PgAuth.supported(authMethod)) {
             throw new IllegalArgumentException("PostgreSQL auth method must be scram-sha-256, md5 or trust, was " + authMethod);
         }
@@ -36,7 +37,7 @@ public final class PgFrontend implements AutoCloseable {
             ch.pipeline().addLast("decoder", new PgMessageDecoder(maxMessageBytes))
                     .addLast("encoder", new PgMessageEncoder())
                     .addLast("session", new PgFrontendHandler(sessions, authMethod, limiter, ids.incrementAndGet(),
-                            cancelKeys));
+                            cancelKeys, tls));
         });
         return new PgFrontend(listener, limiter);
     }

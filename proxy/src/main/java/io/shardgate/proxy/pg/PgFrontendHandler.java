@@ -83,6 +83,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private final int processId;
     private final int secretKey;
     private final CancelKeys cancelKeys;
+    private final PgTls tls;
+    /** The client asked for TLS and got it: a TLS handler sits in front of the decoder. */
+    private boolean encrypted;
     private ExecutorService worker;
     private Phase phase = Phase.STARTUP;
     private Map<String, String> startup = Map.of();
@@ -100,7 +103,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private volatile boolean failed;
 
     PgFrontendHandler(SessionFactory sessions, String authMethod, ConnectionLimiter limiter, int processId,
-            CancelKeys cancelKeys) {
+            CancelKeys cancelKeys, PgTls tls) {
         super(PgClientMessage.class);
         if (!PgAuth.supported(authMethod)) {
             throw new IllegalArgumentException("PostgreSQL auth method must be scram-sha-256, md5 or trust, was " + authMethod);
@@ -110,6 +113,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         this.limiter = limiter;
         this.processId = processId;
         this.cancelKeys = cancelKeys;
+        this.tls = tls;
         this.secretKey = java.nio.ByteBuffer.wrap(PgAuth.random(4)).getInt();
     }
 
@@ -161,7 +165,17 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     private void startupPhase(ChannelHandlerContext ctx, PgClientMessage msg) {
         switch (msg) {
-            case PgClientMessage.SslRequest ignored -> ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
+            case PgClientMessage.SslRequest ignored -> {
+                if (tls.enabled() && !encrypted) {
+                    // The client sends its ClientHello only once it has the 'S'; the listener runs on the event loop
+                    // right after the byte is written, before that loop reads anything more from the socket.
+                    encrypted = true;
+                    ctx.writeAndFlush(new PgServerMessage.EncryptionAccepted())
+                            .addListener(f -> ctx.pipeline().addFirst("tls", tls.newHandler(ctx.alloc())));
+                } else {
+                    ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
+                }
+            }
             case PgClientMessage.GssEncRequest ignored -> ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
             case PgClientMessage.CancelRequest c -> {
                 // the connection carries nothing else; no answer either way, as from a server
@@ -176,6 +190,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     }
 
     private void startup(ChannelHandlerContext ctx, PgClientMessage.Startup s) {
+        if (tls.require() && !encrypted) {
+            fatal(ctx, "28000", "this Shardgate listener requires TLS (tls.require is true): connect with sslmode=require");
+            return;
+        }
         startup = s.parameters();
         user = startup.get("user");
         if (user == null || user.isEmpty()) {

@@ -37,7 +37,7 @@ class PgFrontendTest {
 
     private void start(String auth, Dialect dialect) throws InterruptedException {
         sessions = new PgFakeSessions(Map.of("app", "s3cret"), dialect);
-        frontend = PgFrontend.start("127.0.0.1", 0, sessions, auth, MAX_MESSAGE, 10, 1);
+        frontend = PgFrontend.start("127.0.0.1", 0, sessions, auth, MAX_MESSAGE, 10, 1, PgTls.OFF);
     }
 
     private Connection connect(String user, String password) throws SQLException {

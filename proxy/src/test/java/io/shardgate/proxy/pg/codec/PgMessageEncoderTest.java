@@ -30,6 +30,7 @@ class PgMessageEncoderTest {
     @Test
     void encryptionRefusedIsOneByte() {
         assertThat(encode(new PgServerMessage.EncryptionRefused())).containsExactly('N');
+        assertThat(encode(new PgServerMessage.EncryptionAccepted())).containsExactly('S');
     }
 
     @Test
