@@ -10,6 +10,7 @@ import io.shardgate.proxy.exec.merge.ShardRows;
 import io.shardgate.proxy.session.ClientInfo;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.ColumnType;
+import io.shardgate.proxy.session.BackendNotice;
 import io.shardgate.proxy.session.FrontendSession;
 import io.shardgate.proxy.session.PreparedInfo;
 import io.shardgate.proxy.session.SessionState;
@@ -49,6 +50,8 @@ import java.util.concurrent.Future;
  * </ul>
  */
 final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
+    /** Notices and warnings the shards sent while this session's statements ran, until the front end takes them. */
+    private final java.util.Queue<BackendNotice> notices = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private static final ColumnInfo PARAMETER = ColumnInfo.computed("?", ColumnType.VARCHAR, 0);
     private static final int NOT_PREPARABLE = 1295;
     private static final int DEADLOCK = 1213;
@@ -154,6 +157,19 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public void cancel() {
         backends.cancelRunning();
+    }
+
+    @Override
+    public List<BackendNotice> takeNotices() {
+        if (notices.isEmpty()) {
+            return List.of();
+        }
+        // a statement sent to several shards (DDL, scatter) gets the same notice from each: the client sees it once
+        java.util.LinkedHashSet<BackendNotice> distinct = new java.util.LinkedHashSet<>();
+        for (BackendNotice n; (n = notices.poll()) != null; ) {
+            distinct.add(n);
+        }
+        return List.copyOf(distinct);
     }
 
     @Override
@@ -316,7 +332,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 });
             }
             StatementResult result = timed(statement.shard(), () -> ShardExecutor.run(source.connection(), statement.sql(),
-                    statement.bind(parameters), core.topology().logicalDatabase()));
+                    statement.bind(parameters), core.topology().logicalDatabase(), notices::add));
             wrote = true;
             for (int i = 0; i < copies.size(); i++) {
                 ShadowCopy copy = copies.get(i);
@@ -462,7 +478,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         long start = System.nanoTime();
         try {
             return remember(lease, timed(statement.shard(), () -> ShardExecutor.run(lease.connection(), statement.sql(),
-                    statement.bind(parameters), core.topology().logicalDatabase())));
+                    statement.bind(parameters), core.topology().logicalDatabase(), notices::add)));
         } catch (SQLException e) {
             throw failure(lease, e, start);
         } finally {
@@ -546,7 +562,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private Outcome runOne(Lease lease, ShardStatement s, List<Object> parameters, String db) {
         long start = System.nanoTime();
         try {
-            return new Outcome(s.shard(), timed(s.shard(), () -> ShardExecutor.run(lease.connection(), s.sql(), s.bind(parameters), db)),
+            return new Outcome(s.shard(), timed(s.shard(), () -> ShardExecutor.run(lease.connection(), s.sql(), s.bind(parameters), db,
+                    notices::add)),
                     null);
         } catch (SQLException e) {
             return new Outcome(s.shard(), null, BackendErrors.translate(e, lease.pool(), start));
@@ -774,7 +791,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         if (lease != null) {
             long start = System.nanoTime();
             try {
-                return ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase());
+                return ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase(), notices::add);
             } catch (SQLException e) {
                 throw failure(lease, e, start);
             }

@@ -3,6 +3,7 @@ package io.shardgate.proxy.exec;
 import com.mysql.cj.jdbc.JdbcConnection;
 import com.mysql.cj.jdbc.JdbcStatement;
 import com.mysql.cj.jdbc.StatementImpl;
+import io.shardgate.proxy.session.BackendNotice;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.StatementResult;
 import java.math.BigDecimal;
@@ -19,6 +20,7 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.postgresql.PGConnection;
 import org.postgresql.PGStatement;
 
@@ -33,21 +35,55 @@ public final class ShardExecutor {
 
     /** Runs {@code sql} with {@code parameters} bound to its {@code ?}s (none: a plain statement). */
     public static StatementResult run(Connection c, String sql, List<Object> parameters, String logicalDatabase) throws SQLException {
+        return run(c, sql, parameters, logicalDatabase, notice -> { });
+    }
+
+    /**
+     * Runs {@code sql} with {@code parameters} bound to its {@code ?}s (none: a plain statement), handing the notices a
+     * PostgreSQL shard sent while it ran to {@code notices}.
+     */
+    public static StatementResult run(Connection c, String sql, List<Object> parameters, String logicalDatabase,
+            java.util.function.Consumer<BackendNotice> notices) throws SQLException {
         if (parameters.isEmpty()) {
             try (Statement st = c.createStatement()) {
                 boolean postgres = st.isWrapperFor(PGStatement.class);
-                if (postgres) {
-                    st.setEscapeProcessing(false); // the client's SQL as written: no {fn …} rewriting
+                if (!postgres) {
+                    return read(st, st.execute(sql), logicalDatabase);
                 }
-                return postgres ? readPostgres(st, st.execute(sql), logicalDatabase) : read(st, st.execute(sql), logicalDatabase);
+                st.setEscapeProcessing(false); // the client's SQL as written: no {fn …} rewriting
+                try {
+                    return readPostgres(st, st.execute(sql), logicalDatabase);
+                } finally {
+                    passNotices(st, notices);
+                }
             }
         }
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < parameters.size(); i++) {
                 bind(ps, i + 1, parameters.get(i));
             }
-            boolean hasRows = ps.execute();
-            return ps.isWrapperFor(PGStatement.class) ? readPostgres(ps, hasRows, logicalDatabase) : read(ps, hasRows, logicalDatabase);
+            if (!ps.isWrapperFor(PGStatement.class)) {
+                return read(ps, ps.execute(), logicalDatabase);
+            }
+            try {
+                return readPostgres(ps, ps.execute(), logicalDatabase);
+            } finally {
+                passNotices(ps, notices);
+            }
+        }
+    }
+
+    /** pgJDBC keeps a NoticeResponse as an SQLWarning of the statement, with the server's fields when it has them. */
+    private static void passNotices(Statement st, java.util.function.Consumer<BackendNotice> notices) throws SQLException {
+        for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+            if (w instanceof org.postgresql.util.PSQLWarning pw && pw.getServerErrorMessage() != null) {
+                org.postgresql.util.ServerErrorMessage m = pw.getServerErrorMessage();
+                notices.accept(new BackendNotice(Objects.requireNonNullElse(m.getSeverity(), "NOTICE"),
+                        Objects.requireNonNullElse(m.getSQLState(), "00000"), Objects.requireNonNullElse(m.getMessage(), "")));
+            } else {
+                notices.accept(new BackendNotice("WARNING", Objects.requireNonNullElse(w.getSQLState(), "01000"),
+                        Objects.requireNonNullElse(w.getMessage(), "")));
+            }
         }
     }
 

@@ -13,6 +13,7 @@ import io.shardgate.proxy.pg.codec.PgProtocolException;
 import io.shardgate.proxy.pg.codec.PgTypes;
 import io.shardgate.proxy.pg.message.PgClientMessage;
 import io.shardgate.proxy.pg.message.PgServerMessage;
+import io.shardgate.proxy.session.BackendNotice;
 import io.shardgate.proxy.session.ClientInfo;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.FrontendSession;
@@ -383,7 +384,15 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 return StatementResult.Update.of(0);
             }
         }
-        StatementResult result = parameters.isEmpty() ? session.query(sql) : session.query(sql, parameters);
+        StatementResult result;
+        try {
+            result = parameters.isEmpty() ? session.query(sql) : session.query(sql, parameters);
+        } finally {
+            // before the statement's rows, CommandComplete or error, as a server sends them while it runs
+            for (BackendNotice n : session.takeNotices()) {
+                write(new PgServerMessage.ErrorResponse(true, n.severity(), n.sqlState(), n.message()));
+            }
+        }
         if (toSavepoint) {
             failedTransaction = false;
         }

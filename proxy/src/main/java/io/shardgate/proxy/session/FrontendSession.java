@@ -17,6 +17,14 @@ public interface FrontendSession extends AutoCloseable {
     /** Selects the current logical database (MySQL COM_INIT_DB / USE); unknown → UNKNOWN_DATABASE. */
     void initDb(String schema);
 
+    /**
+     * The notices and warnings the shards sent while the statements run since the last call (PostgreSQL's
+     * NoticeResponse: {@code DROP TABLE IF EXISTS} of a missing table, RAISE NOTICE, …), each distinct one once, in order.
+     */
+    default List<BackendNotice> takeNotices() {
+        return List.of();
+    }
+
     /** Runs one statement of the text protocol. */
     StatementResult query(String sql);
 
