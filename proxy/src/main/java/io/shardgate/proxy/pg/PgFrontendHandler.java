@@ -333,6 +333,12 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 ctx.close();
             }
             case PgClientMessage.CopyMessage ignored -> { } // outside a COPY: ignored, as by a server
+            case PgClientMessage.FunctionCall ignored -> {
+                // answered like a simple query: the error, then ReadyForQuery; the connection goes on
+                error(ctx, new ProxyException(ErrorCode.UNSUPPORTED, "the function-call message (fastpath) is not supported by"
+                        + " Shardgate: call the function with SELECT").error());
+                readyForQuery(ctx);
+            }
             case PgClientMessage.Unknown u -> protocolViolation(ctx, "invalid frontend message type " + (int) u.type());
             case PgClientMessage.AuthData ignored -> protocolViolation(ctx, "password message after authentication");
             case PgClientMessage.SslRequest ignored -> protocolViolation(ctx, "SSLRequest after startup");

@@ -130,8 +130,22 @@ class PgFrontendTest {
     void anUnknownMessageTypeIsAProtocolViolation() throws Exception {
         start(PgAuth.TRUST, Dialect.POSTGRES);
         try (Socket s = startedSocket()) {
-            s.getOutputStream().write(new byte[] {'F', 0, 0, 0, 4});
-            assertThat(readError(s)).contains("C08P01").contains("invalid frontend message type 70");
+            s.getOutputStream().write(new byte[] {'z', 0, 0, 0, 4});
+            assertThat(readError(s)).contains("C08P01").contains("invalid frontend message type 122");
+        }
+    }
+
+    @Test
+    void aFunctionCallIsRefusedAndTheConnectionGoesOn() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Socket s = startedSocket()) {
+            // FunctionCall of oid 1000 with no argument formats, no arguments, text result
+            s.getOutputStream().write(new byte[] {'F', 0, 0, 0, 14, 0, 0, 3, (byte) 0xE8, 0, 0, 0, 0, 0, 0});
+            assertThat(readError(s)).contains("C0A000").contains("function-call message (fastpath) is not supported");
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertThat(in.readByte()).isEqualTo((byte) 'Z');
+            assertThat(in.readInt()).isEqualTo(5);
+            assertThat(in.readByte()).isEqualTo((byte) 'I');
         }
     }
 

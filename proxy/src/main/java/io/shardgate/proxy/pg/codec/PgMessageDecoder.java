@@ -160,6 +160,10 @@ public final class PgMessageDecoder extends ByteToMessageDecoder {
             case 'H' -> new PgClientMessage.Flush();
             case 'X' -> new PgClientMessage.Terminate();
             case 'p' -> new PgClientMessage.AuthData(bytes(body, body.readableBytes()));
+            case 'F' -> {
+                body.skipBytes(body.readableBytes());
+                yield new PgClientMessage.FunctionCall();
+            }
             case 'd', 'c', 'f' -> {
                 body.skipBytes(body.readableBytes());
                 yield new PgClientMessage.CopyMessage(type);

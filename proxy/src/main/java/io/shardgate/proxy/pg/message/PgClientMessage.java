@@ -82,4 +82,7 @@ public sealed interface PgClientMessage {
 
     /** A message type this proxy does not handle (e.g. 'F' function call). */
     record Unknown(char type) implements PgClientMessage {}
+
+    /** 'F': the legacy function-call ("fastpath") message; its body is skipped, the front end refuses it. */
+    record FunctionCall() implements PgClientMessage {}
 }

@@ -152,8 +152,17 @@ class PgMessageDecoderTest {
     @Test
     void unknownTypeIsDecodedForTheFrontEndToRefuse() {
         started();
-        write(message('F', bytes(1, 2, 3)));
-        assertThat((Object) channel.readInbound()).isEqualTo(new PgClientMessage.Unknown('F'));
+        write(message('z', bytes(1, 2, 3)));
+        assertThat((Object) channel.readInbound()).isEqualTo(new PgClientMessage.Unknown('z'));
+    }
+
+    @Test
+    void functionCallIsDecodedWithoutItsBody() {
+        started();
+        write(message('F', bytes(0, 0, 3, 0xE8, 0, 0, 0, 0, 0, 0)));
+        write(message('S', bytes()));
+        assertThat((Object) channel.readInbound()).isEqualTo(new PgClientMessage.FunctionCall());
+        assertThat((Object) channel.readInbound()).isEqualTo(new PgClientMessage.Sync());
     }
 
     @Test
