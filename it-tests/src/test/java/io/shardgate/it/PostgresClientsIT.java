@@ -51,6 +51,11 @@ class PostgresClientsIT {
             "SELECT id FROM users WHERE id BETWEEN 10 AND 20 ORDER BY id",
             "SELECT COUNT(*), SUM(balance), MIN(score), MAX(seen), MIN(born), MAX(name), SUM(small), SUM(mid) FROM users",
             "SELECT country, COUNT(*), SUM(balance), MAX(id) FROM users GROUP BY country ORDER BY country",
+            // computed by the merge: PostgreSQL's numeric division scale and float8 notation
+            "SELECT AVG(mid), AVG(small), AVG(balance), AVG(score), SUM(score), AVG(id) FROM users",
+            // (exact doubles only: a sum of inexact ones depends on the order of the additions, across shards as in
+            // PostgreSQL's own parallel aggregation)
+            "SELECT country, AVG(balance), SUM(score * 1e13), AVG(score / 1048576) FROM users GROUP BY country ORDER BY country",
             "SELECT DISTINCT country FROM users ORDER BY country",
             "SELECT u.name, o.id, o.total FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id = 7 ORDER BY o.id",
             "SELECT u.id, c.name FROM users u JOIN countries c ON c.code = u.country ORDER BY u.id LIMIT 10",

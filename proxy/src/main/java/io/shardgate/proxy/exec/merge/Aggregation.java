@@ -97,7 +97,7 @@ final class Aggregation {
         if (!any) {
             return null;
         }
-        return floating ? MySqlText.bytes(MySqlText.formatDouble(approximate)) : MySqlText.number(exact, column);
+        return floating ? MySqlText.bytes(MySqlText.formatFloating(approximate, column)) : MySqlText.number(exact, column);
     }
 
     private byte[] extreme(int input, List<byte[][]> group, int sign) {
@@ -112,7 +112,10 @@ final class Aggregation {
         return best;
     }
 
-    /** SUM / COUNT with the AVG column's own scale (MySQL: the input's scale + 4 for exact types). */
+    /**
+     * SUM / COUNT with the AVG column's own scale (MySQL: the input's scale + 4 for exact types; PostgreSQL's numeric:
+     * the scale its division picks).
+     */
     private static byte[] average(byte[] sum, byte[] count, ColumnInfo avgColumn) {
         if (sum == null || count == null) {
             return null;
@@ -122,7 +125,10 @@ final class Aggregation {
             return null;
         }
         if (ValueOrder.of(avgColumn) == ValueOrder.FLOATING) {
-            return MySqlText.bytes(MySqlText.formatDouble(MySqlText.doubleValue(sum) / n));
+            return MySqlText.bytes(MySqlText.formatFloating(MySqlText.doubleValue(sum) / n, avgColumn));
+        }
+        if (avgColumn.pgTypeOid() == PgText.NUMERIC) {
+            return MySqlText.bytes(PgText.numericAverage(MySqlText.decimal(sum), n));
         }
         BigDecimal avg = MySqlText.decimal(sum).divide(BigDecimal.valueOf(n), MathContext.DECIMAL128)
                 .setScale(Math.min(avgColumn.decimals(), 30), RoundingMode.HALF_UP);

@@ -6,8 +6,8 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Numbers written as a MySQL server writes them in its text protocol, for values the merge computes (and PostgreSQL's
- * unconstrained numeric as PostgreSQL writes it).
+ * Numbers written as a MySQL server writes them in its text protocol, for values the merge computes (and, through
+ * {@link PgText}, PostgreSQL's as PostgreSQL writes them).
  */
 final class MySqlText {
     /** MySQL marks a DECIMAL/DOUBLE column whose scale is not fixed with 31 (39 in some versions) decimals. */
@@ -33,7 +33,7 @@ final class MySqlText {
     /** A computed number in the form of {@code column}: integer, DECIMAL with the column's scale, or double. */
     static byte[] number(BigDecimal value, ColumnInfo column) {
         return bytes(switch (column.type()) {
-            case FLOAT, DOUBLE -> formatDouble(value.doubleValue());
+            case FLOAT, DOUBLE -> formatFloating(value.doubleValue(), column);
             // PostgreSQL's unconstrained numeric prints the scale its inputs had, which the BigDecimal arithmetic keeps
             case DECIMAL -> column.pgTypeOid() == PG_NUMERIC && column.pgTypeModifier() == -1 ? value.toPlainString()
                     : column.decimals() >= NOT_FIXED_DECIMALS
@@ -41,6 +41,15 @@ final class MySqlText {
                     : value.setScale(column.decimals(), RoundingMode.HALF_UP).toPlainString();
             default -> value.setScale(0, RoundingMode.HALF_UP).toPlainString();
         });
+    }
+
+    /** A computed floating-point value as the column's server writes it: PostgreSQL's float4/float8 or MySQL's double. */
+    static String formatFloating(double d, ColumnInfo column) {
+        return switch (column.pgTypeOid()) {
+            case PgText.FLOAT8 -> PgText.float8(d);
+            case PgText.FLOAT4 -> PgText.float4((float) d);
+            default -> formatDouble(d);
+        };
     }
 
     /**
