@@ -46,8 +46,10 @@ import org.slf4j.LoggerFactory;
  *       ran); Execute then sends the rows already read.</li>
  *   <li>After an error inside a transaction, statements other than COMMIT/ROLLBACK/ROLLBACK TO SAVEPOINT fail with
  *       25P02 until it ends, and COMMIT rolls back, as on a server.</li>
- *   <li>The statements of one simple-query message run one after another, each on its own unless a transaction is
- *       open (a server wraps them in one implicit transaction); the first error stops the rest.</li>
+ *   <li>The statements of one simple-query message run in implicit transactions, as on a server: the first error
+ *       stops the rest and rolls back the open implicit transaction; COMMIT ends one, BEGIN turns it into the client's
+ *       own. When one of them is SET, SAVEPOINT, VACUUM, CREATE DATABASE or the like, each runs on its own instead
+ *       (the first error still stops the rest).</li>
  *   <li>COPY is refused with 0A000. A CancelRequest with the process id and key of an open session cancels what its
  *       statement runs on the shards at that moment (the statement fails with the shard's 57014).</li>
  * </ul>
@@ -353,19 +355,53 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (parts.isEmpty()) {
             ctx.write(new PgServerMessage.EmptyQueryResponse());
         }
-        for (String statement : parts) {
-            try {
-                StatementResult result = run(statement, List.of());
+        // A server runs the statements of one message in an implicit transaction: it starts before a statement run
+        // outside a transaction, commits at the end of the message or at a COMMIT, becomes a regular transaction at a
+        // BEGIN, and the first error rolls it back.
+        boolean implicitTransactions = PgStatements.implicitTransactions(parts);
+        boolean implicitOpen = false;
+        try {
+            for (String statement : parts) {
+                PgStatements.TransactionRole role = PgStatements.transactionRole(statement);
+                StatementResult result;
+                if (implicitTransactions && implicitOpen && role != PgStatements.TransactionRole.OTHER) {
+                    implicitOpen = false;
+                    if (role == PgStatements.TransactionRole.BEGIN) {
+                        result = StatementResult.Update.of(0);   // the open transaction goes on as the client's own
+                    } else {
+                        // a server warns that it ends an implicit transaction, not one the client began
+                        write(new PgServerMessage.ErrorResponse(true, "WARNING", "25P01", "there is no transaction in progress"));
+                        result = run(statement, List.of());
+                    }
+                } else {
+                    if (implicitTransactions && role == PgStatements.TransactionRole.OTHER && !session.state().inTransaction()) {
+                        session.query("BEGIN");
+                        implicitOpen = true;
+                    }
+                    result = run(statement, List.of());
+                }
                 if (result instanceof StatementResult.Rows r) {
                     List<Short> text = Collections.nCopies(r.columns().size(), (short) 0);
                     ctx.write(new PgServerMessage.RowDescription(r.columns(), text));
                     ctx.write(new PgServerMessage.DataRows(r.columns(), text, r.rows()));
                 }
                 ctx.write(new PgServerMessage.CommandComplete(tag(statement, result)));
-            } catch (ProxyException e) {
-                error(ctx, e.error());
-                break;
             }
+            if (implicitOpen) {
+                implicitOpen = false;
+                session.query("COMMIT");
+            }
+        } catch (ProxyException e) {
+            error(ctx, e);
+        }
+        if (implicitOpen && session.state().inTransaction()) {
+            // the first error ends the message and undoes what the implicit transaction did, as on a server
+            try {
+                session.query("ROLLBACK");
+            } catch (ProxyException e) {
+                LOG.warn("pg connection {}: rolling back a multi-statement query failed: {}", processId, e.getMessage());
+            }
+            failedTransaction = false;
         }
         readyForQuery(ctx);
     }
@@ -414,7 +450,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         try {
             step.run();
         } catch (ProxyException e) {
-            error(ctx, e.error());
+            error(ctx, e);
             skipUntilSync = true;
         }
     }
@@ -587,11 +623,25 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     }
 
     private void error(ChannelHandlerContext ctx, SqlError error) {
+        error(ctx, error, PgServerMessage.ErrorResponse.error(sqlState(error), error.message()));
+    }
+
+    /** A failed statement: a shard's error keeps its DETAIL and HINT (duplicate key values, …), as pgJDBC read them. */
+    private void error(ChannelHandlerContext ctx, ProxyException e) {
+        SqlError error = e.error();
+        PgServerMessage.ErrorResponse response = PgServerMessage.ErrorResponse.error(sqlState(error), error.message());
+        if (error.fromBackend() && e.getCause() instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null) {
+            response = response.withDetail(p.getServerErrorMessage().getDetail(), p.getServerErrorMessage().getHint());
+        }
+        error(ctx, error, response);
+    }
+
+    private void error(ChannelHandlerContext ctx, SqlError error, PgServerMessage.ErrorResponse response) {
         sessions.errorSent(error);
         if (session != null && session.state().inTransaction()) {
             failedTransaction = true;
         }
-        ctx.write(PgServerMessage.ErrorResponse.error(sqlState(error), error.message()));
+        ctx.write(response);
     }
 
     /** A catalogue error's PostgreSQL SQLSTATE; a backend's own SQLSTATE unchanged. */

@@ -55,6 +55,49 @@ final class PgStatements {
     }
 
     /** Blank or only comments. */
+    /** How a statement of a multi-statement message relates to its implicit transaction. */
+    enum TransactionRole { BEGIN, COMMIT, ROLLBACK, OTHER }
+
+    static TransactionRole transactionRole(String statement) {
+        List<String> w = words(statement, 3);
+        String first = w.isEmpty() ? "" : w.getFirst();
+        return switch (first) {
+            case "BEGIN", "START" -> TransactionRole.BEGIN;
+            case "COMMIT", "END" -> w.contains("PREPARED") ? TransactionRole.OTHER : TransactionRole.COMMIT;
+            case "ROLLBACK", "ABORT" -> w.contains("TO") || w.contains("PREPARED") ? TransactionRole.OTHER : TransactionRole.ROLLBACK;
+            default -> TransactionRole.OTHER;
+        };
+    }
+
+    /**
+     * Whether the statements of one simple-query message can run in implicit transactions, as a server runs them: none
+     * may change a session setting (the proxy remembers settings, which a rollback would not undo), use savepoints or
+     * two-phase commit, or be one that cannot run inside a transaction block (VACUUM, CREATE DATABASE, …, which a server
+     * refuses in such a message). Otherwise each runs on its own.
+     */
+    static boolean implicitTransactions(List<String> statements) {
+        if (statements.size() < 2) {
+            return false;
+        }
+        for (String statement : statements) {
+            List<String> w = words(statement, 3);
+            String first = w.isEmpty() ? "" : w.getFirst();
+            String second = w.size() > 1 ? w.get(1) : "";
+            boolean alone = switch (first) {
+                case "SAVEPOINT", "RELEASE", "PREPARE", "SET", "RESET", "VACUUM", "COPY", "DISCARD" -> true;
+                case "ROLLBACK", "COMMIT" -> w.contains("TO") || w.contains("PREPARED");
+                case "ALTER" -> second.equals("SYSTEM");
+                case "CREATE", "DROP" -> second.equals("DATABASE") || second.equals("TABLESPACE") || w.contains("CONCURRENTLY");
+                case "REINDEX" -> second.equals("DATABASE") || second.equals("SYSTEM");
+                default -> false;
+            };
+            if (alone) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static boolean isBlank(String sql) {
         String s = sql.strip();
         while (!s.isEmpty()) {

@@ -63,6 +63,12 @@ public final class PgMessageEncoder extends MessageToByteEncoder<PgServerMessage
                 field(out, 'V', e.severity());
                 field(out, 'C', e.sqlState());
                 field(out, 'M', e.message());
+                if (e.detail() != null) {
+                    field(out, 'D', e.detail());
+                }
+                if (e.hint() != null) {
+                    field(out, 'H', e.hint());
+                }
                 out.writeByte(0);
                 end(out, start);
             }

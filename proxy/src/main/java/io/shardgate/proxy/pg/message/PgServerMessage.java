@@ -77,11 +77,22 @@ public sealed interface PgServerMessage {
     record EmptyQueryResponse() implements PgServerMessage {}
 
     /** 'E' (error) or 'N' (notice): severity, SQLSTATE and message kept apart. */
-    record ErrorResponse(boolean notice, String severity, String sqlState, String message) implements PgServerMessage {
+    record ErrorResponse(boolean notice, String severity, String sqlState, String message, String detail, String hint)
+            implements PgServerMessage {
         public ErrorResponse {
             Objects.requireNonNull(severity, "severity");
             Objects.requireNonNull(sqlState, "sqlState");
             Objects.requireNonNull(message, "message");
+        }
+
+        /** Without detail and hint. */
+        public ErrorResponse(boolean notice, String severity, String sqlState, String message) {
+            this(notice, severity, sqlState, message, null, null);
+        }
+
+        /** The same error with a shard's DETAIL and HINT fields (null where it sent none). */
+        public ErrorResponse withDetail(String detail, String hint) {
+            return new ErrorResponse(notice, severity, sqlState, message, detail, hint);
         }
 
         public static ErrorResponse error(String sqlState, String message) {

@@ -99,6 +99,10 @@ class PgMessageEncoderTest {
                 .containsExactly(message('E', concat(bytes('S'), cstr("ERROR"), bytes('V'), cstr("ERROR"), bytes('C'), cstr("23505"),
                         bytes('M'), cstr("duplicate key"), bytes(0))));
         assertThat(encode(new PgServerMessage.ErrorResponse(true, "WARNING", "01000", "careful"))[0]).isEqualTo((byte) 'N');
+        assertThat(encode(PgServerMessage.ErrorResponse.error("23505", "dup").withDetail("Key (id)=(1) already exists.", "h")))
+                .containsExactly(message('E', concat(bytes('S'), cstr("ERROR"), bytes('V'), cstr("ERROR"), bytes('C'), cstr("23505"),
+                        bytes('M'), cstr("dup"), bytes('D'), cstr("Key (id)=(1) already exists."), bytes('H'), cstr("h"),
+                        bytes(0))));
     }
 
     private byte[] encode(PgServerMessage m) {

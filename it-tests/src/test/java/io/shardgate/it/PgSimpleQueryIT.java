@@ -14,11 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Notices the shards send (PostgreSQL's NoticeResponse) reach the client: psql prints exactly what it prints against a
- * single server, a notice of DDL that went to every shard is printed once, and pgJDBC sees them as SQLWarnings.
+ * Details of the PostgreSQL simple-query protocol a client sees, compared with a single server through psql:
+ * notices the shards send (NoticeResponse) reach the client, once for DDL that went to every shard, and pgJDBC sees
+ * them as SQLWarnings; the statements of one message run in one implicit transaction that an error rolls back, across
+ * shards too.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PgNoticesIT {
+class PgSimpleQueryIT {
     private static final String TABLES = """
             tables:
               - {name: events, kind: sharded, key: id, key-type: int}
@@ -83,6 +85,52 @@ class PgNoticesIT {
                 assertThat((Object) st.getWarnings()).as("a notice belongs to its statement only").isNull();
             }
         }
+    }
+
+    @Test
+    void theStatementsOfOneMessageCommitOrRollBackTogether() throws Exception {
+        String setUp = "CREATE TABLE IF NOT EXISTS ledger (id INT PRIMARY KEY, amount INT NOT NULL)";
+        for (String[] target : targets()) {
+            psqlCommand(target, setUp);
+        }
+        // one message each (psql -c sends the whole string as one Query); ids 1..40 spread over both shards
+        List<String> messages = List.of(
+                "INSERT INTO ledger VALUES (1, 10); INSERT INTO ledger VALUES (2, 20); INSERT INTO ledger VALUES (3, 30)",
+                "INSERT INTO ledger VALUES (4, 40); INSERT INTO ledger VALUES (5, 50); INSERT INTO ledger VALUES (1, 99)",
+                "UPDATE ledger SET amount = amount + 1; SELECT 1 / 0",
+                "DELETE FROM ledger WHERE id = 2; INSERT INTO ledger VALUES (6, 60); SELECT COUNT(*) FROM ledger",
+                // COMMIT ends the client's transaction; the next two statements get an implicit one, which the error undoes
+                "BEGIN; INSERT INTO ledger VALUES (7, 70); COMMIT; INSERT INTO ledger VALUES (8, 80); INSERT INTO ledger VALUES (7, 1)",
+                // BEGIN turns the implicit transaction into the client's own, still open when psql disconnects
+                "INSERT INTO ledger VALUES (9, 90); BEGIN; INSERT INTO ledger VALUES (10, 100)",
+                "INSERT INTO ledger VALUES (11, 110); COMMIT; INSERT INTO ledger VALUES (12, 120)");
+        String check = "SELECT id, amount FROM ledger ORDER BY id";
+        for (String message : messages) {
+            String viaProxy = psqlCommand(targets()[0], message) + psqlCommand(targets()[0], check);
+            String direct = psqlCommand(targets()[1], message) + psqlCommand(targets()[1], check);
+            assertThat(viaProxy).as(message).isEqualTo(direct);
+        }
+        // the failed messages left nothing: 4, 5 (duplicate 1), the +1 (division by zero), 8 (duplicate 7), and 9 and
+        // 10 went with the transaction the client left open
+        assertThat(psqlCommand(targets()[0], check)).isEqualTo("1|10\n3|30\n6|60\n7|70\n11|110\n12|120\n");
+    }
+
+    private String[][] targets() {
+        return new String[][] {
+            {Integer.toString(cluster.proxyPort()), PgShardedCluster.USER, PgShardedCluster.PASSWORD},
+            {Integer.toString(cluster.reference().port()), "postgres", ""}};
+    }
+
+    /** psql -c: the whole string as one simple-query message; output and errors, whatever the exit status. */
+    private static String psqlCommand(String[] target, String command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-At", "-h", "127.0.0.1", "-p", target[0], "-U", target[1],
+                "-d", PgShardedCluster.DATABASE, "-c", command).redirectErrorStream(true);
+        pb.environment().put("PGPASSWORD", target[2]);
+        pb.environment().put("PGSSLMODE", "disable");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return out;
     }
 
     private static String psql(int port, String user, String password, String script) throws Exception {
