@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.shardgate.slot.SlotFunction;
 import io.shardgate.slot.SlotMap;
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.util.ArrayList;
@@ -18,14 +17,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.postgresql.copy.CopyManager;
-import org.postgresql.core.BaseConnection;
 
 /**
  * pgbench through the PostgreSQL front end on two PostgreSQL shards whose pgbench tables are sharded by account,
- * teller and branch id. {@code pgbench -i} loads with COPY, which the proxy refuses (it cannot route the rows yet), so
- * the tables are created through the proxy, branches and tellers inserted through it, and the accounts copied
- * straight to their shards; then {@code -S} (select only) and the
+ * teller and branch id. {@code pgbench -i} initialises them through the proxy (its COPY of the accounts routed row by
+ * row), after which every account must sit on its slot's shard; then {@code -S} (select only) and the
  * default TPC-B-like script run in each {@code -M} mode with several clients, and must finish without a single failed
  * transaction, after which the balances must add up: every script run adds the same delta to one account, one teller
  * and one branch, and logs it in the history.
@@ -48,43 +44,42 @@ class PgbenchIT {
     @BeforeAll
     void start() throws Exception {
         cluster = PgShardedCluster.start(2, TABLES, "md5");
+        // pgbench -i through the proxy: drops and creates the tables (DDL on every shard), inserts branches and tellers,
+        // COPYs the accounts (each row routed by aid), vacuums and adds the primary keys
+        String out = pgbench("-i", "-s", Integer.toString(BRANCHES));
+        assertThat(out).contains("done in");
         try (Connection p = cluster.proxyConnection("")) {
-            Sql.update(p, "CREATE TABLE pgbench_branches (bid INT NOT NULL PRIMARY KEY, bbalance INT, filler CHAR(88))");
-            Sql.update(p, "CREATE TABLE pgbench_tellers (tid INT NOT NULL PRIMARY KEY, bid INT, tbalance INT, filler CHAR(84))");
-            Sql.update(p, "CREATE TABLE pgbench_accounts (aid INT NOT NULL PRIMARY KEY, bid INT, abalance INT, filler CHAR(84))");
-            Sql.update(p, "CREATE TABLE pgbench_history (tid INT, bid INT, aid INT, delta INT, mtime TIMESTAMP, filler CHAR(22))");
-            for (int b = 1; b <= BRANCHES; b++) {
-                Sql.update(p, "INSERT INTO pgbench_branches (bid, bbalance) VALUES (" + b + ", 0)");
-            }
-            StringBuilder tellers = new StringBuilder("INSERT INTO pgbench_tellers (tid, bid, tbalance) VALUES ");
-            for (int t = 1; t <= 10 * BRANCHES; t++) {
-                tellers.append(t > 1 ? "," : "").append('(').append(t).append(',').append((t - 1) / 10 + 1).append(",0)");
-            }
-            Sql.update(p, tellers.toString());
-            loadAccountsOnTheirShards();
             assertThat(Sql.count(p, "SELECT COUNT(*) FROM pgbench_accounts")).isEqualTo(ACCOUNTS);
+            assertThat(Sql.count(p, "SELECT COUNT(*) FROM pgbench_tellers")).isEqualTo(10L * BRANCHES);
+            assertThat(Sql.count(p, "SELECT COUNT(*) FROM pgbench_branches")).isEqualTo(BRANCHES);
             // found through the proxy's routing, so each row sits on its slot's shard
             assertThat(Sql.count(p, "SELECT COUNT(*) FROM pgbench_accounts WHERE aid IN (1, 777, 100001, " + ACCOUNTS + ")")).isEqualTo(4);
         }
-    }
-
-    /**
-     * The 200,000 accounts go straight to the shards with COPY, each row to the owner of its key's slot (the proxy's slot
-     * function and the cluster's initial slot map): loading them through the proxy as INSERTs takes minutes here.
-     */
-    private void loadAccountsOnTheirShards() throws Exception {
+        // and every account is on exactly the shard that owns its slot, none twice
         SlotMap slots = SlotMap.initial(4096, List.of("s0", "s1"));
-        StringBuilder[] rows = {new StringBuilder(), new StringBuilder()};
-        for (int a = 1; a <= ACCOUNTS; a++) {
-            String owner = slots.owner(SlotFunction.slot(Integer.toString(a), 4096));
-            rows[owner.equals("s0") ? 0 : 1].append(a).append('\t').append((a - 1) / (ACCOUNTS / BRANCHES) + 1).append("\t0\t\n");
-        }
+        long expectedOnS0 = java.util.stream.IntStream.rangeClosed(1, ACCOUNTS)
+                .filter(a -> slots.owner(SlotFunction.slot(Integer.toString(a), 4096)).equals("s0")).count();
         for (int i = 0; i < 2; i++) {
             try (Connection shard = cluster.shardConnection(i)) {
-                new CopyManager(shard.unwrap(BaseConnection.class)).copyIn(
-                        "COPY pgbench_accounts (aid, bid, abalance, filler) FROM STDIN", new StringReader(rows[i].toString()));
+                long rows = Sql.count(shard, "SELECT COUNT(*) FROM pgbench_accounts");
+                assertThat(rows).as("accounts on s%d", i).isEqualTo(i == 0 ? expectedOnS0 : ACCOUNTS - expectedOnS0);
+                assertThat(Sql.count(shard, "SELECT COUNT(DISTINCT aid) FROM pgbench_accounts")).isEqualTo(rows);
+                // the primary keys pgbench adds last reached every shard
+                assertThat(Sql.count(shard, "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+                        + " WHERE c.relname LIKE 'pgbench_%' AND i.indisprimary")).isEqualTo(3);
             }
         }
+        long misplaced = 0;
+        for (int i = 0; i < 2; i++) {
+            try (Connection shard = cluster.shardConnection(i); var st = shard.createStatement();
+                    var rs = st.executeQuery("SELECT aid FROM pgbench_accounts WHERE aid % 997 = 0")) {
+                while (rs.next()) {
+                    String owner = slots.owner(SlotFunction.slot(Integer.toString(rs.getInt(1)), 4096));
+                    misplaced += owner.equals("s" + i) ? 0 : 1;
+                }
+            }
+        }
+        assertThat(misplaced).isZero();
     }
 
     @AfterAll

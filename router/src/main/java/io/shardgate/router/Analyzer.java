@@ -102,6 +102,7 @@ final class Analyzer {
                 yield fixed(epoch -> new RoutePlan.AnyShard(epoch, st, List.of()));
             }
             case SessionStatements.Refused r -> rejected(r.reason(), r.message());
+            case SessionStatements.TableMaintenance m -> tableMaintenance(m.tables());
         };
     }
 
@@ -129,6 +130,45 @@ final class Analyzer {
             case SHARDED, BROADCAST -> broadcast();
             case SINGLE -> single(ref.definition().shard());
         };
+    }
+
+    /**
+     * DDL or maintenance naming several tables runs where they all are: every shard for sharded and broadcast tables,
+     * their shard for single tables on one shard; tables placed differently cannot be handled by one statement.
+     */
+    private Analysis tableMaintenance(List<String> tables) {
+        if (tables.isEmpty()) {
+            return broadcast();
+        }
+        java.util.Set<String> placements = new java.util.LinkedHashSet<>();
+        for (String name : tables) {
+            TableRef ref = TableScope.resolve(cluster, tableNamed(name));
+            placements.add(switch (ref.definition().kind()) {
+                case SHARDED, BROADCAST -> "every shard";
+                case SINGLE -> ref.definition().shard();
+            });
+        }
+        if (placements.size() > 1) {
+            return rejected(RejectReason.UNSUPPORTED_STATEMENT, "the statement names tables placed differently (" + String.join(", ",
+                    placements) + "): run it once for each placement");
+        }
+        String placement = placements.iterator().next();
+        return placement.equals("every shard") ? broadcast() : single(placement);
+    }
+
+    /** {@code t}, {@code s.t} or {@code "s"."t"} as written: the schema is what precedes the last dot outside quotes. */
+    private static Table tableNamed(String name) {
+        int dot = -1;
+        boolean quoted = false;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == '.' && !quoted) {
+                dot = i;
+            }
+        }
+        return dot < 0 ? new Table(name) : new Table(name.substring(0, dot), name.substring(dot + 1));
     }
 
     private Analysis drop(Drop drop) {

@@ -32,6 +32,20 @@ final class SessionStatements {
 
     record Refused(RejectReason reason, String message) implements Lexical {}
 
+    /**
+     * A statement about whole tables that the SQL parser does not read, run where those tables are: DROP TABLE and
+     * TRUNCATE of several tables, and PostgreSQL's VACUUM and ANALYZE ({@code tables} empty: all of a database's).
+     * Names as written (quotes kept, possibly schema-qualified).
+     */
+    record TableMaintenance(List<String> tables) implements Lexical {
+        public TableMaintenance {
+            tables = List.copyOf(tables);
+        }
+    }
+
+    private static final Pattern TABLE_NAME = Pattern.compile("(?:\"[^\"]+\"|[\\w$]+)(?:\\.(?:\"[^\"]+\"|[\\w$]+))?");
+    private static final Set<String> TRAILERS = Set.of("CASCADE", "RESTRICT", "RESTART IDENTITY", "CONTINUE IDENTITY");
+
     private static final Set<String> TRUE = Set.of("1", "ON", "TRUE");
     private static final Set<String> FALSE = Set.of("0", "OFF", "FALSE");
     private static final Pattern SHOW_TABLE = Pattern.compile(
@@ -61,6 +75,9 @@ final class SessionStatements {
             case "SHOW" -> Optional.of(show(sql, w));
             case "DESCRIBE", "DESC" -> w.size() > 1 && Set.of("SELECT", "INSERT", "UPDATE", "DELETE").contains(w.get(1))
                     ? Optional.empty() : Optional.of(show(sql, w));
+            case "DROP" -> w.size() > 1 && w.get(1).equals("TABLE") ? severalTables(sql, 2, true) : Optional.empty();
+            case "TRUNCATE" -> severalTables(sql, w.size() > 1 && w.get(1).equals("TABLE") ? 2 : 1, true);
+            case "VACUUM", "ANALYZE", "ANALYSE" -> dialect == Dialect.POSTGRES ? maintenance(sql) : Optional.empty();
             default -> Optional.empty();
         };
     }
@@ -135,6 +152,74 @@ final class SessionStatements {
             }
         }
         return new Command(new SessionCommand.SetVariables(out));
+    }
+
+    /**
+     * {@code DROP TABLE [IF EXISTS] a, b [CASCADE]} and {@code TRUNCATE [TABLE] [ONLY] a, b [RESTART IDENTITY]
+     * [CASCADE]}: a {@link TableMaintenance} when more than one table is named (one table is left to the parser).
+     */
+    private static Optional<Lexical> severalTables(String sql, int skipWords, boolean needSeveral) {
+        String text = afterWords(sql, skipWords);
+        Matcher ifExists = Pattern.compile("(?is)^\\s*IF\\s+EXISTS\\b").matcher(text);
+        if (ifExists.find()) {
+            text = text.substring(ifExists.end());
+        }
+        Optional<List<String>> tables = tableList(text);
+        return tables.filter(t -> !needSeveral || t.size() > 1).map(TableMaintenance::new);
+    }
+
+    /** {@code VACUUM [(options)] [FULL] [FREEZE] [VERBOSE] [ANALYZE] [t [(columns)], …]}, {@code ANALYZE [VERBOSE] [t, …]}. */
+    private static Optional<Lexical> maintenance(String sql) {
+        String text = afterWords(sql, 1).strip();
+        if (text.startsWith("(")) {
+            int close = text.indexOf(')');
+            if (close < 0) {
+                return Optional.empty();
+            }
+            text = text.substring(close + 1);
+        }
+        Matcher options = Pattern.compile("(?is)^(\\s*(FULL|FREEZE|VERBOSE|ANALYZE|ANALYSE)\\b)*").matcher(text);
+        if (options.find()) {
+            text = text.substring(options.end());
+        }
+        if (text.isBlank()) {
+            return Optional.of(new TableMaintenance(List.of()));
+        }
+        return tableList(text).map(TableMaintenance::new);
+    }
+
+    /** Comma-separated table names, each maybe with ONLY, a trailing {@code *} or a column list; the last maybe with trailers. */
+    private static Optional<List<String>> tableList(String text) {
+        List<String> tables = new ArrayList<>();
+        List<String> parts = splitTopLevel(text);
+        for (int i = 0; i < parts.size(); i++) {
+            String part = parts.get(i).strip().replaceFirst("(?is)^ONLY\\s+", "");
+            if (i == parts.size() - 1) {
+                boolean stripped = true;
+                while (stripped) {
+                    stripped = false;
+                    for (String trailer : TRAILERS) {
+                        Matcher m = Pattern.compile("(?is)\\s+" + trailer.replace(" ", "\\s+") + "\\s*$").matcher(part);
+                        if (m.find()) {
+                            part = part.substring(0, m.start());
+                            stripped = true;
+                        }
+                    }
+                }
+            }
+            part = part.replaceFirst("\\s*\\(.*\\)\\s*$", "").replaceFirst("\\s*\\*$", "").strip();
+            if (!TABLE_NAME.matcher(part).matches()) {
+                return Optional.empty();
+            }
+            tables.add(part);
+        }
+        return Optional.of(tables);
+    }
+
+    /** The statement's text after its first {@code words} words, as written. */
+    private static String afterWords(String sql, int words) {
+        Matcher m = Pattern.compile("(?s)^\\s*(?:\\S+\\s+){" + words + "}").matcher(sql + " ");
+        return m.find() ? (sql + " ").substring(m.end()) : "";
     }
 
     /** Splits on commas that are outside quotes and parentheses. */

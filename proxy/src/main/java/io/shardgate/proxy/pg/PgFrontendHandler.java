@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  *       stops the rest and rolls back the open implicit transaction; COMMIT ends one, BEGIN turns it into the client's
  *       own. When one of them is SET, SAVEPOINT, VACUUM, CREATE DATABASE or the like, each runs on its own instead
  *       (the first error still stops the rest).</li>
- *   <li>COPY is refused with 0A000. A CancelRequest with the process id and key of an open session cancels what its
+ *   <li>COPY … FROM STDIN (text or CSV, alone in its query message) inserts its rows with multi-row INSERTs, each row
+ *       routed by its key, in one transaction; COPY TO, from a file and in binary format are refused with 0A000
+ *       ({@link PgCopyStatement}). A CancelRequest with the process id and key of an open session cancels what its
  *       statement runs on the shards at that moment (the statement fails with the shard's 57014).</li>
  * </ul>
  */
@@ -89,6 +91,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private final PgTls tls;
     /** The client asked for TLS and got it: a TLS handler sits in front of the decoder. */
     private boolean encrypted;
+    /** The COPY FROM STDIN under way, or null. */
+    private PgCopyIn copyIn;
+    /** The running COPY opened its own transaction (the client had none), which it commits or rolls back. */
+    private boolean copyOwnsTransaction;
     private ExecutorService worker;
     private Phase phase = Phase.STARTUP;
     private Map<String, String> startup = Map.of();
@@ -315,6 +321,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     // ---- commands
 
     private void command(ChannelHandlerContext ctx, PgClientMessage msg) {
+        if (copyIn != null) {
+            copyMessage(ctx, msg);
+            return;
+        }
         if (skipUntilSync && !(msg instanceof PgClientMessage.Sync) && !(msg instanceof PgClientMessage.Terminate)) {
             return;
         }
@@ -334,7 +344,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 closeSession();
                 ctx.close();
             }
-            case PgClientMessage.CopyMessage ignored -> { } // outside a COPY: ignored, as by a server
+            // outside a COPY (after one failed, say) they are dropped, as by a server
+            case PgClientMessage.CopyData ignored -> { }
+            case PgClientMessage.CopyDone ignored -> { }
+            case PgClientMessage.CopyFail ignored -> { }
             case PgClientMessage.FunctionCall ignored -> {
                 // answered like a simple query: the error, then ReadyForQuery; the connection goes on
                 error(ctx, new ProxyException(ErrorCode.UNSUPPORTED, "the function-call message (fastpath) is not supported by"
@@ -352,6 +365,15 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     private void simpleQuery(ChannelHandlerContext ctx, String sql) {
         List<String> parts = PgStatements.split(sql);
+        if (parts.stream().anyMatch(s -> PgStatements.words(s, 1).equals(List.of("COPY")))) {
+            if (parts.size() == 1) {
+                startCopy(ctx, parts.getFirst());
+            } else {
+                error(ctx, PgCopyStatement.refused("COPY must be the only statement of its query message through Shardgate"));
+                readyForQuery(ctx);
+            }
+            return;
+        }
         if (parts.isEmpty()) {
             ctx.write(new PgServerMessage.EmptyQueryResponse());
         }
@@ -406,13 +428,105 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         readyForQuery(ctx);
     }
 
+    // ---- COPY FROM STDIN
+
+    /**
+     * Answers a COPY FROM STDIN with CopyInResponse; the rows then arrive as CopyData and go in as INSERTs
+     * ({@link PgCopyIn}), inside the client's transaction or one opened for the COPY, so that an error leaves nothing.
+     */
+    private void startCopy(ChannelHandlerContext ctx, String sql) {
+        try {
+            if (failedTransaction && session.state().inTransaction()) {
+                throw pgError("25P02", "current transaction is aborted, commands ignored until end of transaction block");
+            }
+            PgCopyStatement copy = PgCopyStatement.parse(sql);
+            List<String> columns = copy.columns().isEmpty() ? tableColumns(copy.table()) : copy.columns();
+            boolean own = !session.state().inTransaction();
+            if (own) {
+                session.query("BEGIN");
+            }
+            copyIn = new PgCopyIn(copy, columns, session);
+            copyOwnsTransaction = own;
+            ctx.writeAndFlush(new PgServerMessage.CopyInResponse(columns.size()));
+        } catch (ProxyException e) {
+            error(ctx, e);
+            readyForQuery(ctx);
+        }
+    }
+
+    /** The table's columns in order, as the shards describe them (a query that reads no row), quoted where needed. */
+    private List<String> tableColumns(String table) {
+        StatementResult result = session.query("SELECT * FROM " + table + " WHERE false");
+        if (!(result instanceof StatementResult.Rows r)) {
+            throw PgCopyStatement.refused("cannot read the columns of " + table + " for COPY");
+        }
+        List<String> names = new ArrayList<>(r.columns().size());
+        for (ColumnInfo c : r.columns()) {
+            names.add(c.name().matches("[a-z_][a-z0-9_$]*") ? c.name() : "\"" + c.name().replace("\"", "\"\"") + "\"");
+        }
+        return names;
+    }
+
+    private void copyMessage(ChannelHandlerContext ctx, PgClientMessage msg) {
+        switch (msg) {
+            case PgClientMessage.CopyData d -> {
+                try {
+                    copyIn.data(d.data());
+                } catch (ProxyException e) {
+                    endCopy(ctx, e);
+                }
+            }
+            case PgClientMessage.CopyDone ignored -> {
+                long rows;
+                try {
+                    rows = copyIn.finish();
+                    copyIn = null;
+                    if (copyOwnsTransaction) {
+                        session.query("COMMIT");
+                    }
+                } catch (ProxyException e) {
+                    endCopy(ctx, e);
+                    return;
+                }
+                for (BackendNotice n : session.takeNotices()) {
+                    write(new PgServerMessage.ErrorResponse(true, n.severity(), n.sqlState(), n.message()));
+                }
+                ctx.write(new PgServerMessage.CommandComplete("COPY " + rows));
+                readyForQuery(ctx);
+            }
+            case PgClientMessage.CopyFail f -> endCopy(ctx, pgError("57014", "COPY from stdin failed: " + f.reason()));
+            case PgClientMessage.Flush ignored -> { }   // ignored during copy-in, as by a server
+            case PgClientMessage.Sync ignored -> { }
+            case PgClientMessage.Terminate ignored -> {
+                copyIn = null;
+                closeSession();
+                ctx.close();
+            }
+            default -> endCopy(ctx, pgError("08P01", "unexpected message " + msg.getClass().getSimpleName() + " during COPY from stdin"));
+        }
+    }
+
+    /** The COPY failed: nothing of it stays (the transaction opened for it is rolled back), the error, ReadyForQuery. */
+    private void endCopy(ChannelHandlerContext ctx, ProxyException e) {
+        copyIn = null;
+        if (copyOwnsTransaction && session.state().inTransaction()) {
+            try {
+                session.query("ROLLBACK");
+            } catch (ProxyException rollback) {
+                LOG.warn("pg connection {}: rolling back a failed COPY failed: {}", processId, rollback.getMessage());
+            }
+        }
+        error(ctx, e);
+        readyForQuery(ctx);
+    }
+
     /** Runs one statement through the session, keeping PostgreSQL's rules for a failed transaction. */
     private StatementResult run(String sql, List<Object> parameters) {
         List<String> words = PgStatements.words(sql, 3);
         String first = words.isEmpty() ? "" : words.getFirst();
         if (first.equals("COPY")) {
-            throw new ProxyException(ErrorCode.UNSUPPORTED, "COPY is not supported by Shardgate yet (rows would have to be routed"
-                    + " per shard key); load rows with INSERT, e.g. multi-row INSERT statements");
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "COPY … FROM STDIN is supported by Shardgate in a simple-query"
+                    + " message only (as psql, pgbench and pgJDBC's CopyManager send it), not through Parse/Bind/Execute");
         }
         boolean ends = first.equals("COMMIT") || first.equals("END") || first.equals("ROLLBACK") || first.equals("ABORT");
         boolean toSavepoint = first.equals("ROLLBACK") && words.contains("TO");

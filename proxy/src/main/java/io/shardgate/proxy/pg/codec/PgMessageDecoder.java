@@ -164,10 +164,12 @@ public final class PgMessageDecoder extends ByteToMessageDecoder {
                 body.skipBytes(body.readableBytes());
                 yield new PgClientMessage.FunctionCall();
             }
-            case 'd', 'c', 'f' -> {
+            case 'd' -> new PgClientMessage.CopyData(bytes(body, body.readableBytes()));
+            case 'c' -> {
                 body.skipBytes(body.readableBytes());
-                yield new PgClientMessage.CopyMessage(type);
+                yield new PgClientMessage.CopyDone();
             }
+            case 'f' -> new PgClientMessage.CopyFail(cString(body, "CopyFail reason"));
             default -> {
                 body.skipBytes(body.readableBytes());
                 yield new PgClientMessage.Unknown(type);

@@ -57,6 +57,15 @@ public final class PgMessageEncoder extends MessageToByteEncoder<PgServerMessage
                 end(out, start);
             }
             case PgServerMessage.EmptyQueryResponse ignored -> empty(out, 'I');
+            case PgServerMessage.CopyInResponse c -> {
+                int start = begin(out, 'G');
+                out.writeByte(0);
+                out.writeShort(c.columns());
+                for (int i = 0; i < c.columns(); i++) {
+                    out.writeShort(0);
+                }
+                end(out, start);
+            }
             case PgServerMessage.ErrorResponse e -> {
                 int start = begin(out, e.notice() ? 'N' : 'E');
                 field(out, 'S', e.severity());

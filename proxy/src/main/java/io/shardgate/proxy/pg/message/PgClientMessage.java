@@ -77,8 +77,14 @@ public sealed interface PgClientMessage {
     /** 'X'. */
     record Terminate() implements PgClientMessage {}
 
-    /** 'd', 'c', 'f': COPY data, done, fail (only meaningful while a COPY FROM STDIN runs). */
-    record CopyMessage(char type) implements PgClientMessage {}
+    /** 'd': a chunk of COPY FROM STDIN data; rows may span chunks. Outside a COPY it is ignored, as by a server. */
+    record CopyData(byte[] data) implements PgClientMessage {}
+
+    /** 'c': the end of the COPY data. */
+    record CopyDone() implements PgClientMessage {}
+
+    /** 'f': the client gives up the COPY, with its reason. */
+    record CopyFail(String reason) implements PgClientMessage {}
 
     /** A message type this proxy does not handle (e.g. 'F' function call). */
     record Unknown(char type) implements PgClientMessage {}

@@ -67,6 +67,9 @@ public sealed interface PgServerMessage {
     }
 
     /** 'C'. */
+    /** 'G': the server is ready for COPY FROM STDIN data, in text format (0) for each of {@code columns} columns. */
+    record CopyInResponse(int columns) implements PgServerMessage {}
+
     record CommandComplete(String tag) implements PgServerMessage {
         public CommandComplete {
             Objects.requireNonNull(tag, "tag");
