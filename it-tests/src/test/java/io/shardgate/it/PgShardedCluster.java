@@ -41,9 +41,14 @@ final class PgShardedCluster implements AutoCloseable {
 
     /** {@code shardCount} shards with the given YAML {@code tables:} section and one proxy asking for {@code auth}. */
     static PgShardedCluster start(int shardCount, String tablesYaml, String auth) throws Exception {
+        return start(shardCount, 0, tablesYaml, auth);
+    }
+
+    /** As {@link #start(int, String, String)} with {@code spares} more shards that own no slot: targets for resharding. */
+    static PgShardedCluster start(int shardCount, int spares, String tablesYaml, String auth) throws Exception {
         PgShardedCluster c = new PgShardedCluster();
         try {
-            for (int i = 0; i < shardCount; i++) {
+            for (int i = 0; i < shardCount + spares; i++) {
                 LocalPostgres pg = LocalPostgres.temporary();
                 c.shards.add(pg);
                 pg.createDatabase(DATABASE);
@@ -54,9 +59,10 @@ final class PgShardedCluster implements AutoCloseable {
             c.zooKeeper = EmbeddedZooKeeper.start(c.zkDir, 0);
             c.store = ZooKeeperClusterStore.connect(c.zooKeeper.connectString(), CLUSTER, Duration.ofSeconds(20));
             StringBuilder yaml = new StringBuilder("dialect: postgres\nslots: 4096\nshards:\n");
-            for (int i = 0; i < shardCount; i++) {
+            for (int i = 0; i < shardCount + spares; i++) {
                 yaml.append("  - {name: s").append(i).append(", url: '").append(c.shards.get(i).jdbcUrl(DATABASE))
-                        .append("', user: postgres, password: '', pool-size: 8}\n");
+                        .append("', user: postgres, password: '', pool-size: 8").append(i >= shardCount ? ", spare: true" : "")
+                        .append("}\n");
             }
             yaml.append(tablesYaml);
             ClusterDefinition def = ClusterDefinitionCodec.parseYaml(yaml.toString(), "test cluster");
@@ -74,6 +80,10 @@ final class PgShardedCluster implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    ClusterStore store() {
+        return store;
     }
 
     String zooKeeperConnect() {

@@ -45,10 +45,9 @@ final class Backfill {
     }
 
     private long count(TableShape table) throws SQLException {
-        // InnoDB's own estimate: a COUNT(*) scans the table, which took seconds on a busy shard for a figure
+        // the server's estimate: a COUNT(*) scans the table, which took seconds on a busy shard for a figure
         // that only feeds the ETA
-        try (java.sql.PreparedStatement st = job.source().prepareStatement("SELECT TABLE_ROWS FROM information_schema.TABLES"
-                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?")) {
+        try (java.sql.PreparedStatement st = job.source().prepareStatement(table.sql().rowEstimateQuery())) {
             st.setString(1, table.name());
             try (ResultSet rs = st.executeQuery()) {
                 return rs.next() ? Math.max(0, rs.getLong(1)) : 0;

@@ -16,8 +16,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The sharded tables of a cluster as one shard has them, read from {@code information_schema} of
- * the connection's current database. Declared tables the shard does not have are skipped: they
+ * The sharded tables of a cluster as one shard has them, read from the catalog of the connection's current database
+ * (MySQL) or schema (PostgreSQL). Declared tables the shard does not have are skipped: they
  * hold no rows to move.
  *
  * @param tables             shapes of the declared sharded tables present on the shard, by name
@@ -32,6 +32,7 @@ record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<Str
 
     /** As {@link #read(Connection, ClusterDefinition)}, limited to {@code scope} unless it is empty. */
     static Catalog read(Connection c, ClusterDefinition definition, List<String> scope) throws SQLException {
+        ShardSql sql = ShardSql.of(c);
         Map<String, String> present = tableNames(c);
         List<TableShape> tables = new ArrayList<>();
         List<String> withoutPk = new ArrayList<>();
@@ -41,15 +42,15 @@ record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<Str
             if (table.kind() != TableKind.SHARDED || actual == null || !scope.isEmpty() && !scope.contains(table.name())) {
                 continue;
             }
-            List<TableShape.Column> columns = columns(c, actual);
-            List<Integer> pk = primaryKey(c, actual, columns);
+            List<TableShape.Column> columns = columns(c, sql, actual);
+            List<Integer> pk = primaryKey(c, sql, actual, columns);
             int shardKey = indexOf(columns, table.shardKey());
             if (pk.isEmpty()) {
                 withoutPk.add(actual);
             } else if (shardKey < 0) {
                 withoutKey.add(actual + " (no column " + table.shardKey() + ")");
             } else {
-                tables.add(new TableShape(actual, columns, pk, shardKey, table.keyType()));
+                tables.add(new TableShape(actual, columns, pk, shardKey, table.keyType(), sql));
             }
         }
         return new Catalog(tables, withoutPk, withoutKey);
@@ -59,8 +60,7 @@ record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<Str
     static Map<String, String> tableNames(Connection c) throws SQLException {
         Map<String, String> names = new TreeMap<>();
         try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT TABLE_NAME FROM information_schema.TABLES"
-                        + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'")) {
+                ResultSet rs = st.executeQuery(ShardSql.of(c).tableNamesQuery())) {
             while (rs.next()) {
                 names.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(1));
             }
@@ -69,11 +69,10 @@ record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<Str
         return names;
     }
 
-    /** {@code SHOW CREATE TABLE} of a table. */
-    static String createStatement(Connection c, String table) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW CREATE TABLE " + TableShape.quote(table))) {
-            rs.next();
-            return rs.getString(2);
+    /** The statements that create {@code table} as the source has it ({@code SHOW CREATE TABLE} on MySQL). */
+    static List<String> createStatements(Connection c, String table) throws SQLException {
+        try {
+            return ShardSql.of(c).createTable(c, table);
         } finally {
             c.commit();
         }
@@ -83,10 +82,9 @@ record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<Str
         return tables.stream().filter(t -> t.name().equalsIgnoreCase(name)).findFirst();
     }
 
-    private static List<TableShape.Column> columns(Connection c, String table) throws SQLException {
+    private static List<TableShape.Column> columns(Connection c, ShardSql sql, String table) throws SQLException {
         List<TableShape.Column> columns = new ArrayList<>();
-        try (PreparedStatement st = c.prepareStatement("SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS"
-                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION")) {
+        try (PreparedStatement st = c.prepareStatement(sql.columnsQuery())) {
             st.setString(1, table);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
@@ -98,10 +96,10 @@ record Catalog(List<TableShape> tables, List<String> withoutPrimaryKey, List<Str
         return columns;
     }
 
-    private static List<Integer> primaryKey(Connection c, String table, List<TableShape.Column> columns) throws SQLException {
+    private static List<Integer> primaryKey(Connection c, ShardSql sql, String table, List<TableShape.Column> columns)
+            throws SQLException {
         List<Integer> pk = new ArrayList<>();
-        try (PreparedStatement st = c.prepareStatement("SELECT COLUMN_NAME FROM information_schema.STATISTICS"
-                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX")) {
+        try (PreparedStatement st = c.prepareStatement(sql.primaryKeyQuery())) {
             st.setString(1, table);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The SQL of one table's chunk walk, in MySQL/MariaDB syntax. Key ranges are spelled out as
+ * The SQL of one table's chunk walk, in the shard's SQL ({@link ShardSql}). Key ranges are spelled out as
  * {@code a > ? OR (a = ? AND b > ?)} rather than a row comparison, which every MySQL/MariaDB version
  * turns into an index range scan. Values are bound by kind: exact numbers as {@code BigDecimal}
  * (a BIGINT key compared with a string would be compared as a double and lose precision), binary
@@ -19,12 +19,14 @@ import java.util.stream.Collectors;
 final class ChunkSql {
     /** Which lock a chunk read takes. */
     enum Lock {
-        NONE(""), SHARE(" LOCK IN SHARE MODE"), UPDATE(" FOR UPDATE");
+        NONE, SHARE, UPDATE;
 
-        final String clause;
-
-        Lock(String clause) {
-            this.clause = clause;
+        String clause(ShardSql sql) {
+            return switch (this) {
+                case NONE -> "";
+                case SHARE -> sql.shareLock();
+                case UPDATE -> " FOR UPDATE";
+            };
         }
     }
 
@@ -34,8 +36,8 @@ final class ChunkSql {
 
     ChunkSql(TableShape shape) {
         this.shape = shape;
-        this.columnList = shape.columns().stream().map(c -> TableShape.quote(c.name())).collect(Collectors.joining(", "));
-        this.orderBy = shape.primaryKey().stream().map(i -> TableShape.quote(shape.columns().get(i).name()))
+        this.columnList = shape.columns().stream().map(c -> shape.quote(c.name())).collect(Collectors.joining(", "));
+        this.orderBy = shape.primaryKey().stream().map(i -> shape.quote(shape.columns().get(i).name()))
                 .collect(Collectors.joining(", "));
     }
 
@@ -59,9 +61,9 @@ final class ChunkSql {
         if (upTo != null) {
             conditions.add("NOT " + above());
         }
-        String sql = "SELECT " + columnList + " FROM " + TableShape.quote(shape.name())
+        String sql = "SELECT " + columnList + " FROM " + shape.quote(shape.name())
                 + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions))
-                + " ORDER BY " + orderBy + " LIMIT " + limit + lock.clause;
+                + " ORDER BY " + orderBy + " LIMIT " + limit + lock.clause(shape.sql());
         try (PreparedStatement st = c.prepareStatement(sql)) {
             int next = 1;
             if (after != null) {
@@ -76,7 +78,7 @@ final class ChunkSql {
 
     /** Reads the row with key {@code key}, if any, under {@code lock}. */
     List<Row> readKey(java.sql.Connection c, Object[] key, Lock lock) throws SQLException {
-        String sql = "SELECT " + columnList + " FROM " + TableShape.quote(shape.name()) + " WHERE " + keyEquals() + lock.clause;
+        String sql = "SELECT " + columnList + " FROM " + shape.quote(shape.name()) + " WHERE " + keyEquals() + lock.clause(shape.sql());
         try (PreparedStatement st = c.prepareStatement(sql)) {
             bindKey(st, 1, key);
             return rows(st);
@@ -94,8 +96,8 @@ final class ChunkSql {
         String tuple = shape.primaryKey().size() == 1 ? "?"
                 : "(" + String.join(", ", java.util.Collections.nCopies(shape.primaryKey().size(), "?")) + ")";
         String keyColumns = shape.primaryKey().size() == 1 ? orderBy : "(" + orderBy + ")";
-        String sql = "SELECT " + columnList + " FROM " + TableShape.quote(shape.name()) + " WHERE " + keyColumns + " IN ("
-                + String.join(", ", java.util.Collections.nCopies(keys.size(), tuple)) + ") ORDER BY " + orderBy + lock.clause;
+        String sql = "SELECT " + columnList + " FROM " + shape.quote(shape.name()) + " WHERE " + keyColumns + " IN ("
+                + String.join(", ", java.util.Collections.nCopies(keys.size(), tuple)) + ") ORDER BY " + orderBy + lock.clause(shape.sql());
         try (PreparedStatement st = c.prepareStatement(sql)) {
             int next = 1;
             for (Object[] key : keys) {
@@ -110,12 +112,9 @@ final class ChunkSql {
         if (rows.isEmpty()) {
             return;
         }
-        String placeholders = shape.columns().stream().map(col -> "?").collect(Collectors.joining(", "));
-        String updates = shape.columns().stream().map(col -> TableShape.quote(col.name()) + " = VALUES(" + TableShape.quote(col.name()) + ")")
-                .collect(Collectors.joining(", "));
-        String sql = "INSERT INTO " + TableShape.quote(shape.name()) + " (" + columnList + ") VALUES (" + placeholders
-                + ") ON DUPLICATE KEY UPDATE " + updates;
-        try (PreparedStatement st = c.prepareStatement(sql)) {
+        List<String> names = shape.columns().stream().map(TableShape.Column::name).toList();
+        List<String> key = shape.primaryKey().stream().map(i -> shape.columns().get(i).name()).toList();
+        try (PreparedStatement st = c.prepareStatement(shape.sql().upsert(shape.name(), names, key))) {
             for (Row row : rows) {
                 for (int i = 0; i < shape.columns().size(); i++) {
                     bind(st, i + 1, shape.columns().get(i), row.value(i));
@@ -133,8 +132,8 @@ final class ChunkSql {
         }
         if (shape.primaryKey().size() == 1) {
             // one statement per chunk: a batch of single-row deletes costs a round of parsing and locking per row
-            String column = TableShape.quote(shape.columns().get(shape.primaryKey().getFirst()).name());
-            String sql = "DELETE FROM " + TableShape.quote(shape.name()) + " WHERE " + column + " IN ("
+            String column = shape.quote(shape.columns().get(shape.primaryKey().getFirst()).name());
+            String sql = "DELETE FROM " + shape.quote(shape.name()) + " WHERE " + column + " IN ("
                     + String.join(", ", java.util.Collections.nCopies(keys.size(), "?")) + ")";
             try (PreparedStatement st = c.prepareStatement(sql)) {
                 int next = 1;
@@ -144,7 +143,7 @@ final class ChunkSql {
                 return st.executeUpdate();
             }
         }
-        String sql = "DELETE FROM " + TableShape.quote(shape.name()) + " WHERE " + keyEquals();
+        String sql = "DELETE FROM " + shape.quote(shape.name()) + " WHERE " + keyEquals();
         int deleted = 0;
         try (PreparedStatement st = c.prepareStatement(sql)) {
             for (Object[] key : keys) {
@@ -159,7 +158,7 @@ final class ChunkSql {
     }
 
     private String keyEquals() {
-        return shape.primaryKey().stream().map(i -> TableShape.quote(shape.columns().get(i).name()) + " = ?")
+        return shape.primaryKey().stream().map(i -> shape.quote(shape.columns().get(i).name()) + " = ?")
                 .collect(Collectors.joining(" AND "));
     }
 
@@ -177,9 +176,9 @@ final class ChunkSql {
         for (int i = 0; i < shape.primaryKey().size(); i++) {
             List<String> terms = new ArrayList<>();
             for (int j = 0; j < i; j++) {
-                terms.add(TableShape.quote(shape.primaryKeyColumn(j).name()) + " = ?");
+                terms.add(shape.quote(shape.primaryKeyColumn(j).name()) + " = ?");
             }
-            terms.add(TableShape.quote(shape.primaryKeyColumn(i).name()) + " > ?");
+            terms.add(shape.quote(shape.primaryKeyColumn(i).name()) + " > ?");
             alternatives.add(terms.size() == 1 ? terms.getFirst() : "(" + String.join(" AND ", terms) + ")");
         }
         return "(" + String.join(" OR ", alternatives) + ")";
@@ -210,14 +209,20 @@ final class ChunkSql {
         return rows;
     }
 
-    static void bind(PreparedStatement st, int index, TableShape.Column column, Object value) throws SQLException {
+    private void bind(PreparedStatement st, int index, TableShape.Column column, Object value) throws SQLException {
         if (value == null) {
             st.setNull(index, Types.NULL);
             return;
         }
         switch (column.kind()) {
             case BINARY -> st.setBytes(index, (byte[]) value);
-            case EXACT_NUMBER -> st.setBigDecimal(index, new BigDecimal((String) value));
+            case EXACT_NUMBER -> {
+                if (shape.sql().exactNumbersAsText()) {
+                    st.setString(index, (String) value);   // see ShardSql.exactNumbersAsText
+                } else {
+                    st.setBigDecimal(index, new BigDecimal((String) value));
+                }
+            }
             case APPROX_NUMBER -> st.setDouble(index, Double.parseDouble((String) value));
             case TEXT -> st.setString(index, (String) value);
         }

@@ -240,11 +240,11 @@ public final class HotKeyOperator {
             progress.accept("folding key " + t.key + " of " + t.table.name() + ": " + plan.totals() + " onto " + shards.getFirst());
             if (plan.homeExists() && !plan.totals().isEmpty()) {
                 String sets = plan.totals().entrySet().stream()
-                        .map(e -> TableShape.quote(shape.columns().get(columnIndex(shape, e.getKey())).name()) + " = " + e.getValue())
+                        .map(e -> shape.quote(shape.columns().get(columnIndex(shape, e.getKey())).name()) + " = " + e.getValue())
                         .collect(java.util.stream.Collectors.joining(", "));
                 Connection home = connections.get(shards.getFirst());
                 try (Statement st = home.createStatement()) {
-                    st.executeUpdate("UPDATE " + TableShape.quote(shape.name()) + " SET " + sets + " WHERE " + keyFilter(t, shape));
+                    st.executeUpdate("UPDATE " + shape.quote(shape.name()) + " SET " + sets + " WHERE " + keyFilter(t, shape));
                 }
                 home.commit();
             }
@@ -252,7 +252,7 @@ public final class HotKeyOperator {
             for (String shard : shards.subList(1, shards.size())) {
                 Connection c = connections.get(shard);
                 try (Statement st = c.createStatement()) {
-                    deleted += st.executeUpdate("DELETE FROM " + TableShape.quote(shape.name()) + " WHERE " + keyFilter(t, shape));
+                    deleted += st.executeUpdate("DELETE FROM " + shape.quote(shape.name()) + " WHERE " + keyFilter(t, shape));
                 }
                 c.commit();
             }
@@ -509,7 +509,7 @@ public final class HotKeyOperator {
     }
 
     private static String keyFilter(Target t, TableShape shape) {
-        String column = TableShape.quote(shape.columns().get(shape.shardKey()).name());
+        String column = shape.quote(shape.columns().get(shape.shardKey()).name());
         if (t.table.keyType() == KeyType.INT) {
             return column + " = " + Long.parseLong(t.key);
         }

@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 final class MigrationJob implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MigrationJob.class);
     private static final int ER_LOCK_WAIT_TIMEOUT = 1205;
+    /** PostgreSQL's lock_timeout expired (the worker's counterpart of MySQL's lock wait timeout). */
+    private static final String PG_LOCK_NOT_AVAILABLE = "55P03";
     private static final int ER_LOCK_DEADLOCK = 1213;
     private static final int SQL_ATTEMPTS = 6;
     private static final long CHECKPOINT_EVERY_MILLIS = 1000;
@@ -121,7 +123,7 @@ final class MigrationJob implements AutoCloseable {
     static boolean transientError(SQLException e) {
         for (SQLException s = e; s != null; s = s.getNextException()) {
             if (s.getErrorCode() == ER_LOCK_DEADLOCK || s.getErrorCode() == ER_LOCK_WAIT_TIMEOUT || s instanceof SQLTransientException
-                    || (s.getSQLState() != null && s.getSQLState().startsWith("40"))) {
+                    || (s.getSQLState() != null && (s.getSQLState().startsWith("40") || s.getSQLState().equals(PG_LOCK_NOT_AVAILABLE)))) {
                 return true;
             }
         }

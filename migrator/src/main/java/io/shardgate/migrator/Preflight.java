@@ -20,7 +20,10 @@ import java.util.Set;
  *       sub-keys' slots, which one slot move cannot carry; merge it first;</li>
  *   <li>every sharded table on the source has a primary key (the chunk walk and the upsert need one)
  *       and its shard-key column;</li>
- *   <li>tables missing on the target are created from the source's {@code SHOW CREATE TABLE}.</li>
+ *   <li>tables missing on the target are created as the source has them ({@code SHOW CREATE TABLE}; on PostgreSQL
+ *       rebuilt from the catalog, see {@link ShardSql#POSTGRES});</li>
+ *   <li>on PostgreSQL shards, the slot function the proxies' shadow filters call is installed on source and
+ *       target ({@link PgSlotFunction}).</li>
  * </ul>
  */
 final class Preflight {
@@ -53,7 +56,21 @@ final class Preflight {
             throw new MigrationRefusedException("migration " + r.id() + " refused: " + String.join("; ", problems)
                     + " (add them, then abort and start the move again)");
         }
+        if (job.sql("read the server kind", job.sourceShard, () -> ShardSql.of(job.source())) == ShardSql.POSTGRES) {
+            // the proxies' shadow filters compute slots on the target while the slots move (and on the source after a
+            // rollback makes it the shadow): both need the slot function before the first dual write
+            job.sql("install the slot function", job.sourceShard, () -> installSlotFunction(job.source()));
+            job.sql("install the slot function", job.targetShard, () -> installSlotFunction(job.target()));
+        }
         return job.sql("create missing tables", job.targetShard, () -> createMissing(catalog));
+    }
+
+    private static Void installSlotFunction(Connection c) throws java.sql.SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(io.shardgate.slot.SlotFunction.POSTGRES_DEFINITION);
+        }
+        c.commit();
+        return null;
     }
 
     /**
@@ -119,9 +136,10 @@ final class Preflight {
             if (existing.containsKey(table.name().toLowerCase(java.util.Locale.ROOT))) {
                 continue;
             }
-            String ddl = Catalog.createStatement(job.source(), table.name());
             try (Statement st = target.createStatement()) {
-                st.execute(ddl);
+                for (String ddl : Catalog.createStatements(job.source(), table.name())) {
+                    st.execute(ddl);
+                }
             }
             target.commit();
             created.add(table.name());

@@ -4,7 +4,6 @@ import io.shardgate.cluster.ShardDefinition;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Properties;
 
@@ -24,25 +23,33 @@ final class ShardConnections {
     }
 
     Connection open(ShardDefinition shard) throws SQLException {
+        boolean postgres = shard.jdbcUrl().startsWith("jdbc:postgresql:");
         Properties p = new Properties();
         p.setProperty("user", shard.user());
         p.setProperty("password", shard.password());
-        p.setProperty("connectTimeout", Long.toString(connectTimeout.toMillis()));
-        p.setProperty("sslMode", "DISABLED");
-        p.setProperty("allowPublicKeyRetrieval", "true");
-        p.setProperty("rewriteBatchedStatements", "true");
-        p.setProperty("useServerPrepStmts", "false");
-        p.setProperty("tinyInt1isBit", "false");
-        p.setProperty("characterEncoding", "UTF-8");
-        p.setProperty("jdbcCompliantTruncation", "false");
-        p.setProperty("zeroDateTimeBehavior", "CONVERT_TO_NULL");
-        String url = shard.jdbcUrl().replaceFirst("^jdbc:mariadb:", "jdbc:mysql:");
+        String url;
+        if (postgres) {
+            p.setProperty("connectTimeout", Long.toString(Math.max(1, connectTimeout.toSeconds())));
+            p.setProperty("sslmode", "disable");
+            p.setProperty("stringtype", "unspecified");   // text values take their column's type, as the proxy sends them
+            p.setProperty("ApplicationName", "shardgate-migrator");
+            url = shard.jdbcUrl();
+        } else {
+            p.setProperty("connectTimeout", Long.toString(connectTimeout.toMillis()));
+            p.setProperty("sslMode", "DISABLED");
+            p.setProperty("allowPublicKeyRetrieval", "true");
+            p.setProperty("rewriteBatchedStatements", "true");
+            p.setProperty("useServerPrepStmts", "false");
+            p.setProperty("tinyInt1isBit", "false");
+            p.setProperty("characterEncoding", "UTF-8");
+            p.setProperty("jdbcCompliantTruncation", "false");
+            p.setProperty("zeroDateTimeBehavior", "CONVERT_TO_NULL");
+            url = shard.jdbcUrl().replaceFirst("^jdbc:mariadb:", "jdbc:mysql:");
+        }
         Connection c = DriverManager.getConnection(url, p);
         try {
             c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-            try (Statement st = c.createStatement()) {
-                st.execute("SET SESSION innodb_lock_wait_timeout = " + Math.max(1, lockWaitTimeout.toSeconds()));
-            }
+            (postgres ? ShardSql.POSTGRES : ShardSql.MYSQL).prepareSession(c, Math.max(1, lockWaitTimeout.toSeconds()));
             c.setAutoCommit(false);
             return c;
         } catch (SQLException | RuntimeException e) {

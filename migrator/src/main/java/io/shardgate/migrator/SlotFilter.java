@@ -34,14 +34,14 @@ record SlotFilter(Set<Integer> slots, int slotCount) {
      * A condition the shard can evaluate to skip most rows of other slots while scanning, for an integer
      * shard key stored in an integer column: MariaDB's {@code CRC32C} of an integer hashes its decimal text,
      * which is exactly the key's normalised form. Empty for other keys (a string's bytes depend on the
-     * column's character set). Only a pre-filter: rows are still checked with {@link #moving(TableShape, Row)}.
+     * column's character set; PostgreSQL has no CRC32C). Only a pre-filter: rows are still checked with {@link #moving(TableShape, Row)}.
      */
     java.util.Optional<String> sqlCondition(TableShape shape) {
         TableShape.Column key = shape.columns().get(shape.shardKey());
-        if (shape.keyType() != io.shardgate.cluster.KeyType.INT || !key.integer() || slots.isEmpty()) {
+        if (shape.keyType() != io.shardgate.cluster.KeyType.INT || !key.integer() || slots.isEmpty() || shape.sql() != ShardSql.MYSQL) {
             return java.util.Optional.empty();
         }
-        String slot = "CRC32C(" + TableShape.quote(key.name()) + ") % " + slotCount;
+        String slot = "CRC32C(" + shape.quote(key.name()) + ") % " + slotCount;
         List<Integer> sorted = slots.stream().sorted().toList();
         List<String> ranges = new java.util.ArrayList<>();
         int from = sorted.getFirst();

@@ -13,10 +13,12 @@ import java.util.Objects;
  * @param primaryKey    indexes into {@code columns} of the primary-key columns, in key order
  * @param shardKey      index into {@code columns} of the shard-key column
  * @param keyType       how the shard key is normalised for the slot function
+ * @param sql           the SQL of the shards this table lives on
  */
-record TableShape(String name, List<Column> columns, List<Integer> primaryKey, int shardKey, KeyType keyType) {
+record TableShape(String name, List<Column> columns, List<Integer> primaryKey, int shardKey, KeyType keyType, ShardSql sql) {
     TableShape {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(sql, "sql");
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
         if (primaryKey.isEmpty()) {
@@ -47,8 +49,8 @@ record TableShape(String name, List<Column> columns, List<Integer> primaryKey, i
         static Kind of(String dataType) {
             return switch (dataType.toLowerCase(java.util.Locale.ROOT)) {
                 case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "year" -> EXACT_NUMBER;
-                case "float", "double", "real" -> APPROX_NUMBER;
-                case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit", "geometry", "point",
+                case "float", "double", "real", "double precision" -> APPROX_NUMBER;
+                case "bytea", "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit", "geometry", "point",
                         "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection" -> BINARY;
                 default -> TEXT;
             };
@@ -59,7 +61,7 @@ record TableShape(String name, List<Column> columns, List<Integer> primaryKey, i
         return columns.get(primaryKey.get(i));
     }
 
-    static String quote(String identifier) {
-        return "`" + identifier.replace("`", "``") + "`";
+    String quote(String identifier) {
+        return sql.quote(identifier);
     }
 }

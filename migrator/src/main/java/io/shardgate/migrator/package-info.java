@@ -31,7 +31,12 @@
  *   <li><b>Sessions</b> run READ COMMITTED (no gap locks) with a 3 s lock wait timeout: the worker
  *       gives way to application writes, and a lock cycle across two shards (which neither server
  *       can detect) is broken by the worker's timeout; the chunk is rolled back and retried
- *       (deadlock 1213, lock wait timeout 1205, SQLSTATE 40xxx; up to 6 attempts).</li>
+ *       (deadlock 1213, lock wait timeout 1205, SQLSTATE 40xxx, PostgreSQL's lock_timeout 55P03; up to 6
+ *       attempts).</li>
+ *   <li><b>PostgreSQL shards</b> get the same protocol in their SQL ({@link io.shardgate.migrator.ShardSql}): double
+ *       quotes, {@code FOR SHARE}, {@code INSERT … ON CONFLICT (key) DO UPDATE}, catalog queries on the current
+ *       schema, {@code lock_timeout}, exact numbers bound as untyped text so key comparisons keep their index; and
+ *       the slot function the proxies' shadow filters call is installed on source and target first.</li>
  *   <li><b>Backfill</b> reads a chunk under {@code LOCK IN SHARE MODE}, filters rows by slot in Java
  *       ({@code SlotFunction}/{@code ShardKeys}, exactly the proxy's routing), upserts with
  *       {@code INSERT … ON DUPLICATE KEY UPDATE}, commits the target, then the source. Key ranges are

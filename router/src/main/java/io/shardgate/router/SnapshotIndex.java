@@ -101,7 +101,11 @@ final class SnapshotIndex {
         if (ranges == null) {
             return java.util.Optional.empty();
         }
-        String slot = "CRC32C(" + keyExpression + ") % " + slotMap.slotCount();
+        // MariaDB's CRC32C of an integer hashes its decimal text, of a string its bytes; PostgreSQL's shards get the
+        // same function installed by the migrator before any slot moves
+        boolean postgres = snapshot.cluster().dialect() == io.shardgate.cluster.Dialect.POSTGRES;
+        String slot = postgres ? io.shardgate.slot.SlotFunction.postgresSlotExpression(keyExpression, slotMap.slotCount())
+                : "CRC32C(" + keyExpression + ") % " + slotMap.slotCount();
         StringBuilder out = new StringBuilder("NOT (");
         for (int i = 0; i < ranges.size(); i++) {
             int[] r = ranges.get(i);

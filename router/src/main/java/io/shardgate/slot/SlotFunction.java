@@ -27,6 +27,35 @@ public final class SlotFunction {
     /** Pinned in a unit test; documents the function for other implementations. */
     public static final int SLOT_OF_42_IN_16384 = 15819;
 
+    /** The slot function's CRC on a PostgreSQL shard (it has no built-in CRC32C): {@code shardgate_crc32c(bytea)}. */
+    public static final String POSTGRES_FUNCTION = "shardgate_crc32c";
+
+    /**
+     * The statement that installs {@link #POSTGRES_FUNCTION} on a PostgreSQL shard: CRC32C (Castagnoli, reflected
+     * polynomial 0x82F63B78) of the bytes, bit by bit in PL/pgSQL. Slow per byte, but it only runs on keys, in the
+     * shadow filters of scatter reads while slots move. Idempotent.
+     */
+    public static final String POSTGRES_DEFINITION = """
+            CREATE OR REPLACE FUNCTION shardgate_crc32c(data bytea) RETURNS bigint
+            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $crc$
+            DECLARE
+              crc bigint := 4294967295;
+            BEGIN
+              FOR i IN 0 .. length(data) - 1 LOOP
+                crc := crc # get_byte(data, i);
+                FOR b IN 1 .. 8 LOOP
+                  crc := CASE WHEN crc & 1 = 1 THEN (crc >> 1) # 2197175160 ELSE crc >> 1 END;
+                END LOOP;
+              END LOOP;
+              RETURN crc # 4294967295;
+            END
+            $crc$""";
+
+    /** The slot of the value of {@code expression} (an integer or text key) computed on a PostgreSQL shard. */
+    public static String postgresSlotExpression(String expression, int slots) {
+        return POSTGRES_FUNCTION + "(convert_to((" + expression + ")::text, 'UTF8')) % " + slots;
+    }
+
     private SlotFunction() {}
 
     /** Home slot of a normalised key. */

@@ -382,7 +382,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     /** The connection that receives copies for {@code shard}: joins the client's transaction, or a fresh one of the proxy's. */
     private Lease shadow(String shard, boolean inClientTransaction, List<Lease> shadows) throws SQLException {
         if (inClientTransaction) {
-            return backends.acquire(shard, true, transactionStart());
+            Lease lease = backends.acquire(shard, true, transactionStart());
+            backends.receivesCopies(shard);
+            return lease;
         }
         for (Lease l : shadows) {
             if (l.shard().equals(shard)) {

@@ -65,10 +65,11 @@ final class RowImages {
 
     private static int copyRound(Connection authoritative, Connection shadow, String table, String keyColumn, List<Object> keys)
             throws SQLException {
-        String in = " WHERE " + quote(keyColumn) + " IN (" + marks(keys.size()) + ")";
+        String in = " WHERE " + quote(authoritative, keyColumn) + " IN (" + marks(keys.size()) + ")";
+        String quotedTable = quote(authoritative, table);
         List<String> columns = new ArrayList<>();
         List<Object[]> image = new ArrayList<>();
-        try (PreparedStatement ps = authoritative.prepareStatement("SELECT * FROM " + quote(table) + in + " FOR UPDATE")) {
+        try (PreparedStatement ps = authoritative.prepareStatement("SELECT * FROM " + quotedTable + in + " FOR UPDATE")) {
             bind(ps, keys, 0);
             try (ResultSet rs = ps.executeQuery()) {
                 ResultSetMetaData md = rs.getMetaData();
@@ -84,16 +85,16 @@ final class RowImages {
                 }
             }
         }
-        try (PreparedStatement ps = shadow.prepareStatement("DELETE FROM " + quote(table) + in)) {
+        try (PreparedStatement ps = shadow.prepareStatement("DELETE FROM " + quotedTable + in)) {
             bind(ps, keys, 0);
             ps.executeUpdate();
         }
         if (image.isEmpty()) {
             return 0;
         }
-        StringBuilder sql = new StringBuilder("INSERT INTO ").append(quote(table)).append(" (");
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(quotedTable).append(" (");
         for (int c = 0; c < columns.size(); c++) {
-            sql.append(c == 0 ? "" : ", ").append(quote(columns.get(c)));
+            sql.append(c == 0 ? "" : ", ").append(quote(authoritative, columns.get(c)));
         }
         String row = "(" + marks(columns.size()) + ")";
         sql.append(") VALUES ").append(String.join(", ", java.util.Collections.nCopies(image.size(), row)));
@@ -119,7 +120,9 @@ final class RowImages {
         return String.join(", ", java.util.Collections.nCopies(n, "?"));
     }
 
-    static String quote(String identifier) {
-        return "`" + identifier.replace("`", "``") + "`";
+    /** An identifier in the shard's own quoting: backticks on MySQL, double quotes on PostgreSQL. */
+    static String quote(Connection c, String identifier) throws SQLException {
+        return c.isWrapperFor(org.postgresql.PGConnection.class) ? "\"" + identifier.replace("\"", "\"\"") + "\""
+                : "`" + identifier.replace("`", "``") + "`";
     }
 }

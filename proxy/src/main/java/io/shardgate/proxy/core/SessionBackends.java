@@ -30,6 +30,8 @@ final class SessionBackends {
     private final ConnectionStates states;
     private final Map<String, Lease> pinned = new LinkedHashMap<>();
     private final List<String> savepoints = new ArrayList<>();
+    /** Pinned shards that received dual-write copies in this transaction: they commit before the others. */
+    private final java.util.Set<String> shadows = new java.util.HashSet<>();
     private final Dialect dialect;
     /** Connections lent to this session right now (borrowed or pinned), for {@link #cancelRunning} from another thread. */
     private final java.util.Set<Connection> lent = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -194,11 +196,26 @@ final class SessionBackends {
 
     // ---- ending the transaction
 
-    /** Commits every pinned shard in turn; on a failure rolls back the rest and says exactly which shards committed. */
+    /**
+     * Marks a pinned shard as holding copies of rows whose authoritative shard is another: at COMMIT it goes first.
+     * Otherwise a later transaction on the same key could start on the authoritative shard before this copy commits
+     * and replace the copy with its own (delete, insert) while this one is still uncommitted: PostgreSQL's delete does
+     * not see a row inserted by a transaction that commits meanwhile, and the insert then fails as a duplicate.
+     */
+    void receivesCopies(String shard) {
+        shadows.add(shard);
+    }
+
+    /**
+     * Commits every pinned shard in turn, those holding dual-write copies first (see {@link #receivesCopies}); on a
+     * failure rolls back the rest and says exactly which shards committed.
+     */
     void commit() {
         List<String> committed = new ArrayList<>();
+        List<Lease> order = new ArrayList<>(pinned.values());
+        order.sort(java.util.Comparator.comparing(l -> !shadows.contains(l.shard())));
         try {
-            for (Lease lease : pinned.values()) {
+            for (Lease lease : order) {
                 long start = System.nanoTime();
                 try {
                     lease.connection().commit();
@@ -273,6 +290,7 @@ final class SessionBackends {
         pinned.values().forEach(l -> close(l.connection()));
         pinned.clear();
         savepoints.clear();
+        shadows.clear();
     }
 
     /**
