@@ -34,7 +34,7 @@ class HotKeyLedgerIT {
               - {name: likes, kind: sharded, key: post_id, key-type: int, hot-key: {mode: append, split-by: user_id}}
               - {name: post_metrics, kind: sharded, key: post_id, key-type: int, hot-key: {mode: counter, counters: [like_count, view_count]}}
             """;
-    private static final int K = 8;
+    static final int K = 8;
     private static final int CLIENTS = 6;
 
     @Test
@@ -53,7 +53,8 @@ class HotKeyLedgerIT {
                     st.execute("INSERT INTO likes VALUES (" + post + ", " + user + ", 'seed')");
                 }
             }
-            Load load = new Load(cluster, post);
+            Load load = new Load(post, cluster.proxies().size(), (index, prepared) ->
+                    cluster.proxyConnection(cluster.proxies().get(index % cluster.proxies().size()), prepared ? "useServerPrepStmts=true" : ""));
             load.start();
             try {
                 Thread.sleep(1500);
@@ -99,7 +100,7 @@ class HotKeyLedgerIT {
         }
     }
 
-    private static long postOverSeveralShards(SlotMap map) {
+    static long postOverSeveralShards(SlotMap map) {
         for (long post = 1000; ; post++) {
             if (map.shardsOf(new SplitKey("likes", Long.toString(post), K)).size() >= 3) {
                 return post;
@@ -130,9 +131,18 @@ class HotKeyLedgerIT {
         return out;
     }
 
-    /** The clients and the reader, with the ledger of what the proxies acknowledged. */
-    private static final class Load {
-        final ShardedCluster cluster;
+    /** Opens client {@code index}'s connection to a proxy (clients and readers alternate proxies by index). */
+    interface Connector {
+        Connection open(int index, boolean prepared) throws SQLException;
+    }
+
+    /**
+     * The clients and the reader, with the ledger of what the proxies acknowledged. Half the clients use prepared
+     * statements; the SQL is the same for MySQL and PostgreSQL clusters ({@code PgHotKeyLedgerIT}).
+     */
+    static final class Load {
+        final Connector connector;
+        final int proxies;
         final long post;
         final AtomicBoolean running = new AtomicBoolean(true);
         final AtomicLong increments = new AtomicLong();
@@ -144,8 +154,9 @@ class HotKeyLedgerIT {
         final Set<Long> likes = ConcurrentHashMap.newKeySet();
         final List<Thread> threads = new ArrayList<>();
 
-        Load(ShardedCluster cluster, long post) {
-            this.cluster = cluster;
+        Load(long post, int proxies, Connector connector) {
+            this.connector = connector;
+            this.proxies = proxies;
             this.post = post;
             for (long user = 1; user <= 50; user++) {
                 likes.add(user);
@@ -175,11 +186,10 @@ class HotKeyLedgerIT {
 
         private void client(int id) {
             boolean prepared = id % 2 == 0;
-            var proxy = cluster.proxies().get(id % cluster.proxies().size());
             Random random = new Random(id);
             List<Long> mine = new ArrayList<>();
             long next = (id + 1) * 10_000_000L;
-            try (Connection c = cluster.proxyConnection(proxy, prepared ? "useServerPrepStmts=true" : "")) {
+            try (Connection c = connector.open(id, prepared)) {
                 while (running.get()) {
                     int dice = random.nextInt(100);
                     if (dice < 55) {
@@ -231,8 +241,8 @@ class HotKeyLedgerIT {
             int turn = 0;
             List<Connection> connections = new ArrayList<>();
             try {
-                for (var p : cluster.proxies()) {
-                    connections.add(cluster.proxyConnection(p, ""));
+                for (int p = 0; p < proxies; p++) {
+                    connections.add(connector.open(p, false));
                 }
                 while (running.get()) {
                     Connection c = connections.get(turn++ % connections.size());

@@ -513,7 +513,7 @@ public final class HotKeyOperator {
         if (t.table.keyType() == KeyType.INT) {
             return column + " = " + Long.parseLong(t.key);
         }
-        return column + " = CONVERT(X'" + HexFormat.of().formatHex(t.key.getBytes(StandardCharsets.UTF_8)) + "' USING utf8mb4)";
+        return column + " = " + shape.sql().utf8Literal(HexFormat.of().formatHex(t.key.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static int columnIndex(TableShape shape, String column) {

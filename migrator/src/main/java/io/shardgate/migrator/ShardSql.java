@@ -74,6 +74,11 @@ enum ShardSql {
         boolean exactNumbersAsText() {
             return false;
         }
+
+        @Override
+        String utf8Literal(String hex) {
+            return "CONVERT(X'" + hex + "' USING utf8mb4)";
+        }
     },
 
     POSTGRES {
@@ -181,6 +186,11 @@ enum ShardSql {
             // comparison that no index serves
             return true;
         }
+
+        @Override
+        String utf8Literal(String hex) {
+            return "convert_from('\\x" + hex + "'::bytea, 'UTF8')";
+        }
     };
 
     static ShardSql of(Connection c) throws SQLException {
@@ -215,6 +225,9 @@ enum ShardSql {
 
     /** Whether exact numbers are bound as text rather than as BigDecimal. */
     abstract boolean exactNumbersAsText();
+
+    /** A string literal given as the hex of its UTF-8 bytes: no quoting of the text itself can go wrong. */
+    abstract String utf8Literal(String hex);
 
     String list(List<String> columns) {
         return columns.stream().map(this::quote).collect(Collectors.joining(", "));
