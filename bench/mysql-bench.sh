@@ -103,17 +103,9 @@ need_int --table-size "$table_size" 1
 need_int --rounds "$rounds" 1
 need_int --warmup "$warmup_s" 0
 
-targets=()
-IFS=, read -ra requested <<<"$targets_arg"
-for t in direct haproxy proxy1 proxy4; do   # canonical order, duplicates dropped
-  for r in "${requested[@]}"; do
-    [[ $r == "$t" ]] && { targets+=("$t"); break; }
-  done
-done
-for r in "${requested[@]}"; do
-  case $r in direct|haproxy|proxy1|proxy4) ;; *) die "--targets: unknown target '$r' (use direct, haproxy, proxy1, proxy4)" ;; esac
-done
-[[ ${#targets[@]} -gt 0 ]] || die "--targets: no target given"
+# shellcheck source=bench/lib/targets.sh
+source "$root/bench/lib/targets.sh"
+select_targets "$targets_arg"
 
 workloads=()
 IFS=, read -ra requested <<<"$workloads_arg"
@@ -125,31 +117,7 @@ for w in "${requested[@]}"; do
 done
 [[ ${#workloads[@]} -gt 0 ]] || die "--workloads: no workload given"
 
-skipped=()   # "target: why" for targets dropped during set-up
-setup_failures=0
 declare -A target_port=() target_user=() target_password=() middle_pid=() backend_pids=()
-
-# Drops target $1 from this run, saying why ($2); stops its proxy if one runs. Unless $3 is
-# "absent" (no proxy command in this checkout yet), the run ends with exit status 1.
-skip_target() {
-  local target=$1 why=$2 t
-  local -a rest=()
-  log "SKIPPING $target: $why"
-  [[ ${3:-} == absent ]] || setup_failures=$(( setup_failures + 1 ))
-  skipped+=("$target: $why")
-  for t in "${targets[@]}"; do [[ $t == "$target" ]] || rest+=("$t"); done
-  targets=("${rest[@]}")
-  if [[ -n ${middle_pid[$target]:-} ]]; then
-    forget_pid "${middle_pid[$target]}"
-    unset "middle_pid[$target]"
-  fi
-}
-
-has_target() {
-  local t
-  for t in "${targets[@]}"; do [[ $t == "$1" ]] && return 0; done
-  return 1
-}
 
 # ---------------------------------------------------------------------------------------------------
 # Tools
@@ -518,80 +486,22 @@ sb_run() {
     --report-interval=0 --percentile=95 --db-ps-mode="$ps" run >"$logfile" 2>&1
 }
 
-client0=0
-client1=0
-declare -A broken=()   # "workload:ps target" that failed once: not run again
-failed=()
-if (( warmup_s > 0 )); then
-  for t in "${targets[@]}"; do
-    for w in "${workloads[@]}"; do
-      log "warm-up: oltp_${w%%:*} ps=${w##*:} $t: $warmup_s s …"
-      sb_run "${w%%:*}" "${w##*:}" "$warmup_s" "$t" "$tmp/logs/warmup-${w%%:*}-${w##*:}-$t.log" ||
-        {
-          tail -n 15 "$tmp/logs/warmup-${w%%:*}-${w##*:}-$t.log" >&2 || true
-          log "    sysbench warm-up failed against $t (output above); oltp_$w on $t is left out"
-          broken["$w $t"]=1
-          failed+=("oltp_${w%%:*} ps=${w##*:} $t warm-up")
-        }
-    done
-  done
-fi
+bench_run() { sb_run "$@"; }
 
-n_targets=${#targets[@]}
-total_runs=$(( rounds * ${#workloads[@]} * n_targets ))
-run=0
-for (( round = 1; round <= rounds; round++ )); do
-  for w in "${workloads[@]}"; do
-    workload=${w%%:*}
-    ps=${w##*:}
-    # Rotate the order each round so no target always runs first or right after the same one.
-    for (( i = 0; i < n_targets; i++ )); do
-      t=${targets[(i + round - 1) % n_targets]}
-      run=$(( run + 1 ))
-      if [[ -n ${broken["$w $t"]:-} ]]; then
-        log "[$run/$total_runs] oltp_$workload ps=$ps $t round $round: skipped (failed before)"
-        continue
-      fi
-      check_alive
-      logfile=$tmp/logs/$workload-$ps-$t-r$round.log
-      log "[$run/$total_runs] oltp_$workload ps=$ps $t round $round: $time_s s …"
-      mid=0
-      # shellcheck disable=SC2086 # backend_pids is a list of pids
-      back0=$(cpu_ticks ${backend_pids[$t]})
-      [[ -n ${middle_pid[$t]} ]] && mid=$(cpu_ticks "${middle_pid[$t]}")
-      read -r busy0 total0 < <(machine_ticks)
-      children_us client0
-      if ! sb_run "$workload" "$ps" "$time_s" "$t" "$logfile"; then
-        tail -n 15 "$logfile" >&2 || true
-        log "    sysbench failed against $t (output above); oltp_$w on $t is left out from now on"
-        broken["$w $t"]=1
-        failed+=("oltp_$workload ps=$ps $t round $round")
-        continue
-      fi
-      children_us client1
-      read -r busy1 total1 < <(machine_ticks)
-      # shellcheck disable=SC2086
-      back1=$(cpu_ticks ${backend_pids[$t]})
-      mid1=0
-      [[ -n ${middle_pid[$t]} ]] && mid1=$(cpu_ticks "${middle_pid[$t]}")
-      queries=$(awk '/^ *queries: / {print $2; exit}' "$logfile")
-      qps=$(sed -n 's/^ *queries: *[0-9]* *(\([0-9.]*\) per sec\.)/\1/p' "$logfile" | head -1)
-      p95=$(awk '/95th percentile:/ {print $3; exit}' "$logfile")
-      errors=$(awk '/ignored errors:/ {print $3; exit}' "$logfile")
-      if [[ -z $queries || -z $qps || -z $p95 ]]; then
-        tail -n 15 "$logfile" >&2 || true
-        log "    could not read queries/QPS/p95 from sysbench's output (above); this measurement is left out"
-        failed+=("oltp_$workload ps=$ps $t round $round")
-        continue
-      fi
-      [[ ${errors:-0} == 0 ]] || log "    warning: sysbench ignored $errors errors against $t"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$ps" "$t" "$round" "$qps" "$p95" \
-        "$queries" "${errors:-0}" $(( mid1 - mid )) $(( back1 - back0 )) $(( client1 - client0 )) \
-        $(( busy1 - busy0 )) $(( total1 - total0 )) >>"$results"
-      log "    $qps qps, p95 $p95 ms"
-    done
-  done
-done
+bench_label() { echo "oltp_$1 ps=$2"; }
+
+# shellcheck disable=SC2086 # backend_pids is a list of pids
+bench_backend_ticks() { cpu_ticks ${backend_pids[$1]}; }
+
+bench_parse() {
+  parsed_queries=$(awk '/^ *queries: / {print $2; exit}' "$1")
+  parsed_rate=$(sed -n 's/^ *queries: *[0-9]* *(\([0-9.]*\) per sec\.)/\1/p' "$1" | head -1)
+  parsed_latency=$(awk '/95th percentile:/ {print $3; exit}' "$1")
+  parsed_errors=$(awk '/ignored errors:/ {print $3; exit}' "$1")
+}
+
+bench_errors_fail=0   # sysbench ignores some errors by design; they are reported, not failed
+measure_all
 
 # ---------------------------------------------------------------------------------------------------
 # Report

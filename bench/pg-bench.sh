@@ -97,27 +97,15 @@ need_int --rounds "$rounds" 1
 need_int --warmup "$warmup_s" 0
 (( clients % threads == 0 )) || die "--clients ($clients) must be a multiple of --threads ($threads), as pgbench wants"
 
-targets=()
-IFS=, read -ra requested <<<"$targets_arg"
-for r in "${requested[@]}"; do
-  case $r in direct|haproxy|proxy1|proxy4) ;; *) die "--targets: unknown target '$r' (use direct, haproxy, proxy1, proxy4)" ;; esac
-done
-for t in direct haproxy proxy1 proxy4; do
-  for r in "${requested[@]}"; do [[ $r == "$t" ]] && { targets+=("$t"); break; }; done
-done
-[[ ${#targets[@]} -gt 0 ]] || die "--targets: no target given"
+# shellcheck source=bench/lib/targets.sh
+source "$root/bench/lib/targets.sh"
+select_targets "$targets_arg"
 modes=()
 IFS=, read -ra requested <<<"$modes_arg"
 for m in "${requested[@]}"; do
   case $m in simple|extended|prepared) modes+=("$m") ;; *) die "--modes: unknown mode '$m' (use simple, extended, prepared)" ;; esac
 done
 [[ ${#modes[@]} -gt 0 ]] || die "--modes: no mode given"
-
-has_target() {
-  local t
-  for t in "${targets[@]}"; do [[ $t == "$1" ]] && return 0; done
-  return 1
-}
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 [[ -n $pg_bin && -x $pg_bin/initdb && -x $pg_bin/postgres ]] ||
@@ -213,22 +201,7 @@ pg_load() {
 # ---------------------------------------------------------------------------------------------------
 # Set-up
 
-skipped=()
-setup_failures=0
 declare -A target_port=() target_user=() target_password=() middle_pid=() backend_servers=()
-skip_target() {
-  local target=$1 why=$2 t
-  local -a rest=()
-  log "SKIPPING $target: $why"
-  setup_failures=$(( setup_failures + 1 ))
-  skipped+=("$target: $why")
-  for t in "${targets[@]}"; do [[ $t == "$target" ]] || rest+=("$t"); done
-  targets=("${rest[@]}")
-  if [[ -n ${middle_pid[$target]:-} ]]; then
-    forget_pid "${middle_pid[$target]}"
-    unset "middle_pid[$target]"
-  fi
-}
 
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 log "temp dir $tmp; targets ${targets[*]}; modes ${modes[*]}"
@@ -409,85 +382,35 @@ fi
 # ---------------------------------------------------------------------------------------------------
 # Measurements
 
-backend_ticks() {
+bench_backend_ticks() {
   local name sum=0
   for name in ${backend_servers[$1]}; do sum=$(( sum + $(pg_ticks "$name") )); done
   echo "$sum"
 }
 
-pgbench_run() {  # mode $1, seconds $2, target $3, output $4
-  PGPASSWORD=${target_password[$3]} PGSSLMODE=disable timeout --foreground --kill-after=10 $(( $2 + 120 )) \
-    pgbench -n -S -M "$1" -c "$clients" -j "$threads" -T "$2" -h 127.0.0.1 -p "${target_port[$3]}" \
-    -U "${target_user[$3]}" "$db_name" >"$4" 2>&1
+# pgbench -S in mode $2 for $3 s against target $4, output in $5 (the workload $1 is always "select").
+bench_run() {
+  PGPASSWORD=${target_password[$4]} PGSSLMODE=disable timeout --foreground --kill-after=10 $(( $3 + 120 )) \
+    pgbench -n -S -M "$2" -c "$clients" -j "$threads" -T "$3" -h 127.0.0.1 -p "${target_port[$4]}" \
+    -U "${target_user[$4]}" "$db_name" >"$5" 2>&1
+}
+
+bench_label() { echo "-S -M $2"; }
+
+bench_parse() {
+  parsed_queries=$(awk '/number of transactions actually processed:/ {print $NF; exit}' "$1")
+  parsed_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$1" | head -1)
+  parsed_latency=$(awk '/^latency average = / {print $4; exit}' "$1")
+  parsed_errors=$(awk '/number of failed transactions:/ {print $5; exit}' "$1")
 }
 
 mkdir -p "$tmp/logs"
 results=$tmp/results.tsv
 : >"$results"
-declare -A broken=()
-failed=()
-if (( warmup_s > 0 )); then
-  for t in "${targets[@]}"; do
-    for m in "${modes[@]}"; do
-      log "warm-up: -S -M $m $t: $warmup_s s …"
-      pgbench_run "$m" "$warmup_s" "$t" "$tmp/logs/warmup-$m-$t.log" || {
-        tail -n 15 "$tmp/logs/warmup-$m-$t.log" >&2 || true
-        log "    pgbench warm-up failed against $t (output above); -M $m on $t is left out"
-        broken["$m $t"]=1
-        failed+=("-M $m $t warm-up")
-      }
-    done
-  done
-fi
-
-n_targets=${#targets[@]}
-total_runs=$(( rounds * ${#modes[@]} * n_targets ))
-run=0
-for (( round = 1; round <= rounds; round++ )); do
-  for m in "${modes[@]}"; do
-    for (( i = 0; i < n_targets; i++ )); do
-      t=${targets[(i + round - 1) % n_targets]}
-      run=$(( run + 1 ))
-      [[ -z ${broken["$m $t"]:-} ]] || { log "[$run/$total_runs] -M $m $t round $round: skipped (failed before)"; continue; }
-      check_alive
-      logfile=$tmp/logs/$m-$t-r$round.log
-      log "[$run/$total_runs] -S -M $m $t round $round: $time_s s …"
-      mid=0
-      back0=$(backend_ticks "$t")
-      [[ -n ${middle_pid[$t]} ]] && mid=$(cpu_ticks "${middle_pid[$t]}")
-      read -r busy0 total0 < <(machine_ticks)
-      children_us client0
-      if ! pgbench_run "$m" "$time_s" "$t" "$logfile"; then
-        tail -n 15 "$logfile" >&2 || true
-        log "    pgbench failed against $t (output above); -M $m on $t is left out from now on"
-        broken["$m $t"]=1
-        failed+=("-M $m $t round $round")
-        continue
-      fi
-      children_us client1
-      read -r busy1 total1 < <(machine_ticks)
-      sleep 0.3   # let the direct backends exit, so the postmaster has reaped their CPU time
-      back1=$(backend_ticks "$t")
-      mid1=0
-      [[ -n ${middle_pid[$t]} ]] && mid1=$(cpu_ticks "${middle_pid[$t]}")
-      queries=$(awk '/number of transactions actually processed:/ {print $NF; exit}' "$logfile")
-      tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$logfile" | head -1)
-      lat=$(awk '/^latency average = / {print $4; exit}' "$logfile")
-      errors=$(awk '/number of failed transactions:/ {print $5; exit}' "$logfile")
-      if [[ -z $queries || -z $tps || -z $lat ]]; then
-        tail -n 15 "$logfile" >&2 || true
-        log "    could not read transactions/tps/latency from pgbench's output (above); left out"
-        failed+=("-M $m $t round $round")
-        continue
-      fi
-      [[ ${errors:-0} == 0 ]] || { log "    $errors failed transactions against $t"; failed+=("-M $m $t round $round: $errors failed transactions"); }
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' select "$m" "$t" "$round" "$tps" "$lat" \
-        "$queries" "${errors:-0}" $(( mid1 - mid )) $(( back1 - back0 )) $(( client1 - client0 )) \
-        $(( busy1 - busy0 )) $(( total1 - total0 )) >>"$results"
-      log "    $tps tps, mean latency $lat ms"
-    done
-  done
-done
+workloads=()
+for m in "${modes[@]}"; do workloads+=("select:$m"); done
+bench_errors_fail=1   # pgbench -S has no reason to fail a transaction: one failed is a failed measurement
+measure_all
 
 # ---------------------------------------------------------------------------------------------------
 # Report

@@ -215,3 +215,92 @@ fmt() {  # printf format $1 of $2, or "–" when $2 is empty
 ratio() {  # $1 / $2 to 2 decimals, or "–"
   if [[ -n $1 && -n $2 ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; else printf '–'; fi
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The measurement loop
+
+# Runs every WORKLOAD:MODE of the array `workloads` against every target, `rounds` times, `time_s`
+# seconds each, after a `warmup_s` warm-up per target and workload; the order of the targets rotates
+# each round. Appends one line per measurement to $results, collects what failed in `failed`, and
+# leaves out a workload on a target once it failed there. The script provides:
+#   bench_run WORKLOAD MODE SECONDS TARGET LOGFILE   runs the client; fails when it fails
+#   bench_parse LOGFILE            sets parsed_queries, parsed_rate, parsed_latency, parsed_errors
+#   bench_backend_ticks TARGET     prints the CPU ticks of the target's database servers
+#   bench_label WORKLOAD MODE      prints how the log names the workload
+# and `bench_errors_fail` (1: client errors fail the measurement; 0: a warning).
+measure_all() {
+  local w t i workload mode logfile label mid mid1 back0 back1 busy0 busy1 total0 total1 client0 client1 run total_runs n_targets
+  declare -gA broken=()
+  failed=()
+  if (( warmup_s > 0 )); then
+    for t in "${targets[@]}"; do
+      for w in "${workloads[@]}"; do
+        label=$(bench_label "${w%%:*}" "${w##*:}")
+        logfile=$tmp/logs/warmup-${w%%:*}-${w##*:}-$t.log
+        log "warm-up: $label $t: $warmup_s s …"
+        bench_run "${w%%:*}" "${w##*:}" "$warmup_s" "$t" "$logfile" || {
+          tail -n 15 "$logfile" >&2 || true
+          log "    warm-up failed against $t (output above); $label on $t is left out"
+          broken["$w $t"]=1
+          failed+=("$label $t warm-up")
+        }
+      done
+    done
+  fi
+  n_targets=${#targets[@]}
+  total_runs=$(( rounds * ${#workloads[@]} * n_targets ))
+  run=0
+  for (( round = 1; round <= rounds; round++ )); do
+    for w in "${workloads[@]}"; do
+      workload=${w%%:*}
+      mode=${w##*:}
+      label=$(bench_label "$workload" "$mode")
+      # Rotate the order each round so no target always runs first or right after the same one.
+      for (( i = 0; i < n_targets; i++ )); do
+        t=${targets[(i + round - 1) % n_targets]}
+        run=$(( run + 1 ))
+        if [[ -n ${broken["$w $t"]:-} ]]; then
+          log "[$run/$total_runs] $label $t round $round: skipped (failed before)"
+          continue
+        fi
+        check_alive
+        logfile=$tmp/logs/$workload-$mode-$t-r$round.log
+        log "[$run/$total_runs] $label $t round $round: $time_s s …"
+        mid=0
+        back0=$(bench_backend_ticks "$t")
+        [[ -n ${middle_pid[$t]} ]] && mid=$(cpu_ticks "${middle_pid[$t]}")
+        read -r busy0 total0 < <(machine_ticks)
+        children_us client0
+        if ! bench_run "$workload" "$mode" "$time_s" "$t" "$logfile"; then
+          tail -n 15 "$logfile" >&2 || true
+          log "    the client failed against $t (output above); $label on $t is left out from now on"
+          broken["$w $t"]=1
+          failed+=("$label $t round $round")
+          continue
+        fi
+        children_us client1
+        read -r busy1 total1 < <(machine_ticks)
+        sleep 0.3   # servers that reap per-connection processes (PostgreSQL) count their CPU once they ended
+        back1=$(bench_backend_ticks "$t")
+        mid1=0
+        [[ -n ${middle_pid[$t]} ]] && mid1=$(cpu_ticks "${middle_pid[$t]}")
+        parsed_queries="" parsed_rate="" parsed_latency="" parsed_errors=""
+        bench_parse "$logfile"
+        if [[ -z $parsed_queries || -z $parsed_rate || -z $parsed_latency ]]; then
+          tail -n 15 "$logfile" >&2 || true
+          log "    could not read the count, rate and latency from the client's output (above); this measurement is left out"
+          failed+=("$label $t round $round")
+          continue
+        fi
+        if [[ ${parsed_errors:-0} != 0 ]]; then
+          log "    warning: $parsed_errors client errors against $t"
+          (( bench_errors_fail )) && failed+=("$label $t round $round: $parsed_errors errors")
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$mode" "$t" "$round" "$parsed_rate" \
+          "$parsed_latency" "$parsed_queries" "${parsed_errors:-0}" $(( mid1 - mid )) $(( back1 - back0 )) \
+          $(( client1 - client0 )) $(( busy1 - busy0 )) $(( total1 - total0 )) >>"$results"
+        log "    $parsed_rate per second, latency $parsed_latency ms"
+      done
+    done
+  done
+}
