@@ -378,44 +378,19 @@ EOF
 # Starts a Shardgate proxy for cluster $2 as target $1; when that fails, skips the target and
 # returns 1.
 start_proxy() {
-  local target=$1 cluster=$2 port deadline
+  local port
   free_port port
-  write_proxy_config "$cluster" "$port"
-  if ! SHARDGATE_NO_BUILD=1 "$shardgate" cluster init --zk "127.0.0.1:$zk_port" --cluster "$cluster" \
-      --file "$tmp/$cluster.yaml" >"$tmp/init-$cluster.log" 2>&1; then
-    cat "$tmp/init-$cluster.log" >&2
-    skip_target "$target" "'bin/shardgate cluster init' failed for $tmp/$cluster.yaml (output above)"
-    return 1
-  fi
-  SHARDGATE_NO_BUILD=1 start_bg "shardgate $target" "$tmp/$target.log" "$shardgate" proxy --config "$tmp/proxy-$cluster.yaml"
-  middle_pid[$target]=$started_pid
-  if ! wait_port "shardgate proxy ($target)" "$port" "$started_pid" "$tmp/$target.log" 120; then
-    skip_target "$target" "$wait_error"
-    return 1
-  fi
-  # Listening is not yet serving (the cluster state comes from ZooKeeper): wait for an answer.
-  deadline=$(( SECONDS + 60 ))
-  until mariadb --no-defaults --skip-ssl -h127.0.0.1 -P"$port" -u"$proxy_user" -p"$proxy_password" \
-      --connect-timeout=5 -N -B -e 'SELECT 1' "$db_name" >"$tmp/$target-ready.log" 2>&1; do
-    if ! alive "$started_pid" || (( SECONDS >= deadline )); then
-      cat "$tmp/$target-ready.log" >&2
-      log "'SELECT 1' as $proxy_user through $target still fails after 60 s (output above); going on, sysbench will tell"
-      break
-    fi
-    sleep 0.5
-  done
-  target_port[$target]=$port
-  target_user[$target]=$proxy_user
-  target_password[$target]=$proxy_password
-  log "shardgate $target on 127.0.0.1:$port (pid $started_pid, cluster $cluster)"
+  write_proxy_config "$2" "$port"
+  launch_proxy "$1" "$2" "$port" mysql_ready
+}
+
+mysql_ready() {
+  mariadb --no-defaults --skip-ssl -h127.0.0.1 -P"$1" -u"$proxy_user" -p"$proxy_password" --connect-timeout=5 -N -B \
+    -e 'SELECT 1' "$db_name"
 }
 
 if has_target proxy1 || has_target proxy4; then
-  free_port zk_port
-  mkdir -p "$tmp/zookeeper"
-  SHARDGATE_NO_BUILD=1 start_bg zookeeper "$tmp/zookeeper.log" "$shardgate" zookeeper --port "$zk_port" --data-dir "$tmp/zookeeper/data"
-  wait_port zookeeper "$zk_port" "$started_pid" "$tmp/zookeeper.log" 60 || die "$wait_error"
-  log "zookeeper on 127.0.0.1:$zk_port (pid $started_pid)"
+  start_zookeeper
 fi
 
 if has_target proxy1; then

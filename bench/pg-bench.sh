@@ -280,7 +280,7 @@ write_cluster() {
 }
 
 start_proxy() {
-  local target=$1 cluster=$2 port admin_port deadline
+  local target=$1 cluster=$2 port admin_port
   free_port port
   free_port admin_port
   cat >"$tmp/proxy-$cluster.yaml" <<EOF
@@ -300,32 +300,11 @@ users:
   - name: $proxy_user
     password: $proxy_password
 EOF
-  if ! SHARDGATE_NO_BUILD=1 "$shardgate" cluster init --zk "127.0.0.1:$zk_port" --cluster "$cluster" \
-      --file "$tmp/$cluster.yaml" >"$tmp/init-$cluster.log" 2>&1; then
-    cat "$tmp/init-$cluster.log" >&2
-    skip_target "$target" "'bin/shardgate cluster init' failed for $tmp/$cluster.yaml (output above)"
-    return 1
-  fi
-  SHARDGATE_NO_BUILD=1 start_bg "shardgate $target" "$tmp/$target.log" "$shardgate" proxy --config "$tmp/proxy-$cluster.yaml"
-  middle_pid[$target]=$started_pid
-  if ! wait_port "shardgate proxy ($target)" "$port" "$started_pid" "$tmp/$target.log" 120; then
-    skip_target "$target" "$wait_error"
-    return 1
-  fi
-  deadline=$(( SECONDS + 60 ))
-  until PGPASSWORD=$proxy_password PGSSLMODE=disable psql -h 127.0.0.1 -p "$port" -U "$proxy_user" -d "$db_name" \
-      -Atqc 'SELECT 1' >"$tmp/$target-ready.log" 2>&1; do
-    if ! alive "$started_pid" || (( SECONDS >= deadline )); then
-      cat "$tmp/$target-ready.log" >&2
-      skip_target "$target" "'SELECT 1' through $target still fails after 60 s (output above; log $tmp/$target.log)"
-      return 1
-    fi
-    sleep 0.5
-  done
-  target_port[$target]=$port
-  target_user[$target]=$proxy_user
-  target_password[$target]=$proxy_password
-  log "shardgate $target on 127.0.0.1:$port (pid $started_pid, cluster $cluster)"
+  launch_proxy "$target" "$cluster" "$port" pg_ready
+}
+
+pg_ready() {
+  PGPASSWORD=$proxy_password PGSSLMODE=disable psql -h 127.0.0.1 -p "$1" -U "$proxy_user" -d "$db_name" -Atqc 'SELECT 1'
 }
 
 if has_target proxy1 || has_target proxy4; then
@@ -333,11 +312,7 @@ if has_target proxy1 || has_target proxy4; then
   "$shardgate" --version >"$tmp/build.log" 2>&1 || { tail -n 20 "$tmp/build.log" >&2; die "bin/shardgate does not run (log above)"; }
   # shellcheck source=bin/jdk.sh
   proxy_java=$( (source "$root/bin/jdk.sh" && shardgate_find_jdk && "$JAVA_HOME/bin/java" -version 2>&1 | head -1) || echo unknown)
-  free_port zk_port
-  mkdir -p "$tmp/zookeeper"
-  SHARDGATE_NO_BUILD=1 start_bg zookeeper "$tmp/zookeeper.log" "$shardgate" zookeeper --port "$zk_port" --data-dir "$tmp/zookeeper/data"
-  wait_port zookeeper "$zk_port" "$started_pid" "$tmp/zookeeper.log" 60 || die "$wait_error"
-  log "zookeeper on 127.0.0.1:$zk_port (pid $started_pid)"
+  start_zookeeper
 fi
 
 if has_target proxy1; then

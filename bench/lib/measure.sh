@@ -304,3 +304,48 @@ measure_all() {
     done
   done
 }
+
+# ---------------------------------------------------------------------------------------------------
+# Shardgate
+
+# Starts an embedded ZooKeeper (`bin/shardgate zookeeper`) on a free port; sets zk_port.
+start_zookeeper() {
+  free_port zk_port
+  mkdir -p "$tmp/zookeeper"
+  SHARDGATE_NO_BUILD=1 start_bg zookeeper "$tmp/zookeeper.log" "$shardgate" zookeeper --port "$zk_port" --data-dir "$tmp/zookeeper/data"
+  wait_port zookeeper "$zk_port" "$started_pid" "$tmp/zookeeper.log" 60 || die "$wait_error"
+  log "zookeeper on 127.0.0.1:$zk_port (pid $started_pid)"
+}
+
+# Creates cluster $2 from $tmp/$2.yaml and starts a proxy with $tmp/proxy-$2.yaml as target $1 listening
+# on $3, then waits until `$4 PORT` (the script's readiness check, a SELECT 1 through the proxy)
+# succeeds. Skips the target and returns 1 when a step fails.
+launch_proxy() {
+  local target=$1 cluster=$2 port=$3 ready=$4 deadline
+  if ! SHARDGATE_NO_BUILD=1 "$shardgate" cluster init --zk "127.0.0.1:$zk_port" --cluster "$cluster" \
+      --file "$tmp/$cluster.yaml" >"$tmp/init-$cluster.log" 2>&1; then
+    cat "$tmp/init-$cluster.log" >&2
+    skip_target "$target" "'bin/shardgate cluster init' failed for $tmp/$cluster.yaml (output above)"
+    return 1
+  fi
+  SHARDGATE_NO_BUILD=1 start_bg "shardgate $target" "$tmp/$target.log" "$shardgate" proxy --config "$tmp/proxy-$cluster.yaml"
+  middle_pid[$target]=$started_pid
+  if ! wait_port "shardgate proxy ($target)" "$port" "$started_pid" "$tmp/$target.log" 120; then
+    skip_target "$target" "$wait_error"
+    return 1
+  fi
+  # Listening is not yet serving (the cluster state comes from ZooKeeper): wait for an answer.
+  deadline=$(( SECONDS + 60 ))
+  until "$ready" "$port" >"$tmp/$target-ready.log" 2>&1; do
+    if ! alive "$started_pid" || (( SECONDS >= deadline )); then
+      cat "$tmp/$target-ready.log" >&2
+      skip_target "$target" "'SELECT 1' through $target still fails after 60 s (output above; log $tmp/$target.log)"
+      return 1
+    fi
+    sleep 0.5
+  done
+  target_port[$target]=$port
+  target_user[$target]=$proxy_user
+  target_password[$target]=$proxy_password
+  log "shardgate $target on 127.0.0.1:$port (pid $started_pid, cluster $cluster)"
+}
