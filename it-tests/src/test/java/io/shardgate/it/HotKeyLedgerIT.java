@@ -42,62 +42,88 @@ class HotKeyLedgerIT {
         try (ShardedCluster cluster = ShardedCluster.start(3, TABLES)) {
             cluster.startProxy();
             long post = postOverSeveralShards(cluster.store().readSlotMap().value());
-            try (Connection c = cluster.proxyConnection(""); Statement st = c.createStatement()) {
-                st.execute("CREATE TABLE likes (post_id BIGINT NOT NULL, user_id BIGINT NOT NULL, note VARCHAR(16),"
-                        + " PRIMARY KEY (post_id, user_id))");
-                st.execute("CREATE TABLE post_metrics (post_id BIGINT PRIMARY KEY, title VARCHAR(32), like_count BIGINT NOT NULL,"
-                        + " view_count BIGINT NOT NULL)");
-                st.execute("INSERT INTO post_metrics VALUES (" + post + ", 'viral', 0, 0)");
-                st.execute("INSERT INTO post_metrics VALUES (" + (post + 1) + ", 'calm', 0, 0)");
-                for (int user = 1; user <= 50; user++) {
-                    st.execute("INSERT INTO likes VALUES (" + post + ", " + user + ", 'seed')");
-                }
-            }
-            Load load = new Load(post, cluster.proxies().size(), (index, prepared) ->
-                    cluster.proxyConnection(cluster.proxies().get(index % cluster.proxies().size()), prepared ? "useServerPrepStmts=true" : ""));
-            load.start();
-            try {
-                Thread.sleep(1500);
-                hotkey(cluster, "split", "post_metrics", post, K);
-                hotkey(cluster, "split", "likes", post, K);
-                Thread.sleep(2000);
-                assertThat(holders(cluster, "SELECT COUNT(*) FROM post_metrics WHERE post_id = " + post))
-                        .as("counter sub-rows while split").hasSizeGreaterThan(1);
-                assertThat(holders(cluster, "SELECT COUNT(*) FROM likes WHERE post_id = " + post))
-                        .as("shards holding likes while split").hasSizeGreaterThan(1);
-                hotkey(cluster, "merge", "post_metrics", post, 0);
-                hotkey(cluster, "merge", "likes", post, 0);
-                Thread.sleep(1500);
-                assertThat(holders(cluster, "SELECT COUNT(*) FROM post_metrics WHERE post_id = " + post)).hasSize(1);
-                assertThat(holders(cluster, "SELECT COUNT(*) FROM likes WHERE post_id = " + post)).hasSize(1);
-                hotkey(cluster, "split", "post_metrics", post, K);
-                hotkey(cluster, "split", "likes", post, K);
-                Thread.sleep(1500);
-            } finally {
-                load.stop();
-            }
-
-            assertThat(load.errors).as("client errors").isEmpty();
-            assertThat(load.anomalies).as("reader anomalies").isEmpty();
-            assertThat(load.increments.get()).as("increments done").isGreaterThan(100);
-            assertThat(load.reads.get()).as("reads done").isGreaterThan(50);
-            try (Connection c = cluster.proxyConnection("")) {
-                assertThat(Sql.query(c, "SELECT like_count FROM post_metrics WHERE post_id = " + post))
-                        .containsExactly(List.of(Long.toString(load.increments.get())));
-                List<String> users = Sql.query(c, "SELECT user_id FROM likes WHERE post_id = " + post).stream().map(List::getFirst).toList();
-                assertThat(users).doesNotHaveDuplicates();
-                assertThat(new HashSet<>(users)).isEqualTo(load.expectedLikes());
-            }
-            long stored = 0;
-            for (int i = 0; i < cluster.shardCount(); i++) {
-                try (Connection c = cluster.shardConnection(i)) {
-                    stored += Long.parseLong(Sql.query(c, "SELECT COUNT(*) FROM likes WHERE post_id = " + post).getFirst().getFirst());
-                }
-            }
-            assertThat(stored).as("like rows on all shards").isEqualTo(load.expectedLikes().size());
-            System.out.printf("hot-key ledger: %d increments, %d likes inserted, %d deleted, %d reads%n", load.increments.get(),
-                    load.inserted.get(), load.deleted.get(), load.reads.get());
+            splitMergeAndSplitAgain(post, cluster.proxies().size(),
+                    (index, prepared) -> cluster.proxyConnection(cluster.proxies().get(index % cluster.proxies().size()),
+                            prepared ? "useServerPrepStmts=true" : ""),
+                    (verb, table, key, k) -> hotkey(cluster, verb, table, key, k),
+                    countSql -> holders(cluster, countSql),
+                    sql -> {
+                        long sum = 0;
+                        for (int i = 0; i < cluster.shardCount(); i++) {
+                            try (Connection c = cluster.shardConnection(i)) {
+                                sum += Sql.count(c, sql);
+                            }
+                        }
+                        return sum;
+                    });
         }
+    }
+
+    /** The command line's {@code hotkey VERB --table T --key K [--k N]} against the cluster. */
+    interface HotKeyCli {
+        void run(String verb, String table, long key, int k) throws Exception;
+    }
+
+    /** Runs a query on each shard: the shards whose count is not zero, or the sum of the counts. */
+    interface OnShards<T> {
+        T query(String countSql) throws SQLException;
+    }
+
+    /**
+     * The scenario, for a MySQL or PostgreSQL cluster: create and seed the tables through the proxy, then split both
+     * tables' hot key, merge it, split it again under load, and compare everything with the ledger.
+     */
+    static void splitMergeAndSplitAgain(long post, int proxies, Connector connector, HotKeyCli hotkey,
+            OnShards<List<Integer>> holders, OnShards<Long> sumOverShards) throws Exception {
+        try (Connection c = connector.open(0, false); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE likes (post_id BIGINT NOT NULL, user_id BIGINT NOT NULL, note VARCHAR(16),"
+                    + " PRIMARY KEY (post_id, user_id))");
+            st.execute("CREATE TABLE post_metrics (post_id BIGINT PRIMARY KEY, title VARCHAR(32), like_count BIGINT NOT NULL,"
+                    + " view_count BIGINT NOT NULL)");
+            st.execute("INSERT INTO post_metrics VALUES (" + post + ", 'viral', 0, 0)");
+            st.execute("INSERT INTO post_metrics VALUES (" + (post + 1) + ", 'calm', 0, 0)");
+            for (int user = 1; user <= 50; user++) {
+                st.execute("INSERT INTO likes VALUES (" + post + ", " + user + ", 'seed')");
+            }
+        }
+        Load load = new Load(post, proxies, connector);
+        load.start();
+        try {
+            Thread.sleep(1500);
+            hotkey.run("split", "post_metrics", post, K);
+            hotkey.run("split", "likes", post, K);
+            Thread.sleep(2000);
+            assertThat(holders.query("SELECT COUNT(*) FROM post_metrics WHERE post_id = " + post))
+                    .as("counter sub-rows while split").hasSizeGreaterThan(1);
+            assertThat(holders.query("SELECT COUNT(*) FROM likes WHERE post_id = " + post))
+                    .as("shards holding likes while split").hasSizeGreaterThan(1);
+            hotkey.run("merge", "post_metrics", post, 0);
+            hotkey.run("merge", "likes", post, 0);
+            Thread.sleep(1500);
+            assertThat(holders.query("SELECT COUNT(*) FROM post_metrics WHERE post_id = " + post)).hasSize(1);
+            assertThat(holders.query("SELECT COUNT(*) FROM likes WHERE post_id = " + post)).hasSize(1);
+            hotkey.run("split", "post_metrics", post, K);
+            hotkey.run("split", "likes", post, K);
+            Thread.sleep(1500);
+        } finally {
+            load.stop();
+        }
+
+        assertThat(load.errors).as("client errors").isEmpty();
+        assertThat(load.anomalies).as("reader anomalies").isEmpty();
+        assertThat(load.increments.get()).as("increments done").isGreaterThan(100);
+        assertThat(load.reads.get()).as("reads done").isGreaterThan(50);
+        try (Connection c = connector.open(0, false)) {
+            assertThat(Sql.query(c, "SELECT like_count FROM post_metrics WHERE post_id = " + post))
+                    .containsExactly(List.of(Long.toString(load.increments.get())));
+            List<String> users = Sql.query(c, "SELECT user_id FROM likes WHERE post_id = " + post).stream().map(List::getFirst).toList();
+            assertThat(users).doesNotHaveDuplicates();
+            assertThat(new HashSet<>(users)).isEqualTo(load.expectedLikes());
+        }
+        assertThat(sumOverShards.query("SELECT COUNT(*) FROM likes WHERE post_id = " + post)).as("like rows on all shards")
+                .isEqualTo(load.expectedLikes().size());
+        System.out.printf("hot-key ledger: %d increments, %d likes inserted, %d deleted, %d reads%n", load.increments.get(),
+                load.inserted.get(), load.deleted.get(), load.reads.get());
     }
 
     static long postOverSeveralShards(SlotMap map) {

@@ -151,18 +151,18 @@ class PgProxyProcessIT {
     }
 
     private static String psql(int port, String sslMode, String... commands) throws Exception {
-        Process p = startPsql(port, sslMode, commands);
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        return out;
+        return psqlExpecting(true, port, sslMode, commands);
     }
 
     private static String psqlFailing(int port, String sslMode, String... commands) throws Exception {
+        return psqlExpecting(false, port, sslMode, commands);
+    }
+
+    private static String psqlExpecting(boolean success, int port, String sslMode, String... commands) throws Exception {
         Process p = startPsql(port, sslMode, commands);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isNotZero();
+        assertThat(p.exitValue() == 0).as(out).isEqualTo(success);
         return out;
     }
 }
