@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
             "--shards local MariaDB servers (plus --spares empty ones for resharding) and a proxy, with the tables of",
             "conf/cluster-example.yaml. Everything is kept in --data-dir, so the next run finds its data again.",
             "--protocol postgres runs PostgreSQL shards (as the postgres user when run as root) and the proxy's PostgreSQL",
-            "listener instead (resharding and hot-key splitting are not built for PostgreSQL yet)."
+            "listener instead; resharding and hot-key splitting work the same way."
         })
 final class DemoCommand implements Callable<Integer> {
 

@@ -64,6 +64,10 @@ class PgProxyProcessIT {
                 assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
                 assertThat(p.exitValue()).as(out).isZero();
                 assertThat(out).isEqualTo("one\ntwo\nthree\n");
+                // it registers the address clients use, its PostgreSQL port
+                ShardgateProcess.Result status = ShardgateProcess.run(Duration.ofSeconds(60), "status", "--zk",
+                        cluster.zooKeeperConnect(), "--cluster", PgShardedCluster.CLUSTER);
+                assertThat(status.stdout()).contains("127.0.0.1:" + port + " ");
                 assertThat(proxy.isAlive()).isTrue();
             } finally {
                 proxy.destroy();
@@ -116,6 +120,13 @@ class PgProxyProcessIT {
                     try (var st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM items")) {
                         assertThat(rs.next()).isTrue();
                         assertThat(rs.getLong(1)).isEqualTo(3);
+                    }
+                }
+                // the switch to TLS right after the 'S' byte must hold for every connection, however fast the client
+                for (int i = 0; i < 40; i++) {
+                    try (Connection c = DriverManager.getConnection(url); var st = c.createStatement();
+                            ResultSet rs = st.executeQuery("SELECT 1")) {
+                        assertThat(rs.next()).isTrue();
                     }
                 }
                 assertThat(proxy.isAlive()).isTrue();

@@ -61,7 +61,9 @@ public final class ProxyServer implements AutoCloseable {
                 .withSessionTimeout(Duration.ofMillis(zk.sessionTimeoutMs()));
         ClusterStore store = ZooKeeperClusterStore.connect(settings, config.cluster());
         parts.push(store);
-        String address = config.listen().host() + ":" + config.listen().mysqlPort();
+        // the address other tools show for this proxy: its MySQL port, or its PostgreSQL port when that is its only one
+        boolean postgresOnly = config.listen().mysqlPort() == 0 && config.listen().postgresPort() != 0;
+        String address = config.listen().host() + ":" + (postgresOnly ? config.listen().postgresPort() : config.listen().mysqlPort());
         RoutingSnapshotWatcher watcher = RoutingSnapshotWatcher.start(store, proxyId, address);
         parts.push(watcher);
         awaitFirstSnapshot(watcher, config.cluster(), Duration.ofMillis(zk.connectTimeoutMs()));

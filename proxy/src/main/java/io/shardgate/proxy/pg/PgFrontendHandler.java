@@ -176,11 +176,14 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         switch (msg) {
             case PgClientMessage.SslRequest ignored -> {
                 if (tls.enabled() && !encrypted) {
-                    // The client sends its ClientHello only once it has the 'S'; the listener runs on the event loop
-                    // right after the byte is written, before that loop reads anything more from the socket.
+                    // The TLS handler goes in front of the decoder before the 'S' leaves, in one event-loop task, so
+                    // the client's ClientHello (sent once it has the 'S') cannot reach the decoder as plain bytes.
+                    // The 'S' is written from the TLS handler's own context, which passes it by in the clear.
                     encrypted = true;
-                    ctx.writeAndFlush(new PgServerMessage.EncryptionAccepted())
-                            .addListener(f -> ctx.pipeline().addFirst("tls", tls.newHandler(ctx.alloc())));
+                    ctx.channel().eventLoop().execute(() -> {
+                        ctx.pipeline().addFirst("tls", tls.newHandler(ctx.alloc()));
+                        ctx.pipeline().context("tls").writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {'S'}));
+                    });
                 } else {
                     ctx.writeAndFlush(new PgServerMessage.EncryptionRefused());
                 }

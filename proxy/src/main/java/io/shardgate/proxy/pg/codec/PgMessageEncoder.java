@@ -19,7 +19,6 @@ public final class PgMessageEncoder extends MessageToByteEncoder<PgServerMessage
     protected void encode(ChannelHandlerContext ctx, PgServerMessage msg, ByteBuf out) {
         switch (msg) {
             case PgServerMessage.EncryptionRefused ignored -> out.writeByte('N');
-            case PgServerMessage.EncryptionAccepted ignored -> out.writeByte('S');
             case PgServerMessage.AuthenticationOk ignored -> authentication(out, 0, new byte[0]);
             case PgServerMessage.AuthenticationMd5 m -> authentication(out, 5, m.salt());
             case PgServerMessage.AuthenticationSasl s -> {

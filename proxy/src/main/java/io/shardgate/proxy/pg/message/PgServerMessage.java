@@ -10,9 +10,6 @@ public sealed interface PgServerMessage {
     /** The single byte answering an SSLRequest or GSSENCRequest: {@code 'N'} = not supported, go on in plain text. */
     record EncryptionRefused() implements PgServerMessage {}
 
-    /** The single byte {@code 'S'} answering an SSLRequest when TLS is configured: the TLS handshake follows. */
-    record EncryptionAccepted() implements PgServerMessage {}
-
     /** 'R' 0. */
     record AuthenticationOk() implements PgServerMessage {}
 

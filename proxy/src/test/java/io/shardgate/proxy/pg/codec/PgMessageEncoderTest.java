@@ -30,7 +30,6 @@ class PgMessageEncoderTest {
     @Test
     void encryptionRefusedIsOneByte() {
         assertThat(encode(new PgServerMessage.EncryptionRefused())).containsExactly('N');
-        assertThat(encode(new PgServerMessage.EncryptionAccepted())).containsExactly('S');
     }
 
     @Test
