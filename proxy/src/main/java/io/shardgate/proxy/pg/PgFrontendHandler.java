@@ -368,7 +368,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     private void simpleQuery(ChannelHandlerContext ctx, String sql) {
         List<String> parts = PgStatements.split(sql);
-        if (parts.stream().anyMatch(s -> PgStatements.words(s, 1).equals(List.of("COPY")))) {
+        if (parts.stream().anyMatch(s -> PgStatements.firstWordIs(s, "COPY"))) {
             if (parts.size() == 1) {
                 startCopy(ctx, parts.getFirst());
             } else {
@@ -387,7 +387,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         boolean implicitOpen = false;
         try {
             for (String statement : parts) {
-                PgStatements.TransactionRole role = PgStatements.transactionRole(statement);
+                PgStatements.TransactionRole role = implicitTransactions ? PgStatements.transactionRole(statement)
+                        : PgStatements.TransactionRole.OTHER;
                 StatementResult result;
                 if (implicitTransactions && implicitOpen && role != PgStatements.TransactionRole.OTHER) {
                     implicitOpen = false;

@@ -207,6 +207,28 @@ final class PgStatements {
     }
 
     /** The first {@code max} words, upper-case, after leading comments and parentheses. */
+    /** Whether the statement's first word is {@code word} (upper case), without allocating: a per-statement check. */
+    static boolean firstWordIs(String sql, String word) {
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+                int end = sql.indexOf('\n', i);
+                i = end < 0 ? n : end + 1;
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                i = skipBlockComment(sql, i);
+            } else if (Character.isWhitespace(c) || c == '(') {
+                i++;
+            } else {
+                int end = i + word.length();
+                return sql.regionMatches(true, i, word, 0, word.length())
+                        && (end == n || !(Character.isLetterOrDigit(sql.charAt(end)) || sql.charAt(end) == '_'));
+            }
+        }
+        return false;
+    }
+
     static List<String> words(String sql, int max) {
         List<String> out = new ArrayList<>(max);
         int i = 0;

@@ -41,4 +41,14 @@ class PgStatementsTest {
         assertThat(PgStatements.transactionRole("COMMIT PREPARED 'x'")).isEqualTo(PgStatements.TransactionRole.OTHER);
         assertThat(PgStatements.transactionRole("INSERT INTO t VALUES (1)")).isEqualTo(PgStatements.TransactionRole.OTHER);
     }
+
+    @Test
+    void firstWordIsSkipsCommentsAndSpaceAndWantsAWholeWord() {
+        assertThat(PgStatements.firstWordIs("copy t from stdin", "COPY")).isTrue();
+        assertThat(PgStatements.firstWordIs("  -- load\n/* rows */ COPY t FROM STDIN", "COPY")).isTrue();
+        assertThat(PgStatements.firstWordIs("COPYRIGHT", "COPY")).isFalse();
+        assertThat(PgStatements.firstWordIs("SELECT 'COPY'", "COPY")).isFalse();
+        assertThat(PgStatements.firstWordIs("COP", "COPY")).isFalse();
+        assertThat(PgStatements.firstWordIs("", "COPY")).isFalse();
+    }
 }
