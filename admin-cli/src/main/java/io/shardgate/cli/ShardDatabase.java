@@ -129,6 +129,15 @@ final class ShardDatabase implements AutoCloseable {
         return columns;
     }
 
+    /**
+     * Creates {@code table} here as {@code source} has it (its own DDL, read from its catalog) and returns the statements run.
+     *
+     * @throws SQLException from either shard, unchanged
+     */
+    List<String> createLike(ShardDatabase source, String table) throws SQLException {
+        return io.shardgate.migrator.TableDdl.copyDefinition(source.connection, connection, table);
+    }
+
     /** A round trip: {@code SELECT 1}. */
     void ping() throws SQLException {
         try (Statement st = connection.createStatement()) {

@@ -72,6 +72,7 @@ final class TableAddCommand implements Callable<Integer> {
             TableDefinition declared = definition(table, before);
             List<TableRows.OnShard> found = TableRows.of(before, table);
             checkRows(declared, found, before);
+            List<String> created = createWhereMissing(declared, found, before);
             DefinitionChange.Applied applied = DefinitionChange.apply(store, "declare table " + table, current -> {
                 if (current.table(table).isPresent()) {
                     throw alreadyDeclared(table, store.clusterName());
@@ -80,6 +81,10 @@ final class TableAddCommand implements Callable<Integer> {
             });
             out.println("declared table " + TableListCommand.describe(declared) + " in cluster '" + store.clusterName() + "'");
             out.println("  where it exists now: " + TableRows.describe(found));
+            if (!created.isEmpty()) {
+                out.println("  created on " + String.join(", ", created) + " as " + source(found, before).orElseThrow()
+                        + " defines it (a sharded or broadcast table must exist on every shard)");
+            }
             out.println("  definition version " + applied.definitionVersion() + ", epoch " + applied.epoch()
                     + (applied.live() ? ": every live proxy routes with it" : ": not every live proxy applied it within "
                     + DefinitionChange.BARRIER_TIMEOUT.toSeconds() + " s; they will when they catch up"));
@@ -173,6 +178,46 @@ final class TableAddCommand implements Callable<Integer> {
                     + ". 'shardgate table shard " + declared.name() + " --key COLUMN' shards a single table with rows online; --force if they are "
                     + "placed right already");
         }
+    }
+
+    /**
+     * A sharded or broadcast table must exist on every shard: one created before its declaration (through the proxy it
+     * then lived on the default shard only) is created on the shards that lack it, as the default shard (or else the
+     * first shard that has it) defines it. Runs before the declaration is published, so a failure declares nothing.
+     */
+    private List<String> createWhereMissing(TableDefinition declared, List<TableRows.OnShard> found, ClusterDefinition cluster) {
+        if (declared.kind() == TableKind.SINGLE) {
+            return List.of();
+        }
+        List<String> missing = found.stream().filter(s -> s.error() == null && !s.exists()).map(TableRows.OnShard::shard).toList();
+        var source = source(found, cluster);
+        if (missing.isEmpty() || source.isEmpty()) {
+            return List.of(); // nowhere yet: CREATE TABLE through the proxy creates it on every shard
+        }
+        List<String> created = new java.util.ArrayList<>();
+        try (ShardDatabase from = ShardDatabase.connect(cluster.shard(source.get()).orElseThrow())) {
+            for (String shard : missing) {
+                try (ShardDatabase to = ShardDatabase.connect(cluster.shard(shard).orElseThrow())) {
+                    to.createLike(from, declared.name());
+                    created.add(shard);
+                } catch (java.sql.SQLException e) {
+                    throw new CliException("table " + declared.name() + " exists on " + source.get() + " but not on " + shard
+                            + ", and creating it there as " + source.get() + " defines it failed: " + ShardDatabase.reason(e)
+                            + (created.isEmpty() ? "" : " (it was created on " + String.join(", ", created) + ")")
+                            + "; nothing was declared. Create it on " + shard + " and run the command again", e);
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new CliException("cannot read the definition of table " + declared.name() + " on " + source.get() + ": "
+                    + ShardDatabase.reason(e) + "; nothing was declared", e);
+        }
+        return created;
+    }
+
+    /** The shard whose definition of the table is copied: the default shard if it has it, else the first that does. */
+    private static java.util.Optional<String> source(List<TableRows.OnShard> found, ClusterDefinition cluster) {
+        return found.stream().filter(TableRows.OnShard::exists).map(TableRows.OnShard::shard)
+                .min(java.util.Comparator.comparing(s -> !s.equals(cluster.defaultShard())));
     }
 
     private static CliException alreadyDeclared(String table, String cluster) {

@@ -83,6 +83,66 @@ class TableCommandsIT {
         }
     }
 
+    /**
+     * A table created through the proxy before it was declared lives on the default shard only; declaring it sharded (or
+     * broadcast) creates it on the other shards as the default shard defines it, so its rows can go anywhere at once.
+     */
+    @Test
+    void declaringATableCreatedEarlierCreatesItOnTheShardsThatLackIt() throws Exception {
+        try (ShardedCluster cluster = ShardedCluster.start(3, "tables: []\n")) {
+            try (Connection c = cluster.proxyConnection(""); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE visits (user_id BIGINT NOT NULL, n INT NOT NULL DEFAULT 0, note VARCHAR(20)"
+                        + " CHARACTER SET latin1, PRIMARY KEY (user_id), KEY by_n (n))");
+                st.execute("CREATE TABLE regions (code CHAR(2) PRIMARY KEY, name VARCHAR(40))");
+            }
+            assertThat(existsOn(cluster, "visits")).containsExactly(true, false, false);
+
+            ShardgateProcess.Result sharded = table(cluster, "add", "visits", "--kind", "sharded", "--key", "user_id", "--key-type", "int");
+            assertThat(sharded.exitCode()).as(sharded.toString()).isZero();
+            assertThat(sharded.stdout()).contains("created on s1, s2 as s0 defines it");
+            ShardgateProcess.Result broadcast = table(cluster, "add", "regions", "--kind", "broadcast");
+            assertThat(broadcast.exitCode()).as(broadcast.toString()).isZero();
+            assertThat(broadcast.stdout()).contains("created on s1, s2 as s0 defines it");
+            for (String t : List.of("visits", "regions")) {
+                assertThat(existsOn(cluster, t)).as(t).containsExactly(true, true, true);
+                List<List<String>> s0 = showCreate(cluster, 0, t);
+                assertThat(showCreate(cluster, 1, t)).as(t).isEqualTo(s0);
+                assertThat(showCreate(cluster, 2, t)).as(t).isEqualTo(s0);
+            }
+
+            try (Connection c = cluster.proxyConnection(""); Statement st = c.createStatement()) {
+                for (int user = 1; user <= 30; user++) {
+                    st.execute("INSERT INTO visits (user_id, n) VALUES (" + user + ", " + user + ")");
+                }
+                st.execute("INSERT INTO regions VALUES ('eu', 'Europe')");
+                assertThat(Sql.query(c, "SELECT COUNT(*), SUM(n) FROM visits")).containsExactly(List.of("30", "465"));
+                assertThat(Sql.query(c, "SELECT name FROM regions WHERE code = 'eu'")).containsExactly(List.of("Europe"));
+            }
+            for (int i = 0; i < cluster.shardCount(); i++) {
+                try (Connection c = cluster.shardConnection(i)) {
+                    assertThat(Sql.query(c, "SELECT COUNT(*) FROM visits").getFirst().getFirst()).as("rows on s%d", i).isNotEqualTo("0");
+                    assertThat(Sql.query(c, "SELECT COUNT(*) FROM regions")).as("regions on s%d", i).containsExactly(List.of("1"));
+                }
+            }
+        }
+    }
+
+    private static List<Boolean> existsOn(ShardedCluster cluster, String table) throws Exception {
+        List<Boolean> out = new ArrayList<>();
+        for (int i = 0; i < cluster.shardCount(); i++) {
+            try (Connection c = cluster.shardConnection(i)) {
+                out.add(!Sql.query(c, "SHOW TABLES LIKE '" + table + "'").isEmpty());
+            }
+        }
+        return out;
+    }
+
+    private static List<List<String>> showCreate(ShardedCluster cluster, int shard, String table) throws Exception {
+        try (Connection c = cluster.shardConnection(shard)) {
+            return Sql.query(c, "SHOW CREATE TABLE " + table);
+        }
+    }
+
     private static ShardgateProcess.Result table(ShardedCluster cluster, String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("table"));
         all.addAll(List.of(args));
