@@ -66,7 +66,7 @@ final class MigratorCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         WorkerSettings settings = settings();
-        ClusterStore store = zk.openStore();
+        ClusterStore store = zk.openStoreWaiting(out); // a worker waits for ZooKeeper rather than exit
         MigrationWorker worker;
         try {
             worker = MigrationWorker.start(store, settings);

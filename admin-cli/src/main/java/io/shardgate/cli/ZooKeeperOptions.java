@@ -57,6 +57,20 @@ public final class ZooKeeperOptions {
         return store;
     }
 
+    /**
+     * For long-running commands (the migrator): connects to the cluster's store however long ZooKeeper takes to answer,
+     * printing a line to {@code out} each time the wait grows (see {@link ZooKeeperClusterStore#connectWaiting}).
+     */
+    public ClusterStore openStoreWaiting(java.io.PrintWriter out) {
+        ShardgateConfig.ZooKeeper zkConfig = config().zookeeper();
+        var settings = io.shardgate.state.zk.ZooKeeperSettings.of(connectString(), zkConfig.connectTimeout())
+                .withSessionTimeout(Duration.ofMillis(zkConfig.sessionTimeoutMs()));
+        return ZooKeeperClusterStore.connectWaiting(settings, clusterName(), line -> {
+            out.println(line);
+            out.flush();
+        });
+    }
+
     /** Connects to the cluster's store, failing within the configured connect timeout with one clear line. */
     public ClusterStore openStore() {
         String cluster = clusterName();
@@ -83,8 +97,11 @@ public final class ZooKeeperOptions {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             if (cause instanceof StoreException.Unavailable || cause instanceof TimeoutException) {
                 connecting.thenAccept(ClusterStore::close); // if it connects after all, let it go
+                // not refused (the probe above): something listens but opened no session in time, which is a slow or
+                // overloaded server far more often than a missing one
                 throw new CliException("cannot reach ZooKeeper at " + connect + " within " + timeout.toMillis()
-                        + " ms (is it running? 'bin/shardgate zookeeper' or 'bin/shardgate demo' starts one; --zk names another)", cause);
+                        + " ms: it accepts connections but opened no session in time (slow or overloaded, or not ZooKeeper);"
+                        + " retry, or raise zookeeper.connect-timeout-ms in the configuration", cause);
             }
             if (cause instanceof RuntimeException re) {
                 throw re;

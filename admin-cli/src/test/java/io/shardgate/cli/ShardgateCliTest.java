@@ -251,7 +251,8 @@ class ShardgateCliTest {
         try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             Path cfg = file("shardgate.yaml", "zookeeper:\n  connect-timeout-ms: 1500\n");
             CliRun r = CliRun.of("slots", "--config", cfg.toString(), "--zk", "127.0.0.1:" + silent.getLocalPort());
-            assertOneErrorLine(r, 1, "cannot reach ZooKeeper at 127.0.0.1:" + silent.getLocalPort() + " within 1500 ms");
+            assertOneErrorLine(r, 1, "cannot reach ZooKeeper at 127.0.0.1:" + silent.getLocalPort() + " within 1500 ms: it accepts connections"
+                    + " but opened no session in time");
             assertThat(r.elapsed()).isLessThan(Duration.ofSeconds(10));
         }
     }

@@ -59,7 +59,8 @@ public final class ProxyServer implements AutoCloseable {
         var zk = config.zookeeper();
         ZooKeeperSettings settings = ZooKeeperSettings.of(zooKeeperConnect, Duration.ofMillis(zk.connectTimeoutMs()))
                 .withSessionTimeout(Duration.ofMillis(zk.sessionTimeoutMs()));
-        ClusterStore store = ZooKeeperClusterStore.connect(settings, config.cluster());
+        // a proxy is a long-running process: a ZooKeeper that is down or slow at start is waited for, and said so
+        ClusterStore store = ZooKeeperClusterStore.connectWaiting(settings, config.cluster(), LOG::warn);
         parts.push(store);
         // the address other tools show for this proxy: its MySQL port, or its PostgreSQL port when that is its only one
         boolean postgresOnly = config.listen().mysqlPort() == 0 && config.listen().postgresPort() != 0;

@@ -122,6 +122,43 @@ public final class ZooKeeperClusterStore implements ClusterStore {
                 + waitMillis + " ms (cluster " + clusterName + ")", null);
     }
 
+    /** The longest pause between two "still waiting" reports of {@link #connectWaiting}. */
+    private static final Duration LONGEST_REPORT_INTERVAL = Duration.ofSeconds(60);
+
+    /**
+     * For long-running processes (proxy, migrator): connects like {@link #connect(ZooKeeperSettings, String)} but never
+     * gives up. The client keeps retrying in the background, and each time the connect timeout passes without a session
+     * (then at doubling intervals, at most a minute apart) {@code waiting} hears how long it has waited, so the process
+     * says so instead of exiting: a ZooKeeper that is down, restarting or too loaded to answer in time is a reason to
+     * wait, not to die.
+     *
+     * @throws StoreException.Unavailable only when interrupted while waiting
+     */
+    public static ZooKeeperClusterStore connectWaiting(ZooKeeperSettings settings, String clusterName,
+            java.util.function.Consumer<String> waiting) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(waiting, "waiting");
+        ClusterPaths paths = new ClusterPaths(clusterName);
+        CuratorFramework client = newClient(settings);
+        client.start();
+        long started = System.nanoTime();
+        Duration interval = settings.connectTimeout();
+        try {
+            while (!client.blockUntilConnected((int) interval.toMillis(), TimeUnit.MILLISECONDS)) {
+                long waited = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+                waiting.accept("waiting for ZooKeeper at " + settings.connectString() + " (cluster " + clusterName + "): no session after "
+                        + waited + " s; still trying");
+                interval = interval.multipliedBy(2).compareTo(LONGEST_REPORT_INTERVAL) > 0 ? LONGEST_REPORT_INTERVAL : interval.multipliedBy(2);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            client.close();
+            throw new StoreException.Unavailable("interrupted while waiting for ZooKeeper at " + settings.connectString()
+                    + " for cluster " + clusterName, e);
+        }
+        return new ZooKeeperClusterStore(client, settings, paths);
+    }
+
     private static CuratorFramework newClient(ZooKeeperSettings settings) {
         int operationMillis = (int) settings.operationTimeout().toMillis();
         ZKClientConfig zkConfig = new ZKClientConfig();
