@@ -52,6 +52,12 @@ final class DemoCluster implements AutoCloseable {
     record Settings(String clusterName, Path clusterFile, Path dataDir, int zooKeeperPort, Duration connectTimeout,
             boolean reset, int shards, int spares, int shardBasePort, ShardgateConfig proxy, Dialect dialect) {
         static final String DATABASE = "shardgate";
+        /**
+         * The shards' login for the proxy and the migrator: everything inside the demo's database, nothing outside it (no
+         * system schema, no global privilege, no grant option), as a production backend user should be.
+         */
+        static final String BACKEND_USER = "shardgate";
+        static final String BACKEND_PASSWORD = "shardgate-backend";
 
         /** A MySQL-family demo. */
         Settings(String clusterName, Path clusterFile, Path dataDir, int zooKeeperPort, Duration connectTimeout,
@@ -222,7 +228,7 @@ final class DemoCluster implements AutoCloseable {
         for (int i = 0; i < settings.shards() + settings.spares(); i++) {
             String url = (settings.postgres() ? "jdbc:postgresql://127.0.0.1:" : "jdbc:mysql://127.0.0.1:") + settings.shardPort(i)
                     + "/" + Settings.DATABASE;
-            shards.add(new ShardDefinition(Settings.shardName(i), url, settings.postgres() ? "postgres" : "root", "", 16,
+            shards.add(new ShardDefinition(Settings.shardName(i), url, Settings.BACKEND_USER, Settings.BACKEND_PASSWORD, 16,
                     i >= settings.shards()));
         }
         for (TableDefinition t : fromFile.tables().values()) {
@@ -242,6 +248,7 @@ final class DemoCluster implements AutoCloseable {
                     : LocalMariaDb.start(settings.shardDir(i), settings.shardPort(i), false);
             shardServers.add(db);
             db.createDatabase(Settings.DATABASE);
+            db.createDatabaseUser(Settings.DATABASE, Settings.BACKEND_USER, Settings.BACKEND_PASSWORD);
             return db;
         } catch (RuntimeException e) {
             throw new CliException("shard " + Settings.shardName(i) + " did not start: " + e.getMessage(), e);

@@ -56,6 +56,18 @@ class DemoIT {
         assertThat(result.exitCode()).as(result.output()).isZero();
         assertThat(result.output().lines().toList()).containsSubsequence("5\tada\ted", "di");
 
+        // least privilege: the proxy's backend user owns the demo's database and nothing else, and the shards' system
+        // schemas are not exposed to clients
+        var privileges = CommandRunner.of("mariadb", "--no-defaults", "--batch", "-N", "-A", "-h127.0.0.1", "-P" + proxy, "-uapp",
+                "-papp", "shardgate", "-e", "SHOW GRANTS").timeout(Duration.ofSeconds(60)).run();
+        assertThat(privileges.exitCode()).as(privileges.output()).isZero();
+        assertThat(privileges.output()).contains("GRANT ALL PRIVILEGES ON `shardgate`.*").doesNotContain("WITH GRANT OPTION")
+                .doesNotContain("ALL PRIVILEGES ON *.*");
+        var systemSchema = CommandRunner.of("mariadb", "--no-defaults", "--batch", "-A", "-h127.0.0.1", "-P" + proxy, "-uapp",
+                "-papp", "shardgate", "-e", "SELECT user, host FROM mysql.user").timeout(Duration.ofSeconds(60)).run();
+        assertThat(systemSchema.exitCode()).as(systemSchema.output()).isNotZero();
+        assertThat(systemSchema.output()).contains("does not expose the shards' system schemas (mysql.user)");
+
         for (int shard : List.of(shardBase, shardBase + 1)) {
             var rows = CommandRunner.of("mariadb", "--no-defaults", "--batch", "-N", "-h127.0.0.1", "-P" + shard, "-uroot",
                     "shardgate", "-e", "SELECT COUNT(*) FROM users").timeout(Duration.ofSeconds(30)).run();
@@ -96,6 +108,12 @@ class DemoIT {
                 .env("PGPASSWORD", "app").timeout(Duration.ofSeconds(60)).run();
         assertThat(result.exitCode()).as(result.output()).isZero();
         assertThat(result.output().lines().toList()).containsSubsequence("5|ada|ed", "di");
+
+        var role = CommandRunner.of("psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", Integer.toString(proxy), "-U", "app", "-d",
+                "shardgate", "-c", "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user")
+                .env("PGPASSWORD", "app").timeout(Duration.ofSeconds(60)).run();
+        assertThat(role.exitCode()).as(role.output()).isZero();
+        assertThat(role.output().strip()).as("the proxy's backend role is no superuser").isEqualTo("shardgate|f|f|f");
 
         int onShards = 0;
         for (int shard : List.of(shardBase, shardBase + 1)) {

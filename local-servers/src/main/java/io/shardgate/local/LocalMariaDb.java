@@ -228,6 +228,14 @@ public final class LocalMariaDb extends LocalServer {
         execute("CREATE DATABASE IF NOT EXISTS " + quoteIdentifier(name));
     }
 
+    @Override
+    public void createDatabaseUser(String database, String user, String password) {
+        String u = "'" + user.replace("'", "''") + "'@'" + HOST + "'";
+        String p = "'" + password.replace("\\", "\\\\").replace("'", "''") + "'";
+        execute("CREATE USER IF NOT EXISTS " + u + " IDENTIFIED BY " + p + "; ALTER USER " + u + " IDENTIFIED BY " + p
+                + "; GRANT ALL PRIVILEGES ON " + quoteIdentifier(database) + ".* TO " + u);
+    }
+
     static String quoteIdentifier(String name) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("empty database name");

@@ -230,6 +230,24 @@ public final class LocalPostgres extends LocalServer {
     }
 
     @Override
+    public void createDatabaseUser(String database, String user, String password) {
+        String role = "\"" + user.replace("\"", "\"\"") + "\"";
+        String pw = "'" + password.replace("'", "''") + "'";
+        if (execute("SELECT 1 FROM pg_roles WHERE rolname = '" + user.replace("'", "''") + "'").isEmpty()) {
+            execute("CREATE ROLE " + role + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD " + pw);
+        } else {
+            execute("ALTER ROLE " + role + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD " + pw);
+        }
+        // the owner of the database and of its public schema creates tables and functions there, and nothing elsewhere
+        execute("ALTER DATABASE \"" + database.replace("\"", "\"\"") + "\" OWNER TO " + role);
+        execute(database, "ALTER SCHEMA public OWNER TO " + role);
+        // tables made earlier by the superuser (a data directory from before) change hands too, with their sequences
+        execute(database, "DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') LOOP EXECUTE format('ALTER TABLE public.%I OWNER TO %I',"
+                + " r.relname, '" + user.replace("'", "''") + "'); END LOOP; END $$");
+    }
+
+    @Override
     public void createDatabase(String name) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("empty database name");

@@ -127,6 +127,13 @@ public abstract sealed class LocalServer implements AutoCloseable permits LocalM
     /** Creates a database unless it exists. */
     public abstract void createDatabase(String name);
 
+    /**
+     * Creates (or updates) a login that can do anything inside {@code database} and nothing outside it: no other
+     * database, no system schema, no global privilege, no grant option. What a proxy's or migrator's backend user
+     * should be, rather than the superuser.
+     */
+    public abstract void createDatabaseUser(String database, String user, String password);
+
     // ---- accessors
 
     public int port() {

@@ -213,6 +213,22 @@ class LocalMariaDbTest {
         assertThat(base).isDirectory(); // a caller-owned dir is kept for diagnosis
     }
 
+    @Test
+    void aDatabaseUserHasEverythingInsideItsDatabaseAndNothingOutside() throws Exception {
+        db.createDatabase("owned");
+        db.createDatabaseUser("owned", "backend", "se'cret\\");
+        db.createDatabaseUser("owned", "backend", "se'cret\\"); // idempotent
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl("owned"), "backend", "se'cret\\"); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE t (id INT PRIMARY KEY)");
+            st.execute("CREATE TEMPORARY TABLE tmp (id INT)");
+            st.execute("INSERT INTO t VALUES (1)");
+            assertThat(rows(st, "SELECT COUNT(*) FROM t")).containsExactly("1");
+            assertThat(rows(st, "SHOW GRANTS")).noneMatch(g -> g.contains("WITH GRANT OPTION") || g.contains("ALL PRIVILEGES ON *.*"));
+            assertThatThrownBy(() -> st.executeQuery("SELECT user FROM mysql.user")).hasMessageContaining("denied");
+            assertThatThrownBy(() -> st.execute("CREATE DATABASE elsewhere")).hasMessageContaining("denied");
+        }
+    }
+
     static Connection connect(LocalServer server, String database) throws SQLException {
         return DriverManager.getConnection(server.jdbcUrl(database) + "?connectTimeout=5000", server.user(), server.password());
     }

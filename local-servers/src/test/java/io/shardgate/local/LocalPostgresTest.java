@@ -134,6 +134,22 @@ class LocalPostgresTest {
         }
     }
 
+    @Test
+    void aDatabaseUserOwnsItsDatabaseAndNothingElse() throws Exception {
+        pg.createDatabase("owned");
+        pg.execute("owned", "CREATE TABLE earlier (id INT PRIMARY KEY)"); // made by the superuser before the user existed
+        pg.createDatabaseUser("owned", "backend", "secret");
+        pg.createDatabaseUser("owned", "backend", "secret"); // idempotent
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("owned"), "backend", "secret"); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE later (id INT PRIMARY KEY)");
+            st.execute("ALTER TABLE earlier ADD COLUMN note TEXT");
+            st.execute("CREATE FUNCTION twice(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 2 * x; END $$");
+            assertThat(rows(st, "SELECT twice(21), rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user"))
+                    .containsExactly("42|f|f|f");
+            assertThatThrownBy(() -> st.executeQuery("SELECT rolpassword FROM pg_authid")).hasMessageContaining("permission denied");
+        }
+    }
+
     static Connection connect(LocalServer server, String database) throws SQLException {
         return DriverManager.getConnection(server.jdbcUrl(database) + "?connectTimeout=5", server.user(), server.password());
     }

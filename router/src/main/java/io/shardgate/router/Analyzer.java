@@ -106,7 +106,17 @@ final class Analyzer {
         };
     }
 
+    /** MySQL's system schemas: a statement naming one would read the shard server's own accounts and state. */
+    private static final Set<String> SYSTEM_SCHEMAS = Set.of("mysql", "performance_schema", "sys");
+
     private Analysis statement(Statement statement) {
+        if (dialect == Dialect.MYSQL) {
+            String system = systemSchemaTable(statement);
+            if (system != null) {
+                return rejected(RejectReason.UNSUPPORTED_STATEMENT, "Shardgate does not expose the shards' system schemas (" + system
+                        + "): a client sees the cluster's database and information_schema only");
+            }
+        }
         return switch (statement) {
             case Select s -> select(s);
             case Insert i -> InsertAnalyzer.analyse(i, this);
@@ -504,6 +514,27 @@ final class Analyzer {
             }
             default -> throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, "FROM item " + item + " is not supported by the proxy");
         }
+    }
+
+    /** The first {@code schema.table} the statement names in a MySQL system schema, or null. */
+    private static String systemSchemaTable(Statement statement) {
+        Set<String> names;
+        try {
+            names = new TablesNamesFinder<Void>().getTables(statement);
+        } catch (UnsupportedOperationException e) {
+            return null; // a statement kind the finder does not walk names no tables it could reach either
+        }
+        for (String name : names) {
+            int dot = name.lastIndexOf('.');
+            if (dot > 0) {
+                String schema = name.substring(0, dot);
+                String last = SqlText.unquote(schema.substring(schema.lastIndexOf('.') + 1)).toLowerCase(java.util.Locale.ROOT);
+                if (SYSTEM_SCHEMAS.contains(last)) {
+                    return name;
+                }
+            }
+        }
+        return null;
     }
 
     /** Every table a (sub)statement names, at any depth, without CTE names. */
