@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * counters, and inserted and deleted items. Every client owns its own users and counters, so its ledger
  * is exact; at the end the database must match the ledgers row for row.
  *
- * <p>Retried by design (as any MySQL application does): deadlocks (1213), lock wait timeouts (1205),
- * fenced writes (7102) and writes held past the hold timeout (7103). A failed COMMIT would leave the
+ * <p>Retried by design (as any MySQL application does): deadlocks (1213) and lock wait timeouts (1205) of the
+ * transfers (client transactions), fenced writes (7102) and writes held past the hold timeout (7103). The single-row
+ * autocommit statements must never fail with a lock conflict, as on one server. A failed COMMIT would leave the
  * outcome unknown, so it is counted and must not happen.
  */
 final class Ledger {
@@ -158,7 +159,13 @@ final class Ledger {
                     operations.incrementAndGet();
                 } catch (SQLException e) {
                     rollbackQuietly(c);
-                    if (retryable(e)) {
+                    if (what != 0 && (e.getErrorCode() == 1213 || e.getErrorCode() == 1205)) {
+                        // one server never fails a single-row autocommit statement with a lock conflict, and a dual
+                        // write of the proxy's own transaction is retried by the proxy (issue 16: 4-6 reached clients per run)
+                        unexpected.incrementAndGet();
+                        unexpectedErrors.add("autocommit statement failed with a lock conflict: " + e.getErrorCode() + ": "
+                                + e.getMessage());
+                    } else if (retryable(e)) {
                         retries.incrementAndGet();
                     } else {
                         unexpected.incrementAndGet();

@@ -27,6 +27,7 @@ public final class ProxyMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Counter> statements = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> dualWriteRetries = new ConcurrentHashMap<>();
     private final Map<String, ShardCalls> shards = new ConcurrentHashMap<>();
     private final LongAdder statementTotal = new LongAdder();
 
@@ -77,6 +78,13 @@ public final class ProxyMetrics {
         }
         c.nanos.add(nanos);
         c.maxNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    /** A dual write of the proxy's own transaction run again after a shard ended it with a lock conflict ({@code kind}). */
+    public void dualWriteRetried(String kind) {
+        dualWriteRetries.computeIfAbsent(kind, k -> Counter.builder("shardgate.dual_write.retries")
+                .description("Autocommit dual writes the proxy ran again after a deadlock or lock wait timeout on a shard, by cause")
+                .tag("cause", k).register(registry)).increment();
     }
 
     /** One error sent to a client: a Shardgate code name, or {@code backend-<errno>} for a backend error passed through. */

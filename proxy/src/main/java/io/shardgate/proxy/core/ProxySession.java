@@ -56,6 +56,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private static final int NOT_PREPARABLE = 1295;
     private static final int DEADLOCK = 1213;
     private static final String PG_DEADLOCK = "40P01";
+    private static final int LOCK_WAIT_TIMEOUT = 1205;
+    private static final String PG_LOCK_NOT_AVAILABLE = "55P03";
 
     private final ProxyCore core;
     private final ClientInfo client;
@@ -314,12 +316,75 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * a failed copy rolls the whole transaction back, since its write must never commit without its copy.
      */
     private StatementResult dualWrite(ShardStatement statement, List<ShadowCopy> copies, List<Object> parameters) {
+        if (transactional()) {
+            return dualWriteOnce(statement, copies, parameters);
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return dualWriteOnce(statement, copies, parameters);
+            } catch (LockConflict conflict) {
+                if (attempt >= conflict.attempts()) {
+                    throw conflict.error();
+                }
+                core.metrics().dualWriteRetried(conflict.kind());
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.ThreadLocalRandom.current()
+                        .nextLong(1, 10L * attempt + 1) * 1_000_000L); // apart, so that the two sides do not collide again
+            }
+        }
+    }
+
+    /**
+     * A dual write of the proxy's own transaction that a shard ended with a deadlock or a lock wait timeout, before
+     * anything committed: the proxy runs it again, as a client would retry it, since one server would not have failed
+     * this autocommit statement. The cause is on the shadow: each copy deletes the key's rows and inserts the source's
+     * image, so under REPEATABLE READ two copies of neighbouring keys take gap locks on the same gap and then each
+     * waits to insert into the other's (InnoDB's classic insert-intention deadlock), where the single-row statements
+     * themselves never conflict.
+     */
+    private static final class LockConflict extends RuntimeException {
+        private final ProxyException error;
+        private final String kind;
+        private final int attempts;
+
+        LockConflict(ProxyException error, String kind, int attempts) {
+            super(error.getMessage(), error, false, false);
+            this.error = error;
+            this.kind = kind;
+            this.attempts = attempts;
+        }
+
+        ProxyException error() {
+            return error;
+        }
+
+        String kind() {
+            return kind;
+        }
+
+        int attempts() {
+            return attempts;
+        }
+
+        /** A deadlock is retried up to 5 times; a lock wait timeout once (each already waited the shard's lock timeout). */
+        static LockConflict of(SQLException e, ProxyException error) {
+            if (e.getErrorCode() == DEADLOCK || PG_DEADLOCK.equals(e.getSQLState())) {
+                return new LockConflict(error, "deadlock", 5);
+            }
+            if (e.getErrorCode() == LOCK_WAIT_TIMEOUT || PG_LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                return new LockConflict(error, "lock-wait-timeout", 2);
+            }
+            return null;
+        }
+    }
+
+    private StatementResult dualWriteOnce(ShardStatement statement, List<ShadowCopy> copies, List<Object> parameters) {
         boolean inClientTransaction = transactional();
         Lease source = backends.acquire(statement.shard(), inClientTransaction, transactionStart());
         List<Lease> shadows = new ArrayList<>();
         Lease current = source;
         long start = System.nanoTime();
         boolean wrote = false;
+        boolean committing = false;
         try {
             if (!inClientTransaction) {
                 source.connection().setAutoCommit(false);
@@ -344,6 +409,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 RowImages.copy(source.connection(), current.connection(), copy.table(), copy.keyColumn(), keys.get(i));
             }
             if (!inClientTransaction) {
+                committing = true;
                 for (Lease shadow : shadows) {
                     current = shadow;
                     shadow.connection().commit();
@@ -356,7 +422,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             ProxyException error = BackendErrors.translate(e, current.pool(), start);
             if (!inClientTransaction) {
                 rollbackQuietly(source, shadows);
-                throw error;
+                LockConflict conflict = committing ? null : LockConflict.of(e, error);
+                throw conflict != null ? conflict : error;
             }
             if (!wrote) {
                 throw failure(current, e, start); // the statement failed on its own: the transaction goes on as usual
