@@ -30,6 +30,15 @@ public final class AnalysedStatement {
         return parsed.sql();
     }
 
+    /**
+     * The client's SQL with JDBC {@code ?} placeholders, as a backend driver takes it: PostgreSQL's {@code $n} become
+     * {@code ?} (pgJDBC sends its own {@code $n} for them; left as {@code $n}, the server would describe parameters
+     * the driver does not know of).
+     */
+    public String jdbcSql() {
+        return parsed.dialect() == Dialect.MYSQL ? parsed.sql() : SqlText.toJdbc(parsed.sql(), parsed.dialect()).sql();
+    }
+
     public Dialect dialect() {
         return parsed.dialect();
     }

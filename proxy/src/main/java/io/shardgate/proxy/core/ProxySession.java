@@ -56,6 +56,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private static final int NOT_PREPARABLE = 1295;
     private static final int DEADLOCK = 1213;
     private static final String PG_DEADLOCK = "40P01";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxySession.class);
 
     private final ProxyCore core;
     private final ClientInfo client;
@@ -128,7 +129,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         if (plan instanceof RoutePlan.Rejected r && r.reason() == RejectReason.PARSE_ERROR) {
             throw rejected(r);
         }
-        List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.sql(), metadataShard(plan, snapshot));
+        List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.jdbcSql(), metadataShard(plan, snapshot));
         int id = nextStatementId++;
         prepared.put(id, statement);
         return new PreparedInfo(id, Collections.nCopies(statement.parameterCount(), PARAMETER), columns);
@@ -369,6 +370,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             // a backend error keeps its errno and SQLSTATE (a deadlock stays 1213, which clients retry)
             throw error.code() == null ? ProxyException.backend(error.error().mysqlErrno(), error.error().sqlState(), message, error)
                     : new ProxyException(error.code(), message, error);
+        } catch (RuntimeException | Error e) {
+            if (e instanceof ProxyException p) {
+                throw p;
+            }
+            // the write may have run without its copy: no connection of this statement may commit or go back to the pool
+            shadows.forEach(backends::markBroken);
+            throw unexpected(source, e);
         } finally {
             if (!inClientTransaction) {
                 restoreAutocommit(source);
@@ -479,10 +487,16 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         Lease lease = backends.acquire(statement.shard(), transactional(), transactionStart());
         long start = System.nanoTime();
         try {
+            ProxyCore.BackendFault fault = core.backendFault();
+            if (fault != null) {
+                fault.beforeStatement(statement.shard(), lease.connection());
+            }
             return remember(lease, timed(statement.shard(), () -> ShardExecutor.run(lease.connection(), statement.sql(),
                     statement.bind(parameters), core.topology().logicalDatabase(), notices::add)));
         } catch (SQLException e) {
             throw failure(lease, e, start);
+        } catch (RuntimeException | Error e) {
+            throw unexpected(lease, e);
         } finally {
             backends.release(lease);
         }
@@ -569,6 +583,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     null);
         } catch (SQLException e) {
             return new Outcome(s.shard(), null, BackendErrors.translate(e, lease.pool(), start));
+        } catch (RuntimeException | Error e) {
+            LOG.error("{}: unexpected failure of a statement; discarding its connection", lease.pool().describe(), e);
+            backends.markBroken(lease); // a pinned one ends the transaction in throwOnFailure
+            return new Outcome(s.shard(), null, BackendErrors.unexpected(e, lease.pool()));
         }
     }
 
@@ -597,6 +615,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         ProxyException first = failed.error();
         if (first.code() == ErrorCode.SHARD_UNAVAILABLE && backends.pinnedLease(failed.shard()) != null) {
             throw endTransaction(first, failed.shard());
+        }
+        for (Outcome o : outcomes) {
+            Lease pinned = o.error() == null ? null : backends.pinnedLease(o.shard());
+            if (pinned != null && backends.isBroken(pinned)) {
+                throw endTransaction(o.error(), o.shard());
+            }
         }
         if (partialKind == null || applied.isEmpty()) {
             throw first;
@@ -663,6 +687,21 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             explicitTransaction = false;
         }
         return error;
+    }
+
+    /**
+     * Something other than the server's error (a driver or proxy bug) broke off work on {@code lease}: its connection is
+     * discarded, never returned to the pool (see {@link SessionBackends#markBroken}), and a pinned one ends the
+     * transaction as a broken connection does. The proxy's own errors pass unchanged.
+     */
+    private ProxyException unexpected(Lease lease, Throwable e) {
+        if (e instanceof ProxyException p) {
+            return p;
+        }
+        LOG.error("{}: unexpected failure of a statement; discarding its connection", lease.pool().describe(), e);
+        backends.markBroken(lease);
+        ProxyException error = BackendErrors.unexpected(e, lease.pool());
+        return lease.pinned() ? endTransaction(error, lease.shard()) : error;
     }
 
     private ProxyException endTransaction(ProxyException error, String brokenShard) {
@@ -796,6 +835,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 return ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase(), notices::add);
             } catch (SQLException e) {
                 throw failure(lease, e, start);
+            } catch (RuntimeException | Error e) {
+                throw unexpected(lease, e);
             }
         }
         if (sql.toUpperCase(java.util.Locale.ROOT).contains("COUNT")) {
@@ -844,6 +885,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 return List.of();
             }
             throw failure(lease, e, start);
+        } catch (RuntimeException | Error e) {
+            throw unexpected(lease, e);
         } finally {
             backends.release(lease);
         }
