@@ -72,6 +72,7 @@ final class TableAddCommand implements Callable<Integer> {
             TableDefinition declared = definition(table, before);
             List<TableRows.OnShard> found = TableRows.of(before, table);
             checkRows(declared, found, before);
+            checkKeyCollation(declared, found, before);
             DefinitionChange.Applied applied = DefinitionChange.apply(store, "declare table " + table, current -> {
                 if (current.table(table).isPresent()) {
                     throw alreadyDeclared(table, store.clusterName());
@@ -172,6 +173,33 @@ final class TableAddCommand implements Callable<Integer> {
                     + " and every shard needs the same rows" : "its rows would be on " + declared.shard())
                     + ". 'shardgate table shard " + declared.name() + " --key COLUMN' shards a single table with rows online; --force if they are "
                     + "placed right already");
+        }
+    }
+
+    /**
+     * A string key on a column whose collation holds different strings equal ('ada' and 'Ada' under a case-insensitive
+     * one) would miss rows and let duplicates in: refused on every shard where the table exists already (not with
+     * --force: it is not a check that could not be made but a placement that cannot be right). A table created later
+     * through the proxy is checked at its CREATE TABLE.
+     */
+    private void checkKeyCollation(TableDefinition declared, List<TableRows.OnShard> found, ClusterDefinition cluster) {
+        if (declared.kind() != TableKind.SHARDED || declared.keyType() != KeyType.STRING) {
+            return;
+        }
+        for (TableRows.OnShard on : found) {
+            if (!on.exists()) {
+                continue;
+            }
+            try (ShardDatabase db = ShardDatabase.connect(cluster.shard(on.shard()).orElseThrow())) {
+                java.util.Optional<String> refusal = db.stringKeyRefusal(declared.name(), declared.shardKey());
+                if (refusal.isPresent()) {
+                    throw new CliException("cannot declare " + declared.name() + " sharded by string key " + declared.shardKey()
+                            + " (on " + on.shard() + "): " + refusal.get());
+                }
+            } catch (java.sql.SQLException e) {
+                throw new CliException("cannot check the collation of " + declared.name() + "." + declared.shardKey() + " on "
+                        + on.shard() + ": " + ShardDatabase.reason(e), e);
+            }
         }
     }
 

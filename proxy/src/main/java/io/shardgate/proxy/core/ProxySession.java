@@ -259,7 +259,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return switch (plan) {
             case RoutePlan.SingleShard s -> single(s.statement(), parameters);
             case RoutePlan.MultiShard m -> m.copies().isEmpty() ? multi(m, parameters) : multiWithCopies(m, parameters);
-            case RoutePlan.Broadcast b -> broadcast(b, parameters);
+            case RoutePlan.Broadcast b -> {
+                statement.createdStringKey(snapshot.cluster()).ifPresent(key -> KeyCollationCheck.require(key, postgres(), b.shards(),
+                        backends, core.topology().logicalDatabase()));
+                yield broadcast(b, parameters);
+            }
             case RoutePlan.AnyShard a -> anyShard(a, statement.sql(), parameters);
             case RoutePlan.Session s -> sessionCommand(s);
             case RoutePlan.DualWrite d -> dualWrite(d.statement(), d.copies(), parameters);
