@@ -43,6 +43,8 @@ class CreatedStringKeyTest {
         assertThat(table.collation()).isNull();
         assertThat(table.tableCharset()).isEqualTo("utf8mb4");
         assertThat(table.tableCollation()).isEqualTo("utf8mb4_bin");
+        assertThat(key("CREATE TABLE accounts (name VARCHAR(32) NOT NULL PRIMARY KEY, n BIGINT NOT NULL) DEFAULT CHARSET utf8mb4"
+                + " COLLATE utf8mb4_bin").orElseThrow().tableCollation()).isEqualTo("utf8mb4_bin");
         assertThat(key("CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(10))")).as("an integer key").isEmpty();
         assertThat(key("CREATE TABLE notes (name VARCHAR(10))")).as("an undeclared table").isEmpty();
         assertThat(key("SELECT * FROM accounts")).isEmpty();
