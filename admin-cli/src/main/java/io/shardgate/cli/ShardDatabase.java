@@ -138,6 +138,39 @@ final class ShardDatabase implements AutoCloseable {
         return io.shardgate.migrator.TableDdl.copyDefinition(source.connection, connection, table);
     }
 
+    /**
+     * Why {@code table.column} cannot hold a string shard key on this shard (its collation holds different strings
+     * equal, see {@link io.shardgate.cluster.StringKeyCollation}), or empty when it can or does not exist.
+     */
+    java.util.Optional<String> stringKeyRefusal(String table, String column) throws SQLException {
+        String label = table + "." + column;
+        boolean postgres = connection.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("postgres");
+        String sql = postgres
+                ? "SELECT t.typname, c.collname, COALESCE(c.collisdeterministic, true) FROM pg_attribute a"
+                        + " JOIN pg_class r ON r.oid = a.attrelid JOIN pg_namespace n ON n.oid = r.relnamespace"
+                        + " JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_collation c ON c.oid = a.attcollation"
+                        + " WHERE n.nspname = current_schema() AND r.relname = ? AND a.attname = ? AND a.attnum > 0"
+                : "SELECT data_type, character_set_name, collation_name FROM information_schema.columns"
+                        + " WHERE table_schema = ? AND table_name = ? AND column_name = ?";
+        try (PreparedStatement st = connection.prepareStatement(sql)) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            int i = 1;
+            if (!postgres) {
+                st.setString(i++, database);
+            }
+            st.setString(i++, table);
+            st.setString(i, column);
+            try (ResultSet rs = st.executeQuery()) {
+                if (!rs.next()) {
+                    return java.util.Optional.empty();
+                }
+                return postgres ? io.shardgate.cluster.StringKeyCollation.postgresRefusal(label, rs.getString(1), rs.getString(2),
+                        rs.getBoolean(3))
+                        : io.shardgate.cluster.StringKeyCollation.mysqlRefusal(label, rs.getString(1), rs.getString(2), rs.getString(3));
+            }
+        }
+    }
+
     /** A round trip: {@code SELECT 1}. */
     void ping() throws SQLException {
         try (Statement st = connection.createStatement()) {

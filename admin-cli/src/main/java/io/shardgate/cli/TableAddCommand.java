@@ -72,6 +72,7 @@ final class TableAddCommand implements Callable<Integer> {
             TableDefinition declared = definition(table, before);
             List<TableRows.OnShard> found = TableRows.of(before, table);
             checkRows(declared, found, before);
+            checkKeyCollation(declared, found, before);
             List<String> created = createWhereMissing(declared, found, before);
             DefinitionChange.Applied applied = DefinitionChange.apply(store, "declare table " + table, current -> {
                 if (current.table(table).isPresent()) {
@@ -218,6 +219,33 @@ final class TableAddCommand implements Callable<Integer> {
     private static java.util.Optional<String> source(List<TableRows.OnShard> found, ClusterDefinition cluster) {
         return found.stream().filter(TableRows.OnShard::exists).map(TableRows.OnShard::shard)
                 .min(java.util.Comparator.comparing(s -> !s.equals(cluster.defaultShard())));
+    }
+
+    /**
+     * A string key on a column whose collation holds different strings equal ('ada' and 'Ada' under a case-insensitive
+     * one) would miss rows and let duplicates in: refused on every shard where the table exists already (not with
+     * --force: it is not a check that could not be made but a placement that cannot be right). A table created later
+     * through the proxy is checked at its CREATE TABLE.
+     */
+    private void checkKeyCollation(TableDefinition declared, List<TableRows.OnShard> found, ClusterDefinition cluster) {
+        if (declared.kind() != TableKind.SHARDED || declared.keyType() != KeyType.STRING) {
+            return;
+        }
+        for (TableRows.OnShard on : found) {
+            if (!on.exists()) {
+                continue;
+            }
+            try (ShardDatabase db = ShardDatabase.connect(cluster.shard(on.shard()).orElseThrow())) {
+                java.util.Optional<String> refusal = db.stringKeyRefusal(declared.name(), declared.shardKey());
+                if (refusal.isPresent()) {
+                    throw new CliException("cannot declare " + declared.name() + " sharded by string key " + declared.shardKey()
+                            + " (on " + on.shard() + "): " + refusal.get());
+                }
+            } catch (java.sql.SQLException e) {
+                throw new CliException("cannot check the collation of " + declared.name() + "." + declared.shardKey() + " on "
+                        + on.shard() + ": " + ShardDatabase.reason(e), e);
+            }
+        }
     }
 
     private static CliException alreadyDeclared(String table, String cluster) {

@@ -243,6 +243,12 @@ final class TableShardCommand implements Callable<Integer> {
                 } else if (type == KeyType.INT && fromColumn != KeyType.INT) {
                     throw new CliException("--key-type int, but " + t + "." + column + " is " + dataType);
                 }
+                if (type == KeyType.STRING) {
+                    java.util.Optional<String> refusal = db.stringKeyRefusal(t, column);
+                    if (refusal.isPresent()) {
+                        throw new CliException("cannot shard " + t + " by " + column + " on " + home + ": " + refusal.get());
+                    }
+                }
             }
         } catch (SQLException e) {
             throw new CliException("cannot check the tables on " + home + ": " + ShardDatabase.reason(e), e);

@@ -6,7 +6,9 @@ import io.shardgate.cluster.TableDefinition;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import net.sf.jsqlparser.statement.create.table.CreateTable;
 
 /**
  * A statement parsed once and analysed per cluster definition, for the proxy to keep with a prepared
@@ -28,6 +30,15 @@ public final class AnalysedStatement {
     /** The client's SQL (without a trailing semicolon). */
     public String sql() {
         return parsed.sql();
+    }
+
+    /**
+     * The client's SQL with JDBC {@code ?} placeholders, as a backend driver takes it: PostgreSQL's {@code $n} become
+     * {@code ?} (pgJDBC sends its own {@code $n} for them; left as {@code $n}, the server would describe parameters
+     * the driver does not know of).
+     */
+    public String jdbcSql() {
+        return parsed.dialect() == Dialect.MYSQL ? parsed.sql() : SqlText.toJdbc(parsed.sql(), parsed.dialect()).sql();
     }
 
     public Dialect dialect() {
@@ -62,6 +73,16 @@ public final class AnalysedStatement {
                         || p.statement() instanceof net.sf.jsqlparser.statement.update.Update
                         || p.statement() instanceof net.sf.jsqlparser.statement.delete.Delete
                         || p.statement() instanceof net.sf.jsqlparser.statement.upsert.Upsert);
+    }
+
+    /**
+     * The string shard-key column this statement creates, when it is a {@code CREATE TABLE} of a table {@code cluster}
+     * declares sharded by a string key: the proxy checks its collation before the table exists (see
+     * {@link io.shardgate.cluster.StringKeyCollation}).
+     */
+    public Optional<CreatedStringKey> createdStringKey(ClusterDefinition cluster) {
+        return parsed.form() instanceof ParsedStatement.Parsed p && p.statement() instanceof CreateTable create
+                ? CreatedStringKey.of(create, cluster) : Optional.empty();
     }
 
     /** Whether the statement reads or writes rows of sharded tables under {@code cluster}. */

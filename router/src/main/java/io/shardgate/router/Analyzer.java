@@ -425,13 +425,30 @@ final class Analyzer {
     }
 
     private Analysis delete(Delete d) {
-        boolean multiTable = (d.getTables() != null && !d.getTables().isEmpty()) || (d.getJoins() != null && !d.getJoins().isEmpty())
-                || (d.getUsingList() != null && !d.getUsingList().isEmpty());
         TableRef target = TableScope.resolve(cluster, d.getTable());
+        boolean multiTable = !deletesOnlyFromTable(d, target) || (d.getJoins() != null && !d.getJoins().isEmpty())
+                || (d.getUsingList() != null && !d.getUsingList().isEmpty());
         boolean limited = d.getLimit() != null || (d.getOrderByElements() != null && !d.getOrderByElements().isEmpty());
         Analysis.CounterWrite counterWrite = !multiTable && CounterWrites.applies(target)
                 ? CounterWrites.delete(target, d.getWhere(), clientSql, parsed) : new Analysis.NotCounterWrite();
         return write("DELETE", target, multiTable, d.getWhere(), List.of(), limited, counterWrite);
+    }
+
+    /**
+     * {@code DELETE a FROM t a} and {@code DELETE t FROM t} (Hibernate 6's bulk delete on MySQL) delete from the one
+     * table in FROM: a single-table statement in the multi-table syntax. The target must be that table's alias
+     * (or its name when it has none), as the server requires; anything else keeps the multi-table treatment.
+     */
+    private static boolean deletesOnlyFromTable(Delete d, TableRef target) {
+        if (d.getTables() == null || d.getTables().isEmpty()) {
+            return true;
+        }
+        if (d.getTables().size() != 1) {
+            return false;
+        }
+        String named = SqlText.unquote(d.getTables().getFirst().getName());
+        String fromTable = target.alias() != null ? target.alias() : SqlText.unquote(d.getTable().getName());
+        return named.equals(fromTable);
     }
 
     private Analysis write(String verb, TableRef target, boolean multiTable, Expression where, List<Expression> setValues,

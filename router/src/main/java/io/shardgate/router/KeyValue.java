@@ -74,10 +74,19 @@ sealed interface KeyValue {
      * cluster does not declare): its integer text if it is an integer, else its string.
      */
     private static String normalizeOrRefuse(KeyType type, Object value, Supplier<String> what) {
+        String text;
         try {
-            return type == null ? splitByText(value) : ShardKeys.normalize(type, value);
+            text = type == null ? splitByText(value) : ShardKeys.normalize(type, value);
         } catch (KeyNormalizationException e) {
             throw new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, "bad value for " + what.get() + ": " + e.getMessage());
         }
+        if (type == KeyType.STRING && text.endsWith(" ")) {
+            // PAD SPACE collations (MariaDB's, _bin included) and PostgreSQL's char(n) hold 'a' and 'a ' equal; hashing
+            // them apart would miss rows. Stripping the spaces before hashing would move keys already stored with them.
+            throw new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, "bad value for " + what.get() + ": '" + text + "' ends with a"
+                    + " space; the shard compares it equal to the value without trailing spaces (PAD SPACE), which hashes to"
+                    + " another slot, so string shard keys with trailing spaces are refused");
+        }
+        return text;
     }
 }

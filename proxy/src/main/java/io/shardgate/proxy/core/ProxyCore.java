@@ -254,6 +254,26 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return pools;
     }
 
+    /**
+     * Test seam: called with the lent connection just before a single-shard statement runs on it. A test makes it leave
+     * the connection in a state the proxy does not know of and throw, as a driver bug halfway through a reply would, to
+     * check that such a connection never serves another session. Null (nothing runs) unless a test sets it.
+     */
+    @FunctionalInterface
+    interface BackendFault {
+        void beforeStatement(String shard, java.sql.Connection connection) throws java.sql.SQLException;
+    }
+
+    private volatile BackendFault backendFault;
+
+    void injectBackendFault(BackendFault fault) {
+        backendFault = fault;
+    }
+
+    BackendFault backendFault() {
+        return backendFault;
+    }
+
     ConnectionStates connectionStates() {
         return connectionStates;
     }

@@ -58,6 +58,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private static final String PG_DEADLOCK = "40P01";
     private static final int LOCK_WAIT_TIMEOUT = 1205;
     private static final String PG_LOCK_NOT_AVAILABLE = "55P03";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxySession.class);
 
     private final ProxyCore core;
     private final ClientInfo client;
@@ -130,7 +131,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         if (plan instanceof RoutePlan.Rejected r && r.reason() == RejectReason.PARSE_ERROR) {
             throw rejected(r);
         }
-        List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.sql(), metadataShard(plan, snapshot));
+        List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.jdbcSql(), metadataShard(plan, snapshot));
         int id = nextStatementId++;
         prepared.put(id, statement);
         return new PreparedInfo(id, Collections.nCopies(statement.parameterCount(), PARAMETER), columns);
@@ -260,7 +261,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return switch (plan) {
             case RoutePlan.SingleShard s -> single(s.statement(), parameters);
             case RoutePlan.MultiShard m -> m.copies().isEmpty() ? multi(m, parameters) : multiWithCopies(m, parameters);
-            case RoutePlan.Broadcast b -> broadcast(b, parameters);
+            case RoutePlan.Broadcast b -> {
+                statement.createdStringKey(snapshot.cluster()).ifPresent(key -> KeyCollationCheck.require(key, postgres(), b.shards(),
+                        backends, core.topology().logicalDatabase()));
+                yield broadcast(b, parameters);
+            }
             case RoutePlan.AnyShard a -> anyShard(a, statement.sql(), parameters);
             case RoutePlan.Session s -> sessionCommand(s);
             case RoutePlan.DualWrite d -> dualWrite(d.statement(), d.copies(), parameters);
@@ -436,6 +441,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             // a backend error keeps its errno and SQLSTATE (a deadlock stays 1213, which clients retry)
             throw error.code() == null ? ProxyException.backend(error.error().mysqlErrno(), error.error().sqlState(), message, error)
                     : new ProxyException(error.code(), message, error);
+        } catch (RuntimeException | Error e) {
+            if (e instanceof ProxyException p) {
+                throw p;
+            }
+            // the write may have run without its copy: no connection of this statement may commit or go back to the pool
+            shadows.forEach(backends::markBroken);
+            throw unexpected(source, e);
         } finally {
             if (!inClientTransaction) {
                 restoreAutocommit(source);
@@ -546,10 +558,16 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         Lease lease = backends.acquire(statement.shard(), transactional(), transactionStart());
         long start = System.nanoTime();
         try {
+            ProxyCore.BackendFault fault = core.backendFault();
+            if (fault != null) {
+                fault.beforeStatement(statement.shard(), lease.connection());
+            }
             return remember(lease, timed(statement.shard(), () -> ShardExecutor.run(lease.connection(), statement.sql(),
                     statement.bind(parameters), core.topology().logicalDatabase(), notices::add)));
         } catch (SQLException e) {
             throw failure(lease, e, start);
+        } catch (RuntimeException | Error e) {
+            throw unexpected(lease, e);
         } finally {
             backends.release(lease);
         }
@@ -636,6 +654,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     null);
         } catch (SQLException e) {
             return new Outcome(s.shard(), null, BackendErrors.translate(e, lease.pool(), start));
+        } catch (RuntimeException | Error e) {
+            LOG.error("{}: unexpected failure of a statement; discarding its connection", lease.pool().describe(), e);
+            backends.markBroken(lease); // a pinned one ends the transaction in throwOnFailure
+            return new Outcome(s.shard(), null, BackendErrors.unexpected(e, lease.pool()));
         }
     }
 
@@ -664,6 +686,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         ProxyException first = failed.error();
         if (first.code() == ErrorCode.SHARD_UNAVAILABLE && backends.pinnedLease(failed.shard()) != null) {
             throw endTransaction(first, failed.shard());
+        }
+        for (Outcome o : outcomes) {
+            Lease pinned = o.error() == null ? null : backends.pinnedLease(o.shard());
+            if (pinned != null && backends.isBroken(pinned)) {
+                throw endTransaction(o.error(), o.shard());
+            }
         }
         if (partialKind == null || applied.isEmpty()) {
             throw first;
@@ -730,6 +758,21 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             explicitTransaction = false;
         }
         return error;
+    }
+
+    /**
+     * Something other than the server's error (a driver or proxy bug) broke off work on {@code lease}: its connection is
+     * discarded, never returned to the pool (see {@link SessionBackends#markBroken}), and a pinned one ends the
+     * transaction as a broken connection does. The proxy's own errors pass unchanged.
+     */
+    private ProxyException unexpected(Lease lease, Throwable e) {
+        if (e instanceof ProxyException p) {
+            return p;
+        }
+        LOG.error("{}: unexpected failure of a statement; discarding its connection", lease.pool().describe(), e);
+        backends.markBroken(lease);
+        ProxyException error = BackendErrors.unexpected(e, lease.pool());
+        return lease.pinned() ? endTransaction(error, lease.shard()) : error;
     }
 
     private ProxyException endTransaction(ProxyException error, String brokenShard) {
@@ -863,6 +906,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 return ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase(), notices::add);
             } catch (SQLException e) {
                 throw failure(lease, e, start);
+            } catch (RuntimeException | Error e) {
+                throw unexpected(lease, e);
             }
         }
         if (sql.toUpperCase(java.util.Locale.ROOT).contains("COUNT")) {
@@ -911,6 +956,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 return List.of();
             }
             throw failure(lease, e, start);
+        } catch (RuntimeException | Error e) {
+            throw unexpected(lease, e);
         } finally {
             backends.release(lease);
         }

@@ -35,6 +35,8 @@ final class SessionBackends {
     private final Dialect dialect;
     /** Connections lent to this session right now (borrowed or pinned), for {@link #cancelRunning} from another thread. */
     private final java.util.Set<Connection> lent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Lent connections whose protocol state is unknown (see {@link #markBroken}): discarded, never given back to the pool. */
+    private final java.util.Set<Connection> broken = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private SessionSettings settings = SessionSettings.NONE;
 
     /** A connection lent for one statement, or pinned to the session's transaction. */
@@ -83,8 +85,12 @@ final class SessionBackends {
         try {
             states.ensure(c, settings);
         } catch (SQLException e) {
-            close(c);
+            close(pool, c);
             throw BackendErrors.translate(e, pool, start);
+        } catch (RuntimeException | Error e) {
+            lent.remove(c);
+            pool.discard(c);
+            throw BackendErrors.unexpected(e, pool);
         }
         return new Lease(pool, c, false);
     }
@@ -102,19 +108,39 @@ final class SessionBackends {
                 ShardExecutor.execute(c, "SAVEPOINT " + quote(savepoint));
             }
         } catch (SQLException e) {
-            close(borrowed.connection());
+            close(borrowed.pool(), borrowed.connection());
             throw BackendErrors.translate(e, borrowed.pool(), start);
+        } catch (RuntimeException | Error e) {
+            lent.remove(borrowed.connection());
+            borrowed.pool().discard(borrowed.connection());
+            throw BackendErrors.unexpected(e, borrowed.pool());
         }
         Lease lease = new Lease(borrowed.pool(), borrowed.connection(), true);
         pinned.put(shard, lease);
         return lease;
     }
 
-    /** Gives a borrowed connection back; pinned ones stay. */
+    /** Gives a borrowed connection back (or discards it if it is broken); pinned ones stay. */
     void release(Lease lease) {
         if (!lease.pinned()) {
-            close(lease.connection());
+            close(lease.pool(), lease.connection());
         }
+    }
+
+    /**
+     * Something other than the server's own error (a driver or proxy bug, an Error) broke off work on {@code lease}'s
+     * connection: the driver may have stopped halfway through a reply, so the next statement on it would read the
+     * rest. The connection is discarded now (closed physically, so the server rolls back what it ran) and never goes
+     * back to the pool; a pinned one stays in the session as a closed connection, so the transaction's next use of it
+     * fails as a broken connection does and ends the transaction. Safe from any thread.
+     */
+    void markBroken(Lease lease) {
+        broken.add(lease.connection());
+        lease.pool().discard(lease.connection());
+    }
+
+    boolean isBroken(Lease lease) {
+        return broken.contains(lease.connection());
     }
 
     /**
@@ -185,12 +211,15 @@ final class SessionBackends {
         }
     }
 
-    private static void runOn(Lease lease, String sql) {
+    private void runOn(Lease lease, String sql) {
         long start = System.nanoTime();
         try {
             ShardExecutor.execute(lease.connection(), sql);
         } catch (SQLException e) {
             throw BackendErrors.translate(e, lease.pool(), start);
+        } catch (RuntimeException | Error e) {
+            markBroken(lease);
+            throw BackendErrors.unexpected(e, lease.pool());
         }
     }
 
@@ -211,6 +240,15 @@ final class SessionBackends {
      * failure rolls back the rest and says exactly which shards committed.
      */
     void commit() {
+        for (Lease lease : pinned.values()) {
+            if (isBroken(lease)) {
+                List<String> rolledBack = rollbackAll(List.of(), lease.shard());
+                releaseAll();
+                throw new ProxyException(ErrorCode.INTERNAL, "COMMIT refused: the transaction's connection to shard " + lease.shard()
+                        + " was discarded after an internal error; nothing was committed"
+                        + (rolledBack.isEmpty() ? "" : ", rolled back on " + rolledBack));
+            }
+        }
         List<String> committed = new ArrayList<>();
         List<Lease> order = new ArrayList<>(pinned.values());
         order.sort(java.util.Comparator.comparing(l -> !shadows.contains(l.shard())));
@@ -224,6 +262,10 @@ final class SessionBackends {
                     ProxyException cause = BackendErrors.translate(e, lease.pool(), start);
                     List<String> rolledBack = rollbackAll(committed, lease.shard());
                     throw commitFailure(cause, lease.shard(), committed, rolledBack);
+                } catch (RuntimeException | Error e) {
+                    markBroken(lease);
+                    List<String> rolledBack = rollbackAll(committed, lease.shard());
+                    throw commitFailure(BackendErrors.unexpected(e, lease.pool()), lease.shard(), committed, rolledBack);
                 }
             }
         } finally {
@@ -271,7 +313,7 @@ final class SessionBackends {
     private List<String> rollbackAll(List<String> skip, String failed) {
         List<String> rolledBack = new ArrayList<>();
         for (Lease lease : pinned.values()) {
-            if (skip.contains(lease.shard())) {
+            if (skip.contains(lease.shard()) || isBroken(lease)) {
                 continue;
             }
             try {
@@ -287,7 +329,7 @@ final class SessionBackends {
     }
 
     private void releaseAll() {
-        pinned.values().forEach(l -> close(l.connection()));
+        pinned.values().forEach(l -> close(l.pool(), l.connection()));
         pinned.clear();
         savepoints.clear();
         shadows.clear();
@@ -309,8 +351,11 @@ final class SessionBackends {
         }
     }
 
-    private void close(Connection c) {
+    private void close(ShardPool pool, Connection c) {
         lent.remove(c);
+        if (broken.remove(c)) {
+            return; // discarded already
+        }
         try {
             c.close();
         } catch (SQLException ignored) {

@@ -25,6 +25,15 @@ public final class BackendErrors {
     }
 
     /**
+     * What the client sees when something other than the server's error (a driver or proxy bug) broke off a statement
+     * on {@code pool}'s shard; the connection it used has been discarded (see {@link ShardPool#discard}).
+     */
+    public static ProxyException unexpected(Throwable e, ShardPool pool) {
+        return new ProxyException(ErrorCode.INTERNAL, "internal error in Shardgate on " + pool.describe() + ": " + e
+                + "; its connection was closed, not returned to the pool; see the proxy log", e);
+    }
+
+    /**
      * The server's own text. pgJDBC's message adds "ERROR: " and the detail and hint lines around it; a
      * PostgreSQL client gets the severity and fields in their own places, so only the primary text is kept.
      */

@@ -62,6 +62,27 @@ public final class ShardPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes a connection this pool lent out of service for good: evicted (closed physically, never lent again) instead
+     * of going back to the pool. For a connection whose protocol state is unknown: an exception that is not the
+     * server's own error escaped while it was in use, so the driver may have stopped halfway through a reply, and
+     * the next borrower would read the rest of it (pgJDBC's {@code Unexpected packet type}).
+     */
+    public void discard(Connection c) {
+        dataSource.evictConnection(c);
+        try {
+            // cut the socket first: closing the pool's wrapper would otherwise roll back on the desynchronised connection
+            c.unwrap(Connection.class).abort(Runnable::run);
+        } catch (SQLException | RuntimeException ignored) {
+            // closed already
+        }
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // evicted already: nothing goes back to the pool
+        }
+    }
+
     /** {@code active=…, idle=…, waiting=…} for error messages. */
     public String counts() {
         HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
