@@ -54,6 +54,9 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
                 return new ParsedStatement(sql, dialect, sql, 0, new SeveralStatements());
             }
             analysed = MySqlLexer.forAnalysis(sql, gate);
+            if (analysed != sql) {
+                analysed = analysed.strip(); // a leading /*!40101 is blanked; lexical rules read from the first word
+            }
         }
         var lexical = SessionStatements.classify(analysed, dialect);
         SqlText.Numbered numbered = SqlText.numberPlaceholders(analysed, dialect);
