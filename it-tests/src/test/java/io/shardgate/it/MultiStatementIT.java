@@ -124,11 +124,14 @@ class MultiStatementIT {
         assertThat(String.join("\n", viaProxy)).contains("[1, 2]", "Duplicate entry '1'", "Unknown column 'nope'",
                 "[2, z], [3, z]", "ünï€");
         assertStoredAlike();
-        // the first INSERT message's rows went to both shards, each statement routed on its own
-        try (Connection s0 = cluster.shardConnection(0); Connection s1 = cluster.shardConnection(1)) {
-            long onFirst = Sql.count(s0, "SELECT COUNT(*) FROM t WHERE id BETWEEN 1 AND 4");
-            assertThat(onFirst).isBetween(1L, 3L);
-            assertThat(onFirst + Sql.count(s1, "SELECT COUNT(*) FROM t WHERE id BETWEEN 1 AND 4")).isEqualTo(4);
+        // the rows the messages wrote went to both shards, each statement routed on its own
+        try (Connection s0 = cluster.shardConnection(0); Connection s1 = cluster.shardConnection(1);
+                Connection p = cluster.proxyConnection("")) {
+            long onFirst = Sql.count(s0, "SELECT COUNT(*) FROM t");
+            long onSecond = Sql.count(s1, "SELECT COUNT(*) FROM t");
+            assertThat(onFirst).isPositive();
+            assertThat(onSecond).isPositive();
+            assertThat(onFirst + onSecond).isEqualTo(Sql.count(p, "SELECT COUNT(*) FROM t"));
         }
     }
 

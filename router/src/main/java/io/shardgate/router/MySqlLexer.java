@@ -200,6 +200,9 @@ public final class MySqlLexer {
 
     /** A stored program's definition or a compound statement, whose body may hold semicolons of its own. */
     private static boolean compound(CharSequence text, Segment s, Gate gate) {
+        if (plainStatement(text, s.start(), s.end())) {
+            return false;
+        }
         List<String> w = SqlText.firstWords(forAnalysis(text.subSequence(s.start(), s.end()).toString(), gate), 16);
         if (w.isEmpty()) {
             return false;
@@ -220,6 +223,47 @@ public final class MySqlLexer {
             }
         }
         return false;
+    }
+
+    /**
+     * A cheap, allocation-free answer for nearly every statement: it starts (after white space) with a word that no
+     * compound statement or stored-program definition starts with, and no label colon follows that word.
+     */
+    private static boolean plainStatement(CharSequence text, int start, int end) {
+        int i = start;
+        while (i < end && isWordChar(text.charAt(i))) {
+            i++;
+        }
+        if (i == start) {
+            return false; // a comment or parenthesis first: let the careful path read it
+        }
+        int j = i;
+        while (j < end && text.charAt(j) == ' ') {
+            j++;
+        }
+        if (j < end && text.charAt(j) == ':') {
+            return false;
+        }
+        return !(startsWord(text, start, i, "IF") || startsWord(text, start, i, "CASE") || startsWord(text, start, i, "LOOP")
+                || startsWord(text, start, i, "WHILE") || startsWord(text, start, i, "REPEAT") || startsWord(text, start, i, "FOR")
+                || startsWord(text, start, i, "DECLARE") || startsWord(text, start, i, "BEGIN")
+                || startsWord(text, start, i, "CREATE") || startsWord(text, start, i, "ALTER"));
+    }
+
+    private static boolean startsWord(CharSequence text, int start, int end, String word) {
+        if (end - start != word.length()) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            if (Character.toUpperCase(text.charAt(start + k)) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isWordChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$';
     }
 
     /** Reads the whole text once; see the class comment for the rules. */
