@@ -212,6 +212,37 @@ class MultiStatementIT {
         assertStoredAlike();
     }
 
+    /**
+     * Connector/J's rewriteBatchedStatements sends a Statement batch of more than four as one multi-statement message,
+     * turning multi-statements on with COM_SET_OPTION for it and off again after.
+     */
+    @Test
+    void connectorJBatchesOverComSetOption() throws SQLException {
+        List<String> batch = List.of("INSERT INTO t VALUES (101, 'a')", "INSERT INTO t VALUES (102, 'b')",
+                "INSERT INTO t VALUES (103, 'c')", "INSERT INTO t VALUES (104, 'd')", "UPDATE t SET v = 'z' WHERE id IN (101, 104)",
+                "DELETE FROM t WHERE id = 102", "INSERT INTO t VALUES (105, /*!40101 'e' */ /*!99999 'never' */)");
+        List<String> viaProxy = new ArrayList<>();
+        List<String> direct = new ArrayList<>();
+        try (Connection p = cluster.proxyConnection("rewriteBatchedStatements=true");
+                Connection r = cluster.referenceConnection("rewriteBatchedStatements=true")) {
+            for (Connection c : List.of(p, r)) {
+                List<String> out = c == p ? viaProxy : direct;
+                try (Statement st = c.createStatement()) {
+                    for (String sql : batch) {
+                        st.addBatch(sql);
+                    }
+                    out.add(java.util.Arrays.toString(st.executeBatch()));
+                }
+                // multi-statements are off again after the batch
+                out.add(results(c, "SELECT 1; SELECT 2"));
+            }
+        }
+        assertThat(viaProxy).containsExactlyElementsOf(direct);
+        assertThat(viaProxy.get(0)).isEqualTo("[1, 1, 1, 1, 2, 1, 1]");
+        assertThat(viaProxy.get(1)).contains("1064");
+        assertStoredAlike();
+    }
+
     @Test
     void aMessageTheProxyCannotRunAsTheServerIsRefusedBeforeAnyOfItRuns() throws SQLException {
         try (Connection p = cluster.proxyConnection("allowMultiQueries=true"); Statement st = p.createStatement()) {

@@ -56,6 +56,13 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
             analysed = MySqlLexer.forAnalysis(sql, gate);
             if (analysed != sql) {
                 analysed = analysed.strip(); // a leading /*!40101 is blanked; lexical rules read from the first word
+                SqlText.Numbered inAnalysis = SqlText.numberPlaceholders(analysed, dialect);
+                if (inAnalysis.parameterCount() != SqlText.numberPlaceholders(sql, dialect).parameterCount()) {
+                    // the text sent to shards binds parameters outside comments only: the two would not agree
+                    return new ParsedStatement(sql, dialect, analysed, inAnalysis.parameterCount(), new Lexical(new SessionStatements.Refused(
+                            io.shardgate.router.plan.RejectReason.UNSUPPORTED_STATEMENT,
+                            "a ? parameter inside an executable comment (/*! … */) is not supported; write it outside the comment")));
+                }
             }
         }
         var lexical = SessionStatements.classify(analysed, dialect);
