@@ -210,6 +210,24 @@ class MultiStatementIT {
         assertThat(dumpProxy.exitCode()).as(dumpProxy.output()).isZero();
         assertThat(dumpProxy.output()).isEqualTo(dumpDirect.output()).contains("thrée\t6");
         assertStoredAlike();
+
+        // a real mariadb-dump of the data (its first line is /*M!999999\- enable the sandbox mode */), loaded again
+        var realDump = CommandRunner.of("mariadb-dump", "--no-defaults", "-h127.0.0.1", "-P" + cluster.reference().port(), "-uroot",
+                "--compact", "--no-create-info", ShardedCluster.DATABASE, "d").timeout(Duration.ofSeconds(30)).run();
+        assertThat(realDump.exitCode()).as(realDump.output()).isZero();
+        assertThat(realDump.output()).contains("/*M!999999", "INSERT INTO `d` VALUES");
+        try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {
+            Sql.update(p, "DELETE FROM d");
+            Sql.update(r, "DELETE FROM d");
+        }
+        var loadProxy = mariadb(cluster.proxy().mysqlPort(), ShardedCluster.USER, ShardedCluster.PASSWORD, null, realDump.output());
+        var loadDirect = mariadb(cluster.reference().port(), "root", "", null, realDump.output());
+        assertThat(loadProxy.exitCode()).as(loadProxy.output()).isZero();
+        assertThat(loadProxy.output()).isEqualTo(loadDirect.output());
+        assertStoredAlike();
+        try (Connection p = cluster.proxyConnection("")) {
+            assertThat(Sql.count(p, "SELECT COUNT(*) FROM d")).isEqualTo(4);
+        }
     }
 
     /**
