@@ -44,6 +44,10 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
      */
     record SeveralStatements() implements Form {}
 
+    private static final SessionStatements.Refused PARAMETER_IN_COMMENT = new SessionStatements.Refused(
+            io.shardgate.router.plan.RejectReason.UNSUPPORTED_STATEMENT,
+            "a ? parameter inside an executable comment (/*! … */) is not supported; write it outside the comment");
+
     private static final Pattern LOCK_IN_SHARE_MODE = Pattern.compile("(?is)\\s+LOCK\\s+IN\\s+SHARE\\s+MODE\\s*$");
 
     static ParsedStatement parse(String clientSql, Dialect dialect, MySqlLexer.Gate gate) {
@@ -56,12 +60,10 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
             analysed = MySqlLexer.forAnalysis(sql, gate);
             if (analysed != sql) {
                 analysed = analysed.strip(); // a leading /*!40101 is blanked; lexical rules read from the first word
-                SqlText.Numbered inAnalysis = SqlText.numberPlaceholders(analysed, dialect);
-                if (inAnalysis.parameterCount() != SqlText.numberPlaceholders(sql, dialect).parameterCount()) {
+                int parameters = SqlText.numberPlaceholders(analysed, dialect).parameterCount();
+                if (parameters != SqlText.numberPlaceholders(sql, dialect).parameterCount()) {
                     // the text sent to shards binds parameters outside comments only: the two would not agree
-                    return new ParsedStatement(sql, dialect, analysed, inAnalysis.parameterCount(), new Lexical(new SessionStatements.Refused(
-                            io.shardgate.router.plan.RejectReason.UNSUPPORTED_STATEMENT,
-                            "a ? parameter inside an executable comment (/*! … */) is not supported; write it outside the comment")));
+                    return new ParsedStatement(sql, dialect, analysed, parameters, new Lexical(PARAMETER_IN_COMMENT));
                 }
             }
         }

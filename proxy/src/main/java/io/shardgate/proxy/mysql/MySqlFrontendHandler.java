@@ -276,6 +276,9 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         }
         for (int i = 0; i < pieces.size() - 1; i++) {
             ctx.writeAndFlush(piece(s, sql, pieces.get(i), true));
+            if (!ctx.channel().isActive()) {
+                return null; // the client went away: a server stops at the first result it cannot send
+            }
         }
         return piece(s, sql, pieces.getLast(), false);
     }
@@ -283,11 +286,15 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private ServerMessage piece(FrontendSession s, String sql, MySqlLexer.Piece piece, boolean more) {
         return switch (piece) {
             case MySqlLexer.Statement st -> result(s.query(sql.substring(st.start(), st.end())), s, false, more);
-            case MySqlLexer.CommentOnly ignored -> new ServerMessage.Ok(0, 0, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0), 0, "");
+            case MySqlLexer.CommentOnly ignored ->
+                    new ServerMessage.Ok(0, 0, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0), 0, "");
         };
     }
 
-    /** Whether a message may hold no statement: it starts with a comment, a semicolon or nothing (statements start with a word or a parenthesis). */
+    /**
+     * Whether a message may hold no statement: it starts with a comment, a semicolon or nothing (statements start with
+     * a word or a parenthesis), so only such messages are read closely when multi-statements are off.
+     */
     private static boolean mayBeBlank(String sql) {
         for (int i = 0; i < sql.length(); i++) {
             char c = sql.charAt(i);
