@@ -17,7 +17,8 @@ import net.sf.jsqlparser.statement.Statement;
  *
  * @param sql            the client's text without a trailing semicolon
  * @param parseText      what JSqlParser read: MySQL {@code ?} numbered {@code ?1, ?2, …}, a trailing MySQL
- *                       {@code LOCK IN SHARE MODE} (which JSqlParser 5.3 cannot read) removed
+ *                       {@code LOCK IN SHARE MODE} (which JSqlParser 5.3 cannot read) removed, MySQL executable
+ *                       comments as the server reads them ({@link MySqlLexer#forAnalysis})
  * @param parameterCount number of parameters the statement takes
  */
 record ParsedStatement(String sql, Dialect dialect, String parseText, int parameterCount, Form form) {
@@ -37,12 +38,37 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
 
     record Unparseable(String message) implements Form {}
 
+    /**
+     * MySQL text that a server without CLIENT_MULTI_STATEMENTS reads as several statements: it refuses it with a
+     * syntax error before running any, so a shard is asked for that error (its connections never allow several).
+     */
+    record SeveralStatements() implements Form {}
+
+    private static final SessionStatements.Refused PARAMETER_IN_COMMENT = new SessionStatements.Refused(
+            io.shardgate.router.plan.RejectReason.UNSUPPORTED_STATEMENT,
+            "a ? parameter inside an executable comment (/*! … */) is not supported; write it outside the comment");
+
     private static final Pattern LOCK_IN_SHARE_MODE = Pattern.compile("(?is)\\s+LOCK\\s+IN\\s+SHARE\\s+MODE\\s*$");
 
-    static ParsedStatement parse(String clientSql, Dialect dialect) {
+    static ParsedStatement parse(String clientSql, Dialect dialect, MySqlLexer.Gate gate) {
         String sql = SqlText.stripTerminator(clientSql);
-        var lexical = SessionStatements.classify(sql, dialect);
-        SqlText.Numbered numbered = SqlText.numberPlaceholders(sql, dialect);
+        String analysed = sql;
+        if (dialect == Dialect.MYSQL) {
+            if (MySqlLexer.severalStatements(sql, gate)) {
+                return new ParsedStatement(sql, dialect, sql, 0, new SeveralStatements());
+            }
+            analysed = MySqlLexer.forAnalysis(sql, gate);
+            if (analysed != sql) {
+                analysed = analysed.strip(); // a leading /*!40101 is blanked; lexical rules read from the first word
+                int parameters = SqlText.numberPlaceholders(analysed, dialect).parameterCount();
+                if (parameters != SqlText.numberPlaceholders(sql, dialect).parameterCount()) {
+                    // the text sent to shards binds parameters outside comments only: the two would not agree
+                    return new ParsedStatement(sql, dialect, analysed, parameters, new Lexical(PARAMETER_IN_COMMENT));
+                }
+            }
+        }
+        var lexical = SessionStatements.classify(analysed, dialect);
+        SqlText.Numbered numbered = SqlText.numberPlaceholders(analysed, dialect);
         if (lexical.isPresent()) {
             return new ParsedStatement(sql, dialect, numbered.sql(), numbered.parameterCount(), new Lexical(lexical.get()));
         }

@@ -20,9 +20,18 @@ public final class Router {
 
     /** Parses a statement once; cheap to keep, independent of the cluster definition. */
     public static AnalysedStatement analyse(String sql, Dialect dialect) {
+        return analyse(sql, dialect, MySqlLexer.Gate.DEFAULT);
+    }
+
+    /**
+     * Parses a statement once, reading MySQL executable comments ({@code /*!40101 … *}{@code /}) as a server of the
+     * {@code gate}'s version does: what it runs is analysed, what it skips is not.
+     */
+    public static AnalysedStatement analyse(String sql, Dialect dialect, MySqlLexer.Gate gate) {
         Objects.requireNonNull(sql, "sql");
         Objects.requireNonNull(dialect, "dialect");
-        return new AnalysedStatement(ParsedStatement.parse(sql, dialect));
+        Objects.requireNonNull(gate, "gate");
+        return new AnalysedStatement(ParsedStatement.parse(sql, dialect, gate));
     }
 
     /**

@@ -110,6 +110,9 @@ public record SqlTemplate(String template, List<Object> literals) {
             if (c == '?') {
                 return false;
             }
+            if (c == ';' && skipSpaceAndComments(pos + 1) != sql.length()) {
+                return false; // text after a semicolon: another statement (or an error), which the server reads as sent
+            }
             if (c == '\'') {
                 return string();
             }

@@ -23,17 +23,24 @@ final class AnalysisCache {
         };
     }
 
-    AnalysedStatement get(String sql, Dialect dialect) {
+    AnalysedStatement get(String sql, Dialect dialect, io.shardgate.router.MySqlLexer.Gate gate) {
         synchronized (entries) {
             AnalysedStatement hit = entries.get(sql);
             if (hit != null) {
                 return hit;
             }
         }
-        AnalysedStatement analysed = Router.analyse(sql, dialect); // outside the lock: parsing is the slow part
+        AnalysedStatement analysed = Router.analyse(sql, dialect, gate); // outside the lock: parsing is the slow part
         synchronized (entries) {
             entries.put(sql, analysed);
         }
         return analysed;
+    }
+
+    /** Forgets every analysis: the shards' version, which decides what executable comments mean, became known. */
+    void clear() {
+        synchronized (entries) {
+            entries.clear();
+        }
     }
 }

@@ -65,6 +65,8 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private volatile Topology topology;
     private volatile String serverVersion;
     private volatile boolean versionKnown;
+    /** Which MySQL executable comments the shards run: from their version, the fallback's until they tell it. */
+    private volatile io.shardgate.router.MySqlLexer.Gate commentGate;
     private volatile boolean closed;
     private ClusterStore.Subscription subscription;
     private Thread versionProbe;
@@ -78,6 +80,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         this.watcher = watcher;
         this.settings = settings;
         this.serverVersion = settings.fallbackServerVersion();
+        this.commentGate = io.shardgate.router.MySqlLexer.Gate.of(serverVersion);
         this.analyses = new AnalysisCache(settings.analysisCacheSize());
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
                 settings.minimumIdle(), settings.statementCacheSize()));
@@ -247,7 +250,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     }
 
     AnalysedStatement analyse(String sql, Dialect dialect) {
-        return analyses.get(sql, dialect);
+        return analyses.get(sql, dialect, commentGate);
     }
 
     ShardPools pools() {
@@ -358,6 +361,11 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
             String v = rs.getString(1);
             serverVersion = postgres ? v : (v.contains("MariaDB") && !v.startsWith("5.5.5-") ? "5.5.5-" + v : v) + "-shardgate";
             versionKnown = true;
+            io.shardgate.router.MySqlLexer.Gate gate = io.shardgate.router.MySqlLexer.Gate.of(serverVersion);
+            if (!gate.equals(commentGate)) {
+                commentGate = gate;
+                analyses.clear(); // analyses read with the fallback's gate may have read executable comments otherwise
+            }
             Topology t = topology;
             if (t != null) {
                 topology = new Topology(t.cluster(), t.logicalDatabase(), new LocalAnswers(versionForClients(), settings.versionComment()));

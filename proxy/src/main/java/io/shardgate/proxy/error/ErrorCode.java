@@ -12,6 +12,8 @@ public enum ErrorCode {
     ACCESS_DENIED(ErrorCategory.USER, 1045, "28000", "28P01"),
     UNKNOWN_DATABASE(ErrorCategory.USER, 1049, "42000", "3D000"),
     PARSE_ERROR(ErrorCategory.USER, 1064, "42000", "42601"),
+    /** A query message without a statement (only white space or semicolons), as a server reports it. */
+    EMPTY_QUERY(ErrorCategory.USER, 1065, "42000", "42601"),
     UNKNOWN_COMMAND(ErrorCategory.USER, 1047, "08S01", "08P01"),
     UNKNOWN_PREPARED_STATEMENT(ErrorCategory.USER, 1243, "HY000", "26000"),
     WRONG_PARAMETER_COUNT(ErrorCategory.USER, 1210, "HY000", "08P01"),

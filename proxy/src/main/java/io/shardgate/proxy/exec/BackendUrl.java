@@ -20,7 +20,10 @@ import java.util.regex.Pattern;
  *   <li>escape processing off: the client's SQL is sent as written ({@code {fn …}} is not rewritten);</li>
  *   <li>{@code tinyInt1isBit=false}, utf8mb4: backends always talk utf8mb4 to the proxy;</li>
  *   <li>{@code enableQueryTimeouts=false}, {@code useLocalTransactionState}, {@code dontTrackOpenResources}:
- *       less work per statement on the proxy's hot path.</li>
+ *       less work per statement on the proxy's hot path;</li>
+ *   <li>{@code allowMultiQueries=false}, whatever the shard's URL says: the front end runs a client's multi-statement
+ *       message statement by statement, and text that still holds two statements is sent to one shard so that it
+ *       answers with the server's syntax error, which it must never run instead.</li>
  * </ul>
  * The pgJDBC settings do the same for PostgreSQL shards:
  * <ul>
@@ -77,6 +80,7 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         p.put("enableQueryTimeouts", "false");
         p.put("useLocalTransactionState", "true");
         p.put("dontTrackOpenResources", "true");
+        p.put("allowMultiQueries", "false");
         return withParameters(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"), p);
     }
 

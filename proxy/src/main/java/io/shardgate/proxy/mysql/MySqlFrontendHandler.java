@@ -18,7 +18,9 @@ import io.shardgate.proxy.session.PreparedInfo;
 import io.shardgate.proxy.session.SessionFactory;
 import io.shardgate.proxy.session.SessionState;
 import io.shardgate.proxy.session.StatementResult;
+import io.shardgate.router.MySqlLexer;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +36,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private static final Logger LOG = LoggerFactory.getLogger(MySqlFrontendHandler.class);
     static final int STATUS_IN_TRANS = 0x0001;
     static final int STATUS_AUTOCOMMIT = 0x0002;
+    /** SERVER_MORE_RESULTS_EXISTS: another result of the same multi-statement message follows this one. */
+    static final int STATUS_MORE_RESULTS = 0x0008;
     private static final int UTF8MB4_GENERAL_CI = 45;
     private static final String CONNECTOR_J = "MySQL Connector/J";
     private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)\\.(\\d+)");
@@ -48,6 +52,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private ClientMessage.HandshakeResponse pendingHandshake;
     private String pluginInUse;
     private volatile FrontendSession session;
+    /** Which executable comments the shards run, for splitting multi-statement messages as they would. */
+    private volatile MySqlLexer.Gate commentGate = MySqlLexer.Gate.DEFAULT;
     /** Set once an error has been sent that ends this connection; later messages are dropped. */
     private volatile boolean failed;
 
@@ -165,6 +171,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 return;
             }
             session = sessions.open(client);
+            commentGate = MySqlLexer.Gate.of(sessions.serverVersion());
             ctx.writeAndFlush(ok(session, 0, 0));
             ctx.channel().config().setAutoRead(true);
         } catch (ProxyException e) {
@@ -199,7 +206,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     /** The reply to one command, or null for commands that have none. */
     private ServerMessage answer(ChannelHandlerContext ctx, FrontendSession s, ClientMessage msg) {
         return switch (msg) {
-            case ClientMessage.Query q -> result(s.query(q.sql()), s, false);
+            case ClientMessage.Query q -> query(ctx, s, q.sql());
             case ClientMessage.StmtExecute e -> execute(s, e);
             case ClientMessage.StmtPrepare p -> prepare(s, p);
             case ClientMessage.StmtClose c -> {
@@ -223,9 +230,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 ctx.close();
                 yield null;
             }
-            case ClientMessage.SetOption o -> o.option() == 1
-                    ? new ServerMessage.Eof(status(s.state()), 0)
-                    : err(unsupported("multi-statement queries are not supported; send one statement at a time"));
+            case ClientMessage.SetOption o -> setOption(s, o.option());
             case ClientMessage.ResetConnection ignored -> {
                 // the schema survives a reset (as on a server); read it before the session is closed
                 String schema = s.state().schema();
@@ -246,8 +251,74 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         };
     }
 
+    /**
+     * COM_QUERY. With multi-statements on (CLIENT_MULTI_STATEMENTS, or COM_SET_OPTION), the message's statements run one
+     * after the other, each routed on its own, and each result goes out as it is ready, all but the last flagged
+     * SERVER_MORE_RESULTS_EXISTS; the first error is the last thing sent, as on a server. Without, the text is one
+     * statement (holding several, the router has a shard report the server's syntax error).
+     */
+    private ServerMessage query(ChannelHandlerContext ctx, FrontendSession s, String sql) {
+        boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && sql.indexOf(';') >= 0;
+        if (!multi && !mayBeBlank(sql)) {
+            return result(s.query(sql), s, false, false);
+        }
+        List<MySqlLexer.Piece> pieces = switch (MySqlLexer.splitMulti(sql, commentGate)) {
+            case MySqlLexer.Refused r -> throw new ProxyException(ErrorCode.UNSUPPORTED,
+                    "this multi-statement message cannot be run as one server would, so none of it ran: " + r.reason());
+            case MySqlLexer.Run run -> run.pieces();
+        };
+        if (pieces.isEmpty()) {
+            throw new ProxyException(ErrorCode.EMPTY_QUERY, "Query was empty");
+        }
+        if (!multi) {
+            // only comments: an empty query that the server answers with an OK; anything else is one statement
+            return pieces.getFirst() instanceof MySqlLexer.CommentOnly ? ok(s, 0, 0) : result(s.query(sql), s, false, false);
+        }
+        for (int i = 0; i < pieces.size() - 1; i++) {
+            ctx.writeAndFlush(piece(s, sql, pieces.get(i), true));
+            if (!ctx.channel().isActive()) {
+                return null; // the client went away: a server stops at the first result it cannot send
+            }
+        }
+        return piece(s, sql, pieces.getLast(), false);
+    }
+
+    private ServerMessage piece(FrontendSession s, String sql, MySqlLexer.Piece piece, boolean more) {
+        return switch (piece) {
+            case MySqlLexer.Statement st -> result(s.query(sql.substring(st.start(), st.end())), s, false, more);
+            case MySqlLexer.CommentOnly ignored ->
+                    new ServerMessage.Ok(0, 0, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0), 0, "");
+        };
+    }
+
+    /**
+     * Whether a message may hold no statement: it starts with a comment, a semicolon or nothing (statements start with
+     * a word or a parenthesis), so only such messages are read closely when multi-statements are off.
+     */
+    private static boolean mayBeBlank(String sql) {
+        for (int i = 0; i < sql.length(); i++) {
+            char c = sql.charAt(i);
+            if (!Character.isWhitespace(c)) {
+                return c == ';' || c == '/' || c == '-' || c == '#';
+            }
+        }
+        return true;
+    }
+
+    /** COM_SET_OPTION: multi-statement messages on (0) or off (1) for the rest of the connection; answered with an EOF. */
+    private ServerMessage setOption(FrontendSession s, int option) {
+        return switch (option) {
+            case 0, 1 -> {
+                connection.multiStatements(option == 0);
+                yield new ServerMessage.Eof(status(s.state()), 0);
+            }
+            default -> new ServerMessage.Err(ErrorCode.UNKNOWN_COMMAND.mysqlErrno(), ErrorCode.UNKNOWN_COMMAND.mysqlSqlState(),
+                    "Unknown command");
+        };
+    }
+
     private ServerMessage execute(FrontendSession s, ClientMessage.StmtExecute e) {
-        return result(s.execute(e.statementId(), e.parameters()), s, true);
+        return result(s.execute(e.statementId(), e.parameters()), s, true, false);
     }
 
     /**
@@ -272,8 +343,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         return new ServerMessage.PrepareOk(info.statementId(), info.parameters(), info.columns(), status(s.state()), 0);
     }
 
-    private ServerMessage result(StatementResult result, FrontendSession s, boolean binary) {
-        int status = status(s.state());
+    private ServerMessage result(StatementResult result, FrontendSession s, boolean binary, boolean more) {
+        int status = status(s.state()) | (more ? STATUS_MORE_RESULTS : 0);
         return switch (result) {
             case StatementResult.Update u -> new ServerMessage.Ok(u.affectedRows(), u.lastInsertId(), status, u.warnings(), u.info());
             case StatementResult.Rows r -> new ServerMessage.ResultSet(r.columns(), r.rows(), binary, status, r.warnings());

@@ -50,6 +50,11 @@ final class RawClient implements AutoCloseable {
 
     /** Reads the handshake and logs in with mysql_native_password; returns the OK. */
     Packet login(String user, String password) throws IOException {
+        return login(user, password, 0);
+    }
+
+    /** Logs in asking for these capabilities as well (CLIENT_MULTI_STATEMENTS, CLIENT_DEPRECATE_EOF, …). */
+    Packet login(String user, String password, int moreCapabilities) throws IOException {
         byte[] hs = read().payload();
         assertThat(hs[0]).as("protocol version 10").isEqualTo((byte) 10);
         int at = indexOf(hs, 1, (byte) 0) + 1 + 4;
@@ -59,7 +64,7 @@ final class RawClient implements AutoCloseable {
         System.arraycopy(hs, at, nonce, 8, 12);
         byte[] scramble = password.isEmpty() ? new byte[0] : MySqlAuth.nativeScramble(password, nonce);
         ByteArrayOutputStream p = new ByteArrayOutputStream();
-        int caps = Capabilities.PROTOCOL_41 | Capabilities.SECURE_CONNECTION | Capabilities.PLUGIN_AUTH;
+        int caps = Capabilities.PROTOCOL_41 | Capabilities.SECURE_CONNECTION | Capabilities.PLUGIN_AUTH | moreCapabilities;
         p.writeBytes(new byte[] {(byte) caps, (byte) (caps >> 8), (byte) (caps >> 16), (byte) (caps >> 24)});
         p.writeBytes(new byte[] {0, 0, 0, 1, 45});
         p.writeBytes(new byte[23]);
@@ -73,7 +78,11 @@ final class RawClient implements AutoCloseable {
 
     /** Sends one command (sequence id 0) and reads the first packet of the answer. */
     Packet command(int command, String argument) throws IOException {
-        byte[] arg = argument.getBytes(StandardCharsets.UTF_8);
+        return command(command, argument.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends one command with binary arguments (sequence id 0) and reads the first packet of the answer. */
+    Packet command(int command, byte[] arg) throws IOException {
         byte[] payload = new byte[1 + arg.length];
         payload[0] = (byte) command;
         System.arraycopy(arg, 0, payload, 1, arg.length);

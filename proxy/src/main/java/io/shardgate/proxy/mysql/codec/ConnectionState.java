@@ -59,6 +59,14 @@ public final class ConnectionState {
         this.capabilities = Capabilities.SERVER & clientCapabilities;
     }
 
+    /**
+     * COM_SET_OPTION: turns multi-statement messages on or off for the rest of the connection, as a server does by
+     * changing the client's CLIENT_MULTI_STATEMENTS flag.
+     */
+    public void multiStatements(boolean on) {
+        capabilities = on ? capabilities | Capabilities.MULTI_STATEMENTS : capabilities & ~Capabilities.MULTI_STATEMENTS;
+    }
+
     public boolean has(int capability) {
         return (capabilities & capability) != 0;
     }
