@@ -61,6 +61,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ClientInfo client;
     private final long connectionId;
     private final SessionBackends backends;
+    private final ServerStateRules stateRules;
+    private final SqlPrepared sqlPrepared = new SqlPrepared();
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
     private int nextStatementId = 1;
     private String schema;
@@ -79,8 +81,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.client = client;
         this.connectionId = connectionId;
         this.schema = schema;
-        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect());
+        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned());
         this.spread = (int) connectionId;
+        this.stateRules = new ServerStateRules(this, backends);
     }
 
     // ---- FrontendSession
@@ -184,7 +187,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         closed = true;
         core.sessionClosed();
-        backends.rollback();
+        backends.endSession();
         prepared.clear();
     }
 
@@ -210,6 +213,40 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return client.user() + "@" + client.remoteAddress();
     }
 
+    @Override
+    public long foundRows() {
+        return stateRules.foundRows();
+    }
+
+    @Override
+    public long rowCount() {
+        return stateRules.rowCount();
+    }
+
+    void lastInsertId(long value) {
+        lastInsertId = value;
+    }
+
+    ServerStateRules stateRules() {
+        return stateRules;
+    }
+
+    /** Refuses {@code sql} as {@link #prepare} would: when it cannot be parsed, or could never be routed. */
+    void check(String sql) {
+        RoutingSnapshot snapshot = core.snapshot();
+        AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
+        RoutePlan plan = core.router().route(statement, Collections.nCopies(statement.parameterCount(), null), snapshot);
+        if (plan instanceof RoutePlan.Rejected r && r.reason() == RejectReason.PARSE_ERROR) {
+            throw rejected(r);
+        }
+    }
+
+    /** The proxy's own answer to a table-less SELECT, when it has one (MySQL only). */
+    java.util.Optional<StatementResult.Rows> localAnswer(RoutePlan plan, String sql) {
+        return plan instanceof RoutePlan.AnyShard a && !postgres() ? core.topology().localAnswers().answer(sql, a.columns(), this)
+                : java.util.Optional.empty();
+    }
+
     // ---- routing
 
     /**
@@ -223,6 +260,17 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * held statement keeps the transaction's connections (and row locks) while it waits.
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
+        io.shardgate.router.ServerState state = statement.serverState();
+        if (!state.none()) {
+            if (state.has(io.shardgate.router.ServerState.Use.SQL_PREPARE) && !postgres()) {
+                return stateRules.seen(sqlPrepared.run(statement.sql(), this));
+            }
+            if (state.has(io.shardgate.router.ServerState.Use.LAST_INSERT_ID) && !postgres() && !SqlPrepared.isSelect(statement.sql())) {
+                // a write gets the session's LAST_INSERT_ID() as a literal: the shard's own is of another connection
+                String sql = io.shardgate.router.ServerState.withLastInsertId(statement.sql(), Long.toUnsignedString(lastInsertId));
+                return run(core.analyse(sql, core.snapshot().cluster().dialect()), parameters);
+            }
+        }
         long holdStart = 0;
         while (true) {
             SnapshotGate.Ticket ticket = core.enter();
@@ -246,7 +294,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     // 'table shard' turns into a sharded one has no write as a single table left once its rows move
                     ticket.close();
                 }
-                return execute(statement, plan, parameters, snapshot, ticket);
+                if (!state.none()) {
+                    return stateRules.execute(statement, state, plan, () -> execute(statement, plan, parameters, snapshot, ticket));
+                }
+                return stateRules.seen(execute(statement, plan, parameters, snapshot, ticket));
             } finally {
                 ticket.close();
             }

@@ -49,6 +49,20 @@ public final class ConnectionStates {
         remember(c.unwrap(Connection.class), settings);
     }
 
+    /**
+     * Takes away whatever session state {@code c} carries (settings, and state a session left on it: temporary tables,
+     * named locks, user variables) with COM_RESET_CONNECTION; for MySQL connections only (the caller discards others).
+     */
+    public void clear(Connection c) throws SQLException {
+        Connection physical = c.unwrap(Connection.class);
+        if (!(physical instanceof JdbcConnection mysql)) {
+            throw new SQLException("only a MySQL connection can be reset without closing it");
+        }
+        remember(physical, UNKNOWN);
+        mysql.resetServerState();
+        remember(physical, SessionSettings.NONE);
+    }
+
     private static void reset(Connection physical) throws SQLException {
         if (physical instanceof JdbcConnection mysql) {
             mysql.resetServerState();

@@ -62,6 +62,11 @@ public final class ShardPool implements AutoCloseable {
         }
     }
 
+    /** Closes {@code c} instead of giving it back: the pool makes a new connection in its place. */
+    public void discard(Connection c) {
+        dataSource.evictConnection(c);
+    }
+
     /** {@code active=…, idle=…, waiting=…} for error messages. */
     public String counts() {
         HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
