@@ -162,6 +162,54 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         }
     }
 
+    /** A {@code SELECT … INTO @a, @b …}: the SELECT without its INTO clause, and the variables it assigns (lower-case). */
+    public record SelectInto(String select, List<String> variables) {
+        public SelectInto {
+            variables = List.copyOf(variables);
+        }
+    }
+
+    /** The INTO @variables clause of a MySQL SELECT (at the top level, before FROM or at the end), if it has one. */
+    public static java.util.Optional<SelectInto> selectInto(String sql) {
+        int depth = 0;
+        int i = 0;
+        while (i < sql.length()) {
+            int skip = SqlText.skipQuotedOrComment(sql, i, Dialect.MYSQL);
+            if (skip > i) {
+                i = skip;
+                continue;
+            }
+            char c = sql.charAt(i);
+            if (c == '(' || c == ')') {
+                depth += c == '(' ? 1 : -1;
+                i++;
+            } else if (Character.isLetter(c) || c == '_') {
+                int end = wordEnd(sql, i, false);
+                if (depth == 0 && sql.substring(i, end).equalsIgnoreCase("INTO")) {
+                    List<String> names = new ArrayList<>();
+                    int at = skipSpaces(sql, end);
+                    while (at < sql.length() && sql.charAt(at) == '@') {
+                        int nameEnd = variableEnd(sql, at + 1);
+                        names.add(SqlText.unquote(sql.substring(at + 1, nameEnd)).toLowerCase(Locale.ROOT));
+                        int next = skipSpaces(sql, nameEnd);
+                        end = nameEnd;
+                        if (next < sql.length() && sql.charAt(next) == ',') {
+                            at = skipSpaces(sql, next + 1);
+                        } else {
+                            break;
+                        }
+                    }
+                    return names.isEmpty() ? java.util.Optional.empty()
+                            : java.util.Optional.of(new SelectInto(sql.substring(0, i) + " " + sql.substring(end), names));
+                }
+                i = end;
+            } else {
+                i++;
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /**
      * {@code sql} with each MySQL {@code ?} placeholder (outside quotes and comments) replaced by the next of
      * {@code literals}: how the proxy runs SQL {@code EXECUTE … USING @a, @b} with the values of the variables.

@@ -265,6 +265,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             if (state.has(io.shardgate.router.ServerState.Use.SQL_PREPARE) && !postgres()) {
                 return stateRules.seen(sqlPrepared.run(statement.sql(), this));
             }
+            var into = state.assigned().isEmpty() || !SqlPrepared.isSelect(statement.sql()) ? java.util.Optional.<io.shardgate.router.ServerState.SelectInto>empty()
+                    : io.shardgate.router.ServerState.selectInto(statement.sql());
+            if (into.isPresent()) {
+                return stateRules.selectInto(into.get(), query(into.get().select(), parameters));
+            }
             if (state.has(io.shardgate.router.ServerState.Use.LAST_INSERT_ID) && !postgres() && !SqlPrepared.isSelect(statement.sql())) {
                 // a write gets the session's LAST_INSERT_ID() as a literal: the shard's own is of another connection
                 String sql = io.shardgate.router.ServerState.withLastInsertId(statement.sql(), Long.toUnsignedString(lastInsertId));

@@ -187,7 +187,8 @@ final class ServerStateRules {
         if (mixed) {
             throw unsupported("a SET of both user variables and session variables is not supported; set them in two statements");
         }
-        if (sql.toUpperCase(Locale.ROOT).matches("(?s).*\\bSELECT\\b.*")) {
+        String unquoted = sql.replaceAll("'(?:[^'\\\\]|\\\\.|'')*'|\"(?:[^\"\\\\]|\\\\.|\"\")*\"", "''");
+        if (unquoted.toUpperCase(Locale.ROOT).matches("(?s).*\\bSELECT\\b.*")) {
             throw unsupported("SET @x = (SELECT …) would read the default shard's rows only; use SELECT … INTO @x, restricted to"
                     + " one shard");
         }
@@ -195,6 +196,26 @@ final class ServerStateRules {
         backends.reserve(List.of(home), USER_VARIABLES);
         runOn(home, sql);
         backends.variablesAssigned(home, names, ServerStateRules::literals);
+    }
+
+    /**
+     * {@code SELECT … INTO @a, @b}: the proxy ran the SELECT (merged over shards like any other) and assigns its one row
+     * to the variables on every connection the session keeps them on; no row leaves them as they were, as on a server.
+     */
+    StatementResult selectInto(io.shardgate.router.ServerState.SelectInto into, StatementResult result) {
+        if (!(result instanceof StatementResult.Rows rows)) {
+            throw new ProxyException(ErrorCode.INTERNAL, "SELECT … INTO ran without a result set: " + result);
+        }
+        if (rows.columns().size() != into.variables().size()) {
+            throw ProxyException.backend(1222, "21000", "The used SELECT statements have a different number of columns", null);
+        }
+        if (rows.rows().size() > 1) {
+            throw ProxyException.backend(1172, "42000", "Result consisted of more than one row", null);
+        }
+        if (rows.rows().size() == 1) {
+            backends.assign(into.variables(), literals(rows));
+        }
+        return seen(StatementResult.Update.of(rows.rows().size()));
     }
 
     private StatementResult runOn(String shard, String sql) {

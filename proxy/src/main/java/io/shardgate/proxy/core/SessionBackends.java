@@ -263,6 +263,17 @@ final class SessionBackends {
         }
     }
 
+    /** Assigns user variables the proxy computed itself: kept, and set on every reserved connection. */
+    void assign(List<String> names, List<String> literals) {
+        for (int i = 0; i < names.size(); i++) {
+            variables.put(names.get(i), literals.get(i));
+        }
+        String set = setVariables(names);
+        for (Reserved r : reserved.values()) {
+            runOn(new Lease(r.pool(), r.connection(), false), set);
+        }
+    }
+
     private String setVariables(java.util.Collection<String> names) {
         StringBuilder set = new StringBuilder("SET ");
         boolean first = true;

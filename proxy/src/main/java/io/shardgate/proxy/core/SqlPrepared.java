@@ -42,12 +42,12 @@ final class SqlPrepared {
         }
         m = EXECUTE.matcher(sql);
         if (m.matches()) {
-            return execute(key(m.group(1)), m.group(2), session);
+            return execute(m.group(1), m.group(2), session);
         }
         m = DEALLOCATE.matcher(sql);
         if (m.matches()) {
             if (statements.remove(key(m.group(1))) == null) {
-                throw unknown(m.group(1), "DEALLOCATE PREPARE");
+                throw unknown(name(m.group(1)), "DEALLOCATE PREPARE");
             }
             return StatementResult.Update.of(0);
         }
@@ -62,9 +62,9 @@ final class SqlPrepared {
     }
 
     private StatementResult execute(String name, String using, ProxySession session) {
-        String text = statements.get(name);
+        String text = statements.get(key(name));
         if (text == null) {
-            throw unknown(name, "EXECUTE");
+            throw unknown(name(name), "EXECUTE");
         }
         List<String> literals = new ArrayList<>();
         if (using != null) {
