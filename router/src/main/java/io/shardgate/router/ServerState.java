@@ -85,7 +85,7 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
                     continue;
                 }
                 int end = variableEnd(sql, i + 1);
-                String name = SqlText.unquote(sql.substring(i + 1, end)).toLowerCase(Locale.ROOT);
+                String name = variableName(sql.substring(i + 1, end)).toLowerCase(Locale.ROOT);
                 i = end;
                 if (name.isEmpty()) {
                     continue;
@@ -190,7 +190,7 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
                     int at = skipSpaces(sql, end);
                     while (at < sql.length() && sql.charAt(at) == '@') {
                         int nameEnd = variableEnd(sql, at + 1);
-                        names.add(SqlText.unquote(sql.substring(at + 1, nameEnd)).toLowerCase(Locale.ROOT));
+                        names.add(variableName(sql.substring(at + 1, nameEnd)).toLowerCase(Locale.ROOT));
                         int next = skipSpaces(sql, nameEnd);
                         end = nameEnd;
                         if (next < sql.length() && sql.charAt(next) == ',') {
@@ -287,6 +287,15 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
             return end < 0 ? sql.length() : end;
         }
         return wordEnd(sql, from, true);
+    }
+
+    /** {@code x}, {@code `a b`}, {@code 'a b'} or {@code "a b"} → the name (a doubled quote stands for itself). */
+    private static String variableName(String written) {
+        if (written.length() >= 2 && (written.charAt(0) == '`' || written.charAt(0) == '\'' || written.charAt(0) == '"')) {
+            String q = String.valueOf(written.charAt(0));
+            return written.substring(1, written.length() - 1).replace(q + q, q);
+        }
+        return written;
     }
 
     private static int skipSpaces(String sql, int from) {
