@@ -219,6 +219,9 @@ final class SessionBackends {
             states.clear(r.connection());
             close(r.connection());
         } catch (SQLException | RuntimeException failed) {
+            // its state cannot be taken away: it must not serve another session
+            org.slf4j.LoggerFactory.getLogger(SessionBackends.class).warn("{}: discarding a connection pinned for session state ({}):"
+                    + " resetting it failed: {}", r.pool().describe(), r.uses(), failed.toString());
             r.pool().discard(r.connection());
             lent.remove(r.connection());
         } finally {
@@ -291,8 +294,8 @@ final class SessionBackends {
     /**
      * The session ends (or is reset): every reserved connection goes back to its pool only after its session state is
      * gone. A MySQL connection gets COM_RESET_CONNECTION (drops temporary tables, releases named locks, clears user
-     * variables and settings; one round trip, no new connection); a PostgreSQL connection is discarded (DISCARD ALL
-     * would also drop the driver's prepared statements under it), as is one whose reset fails.
+     * variables and settings; one round trip, no new connection); a PostgreSQL one the parts of DISCARD ALL that keep the
+     * driver's prepared statements (see {@link ConnectionStates#clear}). One whose reset fails is discarded.
      */
     void endSession() {
         rollback();
