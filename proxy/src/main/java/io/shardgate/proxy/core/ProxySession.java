@@ -39,8 +39,8 @@ import java.util.concurrent.Future;
  * <p>Decisions a client may notice:
  * <ul>
  *   <li>Session variables ({@code SET sql_mode = …}) are validated on a backend, remembered, and replayed on
- *       every backend connection the session uses. User variables ({@code SET @x}) are refused: consecutive
- *       statements may run on different backend connections, so they would silently vanish.</li>
+ *       every backend connection the session uses. User variables ({@code SET @x}), temporary tables and named locks
+ *       pin their connections to the session (see {@link ServerStateRules}).</li>
  *   <li>{@code SET NAMES utf8mb4 | utf8 | utf8mb3 | binary} is accepted and changes nothing (backends always
  *       talk utf8mb4 to the proxy, which passes bytes through); any other character set is refused.</li>
  *   <li>{@code SET TRANSACTION …} without SESSION applies to the session's next transaction;
