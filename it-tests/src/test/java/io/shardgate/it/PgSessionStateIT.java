@@ -78,9 +78,11 @@ class PgSessionStateIT {
 
     @Test
     void nothingOutlivesTheSession() throws Exception {
+        String pid;
         try (Connection first = cluster.proxyConnection("")) {
             Sql.query(first, "SELECT pg_advisory_lock(77)");
             Sql.update(first, "CREATE TEMP TABLE leftover (id INT)");
+            pid = Sql.query(first, "SELECT pg_backend_pid()").getFirst().getFirst(); // the pinned connection's
         }
         try (Connection s0 = cluster.shardConnection(0)) {
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -91,6 +93,8 @@ class PgSessionStateIT {
             }
             assertThat(got).isEqualTo("t");
             Sql.query(s0, "SELECT pg_advisory_unlock(77)");
+            // reset and back in the pool, not closed
+            assertThat(Sql.query(s0, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid)).containsExactly(List.of("1"));
         }
         for (int i = 0; i < 10; i++) {
             try (Connection next = cluster.proxyConnection("")) {

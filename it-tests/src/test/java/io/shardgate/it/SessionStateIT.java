@@ -293,11 +293,14 @@ class SessionStateIT {
 
     @Test
     void pooledConnectionKeepsNothingOfAnEndedSession() throws Exception {
+        String backendId;
         try (Connection first = cluster.proxyConnection("")) {
             Sql.update(first, "CREATE TEMPORARY TABLE leftover (id INT)");
             Sql.query(first, "SELECT GET_LOCK('leftover', 0)");
             Sql.update(first, "SET @leftover = 'still here'");
             Sql.query(first, "SELECT @leftover2 := name FROM users WHERE id = 1");
+            // CONNECTION_ID() alone is the proxy's session id; in an expression s0 computes it on the pinned connection
+            backendId = Sql.query(first, "SELECT CONNECTION_ID() + 0").getFirst().getFirst();
         }
         try (Connection s0 = cluster.shardConnection(0)) {
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -305,6 +308,9 @@ class SessionStateIT {
                 Thread.sleep(50);
             }
             assertThat(Sql.query(s0, "SELECT IS_FREE_LOCK('leftover')")).containsExactly(List.of("1"));
+            // reset with COM_RESET_CONNECTION and back in the pool, not closed
+            assertThat(Sql.query(s0, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + backendId))
+                    .containsExactly(List.of("1"));
         }
         // the next sessions get the pool's connections, the ended session's among them
         for (int i = 0; i < 20; i++) {
