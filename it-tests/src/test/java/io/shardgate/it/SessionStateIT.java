@@ -192,6 +192,42 @@ class SessionStateIT {
     }
 
     @Test
+    void stateOutlivesTransactions() throws Exception {
+        try (Sessions s = sessions()) {
+            a(s, "BEGIN");
+            a(s, "SELECT name FROM users WHERE id = 2 FOR UPDATE");
+            a(s, "CREATE TEMPORARY TABLE in_tx (id INT)");
+            a(s, "INSERT INTO in_tx VALUES (1)");
+            a(s, "SELECT GET_LOCK('tx', 0)");
+            a(s, "SET @in_tx = 'kept'");
+            a(s, "ROLLBACK");
+            // a temporary table's creation, a named lock and a variable are not undone by ROLLBACK
+            a(s, "SELECT * FROM in_tx");
+            assertThat(b(s, "SELECT GET_LOCK('tx', 0)")).endsWith("[[0]]");
+            a(s, "SET autocommit = 0");
+            a(s, "INSERT INTO in_tx VALUES (2)");
+            a(s, "SELECT @in_tx, id FROM users WHERE id IN (3, 4) ORDER BY id");
+            a(s, "COMMIT");
+            a(s, "SET autocommit = 1");
+            a(s, "SELECT * FROM in_tx ORDER BY id");
+            assertThat(a(s, "SELECT RELEASE_LOCK('tx')")).endsWith("[[1]]");
+        }
+    }
+
+    @Test
+    void userVariablesWithServerSidePreparedStatements() throws Exception {
+        try (Connection p = cluster.proxyConnection("useServerPrepStmts=true");
+                Connection r = cluster.referenceConnection("useServerPrepStmts=true")) {
+            for (Connection c : List.of(p, r)) {
+                Sql.update(c, "SET @base = 5");
+            }
+            assertThat(Sql.query(p, "SELECT id, name FROM users WHERE id = @base + ?", 1))
+                    .isEqualTo(Sql.query(r, "SELECT id, name FROM users WHERE id = @base + ?", 1)).hasSize(1);
+            assertThat(Sql.query(p, "SELECT @base * ?, @nothing", 3)).isEqualTo(Sql.query(r, "SELECT @base * ?, @nothing", 3));
+        }
+    }
+
+    @Test
     void sqlPrepareExecuteDeallocate() throws Exception {
         try (Sessions s = sessions()) {
             assertThat(a(s, "PREPARE byId FROM 'SELECT id, name FROM users WHERE id = ?'")).isEqualTo("updated 0");
@@ -242,6 +278,11 @@ class SessionStateIT {
             a(s, "SELECT ROW_COUNT()");
             a(s, "SET @w = 1");
             a(s, "SELECT ROW_COUNT()");
+            a(s, "UPDATE users SET score = score + 1 WHERE id = 1");
+            assertThat(a(s, "INSERT INTO users (id, name, score) VALUES (1, 'dup', 0)")).startsWith("error 1062");
+            assertThat(a(s, "SELECT ROW_COUNT()")).isEqualTo("[ROW_COUNT()] [[-1]]");
+            a(s, "UPDATE users SET score = score - 1 WHERE id > 6");
+            a(s, "SELECT FOUND_ROWS(), ROW_COUNT()");
         }
     }
 

@@ -260,6 +260,15 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * held statement keeps the transaction's connections (and row locks) while it waits.
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
+        try {
+            return runStatement(statement, parameters);
+        } catch (RuntimeException e) {
+            stateRules.failed();
+            throw e;
+        }
+    }
+
+    private StatementResult runStatement(AnalysedStatement statement, List<Object> parameters) {
         io.shardgate.router.ServerState state = statement.serverState();
         if (!state.none()) {
             if (state.has(io.shardgate.router.ServerState.Use.SQL_PREPARE) && !postgres()) {

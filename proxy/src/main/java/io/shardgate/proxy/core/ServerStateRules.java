@@ -81,6 +81,11 @@ final class ServerStateRules {
         return result;
     }
 
+    /** A statement failed: ROW_COUNT() is -1 then, as on a server. */
+    void failed() {
+        rowCount = -1;
+    }
+
     /**
      * Runs a statement that touches server state, planned as {@code plan}: refuses what cannot be right, reserves the
      * connections its state needs, runs it ({@code execute}), then records what the proxy must remember.
