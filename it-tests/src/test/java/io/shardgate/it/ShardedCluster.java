@@ -112,14 +112,24 @@ final class ShardedCluster implements AutoCloseable {
         return startProxy(zooKeeper.connectString(), 15_000, io.shardgate.local.FreePorts.find());
     }
 
+    /** Starts one more proxy with its admin port and these limits (e.g. a small limit of pinned connections per shard). */
+    ProxyServer startProxyWithAdmin(ShardgateConfig.Limits limits) throws InterruptedException {
+        return startProxy(zooKeeper.connectString(), 15_000, io.shardgate.local.FreePorts.find(), limits);
+    }
+
     private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort) throws InterruptedException {
+        return startProxy(connectString, sessionTimeoutMillis, adminPort, ShardgateConfig.defaults().limits());
+    }
+
+    private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort, ShardgateConfig.Limits limits)
+            throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, 0, "mysql_native_password"),
                 new ShardgateConfig.Admin("127.0.0.1", adminPort),
                 new ShardgateConfig.ZooKeeper(connectString, d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), sessionTimeoutMillis, Math.min(10_000, sessionTimeoutMillis)),
-                List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), limits);
         ProxyServer p = ProxyServer.start(cfg, connectString);
         proxies.add(p);
         return p;

@@ -176,9 +176,18 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *
      * @param maxPacketBytes largest client packet accepted, 1 KiB..1 GiB; default 16 MiB
      * @param maxConnections most client connections at once, 1..1000000; default 4096
+     * @param maxPinnedPerShard most backend connections of one shard that sessions may pin for their session state
+     *                       (temporary tables, named locks, user variables), 1..100000; default 64. A statement that would
+     *                       pin one more is refused before it runs, so pinned sessions cannot starve the shard's pool.
      */
-    public record Limits(int maxPacketBytes, int maxConnections) {
-        public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096);
+    public record Limits(int maxPacketBytes, int maxConnections, int maxPinnedPerShard) {
+        public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
+        public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096, DEFAULT_MAX_PINNED_PER_SHARD);
+
+        /** Limits with the default limit of pinned connections per shard. */
+        public Limits(int maxPacketBytes, int maxConnections) {
+            this(maxPacketBytes, maxConnections, DEFAULT_MAX_PINNED_PER_SHARD);
+        }
     }
 
     /**
@@ -260,7 +269,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
                 : ZooKeeper.DEFAULTS;
         List<User> users = root.has("users") ? parseUsers(root) : defaults().users();
         ConfigNode lim = root.optionalObject("limits");
-        Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections")) : Limits.DEFAULTS;
+        Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections",
+                "max-pinned-per-shard")) : Limits.DEFAULTS;
 
         ConfigNode t = root.optionalObject("tls");
         Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
@@ -339,7 +349,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
     private static Limits parseLimits(ConfigNode n) {
         Limits d = Limits.DEFAULTS;
         return new Limits(n.integer("max-packet-bytes", MIN_PACKET, MAX_PACKET, d.maxPacketBytes()),
-                n.integer("max-connections", 1, 1_000_000, d.maxConnections()));
+                n.integer("max-connections", 1, 1_000_000, d.maxConnections()),
+                n.integer("max-pinned-per-shard", 1, 100_000, d.maxPinnedPerShard()));
     }
 
     private static Tls parseTls(ConfigNode n) {

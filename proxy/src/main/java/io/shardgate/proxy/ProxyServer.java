@@ -70,7 +70,8 @@ public final class ProxyServer implements AutoCloseable {
         awaitFirstSnapshot(watcher, config.cluster(), Duration.ofMillis(zk.connectTimeoutMs()));
         Map<String, String> users = new LinkedHashMap<>();
         config.users().forEach(u -> users.put(u.name(), u.password()));
-        core = ProxyCore.start(users, watcher);
+        core = ProxyCore.start(users, watcher, io.shardgate.proxy.core.ProxyCoreSettings.defaults()
+                .withMaxPinnedPerShard(config.limits().maxPinnedPerShard()));
         parts.push(core);
         if (config.listen().mysqlPort() != 0 || config.listen().postgresPort() == 0) {
             mysql = MySqlFrontend.start(config.listen().host(), config.listen().mysqlPort(), core,

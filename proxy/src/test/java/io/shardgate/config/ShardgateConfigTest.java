@@ -238,6 +238,14 @@ class ShardgateConfigTest {
     }
 
     @Test
+    void maxPinnedPerShard() {
+        assertThat(ShardgateConfig.parse("limits: {max-pinned-per-shard: 5}\n", "test").limits().maxPinnedPerShard()).isEqualTo(5);
+        assertThat(ShardgateConfig.parse("", "test").limits().maxPinnedPerShard()).isEqualTo(64);
+        assertRejected("limits: {max-pinned-per-shard: 0}\n", "limits.max-pinned-per-shard", "must be in 1..100000, was 0");
+        assertRejected("limits: {max-pinned-per-shard: lots}\n", "limits.max-pinned-per-shard", "");
+    }
+
+    @Test
     void sectionsMustBeMappings() {
         assertRejected("listen: 3307\n", "listen", "must be a mapping");
     }

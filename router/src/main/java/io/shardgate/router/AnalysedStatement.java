@@ -20,6 +20,7 @@ public final class AnalysedStatement {
 
     private final ParsedStatement parsed;
     private volatile Cached cached;
+    private volatile ServerState serverState;
 
     private record Cached(ClusterDefinition cluster, Analysis analysis) {}
 
@@ -43,6 +44,16 @@ public final class AnalysedStatement {
 
     public Dialect dialect() {
         return parsed.dialect();
+    }
+
+    /** The per-connection server state the statement touches (temporary tables, named locks, user variables, …). */
+    public ServerState serverState() {
+        ServerState s = serverState;
+        if (s == null) {
+            s = ServerState.of(parsed.sql(), parsed.dialect());
+            serverState = s;
+        }
+        return s;
     }
 
     /** How many parameters the statement takes: MySQL {@code ?} count, or PostgreSQL's highest {@code $n}. */

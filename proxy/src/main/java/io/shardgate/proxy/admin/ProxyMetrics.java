@@ -93,6 +93,17 @@ public final class ProxyMetrics {
                 .tag("code", c).register(registry)).increment();
     }
 
+    /**
+     * Backend connections pinned to client sessions for their session state (temporary tables, named locks, user
+     * variables), per shard and the kind of state that pinned them: they are out of the shard's pool until their
+     * session ends.
+     */
+    public void pinnedConnections(String shard, String reason, java.util.concurrent.atomic.AtomicInteger count) {
+        io.micrometer.core.instrument.Gauge.builder("shardgate.pinned.connections", count, java.util.concurrent.atomic.AtomicInteger::get)
+                .description("Backend connections pinned to client sessions for their session state, by shard and reason")
+                .tags("shard", shard, "reason", reason).register(registry);
+    }
+
     public long statementTotal() {
         return statementTotal.sum();
     }

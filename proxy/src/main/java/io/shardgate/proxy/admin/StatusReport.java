@@ -35,7 +35,11 @@ final class StatusReport {
 
     record Cluster(String name, String dialect, int slots, String defaultShard) {}
 
-    record Pool(int active, int idle, int waiting, int max) {}
+    /**
+     * A shard's pool; {@code pinned} of its connections are held by sessions for their session state (temporary tables,
+     * named locks, user variables), by the reason that pinned them, up to {@code pinnedLimit}.
+     */
+    record Pool(int active, int idle, int waiting, int max, int pinned, int pinnedLimit, Map<String, Integer> pinnedReasons) {}
 
     record Shard(String name, boolean spare, Boolean up, Double latencyMillis, String error, int slots, Pool pool, long calls,
             long failures, double totalMillis) {}
@@ -162,7 +166,8 @@ final class StatusReport {
             var t = totals.get(d.name());
             shards.add(new Shard(d.name(), d.spare(), r == null ? null : r.up(), r == null ? null : round(r.latencyMillis()),
                     r == null ? null : r.error(), slotCounts.getOrDefault(d.name(), 0),
-                    st == null ? null : new Pool(st.active(), st.idle(), st.waiting(), st.max()),
+                    st == null ? null : new Pool(st.active(), st.idle(), st.waiting(), st.max(), core.pinnedConnections(d.name()),
+                            core.pinnedLimitPerShard(), core.pinnedReasons(d.name())),
                     t == null ? 0 : t.calls(), t == null ? 0 : t.failures(), t == null ? 0 : round(t.totalMillis())));
         }
         List<Sharding> shardings = map.tableShardings().values().stream()

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 /**
  * Answers table-less SELECTs without a backend when every column is something the proxy knows:
  * {@code @@version_comment}, {@code @@version}, {@code VERSION()}, {@code DATABASE()}/{@code SCHEMA()},
- * {@code CONNECTION_ID()}, {@code LAST_INSERT_ID()} (which must come from the session: its statements ran on
- * pooled connections), {@code USER()} and plain literals. Anything else, or a statement with WHERE,
+ * {@code CONNECTION_ID()}, {@code LAST_INSERT_ID()}, {@code FOUND_ROWS()} and {@code ROW_COUNT()} (which must come
+ * from the session: its statements ran on pooled connections, and on several shards), {@code USER()} and plain literals. Anything else, or a statement with WHERE,
  * {@code LIMIT 0}, INTO …, goes to a backend.
  */
 final class LocalAnswers {
@@ -31,6 +31,12 @@ final class LocalAnswers {
         long connectionId();
 
         long lastInsertId();
+
+        /** What {@code FOUND_ROWS()} answers: the rows of the last SELECT, or what its SQL_CALC_FOUND_ROWS counted. */
+        long foundRows();
+
+        /** What {@code ROW_COUNT()} answers: the affected rows of the last statement, -1 after a result set. */
+        long rowCount();
 
         String user();
     }
@@ -77,11 +83,18 @@ final class LocalAnswers {
                 case "LAST_INSERT_ID" -> label.replace(" ", "").toUpperCase(Locale.ROOT).endsWith("()") || !label.contains("(")
                         ? Optional.of(number(label, Long.toUnsignedString(facts.lastInsertId()))) : Optional.empty();
                 case "USER", "SESSION_USER", "SYSTEM_USER" -> Optional.of(text(label, facts.user()));
+                // over several shards only the proxy knows these; never a shard's value for its own connection
+                case "FOUND_ROWS" -> noArguments(label) ? Optional.of(number(label, Long.toString(facts.foundRows()))) : Optional.empty();
+                case "ROW_COUNT" -> noArguments(label) ? Optional.of(number(label, Long.toString(facts.rowCount()))) : Optional.empty();
                 default -> Optional.empty();
             };
             case CONSTANT -> constant(label, c.name());
             case EXPRESSION -> Optional.empty();
         };
+    }
+
+    private static boolean noArguments(String label) {
+        return label.replace(" ", "").endsWith("()") || !label.contains("(");
     }
 
     private static Optional<Value> constant(String label, String literal) {

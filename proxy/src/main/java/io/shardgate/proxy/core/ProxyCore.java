@@ -61,6 +61,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final AtomicLong connectionIds = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger openSessions = new java.util.concurrent.atomic.AtomicInteger();
     private final io.shardgate.proxy.admin.ProxyMetrics metrics = new io.shardgate.proxy.admin.ProxyMetrics();
+    private final PinnedConnections pinned;
     private final CountDownLatch firstVersionAttempt = new CountDownLatch(1);
     private volatile Topology topology;
     private volatile String serverVersion;
@@ -82,6 +83,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         this.serverVersion = settings.fallbackServerVersion();
         this.commentGate = io.shardgate.router.MySqlLexer.Gate.of(serverVersion);
         this.analyses = new AnalysisCache(settings.analysisCacheSize());
+        this.pinned = new PinnedConnections(settings.maxPinnedPerShard(), metrics::pinnedConnections);
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
                 settings.minimumIdle(), settings.statementCacheSize()));
     }
@@ -156,6 +158,25 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
 
     void sessionClosed() {
         openSessions.decrementAndGet();
+    }
+
+    /** Backend connections of {@code shard} pinned to sessions for their session state now. */
+    public int pinnedConnections(String shard) {
+        return pinned.pinned(shard);
+    }
+
+    /** Those connections by the kind of state that pinned them. */
+    public Map<String, Integer> pinnedReasons(String shard) {
+        return pinned.reasons(shard);
+    }
+
+    /** The most connections of one shard sessions may pin (limits.max-pinned-per-shard). */
+    public int pinnedLimitPerShard() {
+        return pinned.limitPerShard();
+    }
+
+    PinnedConnections pinned() {
+        return pinned;
     }
 
     /** The pools of the shards, by name, with their connection counts. */

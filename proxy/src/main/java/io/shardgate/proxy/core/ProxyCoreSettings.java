@@ -20,10 +20,14 @@ import java.util.Objects;
  *                              migrator's barrier timeout, so a failed cutover releases held writes first; default 30 s
  * @param hotKeyPublishInterval how often the proxy publishes its hottest written keys to ZooKeeper (for
  *                              {@code shardgate hotkey top}); default 2 s
+ * @param maxPinnedPerShard     most backend connections of one shard this proxy lets sessions pin for their session state
+ *                              (temporary tables, named locks, user variables); a statement that would pin one more is
+ *                              refused before it runs (TOO_MANY_PINNED); default {@value #DEFAULT_MAX_PINNED_PER_SHARD}
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
         int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,
-        Duration hotKeyPublishInterval) {
+        Duration hotKeyPublishInterval, int maxPinnedPerShard) {
+    public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
 
     public ProxyCoreSettings {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -37,6 +41,9 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         if (borrowTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("borrowTimeout must be at least 250 ms (HikariCP's minimum), was " + borrowTimeout);
         }
+        if (maxPinnedPerShard < 1) {
+            throw new IllegalArgumentException("maxPinnedPerShard must be >= 1, was " + maxPinnedPerShard);
+        }
         if (minimumIdle < 0 || statementCacheSize < 0 || analysisCacheSize < 1) {
             throw new IllegalArgumentException("minimumIdle and statementCacheSize must be >= 0 and analysisCacheSize >= 1, were "
                     + minimumIdle + ", " + statementCacheSize + ", " + analysisCacheSize);
@@ -45,22 +52,28 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
 
     public static ProxyCoreSettings defaults() {
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
-                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2));
+                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2),
+                DEFAULT_MAX_PINNED_PER_SHARD);
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval);
+                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard);
     }
 
     public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval);
+                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard);
     }
 
     public ProxyCoreSettings withHotKeyPublishInterval(Duration interval) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard);
+    }
+
+    public ProxyCoreSettings withMaxPinnedPerShard(int max) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max);
     }
 
     private static void requirePositive(String name, Duration d) {

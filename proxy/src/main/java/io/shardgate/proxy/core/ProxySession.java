@@ -39,8 +39,8 @@ import java.util.concurrent.Future;
  * <p>Decisions a client may notice:
  * <ul>
  *   <li>Session variables ({@code SET sql_mode = …}) are validated on a backend, remembered, and replayed on
- *       every backend connection the session uses. User variables ({@code SET @x}) are refused: consecutive
- *       statements may run on different backend connections, so they would silently vanish.</li>
+ *       every backend connection the session uses. User variables ({@code SET @x}), temporary tables and named locks
+ *       pin their connections to the session (see {@link ServerStateRules}).</li>
  *   <li>{@code SET NAMES utf8mb4 | utf8 | utf8mb3 | binary} is accepted and changes nothing (backends always
  *       talk utf8mb4 to the proxy, which passes bytes through); any other character set is refused.</li>
  *   <li>{@code SET TRANSACTION …} without SESSION applies to the session's next transaction;
@@ -64,6 +64,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ClientInfo client;
     private final long connectionId;
     private final SessionBackends backends;
+    private final ServerStateRules stateRules;
+    private final SqlPrepared sqlPrepared = new SqlPrepared();
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
     private int nextStatementId = 1;
     private String schema;
@@ -82,8 +84,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.client = client;
         this.connectionId = connectionId;
         this.schema = schema;
-        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect());
+        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned());
         this.spread = (int) connectionId;
+        this.stateRules = new ServerStateRules(this, backends);
     }
 
     // ---- FrontendSession
@@ -187,7 +190,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         closed = true;
         core.sessionClosed();
-        backends.rollback();
+        backends.endSession();
         prepared.clear();
     }
 
@@ -213,6 +216,40 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return client.user() + "@" + client.remoteAddress();
     }
 
+    @Override
+    public long foundRows() {
+        return stateRules.foundRows();
+    }
+
+    @Override
+    public long rowCount() {
+        return stateRules.rowCount();
+    }
+
+    void lastInsertId(long value) {
+        lastInsertId = value;
+    }
+
+    ServerStateRules stateRules() {
+        return stateRules;
+    }
+
+    /** Refuses {@code sql} as {@link #prepare} would: when it cannot be parsed, or could never be routed. */
+    void check(String sql) {
+        RoutingSnapshot snapshot = core.snapshot();
+        AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
+        RoutePlan plan = core.router().route(statement, Collections.nCopies(statement.parameterCount(), null), snapshot);
+        if (plan instanceof RoutePlan.Rejected r && r.reason() == RejectReason.PARSE_ERROR) {
+            throw rejected(r);
+        }
+    }
+
+    /** The proxy's own answer to a table-less SELECT, when it has one (MySQL only). */
+    java.util.Optional<StatementResult.Rows> localAnswer(RoutePlan plan, String sql) {
+        return plan instanceof RoutePlan.AnyShard a && !postgres() ? core.topology().localAnswers().answer(sql, a.columns(), this)
+                : java.util.Optional.empty();
+    }
+
     // ---- routing
 
     /**
@@ -226,6 +263,31 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * held statement keeps the transaction's connections (and row locks) while it waits.
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
+        try {
+            return runStatement(statement, parameters);
+        } catch (RuntimeException e) {
+            stateRules.failed();
+            throw e;
+        }
+    }
+
+    private StatementResult runStatement(AnalysedStatement statement, List<Object> parameters) {
+        io.shardgate.router.ServerState state = statement.serverState();
+        if (!state.none()) {
+            if (state.has(io.shardgate.router.ServerState.Use.SQL_PREPARE) && !postgres()) {
+                return stateRules.seen(sqlPrepared.run(statement.sql(), this));
+            }
+            var into = state.assigned().isEmpty() || !SqlPrepared.isSelect(statement.sql()) ? java.util.Optional.<io.shardgate.router.ServerState.SelectInto>empty()
+                    : io.shardgate.router.ServerState.selectInto(statement.sql());
+            if (into.isPresent()) {
+                return stateRules.selectInto(into.get(), query(into.get().select(), parameters));
+            }
+            if (state.has(io.shardgate.router.ServerState.Use.LAST_INSERT_ID) && !postgres() && !SqlPrepared.isSelect(statement.sql())) {
+                // a write gets the session's LAST_INSERT_ID() as a literal: the shard's own is of another connection
+                String sql = io.shardgate.router.ServerState.withLastInsertId(statement.sql(), Long.toUnsignedString(lastInsertId));
+                return run(core.analyse(sql, core.snapshot().cluster().dialect()), parameters);
+            }
+        }
         long holdStart = 0;
         while (true) {
             SnapshotGate.Ticket ticket = core.enter();
@@ -249,7 +311,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     // 'table shard' turns into a sharded one has no write as a single table left once its rows move
                     ticket.close();
                 }
-                return execute(statement, plan, parameters, snapshot, ticket);
+                if (!state.none()) {
+                    return stateRules.execute(statement, state, plan, () -> execute(statement, plan, parameters, snapshot, ticket));
+                }
+                return stateRules.seen(execute(statement, plan, parameters, snapshot, ticket));
             } finally {
                 ticket.close();
             }

@@ -9,6 +9,7 @@ import io.shardgate.proxy.exec.SessionSettings;
 import io.shardgate.proxy.exec.ShardExecutor;
 import io.shardgate.proxy.exec.ShardPool;
 import io.shardgate.proxy.exec.ShardPools;
+import io.shardgate.proxy.session.StatementResult;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -20,6 +21,13 @@ import java.util.Map;
  * The backend connections of one session. Outside a transaction each statement borrows a connection and
  * gives it back. Inside one, a connection per shard is pinned on first use ({@code autocommit=0}) and kept
  * until COMMIT or ROLLBACK, which go to every pinned shard in turn.
+ *
+ * <p>A statement that leaves state on a server connection (a temporary table, a named lock, user variables) has the
+ * connection it ran on <b>reserved</b> for the session ({@link #reserve}): every later statement of the session on that
+ * shard, in or out of a transaction, runs on it, until the session ends ({@link #endSession}), when the connection is
+ * reset (COM_RESET_CONNECTION) before it goes back to the pool, or discarded. This is the session's choice of connection,
+ * not the pool's: any backend connection type can serve it. The session's user variables are kept here as SQL literals
+ * and set on every reserved connection, so a statement reads the same {@code @x} on whichever shard it runs.
  *
  * <p>A multi-shard COMMIT is not atomic: shards commit one after another and a failure after the first
  * leaves the earlier shards committed (the error names them). Until a two-phase commit exists this is
@@ -38,6 +46,14 @@ final class SessionBackends {
     /** Lent connections whose protocol state is unknown (see {@link #markBroken}): discarded, never given back to the pool. */
     private final java.util.Set<Connection> broken = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private SessionSettings settings = SessionSettings.NONE;
+    /** Connections reserved for the session's server state, by shard. */
+    private final Map<String, Reserved> reserved = new LinkedHashMap<>();
+    /** The session's user variables as SQL literals, by lower-case name, set on every reserved connection. */
+    private final Map<String, String> variables = new LinkedHashMap<>();
+    private final PinnedConnections pinnedCount;
+
+    /** A connection reserved for the session's state; {@code reason} is what reserved it (for the metrics), {@code uses} all uses since. */
+    private record Reserved(ShardPool pool, Connection connection, String reason, java.util.Set<String> uses) {}
 
     /** A connection lent for one statement, or pinned to the session's transaction. */
     record Lease(ShardPool pool, Connection connection, boolean pinned) {
@@ -46,10 +62,11 @@ final class SessionBackends {
         }
     }
 
-    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect) {
+    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount) {
         this.pools = pools;
         this.states = states;
         this.dialect = dialect;
+        this.pinnedCount = pinnedCount;
     }
 
     SessionSettings settings() {
@@ -76,8 +93,12 @@ final class SessionBackends {
         return lease != null ? lease : pin(shard, transactionStart);
     }
 
-    /** A connection outside the transaction (borrowed even when one is pinned). */
+    /** A connection outside the transaction (borrowed even when one is pinned), the reserved one if the shard has one. */
     Lease borrow(String shard) {
+        Reserved r = reserved.get(shard);
+        if (r != null) {
+            return new Lease(r.pool(), r.connection(), false);
+        }
         ShardPool pool = pools.pool(shard);
         Connection c = pool.borrow();
         lent.add(c);
@@ -108,7 +129,7 @@ final class SessionBackends {
                 ShardExecutor.execute(c, "SAVEPOINT " + quote(savepoint));
             }
         } catch (SQLException e) {
-            close(borrowed.pool(), borrowed.connection());
+            release(borrowed);
             throw BackendErrors.translate(e, borrowed.pool(), start);
         } catch (RuntimeException | Error e) {
             lent.remove(borrowed.connection());
@@ -120,11 +141,177 @@ final class SessionBackends {
         return lease;
     }
 
-    /** Gives a borrowed connection back (or discards it if it is broken); pinned ones stay. */
+    /** Gives a borrowed connection back (or discards it if it is broken); pinned and reserved ones stay. */
     void release(Lease lease) {
-        if (!lease.pinned()) {
+        if (!lease.pinned() && !isReserved(lease.connection())) {
             close(lease.pool(), lease.connection());
         }
+    }
+
+    private boolean isReserved(Connection c) {
+        if (reserved.isEmpty()) {
+            return false;
+        }
+        for (Reserved r : reserved.values()) {
+            if (r.connection() == c) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- connections reserved for session state
+
+    boolean hasReserved(String shard) {
+        return reserved.containsKey(shard);
+    }
+
+    /** Reserved shards and what the session keeps on each, for diagnostics. */
+    Map<String, java.util.Set<String>> reservedUses() {
+        Map<String, java.util.Set<String>> out = new LinkedHashMap<>();
+        reserved.forEach((shard, r) -> out.put(shard, java.util.Set.copyOf(r.uses())));
+        return out;
+    }
+
+    /**
+     * Reserves a connection of each of {@code shards} for the session because of {@code reason} (the transaction's
+     * connection where one is pinned, else one from the pool, given the session's user variables). Checks the limit of
+     * every shard first, so a statement that cannot have all its connections is refused before anything runs.
+     */
+    void reserve(List<String> shards, String reason) {
+        for (String shard : shards) {
+            if (!reserved.containsKey(shard) && pinnedCount.pinned(shard) >= pinnedCount.limitPerShard()) {
+                pinnedCount.acquire(shard, reason); // throws TOO_MANY_PINNED with the numbers
+            }
+        }
+        for (String shard : shards) {
+            reserve(shard, reason);
+        }
+    }
+
+    private void reserve(String shard, String reason) {
+        Reserved r = reserved.get(shard);
+        if (r != null) {
+            r.uses().add(reason);
+            return;
+        }
+        pinnedCount.acquire(shard, reason);
+        Lease lease;
+        try {
+            Lease inTransaction = pinned.get(shard);
+            lease = inTransaction != null ? inTransaction : borrow(shard);
+        } catch (RuntimeException e) {
+            pinnedCount.release(shard, reason);
+            throw e;
+        }
+        reserved.put(shard, new Reserved(lease.pool(), lease.connection(), reason, new java.util.LinkedHashSet<>(List.of(reason))));
+        if (!variables.isEmpty()) {
+            runOn(lease, setVariables(variables.keySet()));
+        }
+    }
+
+    /**
+     * Gives back the reservations of {@code shards} that were made for one statement only (their uses are all among
+     * {@code brief}): the connection is reset, as at the end of a session, since it may carry the session's variables.
+     */
+    void unreserveIfOnly(List<String> shards, java.util.Set<String> brief) {
+        for (String shard : shards) {
+            Reserved r = reserved.get(shard);
+            if (r != null && brief.containsAll(r.uses()) && !pinned.containsKey(shard)) {
+                reserved.remove(shard);
+                giveBack(shard, r);
+            }
+        }
+    }
+
+    private void giveBack(String shard, Reserved r) {
+        try {
+            states.clear(r.connection());
+            close(r.pool(), r.connection());
+        } catch (SQLException | RuntimeException failed) {
+            // its state cannot be taken away: it must not serve another session
+            org.slf4j.LoggerFactory.getLogger(SessionBackends.class).warn("{}: discarding a connection pinned for session state ({}):"
+                    + " resetting it failed: {}", r.pool().describe(), r.uses(), failed.toString());
+            r.pool().discard(r.connection());
+            lent.remove(r.connection());
+        } finally {
+            pinnedCount.release(shard, r.reason());
+        }
+    }
+
+    /** The literals of the session's user variables (names lower-case). */
+    Map<String, String> variables() {
+        return java.util.Collections.unmodifiableMap(variables);
+    }
+
+    /**
+     * Records user variables the session assigned on {@code shard}'s reserved connection: reads their values there and
+     * sets them on every other reserved connection, so all of them agree.
+     */
+    void variablesAssigned(String shard, List<String> names, java.util.function.Function<StatementResult.Rows, List<String>> literals) {
+        Reserved r = reserved.get(shard);
+        if (r == null || names.isEmpty()) {
+            throw internal("user variables assigned on shard " + shard + " without a reserved connection there");
+        }
+        StringBuilder read = new StringBuilder("SELECT ");
+        for (int i = 0; i < names.size(); i++) {
+            read.append(i == 0 ? "" : ", ").append(variable(names.get(i)));
+        }
+        long start = System.nanoTime();
+        StatementResult result;
+        try {
+            result = ShardExecutor.run(r.connection(), read.toString(), List.of(), "");
+        } catch (SQLException e) {
+            throw BackendErrors.translate(e, r.pool(), start);
+        }
+        List<String> values = literals.apply((StatementResult.Rows) result);
+        for (int i = 0; i < names.size(); i++) {
+            variables.put(names.get(i), values.get(i));
+        }
+        String set = setVariables(names);
+        for (Reserved other : reserved.values()) {
+            if (other != r) {
+                runOn(new Lease(other.pool(), other.connection(), false), set);
+            }
+        }
+    }
+
+    /** Assigns user variables the proxy computed itself: kept, and set on every reserved connection. */
+    void assign(List<String> names, List<String> literals) {
+        for (int i = 0; i < names.size(); i++) {
+            variables.put(names.get(i), literals.get(i));
+        }
+        String set = setVariables(names);
+        for (Reserved r : reserved.values()) {
+            runOn(new Lease(r.pool(), r.connection(), false), set);
+        }
+    }
+
+    private String setVariables(java.util.Collection<String> names) {
+        StringBuilder set = new StringBuilder("SET ");
+        boolean first = true;
+        for (String name : names) {
+            set.append(first ? "" : ", ").append(variable(name)).append(" = ").append(variables.get(name));
+            first = false;
+        }
+        return set.toString();
+    }
+
+    private static String variable(String name) {
+        return "@`" + name.replace("`", "``") + "`";
+    }
+
+    /**
+     * The session ends (or is reset): every reserved connection goes back to its pool only after its session state is
+     * gone. A MySQL connection gets COM_RESET_CONNECTION (drops temporary tables, releases named locks, clears user
+     * variables and settings; one round trip, no new connection); a PostgreSQL one the parts of DISCARD ALL that keep the
+     * driver's prepared statements (see {@link ConnectionStates#clear}). One whose reset fails is discarded.
+     */
+    void endSession() {
+        rollback();
+        reserved.forEach(this::giveBack);
+        reserved.clear();
+        variables.clear();
     }
 
     /**
@@ -148,7 +335,7 @@ final class SessionBackends {
      * transaction), or, with none pinned, validates the settings on a borrowed connection of {@code validationShard}.
      */
     void changeSettings(SessionSettings next, String statement, String validationShard) {
-        if (pinned.isEmpty()) {
+        if (pinned.isEmpty() && reserved.isEmpty()) {
             SessionSettings previous = settings;
             settings = next;
             try {
@@ -162,6 +349,14 @@ final class SessionBackends {
         for (Lease lease : pinned.values()) {
             runOn(lease, statement);
             record(lease, next);
+        }
+        for (Reserved r : reserved.values()) {
+            // a reserved connection is never reset to take new settings (that would drop its state): it runs the SET itself
+            if (!pinned.containsKey(r.pool().name())) {
+                Lease lease = new Lease(r.pool(), r.connection(), false);
+                runOn(lease, statement);
+                record(lease, next);
+            }
         }
         settings = next;
     }
@@ -329,7 +524,13 @@ final class SessionBackends {
     }
 
     private void releaseAll() {
-        pinned.values().forEach(l -> close(l.pool(), l.connection()));
+        for (Lease l : pinned.values()) {
+            if (isReserved(l.connection())) {
+                restoreAutocommit(l); // the transaction is over; the connection stays the session's
+            } else {
+                close(l.pool(), l.connection());
+            }
+        }
         pinned.clear();
         savepoints.clear();
         shadows.clear();
@@ -348,6 +549,14 @@ final class SessionBackends {
             } catch (SQLException | RuntimeException ignored) {
                 // the connection went back to the pool or broke meanwhile: nothing of this session runs on it
             }
+        }
+    }
+
+    private void restoreAutocommit(Lease l) {
+        try {
+            l.connection().setAutoCommit(true);
+        } catch (SQLException ignored) {
+            // a broken connection: its next statement reports it
         }
     }
 

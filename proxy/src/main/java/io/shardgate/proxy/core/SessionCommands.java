@@ -73,14 +73,18 @@ final class SessionCommands {
             setPostgresVariables(session, assignments, statement);
             return;
         }
+        List<String> user = assignments.stream().filter(a -> a.scope() == SessionCommand.Scope.USER)
+                .map(a -> a.name().toLowerCase(Locale.ROOT)).distinct().toList();
+        if (!user.isEmpty()) {
+            session.stateRules().setUserVariables(statement, user, user.size() != assignments.size());
+            return;
+        }
         StringBuilder sql = new StringBuilder();
         SessionBackends b = session.backends();
         SessionSettings next = b.settings();
         for (Assignment a : assignments) {
             switch (a.scope()) {
-                case USER -> throw new ProxyException(ErrorCode.UNSUPPORTED, "user variables (@" + a.name() + ") are not supported by"
-                        + " Shardgate: consecutive statements may run on different backend connections, so the value would be lost;"
-                        + " keep the value in the application or pass it as a parameter");
+                case USER -> throw new IllegalStateException("user variables are set above");
                 case SESSION -> {
                     String name = a.name().toLowerCase(Locale.ROOT);
                     if (name.startsWith("character_set_") || name.startsWith("collation_") || name.equals("names")) {

@@ -18,10 +18,12 @@
  *   <li><b>Session settings</b> ({@code SET sql_mode=…}, {@code SET SESSION TRANSACTION …}) are checked on a
  *       backend, remembered and replayed on every backend connection the session uses; a connection carrying
  *       other settings is reset (COM_RESET_CONNECTION) first, and connections of sessions without settings are
- *       used as they are. <b>User variables ({@code SET @x}) are refused</b>: statements of a session run on
- *       different pooled connections, so a variable would silently disappear. Other per-connection state that is
- *       not a SET (temporary tables, GET_LOCK, LOCK TABLES, {@code SELECT … INTO @x}) is not tracked and only
- *       holds inside a transaction.</li>
+ *       used as they are.</li>
+ *   <li><b>Session state on a server</b> (temporary tables, named locks, user variables) pins the backend
+ *       connection it lives on to the session until the session ends, which then resets it before the pool gets it
+ *       back; SQL PREPARE, FOUND_ROWS(), ROW_COUNT() and LAST_INSERT_ID() are the proxy's own. See
+ *       {@link io.shardgate.proxy.core.ServerStateRules} for the rules per kind and {@code limits.max-pinned-per-shard}
+ *       for the limit. LOCK TABLES is not tracked and only holds inside a transaction.</li>
  *   <li><b>Character sets.</b> Backends always talk utf8mb4 and bytes pass through; SET NAMES utf8mb4, utf8,
  *       utf8mb3 or binary (and their collations) are accepted as no-ops, anything else is refused (UNSUPPORTED).</li>
  *   <li><b>Errors.</b> A backend's error reaches the client unchanged (errno, SQLSTATE, text). A shard that is
@@ -31,7 +33,7 @@
  *       A multi-shard autocommit write or a DDL that some shards applied and others did not says which.</li>
  *   <li><b>Local answers.</b> {@code @@version_comment}, {@code @@version}, {@code VERSION()}, {@code DATABASE()},
  *       {@code CONNECTION_ID()} (the core's own session counter), {@code LAST_INSERT_ID()} (the session's last
- *       generated id) and literals are answered without a backend; other table-less statements run on the
+ *       generated id), {@code FOUND_ROWS()}, {@code ROW_COUNT()} and literals are answered without a backend; other table-less statements run on the
  *       default shard with the session's settings.</li>
  *   <li><b>SHOW WARNINGS</b> sees the previous statement's warnings only while its connection is pinned to a
  *       transaction; otherwise the answer is empty. Warning counts in OK packets are reported as 0.</li>

@@ -49,6 +49,26 @@ public final class ConnectionStates {
         remember(c.unwrap(Connection.class), settings);
     }
 
+    /**
+     * Takes away whatever session state {@code c} carries (settings, and state a session left on it: temporary tables,
+     * named locks, user variables): COM_RESET_CONNECTION on MySQL; on PostgreSQL what DISCARD ALL does but DEALLOCATE
+     * ALL, which would drop pgJDBC's prepared statements under it. The caller discards a connection this fails on.
+     */
+    public void clear(Connection c) throws SQLException {
+        Connection physical = c.unwrap(Connection.class);
+        remember(physical, UNKNOWN);
+        if (physical instanceof JdbcConnection mysql) {
+            mysql.resetServerState();
+        } else {
+            ShardExecutor.execute(physical, PG_DISCARD_ALL_BUT_PREPARED);
+        }
+        remember(physical, SessionSettings.NONE);
+    }
+
+    /** PostgreSQL's DISCARD ALL, as its documentation spells it out, without DEALLOCATE ALL. */
+    private static final String PG_DISCARD_ALL_BUT_PREPARED = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *;"
+            + " SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
+
     private static void reset(Connection physical) throws SQLException {
         if (physical instanceof JdbcConnection mysql) {
             mysql.resetServerState();

@@ -98,7 +98,10 @@ function render(s) {
     const meanMs = calls > 0 ? ((sh.totalMillis - p.totalMillis) / calls).toFixed(2) + " ms" : "–";
     const state = sh.up === true ? "up" : sh.up === false ? "down" : "unknown";
     const pool = sh.pool ? el("span", {}, bar(sh.pool.max ? sh.pool.active / sh.pool.max : 0),
-        " " + sh.pool.active + " active / " + sh.pool.idle + " idle / " + sh.pool.waiting + " waiting (max " + sh.pool.max + ")") : "–";
+        " " + sh.pool.active + " active / " + sh.pool.idle + " idle / " + sh.pool.waiting + " waiting (max " + sh.pool.max + ")",
+        // connections pinned to sessions for their session state are out of the pool until those sessions end
+        sh.pool.pinned ? el("span", {class: "pinned", title: Object.entries(sh.pool.pinnedReasons || {})
+            .map(([r, n]) => n + " for " + r).join(", ")}, ", " + sh.pool.pinned + " pinned (limit " + sh.pool.pinnedLimit + ")") : "") : "–";
     return el("tr", {"data-shard": sh.name},
         el("td", {}, el("i", {style: "display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:"
             + colorOf(sh.name, shardNames)}), sh.name + (sh.spare ? " (spare)" : "")),

@@ -1,0 +1,105 @@
+package io.shardgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The PostgreSQL side of session state on a server: session advisory locks contend on one server (the default shard),
+ * temporary tables are their session's own, and neither outlives the session on a pooled connection. Two pgJDBC
+ * sessions through the proxy (two PostgreSQL shards) and two on the reference server, answers compared.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PgSessionStateIT {
+    private static final String TABLES = """
+            tables:
+              - {name: items, kind: sharded, key: id, key-type: int}
+            """;
+
+    private PgShardedCluster cluster;
+
+    @BeforeAll
+    void start() throws Exception {
+        cluster = PgShardedCluster.start(2, TABLES, "md5");
+        try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {
+            for (Connection c : List.of(p, r)) {
+                Sql.update(c, "CREATE TABLE items (id INT PRIMARY KEY, name TEXT NOT NULL)");
+                Sql.update(c, "INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f')");
+            }
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String same(Connection proxy, Connection reference, String sql) {
+        String expected = SessionStateIT.answer(reference, sql);
+        String actual = SessionStateIT.answer(proxy, sql);
+        assertThat(actual).as("through the proxy: %s", sql).isEqualTo(expected);
+        return actual;
+    }
+
+    @Test
+    void advisoryLocksContendAcrossSessions() throws SQLException {
+        try (Connection pA = cluster.proxyConnection(""); Connection pB = cluster.proxyConnection("");
+                Connection rA = cluster.referenceConnection(""); Connection rB = cluster.referenceConnection("")) {
+            assertThat(same(pA, rA, "SELECT pg_try_advisory_lock(42)")).endsWith("[[t]]");
+            assertThat(same(pB, rB, "SELECT pg_try_advisory_lock(42)")).endsWith("[[f]]");
+            same(pA, rA, "SELECT count(*) FROM items");
+            assertThat(same(pA, rA, "SELECT pg_advisory_unlock(42)")).endsWith("[[t]]");
+            assertThat(same(pB, rB, "SELECT pg_try_advisory_lock(42)")).endsWith("[[t]]");
+            same(pB, rB, "SELECT pg_advisory_unlock_all()");
+        }
+    }
+
+    @Test
+    void temporaryTableIsTheSessionsOwn() throws SQLException {
+        try (Connection pA = cluster.proxyConnection(""); Connection pB = cluster.proxyConnection("");
+                Connection rA = cluster.referenceConnection(""); Connection rB = cluster.referenceConnection("")) {
+            same(pA, rA, "CREATE TEMP TABLE scratch (id INT PRIMARY KEY, v TEXT)");
+            same(pA, rA, "INSERT INTO scratch VALUES (1, 'one'), (2, 'two')");
+            same(pA, rA, "SELECT name FROM items ORDER BY id");
+            assertThat(same(pA, rA, "SELECT * FROM scratch ORDER BY id")).isEqualTo("[id, v] [[1, one], [2, two]]");
+            assertThat(SessionStateIT.answer(pB, "SELECT * FROM scratch")).startsWith("error 0 42P01");
+            assertThat(SessionStateIT.answer(rB, "SELECT * FROM scratch")).startsWith("error 0 42P01");
+        }
+    }
+
+    @Test
+    void nothingOutlivesTheSession() throws Exception {
+        String pid;
+        try (Connection first = cluster.proxyConnection("")) {
+            Sql.query(first, "SELECT pg_advisory_lock(77)");
+            Sql.update(first, "CREATE TEMP TABLE leftover (id INT)");
+            pid = Sql.query(first, "SELECT pg_backend_pid()").getFirst().getFirst(); // the pinned connection's
+        }
+        try (Connection s0 = cluster.shardConnection(0)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            String got;
+            while (!(got = Sql.query(s0, "SELECT pg_try_advisory_lock(77)").getFirst().getFirst()).equals("t")
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(got).isEqualTo("t");
+            Sql.query(s0, "SELECT pg_advisory_unlock(77)");
+            // reset and back in the pool, not closed
+            assertThat(Sql.query(s0, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid)).containsExactly(List.of("1"));
+        }
+        for (int i = 0; i < 10; i++) {
+            try (Connection next = cluster.proxyConnection("")) {
+                assertThat(SessionStateIT.answer(next, "SELECT * FROM leftover")).startsWith("error 0 42P01");
+            }
+        }
+    }
+}
