@@ -5,6 +5,8 @@ import io.shardgate.cluster.Dialect;
 import io.shardgate.cluster.TableDefinition;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 
@@ -67,6 +69,27 @@ public final class AnalysedStatement {
     /** Whether the statement reads or writes rows of sharded tables under {@code cluster}. */
     public boolean touchesShardedRows(ClusterDefinition cluster) {
         return !(analysisFor(cluster) instanceof Analysis.Fixed);
+    }
+
+    /**
+     * For a CREATE TABLE of a sharded table that has no cluster sequence yet under {@code cluster}: the table and its
+     * AUTO_INCREMENT / serial / identity column, whose sequence the proxy registers once the table exists.
+     */
+    public Optional<Map.Entry<String, String>> sequenceToRegister(ClusterDefinition cluster) {
+        if (!(parsed.form() instanceof ParsedStatement.Parsed p
+                && p.statement() instanceof net.sf.jsqlparser.statement.create.table.CreateTable create)) {
+            return Optional.empty();
+        }
+        TableScope.TableRef ref;
+        try {
+            ref = TableScope.resolve(cluster, create.getTable());
+        } catch (Refusal undeclared) {
+            return Optional.empty();
+        }
+        if (ref.definition().kind() != io.shardgate.cluster.TableKind.SHARDED || ref.definition().sequence() != null) {
+            return Optional.empty();
+        }
+        return GeneratedColumns.of(create).map(f -> Map.entry(ref.definition().name(), f.column()));
     }
 
     /** Receives the (table, normalised shard-key value) pairs a write touches. */
