@@ -73,6 +73,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private boolean closed;
     /** Spreads increments of split counter keys over their sub-rows: rotated per statement, sessions start apart. */
     private int spread;
+    private final SessionIds ids;
 
     ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
         this.core = core;
@@ -81,6 +82,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.schema = schema;
         this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect());
         this.spread = (int) connectionId;
+        this.ids = new SessionIds(core.sequences(), () -> backends.settings().fingerprint(), this::sqlMode);
     }
 
     // ---- FrontendSession
@@ -228,7 +230,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             SnapshotGate.Ticket ticket = core.enter();
             try {
                 RoutingSnapshot snapshot = ticket.snapshot();
-                RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++);
+                ids.begin();
+                RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++, ids);
                 core.metrics().statement(kind(plan));
                 if (plan instanceof RoutePlan.Held h) {
                     ticket.close();
@@ -246,10 +249,46 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     // 'table shard' turns into a sharded one has no write as a single table left once its rows move
                     ticket.close();
                 }
-                return execute(statement, plan, parameters, snapshot, ticket);
+                long previousInsertId = lastInsertId;
+                return withSequenceIds(execute(statement, plan, parameters, snapshot, ticket), previousInsertId);
             } finally {
                 ticket.close();
             }
+        }
+    }
+
+    /**
+     * An INSERT whose ids the proxy filled from a cluster sequence answers with the first of them, as MySQL does for
+     * its own AUTO_INCREMENT (the shards saw explicit values); one that gave explicit ids only leaves
+     * {@code LAST_INSERT_ID()} as it was.
+     */
+    private StatementResult withSequenceIds(StatementResult result, long previousInsertId) {
+        if (ids.generated()) {
+            lastInsertId = ids.first();
+            ids.begin();
+            return result instanceof StatementResult.Update u
+                    ? new StatementResult.Update(u.affectedRows(), lastInsertId, u.warnings(), u.info()) : result;
+        }
+        if (ids.touched()) {
+            lastInsertId = previousInsertId;
+        }
+        ids.begin();
+        return result;
+    }
+
+    /** The session's sql_mode as a backend carrying its settings has it (see {@link SessionIds}). */
+    private String sqlMode() {
+        Lease lease = backends.borrow(defaultShard());
+        long start = System.nanoTime();
+        try {
+            StatementResult r = ShardExecutor.run(lease.connection(), "SELECT @@SESSION.sql_mode", List.of(),
+                    core.topology().logicalDatabase(), notices::add);
+            return r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null
+                    ? new String(rows.rows().getFirst()[0], java.nio.charset.StandardCharsets.UTF_8) : "";
+        } catch (SQLException e) {
+            throw failure(lease, e, start);
+        } finally {
+            backends.release(lease);
         }
     }
 
@@ -258,7 +297,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return switch (plan) {
             case RoutePlan.SingleShard s -> single(s.statement(), parameters);
             case RoutePlan.MultiShard m -> m.copies().isEmpty() ? multi(m, parameters) : multiWithCopies(m, parameters);
-            case RoutePlan.Broadcast b -> broadcast(b, parameters);
+            case RoutePlan.Broadcast b -> SequenceRegistration.afterDdl(core, backends, statement, snapshot,
+                    broadcast(b, parameters));
             case RoutePlan.AnyShard a -> anyShard(a, statement.sql(), parameters);
             case RoutePlan.Session s -> sessionCommand(s);
             case RoutePlan.DualWrite d -> dualWrite(d.statement(), d.copies(), parameters);

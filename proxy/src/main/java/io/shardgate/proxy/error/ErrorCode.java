@@ -30,6 +30,8 @@ public enum ErrorCode {
     WRITE_HOLD_TIMEOUT(ErrorCategory.UNAVAILABLE, 7103, "HY000", "40001"),
     /** The proxy has no routing snapshot yet (cluster not initialised or ZooKeeper unreachable). */
     NOT_READY(ErrorCategory.UNAVAILABLE, 7104, "HY000", "57P03"),
+    /** No ids could be reserved from a table's cluster sequence (ZooKeeper unreachable); nothing ran, retry. */
+    SEQUENCE_UNAVAILABLE(ErrorCategory.UNAVAILABLE, 7105, "HY000", "57P03"),
     INTERNAL(ErrorCategory.INTERNAL, 7900, "HY000", "XX000");
 
     private final ErrorCategory category;
