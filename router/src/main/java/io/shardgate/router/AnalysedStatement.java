@@ -101,7 +101,8 @@ public final class AnalysedStatement {
     /**
      * Calls {@code sink} once per distinct (table, normalised key) this statement writes with
      * {@code parameters} under {@code cluster}: each key of a keyed UPDATE or DELETE ({@code key = v},
-     * {@code key IN (…)}) and each row key of an INSERT, normalised as the router places it (REPLACE is not routed).
+     * {@code key IN (…)}) and each row key of an INSERT, normalised as the router places it (REPLACE is not routed;
+     * a key the proxy generates from a cluster sequence is not counted: it is new).
      * Reads, writes without a key restriction (scatter) and statements about other tables give nothing,
      * and so does a value that does not normalise (the router rejects that statement). Cheap enough for
      * every write: a one-key statement allocates only what normalising a bound parameter does.
@@ -147,6 +148,9 @@ public final class AnalysedStatement {
     }
 
     private static String normalized(TableDefinition table, KeyValue value, List<?> parameters) {
+        if (value == null) {
+            return null; // an id the proxy generates: new, so never a hot key
+        }
         try {
             return value.normalize(table.keyType(), parameters, table::shardKey);
         } catch (Refusal refused) {
