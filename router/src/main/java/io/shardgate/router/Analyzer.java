@@ -122,6 +122,30 @@ final class Analyzer {
         };
     }
 
+    private static final java.util.regex.Pattern SEQUENCE_CALL = java.util.regex.Pattern.compile(
+            "(?i)\\b(nextval|currval|setval)\\s*\\(\\s*'([^']*)'");
+
+    /**
+     * {@code nextval('t_id_seq')} (or currval/setval) of the serial sequence behind a table with a cluster sequence
+     * would read or move one shard's own counter, which the proxy never uses for that table (it fills the column from the
+     * cluster sequence): its answer would not be an id the table can take. Refused with the reason.
+     */
+    private void refuseShardSequenceCall() {
+        var m = SEQUENCE_CALL.matcher(parsed.sql());
+        while (m.find()) {
+            String name = m.group(2);
+            name = name.substring(name.lastIndexOf('.') + 1).replace("\"", "").toLowerCase(java.util.Locale.ROOT);
+            for (var t : cluster.tables().values()) {
+                if (t.sequence() != null && name.equals(t.name() + "_" + t.sequence() + "_seq")) {
+                    throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, m.group(1).toLowerCase(java.util.Locale.ROOT) + "('"
+                            + m.group(2) + "') reads a shard's own sequence, but " + t.name() + "." + t.sequence() + " takes its ids"
+                            + " from the cluster sequence; insert with DEFAULT (or without the column) and read the id with"
+                            + " RETURNING " + t.sequence());
+                }
+            }
+        }
+    }
+
     // ---- DDL
 
     /**
@@ -204,6 +228,9 @@ final class Analyzer {
     // ---- SELECT
 
     private Analysis select(Select select) {
+        if (dialect == Dialect.POSTGRES && parsed.sql().regionMatches(true, 0, "SELECT", 0, 6)) {
+            refuseShardSequenceCall();
+        }
         if (select.getWithItemsList() != null && !select.getWithItemsList().isEmpty()) {
             return withClause(select);
         }
