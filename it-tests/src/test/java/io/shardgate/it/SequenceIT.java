@@ -106,7 +106,7 @@ class SequenceIT {
     }
 
     @Test
-    void anAutoIncrementShardKeyWithoutSequenceIsRefusedWithTheCommandToRun() throws Exception {
+    void tablesCreatedElsewhereAreRefusedUntilTheCliDeclaresTheirSequenceAboveTheirRows() throws Exception {
         try (ShardedCluster cluster = ShardedCluster.start(2, """
                 tables:
                   - {name: events, kind: sharded, key: id, key-type: int}
@@ -114,14 +114,49 @@ class SequenceIT {
             for (int i = 0; i < cluster.shardCount(); i++) {
                 try (Connection s = cluster.shardConnection(i)) {
                     Sql.update(s, CREATE); // created on the shards directly: no sequence
+                    Sql.update(s, "CREATE TABLE tickets (id BIGINT AUTO_INCREMENT PRIMARY KEY, user_id BIGINT NOT NULL)");
                 }
+            }
+            try (Connection s1 = cluster.shardConnection(1)) {
+                Sql.update(s1, "INSERT INTO events (id, name, via) VALUES (4711, 'old', 'x')"); // placement does not matter here
             }
             try (Connection viaProxy = cluster.proxyConnection("")) {
                 org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> Sql.update(viaProxy, "INSERT INTO events (name, via) VALUES ('x', 'a')"))
                         .isInstanceOf(SQLException.class).hasMessageContaining("shardgate sequence add events --column id");
             }
+
+            ShardgateProcess.Result add = cli(cluster, "sequence", "add", "events");
+            assertThat(add.exitCode()).as(add.toString()).isZero();
+            assertThat(add.stdout()).contains("cluster sequence of events.id: next id 4712").contains("every live proxy fills id");
+            ShardgateProcess.Result tickets = cli(cluster, "table", "add", "tickets", "--kind", "sharded", "--key", "user_id",
+                    "--key-type", "int");
+            assertThat(tickets.exitCode()).as(tickets.toString()).isZero();
+            assertThat(tickets.stdout()).contains("tickets (sharded by user_id, int; id from the cluster sequence)")
+                    .contains("cluster sequence of tickets.id: next id 1");
+
+            try (Connection viaProxy = cluster.proxyConnection("")) {
+                assertThat(firstKey(viaProxy, "INSERT INTO events (name, via) VALUES ('new', 'a')")).isEqualTo(4712);
+                assertThat(firstKey(viaProxy, "INSERT INTO tickets (user_id) VALUES (7)")).isEqualTo(1);
+                assertThat(Sql.query(viaProxy, "SELECT id, user_id FROM tickets WHERE user_id = 7")).containsExactly(List.of("1", "7"));
+            }
+            ShardgateProcess.Result show = cli(cluster, "sequence", "show");
+            assertThat(show.stdout()).containsPattern("events\\s+id\\s+5712").containsPattern("tickets\\s+id\\s+1001");
+            ShardgateProcess.Result table = cli(cluster, "table", "show", "events");
+            assertThat(table.stdout()).contains("events (sharded by id, int; id from the cluster sequence); next id of its cluster"
+                    + " sequence 5712");
+            ShardgateProcess.Result status = cli(cluster, "status");
+            assertThat(status.stdout()).contains("key id (int), id from the cluster sequence (next 5712)");
+            ShardgateProcess.Result refused = cli(cluster, "sequence", "add", "events", "--column", "name");
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.stderr()).contains("already has a cluster sequence on column id");
         }
+    }
+
+    private static ShardgateProcess.Result cli(ShardedCluster cluster, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--zk", cluster.zooKeeperConnect(), "--cluster", ShardedCluster.CLUSTER));
+        return ShardgateProcess.run(java.time.Duration.ofSeconds(60), all.toArray(String[]::new));
     }
 
     /** Runs form {@code i % 6} of the INSERTs, with names unique to the statement. */

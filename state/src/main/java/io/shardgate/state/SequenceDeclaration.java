@@ -85,7 +85,13 @@ public final class SequenceDeclaration {
         }
     }
 
-    private static TableDefinition requireShardedWithout(ClusterDefinition cluster, String table, String column) {
+    /**
+     * The table's definition, when {@code column} may get a sequence: the table is declared sharded and has no sequence on
+     * another column.
+     *
+     * @throws IllegalArgumentException naming the reason otherwise
+     */
+    public static TableDefinition requireShardedWithout(ClusterDefinition cluster, String table, String column) {
         TableDefinition t = cluster.table(table).orElseThrow(() -> new IllegalArgumentException("table " + table
                 + " is not declared; declare it sharded first ('shardgate table add " + table + " --kind sharded …')"));
         if (t.kind() != TableKind.SHARDED) {
