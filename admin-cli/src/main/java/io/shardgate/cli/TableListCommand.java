@@ -47,8 +47,8 @@ final class TableListCommand implements Callable<Integer> {
                 out.println(Json.write(new Document(store.clusterName(), definition.defaultShard(),
                         ConfigNode.spell(definition.unknownTables()), entries)));
             } else {
-                TextTable t = new TextTable("TABLE", "KIND", "KEY", "TYPE", "SHARD", "HOT-KEY");
-                entries.forEach(e -> t.row(e.name(), e.kind(), e.key(), e.keyType(), e.shard(), e.hotKey()));
+                TextTable t = new TextTable("TABLE", "KIND", "KEY", "TYPE", "SHARD", "HOT-KEY", "SEQUENCE");
+                entries.forEach(e -> t.row(e.name(), e.kind(), e.key(), e.keyType(), e.shard(), e.hotKey(), e.sequence()));
                 t.print(out, "");
                 out.println("undeclared tables: " + ConfigNode.spell(definition.unknownTables())
                         + (definition.unknownTables() == io.shardgate.cluster.UnknownTablePolicy.SINGLE ? " on " + definition.defaultShard() : ""));
