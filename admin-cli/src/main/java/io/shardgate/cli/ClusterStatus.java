@@ -46,7 +46,10 @@ record ClusterStatus(String cluster, String zookeeper, String dialect, int slots
     record Health(boolean up, double latencyMillis, String error) {}
 
     /** A table; key and keyType for sharded tables, shard for single ones, hotKey only when declared. */
-    record Table(String name, String kind, String key, String keyType, String shard, HotKey hotKey) {}
+    /** {@code sequence}: the column the proxies fill from the table's cluster sequence, and its next unreserved id. */
+    record Table(String name, String kind, String key, String keyType, String shard, HotKey hotKey, Sequence sequence) {}
+
+    record Sequence(String column, Long next) {}
 
     record HotKey(String mode, String splitBy, List<String> counters) {}
 
@@ -64,21 +67,23 @@ record ClusterStatus(String cluster, String zookeeper, String dialect, int slots
     static ClusterStatus read(ClusterStore store, String connectString) {
         ClusterDefinition def = store.readDefinition().value();
         SlotMap map = store.readSlotMap().value();
-        return of(store.clusterName(), connectString, def, map, store.liveProxies(), store.listMigrations(), probe(def.shards()));
+        return of(store.clusterName(), connectString, def, map, store.liveProxies(), store.listMigrations(), probe(def.shards()),
+                store.sequences());
     }
 
     static ClusterStatus of(String cluster, String zookeeper, ClusterDefinition def, SlotMap map, List<ProxyInfo> proxies,
             List<MigrationRecord> migrations) {
-        return of(cluster, zookeeper, def, map, proxies, migrations, java.util.Map.of());
+        return of(cluster, zookeeper, def, map, proxies, migrations, java.util.Map.of(), java.util.Map.of());
     }
 
+    /** {@code sequences}: each table's next unreserved id ({@link ClusterStore#sequences()}). */
     static ClusterStatus of(String cluster, String zookeeper, ClusterDefinition def, SlotMap map, List<ProxyInfo> proxies,
-            List<MigrationRecord> migrations, java.util.Map<String, Health> health) {
+            List<MigrationRecord> migrations, java.util.Map<String, Health> health, java.util.Map<String, Long> sequences) {
         List<SlotRange> ranges = map.ranges();
         List<Shard> shards = def.shards().stream().map(s -> shard(s, map, ranges, health.get(s.name()))).toList();
         List<Table> tables = def.tables().values().stream()
                 .sorted(Comparator.comparing(TableDefinition::name))
-                .map(ClusterStatus::table)
+                .map(t -> table(t, sequences))
                 .toList();
         List<Moving> moving = SlotRun.of(map).stream()
                 .filter(r -> r.moving().isPresent())
@@ -141,13 +146,14 @@ record ClusterStatus(String cluster, String zookeeper, String dialect, int slots
                 health);
     }
 
-    private static Table table(TableDefinition t) {
+    private static Table table(TableDefinition t, java.util.Map<String, Long> sequences) {
         HotKey hotKey = switch (t.hotKey()) {
             case HotKeyMode.None none -> null;
             case HotKeyMode.Append a -> new HotKey("append", a.splitBy(), List.of());
             case HotKeyMode.Counter c -> new HotKey("counter", null, c.counterColumns());
         };
         return new Table(t.name(), ConfigNode.spell(t.kind()), t.shardKey(),
-                t.keyType() == null ? null : ConfigNode.spell(t.keyType()), t.shard(), hotKey);
+                t.keyType() == null ? null : ConfigNode.spell(t.keyType()), t.shard(), hotKey,
+                t.sequence() == null ? null : new Sequence(t.sequence(), sequences.get(t.name())));
     }
 }

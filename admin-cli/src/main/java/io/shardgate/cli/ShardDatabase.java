@@ -171,6 +171,43 @@ final class ShardDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * The column the server generates for {@code table}: MySQL's AUTO_INCREMENT, PostgreSQL's serial (a
+     * {@code nextval(…)} default) or identity column; empty when it has none or does not exist.
+     */
+    java.util.Optional<String> generatedColumn(String table) throws SQLException {
+        boolean postgres = connection.getMetaData().getURL().startsWith("jdbc:postgresql:");
+        String sql = postgres
+                ? "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
+                        + " AND (column_default LIKE 'nextval(%' OR is_identity = 'YES') ORDER BY ordinal_position"
+                : "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
+                        + " AND extra LIKE '%auto_increment%' ORDER BY ordinal_position";
+        try (PreparedStatement st = connection.prepareStatement(sql)) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            int i = 1;
+            if (!postgres) {
+                st.setString(i++, database);
+            }
+            st.setString(i, table);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(rs.getString(1).toLowerCase(Locale.ROOT)) : java.util.Optional.empty();
+            }
+        }
+    }
+
+    /** The largest value of an integer column of {@code table} (0 when the table is empty or does not exist). */
+    long maxValue(String table, String column) throws SQLException {
+        if (existing(List.of(table)).isEmpty()) {
+            return 0;
+        }
+        try (Statement st = connection.createStatement()) {
+            st.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            try (ResultSet rs = st.executeQuery("SELECT MAX(" + column + ") FROM " + table)) {
+                return rs.next() ? Math.max(0, rs.getLong(1)) : 0;
+            }
+        }
+    }
+
     /** A round trip: {@code SELECT 1}. */
     void ping() throws SQLException {
         try (Statement st = connection.createStatement()) {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
             SlotsCommand.class,
             ShardCommand.class,
             TableCommand.class,
+            SequenceCommand.class,
             ReshardCommand.class,
             HotKeyCommand.class,
             ZooKeeperCommand.class,

@@ -84,7 +84,8 @@ final class StatusText {
 
     private static String placement(ClusterStatus.Table t) {
         return switch (t.kind()) {
-            case "sharded" -> "key " + t.key() + " (" + t.keyType() + ")" + hotKey(t.hotKey());
+            case "sharded" -> "key " + t.key() + " (" + t.keyType() + ")" + hotKey(t.hotKey()) + (t.sequence() == null ? ""
+                    : ", " + t.sequence().column() + " from the cluster sequence (next " + t.sequence().next() + ")");
             case "single" -> "on " + t.shard();
             case "broadcast" -> "on every shard";
             default -> t.kind();

@@ -69,11 +69,18 @@ final class TableAddCommand implements Callable<Integer> {
         }
         try (ClusterStore store = zk.openExistingStore()) {
             ClusterDefinition before = store.readDefinition().value();
-            TableDefinition declared = definition(table, before);
+            TableDefinition planned = definition(table, before);
             List<TableRows.OnShard> found = TableRows.of(before, table);
-            checkRows(declared, found, before);
-            checkKeyCollation(declared, found, before);
-            List<String> created = createWhereMissing(declared, found, before);
+            checkRows(planned, found, before);
+            checkKeyCollation(planned, found, before);
+            List<String> created = createWhereMissing(planned, found, before);
+            // an existing table's AUTO_INCREMENT column becomes a cluster sequence with the declaration, starting above its rows
+            String generated = planned.kind() == TableKind.SHARDED && found.stream().anyMatch(TableRows.OnShard::exists)
+                    ? SequenceCatalog.generatedColumn(before, table).orElse(null) : null;
+            if (generated != null) {
+                io.shardgate.state.SequenceDeclaration.raiseTo(store, table, SequenceCatalog.startAboveRows(before, table, generated));
+            }
+            TableDefinition declared = planned.withSequence(generated);
             DefinitionChange.Applied applied = DefinitionChange.apply(store, "declare table " + table, current -> {
                 if (current.table(table).isPresent()) {
                     throw alreadyDeclared(table, store.clusterName());
@@ -89,6 +96,12 @@ final class TableAddCommand implements Callable<Integer> {
             out.println("  definition version " + applied.definitionVersion() + ", epoch " + applied.epoch()
                     + (applied.live() ? ": every live proxy routes with it" : ": not every live proxy applied it within "
                     + DefinitionChange.BARRIER_TIMEOUT.toSeconds() + " s; they will when they catch up"));
+            if (generated != null) {
+                long next = io.shardgate.state.SequenceDeclaration.raiseTo(store, table, SequenceCatalog.startAboveRows(before, table,
+                        generated));
+                out.println("  cluster sequence of " + table + "." + generated + ": next id " + next + "; the proxies fill "
+                        + generated + " from it");
+            }
             if (declared.kind() != TableKind.SINGLE && found.stream().noneMatch(TableRows.OnShard::exists)) {
                 out.println("  next: CREATE TABLE " + table + " through the proxy creates it on every shard");
             }

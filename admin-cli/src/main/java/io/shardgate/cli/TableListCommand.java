@@ -26,10 +26,10 @@ final class TableListCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     /** One declared table as listed (null fields do not apply to its kind). */
-    record Entry(String name, String kind, String key, String keyType, String shard, String hotKey) {
+    record Entry(String name, String kind, String key, String keyType, String shard, String hotKey, String sequence) {
         static Entry of(TableDefinition t) {
             return new Entry(t.name(), ConfigNode.spell(t.kind()), t.shardKey(), t.keyType() == null ? null : ConfigNode.spell(t.keyType()),
-                    t.shard(), TableListCommand.hotKey(t.hotKey()));
+                    t.shard(), TableListCommand.hotKey(t.hotKey()), t.sequence());
         }
     }
 
@@ -47,8 +47,8 @@ final class TableListCommand implements Callable<Integer> {
                 out.println(Json.write(new Document(store.clusterName(), definition.defaultShard(),
                         ConfigNode.spell(definition.unknownTables()), entries)));
             } else {
-                TextTable t = new TextTable("TABLE", "KIND", "KEY", "TYPE", "SHARD", "HOT-KEY");
-                entries.forEach(e -> t.row(e.name(), e.kind(), e.key(), e.keyType(), e.shard(), e.hotKey()));
+                TextTable t = new TextTable("TABLE", "KIND", "KEY", "TYPE", "SHARD", "HOT-KEY", "SEQUENCE");
+                entries.forEach(e -> t.row(e.name(), e.kind(), e.key(), e.keyType(), e.shard(), e.hotKey(), e.sequence()));
                 t.print(out, "");
                 out.println("undeclared tables: " + ConfigNode.spell(definition.unknownTables())
                         + (definition.unknownTables() == io.shardgate.cluster.UnknownTablePolicy.SINGLE ? " on " + definition.defaultShard() : ""));
@@ -70,7 +70,8 @@ final class TableListCommand implements Callable<Integer> {
     static String describe(TableDefinition t) {
         String hot = hotKey(t.hotKey());
         return t.name() + " (" + switch (t.kind()) {
-            case SHARDED -> "sharded by " + t.shardKey() + ", " + ConfigNode.spell(t.keyType()) + (hot == null ? "" : "; hot keys " + hot);
+            case SHARDED -> "sharded by " + t.shardKey() + ", " + ConfigNode.spell(t.keyType()) + (hot == null ? "" : "; hot keys " + hot)
+                    + (t.sequence() == null ? "" : "; " + t.sequence() + " from the cluster sequence");
             case BROADCAST -> "broadcast";
             case SINGLE -> "single on " + t.shard();
         } + ")";

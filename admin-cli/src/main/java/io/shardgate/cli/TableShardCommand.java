@@ -121,6 +121,17 @@ final class TableShardCommand implements Callable<Integer> {
                     await(store, epoch, "the table sharding of " + String.join(", ", tables));
                 }
             }
+            // an AUTO_INCREMENT column becomes a cluster sequence along with the declaration (DESIGN.md, "Generated ids"):
+            // the sequence exists first, above the rows; once every proxy fills the column it is raised above rows the home
+            // shard may have generated meanwhile
+            java.util.Map<String, String> generated = new java.util.LinkedHashMap<>();
+            ClusterDefinition before = store.readDefinition().value();
+            for (String t : tables) {
+                SequenceCatalog.generatedColumn(before, t).ifPresent(c -> {
+                    generated.put(t, c);
+                    io.shardgate.state.SequenceDeclaration.raiseTo(store, t, SequenceCatalog.startAboveRows(before, t, c));
+                });
+            }
             DefinitionChange.Applied applied = DefinitionChange.apply(store, "shard " + String.join(", ", tables), current -> {
                 ClusterDefinition next = current;
                 for (String t : tables) {
@@ -129,10 +140,18 @@ final class TableShardCommand implements Callable<Integer> {
                     if (now.isPresent() && now.get().kind() == TableKind.SHARDED && !asWanted) {
                         throw new CliException("table " + t + " was declared sharded by " + now.get().shardKey() + " meanwhile");
                     }
-                    next = next.withTable(TableDefinition.sharded(t, column, type));
+                    String sequence = now.map(TableDefinition::sequence).orElse(null);
+                    next = next.withTable(TableDefinition.sharded(t, column, type).withSequence(sequence != null ? sequence : generated.get(t)));
                 }
                 return next;
             });
+            ClusterDefinition after = store.readDefinition().value();
+            for (var g : generated.entrySet()) {
+                long next = io.shardgate.state.SequenceDeclaration.raiseTo(store, g.getKey(), SequenceCatalog.startAboveRows(after, g.getKey(),
+                        g.getValue()));
+                out.println("cluster sequence of " + g.getKey() + "." + g.getValue() + ": next id " + next
+                        + "; the proxies fill " + g.getValue() + " from it");
+            }
             if (!applied.live()) {
                 throw new CliException("the tables are declared sharded (epoch " + applied.epoch() + ") but not every live proxy"
                         + " applied it within " + DefinitionChange.BARRIER_TIMEOUT.toSeconds() + " s; run the command again to go on");

@@ -44,6 +44,7 @@ final class TableShowCommand implements Callable<Integer> {
                     + (definition.unknownTables() == io.shardgate.cluster.UnknownTablePolicy.SINGLE ? "a single table on the default shard " + definition.defaultShard()
                     : "statements on it are rejected (unknown-tables: " + ConfigNode.spell(definition.unknownTables()) + ")"));
             placement += store.readSlotMap().value().tableSharding(table).map(TableShowCommand::shardingState).orElse("");
+            placement += store.readSequence(table).map(v -> "; next id of its cluster sequence " + v.value()).orElse("");
             List<TableRows.OnShard> shards = TableRows.of(definition, table);
             if (json) {
                 out.println(Json.write(new Document(store.clusterName(), table, declared.map(TableListCommand.Entry::of).orElse(null),

@@ -114,6 +114,26 @@ final class RacingClusterStore implements ClusterStore {
     }
 
     @Override
+    public java.util.Optional<io.shardgate.state.Versioned<Long>> readSequence(String table) {
+        return delegate.readSequence(table);
+    }
+
+    @Override
+    public int writeSequence(String table, long next, int expectedVersion) {
+        return delegate.writeSequence(table, next, expectedVersion);
+    }
+
+    @Override
+    public java.util.SortedMap<String, Long> sequences() {
+        return delegate.sequences();
+    }
+
+    @Override
+    public void deleteSequence(String table) {
+        delegate.deleteSequence(table);
+    }
+
+    @Override
     public void registerProxy(ProxyInfo proxy) {
         delegate.registerProxy(proxy);
     }

@@ -35,6 +35,8 @@ final class PgShardedCluster implements AutoCloseable {
     private EmbeddedZooKeeper zooKeeper;
     private ClusterStore store;
     private ProxyServer proxy;
+    private final List<ProxyServer> moreProxies = new java.util.ArrayList<>();
+    private String auth;
     private Path zkDir;
 
     private PgShardedCluster() {}
@@ -67,19 +69,37 @@ final class PgShardedCluster implements AutoCloseable {
             yaml.append(tablesYaml);
             ClusterDefinition def = ClusterDefinitionCodec.parseYaml(yaml.toString(), "test cluster");
             c.store.createCluster(def, SlotMap.initial(def.slots(), def.activeShardNames()), false);
-            ShardgateConfig d = ShardgateConfig.defaults();
-            ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
-                    new ShardgateConfig.Listen("127.0.0.1", 0, FreePorts.find(), "mysql_native_password", auth),
-                    new ShardgateConfig.Admin("127.0.0.1", 0),
-                    new ShardgateConfig.ZooKeeper(c.zooKeeper.connectString(), d.zookeeper().embeddedPort(),
-                            d.zookeeper().embeddedDataDir(), 15_000, 10_000),
-                    List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
-            c.proxy = ProxyServer.start(cfg, c.zooKeeper.connectString());
+            c.auth = auth;
+            c.proxy = c.newProxy();
             return c;
         } catch (Exception | Error e) {
             c.close();
             throw e;
         }
+    }
+
+    private ProxyServer newProxy() throws InterruptedException {
+        ShardgateConfig d = ShardgateConfig.defaults();
+        ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
+                new ShardgateConfig.Listen("127.0.0.1", 0, FreePorts.find(), "mysql_native_password", auth),
+                new ShardgateConfig.Admin("127.0.0.1", 0),
+                new ShardgateConfig.ZooKeeper(zooKeeper.connectString(), d.zookeeper().embeddedPort(),
+                        d.zookeeper().embeddedDataDir(), 15_000, 10_000),
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
+        return ProxyServer.start(cfg, zooKeeper.connectString());
+    }
+
+    /** Starts one more proxy for the cluster (closed with the cluster) and returns it. */
+    ProxyServer startProxy() throws InterruptedException {
+        ProxyServer p = newProxy();
+        moreProxies.add(p);
+        return p;
+    }
+
+    /** pgJDBC through {@code p}. */
+    Connection proxyConnection(ProxyServer p, String options) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + p.postgresPort() + "/" + DATABASE + "?user=" + USER
+                + "&password=" + PASSWORD + "&sslmode=disable" + (options.isEmpty() ? "" : "&" + options));
     }
 
     ClusterStore store() {
@@ -123,6 +143,7 @@ final class PgShardedCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        moreProxies.reversed().forEach(PgShardedCluster::closeQuietly);
         closeQuietly(proxy);
         closeQuietly(store);
         closeQuietly(zooKeeper);

@@ -101,6 +101,27 @@ class ClusterDefinitionCodecTest {
     }
 
     @Test
+    void aSequenceColumnIsReadWrittenAndOnlyForShardedTables() {
+        ClusterDefinition def = parse("""
+                dialect: mysql
+                shards:
+                  - {name: s0, url: "jdbc:mysql://h:3306/db", user: root}
+                tables:
+                  - {name: events, kind: sharded, key: id, key-type: int, sequence: ID}
+                """);
+        assertThat(def.table("events").orElseThrow().sequence()).isEqualTo("id");
+        assertThat(ClusterDefinitionCodec.parseJson(ClusterDefinitionCodec.toJson(def), "zk")).isEqualTo(def);
+        assertThat(ClusterDefinitionCodec.toYaml(def)).contains("sequence: id");
+        assertThatThrownBy(() -> parse("""
+                dialect: mysql
+                shards:
+                  - {name: s0, url: "jdbc:mysql://h:3306/db", user: root}
+                tables:
+                  - {name: c, kind: broadcast, sequence: id}
+                """)).hasMessageContaining("sequence").hasMessageContaining("does not apply to a broadcast table");
+    }
+
+    @Test
     void yamlRoundTrip() {
         ClusterDefinition def = rich();
         assertThat(ClusterDefinitionCodec.parseYaml(ClusterDefinitionCodec.toYaml(def), "yaml")).isEqualTo(def);
@@ -191,7 +212,7 @@ class ClusterDefinitionCodecTest {
     @Test
     void unknownKeyInATable() {
         assertRejected(withTables("  - {name: users, kind: sharded, key: id, key-type: int, sharded-by: id}\n"),
-                "tables[0].sharded-by", "unknown key; allowed keys here are [hot-key, key, key-type, kind, name, shard]");
+                "tables[0].sharded-by", "unknown key; allowed keys here are [hot-key, key, key-type, kind, name, sequence, shard]");
     }
 
     @Test

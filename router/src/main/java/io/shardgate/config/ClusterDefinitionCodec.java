@@ -47,6 +47,7 @@ import java.util.regex.Pattern;
  *   - {name: users, kind: sharded, key: id, key-type: int}
  *   - {name: likes, kind: sharded, key: post_id, key-type: int, hot-key: {mode: append, split-by: user_id}}
  *   - {name: post_metrics, kind: sharded, key: post_id, key-type: int, hot-key: {mode: counter, counters: [like_count]}}
+ *   - {name: events, kind: sharded, key: id, key-type: int, sequence: id}   (id filled from the cluster sequence)
  *   - {name: countries, kind: broadcast}
  *   - {name: settings, kind: single, shard: s0}
  * </pre>
@@ -138,7 +139,7 @@ public final class ClusterDefinitionCodec {
     private static Map<String, TableDefinition> parseTables(ConfigNode root, List<ShardDefinition> shards) {
         Map<String, TableDefinition> tables = new LinkedHashMap<>();
         for (ConfigNode n : root.list("tables")) {
-            n.allowOnly("name", "kind", "key", "key-type", "shard", "hot-key");
+            n.allowOnly("name", "kind", "key", "key-type", "shard", "hot-key", "sequence");
             String name = n.nonBlank("name");
             if (!IDENTIFIER.matcher(name).matches()) {
                 throw n.error("name", "'" + name + "' is not a plain table name (letters, digits, '_', '$'; at most 64 characters)");
@@ -150,11 +151,11 @@ public final class ClusterDefinitionCodec {
             TableDefinition table = switch (kind) {
                 case SHARDED -> sharded(n, name);
                 case BROADCAST -> {
-                    forbid(n, kind, "key", "key-type", "shard", "hot-key");
+                    forbid(n, kind, "key", "key-type", "shard", "hot-key", "sequence");
                     yield TableDefinition.broadcast(name);
                 }
                 case SINGLE -> {
-                    forbid(n, kind, "key", "key-type", "hot-key");
+                    forbid(n, kind, "key", "key-type", "hot-key", "sequence");
                     String shard = n.nonBlank("shard");
                     if (shards.stream().noneMatch(s -> s.name().equals(shard))) {
                         throw n.error("shard", "'" + shard + "' is not one of the shards " + names(shards));
@@ -175,7 +176,11 @@ public final class ClusterDefinitionCodec {
         }
         KeyType keyType = n.enumValue("key-type", KeyType.class);
         HotKeyMode hotKey = hotKey(n.optionalObject("hot-key"), key);
-        return new TableDefinition(name, TableKind.SHARDED, key, keyType, null, hotKey);
+        String sequence = n.has("sequence") ? n.nonBlank("sequence") : null;
+        if (sequence != null && !IDENTIFIER.matcher(sequence).matches()) {
+            throw n.error("sequence", "'" + sequence + "' is not a plain column name");
+        }
+        return new TableDefinition(name, TableKind.SHARDED, key, keyType, null, hotKey, sequence);
     }
 
     private static HotKeyMode hotKey(ConfigNode n, String key) {
@@ -254,6 +259,9 @@ public final class ClusterDefinitionCodec {
                     case HotKeyMode.None none -> { }
                     case HotKeyMode.Append a -> m.put("hot-key", Map.of("mode", "append", "split-by", a.splitBy()));
                     case HotKeyMode.Counter c -> m.put("hot-key", Map.of("mode", "counter", "counters", c.counterColumns()));
+                }
+                if (t.sequence() != null) {
+                    m.put("sequence", t.sequence());
                 }
             }
             case SINGLE -> m.put("shard", t.shard());

@@ -5,6 +5,8 @@ import io.shardgate.cluster.Dialect;
 import io.shardgate.cluster.TableDefinition;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -101,6 +103,27 @@ public final class AnalysedStatement {
         return !(analysisFor(cluster) instanceof Analysis.Fixed);
     }
 
+    /**
+     * For a CREATE TABLE of a sharded table that has no cluster sequence yet under {@code cluster}: the table and its
+     * AUTO_INCREMENT / serial / identity column, whose sequence the proxy registers once the table exists.
+     */
+    public Optional<Map.Entry<String, String>> sequenceToRegister(ClusterDefinition cluster) {
+        if (!(parsed.form() instanceof ParsedStatement.Parsed p
+                && p.statement() instanceof net.sf.jsqlparser.statement.create.table.CreateTable create)) {
+            return Optional.empty();
+        }
+        TableScope.TableRef ref;
+        try {
+            ref = TableScope.resolve(cluster, create.getTable());
+        } catch (Refusal undeclared) {
+            return Optional.empty();
+        }
+        if (ref.definition().kind() != io.shardgate.cluster.TableKind.SHARDED || ref.definition().sequence() != null) {
+            return Optional.empty();
+        }
+        return GeneratedColumns.of(create).map(f -> Map.entry(ref.definition().name(), f.column()));
+    }
+
     /** Receives the (table, normalised shard-key value) pairs a write touches. */
     @FunctionalInterface
     public interface WrittenKeySink {
@@ -110,7 +133,8 @@ public final class AnalysedStatement {
     /**
      * Calls {@code sink} once per distinct (table, normalised key) this statement writes with
      * {@code parameters} under {@code cluster}: each key of a keyed UPDATE or DELETE ({@code key = v},
-     * {@code key IN (…)}) and each row key of an INSERT, normalised as the router places it (REPLACE is not routed).
+     * {@code key IN (…)}) and each row key of an INSERT, normalised as the router places it (REPLACE is not routed;
+     * a key the proxy generates from a cluster sequence is not counted: it is new).
      * Reads, writes without a key restriction (scatter) and statements about other tables give nothing,
      * and so does a value that does not normalise (the router rejects that statement). Cheap enough for
      * every write: a one-key statement allocates only what normalising a bound parameter does.
@@ -156,6 +180,9 @@ public final class AnalysedStatement {
     }
 
     private static String normalized(TableDefinition table, KeyValue value, List<?> parameters) {
+        if (value == null) {
+            return null; // an id the proxy generates: new, so never a hot key
+        }
         try {
             return value.normalize(table.keyType(), parameters, table::shardKey);
         } catch (Refusal refused) {

@@ -56,9 +56,12 @@ sealed interface Analysis {
         }
     }
 
-    /** An INSERT … VALUES into a sharded table; {@code counterWrite} says how a row of a split counter key is written. */
+    /**
+     * An INSERT … VALUES into a sharded table; {@code counterWrite} says how a row of a split counter key is written,
+     * {@code generated} how the table's sequence column is filled (empty when the table has no cluster sequence).
+     */
     record Insert(TableDefinition table, List<InsertRow> rows, SqlText.Jdbc wholeSql, SqlText.Jdbc prefix,
-            SqlText.Jdbc suffix, boolean returnsRows, CounterWrite counterWrite) implements Analysis {
+            SqlText.Jdbc suffix, boolean returnsRows, CounterWrite counterWrite, Optional<Generated> generated) implements Analysis {
         public Insert {
             Objects.requireNonNull(table, "table");
             Objects.requireNonNull(counterWrite, "counterWrite");
@@ -66,17 +69,66 @@ sealed interface Analysis {
             Objects.requireNonNull(wholeSql, "wholeSql");
             Objects.requireNonNull(prefix, "prefix");
             Objects.requireNonNull(suffix, "suffix");
+            Objects.requireNonNull(generated, "generated");
         }
     }
 
-    /** One VALUES row: its shard key, its split-by value if given, and its text. */
-    record InsertRow(KeyValue key, Optional<KeyValue> splitBy, SqlText.Jdbc text) {
-        public InsertRow {
-            Objects.requireNonNull(key, "key");
-            Objects.requireNonNull(splitBy, "splitBy");
-            Objects.requireNonNull(text, "text");
+    /**
+     * How an INSERT fills a table's sequence column: when at least one row's id is generated, the statement is built
+     * from {@code prefix}, each row's text (its {@link InsertRow#generatedText()} where the id is generated, with
+     * {@link #ID_MARKER} replaced by the id) and {@code suffix}.
+     *
+     * @param keyIsGenerated the sequence column is the shard key: a generated row goes to its id's slot
+     * @param zeroGenerates  a 0 asks for a new id (MySQL; the session's NO_AUTO_VALUE_ON_ZERO turns it off)
+     */
+    record Generated(String column, boolean keyIsGenerated, boolean zeroGenerates, SqlText.Jdbc prefix, SqlText.Jdbc suffix) {
+        static final String ID_MARKER = "__shardgate_generated_id__";
+
+        public Generated {
+            Objects.requireNonNull(column, "column");
+            Objects.requireNonNull(prefix, "prefix");
+            Objects.requireNonNull(suffix, "suffix");
         }
     }
+
+    /**
+     * One VALUES row: its shard key (null when the key is the sequence column and the row does not give it), its
+     * split-by value if given, its text, and for a table with a cluster sequence what the row gives for the column
+     * and its text with the generated id's marker (null otherwise).
+     */
+    record InsertRow(KeyValue key, Optional<KeyValue> splitBy, SqlText.Jdbc text, IdValue id, SqlText.Jdbc generatedText) {
+        public InsertRow {
+            Objects.requireNonNull(splitBy, "splitBy");
+            Objects.requireNonNull(text, "text");
+            Objects.requireNonNull(id, "id");
+        }
+
+        InsertRow(KeyValue key, Optional<KeyValue> splitBy, SqlText.Jdbc text) {
+            this(Objects.requireNonNull(key, "key"), splitBy, text, new NoSequence(), null);
+        }
+    }
+
+    /** What one INSERT row gives for a table's sequence column. */
+    sealed interface IdValue {}
+
+    /** The table has no cluster sequence. */
+    record NoSequence() implements IdValue {}
+
+    /** Omitted, DEFAULT or (PostgreSQL) nextval(…): always a new id. */
+    record NewId() implements IdValue {}
+
+    /** NULL: a new id on MySQL; PostgreSQL stores it as given (and the column's NOT NULL refuses it). */
+    record NullId() implements IdValue {}
+
+    /** A literal or parameter: a new id where it is NULL or (MySQL) 0, else an explicit id the sequence moves past. */
+    record GivenId(KeyValue value) implements IdValue {
+        public GivenId {
+            Objects.requireNonNull(value, "value");
+        }
+    }
+
+    /** An expression: the shard evaluates it; neither a new id nor one the sequence knows. */
+    record OtherId() implements IdValue {}
 
     /** How a keyed statement runs on several shards. */
     sealed interface Scatter {}

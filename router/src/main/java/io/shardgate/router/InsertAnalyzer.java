@@ -82,40 +82,107 @@ final class InsertAnalyzer {
             throw new Refusal(RejectReason.INSERT_WITHOUT_COLUMN_LIST, "INSERT INTO " + table.name()
                     + " has no column list; name the columns so the shard key " + table.shardKey() + " can be found");
         }
+        String sequence = table.sequence();
+        int idIndex = sequence == null ? -1 : indexOf(columns, sequence);
+        boolean idOmitted = sequence != null && idIndex < 0;
         int keyIndex = indexOf(columns, table.shardKey());
-        if (keyIndex < 0) {
+        boolean keyIsGenerated = sequence != null && sequence.equals(table.shardKey());
+        if (keyIndex < 0 && !keyIsGenerated) {
             throw new Refusal(RejectReason.MISSING_SHARD_KEY_ON_INSERT, "INSERT INTO " + table.name()
-                    + " does not give the shard key " + table.shardKey() + " (no key generator is configured for this table)");
+                    + " does not give the shard key " + table.shardKey() + (sequence != null ? "" : " (no cluster sequence fills it;"
+                    + " if it is an AUTO_INCREMENT, serial or identity column, declare one: shardgate sequence add " + table.name()
+                    + " --column " + table.shardKey() + ")"));
+        }
+        if (sequence != null && usesSet() && idOmitted) {
+            throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, "INSERT INTO " + table.name() + " … SET does not give "
+                    + sequence + ", and the proxy fills it from the cluster sequence only in INSERT … (columns) VALUES; use that form"
+                    + " or give " + sequence);
         }
         int splitIndex = table.hotKey() instanceof HotKeyMode.Append a ? indexOf(columns, a.splitBy().toLowerCase(Locale.ROOT)) : -1;
         List<List<Expression>> rows = rows();
         List<Analysis.InsertRow> out = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
-            out.add(row(rows.get(i), i, columns.size(), keyIndex, splitIndex));
+            out.add(row(rows.get(i), i, columns.size(), keyIndex, splitIndex, idIndex, idOmitted));
         }
-        SqlText.Jdbc[] cut = prefixAndSuffix(rows.size());
+        SqlText.Jdbc[] cut = prefixAndSuffix(rows.size(), false);
+        Optional<Analysis.Generated> generated = Optional.empty();
+        if (sequence != null && !usesSet()) {
+            SqlText.Jdbc[] withId = prefixAndSuffix(rows.size(), true);
+            generated = Optional.of(new Analysis.Generated(sequence, keyIsGenerated,
+                    analyzer.parsed().dialect() == io.shardgate.cluster.Dialect.MYSQL, withId[0], withId[1]));
+        }
         Analysis.CounterWrite counterWrite = !CounterWrites.applies(target) ? new Analysis.NotCounterWrite()
                 : rows.size() == 1 ? CounterWrites.insert(target, insert, columns, rows.getFirst(), analyzer.parsed())
                 : new Analysis.CounterWriteRefused("a multi-row INSERT cannot create its sub-rows along with other"
                         + " rows; insert the split key's row alone");
         return new Analysis.Insert(table, out, analyzer.clientSql(), cut[0], cut[1], insert.getReturningClause() != null,
-                counterWrite);
+                counterWrite, generated);
     }
 
-    private Analysis.InsertRow row(List<Expression> values, int index, int columnCount, int keyIndex, int splitIndex) {
+    private Analysis.InsertRow row(List<Expression> values, int index, int columnCount, int keyIndex, int splitIndex, int idIndex,
+            boolean idOmitted) {
         String where = "row " + (index + 1);
         if (values.size() != columnCount) {
             throw new Refusal(RejectReason.PARSE_ERROR, where + " has " + values.size() + " values for " + columnCount + " columns");
         }
         TableDefinition table = target.definition();
-        Expression keyExpr = values.get(keyIndex);
-        KeyValue key = KeyValue.of(keyExpr, table.keyType(), "shard key " + target.keyLabel() + " in " + where)
-                .orElseThrow(() -> new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, where + " gives the shard key " + target.keyLabel()
-                        + " as " + keyExpr + "; it must be a literal or a parameter"));
+        Analysis.IdValue id = table.sequence() == null ? new Analysis.NoSequence()
+                : idOmitted ? new Analysis.NewId() : idValue(values.get(idIndex), where);
+        boolean keyFromId = keyIndex == idIndex && (id instanceof Analysis.NewId || id instanceof Analysis.NullId);
+        KeyValue key = keyFromId ? null : keyOf(values, keyIndex, where);
         Optional<KeyValue> splitBy = splitIndex < 0 ? Optional.empty()
                 : KeyValue.of(values.get(splitIndex), null, "split-by column of " + table.name() + " in " + where);
-        String text = new ParenthesedExpressionList<>(values).toString();
-        return new Analysis.InsertRow(key, splitBy, SqlText.toJdbc(text, analyzer.parsed().dialect()));
+        var dialect = analyzer.parsed().dialect();
+        SqlText.Jdbc text = SqlText.toJdbc(new ParenthesedExpressionList<>(values).toString(), dialect);
+        SqlText.Jdbc generatedText = null;
+        if (table.sequence() != null && !(id instanceof Analysis.OtherId)) {
+            List<Expression> withMarker = new ArrayList<>(values);
+            Column marker = new Column(Analysis.Generated.ID_MARKER);
+            if (idOmitted) {
+                withMarker.add(marker);
+            } else {
+                withMarker.set(idIndex, marker);
+            }
+            generatedText = SqlText.toJdbc(new ParenthesedExpressionList<>(withMarker).toString(), dialect);
+        }
+        return new Analysis.InsertRow(key, splitBy, text, id, generatedText);
+    }
+
+    private KeyValue keyOf(List<Expression> values, int keyIndex, String where) {
+        Expression keyExpr = values.get(keyIndex);
+        return KeyValue.of(keyExpr, target.definition().keyType(), "shard key " + target.keyLabel() + " in " + where)
+                .orElseThrow(() -> new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, where + " gives the shard key " + target.keyLabel()
+                        + " as " + keyExpr + "; it must be a literal or a parameter"));
+    }
+
+    /** What a row gives for the sequence column; the router decides per execution whether it asks for a new id. */
+    private Analysis.IdValue idValue(Expression e, String where) {
+        boolean postgres = analyzer.parsed().dialect() == io.shardgate.cluster.Dialect.POSTGRES;
+        if (e instanceof Column c && c.getTable() == null && c.getColumnName().equalsIgnoreCase("DEFAULT")) {
+            return new Analysis.NewId();
+        }
+        if (postgres && e instanceof net.sf.jsqlparser.expression.Function f && f.getName().equalsIgnoreCase("nextval")) {
+            return new Analysis.NewId();
+        }
+        if (e instanceof net.sf.jsqlparser.expression.NullValue) {
+            return new Analysis.NullId();
+        }
+        Optional<KeyValue> given;
+        try {
+            given = KeyValue.of(e, io.shardgate.cluster.KeyType.INT, "id column in " + where);
+        } catch (Refusal notAnInteger) {
+            given = Optional.empty();
+        }
+        if (given.isPresent()) {
+            return new Analysis.GivenId(given.get());
+        }
+        if (!postgres) {
+            // MySQL generates an id where the value comes out NULL or 0: the shard's own counter must never do that
+            throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, where + " gives " + target.definition().sequence() + " of "
+                    + target.name() + " as " + e + ", which the proxy cannot tell from a request for a new id (NULL or 0);"
+                    + " give an integer, a parameter, NULL or DEFAULT");
+        }
+        return new Analysis.OtherId();
     }
 
     private List<List<Expression>> rows() {
@@ -142,13 +209,20 @@ final class InsertAnalyzer {
         return list.stream().map(e -> (Expression) e).toList();
     }
 
-    /** The text before and after the VALUES rows, from a copy whose rows are replaced by a marker. */
-    private SqlText.Jdbc[] prefixAndSuffix(int rowCount) {
+    /**
+     * The text before and after the VALUES rows, from a copy whose rows are replaced by a marker; {@code withId}: for
+     * rows whose sequence column the proxy fills, so also for one row, and with the column added when it is omitted.
+     */
+    private SqlText.Jdbc[] prefixAndSuffix(int rowCount, boolean withId) {
         SqlText.Jdbc empty = new SqlText.Jdbc("", List.of());
-        if (rowCount == 1 || usesSet()) {
+        if ((rowCount == 1 && !withId) || usesSet()) {
             return new SqlText.Jdbc[] {empty, empty};
         }
         Insert copy = (Insert) analyzer.parsed().freshTree();
+        String sequence = target.definition().sequence();
+        if (withId && indexOf(copy.getColumns(), sequence) < 0) {
+            copy.getColumns().add(new Column(sequence));
+        }
         ((Values) copy.getSelect()).setExpressions(new ExpressionList<>(new Column(ROWS_SENTINEL)));
         String text = copy.toString();
         int at = text.indexOf(ROWS_SENTINEL);

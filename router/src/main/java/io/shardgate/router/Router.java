@@ -53,7 +53,16 @@ public final class Router {
      *               per statement so that increments of a hot key spread over its shards; no other plan depends on it.
      */
     public RoutePlan route(AnalysedStatement statement, List<?> parameters, RoutingSnapshot snapshot, int spread) {
+        return route(statement, parameters, snapshot, spread, IdSource.NONE);
+    }
+
+    /**
+     * Routes an analysed statement, filling the sequence column of an INSERT into a table with a cluster sequence
+     * from {@code ids} (before placing its rows, since the column may be the shard key).
+     */
+    public RoutePlan route(AnalysedStatement statement, List<?> parameters, RoutingSnapshot snapshot, int spread, IdSource ids) {
         Objects.requireNonNull(statement, "statement");
+        Objects.requireNonNull(ids, "ids");
         Objects.requireNonNull(parameters, "parameters");
         Objects.requireNonNull(snapshot, "snapshot");
         Analysis analysis = statement.analysisFor(snapshot.cluster());
@@ -63,8 +72,8 @@ public final class Router {
         try {
             SnapshotIndex base = indexOf(snapshot);
             return switch (analysis) {
-                case Analysis.Keyed k -> new RoutingRun(indexFor(base, k.tables()), parameters, spread).keyed(k);
-                case Analysis.Insert i -> new RoutingRun(indexFor(base, List.of(i.table())), parameters, spread).insert(i);
+                case Analysis.Keyed k -> new RoutingRun(indexFor(base, k.tables()), parameters, spread, ids).keyed(k);
+                case Analysis.Insert i -> new RoutingRun(indexFor(base, List.of(i.table())), parameters, spread, ids).insert(i);
                 case Analysis.Fixed f -> f.plan().apply(snapshot.epoch());
             };
         } catch (Refusal r) {

@@ -32,10 +32,12 @@ final class RoutingRun {
     private final long epoch;
     private final int slotCount;
     private final int spread;
+    private final IdSource ids;
 
-    RoutingRun(SnapshotIndex index, List<?> params, int spread) {
+    RoutingRun(SnapshotIndex index, List<?> params, int spread, IdSource ids) {
         this.index = index;
         this.spread = spread;
+        this.ids = ids;
         this.slotMap = index.slotMap;
         this.params = params;
         this.epoch = index.snapshot.epoch();
@@ -262,11 +264,76 @@ final class RoutingRun {
     // ---- INSERT
 
     RoutePlan insert(Analysis.Insert ins) {
+        if (ins.generated().isPresent()) {
+            List<Analysis.InsertRow> filled = new ArrayList<>(ins.rows().size());
+            if (fillIds(ins, ins.generated().get(), filled)) {
+                return insert(ins, filled, ins.generated().get().prefix(), ins.generated().get().suffix(), null);
+            }
+            return insert(ins, filled, ins.prefix(), ins.suffix(), ins.wholeSql());
+        }
+        return insert(ins, ins.rows(), ins.prefix(), ins.suffix(), ins.wholeSql());
+    }
+
+    /**
+     * Fills the sequence column of the rows that ask for a new id (in row order, with consecutive ids: Connector/J
+     * reads a multi-row INSERT's keys as the first id plus 1, 2, …), tells the id source the explicit ids, and puts the
+     * rows as routed into {@code filled}. Returns whether any id was generated.
+     */
+    private boolean fillIds(Analysis.Insert ins, Analysis.Generated g, List<Analysis.InsertRow> filled) {
+        TableDefinition table = ins.table();
+        boolean[] generates = new boolean[ins.rows().size()];
+        int count = 0;
+        for (int i = 0; i < generates.length; i++) {
+            Analysis.InsertRow row = ins.rows().get(i);
+            int rowNumber = i + 1;
+            generates[i] = switch (row.id()) {
+                case Analysis.NoSequence n -> false;
+                case Analysis.NewId n -> true;
+                case Analysis.NullId n -> g.zeroGenerates(); // NULL asks for an id on MySQL only
+                case Analysis.OtherId o -> false;
+                case Analysis.GivenId given -> {
+                    if (given.value() instanceof KeyValue.Param p && p.index() < params.size() && params.get(p.index()) == null) {
+                        yield g.zeroGenerates();
+                    }
+                    long value = Long.parseLong(given.value().normalize(KeyType.INT, params, () -> g.column() + " of " + table.name()
+                            + " in row " + rowNumber));
+                    if (value == 0 && g.zeroGenerates() && ids.zeroGenerates()) {
+                        yield true;
+                    }
+                    ids.given(table.name(), value);
+                    yield false;
+                }
+            };
+            count += generates[i] ? 1 : 0;
+        }
+        long next = count == 0 ? 0 : ids.reserve(table.name(), count);
+        for (int i = 0; i < generates.length; i++) {
+            Analysis.InsertRow row = ins.rows().get(i);
+            if (!generates[i]) {
+                if (row.key() == null) {
+                    throw new Refusal(RejectReason.BAD_SHARD_KEY_VALUE, "row " + (i + 1) + " gives the shard key " + table.name() + "."
+                            + table.shardKey() + " as NULL; a NULL shard key has no shard");
+                }
+                filled.add(row);
+                continue;
+            }
+            String id = Long.toString(next++);
+            KeyValue key = g.keyIsGenerated() ? new KeyValue.Literal(id) : row.key();
+            SqlText.Jdbc text = new SqlText.Jdbc(row.generatedText().sql().replace(Analysis.Generated.ID_MARKER, id),
+                    row.generatedText().parameters());
+            filled.add(new Analysis.InsertRow(key, row.splitBy(), text, row.id(), null));
+        }
+        return count > 0;
+    }
+
+    /** {@code wholeSql} is the client's statement, for when every row goes to one shard; null when it must be rebuilt. */
+    private RoutePlan insert(Analysis.Insert ins, List<Analysis.InsertRow> rows, SqlText.Jdbc prefix, SqlText.Jdbc suffix,
+            SqlText.Jdbc wholeSql) {
         TableDefinition table = ins.table();
         Map<String, List<Analysis.InsertRow>> rowsByShard = new LinkedHashMap<>();
         Map<Integer, List<String>> keysBySlot = new LinkedHashMap<>();
-        for (int i = 0; i < ins.rows().size(); i++) {
-            Analysis.InsertRow row = ins.rows().get(i);
+        for (int i = 0; i < rows.size(); i++) {
+            Analysis.InsertRow row = rows.get(i);
             int rowNumber = i + 1;
             String key = row.key().normalize(table.keyType(), params, () -> "shard key " + table.name() + "."
                     + table.shardKey() + " in row " + rowNumber);
@@ -277,7 +344,12 @@ final class RoutingRun {
             Optional<SplitKey> counterSplit = table.hotKey() instanceof HotKeyMode.Counter && !index.tablesWithSplitKeys.isEmpty()
                     ? slotMap.splitKey(table.name(), key) : Optional.empty();
             if (counterSplit.isPresent()) {
-                return counterWrite(table, key, counterSplit.get(), ins.counterWrite(), ins.wholeSql());
+                if (wholeSql == null) {
+                    return rejected(RejectReason.HOT_KEY_WRITE_UNSUPPORTED, "key " + key + " of " + table.name() + " is split, and"
+                            + " an INSERT whose " + ins.generated().orElseThrow().column() + " the proxy fills cannot create its"
+                            + " sub-rows; give " + ins.generated().orElseThrow().column());
+                }
+                return counterWrite(table, key, counterSplit.get(), ins.counterWrite(), wholeSql);
             }
             int slot = insertSlot(table, key, row, i);
             rowsByShard.computeIfAbsent(slotMap.owner(slot), s -> new ArrayList<>()).add(row);
@@ -289,12 +361,13 @@ final class RoutingRun {
         }
         List<ShadowCopy> copies = knownKeyCopies(table, keysBySlot);
         if (rowsByShard.size() == 1) {
-            ShardStatement st = on(rowsByShard.keySet().iterator().next(), ins.wholeSql());
+            String shard = rowsByShard.keySet().iterator().next();
+            ShardStatement st = wholeSql != null ? on(shard, wholeSql) : insertOn(shard, prefix, suffix, rows);
             return copies.isEmpty() ? new RoutePlan.SingleShard(epoch, st) : new RoutePlan.DualWrite(epoch, st, copies);
         }
         List<ShardStatement> statements = rowsByShard.entrySet().stream()
                 .sorted(Comparator.comparingInt(e -> index.order(e.getKey())))
-                .map(e -> insertOn(e.getKey(), ins, e.getValue())).toList();
+                .map(e -> insertOn(e.getKey(), prefix, suffix, e.getValue())).toList();
         MergePlan merge = ins.returnsRows() ? MergePlan.CONCAT : new MergePlan.AffectedRows();
         return new RoutePlan.MultiShard(epoch, statements, merge, copies);
     }
@@ -316,15 +389,15 @@ final class RoutingRun {
         };
     }
 
-    private ShardStatement insertOn(String shard, Analysis.Insert ins, List<Analysis.InsertRow> rows) {
-        StringBuilder sql = new StringBuilder(ins.prefix().sql());
-        List<Integer> parameters = new ArrayList<>(ins.prefix().parameters());
+    private ShardStatement insertOn(String shard, SqlText.Jdbc prefix, SqlText.Jdbc suffix, List<Analysis.InsertRow> rows) {
+        StringBuilder sql = new StringBuilder(prefix.sql());
+        List<Integer> parameters = new ArrayList<>(prefix.parameters());
         for (int i = 0; i < rows.size(); i++) {
             sql.append(i == 0 ? "" : ", ").append(rows.get(i).text().sql());
             parameters.addAll(rows.get(i).text().parameters());
         }
-        sql.append(ins.suffix().sql());
-        parameters.addAll(ins.suffix().parameters());
+        sql.append(suffix.sql());
+        parameters.addAll(suffix.parameters());
         return new ShardStatement(shard, sql.toString(), parameters);
     }
 

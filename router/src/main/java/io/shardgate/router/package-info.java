@@ -12,7 +12,8 @@
  * The bound parameter list is <b>0-based</b>: index 0 is MySQL's first {@code ?} or PostgreSQL's {@code $1}.
  * Every SQL text in a plan uses JDBC {@code ?} placeholders (PostgreSQL {@code $n} are converted) and carries,
  * per {@code ?}, the index of the client's parameter to bind ({@link io.shardgate.router.plan.ShardStatement#parameters()}).
- * Values are never inlined: a multi-row INSERT split per shard is {@code prefix + that shard's rows + suffix},
+ * Client values are never inlined (the one exception: an id the proxy generates from a cluster sequence is
+ * written into the row as a decimal literal): a multi-row INSERT split per shard is {@code prefix + that shard's rows + suffix},
  * each row keeping its own placeholders, so {@code ON DUPLICATE KEY UPDATE b = ?} and {@code RETURNING} survive.
  * A statement that runs unchanged is sent as the client wrote it (so DDL keeps MySQL version comments such as
  * {@code ENGINE = innodb} written inside them).
@@ -43,8 +44,15 @@
  *   <li>Subqueries are allowed over broadcast tables, over single tables of the same shard, and over sharded
  *       tables tied to the outer query's shard key (correlated {@code inner.key = outer.key}, or the same single
  *       key value). Derived tables and WITH queries over sharded tables are refused (UNSUPPORTED_SUBQUERY).</li>
- *   <li>INSERT: the key column must be listed (no key generator yet); each row is placed by its key; rows on one
- *       shard pass through unchanged. INSERT … SELECT only into single/broadcast tables from tables known to be on
+ *   <li>INSERT: the key column must be listed, unless it is the table's cluster-sequence column; each row is placed
+ *       by its key; rows on one shard pass through unchanged. A table with a cluster sequence
+ *       ({@link io.shardgate.cluster.TableDefinition#sequence()}) gets the column filled from the
+ *       {@link io.shardgate.router.IdSource} before placement where a row omits it or gives DEFAULT, NULL or 0
+ *       (MySQL; the source says whether NO_AUTO_VALUE_ON_ZERO is off), nextval(…) (PostgreSQL), one statement's ids
+ *       consecutive in row order; explicit ids are reported to the source (it moves past them). On MySQL an
+ *       expression for the column is refused (it could come out NULL or 0 and let a shard's counter generate), and a
+ *       bare nextval/currval/setval of such a table's serial sequence is refused on PostgreSQL. CREATE TABLE of a
+ *       sharded table with GENERATED ALWAYS AS IDENTITY is refused (it would refuse the filled ids). INSERT … SELECT only into single/broadcast tables from tables known to be on
  *       the written shard(s). Upserts and UPDATEs that set the shard key are refused (SHARD_KEY_UPDATE). UPDATE and
  *       DELETE over several tables, or with ORDER BY/LIMIT over several shards, are refused.</li>
  *   <li>DDL on sharded and broadcast tables goes to every shard of the cluster, spares included (they must have the

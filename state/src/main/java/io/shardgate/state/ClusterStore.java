@@ -77,6 +77,27 @@ public interface ClusterStore extends AutoCloseable {
     void deleteOperation(String name);
 
     /**
+     * The cluster sequence of {@code table}: the first id that no proxy has reserved yet (see
+     * {@link SequenceBlocks}). Empty when the table has none. It is cluster state, not a shard's: ids
+     * stay unique across proxies, restarts and slot moves.
+     */
+    Optional<Versioned<Long>> readSequence(String table);
+
+    /**
+     * Creates the sequence of {@code table} at {@code next} if {@code expectedVersion} is -1 (AlreadyExists
+     * if it exists), else replaces it by compare-and-set; returns the new version. A sequence never goes
+     * back: replacing it with a smaller {@code next} is a VersionConflict, so a stale writer cannot hand
+     * out ids twice.
+     */
+    int writeSequence(String table, long next, int expectedVersion);
+
+    /** Every table's sequence (the next unreserved id), sorted by table. */
+    java.util.SortedMap<String, Long> sequences();
+
+    /** Deletes the sequence of {@code table} if it exists. */
+    void deleteSequence(String table);
+
+    /**
      * Registers this process as a live proxy (an ephemeral node that disappears with the session).
      * Re-registering the same id after a session loss is allowed.
      */

@@ -121,6 +121,11 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
         return self.id();
     }
 
+    /** The store this watcher follows: the proxy reserves its blocks of the cluster sequences there. */
+    public ClusterStore store() {
+        return store;
+    }
+
     /**
      * Calls {@code listener} with each new snapshot, on the watcher's thread, before the epoch is
      * acknowledged. Must not block longer than the migrator's barrier timeout.

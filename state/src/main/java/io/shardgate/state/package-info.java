@@ -24,6 +24,15 @@
  * returns at once. A timeout throws {@link io.shardgate.state.BarrierTimeoutException} naming each
  * laggard and its epoch, and the caller aborts the step.
  *
+ * <h2>Cluster sequences</h2>
+ * A sharded table's AUTO_INCREMENT / serial column is filled by the proxies from the table's cluster
+ * sequence ({@link io.shardgate.state.ClusterStore#readSequence}), a node per table in the store rather
+ * than a sequence table on a shard: the store is the one place every proxy, the migrator and the CLI
+ * already reach, it does not move with slots or fail with a shard, and a compare-and-set on it is cheap
+ * once per block. {@link io.shardgate.state.SequenceBlocks} reserves blocks of 1,000 ids per proxy;
+ * {@link io.shardgate.state.SequenceDeclaration} is the one place a sequence is declared (sequence node
+ * first, above the rows, then the definition, then an epoch every live proxy acknowledges).
+ *
  * <h2>Fencing</h2>
  * {@link io.shardgate.state.RoutingSnapshotWatcher#fenced()} turns true on SUSPENDED or LOST, which
  * ZooKeeper reports before the server can expire the session, and false only after the state has

@@ -244,6 +244,91 @@ public abstract class ClusterStoreContract {
         assertThatThrownBy(() -> store.writeOperation("missing", new byte[] {1}, 0)).isInstanceOf(StoreException.NotFound.class);
     }
 
+    // ---- sequences
+
+    @Test
+    void sequencesAreCreatedMovedForwardByCasAndDeleted() {
+        created();
+        assertThat(store.readSequence("users")).isEmpty();
+        assertThat(store.sequences()).isEmpty();
+        assertThat(store.writeSequence("users", 1, -1)).isZero();
+        assertThatThrownBy(() -> store.writeSequence("users", 5, -1)).isInstanceOf(StoreException.AlreadyExists.class);
+        assertThat(store.writeSequence("users", 1001, 0)).isEqualTo(1);
+        assertThatThrownBy(() -> store.writeSequence("users", 2001, 0)).isInstanceOf(StoreException.VersionConflict.class);
+        assertThatThrownBy(() -> store.writeSequence("users", 500, 1))
+                .isInstanceOf(StoreException.VersionConflict.class).hasMessageContaining("never goes back");
+        store.writeSequence("orders", 7, -1);
+        assertThat(store.readSequence("users")).hasValue(new Versioned<>(1001L, 1));
+        assertThat(store.sequences()).containsExactly(Map.entry("orders", 7L), Map.entry("users", 1001L));
+        store.deleteSequence("users");
+        store.deleteSequence("users");
+        assertThat(store.readSequence("users")).isEmpty();
+        assertThatThrownBy(() -> store.writeSequence("missing", 1, 0)).isInstanceOf(StoreException.NotFound.class);
+    }
+
+    @Test
+    void sequenceBlocksHandOutIncreasingIdsThatNoOtherProxyGets() throws Exception {
+        created();
+        store.writeSequence("users", 1, -1);
+        ClusterStore other = open(cluster);
+        SequenceBlocks a = new SequenceBlocks(store, 10);
+        SequenceBlocks b = new SequenceBlocks(other, 10);
+        ConcurrentHashMap<Long, String> seen = new ConcurrentHashMap<>();
+        List<String> duplicates = java.util.Collections.synchronizedList(new ArrayList<>());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Boolean>> increasing = new ArrayList<>();
+            for (SequenceBlocks blocks : List.of(a, b, a, b)) {
+                increasing.add(pool.submit(() -> {
+                    long last = 0;
+                    boolean up = true;
+                    for (int i = 0; i < 200; i++) {
+                        int count = 1 + i % 3;
+                        long first = blocks.reserve("users", count);
+                        up &= first > last;
+                        last = first + count - 1;
+                        for (long id = first; id <= last; id++) {
+                            if (seen.put(id, Thread.currentThread().getName()) != null) {
+                                duplicates.add(Long.toString(id));
+                            }
+                        }
+                    }
+                    return up;
+                }));
+            }
+            for (Future<Boolean> f : increasing) {
+                assertThat(f.get(WAIT.toSeconds(), TimeUnit.SECONDS)).as("ids increase per thread").isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(duplicates).isEmpty();
+        assertThat(seen).hasSize(4 * (200 / 3 * 6 + 1 + 2)); // counts 1,2,3 repeating over 200 reservations
+        // a new process (a restarted proxy) starts above every id handed out before
+        long after = new SequenceBlocks(open(cluster), 10).reserve("users", 1);
+        assertThat(after).isGreaterThan(seen.keySet().stream().mapToLong(Long::longValue).max().orElseThrow());
+    }
+
+    @Test
+    void sequenceBlocksMovePastExplicitIdsAndTakeRunsLongerThanABlock() {
+        created();
+        store.writeSequence("users", 100, -1);
+        SequenceBlocks blocks = new SequenceBlocks(store, 10);
+        assertThat(blocks.reserve("users", 1)).isEqualTo(100);
+        blocks.movePast("users", 104);                       // inside the block: skip it
+        assertThat(blocks.reserve("users", 1)).isEqualTo(105);
+        blocks.movePast("users", 50);                        // below: nothing moves
+        assertThat(blocks.reserve("users", 1)).isEqualTo(106);
+        blocks.movePast("users", 500);                       // above the block: the cluster sequence moves past it
+        assertThat(store.readSequence("users").orElseThrow().value()).isEqualTo(511);
+        assertThat(blocks.reserve("users", 1)).isEqualTo(501);
+        assertThat(blocks.reserve("users", 25)).as("a run longer than the rest of the block starts a new one").isEqualTo(511);
+        assertThat(store.readSequence("users").orElseThrow().value()).isEqualTo(536);
+        assertThat(new SequenceBlocks(store, 10).reserve("users", 1)).isEqualTo(536);
+        assertThatThrownBy(() -> blocks.reserve("orders", 1)).isInstanceOf(StoreException.NotFound.class)
+                .hasMessageContaining("orders has no cluster sequence");
+    }
+
     // ---- proxies and the barrier
 
     @Test

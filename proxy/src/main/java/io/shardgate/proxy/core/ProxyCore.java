@@ -63,6 +63,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final io.shardgate.proxy.admin.ProxyMetrics metrics = new io.shardgate.proxy.admin.ProxyMetrics();
     private final PinnedConnections pinned;
     private final CountDownLatch firstVersionAttempt = new CountDownLatch(1);
+    private final io.shardgate.state.SequenceBlocks sequences;
     private volatile Topology topology;
     private volatile String serverVersion;
     private volatile boolean versionKnown;
@@ -84,6 +85,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         this.commentGate = io.shardgate.router.MySqlLexer.Gate.of(serverVersion);
         this.analyses = new AnalysisCache(settings.analysisCacheSize());
         this.pinned = new PinnedConnections(settings.maxPinnedPerShard(), metrics::pinnedConnections);
+        this.sequences = new io.shardgate.state.SequenceBlocks(watcher.store(), io.shardgate.state.SequenceBlocks.DEFAULT_BLOCK_SIZE);
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
                 settings.minimumIdle(), settings.statementCacheSize()));
     }
@@ -123,6 +125,16 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return core;
+    }
+
+    /** This proxy's blocks of the cluster sequences. */
+    io.shardgate.state.SequenceBlocks sequences() {
+        return sequences;
+    }
+
+    /** The store the proxy follows (for registering a sequence when CREATE TABLE makes one). */
+    ClusterStore store() {
+        return watcher.store();
     }
 
     @Override

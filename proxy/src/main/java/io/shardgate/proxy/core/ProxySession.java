@@ -78,6 +78,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private boolean closed;
     /** Spreads increments of split counter keys over their sub-rows: rotated per statement, sessions start apart. */
     private int spread;
+    private final SessionIds ids;
 
     ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
         this.core = core;
@@ -87,6 +88,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned());
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
+        this.ids = new SessionIds(core.sequences(), () -> backends.settings().fingerprint(), this::sqlMode);
     }
 
     // ---- FrontendSession
@@ -293,7 +295,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             SnapshotGate.Ticket ticket = core.enter();
             try {
                 RoutingSnapshot snapshot = ticket.snapshot();
-                RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++);
+                ids.begin();
+                RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++, ids);
                 core.metrics().statement(kind(plan));
                 if (plan instanceof RoutePlan.Held h) {
                     ticket.close();
@@ -311,13 +314,50 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     // 'table shard' turns into a sharded one has no write as a single table left once its rows move
                     ticket.close();
                 }
+                long previousInsertId = lastInsertId;
                 if (!state.none()) {
-                    return stateRules.execute(statement, state, plan, () -> execute(statement, plan, parameters, snapshot, ticket));
+                    return withSequenceIds(stateRules.execute(statement, state, plan,
+                            () -> execute(statement, plan, parameters, snapshot, ticket)), previousInsertId);
                 }
-                return stateRules.seen(execute(statement, plan, parameters, snapshot, ticket));
+                return withSequenceIds(stateRules.seen(execute(statement, plan, parameters, snapshot, ticket)), previousInsertId);
             } finally {
                 ticket.close();
             }
+        }
+    }
+
+    /**
+     * An INSERT whose ids the proxy filled from a cluster sequence answers with the first of them, as MySQL does for
+     * its own AUTO_INCREMENT (the shards saw explicit values); one that gave explicit ids only leaves
+     * {@code LAST_INSERT_ID()} as it was.
+     */
+    private StatementResult withSequenceIds(StatementResult result, long previousInsertId) {
+        if (ids.generated()) {
+            lastInsertId = ids.first();
+            ids.begin();
+            return result instanceof StatementResult.Update u
+                    ? new StatementResult.Update(u.affectedRows(), lastInsertId, u.warnings(), u.info()) : result;
+        }
+        if (ids.touched()) {
+            lastInsertId = previousInsertId;
+        }
+        ids.begin();
+        return result;
+    }
+
+    /** The session's sql_mode as a backend carrying its settings has it (see {@link SessionIds}). */
+    private String sqlMode() {
+        Lease lease = backends.borrow(defaultShard());
+        long start = System.nanoTime();
+        try {
+            StatementResult r = ShardExecutor.run(lease.connection(), "SELECT @@SESSION.sql_mode", List.of(),
+                    core.topology().logicalDatabase(), notices::add);
+            return r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null
+                    ? new String(rows.rows().getFirst()[0], java.nio.charset.StandardCharsets.UTF_8) : "";
+        } catch (SQLException e) {
+            throw failure(lease, e, start);
+        } finally {
+            backends.release(lease);
         }
     }
 
@@ -329,7 +369,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             case RoutePlan.Broadcast b -> {
                 statement.createdStringKey(snapshot.cluster()).ifPresent(key -> KeyCollationCheck.require(key, postgres(), b.shards(),
                         backends, core.topology().logicalDatabase()));
-                yield broadcast(b, parameters);
+                yield SequenceRegistration.afterDdl(core, backends, statement, snapshot, broadcast(b, parameters));
             }
             case RoutePlan.AnyShard a -> anyShard(a, statement.sql(), parameters);
             case RoutePlan.Session s -> sessionCommand(s);

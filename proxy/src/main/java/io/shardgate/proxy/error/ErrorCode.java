@@ -32,6 +32,8 @@ public enum ErrorCode {
     WRITE_HOLD_TIMEOUT(ErrorCategory.UNAVAILABLE, 7103, "HY000", "40001"),
     /** The proxy has no routing snapshot yet (cluster not initialised or ZooKeeper unreachable). */
     NOT_READY(ErrorCategory.UNAVAILABLE, 7104, "HY000", "57P03"),
+    /** No ids could be reserved from a table's cluster sequence (ZooKeeper unreachable); nothing ran, retry. */
+    SEQUENCE_UNAVAILABLE(ErrorCategory.UNAVAILABLE, 7105, "HY000", "57P03"),
     /**
      * A statement would pin one more backend connection of a shard to its session (session state such as a temporary
      * table, a named lock, user variables) and the proxy's limit of pinned connections per shard is reached.

@@ -112,6 +112,6 @@ final class ClusterFixtures {
         HotKeyMode hotKey = t.containsKey("append") ? new HotKeyMode.Append((String) t.get("append"))
                 : t.containsKey("counter") ? new HotKeyMode.Counter((List<String>) t.get("counter")) : HotKeyMode.NONE;
         KeyType keyType = t.containsKey("type") ? KeyType.valueOf(((String) t.get("type")).toUpperCase(Locale.ROOT)) : null;
-        return new TableDefinition(name, kind, (String) t.get("key"), keyType, (String) t.get("shard"), hotKey);
+        return new TableDefinition(name, kind, (String) t.get("key"), keyType, (String) t.get("shard"), hotKey, (String) t.get("sequence"));
     }
 }

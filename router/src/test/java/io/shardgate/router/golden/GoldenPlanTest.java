@@ -3,6 +3,7 @@ package io.shardgate.router.golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.shardgate.router.IdSource;
 import io.shardgate.router.Router;
 import io.shardgate.router.plan.PlanPrinter;
 import java.io.IOException;
@@ -67,6 +68,31 @@ class GoldenPlanTest {
     private static String plan(GoldenFile.Case c) {
         var snapshot = CLUSTERS.snapshot(c.cluster());
         var statement = Router.analyse(c.sql(), snapshot.cluster().dialect());
-        return PlanPrinter.print(new Router().route(statement, c.params(), snapshot, c.spread()));
+        Ids ids = new Ids();
+        String plan = PlanPrinter.print(new Router().route(statement, c.params(), snapshot, c.spread(), ids));
+        return ids.given.isEmpty() ? plan : plan + "\n  ids given: " + ids.given;
+    }
+
+    /** A cluster sequence whose next id is 1001, recording the explicit ids a statement gives. */
+    private static final class Ids implements IdSource {
+        private long next = 1001;
+        private final List<String> given = new java.util.ArrayList<>();
+
+        @Override
+        public long reserve(String table, int count) {
+            long first = next;
+            next += count;
+            return first;
+        }
+
+        @Override
+        public void given(String table, long value) {
+            given.add(table + "=" + value);
+        }
+
+        @Override
+        public boolean zeroGenerates() {
+            return true;
+        }
     }
 }

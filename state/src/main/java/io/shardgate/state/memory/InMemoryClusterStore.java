@@ -62,6 +62,7 @@ public final class InMemoryClusterStore implements ClusterStore {
         final Condition proxiesChanged = lock.newCondition();
         final TreeMap<String, Versioned<MigrationRecord>> migrations = new TreeMap<>();
         final TreeMap<String, Versioned<byte[]>> operations = new TreeMap<>();
+        final TreeMap<String, Versioned<Long>> sequences = new TreeMap<>();
         final TreeMap<String, LiveProxy> proxies = new TreeMap<>();
         final TreeMap<String, LiveReport> hotKeys = new TreeMap<>();
         /** Participants per role in joining order; the first is the leader. */
@@ -246,6 +247,52 @@ public final class InMemoryClusterStore implements ClusterStore {
     public void deleteOperation(String name) {
         Names.requireSegment("operation name", name);
         locked(() -> requireCluster().operations.remove(name));
+    }
+
+    @Override
+    public Optional<Versioned<Long>> readSequence(String table) {
+        Names.requireSegment("table name", table);
+        return locked(() -> Optional.ofNullable(requireCluster().sequences.get(table)));
+    }
+
+    @Override
+    public int writeSequence(String table, long next, int expectedVersion) {
+        Names.requireSegment("table name", table);
+        return locked(() -> {
+            Versioned<Long> current = requireCluster().sequences.get(table);
+            if (expectedVersion == -1) {
+                if (current != null) {
+                    throw new StoreException.AlreadyExists("sequence of " + table + " already exists (cluster " + state.cluster + ")");
+                }
+                state.sequences.put(table, new Versioned<>(next, 0));
+                return 0;
+            }
+            if (current == null) {
+                throw new StoreException.NotFound("sequence of " + table + " does not exist (cluster " + state.cluster + ")");
+            }
+            requireVersion("sequence of " + table, current.version(), expectedVersion);
+            if (next < current.value()) {
+                throw new StoreException.VersionConflict("sequence of " + table + " (cluster " + state.cluster + ") is at "
+                        + current.value() + "; it never goes back to " + next);
+            }
+            state.sequences.put(table, new Versioned<>(next, current.version() + 1));
+            return current.version() + 1;
+        });
+    }
+
+    @Override
+    public java.util.SortedMap<String, Long> sequences() {
+        return locked(() -> {
+            java.util.TreeMap<String, Long> out = new java.util.TreeMap<>();
+            requireCluster().sequences.forEach((t, v) -> out.put(t, v.value()));
+            return out;
+        });
+    }
+
+    @Override
+    public void deleteSequence(String table) {
+        Names.requireSegment("table name", table);
+        locked(() -> requireCluster().sequences.remove(table));
     }
 
     @Override

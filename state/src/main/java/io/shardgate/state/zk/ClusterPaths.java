@@ -38,6 +38,15 @@ public record ClusterPaths(String cluster) {
         return operations() + "/" + Names.requireSegment("operation name", name);
     }
 
+    /** Parent of the cluster sequences, one node per table holding the next unreserved id in decimal. */
+    public String sequences() {
+        return root() + "/sequences";
+    }
+
+    public String sequence(String table) {
+        return sequences() + "/" + Names.requireSegment("table name", table);
+    }
+
     /** Parent of the leader elections. */
     public String leaders() {
         return root() + "/leaders";

@@ -15,6 +15,7 @@ import io.shardgate.state.StoreException;
 import io.shardgate.state.Versioned;
 import io.shardgate.state.support.ListenerThread;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -446,6 +447,67 @@ public final class ZooKeeperClusterStore implements ClusterStore {
             run("delete operation", path, () -> client.delete().forPath(path));
         } catch (StoreException.NotFound e) {
             // already gone: deleting is idempotent
+        }
+    }
+
+    // ---- sequences
+
+    @Override
+    public Optional<Versioned<Long>> readSequence(String table) {
+        String path = paths.sequence(table);
+        try {
+            Node node = readNode("read sequence", path);
+            return Optional.of(new Versioned<>(decodeSequence(path, node.data()), node.version()));
+        } catch (StoreException.NotFound e) {
+            requireCluster();
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public int writeSequence(String table, long next, int expectedVersion) {
+        String path = paths.sequence(table);
+        byte[] data = Long.toString(next).getBytes(StandardCharsets.US_ASCII);
+        if (expectedVersion == -1) {
+            requireCluster();
+            run("create sequence", path, () -> client.create().creatingParentsIfNeeded().forPath(path, data));
+            return 0;
+        }
+        Node current = readNode("update sequence", path);
+        requireVersion("sequence of " + table, path, current.version(), expectedVersion);
+        long stored = decodeSequence(path, current.data());
+        if (next < stored) {
+            throw new StoreException.VersionConflict("sequence of " + table + " at " + path + " (cluster " + clusterName()
+                    + ") is at " + stored + "; it never goes back to " + next);
+        }
+        return run("update sequence", path, () -> client.setData().withVersion(expectedVersion).forPath(path, data)).getVersion();
+    }
+
+    @Override
+    public java.util.SortedMap<String, Long> sequences() {
+        requireCluster();
+        java.util.TreeMap<String, Long> out = new java.util.TreeMap<>();
+        for (String table : children("list sequences", paths.sequences())) {
+            readSequence(table).ifPresent(v -> out.put(table, v.value()));
+        }
+        return out;
+    }
+
+    @Override
+    public void deleteSequence(String table) {
+        String path = paths.sequence(table);
+        try {
+            run("delete sequence", path, () -> client.delete().forPath(path));
+        } catch (StoreException.NotFound e) {
+            // already gone: deleting is idempotent
+        }
+    }
+
+    private long decodeSequence(String path, byte[] data) {
+        try {
+            return Long.parseLong(new String(data, StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            throw new StoreException.Corrupt("sequence at " + path + " (cluster " + clusterName() + ") is not a number", e);
         }
     }
 

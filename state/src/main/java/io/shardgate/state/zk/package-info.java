@@ -9,12 +9,14 @@
  *   migrations/&lt;id&gt;     persistent  one MigrationRecord as JSON per migration
  *   proxies/&lt;id&gt;        EPHEMERAL   one ProxyInfo as JSON per live proxy (appliedEpoch = its ack)
  *   hotkeys/&lt;id&gt;       EPHEMERAL   the latest HotKeyReport as JSON of one proxy (rewritten every few seconds)
+ *   sequences/&lt;table&gt;  persistent  the table's cluster sequence: the first id no proxy has reserved, in decimal
  *   leaders/&lt;role&gt;      persistent  a Curator LeaderLatch; its EPHEMERAL_SEQUENTIAL children are the participants
  * </pre>
  * {@code definition} and {@code slotmap} are created in one multi-op transaction. Versions are
  * znode versions. Replacing a cluster ({@code force}) overwrites both nodes in one transaction, so
  * versions keep growing and a compare-and-set prepared before the replace fails; its migrations
- * are then deleted (not atomically with the replace); proxies stay. Proxies may register before
+ * are then deleted (not atomically with the replace); proxies and sequences stay (a sequence never goes
+back, so rows left on the shards never meet a reused id). Proxies may register before
  * the cluster exists.
  *
  * <h2>Errors and timeouts</h2>

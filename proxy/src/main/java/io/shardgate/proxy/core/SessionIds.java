@@ -1,0 +1,100 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.router.IdSource;
+import io.shardgate.state.SequenceBlocks;
+import io.shardgate.state.StoreException;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * A session's ids from the cluster sequences, for one statement at a time: remembers the first id the
+ * statement took (the OK packet's last insert id and {@code LAST_INSERT_ID()}, as MySQL gives the first id of a
+ * multi-row INSERT) and whether it wrote a sequence column at all (explicit ids leave {@code LAST_INSERT_ID()}
+ * alone, as on MySQL). Whether a 0 asks for an id depends on the session's sql_mode (NO_AUTO_VALUE_ON_ZERO),
+ * which only a backend carrying the session's settings knows exactly ({@code SET sql_mode = CONCAT(@@sql_mode, …)}):
+ * it is read from one once per settings, and only when a statement gives 0.
+ */
+final class SessionIds implements IdSource {
+    /** Reads {@code @@SESSION.sql_mode} on a backend connection carrying the session's settings. */
+    interface SqlModeReader {
+        String sqlMode();
+    }
+
+    private final SequenceBlocks blocks;
+    private final Supplier<String> settingsFingerprint;
+    private final SqlModeReader sqlMode;
+    private long first;
+    private boolean generated;
+    private boolean touched;
+    private String zeroCheckedFor;
+    private boolean zeroGenerates;
+
+    SessionIds(SequenceBlocks blocks, Supplier<String> settingsFingerprint, SqlModeReader sqlMode) {
+        this.blocks = blocks;
+        this.settingsFingerprint = settingsFingerprint;
+        this.sqlMode = sqlMode;
+    }
+
+    /** Starts a statement (or routes one again after a hold: ids taken by the abandoned route are a gap). */
+    void begin() {
+        first = 0;
+        generated = false;
+        touched = false;
+    }
+
+    boolean generated() {
+        return generated;
+    }
+
+    /** The statement wrote a sequence column (generated or explicit ids). */
+    boolean touched() {
+        return touched;
+    }
+
+    long first() {
+        return first;
+    }
+
+    @Override
+    public long reserve(String table, int count) {
+        touched = true;
+        long id;
+        try {
+            id = blocks.reserve(table, count);
+        } catch (StoreException e) {
+            throw unavailable(table, e);
+        }
+        if (!generated) {
+            first = id;
+            generated = true;
+        }
+        return id;
+    }
+
+    @Override
+    public void given(String table, long value) {
+        touched = true;
+        try {
+            blocks.movePast(table, value);
+        } catch (StoreException e) {
+            throw unavailable(table, e);
+        }
+    }
+
+    @Override
+    public boolean zeroGenerates() {
+        String fingerprint = settingsFingerprint.get();
+        if (!fingerprint.equals(zeroCheckedFor)) {
+            zeroGenerates = !sqlMode.sqlMode().toUpperCase(Locale.ROOT).contains("NO_AUTO_VALUE_ON_ZERO");
+            zeroCheckedFor = fingerprint;
+        }
+        return zeroGenerates;
+    }
+
+    private static ProxyException unavailable(String table, StoreException e) {
+        return new ProxyException(ErrorCode.SEQUENCE_UNAVAILABLE, "Shardgate could not take ids from the cluster sequence of "
+                + table + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + "); nothing was run, retry", e);
+    }
+}
