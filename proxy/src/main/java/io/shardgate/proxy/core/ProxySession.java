@@ -250,7 +250,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     ticket.close();
                 }
                 long previousInsertId = lastInsertId;
-                return withSequenceIds(execute(statement, plan, parameters, snapshot, ticket), previousInsertId);
+                List<Object> bound = ids.generated() && !(plan instanceof RoutePlan.Rejected) ? ids.withIds(parameters) : parameters;
+                return withSequenceIds(execute(statement, plan, bound, snapshot, ticket), previousInsertId);
             } finally {
                 ticket.close();
             }
