@@ -177,11 +177,14 @@ class SequenceIT {
                 assertThat(Sql.query(viaProxy, "SELECT id, user_id FROM tickets WHERE user_id = 7")).containsExactly(List.of("1", "7"));
             }
             ShardgateProcess.Result show = cli(cluster, "sequence", "show");
+            assertThat(show.exitCode()).as(show.toString()).isZero();
             assertThat(show.stdout()).containsPattern("events\\s+id\\s+5712").containsPattern("tickets\\s+id\\s+1001");
             ShardgateProcess.Result table = cli(cluster, "table", "show", "events");
+            assertThat(table.exitCode()).as(table.toString()).isZero();
             assertThat(table.stdout()).contains("events (sharded by id, int; id from the cluster sequence); next id of its cluster"
                     + " sequence 5712");
             ShardgateProcess.Result status = cli(cluster, "status");
+            assertThat(status.exitCode()).as(status.toString()).isZero();
             assertThat(status.stdout()).contains("key id (int), id from the cluster sequence (next 5712)");
             ShardgateProcess.Result refused = cli(cluster, "sequence", "add", "events", "--column", "name");
             assertThat(refused.exitCode()).isEqualTo(1);

@@ -75,14 +75,18 @@ sealed interface Analysis {
 
     /**
      * How an INSERT fills a table's sequence column: when at least one row's id is generated, the statement is built
-     * from {@code prefix}, each row's text (its {@link InsertRow#generatedText()} where the id is generated, with
-     * {@link #ID_MARKER} replaced by the id) and {@code suffix}.
+     * from {@code prefix}, each row's text (its {@link InsertRow#generatedText()} where the id is generated) and
+     * {@code suffix}. A generated id is bound, not inlined, so the shard's statement text stays the same from one
+     * execution to the next (its prepared-statement cache keeps working): the generated row's placeholder has the
+     * parameter index {@link #ID_PARAMETER}, which routing replaces by {@code parameters.size() + k} for the k-th
+     * generated id of the statement; the caller binds the ids after the client's parameters.
      *
      * @param keyIsGenerated the sequence column is the shard key: a generated row goes to its id's slot
      * @param zeroGenerates  a 0 asks for a new id (MySQL; the session's NO_AUTO_VALUE_ON_ZERO turns it off)
      */
     record Generated(String column, boolean keyIsGenerated, boolean zeroGenerates, SqlText.Jdbc prefix, SqlText.Jdbc suffix) {
-        static final String ID_MARKER = "__shardgate_generated_id__";
+        /** The 0-based parameter index standing for "this row's generated id" in a generated row's text. */
+        static final int ID_PARAMETER = 999_998;
 
         public Generated {
             Objects.requireNonNull(column, "column");

@@ -8,7 +8,11 @@ package io.shardgate.router;
  */
 public interface IdSource {
 
-    /** The first of {@code count} consecutive new ids of {@code table}'s sequence. */
+    /**
+     * The first of {@code count} consecutive new ids of {@code table}'s sequence. The plan binds them after the client's
+     * parameters, in the order they were reserved: a statement with n client parameters that reserves k ids refers to
+     * them as parameters n … n+k-1, and its caller passes the client's parameters followed by those ids.
+     */
     long reserve(String table, int count);
 
     /** The statement gives {@code value} explicitly for {@code table}'s sequence column: later ids go past it. */

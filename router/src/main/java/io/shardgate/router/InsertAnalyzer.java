@@ -137,7 +137,10 @@ final class InsertAnalyzer {
         SqlText.Jdbc generatedText = null;
         if (table.sequence() != null && !(id instanceof Analysis.OtherId)) {
             List<Expression> withMarker = new ArrayList<>(values);
-            Column marker = new Column(Analysis.Generated.ID_MARKER);
+            var marker = new net.sf.jsqlparser.expression.JdbcParameter();
+            marker.setIndex(Analysis.Generated.ID_PARAMETER + 1);
+            marker.setUseFixedIndex(true);
+            marker.setParameterCharacter(dialect == io.shardgate.cluster.Dialect.POSTGRES ? "$" : "?");
             if (idOmitted) {
                 withMarker.add(marker);
             } else {

@@ -307,6 +307,7 @@ final class RoutingRun {
             count += generates[i] ? 1 : 0;
         }
         long next = count == 0 ? 0 : ids.reserve(table.name(), count);
+        int generatedIndex = params.size();
         for (int i = 0; i < generates.length; i++) {
             Analysis.InsertRow row = ins.rows().get(i);
             if (!generates[i]) {
@@ -319,9 +320,11 @@ final class RoutingRun {
             }
             String id = Long.toString(next++);
             KeyValue key = g.keyIsGenerated() ? new KeyValue.Literal(id) : row.key();
-            SqlText.Jdbc text = new SqlText.Jdbc(row.generatedText().sql().replace(Analysis.Generated.ID_MARKER, id),
-                    row.generatedText().parameters());
-            filled.add(new Analysis.InsertRow(key, row.splitBy(), text, row.id(), null));
+            int bound = generatedIndex++;
+            List<Integer> parameters = row.generatedText().parameters().stream()
+                    .map(p -> p == Analysis.Generated.ID_PARAMETER ? bound : p).toList();
+            filled.add(new Analysis.InsertRow(key, row.splitBy(), new SqlText.Jdbc(row.generatedText().sql(), parameters), row.id(),
+                    null));
         }
         return count > 0;
     }

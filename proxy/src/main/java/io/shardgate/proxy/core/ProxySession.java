@@ -315,11 +315,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     ticket.close();
                 }
                 long previousInsertId = lastInsertId;
+                List<Object> bound = ids.generated() && !(plan instanceof RoutePlan.Rejected) ? ids.withIds(parameters) : parameters;
                 if (!state.none()) {
                     return withSequenceIds(stateRules.execute(statement, state, plan,
-                            () -> execute(statement, plan, parameters, snapshot, ticket)), previousInsertId);
+                            () -> execute(statement, plan, bound, snapshot, ticket)), previousInsertId);
                 }
-                return withSequenceIds(stateRules.seen(execute(statement, plan, parameters, snapshot, ticket)), previousInsertId);
+                return withSequenceIds(stateRules.seen(execute(statement, plan, bound, snapshot, ticket)), previousInsertId);
             } finally {
                 ticket.close();
             }

@@ -26,6 +26,7 @@ final class SessionIds implements IdSource {
     private final Supplier<String> settingsFingerprint;
     private final SqlModeReader sqlMode;
     private long first;
+    private final java.util.List<Object> issued = new java.util.ArrayList<>();
     private boolean generated;
     private boolean touched;
     private String zeroCheckedFor;
@@ -40,6 +41,9 @@ final class SessionIds implements IdSource {
     /** Starts a statement (or routes one again after a hold: ids taken by the abandoned route are a gap). */
     void begin() {
         first = 0;
+        if (!issued.isEmpty()) {
+            issued.clear();
+        }
         generated = false;
         touched = false;
     }
@@ -57,6 +61,14 @@ final class SessionIds implements IdSource {
         return first;
     }
 
+    /** The client's parameters followed by the ids this statement took, in order: what the plan binds (see {@link IdSource}). */
+    java.util.List<Object> withIds(java.util.List<Object> parameters) {
+        java.util.List<Object> all = new java.util.ArrayList<>(parameters.size() + issued.size());
+        all.addAll(parameters);
+        all.addAll(issued);
+        return all;
+    }
+
     @Override
     public long reserve(String table, int count) {
         touched = true;
@@ -69,6 +81,9 @@ final class SessionIds implements IdSource {
         if (!generated) {
             first = id;
             generated = true;
+        }
+        for (int i = 0; i < count; i++) {
+            issued.add(id + i);
         }
         return id;
     }

@@ -70,17 +70,22 @@ class GoldenPlanTest {
         var statement = Router.analyse(c.sql(), snapshot.cluster().dialect());
         Ids ids = new Ids();
         String plan = PlanPrinter.print(new Router().route(statement, c.params(), snapshot, c.spread(), ids));
-        return ids.given.isEmpty() ? plan : plan + "\n  ids given: " + ids.given;
+        return plan + (ids.reserved.isEmpty() ? "" : "\n  ids reserved (bound after the client's parameters): " + ids.reserved)
+                + (ids.given.isEmpty() ? "" : "\n  ids given: " + ids.given);
     }
 
     /** A cluster sequence whose next id is 1001, recording the explicit ids a statement gives. */
     private static final class Ids implements IdSource {
         private long next = 1001;
         private final List<String> given = new java.util.ArrayList<>();
+        private final List<Long> reserved = new java.util.ArrayList<>();
 
         @Override
         public long reserve(String table, int count) {
             long first = next;
+            for (long id = first; id < first + count; id++) {
+                reserved.add(id);
+            }
             next += count;
             return first;
         }
