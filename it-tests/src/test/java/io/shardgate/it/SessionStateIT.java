@@ -301,7 +301,20 @@ class SessionStateIT {
             // a write using LAST_INSERT_ID() gets the session's value, not the shard connection's
             a(s, "UPDATE users SET score = LAST_INSERT_ID() WHERE id = 2");
             a(s, "SELECT score FROM users WHERE id = 2");
+            a(s, "SELECT LAST_INSERT_ID(6)");
+            assertThat(a(s, "SELECT id, name FROM users WHERE id = LAST_INSERT_ID()")).isEqualTo("[id, name] [[6, user-6]]");
             assertThat(b(s, "SELECT LAST_INSERT_ID()")).isEqualTo("[LAST_INSERT_ID()] [[0]]");
+            // generated ids of a table on one shard: the first row's id of a multi-row INSERT, from the OK packet
+            a(s, "CREATE TABLE log_entries (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            a(s, "INSERT INTO log_entries (v) VALUES (1), (2), (3)");
+            assertThat(a(s, "SELECT LAST_INSERT_ID()")).isEqualTo("[LAST_INSERT_ID()] [[1]]");
+            a(s, "INSERT INTO log_entries (v) VALUES (4)");
+            a(s, "SELECT LAST_INSERT_ID()");
+            // a multi-shard INSERT that generates nothing leaves it as it was
+            a(s, "INSERT INTO users (id, name, score) VALUES (201, 'p', 1), (202, 'q', 2), (203, 'r', 3)");
+            a(s, "SELECT LAST_INSERT_ID()");
+            a(s, "DELETE FROM users WHERE id > 200");
+            a(s, "DROP TABLE log_entries");
         }
     }
 

@@ -238,8 +238,43 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
 
     /** {@code LAST_INSERT_ID()} (no argument, outside quotes and comments) in {@code sql} replaced by {@code value}. */
     public static String withLastInsertId(String sql, String value) {
-        StringBuilder out = new StringBuilder(sql.length());
+        return withLastInsertId(sql, value, 0);
+    }
+
+    /**
+     * Where the select list of a SELECT ends: the first FROM outside parentheses, quotes and comments, or -1. Its columns
+     * are labelled by their text, so the proxy rewrites nothing before it.
+     */
+    public static int selectListEnd(String sql) {
+        int depth = 0;
         int i = 0;
+        while (i < sql.length()) {
+            int skip = SqlText.skipQuotedOrComment(sql, i, Dialect.MYSQL);
+            if (skip > i) {
+                i = skip;
+                continue;
+            }
+            char c = sql.charAt(i);
+            if (c == '(' || c == ')') {
+                depth += c == '(' ? 1 : -1;
+                i++;
+            } else if (Character.isLetter(c) || c == '_') {
+                int end = wordEnd(sql, i, false);
+                if (depth == 0 && end - i == 4 && sql.regionMatches(true, i, "FROM", 0, 4)) {
+                    return i;
+                }
+                i = end;
+            } else {
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code LAST_INSERT_ID()} from index {@code from} on replaced by {@code value}. */
+    public static String withLastInsertId(String sql, String value, int from) {
+        StringBuilder out = new StringBuilder(sql.length()).append(sql, 0, from);
+        int i = from;
         while (i < sql.length()) {
             int skip = SqlText.skipQuotedOrComment(sql, i, Dialect.MYSQL);
             if (skip > i) {

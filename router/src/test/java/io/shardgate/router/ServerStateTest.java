@@ -66,5 +66,9 @@ class ServerStateTest {
                 .isEqualTo("SELECT 1, '?', _utf8mb4 X'41' -- ?");
         assertThat(ServerState.withLastInsertId("INSERT INTO c VALUES (last_insert_id( ), 'LAST_INSERT_ID()', LAST_INSERT_ID(5))", "42"))
                 .isEqualTo("INSERT INTO c VALUES (42, 'LAST_INSERT_ID()', LAST_INSERT_ID(5))");
+        String select = "SELECT (SELECT 1 FROM d), 'FROM' FROM t WHERE id = LAST_INSERT_ID()";
+        assertThat(ServerState.selectListEnd(select)).isEqualTo(select.indexOf("FROM t"));
+        assertThat(ServerState.withLastInsertId(select, "7", ServerState.selectListEnd(select))).endsWith("WHERE id = 7");
+        assertThat(ServerState.selectListEnd("SELECT LAST_INSERT_ID()")).isEqualTo(-1);
     }
 }

@@ -279,9 +279,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             if (into.isPresent()) {
                 return stateRules.selectInto(into.get(), query(into.get().select(), parameters));
             }
-            if (state.has(io.shardgate.router.ServerState.Use.LAST_INSERT_ID) && !postgres() && !SqlPrepared.isSelect(statement.sql())) {
-                // a write gets the session's LAST_INSERT_ID() as a literal: the shard's own is of another connection
-                String sql = io.shardgate.router.ServerState.withLastInsertId(statement.sql(), Long.toUnsignedString(lastInsertId));
+            int from = !state.has(io.shardgate.router.ServerState.Use.LAST_INSERT_ID) || postgres() ? -1
+                    : SqlPrepared.lastInsertIdFrom(statement.sql());
+            if (from >= 0) {
+                // the session's LAST_INSERT_ID() as a literal: the shard's own is of another connection (a select list keeps its
+                // text, which labels its columns: there the proxy answers a table-less SELECT itself, or refuses)
+                String sql = io.shardgate.router.ServerState.withLastInsertId(statement.sql(), Long.toUnsignedString(lastInsertId), from);
                 return run(core.analyse(sql, core.snapshot().cluster().dialect()), parameters);
             }
         }
