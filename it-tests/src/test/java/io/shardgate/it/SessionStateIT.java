@@ -337,9 +337,15 @@ class SessionStateIT {
             assertThat(metrics).contains("shardgate_pinned_connections{reason=\"named lock\",shard=\"s0\"} 1.0")
                     .contains("shardgate_pinned_connections{reason=\"temporary table\",shard=\"s0\"} 1.0");
             assertThat(get(base + "/api/status")).contains("\"pinned\":2,\"pinnedLimit\":2");
-            one.close();
-            awaitPinned(base, "shardgate_pinned_connections{reason=\"named lock\",shard=\"s0\"} 0.0");
+            // dropping its last temporary table lets the session's connection go back to the pool
+            assertThat(answer(two, "DROP TEMPORARY TABLE t2")).isEqualTo("updated 0");
+            assertThat(get(base + "/metrics")).contains("shardgate_pinned_connections{reason=\"temporary table\",shard=\"s0\"} 0.0");
             assertThat(answer(three, "SELECT GET_LOCK('limit-3', 0)")).endsWith("[[1]]");
+            assertThat(answer(two, "SELECT GET_LOCK('limit-2', 0)")).startsWith("error 7108");
+            one.close();
+            awaitPinned(base, "shardgate_pinned_connections{reason=\"named lock\",shard=\"s0\"} 1.0");
+            assertThat(answer(two, "SELECT GET_LOCK('limit-2', 0)")).endsWith("[[1]]");
+            assertThat(answer(two, "SELECT * FROM t2")).startsWith("error 1146");
         } finally {
             limited.close();
         }

@@ -46,7 +46,9 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         /** {@code LAST_INSERT_ID()} inside a statement the proxy does not answer itself. */
         LAST_INSERT_ID,
         /** SQL {@code PREPARE}, {@code EXECUTE}, {@code DEALLOCATE PREPARE} / {@code DROP PREPARE}. */
-        SQL_PREPARE
+        SQL_PREPARE,
+        /** {@code DROP [TEMPORARY] TABLE}: may drop a temporary table, after which its connection need not stay pinned. */
+        DROP_TABLE
     }
 
     public boolean none() {
@@ -159,6 +161,8 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         } else if (first.equals("PREPARE") || first.equals("EXECUTE") || first.equals("DEALLOCATE")
                 || first.equals("DROP") && second.equals("PREPARE")) {
             uses.add(Use.SQL_PREPARE);
+        } else if (first.equals("DROP") && (second.equals("TABLE") || second.equals("TEMPORARY"))) {
+            uses.add(Use.DROP_TABLE);
         }
     }
 
@@ -208,6 +212,35 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
             }
         }
         return java.util.Optional.empty();
+    }
+
+    private static final java.util.regex.Pattern CREATE_TEMPORARY = java.util.regex.Pattern.compile(
+            "(?is)^\\s*CREATE\\s+TEMP(?:ORARY)?\\s+TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?((?:[`\"][^`\"]+[`\"]|[\\w$]+)(?:\\.(?:[`\"][^`\"]+[`\"]|[\\w$]+))?).*");
+    private static final java.util.regex.Pattern DROP_TABLES = java.util.regex.Pattern.compile(
+            "(?is)^\\s*DROP\\s+(?:TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+EXISTS\\s+)?(.+?)(?:\\s+(?:CASCADE|RESTRICT))?\\s*$");
+
+    /** The table a {@code CREATE TEMPORARY TABLE} creates, unquoted and without its schema. */
+    public static java.util.Optional<String> temporaryTableCreated(String sql) {
+        java.util.regex.Matcher m = CREATE_TEMPORARY.matcher(sql);
+        return m.matches() ? java.util.Optional.of(tableName(m.group(1))) : java.util.Optional.empty();
+    }
+
+    /** The tables a {@code DROP [TEMPORARY] TABLE a, b} drops, unquoted and without their schema. */
+    public static List<String> tablesDropped(String sql) {
+        java.util.regex.Matcher m = DROP_TABLES.matcher(sql);
+        if (!m.matches()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String part : m.group(1).split(",")) {
+            out.add(tableName(part.strip()));
+        }
+        return out;
+    }
+
+    private static String tableName(String qualified) {
+        String last = qualified.substring(qualified.lastIndexOf('.') + 1);
+        return variableName(last);
     }
 
     /**
