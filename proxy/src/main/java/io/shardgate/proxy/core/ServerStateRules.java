@@ -55,6 +55,7 @@ final class ServerStateRules {
 
     private final ProxySession session;
     private final SessionBackends backends;
+    private final SqlPrepared sqlPrepared = new SqlPrepared();
     /** Temporary tables the session created, by shard: when the last one is dropped its connection is let go. */
     private final java.util.Map<String, java.util.Set<String>> temporaryTables = new java.util.HashMap<>();
     private long foundRows;
@@ -83,6 +84,33 @@ final class ServerStateRules {
             case StatementResult.Update u -> rowCount = u.affectedRows();
         }
         return result;
+    }
+
+    /**
+     * What the proxy does with a statement before routing it, if anything: SQL PREPARE / EXECUTE / DEALLOCATE (kept by
+     * the proxy), {@code SELECT … INTO @x} (the SELECT is run and merged as any other, then its row assigned), and a
+     * statement using {@code LAST_INSERT_ID()}, which gets the session's value as a literal (not in a select list, whose
+     * text labels its columns: there the proxy answers a table-less SELECT itself, or refuses).
+     */
+    java.util.Optional<StatementResult> beforeRouting(String sql, ServerState state, List<Object> parameters) {
+        if (session.postgres()) {
+            return java.util.Optional.empty();
+        }
+        if (state.has(Use.SQL_PREPARE)) {
+            return java.util.Optional.of(seen(sqlPrepared.run(sql, session)));
+        }
+        if (!state.assigned().isEmpty() && SqlPrepared.isSelect(sql)) {
+            var into = ServerState.selectInto(sql);
+            if (into.isPresent()) {
+                return java.util.Optional.of(selectInto(into.get(), session.query(into.get().select(), parameters)));
+            }
+        }
+        int from = state.has(Use.LAST_INSERT_ID) ? SqlPrepared.lastInsertIdFrom(sql) : -1;
+        if (from >= 0) {
+            String literal = Long.toUnsignedString(session.lastInsertId());
+            return java.util.Optional.of(session.query(ServerState.withLastInsertId(sql, literal, from), parameters));
+        }
+        return java.util.Optional.empty();
     }
 
     /** A statement failed: ROW_COUNT() is -1 then, as on a server. */
