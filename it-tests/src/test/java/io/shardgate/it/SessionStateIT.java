@@ -301,7 +301,20 @@ class SessionStateIT {
             // a write using LAST_INSERT_ID() gets the session's value, not the shard connection's
             a(s, "UPDATE users SET score = LAST_INSERT_ID() WHERE id = 2");
             a(s, "SELECT score FROM users WHERE id = 2");
+            a(s, "SELECT LAST_INSERT_ID(6)");
+            assertThat(a(s, "SELECT id, name FROM users WHERE id = LAST_INSERT_ID()")).isEqualTo("[id, name] [[6, user-6]]");
             assertThat(b(s, "SELECT LAST_INSERT_ID()")).isEqualTo("[LAST_INSERT_ID()] [[0]]");
+            // generated ids of a table on one shard: the first row's id of a multi-row INSERT, from the OK packet
+            a(s, "CREATE TABLE log_entries (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            a(s, "INSERT INTO log_entries (v) VALUES (1), (2), (3)");
+            assertThat(a(s, "SELECT LAST_INSERT_ID()")).isEqualTo("[LAST_INSERT_ID()] [[1]]");
+            a(s, "INSERT INTO log_entries (v) VALUES (4)");
+            a(s, "SELECT LAST_INSERT_ID()");
+            // a multi-shard INSERT that generates nothing leaves it as it was
+            a(s, "INSERT INTO users (id, name, score) VALUES (201, 'p', 1), (202, 'q', 2), (203, 'r', 3)");
+            a(s, "SELECT LAST_INSERT_ID()");
+            a(s, "DELETE FROM users WHERE id > 200");
+            a(s, "DROP TABLE log_entries");
         }
     }
 
@@ -324,9 +337,15 @@ class SessionStateIT {
             assertThat(metrics).contains("shardgate_pinned_connections{reason=\"named lock\",shard=\"s0\"} 1.0")
                     .contains("shardgate_pinned_connections{reason=\"temporary table\",shard=\"s0\"} 1.0");
             assertThat(get(base + "/api/status")).contains("\"pinned\":2,\"pinnedLimit\":2");
-            one.close();
-            awaitPinned(base, "shardgate_pinned_connections{reason=\"named lock\",shard=\"s0\"} 0.0");
+            // dropping its last temporary table lets the session's connection go back to the pool
+            assertThat(answer(two, "DROP TEMPORARY TABLE t2")).isEqualTo("updated 0");
+            assertThat(get(base + "/metrics")).contains("shardgate_pinned_connections{reason=\"temporary table\",shard=\"s0\"} 0.0");
             assertThat(answer(three, "SELECT GET_LOCK('limit-3', 0)")).endsWith("[[1]]");
+            assertThat(answer(two, "SELECT GET_LOCK('limit-2', 0)")).startsWith("error 7108");
+            one.close();
+            awaitPinned(base, "shardgate_pinned_connections{reason=\"named lock\",shard=\"s0\"} 1.0");
+            assertThat(answer(two, "SELECT GET_LOCK('limit-2', 0)")).endsWith("[[1]]");
+            assertThat(answer(two, "SELECT * FROM t2")).startsWith("error 1146");
         } finally {
             limited.close();
         }

@@ -46,7 +46,9 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         /** {@code LAST_INSERT_ID()} inside a statement the proxy does not answer itself. */
         LAST_INSERT_ID,
         /** SQL {@code PREPARE}, {@code EXECUTE}, {@code DEALLOCATE PREPARE} / {@code DROP PREPARE}. */
-        SQL_PREPARE
+        SQL_PREPARE,
+        /** {@code DROP [TEMPORARY] TABLE}: may drop a temporary table, after which its connection need not stay pinned. */
+        DROP_TABLE
     }
 
     public boolean none() {
@@ -159,6 +161,8 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         } else if (first.equals("PREPARE") || first.equals("EXECUTE") || first.equals("DEALLOCATE")
                 || first.equals("DROP") && second.equals("PREPARE")) {
             uses.add(Use.SQL_PREPARE);
+        } else if (first.equals("DROP") && (second.equals("TABLE") || second.equals("TEMPORARY"))) {
+            uses.add(Use.DROP_TABLE);
         }
     }
 
@@ -210,6 +214,35 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         return java.util.Optional.empty();
     }
 
+    private static final java.util.regex.Pattern CREATE_TEMPORARY = java.util.regex.Pattern.compile(
+            "(?is)^\\s*CREATE\\s+TEMP(?:ORARY)?\\s+TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?((?:[`\"][^`\"]+[`\"]|[\\w$]+)(?:\\.(?:[`\"][^`\"]+[`\"]|[\\w$]+))?).*");
+    private static final java.util.regex.Pattern DROP_TABLES = java.util.regex.Pattern.compile(
+            "(?is)^\\s*DROP\\s+(?:TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+EXISTS\\s+)?(.+?)(?:\\s+(?:CASCADE|RESTRICT))?\\s*$");
+
+    /** The table a {@code CREATE TEMPORARY TABLE} creates, unquoted and without its schema. */
+    public static java.util.Optional<String> temporaryTableCreated(String sql) {
+        java.util.regex.Matcher m = CREATE_TEMPORARY.matcher(sql);
+        return m.matches() ? java.util.Optional.of(tableName(m.group(1))) : java.util.Optional.empty();
+    }
+
+    /** The tables a {@code DROP [TEMPORARY] TABLE a, b} drops, unquoted and without their schema. */
+    public static List<String> tablesDropped(String sql) {
+        java.util.regex.Matcher m = DROP_TABLES.matcher(sql);
+        if (!m.matches()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String part : m.group(1).split(",")) {
+            out.add(tableName(part.strip()));
+        }
+        return out;
+    }
+
+    private static String tableName(String qualified) {
+        String last = qualified.substring(qualified.lastIndexOf('.') + 1);
+        return variableName(last);
+    }
+
     /**
      * {@code sql} with each MySQL {@code ?} placeholder (outside quotes and comments) replaced by the next of
      * {@code literals}: how the proxy runs SQL {@code EXECUTE … USING @a, @b} with the values of the variables.
@@ -238,8 +271,43 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
 
     /** {@code LAST_INSERT_ID()} (no argument, outside quotes and comments) in {@code sql} replaced by {@code value}. */
     public static String withLastInsertId(String sql, String value) {
-        StringBuilder out = new StringBuilder(sql.length());
+        return withLastInsertId(sql, value, 0);
+    }
+
+    /**
+     * Where the select list of a SELECT ends: the first FROM outside parentheses, quotes and comments, or -1. Its columns
+     * are labelled by their text, so the proxy rewrites nothing before it.
+     */
+    public static int selectListEnd(String sql) {
+        int depth = 0;
         int i = 0;
+        while (i < sql.length()) {
+            int skip = SqlText.skipQuotedOrComment(sql, i, Dialect.MYSQL);
+            if (skip > i) {
+                i = skip;
+                continue;
+            }
+            char c = sql.charAt(i);
+            if (c == '(' || c == ')') {
+                depth += c == '(' ? 1 : -1;
+                i++;
+            } else if (Character.isLetter(c) || c == '_') {
+                int end = wordEnd(sql, i, false);
+                if (depth == 0 && end - i == 4 && sql.regionMatches(true, i, "FROM", 0, 4)) {
+                    return i;
+                }
+                i = end;
+            } else {
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code LAST_INSERT_ID()} from index {@code from} on replaced by {@code value}. */
+    public static String withLastInsertId(String sql, String value, int from) {
+        StringBuilder out = new StringBuilder(sql.length()).append(sql, 0, from);
+        int i = from;
         while (i < sql.length()) {
             int skip = SqlText.skipQuotedOrComment(sql, i, Dialect.MYSQL);
             if (skip > i) {

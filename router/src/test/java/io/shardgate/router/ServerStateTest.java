@@ -51,6 +51,16 @@ class ServerStateTest {
     }
 
     @Test
+    void temporaryTablesCreatedAndDropped() {
+        assertThat(ServerState.temporaryTableCreated("CREATE TEMPORARY TABLE IF NOT EXISTS `my t` (id INT)")).contains("my t");
+        assertThat(ServerState.temporaryTableCreated("create temp table shardgate.scratch AS SELECT 1")).contains("scratch");
+        assertThat(ServerState.temporaryTableCreated("CREATE TABLE t (id INT)")).isEmpty();
+        assertThat(ServerState.tablesDropped("DROP TEMPORARY TABLE IF EXISTS a, `b`, s.c")).containsExactly("a", "b", "c");
+        assertThat(ServerState.tablesDropped("DROP TABLE scratch CASCADE")).containsExactly("scratch");
+        assertThat(mysql("DROP TABLE t").uses()).containsExactly(Use.DROP_TABLE);
+    }
+
+    @Test
     void selectIntoIsCutOut() {
         assertThat(ServerState.selectInto("SELECT name, id INTO @n, @`i` FROM users WHERE id = 3"))
                 .contains(new ServerState.SelectInto("SELECT name, id   FROM users WHERE id = 3", List.of("n", "i")));
@@ -66,5 +76,9 @@ class ServerStateTest {
                 .isEqualTo("SELECT 1, '?', _utf8mb4 X'41' -- ?");
         assertThat(ServerState.withLastInsertId("INSERT INTO c VALUES (last_insert_id( ), 'LAST_INSERT_ID()', LAST_INSERT_ID(5))", "42"))
                 .isEqualTo("INSERT INTO c VALUES (42, 'LAST_INSERT_ID()', LAST_INSERT_ID(5))");
+        String select = "SELECT (SELECT 1 FROM d), 'FROM' FROM t WHERE id = LAST_INSERT_ID()";
+        assertThat(ServerState.selectListEnd(select)).isEqualTo(select.indexOf("FROM t"));
+        assertThat(ServerState.withLastInsertId(select, "7", ServerState.selectListEnd(select))).endsWith("WHERE id = 7");
+        assertThat(ServerState.selectListEnd("SELECT LAST_INSERT_ID()")).isEqualTo(-1);
     }
 }

@@ -65,7 +65,6 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final long connectionId;
     private final SessionBackends backends;
     private final ServerStateRules stateRules;
-    private final SqlPrepared sqlPrepared = new SqlPrepared();
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
     private int nextStatementId = 1;
     private String schema;
@@ -276,18 +275,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private StatementResult runStatement(AnalysedStatement statement, List<Object> parameters) {
         io.shardgate.router.ServerState state = statement.serverState();
         if (!state.none()) {
-            if (state.has(io.shardgate.router.ServerState.Use.SQL_PREPARE) && !postgres()) {
-                return stateRules.seen(sqlPrepared.run(statement.sql(), this));
-            }
-            var into = state.assigned().isEmpty() || !SqlPrepared.isSelect(statement.sql()) ? java.util.Optional.<io.shardgate.router.ServerState.SelectInto>empty()
-                    : io.shardgate.router.ServerState.selectInto(statement.sql());
-            if (into.isPresent()) {
-                return stateRules.selectInto(into.get(), query(into.get().select(), parameters));
-            }
-            if (state.has(io.shardgate.router.ServerState.Use.LAST_INSERT_ID) && !postgres() && !SqlPrepared.isSelect(statement.sql())) {
-                // a write gets the session's LAST_INSERT_ID() as a literal: the shard's own is of another connection
-                String sql = io.shardgate.router.ServerState.withLastInsertId(statement.sql(), Long.toUnsignedString(lastInsertId));
-                return run(core.analyse(sql, core.snapshot().cluster().dialect()), parameters);
+            // SQL PREPARE/EXECUTE, SELECT … INTO @x and LAST_INSERT_ID() in a statement are the proxy's before any routing
+            var rewritten = stateRules.beforeRouting(statement.sql(), state, parameters);
+            if (rewritten.isPresent()) {
+                return rewritten.get();
             }
         }
         long holdStart = 0;

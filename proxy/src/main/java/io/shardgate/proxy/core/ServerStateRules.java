@@ -41,8 +41,10 @@ import java.util.function.Supplier;
  *       {@code LAST_INSERT_ID(expr)} sets the session's value. They are refused inside statements the proxy does not
  *       answer itself, except {@code LAST_INSERT_ID()} in a write, which gets the session's value as a literal.</li>
  * </ul>
- * Reserved connections stay the session's until it ends (state is not tracked to its end: a DROP of the last temporary
- * table or a RELEASE_LOCK keeps the reservation), and the limit per shard is checked before a statement reserves one.
+ * Reserved connections stay the session's until it ends, except that a shard's connection kept for temporary tables
+ * only goes back to the pool (reset) when the session drops the last of them; named locks and user variables are not
+ * tracked to their end (a RELEASE_LOCK keeps the reservation). The limit per shard is checked before a statement
+ * reserves a connection.
  */
 final class ServerStateRules {
     private static final String NAMED_LOCK = "named lock";
@@ -53,6 +55,9 @@ final class ServerStateRules {
 
     private final ProxySession session;
     private final SessionBackends backends;
+    private final SqlPrepared sqlPrepared = new SqlPrepared();
+    /** Temporary tables the session created, by shard: when the last one is dropped its connection is let go. */
+    private final java.util.Map<String, java.util.Set<String>> temporaryTables = new java.util.HashMap<>();
     private long foundRows;
     private long rowCount;
 
@@ -79,6 +84,33 @@ final class ServerStateRules {
             case StatementResult.Update u -> rowCount = u.affectedRows();
         }
         return result;
+    }
+
+    /**
+     * What the proxy does with a statement before routing it, if anything: SQL PREPARE / EXECUTE / DEALLOCATE (kept by
+     * the proxy), {@code SELECT … INTO @x} (the SELECT is run and merged as any other, then its row assigned), and a
+     * statement using {@code LAST_INSERT_ID()}, which gets the session's value as a literal (not in a select list, whose
+     * text labels its columns: there the proxy answers a table-less SELECT itself, or refuses).
+     */
+    java.util.Optional<StatementResult> beforeRouting(String sql, ServerState state, List<Object> parameters) {
+        if (session.postgres()) {
+            return java.util.Optional.empty();
+        }
+        if (state.has(Use.SQL_PREPARE)) {
+            return java.util.Optional.of(seen(sqlPrepared.run(sql, session)));
+        }
+        if (!state.assigned().isEmpty() && SqlPrepared.isSelect(sql)) {
+            var into = ServerState.selectInto(sql);
+            if (into.isPresent()) {
+                return java.util.Optional.of(selectInto(into.get(), session.query(into.get().select(), parameters)));
+            }
+        }
+        int from = state.has(Use.LAST_INSERT_ID) ? SqlPrepared.lastInsertIdFrom(sql) : -1;
+        if (from >= 0) {
+            String literal = Long.toUnsignedString(session.lastInsertId());
+            return java.util.Optional.of(session.query(ServerState.withLastInsertId(sql, literal, from), parameters));
+        }
+        return java.util.Optional.empty();
     }
 
     /** A statement failed: ROW_COUNT() is -1 then, as on a server. */
@@ -156,15 +188,36 @@ final class ServerStateRules {
             backends.reserve(shards, FOUND_ROWS); // held for the statement only, to ask each connection its FOUND_ROWS()
         }
         try {
-            return executeReserved(state, shards, calcFoundRows, lastInsertIdExpr, execute);
+            return executeReserved(statement, state, shards, calcFoundRows, lastInsertIdExpr, execute);
         } finally {
             backends.unreserveIfOnly(shards, java.util.Set.of(FOUND_ROWS, LAST_INSERT_ID));
         }
     }
 
-    private StatementResult executeReserved(ServerState state, List<String> shards, boolean calcFoundRows, boolean lastInsertIdExpr,
-            Supplier<StatementResult> execute) {
+    /**
+     * Temporary tables a DROP removed: a shard left without any lets its connection go back to the pool (reset), unless
+     * it is kept for other state (a lock, variables) or an open transaction.
+     */
+    private void dropped(List<String> tables, List<String> shards) {
+        for (String shard : shards) {
+            java.util.Set<String> mine = temporaryTables.get(shard);
+            if (mine != null && mine.removeAll(tables) && mine.isEmpty()) {
+                temporaryTables.remove(shard);
+                backends.unreserveIfOnly(List.of(shard), java.util.Set.of(TEMPORARY_TABLE));
+            }
+        }
+    }
+
+    private StatementResult executeReserved(AnalysedStatement statement, ServerState state, List<String> shards, boolean calcFoundRows,
+            boolean lastInsertIdExpr, Supplier<StatementResult> execute) {
         StatementResult result = execute.get();
+        if (state.has(Use.TEMPORARY_TABLE)) {
+            ServerState.temporaryTableCreated(statement.sql())
+                    .ifPresent(t -> temporaryTables.computeIfAbsent(shards.getFirst(), s -> new java.util.HashSet<>()).add(t));
+        }
+        if (state.has(Use.DROP_TABLE)) {
+            dropped(ServerState.tablesDropped(statement.sql()), shards);
+        }
         if (state.has(Use.USER_VARIABLE) && !state.assigned().isEmpty()) {
             backends.variablesAssigned(shards.getFirst(), state.assigned(), ServerStateRules::literals);
         }

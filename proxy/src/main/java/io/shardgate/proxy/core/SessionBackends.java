@@ -211,15 +211,21 @@ final class SessionBackends {
     }
 
     /**
-     * Gives back the reservations of {@code shards} that were made for one statement only (their uses are all among
-     * {@code brief}): the connection is reset, as at the end of a session, since it may carry the session's variables.
+     * Gives back the reservations of {@code shards} whose uses are all among {@code brief} (made for one statement, or
+     * whose state is gone): the connection is reset, as at the end of a session, when it may carry the session's
+     * variables or temporary tables; otherwise it carries nothing but the session's settings, like any borrowed one.
      */
     void unreserveIfOnly(List<String> shards, java.util.Set<String> brief) {
         for (String shard : shards) {
             Reserved r = reserved.get(shard);
             if (r != null && brief.containsAll(r.uses()) && !pinned.containsKey(shard)) {
                 reserved.remove(shard);
-                giveBack(shard, r);
+                if (variables.isEmpty() && !brief.contains("temporary table")) {
+                    close(r.connection());
+                    pinnedCount.release(shard, r.reason());
+                } else {
+                    giveBack(shard, r);
+                }
             }
         }
     }

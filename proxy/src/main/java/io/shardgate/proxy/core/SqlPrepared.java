@@ -35,6 +35,19 @@ final class SqlPrepared {
         return SELECT.matcher(sql).matches();
     }
 
+    /**
+     * Where {@code LAST_INSERT_ID()} may be replaced by the session's value: anywhere in a write, after the select list
+     * of a SELECT whose select list does not name it; -1 when it may not.
+     */
+    static int lastInsertIdFrom(String sql) {
+        if (!isSelect(sql)) {
+            return 0;
+        }
+        int end = ServerState.selectListEnd(sql);
+        String selectList = end > 0 ? sql.substring(0, end) : "";
+        return end > 0 && ServerState.withLastInsertId(selectList, "?").equals(selectList) ? end : -1;
+    }
+
     StatementResult run(String sql, ProxySession session) {
         Matcher m = PREPARE.matcher(sql);
         if (m.matches()) {
