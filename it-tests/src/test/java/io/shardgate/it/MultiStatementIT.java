@@ -261,6 +261,35 @@ class MultiStatementIT {
         assertStoredAlike();
     }
 
+    /** COM_STMT_PREPARE never takes several statements, multi-statements or not: the server's 1064 at prepare time. */
+    @Test
+    void preparingTwoStatementsIsTheServersSyntaxError() throws SQLException {
+        List<String> viaProxy = new ArrayList<>();
+        List<String> direct = new ArrayList<>();
+        for (String sql : List.of("SELECT 1; SELECT 2", "INSERT INTO t VALUES (80, 'x'); INSERT INTO t VALUES (81, 'y')",
+                "SELECT 1 /*!, 2 */", "SELECT COUNT(*) /*!40100 , SUM(id) */ FROM t")) {
+            for (boolean proxy : new boolean[] {true, false}) {
+                // (with allowMultiQueries Connector/J prepares text holding several statements on the client side)
+                String opts = "useServerPrepStmts=true";
+                try (Connection c = proxy ? cluster.proxyConnection(opts) : cluster.referenceConnection(opts)) {
+                    String answer;
+                    try (var ps = c.prepareStatement(sql)) {
+                        if (ps.getParameterMetaData().getParameterCount() > 0) {
+                            ps.setInt(1, 7);
+                        }
+                        answer = sql + " -> prepared, " + (ps.execute() ? rows(ps.getResultSet()) : "update " + ps.getUpdateCount());
+                    } catch (SQLException e) {
+                        answer = sql + " -> ERROR " + e.getErrorCode() + " (" + e.getSQLState() + "): " + e.getMessage();
+                    }
+                    (proxy ? viaProxy : direct).add(answer);
+                }
+            }
+        }
+        assertThat(viaProxy).containsExactlyElementsOf(direct);
+        assertThat(viaProxy.getFirst()).contains("1064");
+        assertStoredAlike();
+    }
+
     @Test
     void aMessageTheProxyCannotRunAsTheServerIsRefusedBeforeAnyOfItRuns() throws SQLException {
         try (Connection p = cluster.proxyConnection("allowMultiQueries=true"); Statement st = p.createStatement()) {

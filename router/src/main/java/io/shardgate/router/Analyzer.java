@@ -85,7 +85,7 @@ final class Analyzer {
     private Analysis dispatch() {
         return switch (parsed.form()) {
             case ParsedStatement.Lexical l -> lexical(l.statement());
-            case ParsedStatement.SeveralStatements ignored -> single(cluster.defaultShard());
+            case ParsedStatement.ServerSyntaxError ignored -> single(cluster.defaultShard());
             case ParsedStatement.Unparseable u -> CatalogQueries.runsOnDefaultShard(parsed.sql(), cluster) ? single(cluster.defaultShard())
                     : rejected(RejectReason.PARSE_ERROR, "cannot parse the statement: " + u.message());
             case ParsedStatement.Parsed p -> CatalogQueries.runsOnDefaultShard(parsed.sql(), cluster) ? single(cluster.defaultShard())

@@ -68,7 +68,7 @@ public final class MySqlLexer {
     public record Segment(int start, int end, Kind kind) {}
 
     /** The pieces of a text, the ranges its analysis text blanks, and whether a semicolon sits inside an executable comment. */
-    record Scan(List<Segment> segments, List<int[]> blanks, boolean semicolonInExecutableComment) {}
+    record Scan(List<Segment> segments, List<int[]> blanks, boolean semicolonInExecutableComment, boolean unterminated) {}
 
     /** How the server runs one COM_QUERY message: statement by statement, or not at all. */
     public sealed interface Split {}
@@ -130,15 +130,22 @@ public final class MySqlLexer {
     }
 
     /**
-     * Whether a server without CLIENT_MULTI_STATEMENTS reads {@code text} as more than one statement, which it refuses
-     * with a syntax error (1064) before running any: a statement may be followed by semicolons, white space and, after
-     * its first semicolon, one piece of comments, and a compound statement's own semicolons do not count.
+     * Whether a server without CLIENT_MULTI_STATEMENTS refuses {@code text} with a syntax error (1064) before running
+     * any of it, for a reason seen here: a block comment left open, or more than one statement (a statement
+     * may be followed by semicolons, white space and, after its first semicolon, one piece of comments, and a compound
+     * statement's own semicolons do not count).
      */
-    public static boolean severalStatements(CharSequence text, Gate gate) {
-        if (!containsSemicolon(text)) {
-            return false;
-        }
+    public static boolean serverSyntaxError(CharSequence text, Gate gate) {
         Scan scan = scan(text, gate);
+        return scan.unterminated() || severalStatements(text, gate, scan);
+    }
+
+    /** The multi-statement part of {@link #serverSyntaxError}. */
+    public static boolean severalStatements(CharSequence text, Gate gate) {
+        return containsSemicolon(text) && severalStatements(text, gate, scan(text, gate));
+    }
+
+    private static boolean severalStatements(CharSequence text, Gate gate, Scan scan) {
         List<Segment> segments = trimmed(scan.segments());
         Segment first = segments.isEmpty() ? null : segments.getFirst();
         if (first != null && first.kind() == Kind.CONTENT && compound(text, first, gate)) {
@@ -279,6 +286,7 @@ public final class MySqlLexer {
         private final List<int[]> blanks = new ArrayList<>();
         private boolean semicolonInExecutableComment;
         private boolean inExecutableComment;
+        private boolean unterminated;
         private int start = -1;
         private boolean content;
         private boolean comment;
@@ -295,7 +303,7 @@ public final class MySqlLexer {
                 i = step(i);
             }
             segments.add(new Segment(start < 0 ? n : start, n, kind()));
-            return new Scan(segments, blanks, semicolonInExecutableComment);
+            return new Scan(segments, blanks, semicolonInExecutableComment, unterminated || inExecutableComment);
         }
 
         private Kind kind() {
@@ -369,6 +377,7 @@ public final class MySqlLexer {
                     j++;
                 }
             }
+            // a quote left open is not flagged: under NO_BACKSLASH_ESCAPES (not followed here) 'a\' is closed
             return n;
         }
 
@@ -420,6 +429,7 @@ public final class MySqlLexer {
                     j++;
                 }
             }
+            unterminated = true;
             return n;
         }
 

@@ -39,10 +39,11 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
     record Unparseable(String message) implements Form {}
 
     /**
-     * MySQL text that a server without CLIENT_MULTI_STATEMENTS reads as several statements: it refuses it with a
-     * syntax error before running any, so a shard is asked for that error (its connections never allow several).
+     * MySQL text that a server refuses with a syntax error before running any of it, for a lexical reason: several
+     * statements (without CLIENT_MULTI_STATEMENTS), a block comment left open. A shard is asked for that
+     * error (its connections never allow several statements), since the proxy's parser might read a part of the text.
      */
-    record SeveralStatements() implements Form {}
+    record ServerSyntaxError() implements Form {}
 
     private static final SessionStatements.Refused PARAMETER_IN_COMMENT = new SessionStatements.Refused(
             io.shardgate.router.plan.RejectReason.UNSUPPORTED_STATEMENT,
@@ -54,8 +55,8 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
         String sql = SqlText.stripTerminator(clientSql);
         String analysed = sql;
         if (dialect == Dialect.MYSQL) {
-            if (MySqlLexer.severalStatements(sql, gate)) {
-                return new ParsedStatement(sql, dialect, sql, 0, new SeveralStatements());
+            if (MySqlLexer.serverSyntaxError(sql, gate)) {
+                return new ParsedStatement(sql, dialect, sql, 0, new ServerSyntaxError());
             }
             analysed = MySqlLexer.forAnalysis(sql, gate);
             if (analysed != sql) {

@@ -138,6 +138,18 @@ class MySqlLexerTest {
         assertThat(MySqlLexer.severalStatements("/*!SELECT 1; SELECT 2*/", MARIADB_10_11)).isTrue();
     }
 
+    @Test
+    void openCommentsAreTheServersSyntaxError() {
+        for (String open : List.of("SELECT 1 /* x", "SELECT 1 /*!, 2", "SELECT 1 /*!99999 , 2", "SELECT 1 /*!99999 , 2 /* x */")) {
+            assertThat(MySqlLexer.serverSyntaxError(open, MARIADB_10_11)).as(open).isTrue();
+        }
+        // quotes left open are left to the parser: under NO_BACKSLASH_ESCAPES 'a\' is a whole string
+        for (String closed : List.of("SELECT 'abc'", "SELECT 1 -- x", "SELECT 1 # x", "SELECT 1 /*!, 2 */", "SELECT 'a\\'",
+                "SELECT 'abc", "SELECT 'a\'")) {
+            assertThat(MySqlLexer.serverSyntaxError(closed, MARIADB_10_11)).as(closed).isFalse();
+        }
+    }
+
     /** The client's bytes, byte by byte: offsets are byte offsets, and UTF-8 or latin1 letters never split. */
     @Test
     void splitsBytesAtByteOffsets() {

@@ -258,7 +258,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
      * statement (holding several, the router has a shard report the server's syntax error).
      */
     private ServerMessage query(ChannelHandlerContext ctx, FrontendSession s, String sql) {
-        boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && sql.indexOf(';') >= 0;
+        int semicolon = sql.indexOf(';');
+        boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && semicolon >= 0 && !onlyTerminators(sql, semicolon);
         if (!multi && !mayBeBlank(sql)) {
             return result(s.query(sql), s, false, false);
         }
@@ -289,6 +290,17 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             case MySqlLexer.CommentOnly ignored ->
                     new ServerMessage.Ok(0, 0, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0), 0, "");
         };
+    }
+
+    /** Semicolons and white space from {@code from} to the end: one statement with its terminator, read as it is. */
+    private static boolean onlyTerminators(String sql, int from) {
+        for (int i = from; i < sql.length(); i++) {
+            char c = sql.charAt(i);
+            if (c != ';' && !Character.isWhitespace(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
