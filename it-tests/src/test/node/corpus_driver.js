@@ -108,7 +108,8 @@ const pg = {
     }
   },
   error: (e) => 'error: ' + e.code + ' ' + (e.severity || '') + ' ' + oneLine(e.message)
-    + (e.detail ? ' detail=' + oneLine(e.detail) : '') + (e.hint ? ' hint=' + oneLine(e.hint) : ''),
+    + (e.detail ? ' detail=' + oneLine(e.detail) : '') + (e.hint ? ' hint=' + oneLine(e.hint) : '')
+    + (e.position ? ' position=' + e.position : ''),
 };
 
 async function runCase(drv, target, c, out) {

@@ -43,6 +43,11 @@ def param(p):
     return p
 
 
+def show(v):
+    """repr of a value; a memoryview (psycopg2's bytea) as the bytes it holds, since its repr is an address."""
+    return repr(bytes(v)) if isinstance(v, memoryview) else repr(v)
+
+
 def one_line(s):
     return str(s).replace('\r', '\\r').replace('\n', '\\n')
 
@@ -107,7 +112,7 @@ def print_results(cur, out):
                 out.append('column: %r type_code=%r' % (d[0], d[1]))
                 out.append('column-detail: ' + repr(tuple(d[2:])))
             for row in cur.fetchall():
-                out.append('row: ' + ' | '.join(repr(v) for v in row))
+                out.append('row: ' + ' | '.join(show(v) for v in row))
         nextset = getattr(cur, 'nextset', None)
         if nextset is None or not nextset():
             break

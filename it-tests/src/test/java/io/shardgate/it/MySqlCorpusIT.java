@@ -34,10 +34,12 @@ class MySqlCorpusIT {
 
     @BeforeAll
     void start() throws Exception {
+        long started = System.nanoTime();
         cluster = ShardedCluster.start(2, Corpora.resource("/corpus/mysql/cluster.yaml"));
         try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {
             Corpora.runSchema(Corpora.resource("/corpus/mysql/schema.sql"), p, r);
         }
+        System.out.printf("corpus mysql: cluster and schema ready in %d ms%n", (System.nanoTime() - started) / 1_000_000);
         proxy = new Target("proxy", "127.0.0.1", cluster.proxy().mysqlPort(), ShardedCluster.USER, ShardedCluster.PASSWORD,
                 ShardedCluster.DATABASE);
         reference = new Target("reference", "127.0.0.1", cluster.reference().port(), "root", "", ShardedCluster.DATABASE);
@@ -62,6 +64,6 @@ class MySqlCorpusIT {
         drivers.add(new ScriptCorpusDriver("mysql2", List.of("node", Corpora.script("node/corpus_driver.js"), "mysql2"),
                 Map.of("NODE_PATH", NodeModules.install(Corpora.itTestsDir()).toString()), true));
         drivers.add(new HibernateCorpusDriver());
-        return drivers.stream().filter(d -> CorpusRun.selected(d.name())).map(run::run);
+        return run.runAll(drivers.stream().filter(d -> CorpusRun.selected(d.name())).toList()).stream().map(DynamicNode.class::cast);
     }
 }

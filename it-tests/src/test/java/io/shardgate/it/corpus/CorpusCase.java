@@ -22,10 +22,11 @@ import java.util.Set;
  * @param charset the client character set the drivers connect with ({@code utf8mb4} unless said)
  * @param renumberIds compare generated ids up to renaming: the n-th distinct id seen becomes {@code #n}, so a
  *     cluster sequence and a server's counter agree when they hand out ids in the same pattern
+ * @param runsLast for the drivers it is pending for, run after every other case (it breaks the proxy session)
  * @param steps the statements in order
  */
 public record CorpusCase(String name, String file, Set<String> drivers, Optional<String> pending, Set<String> pendingDrivers,
-        Optional<String> refused, String charset, boolean renumberIds, List<Step> steps) {
+        Optional<String> refused, String charset, boolean renumberIds, boolean runsLast, List<Step> steps) {
 
     public CorpusCase {
         requireNonNull(name);

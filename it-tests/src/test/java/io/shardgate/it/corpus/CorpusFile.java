@@ -34,6 +34,7 @@ import java.util.stream.Stream;
  * refused: text of the refusal         (optional: the proxy refuses by design; its error must contain this)
  * charset: latin1                      (optional: the client character set; utf8mb4 by default)
  * ids: renumber                        (optional: compare generated ids up to renaming)
+ * runs-last: why                       (optional: the pending drivers run it after all other cases)
  * setup: DELETE FROM t WHERE id > 100  (run first on connection A; only errors are printed)
  * [A: |B: ][ps[ JSON]: |batch JSON: ]statement
  * </pre>
@@ -113,6 +114,7 @@ public final class CorpusFile {
         private Optional<String> refused = Optional.empty();
         private String charset = "utf8mb4";
         private boolean renumberIds;
+        private boolean runsLast;
 
         Builder(String name, String file) {
             if (!name.matches("[a-z0-9][a-z0-9-]*")) {
@@ -138,6 +140,7 @@ public final class CorpusFile {
                 case "refused" -> refused = Optional.of(value);
                 case "charset" -> charset = value;
                 case "ids" -> renumberIds = value.equals("renumber");
+                case "runs-last" -> runsLast = true;
                 case "setup" -> steps.add(new CorpusCase.Step("A", true, CorpusCase.Mode.TEXT, JsonNodeFactory.instance.arrayNode(), value));
                 default -> steps.add(step(line, where));
             }
@@ -170,7 +173,10 @@ public final class CorpusFile {
             if (!pendingDrivers.isEmpty() && pending.isEmpty()) {
                 throw new IllegalArgumentException(file + ": case '" + name + "' has pending-drivers without pending");
             }
-            return new CorpusCase(name, file, drivers, pending, pendingDrivers, refused, charset, renumberIds, steps);
+            if (runsLast && pending.isEmpty()) {
+                throw new IllegalArgumentException(file + ": case '" + name + "' has runs-last without pending");
+            }
+            return new CorpusCase(name, file, drivers, pending, pendingDrivers, refused, charset, renumberIds, runsLast, steps);
         }
     }
 }

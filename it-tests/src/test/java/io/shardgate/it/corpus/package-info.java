@@ -30,7 +30,11 @@
  *       to differ today, and the test <em>requires</em> the difference. When a fix makes the case pass, the test fails
  *       with "now passes: remove 'pending: …'", so every fix lands with its cases turned on, and they stay fixed.
  * </ul>
- * What is not compared by default: {@code column-detail:} and {@code ok-detail:} lines (column display lengths, flags,
+ * A case marked {@code runs-last} runs, for the drivers it is pending for, after every other case of every driver: it
+ * kills the proxy session, and the backend connection that session held can go back to the pool broken, failing
+ * whichever unrelated case borrows it next.
+ *
+ * <p>What is not compared by default: {@code column-detail:} and {@code ok-detail:} lines (column display lengths, flags,
  * decimals, precision and character set, and the OK packet's info text), because the proxy rebuilds column definitions
  * from JDBC metadata and sends no info text today; {@code -Dcorpus.metadata=full} compares them too. Generated ids are
  * compared up to renaming in cases marked {@code ids: renumber}.
