@@ -63,7 +63,9 @@ class MySqlCorpusIT {
                 Map.of(), true));
         drivers.add(new ScriptCorpusDriver("mysql2", List.of("node", Corpora.script("node/corpus_driver.js"), "mysql2"),
                 Map.of("NODE_PATH", NodeModules.install(Corpora.itTestsDir()).toString()), true));
-        drivers.add(new HibernateCorpusDriver());
+        if (CorpusRun.selected("hibernate")) {
+            drivers.add(new HibernateCorpusDriver(proxy, reference));
+        }
         return run.runAll(drivers.stream().filter(d -> CorpusRun.selected(d.name())).toList()).stream().map(DynamicNode.class::cast);
     }
 }

@@ -98,6 +98,9 @@ public final class CorpusRun {
     }
 
     private static Map<String, String> runOn(CorpusDriver driver, Target target, List<CorpusCase> cases) {
+        if (cases.isEmpty()) {
+            return Map.of();
+        }
         try {
             return driver.run(target, cases);
         } catch (Exception e) {

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.hibernate.Session;
 import org.hibernate.SessionFactory;
 import org.hibernate.Transaction;
@@ -41,8 +42,14 @@ import org.hibernate.resource.jdbc.spi.StatementInspector;
  */
 public final class HibernateCorpusDriver implements CorpusDriver {
     private final JdbcCorpusDriver jdbc = new JdbcCorpusDriver("connectorj", "mysql", "");
-    /** Per target role: how schema validation at boot went. */
-    private final Map<String, String> validation = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Booted>> booting = new LinkedHashMap<>();
+
+    /** Starts booting a SessionFactory for each target at once. */
+    public HibernateCorpusDriver(Target... targets) {
+        for (Target t : targets) {
+            booting.put(t.role(), CompletableFuture.supplyAsync(() -> boot(t)));
+        }
+    }
 
     @Override
     public String name() {
@@ -62,52 +69,48 @@ public final class HibernateCorpusDriver implements CorpusDriver {
     @Override
     public Map<String, String> run(Target target, List<CorpusCase> cases) {
         Map<String, String> out = new LinkedHashMap<>();
-        List<String> statements = new ArrayList<>();
-        SessionFactory sf = null;
+        Booted booted;
         try {
+            booted = booting.get(target.role()).join();
+        } catch (RuntimeException e) {
+            cases.forEach(c -> out.put(c.name(), "error: Hibernate did not boot: " + describe(e) + "\n"));
+            return out;
+        }
+        try (SessionFactory sf = booted.factory()) {
+            List<String> statements = booted.statements();
             for (CorpusCase c : cases) {
                 long start = System.nanoTime();
                 StringBuilder b = new StringBuilder();
-                try {
-                    if (sf == null) {
-                        sf = boot(target, statements);
+                for (CorpusCase.Step step : c.steps()) {
+                    statements.clear();
+                    StringBuilder stepOut = new StringBuilder();
+                    boolean failed = runStep(sf, booted.validation(), step.sql(), statements, stepOut);
+                    if (!step.setup() || failed) {
+                        b.append("A> ").append(step.sql()).append('\n');
+                        statements.forEach(s -> b.append("hibernate sql: ").append(s).append('\n'));
+                        b.append(stepOut);
                     }
-                    for (CorpusCase.Step step : c.steps()) {
-                        statements.clear();
-                        StringBuilder stepOut = new StringBuilder();
-                        boolean failed = runStep(sf, target, step.sql(), statements, stepOut);
-                        if (!step.setup() || failed) {
-                            b.append("A> ").append(step.sql()).append('\n');
-                            statements.forEach(s -> b.append("hibernate sql: ").append(s).append('\n'));
-                            b.append(stepOut);
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    b.append("error: ").append(describe(e)).append('\n');
                 }
                 out.put(c.name(), b.toString());
                 Timing.note(name(), target, c, start);
-            }
-        } finally {
-            if (sf != null) {
-                sf.close();
             }
         }
         return out;
     }
 
+    /** A booted SessionFactory, the statements its inspector records, and how schema validation went. */
+    private record Booted(SessionFactory factory, List<String> statements, String validation) {}
+
     /**
-     * The SessionFactory for {@code target}, booted once with {@code hbm2ddl validate} (booting costs seconds; a second
-     * factory only when validation fails). {@code validate-schema} prints the outcome.
+     * Boots with {@code hbm2ddl validate} (a second boot only when validation fails). Booting Hibernate costs seconds,
+     * so it starts when the driver is made, while the other drivers run their cases.
      */
-    private SessionFactory boot(Target target, List<String> statements) {
+    private Booted boot(Target target) {
+        List<String> statements = new java.util.concurrent.CopyOnWriteArrayList<>();
         try {
-            SessionFactory sf = factory(target, "validate", statements);
-            validation.put(target.role(), "schema valid");
-            return sf;
+            return new Booted(factory(target, "validate", statements), statements, "schema valid");
         } catch (RuntimeException e) {
-            validation.put(target.role(), "error: " + describe(e));
-            return factory(target, "none", statements);
+            return new Booted(factory(target, "none", statements), statements, "error: " + describe(e));
         }
     }
 
@@ -133,7 +136,7 @@ public final class HibernateCorpusDriver implements CorpusDriver {
         }
     }
 
-    private boolean runStep(SessionFactory sf, Target target, String op, List<String> statements, StringBuilder out) {
+    private boolean runStep(SessionFactory sf, String validation, String op, List<String> statements, StringBuilder out) {
         String[] words = op.split("\\s+");
         try (Session s = sf.openSession()) {
             Transaction tx = s.beginTransaction();
@@ -186,7 +189,7 @@ public final class HibernateCorpusDriver implements CorpusDriver {
                     }
                     case "hql-update:" -> out.append("update count: ")
                             .append(s.createMutationQuery(op.substring(11).strip()).executeUpdate()).append('\n');
-                    case "validate-schema" -> out.append(validation.get(target.role())).append('\n');
+                    case "validate-schema" -> out.append(validation).append('\n');
                     default -> throw new IllegalArgumentException("unknown Hibernate corpus operation: " + op);
                 }
                 tx.commit();
