@@ -122,7 +122,7 @@ public final class Transcripts {
             if (i < n && j < m && a.get(i).equals(b.get(j))) {
                 ops.add(" " + a.get(i++));
                 j++;
-            } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
+            } else if (j < m && (i == n || lcs[i][j + 1] > lcs[i + 1][j])) {
                 ops.add("+" + b.get(j++));
             } else {
                 ops.add("-" + a.get(i++));
