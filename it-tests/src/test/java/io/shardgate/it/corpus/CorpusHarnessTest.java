@@ -58,6 +58,9 @@ class CorpusHarnessTest {
         String duplicate = "column: id type=BIGINT\nrow: Long:'1' | String:'a'\nrow: Long:'1' | String:'b'\nok: insert_id=1\n";
         assertThat(Transcripts.renumberIds(proxy)).isEqualTo(Transcripts.renumberIds(server)).contains("Long:'#1'");
         assertThat(Transcripts.renumberIds(duplicate)).isNotEqualTo(Transcripts.renumberIds(server));
+        assertThat(Transcripts.renumberIds("persisted customer id=7001\npersisted customer id=7002\n"))
+                .isEqualTo(Transcripts.renumberIds("persisted customer id=1\npersisted customer id=2\n"))
+                .isEqualTo("persisted customer id=#1\npersisted customer id=#2\n");
     }
 
     @Test

@@ -187,8 +187,10 @@ public final class HibernateCorpusDriver implements CorpusDriver {
                             out.append("row: ").append(r instanceof Object[] a ? Arrays.toString(a) : String.valueOf(r)).append('\n');
                         }
                     }
-                    case "hql-update:" -> out.append("update count: ")
-                            .append(s.createMutationQuery(op.substring(11).strip()).executeUpdate()).append('\n');
+                    case "hql-update:" -> {
+                        int count = s.createMutationQuery(op.substring(11).strip()).executeUpdate();
+                        out.append("update count: ").append(count).append('\n');
+                    }
                     case "validate-schema" -> out.append(validation).append('\n');
                     default -> throw new IllegalArgumentException("unknown Hibernate corpus operation: " + op);
                 }

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 public final class Transcripts {
     /** Column labels that hold generated ids (and the lines that report them) under {@code ids: renumber}. */
     private static final Pattern ID_LABEL = Pattern.compile("(?i)(^|_)id$|last_insert_id|insert_?id|generated_key|lastval|currval|nextval");
-    private static final Pattern ID_FIELD = Pattern.compile("(?i)((?:insert_?id|lastrowid|generated key)[=:] ?[A-Za-z]*:?'?)(\\d+)");
+    private static final Pattern ID_FIELD =
+            Pattern.compile("(?i)((?:insert_?id|lastrowid|generated key|\\bid)[=:] ?[A-Za-z]*:?'?)(\\d+)");
     private static final Pattern NUMBER = Pattern.compile("\\d+");
 
     private Transcripts() {}

@@ -13,8 +13,9 @@
  * <h2>Drivers</h2>
  * MySQL: Connector/J with client-side and with server-side prepared statements ({@code connectorj},
  * {@code connectorj-ps}), the {@code mariadb} command-line client, PyMySQL, mysql2, Hibernate ORM (IDENTITY and
- * SEQUENCE ids, batch inserts, HQL bulk DML, schema validation). PostgreSQL: pgJDBC (unnamed statements, and
- * server-prepared ones with binary results), {@code psql}, psycopg2, node {@code pg}. Each driver runs all its cases in
+ * SEQUENCE ids, batch inserts, HQL bulk DML, schema validation). PostgreSQL: pgJDBC (its defaults, and
+ * {@code prepareThreshold=-1}: every statement named and described before binding, binary results), {@code psql},
+ * psycopg2, node {@code pg}. Each driver runs all its cases in
  * one process per target (the JDBC drivers and Hibernate in the test's JVM); the command-line clients run once per case,
  * which costs milliseconds. Every driver prints the same kind of transcript: per statement the columns with the types
  * the driver reports, each value as the driver typed it (or its bytes in hex), affected rows, last insert id / generated
