@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A command-line client in batch mode: {@code mariadb --batch --force --verbose} or {@code psql -a} with
- * {@code ON_ERROR_STOP=0}, one process per case (a client session is the case's session; the process costs a few
- * milliseconds, unlike a JVM or an interpreter). The transcript is the client's own output, stdout and stderr merged
+ * A command-line client in batch mode: {@code mariadb --batch --force --verbose}, one process per case (a client
+ * session is the case's session; the process costs a few milliseconds, unlike a JVM or an interpreter), or
+ * {@code psql -a} with {@code ON_ERROR_STOP=0}, one process for all cases with a {@code \connect} per case. The transcript is the client's own output, stdout and stderr merged
  * (both clients flush stdout before writing an error). Output that is not UTF-8 (a latin1 session) is shown as latin1
  * with a marker, so differing bytes never hide behind a replacement character.
  *
@@ -41,9 +41,18 @@ public record CliCorpusDriver(String name) implements CorpusDriver {
     @Override
     public Map<String, String> run(Target target, List<CorpusCase> cases) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
+        if (name.equals("psql")) {
+            // one psql for all cases of a character set: each case on a new session (\connect), as a client would
+            Map<String, List<CorpusCase>> byCharset = new LinkedHashMap<>();
+            cases.forEach(c -> byCharset.computeIfAbsent(c.charset(), k -> new java.util.ArrayList<>()).add(c));
+            for (List<CorpusCase> group : byCharset.values()) {
+                out.putAll(ScriptCorpusDriver.split(psql(target, group)));
+            }
+            return out;
+        }
         for (CorpusCase c : cases) {
             long start = System.nanoTime();
-            out.put(c.name(), name.equals("mariadb") ? mariadb(target, c) : psql(target, c));
+            out.put(c.name(), mariadb(target, c));
             Timing.note(name, target, c, start);
         }
         return out;
@@ -66,15 +75,23 @@ public record CliCorpusDriver(String name) implements CorpusDriver {
         return run(cmd, Map.of(), script.toString(), c.charset());
     }
 
-    private static String psql(Target t, CorpusCase c) throws IOException {
+    /**
+     * One psql process for {@code cases} (all of one character set): each case starts with its {@code ### name} line
+     * and a {@code \connect} (quietly: the connected message names the user, which differs between the targets).
+     */
+    private static String psql(Target t, List<CorpusCase> cases) throws IOException {
         List<String> cmd = List.of("psql", "-X", "-a", "-v", "ON_ERROR_STOP=0", "-h", t.host(), "-p", Integer.toString(t.port()),
                 "-U", t.user(), "-d", t.database());
         StringBuilder script = new StringBuilder();
-        for (CorpusCase.Step s : c.steps()) {
-            script.append(s.sql()).append(s.sql().endsWith(";") ? "\n" : ";\n");
+        for (CorpusCase c : cases) {
+            script.append("\\echo '### ").append(c.name()).append("'\n\\set QUIET on\n\\connect\n\\set QUIET off\n");
+            for (CorpusCase.Step s : c.steps()) {
+                script.append(s.sql()).append(s.sql().endsWith(";") ? "\n" : ";\n");
+            }
         }
-        return run(cmd, Map.of("PGPASSWORD", t.password(), "PGCLIENTENCODING", c.charset().equals("utf8mb4") ? "UTF8" : c.charset(),
-                "PGSSLMODE", "disable", "PGCONNECT_TIMEOUT", "10"), script.toString(), c.charset());
+        String charset = cases.getFirst().charset();
+        return run(cmd, Map.of("PGPASSWORD", t.password(), "PGCLIENTENCODING", charset.equals("utf8mb4") ? "UTF8" : charset,
+                "PGSSLMODE", "disable", "PGCONNECT_TIMEOUT", "10"), script.toString(), charset);
     }
 
     /** Runs {@code cmd} with {@code stdin} encoded in the session's character set, as a terminal in it would type it. */
