@@ -46,7 +46,10 @@ public record CliCorpusDriver(String name) implements CorpusDriver {
             Map<String, List<CorpusCase>> byCharset = new LinkedHashMap<>();
             cases.forEach(c -> byCharset.computeIfAbsent(c.charset(), k -> new java.util.ArrayList<>()).add(c));
             for (List<CorpusCase> group : byCharset.values()) {
-                out.putAll(ScriptCorpusDriver.split(psql(target, group)));
+                // -a echoes the marker's own \\echo line too, at the end of the case before
+                String output = psql(target, group).lines().filter(l -> !l.startsWith("\\echo '### "))
+                        .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+                out.putAll(ScriptCorpusDriver.split(output));
             }
             return out;
         }
