@@ -50,13 +50,18 @@ final class PgShardedCluster implements AutoCloseable {
     static PgShardedCluster start(int shardCount, int spares, String tablesYaml, String auth) throws Exception {
         PgShardedCluster c = new PgShardedCluster();
         try {
-            for (int i = 0; i < shardCount + spares; i++) {
+            List<LocalPostgres> servers = Servers.startAll(shardCount + spares + 1, () -> {
                 LocalPostgres pg = LocalPostgres.temporary();
-                c.shards.add(pg);
-                pg.createDatabase(DATABASE);
-            }
-            c.reference = LocalPostgres.temporary();
-            c.reference.createDatabase(DATABASE);
+                try {
+                    pg.createDatabase(DATABASE);
+                    return pg;
+                } catch (RuntimeException e) {
+                    pg.close();
+                    throw e;
+                }
+            });
+            c.shards.addAll(servers.subList(0, shardCount + spares));
+            c.reference = servers.getLast();
             c.zkDir = Files.createTempDirectory("shardgate-it-pg-zk");
             c.zooKeeper = EmbeddedZooKeeper.start(c.zkDir, 0);
             c.store = ZooKeeperClusterStore.connect(c.zooKeeper.connectString(), CLUSTER, Duration.ofSeconds(20));

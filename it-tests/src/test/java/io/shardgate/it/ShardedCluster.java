@@ -74,13 +74,18 @@ final class ShardedCluster implements AutoCloseable {
     }
 
     private void startServers(int shardCount) throws Exception {
-        for (int i = 0; i < shardCount; i++) {
+        List<LocalMariaDb> servers = Servers.startAll(shardCount + 1, () -> {
             LocalMariaDb db = LocalMariaDb.temporary();
-            shards.add(db);
-            db.createDatabase(DATABASE);
-        }
-        reference = LocalMariaDb.temporary();
-        reference.createDatabase(DATABASE);
+            try {
+                db.createDatabase(DATABASE);
+                return db;
+            } catch (RuntimeException e) {
+                db.close();
+                throw e;
+            }
+        });
+        shards.addAll(servers.subList(0, shardCount));
+        reference = servers.getLast();
         zkDir = Files.createTempDirectory("shardgate-it-zk");
         zooKeeper = EmbeddedZooKeeper.start(zkDir, 0);
         store = ZooKeeperClusterStore.connect(zooKeeper.connectString(), CLUSTER, Duration.ofSeconds(20));
