@@ -221,7 +221,7 @@ final class SessionBackends {
             if (r != null && brief.containsAll(r.uses()) && !pinned.containsKey(shard)) {
                 reserved.remove(shard);
                 if (variables.isEmpty() && !brief.contains("temporary table")) {
-                    close(r.connection());
+                    close(r.pool(), r.connection());
                     pinnedCount.release(shard, r.reason());
                 } else {
                     giveBack(shard, r);
