@@ -3,6 +3,7 @@ package io.shardgate.router;
 import io.shardgate.cluster.Dialect;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.sf.jsqlparser.JSQLParserException;
@@ -37,10 +38,35 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
 
     record Unparseable(String message) implements Form {}
 
+    /** Past a {@link StatementLimits} limit: refused before it is parsed, with the message naming the limit. */
+    record TooComplex(String message) implements Form {}
+
     private static final Pattern LOCK_IN_SHARE_MODE = Pattern.compile("(?is)\\s+LOCK\\s+IN\\s+SHARE\\s+MODE\\s*$");
 
+    /**
+     * JSqlParser's "complex parsing" (more lookahead) is tried only when the fast mode fails and the nesting is
+     * shallow, as JSqlParser's own {@code CCJSqlParserUtil.parse} does: its cost doubles with each level of nesting.
+     */
+    private static final int COMPLEX_PARSING_MAX_DEPTH = 6;
+
     static ParsedStatement parse(String clientSql, Dialect dialect) {
+        return parse(clientSql, dialect, StatementLimits.DEFAULTS);
+    }
+
+    static ParsedStatement parse(String clientSql, Dialect dialect, StatementLimits limits) {
         String sql = SqlText.stripTerminator(clientSql);
+        Optional<String> tooComplex = limits.check(sql, dialect);
+        if (tooComplex.isPresent()) {
+            return new ParsedStatement(sql, dialect, sql, 0, new TooComplex(tooComplex.get()));
+        }
+        try {
+            return parseWithinLimits(sql, dialect);
+        } catch (StackOverflowError e) {
+            return new ParsedStatement(sql, dialect, sql, 0, new TooComplex(StatementLimits.overflowMessage()));
+        }
+    }
+
+    private static ParsedStatement parseWithinLimits(String sql, Dialect dialect) {
         var lexical = SessionStatements.classify(sql, dialect);
         SqlText.Numbered numbered = SqlText.numberPlaceholders(sql, dialect);
         if (lexical.isPresent()) {
@@ -48,7 +74,7 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
         }
         String parseText = withoutShareLock(numbered.sql());
         try {
-            return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Parsed(read(parseText)));
+            return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Parsed(read(parseText, dialect)));
         } catch (JSQLParserException | ParseException | RuntimeException e) {
             return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Unparseable(firstLine(e)));
         }
@@ -57,7 +83,7 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
     /** A new tree of the same statement, for rewrites that change it. */
     Statement freshTree() {
         try {
-            return read(parseText);
+            return read(parseText, dialect);
         } catch (JSQLParserException | ParseException e) {
             throw new IllegalStateException("statement parsed once but not twice: " + parseText, e);
         }
@@ -73,10 +99,31 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
         return LOCK_IN_SHARE_MODE.matcher(text).replaceFirst("");
     }
 
-    private static Statement read(String text) throws JSQLParserException, ParseException {
+    private static Statement read(String text, Dialect dialect) throws JSQLParserException, ParseException {
+        ValueLists.Collapsed collapsed = ValueLists.collapse(text, dialect);
+        if (collapsed.any()) {
+            try {
+                Statement statement = readText(collapsed.parseText());
+                if (ValueLists.restore(statement, collapsed)) {
+                    return statement;
+                }
+            } catch (ParseException e) {
+                // the collapsed text may read differently: the full text decides
+            }
+        }
+        return readText(text);
+    }
+
+    private static Statement readText(String text) throws ParseException {
         // the parser directly, not CCJSqlParserUtil.parse: that one starts an executor thread per call
-        CCJSqlParser parser = CCJSqlParserUtil.newParser(text);
-        return parser.Statement();
+        try {
+            return CCJSqlParserUtil.newParser(text).withAllowComplexParsing(false).Statement();
+        } catch (ParseException e) {
+            if (CCJSqlParserUtil.getNestingDepth(text) > COMPLEX_PARSING_MAX_DEPTH) {
+                throw e;
+            }
+            return CCJSqlParserUtil.newParser(text).withAllowComplexParsing(true).Statement();
+        }
     }
 
     private static String firstLine(Exception e) {

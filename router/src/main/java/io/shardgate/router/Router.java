@@ -20,9 +20,18 @@ public final class Router {
 
     /** Parses a statement once; cheap to keep, independent of the cluster definition. */
     public static AnalysedStatement analyse(String sql, Dialect dialect) {
+        return analyse(sql, dialect, StatementLimits.DEFAULTS);
+    }
+
+    /**
+     * Parses a statement once, unless it is past {@code limits}: such a statement is not parsed, and routes to a
+     * {@link RejectReason#STATEMENT_TOO_COMPLEX} rejection naming the limit.
+     */
+    public static AnalysedStatement analyse(String sql, Dialect dialect, StatementLimits limits) {
         Objects.requireNonNull(sql, "sql");
         Objects.requireNonNull(dialect, "dialect");
-        return new AnalysedStatement(ParsedStatement.parse(sql, dialect));
+        Objects.requireNonNull(limits, "limits");
+        return new AnalysedStatement(ParsedStatement.parse(sql, dialect, limits));
     }
 
     /**
@@ -60,6 +69,9 @@ public final class Router {
             };
         } catch (Refusal r) {
             return new RoutePlan.Rejected(snapshot.epoch(), r.reason(), r.getMessage());
+        } catch (StackOverflowError e) {
+            // a last resort: StatementLimits should have refused the statement before it was parsed
+            return new RoutePlan.Rejected(snapshot.epoch(), RejectReason.STATEMENT_TOO_COMPLEX, StatementLimits.overflowMessage());
         }
     }
 
