@@ -71,7 +71,7 @@ class BadStatementsIT {
                             Sql.query(p, sql);
                         }
                     });
-                    assertThat(e).as("%s with %s", keys.get(i), options).isNotNull();
+                    assertThat((Throwable) e).as("%s with %s", keys.get(i), options).isNotNull();
                     assertThat(e.getErrorCode()).isEqualTo(7020);
                     assertThat(e.getMessage()).contains(keys.get(i));
                     assertThat(Sql.count(p, "SELECT COUNT(*) FROM items")).as("the connection goes on").isEqualTo(ROWS);
@@ -109,7 +109,7 @@ class BadStatementsIT {
         String sql = "SELECT id FROM items WHERE id IN (" + "1, ".repeat(999_999) + "1)";
         try (Connection p = cluster.proxyConnection("")) {
             SQLException e = catchThrowableOfType(SQLException.class, () -> Sql.query(p, sql));
-            assertThat(e).isNotNull();
+            assertThat((Throwable) e).isNotNull();
             assertThat(e.getMessage()).contains("1000000 list items").contains("limits.max-statement-items");
             assertThat(Sql.count(p, "SELECT COUNT(*) FROM items")).isEqualTo(ROWS);
         }

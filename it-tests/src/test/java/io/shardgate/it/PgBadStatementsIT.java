@@ -70,7 +70,7 @@ class PgBadStatementsIT {
                             Sql.query(p, sql);
                         }
                     });
-                    assertThat(e).as("%s, prepared %s", keys.get(i), prepared).isNotNull();
+                    assertThat((Throwable) e).as("%s, prepared %s", keys.get(i), prepared).isNotNull();
                     assertThat(e.getSQLState()).isEqualTo("54001");
                     assertThat(e.getMessage()).contains(keys.get(i));
                     assertThat(Sql.count(p, "SELECT COUNT(*) FROM items")).as("the connection goes on").isEqualTo(ROWS);
