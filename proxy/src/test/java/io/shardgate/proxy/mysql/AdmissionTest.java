@@ -153,6 +153,22 @@ class AdmissionTest {
         assertThat(throttle.failed("127.0.0.1", "app", "test")).as("second").isEqualTo(Duration.ofMillis(400));
     }
 
+    @Test
+    void aStackOverflowInASessionAnswersAnErrorAndClosesThatConnectionOnly() throws Exception {
+        start(100, new LoginThrottle(Duration.ZERO, Duration.ZERO));
+        try (Connection other = DriverManager.getConnection(url("app", "127.0.0.1"));
+                Connection c = DriverManager.getConnection(url("app", "127.0.0.1"))) {
+            assertThatThrownBy(() -> c.createStatement().executeQuery(FakeSessions.OVERFLOW))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getErrorCode()).isEqualTo(7900);
+                        assertThat(e.getMessage()).contains("StackOverflowError");
+                    });
+            assertThatThrownBy(() -> c.createStatement().executeQuery("SELECT * FROM types"))
+                    .as("the connection is closed").isInstanceOf(SQLException.class);
+            assertStillWorks(other);
+        }
+    }
+
     private static void assertStillWorks(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM types")) {
             assertThat(rs.next()).isTrue();

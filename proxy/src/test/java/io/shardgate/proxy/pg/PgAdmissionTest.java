@@ -119,6 +119,18 @@ class PgAdmissionTest {
         assertThat(throttle.failures()).isEqualTo(4);
     }
 
+    @Test
+    void aStackOverflowInASessionAnswersAnErrorAndClosesThatConnectionOnly() throws Exception {
+        start(new LoginThrottle(Duration.ZERO, Duration.ZERO));
+        try (Connection other = connect("s3cret", "127.0.0.1"); Connection c = connect("s3cret", "127.0.0.1")) {
+            SQLException e = catchThrowableOfType(SQLException.class, () -> c.createStatement().execute("SELECT overflow"));
+            assertThat(e.getSQLState()).isEqualTo("XX000");
+            assertThat(e.getMessage()).contains("StackOverflowError");
+            assertThat(c.isValid(5)).as("the connection is closed").isFalse();
+            assertStillWorks(other);
+        }
+    }
+
     private static void assertStillWorks(Connection c) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1")) {
             assertThat(rs.next()).isTrue();
