@@ -57,13 +57,19 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
         String sql = SqlText.stripTerminator(clientSql);
         Optional<String> tooComplex = limits.check(sql, dialect);
         if (tooComplex.isPresent()) {
-            return new ParsedStatement(sql, dialect, sql, 0, new TooComplex(tooComplex.get()));
+            return tooComplex(sql, dialect, tooComplex.get());
         }
         try {
             return parseWithinLimits(sql, dialect);
         } catch (StackOverflowError e) {
-            return new ParsedStatement(sql, dialect, sql, 0, new TooComplex(StatementLimits.overflowMessage()));
+            return tooComplex(sql, dialect, StatementLimits.overflowMessage());
         }
+    }
+
+    /** Counted parameters all the same: a client that binds them gets the refusal, not a wrong parameter count. */
+    private static ParsedStatement tooComplex(String sql, Dialect dialect, String message) {
+        return new ParsedStatement(sql, dialect, sql, SqlText.numberPlaceholders(sql, dialect).parameterCount(),
+                new TooComplex(message));
     }
 
     private static ParsedStatement parseWithinLimits(String sql, Dialect dialect) {
