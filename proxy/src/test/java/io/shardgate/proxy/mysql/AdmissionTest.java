@@ -59,9 +59,14 @@ class AdmissionTest {
                 idle.add(raw);
             }
             assertThat(admission.unauthenticatedConnections()).isEqualTo(40);
+            ProxyMetrics metrics = new ProxyMetrics();
+            metrics.clientConnections("mysql", admission);
             try (Connection c = DriverManager.getConnection(url("app", "127.0.0.1"))) {
                 assertStillWorks(c);
                 assertThat(admission.authenticatedConnections()).isEqualTo(1);
+                assertThat(metrics.scrape())
+                        .contains("shardgate_client_connections{protocol=\"mysql\",state=\"unauthenticated\"} 40.0")
+                        .contains("shardgate_client_connections{protocol=\"mysql\",state=\"authenticated\"} 1.0");
             }
             for (RawClient raw : idle) {
                 RawClient.Packet err = raw.read(); // within RawClient's 5 s read timeout
