@@ -174,19 +174,69 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
     /**
      * Limits protecting the proxy.
      *
-     * @param maxPacketBytes largest client packet accepted, 1 KiB..1 GiB; default 16 MiB
-     * @param maxConnections most client connections at once, 1..1000000; default 4096
-     * @param maxPinnedPerShard most backend connections of one shard that sessions may pin for their session state
-     *                       (temporary tables, named locks, user variables), 1..100000; default 64. A statement that would
-     *                       pin one more is refused before it runs, so pinned sessions cannot starve the shard's pool.
+     * @param maxPacketBytes                largest client packet accepted, 1 KiB..1 GiB; default 16 MiB
+     * @param maxConnections                most authenticated client connections at once (per listener), 1..1000000;
+     *                                      default 4096
+     * @param maxUnauthenticatedConnections most connections still in their handshake or authentication at once (per
+     *                                      listener), counted apart so that they never take an authenticated client's
+     *                                      place, 1..1000000; default 1024
+     * @param handshakeTimeoutMs            how long a connection may take from accept to authenticated before it is
+     *                                      closed (MySQL's connect_timeout, PostgreSQL's authentication_timeout),
+     *                                      100..600000 ms; default 10000
+     * @param loginFailureDelayMs           delay before the reply to a second failed login from one address, doubled
+     *                                      for each further failure, 0 (off)..60000 ms; default 250
+     * @param loginFailureMaxDelayMs        cap of that delay, 0..600000 ms, at least login-failure-delay-ms; default 5000
+     * @param maxStatementDepth             deepest nesting of parentheses in a statement, 1..1000; default 32
+     * @param maxStatementOperators         most boolean and arithmetic operators in a statement, 1..100000; default 1000
+     * @param maxStatementItems             most comma-separated list items in a statement (IN lists, VALUES rows),
+     *                                      1..10000000; default 200000
+     * @param maxPinnedPerShard             most backend connections of one shard that sessions may pin for their
+     *                                      session state (temporary tables, named locks, user variables), 1..100000;
+     *                                      default 64. A statement that would pin one more is refused before it runs,
+     *                                      so pinned sessions cannot starve the shard's pool.
      */
-    public record Limits(int maxPacketBytes, int maxConnections, int maxPinnedPerShard) {
+    public record Limits(int maxPacketBytes, int maxConnections, int maxUnauthenticatedConnections, int handshakeTimeoutMs,
+            int loginFailureDelayMs, int loginFailureMaxDelayMs, int maxStatementDepth, int maxStatementOperators,
+            int maxStatementItems, int maxPinnedPerShard) {
         public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
-        public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096, DEFAULT_MAX_PINNED_PER_SHARD);
+        public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096, 1024, 10_000, 250, 5_000,
+                io.shardgate.router.StatementLimits.DEFAULTS.maxDepth(), io.shardgate.router.StatementLimits.DEFAULTS.maxOperators(),
+                io.shardgate.router.StatementLimits.DEFAULTS.maxItems(), DEFAULT_MAX_PINNED_PER_SHARD);
 
-        /** Limits with the default limit of pinned connections per shard. */
+        public Limits {
+            if (loginFailureMaxDelayMs < loginFailureDelayMs) {
+                throw new ConfigException("limits.login-failure-max-delay-ms", "must be at least limits.login-failure-delay-ms ("
+                        + loginFailureDelayMs + "), was " + loginFailureMaxDelayMs);
+            }
+        }
+
+        /** The default limits with another packet size and connection cap. */
         public Limits(int maxPacketBytes, int maxConnections) {
             this(maxPacketBytes, maxConnections, DEFAULT_MAX_PINNED_PER_SHARD);
+        }
+
+        /** The default limits with another packet size, connection cap and limit of pinned connections per shard. */
+        public Limits(int maxPacketBytes, int maxConnections, int maxPinnedPerShard) {
+            this(maxPacketBytes, maxConnections, DEFAULTS.maxUnauthenticatedConnections(), DEFAULTS.handshakeTimeoutMs(),
+                    DEFAULTS.loginFailureDelayMs(), DEFAULTS.loginFailureMaxDelayMs(), DEFAULTS.maxStatementDepth(),
+                    DEFAULTS.maxStatementOperators(), DEFAULTS.maxStatementItems(), maxPinnedPerShard);
+        }
+
+        /** The limits on one statement, for the router. */
+        public io.shardgate.router.StatementLimits statementLimits() {
+            return new io.shardgate.router.StatementLimits(maxStatementDepth, maxStatementOperators, maxStatementItems);
+        }
+
+        public Duration handshakeTimeout() {
+            return Duration.ofMillis(handshakeTimeoutMs);
+        }
+
+        public Duration loginFailureDelay() {
+            return Duration.ofMillis(loginFailureDelayMs);
+        }
+
+        public Duration loginFailureMaxDelay() {
+            return Duration.ofMillis(loginFailureMaxDelayMs);
         }
     }
 
@@ -270,7 +320,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         List<User> users = root.has("users") ? parseUsers(root) : defaults().users();
         ConfigNode lim = root.optionalObject("limits");
         Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections",
-                "max-pinned-per-shard")) : Limits.DEFAULTS;
+                "max-unauthenticated-connections", "handshake-timeout-ms", "login-failure-delay-ms", "login-failure-max-delay-ms",
+                "max-statement-depth", "max-statement-operators", "max-statement-items", "max-pinned-per-shard")) : Limits.DEFAULTS;
 
         ConfigNode t = root.optionalObject("tls");
         Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
@@ -348,8 +399,19 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
 
     private static Limits parseLimits(ConfigNode n) {
         Limits d = Limits.DEFAULTS;
+        int delay = n.integer("login-failure-delay-ms", 0, 60_000, d.loginFailureDelayMs());
+        int maxDelay = n.integer("login-failure-max-delay-ms", 0, 600_000, Math.max(delay, d.loginFailureMaxDelayMs()));
+        if (maxDelay < delay) {
+            throw n.error("login-failure-max-delay-ms", "must be at least login-failure-delay-ms (" + delay + "), was " + maxDelay);
+        }
         return new Limits(n.integer("max-packet-bytes", MIN_PACKET, MAX_PACKET, d.maxPacketBytes()),
                 n.integer("max-connections", 1, 1_000_000, d.maxConnections()),
+                n.integer("max-unauthenticated-connections", 1, 1_000_000, d.maxUnauthenticatedConnections()),
+                n.integer("handshake-timeout-ms", 100, 600_000, d.handshakeTimeoutMs()),
+                delay, maxDelay,
+                n.integer("max-statement-depth", 1, 1_000, d.maxStatementDepth()),
+                n.integer("max-statement-operators", 1, 100_000, d.maxStatementOperators()),
+                n.integer("max-statement-items", 1, 10_000_000, d.maxStatementItems()),
                 n.integer("max-pinned-per-shard", 1, 100_000, d.maxPinnedPerShard()));
     }
 

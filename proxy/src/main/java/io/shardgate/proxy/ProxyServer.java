@@ -71,22 +71,30 @@ public final class ProxyServer implements AutoCloseable {
         Map<String, String> users = new LinkedHashMap<>();
         config.users().forEach(u -> users.put(u.name(), u.password()));
         core = ProxyCore.start(users, watcher, io.shardgate.proxy.core.ProxyCoreSettings.defaults()
-                .withMaxPinnedPerShard(config.limits().maxPinnedPerShard()));
+                .withMaxPinnedPerShard(config.limits().maxPinnedPerShard()), config.limits().statementLimits());
         parts.push(core);
+        installLastResortHandler();
+        // one throttle for both listeners: guessing on one port slows the other down too
+        LoginThrottle throttle = LoginThrottle.of(config.limits());
+        core.metrics().loginFailures(throttle);
         if (config.listen().mysqlPort() != 0 || config.listen().postgresPort() == 0) {
+            ClientAdmission admission = ClientAdmission.of(config.limits(), throttle);
             mysql = MySqlFrontend.start(config.listen().host(), config.listen().mysqlPort(), core,
-                    config.listen().mysqlAuth(), config.limits().maxPacketBytes(), config.limits().maxConnections(),
+                    config.listen().mysqlAuth(), config.limits().maxPacketBytes(), admission,
                     Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
             parts.push(mysql);
+            core.metrics().clientConnections("mysql", admission);
             LOG.info("proxy {} serving cluster '{}' on MySQL port {}:{}", proxyId, config.cluster(),
                     config.listen().host(), mysql.port());
         }
         if (config.listen().postgresPort() != 0) {
+            ClientAdmission admission = ClientAdmission.of(config.limits(), throttle);
             postgres = PgFrontend.start(config.listen().host(), config.listen().postgresPort(), core, config.listen().postgresAuth(),
-                    config.limits().maxPacketBytes(), config.limits().maxConnections(),
+                    config.limits().maxPacketBytes(), admission,
                     Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
                     io.shardgate.proxy.pg.PgTls.of(config.tls()));
             parts.push(postgres);
+            core.metrics().clientConnections("postgres", admission);
             LOG.info("proxy {} serving cluster '{}' on PostgreSQL port {}:{}", proxyId, config.cluster(),
                     config.listen().host(), postgres.port());
         }
@@ -98,6 +106,18 @@ public final class ProxyServer implements AutoCloseable {
                         + ": " + e.getMessage(), e);
             }
             parts.push(admin);
+        }
+    }
+
+    /**
+     * A thread that dies of an exception nobody caught is logged through the proxy's log (not only printed to stderr):
+     * the front ends answer and close their own connections first (their session threads have handlers of their own);
+     * this covers every other thread of the process. An embedder's own handler is kept.
+     */
+    private static void installLastResortHandler() {
+        if (Thread.getDefaultUncaughtExceptionHandler() == null) {
+            Thread.setDefaultUncaughtExceptionHandler((thread, e) ->
+                    LOG.error("thread {} died of an uncaught {}", thread.getName(), e.toString(), e));
         }
     }
 

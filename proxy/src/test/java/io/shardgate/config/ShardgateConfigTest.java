@@ -246,6 +246,37 @@ class ShardgateConfigTest {
     }
 
     @Test
+    void hardeningLimitsAreReadWithDefaultsAndRanges() {
+        ShardgateConfig.Limits d = ShardgateConfig.defaults().limits();
+        assertThat(d.maxUnauthenticatedConnections()).isEqualTo(1024);
+        assertThat(d.handshakeTimeoutMs()).isEqualTo(10_000);
+        assertThat(d.loginFailureDelayMs()).isEqualTo(250);
+        assertThat(d.loginFailureMaxDelayMs()).isEqualTo(5_000);
+        assertThat(d.statementLimits()).isEqualTo(io.shardgate.router.StatementLimits.DEFAULTS);
+        ShardgateConfig.Limits l = parse("""
+                limits:
+                  max-unauthenticated-connections: 7
+                  handshake-timeout-ms: 2500
+                  login-failure-delay-ms: 0
+                  login-failure-max-delay-ms: 0
+                  max-statement-depth: 10
+                  max-statement-operators: 20
+                  max-statement-items: 30
+                """).limits();
+        assertThat(l).isEqualTo(new ShardgateConfig.Limits(16 * 1024 * 1024, 4096, 7, 2500, 0, 0, 10, 20, 30, 64));
+        assertThat(l.statementLimits()).isEqualTo(new io.shardgate.router.StatementLimits(10, 20, 30));
+        assertRejected("limits: {max-unauthenticated-connections: 0}\n", "limits.max-unauthenticated-connections",
+                "must be in 1..1000000");
+        assertRejected("limits: {handshake-timeout-ms: 99}\n", "limits.handshake-timeout-ms", "must be in 100..600000");
+        assertRejected("limits: {login-failure-delay-ms: 60001}\n", "limits.login-failure-delay-ms", "must be in 0..60000");
+        assertRejected("limits: {login-failure-delay-ms: 500, login-failure-max-delay-ms: 400}\n",
+                "limits.login-failure-max-delay-ms", "must be at least login-failure-delay-ms (500), was 400");
+        assertRejected("limits: {max-statement-depth: 0}\n", "limits.max-statement-depth", "must be in 1..1000");
+        assertRejected("limits: {max-statement-operators: 100001}\n", "limits.max-statement-operators", "must be in 1..100000");
+        assertRejected("limits: {max-statement-items: 0}\n", "limits.max-statement-items", "must be in 1..10000000");
+    }
+
+    @Test
     void sectionsMustBeMappings() {
         assertRejected("listen: 3307\n", "listen", "must be a mapping");
     }

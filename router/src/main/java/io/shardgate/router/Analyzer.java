@@ -79,11 +79,15 @@ final class Analyzer {
             return a.dispatch();
         } catch (Refusal r) {
             return rejected(r.reason(), r.getMessage());
+        } catch (StackOverflowError e) {
+            // a last resort: StatementLimits should have refused the statement before it was parsed
+            return rejected(RejectReason.STATEMENT_TOO_COMPLEX, StatementLimits.overflowMessage());
         }
     }
 
     private Analysis dispatch() {
         return switch (parsed.form()) {
+            case ParsedStatement.TooComplex t -> rejected(RejectReason.STATEMENT_TOO_COMPLEX, t.message());
             case ParsedStatement.Lexical l -> lexical(l.statement());
             case ParsedStatement.ServerSyntaxError ignored -> single(cluster.defaultShard());
             case ParsedStatement.Unparseable u -> CatalogQueries.runsOnDefaultShard(parsed.sql(), cluster) ? single(cluster.defaultShard())

@@ -29,9 +29,10 @@ sealed interface KeyRestriction {
     /** OR: a row satisfies one side or the other, so both sides must be restricted. */
     static KeyRestriction or(KeyRestriction a, KeyRestriction b) {
         if (a instanceof OneOf x && b instanceof OneOf y) {
-            List<KeyValue> all = new ArrayList<>(x.values());
-            y.values().stream().filter(v -> !all.contains(v)).forEach(all::add);
-            return new OneOf(all);
+            // a set, not List.contains: an OR chain of n keys would otherwise cost n² comparisons
+            java.util.LinkedHashSet<KeyValue> all = new java.util.LinkedHashSet<>(x.values());
+            all.addAll(y.values());
+            return new OneOf(new ArrayList<>(all));
         }
         return NONE;
     }

@@ -3,6 +3,7 @@ package io.shardgate.router;
 import io.shardgate.cluster.Dialect;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.sf.jsqlparser.JSQLParserException;
@@ -45,14 +46,45 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
      */
     record ServerSyntaxError() implements Form {}
 
+    /** Past a {@link StatementLimits} limit: refused before it is parsed, with the message naming the limit. */
+    record TooComplex(String message) implements Form {}
+
     private static final SessionStatements.Refused PARAMETER_IN_COMMENT = new SessionStatements.Refused(
             io.shardgate.router.plan.RejectReason.UNSUPPORTED_STATEMENT,
             "a ? parameter inside an executable comment (/*! … */) is not supported; write it outside the comment");
 
     private static final Pattern LOCK_IN_SHARE_MODE = Pattern.compile("(?is)\\s+LOCK\\s+IN\\s+SHARE\\s+MODE\\s*$");
 
-    static ParsedStatement parse(String clientSql, Dialect dialect, MySqlLexer.Gate gate) {
+    /**
+     * JSqlParser's "complex parsing" (more lookahead) is tried only when the fast mode fails and the nesting is
+     * shallow, as JSqlParser's own {@code CCJSqlParserUtil.parse} does: its cost doubles with each level of nesting.
+     */
+    private static final int COMPLEX_PARSING_MAX_DEPTH = 6;
+
+    static ParsedStatement parse(String clientSql, Dialect dialect) {
+        return parse(clientSql, dialect, MySqlLexer.Gate.DEFAULT, StatementLimits.DEFAULTS);
+    }
+
+    static ParsedStatement parse(String clientSql, Dialect dialect, MySqlLexer.Gate gate, StatementLimits limits) {
         String sql = SqlText.stripTerminator(clientSql);
+        Optional<String> tooComplex = limits.check(sql, dialect);
+        if (tooComplex.isPresent()) {
+            return tooComplex(sql, dialect, tooComplex.get());
+        }
+        try {
+            return parseWithinLimits(sql, dialect, gate);
+        } catch (StackOverflowError e) {
+            return tooComplex(sql, dialect, StatementLimits.overflowMessage());
+        }
+    }
+
+    /** Counted parameters all the same: a client that binds them gets the refusal, not a wrong parameter count. */
+    private static ParsedStatement tooComplex(String sql, Dialect dialect, String message) {
+        return new ParsedStatement(sql, dialect, sql, SqlText.numberPlaceholders(sql, dialect).parameterCount(),
+                new TooComplex(message));
+    }
+
+    private static ParsedStatement parseWithinLimits(String sql, Dialect dialect, MySqlLexer.Gate gate) {
         String analysed = sql;
         if (dialect == Dialect.MYSQL) {
             if (MySqlLexer.serverSyntaxError(sql, gate)) {
@@ -75,7 +107,7 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
         }
         String parseText = withoutShareLock(numbered.sql());
         try {
-            return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Parsed(read(parseText)));
+            return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Parsed(read(parseText, dialect)));
         } catch (JSQLParserException | ParseException | RuntimeException e) {
             return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Unparseable(firstLine(e)));
         }
@@ -84,7 +116,7 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
     /** A new tree of the same statement, for rewrites that change it. */
     Statement freshTree() {
         try {
-            return read(parseText);
+            return read(parseText, dialect);
         } catch (JSQLParserException | ParseException e) {
             throw new IllegalStateException("statement parsed once but not twice: " + parseText, e);
         }
@@ -100,10 +132,31 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
         return LOCK_IN_SHARE_MODE.matcher(text).replaceFirst("");
     }
 
-    private static Statement read(String text) throws JSQLParserException, ParseException {
+    private static Statement read(String text, Dialect dialect) throws JSQLParserException, ParseException {
+        ValueLists.Collapsed collapsed = ValueLists.collapse(text, dialect);
+        if (collapsed.any()) {
+            try {
+                Statement statement = readText(collapsed.parseText());
+                if (ValueLists.restore(statement, collapsed)) {
+                    return statement;
+                }
+            } catch (ParseException e) {
+                // the collapsed text may read differently: the full text decides
+            }
+        }
+        return readText(text);
+    }
+
+    private static Statement readText(String text) throws ParseException {
         // the parser directly, not CCJSqlParserUtil.parse: that one starts an executor thread per call
-        CCJSqlParser parser = CCJSqlParserUtil.newParser(text);
-        return parser.Statement();
+        try {
+            return CCJSqlParserUtil.newParser(text).withAllowComplexParsing(false).Statement();
+        } catch (ParseException e) {
+            if (CCJSqlParserUtil.getNestingDepth(text) > COMPLEX_PARSING_MAX_DEPTH) {
+                throw e;
+            }
+            return CCJSqlParserUtil.newParser(text).withAllowComplexParsing(true).Statement();
+        }
     }
 
     private static String firstLine(Exception e) {

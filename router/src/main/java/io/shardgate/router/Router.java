@@ -20,7 +20,7 @@ public final class Router {
 
     /** Parses a statement once; cheap to keep, independent of the cluster definition. */
     public static AnalysedStatement analyse(String sql, Dialect dialect) {
-        return analyse(sql, dialect, MySqlLexer.Gate.DEFAULT);
+        return analyse(sql, dialect, MySqlLexer.Gate.DEFAULT, StatementLimits.DEFAULTS);
     }
 
     /**
@@ -28,10 +28,25 @@ public final class Router {
      * {@code gate}'s version does: what it runs is analysed, what it skips is not.
      */
     public static AnalysedStatement analyse(String sql, Dialect dialect, MySqlLexer.Gate gate) {
+        return analyse(sql, dialect, gate, StatementLimits.DEFAULTS);
+    }
+
+    /** As {@link #analyse(String, Dialect, MySqlLexer.Gate, StatementLimits)} with the default executable-comment gate. */
+    public static AnalysedStatement analyse(String sql, Dialect dialect, StatementLimits limits) {
+        return analyse(sql, dialect, MySqlLexer.Gate.DEFAULT, limits);
+    }
+
+    /**
+     * Parses a statement once, reading executable comments as a server of the {@code gate}'s version does, unless it is
+     * past {@code limits}: such a statement is not parsed, and routes to a {@link RejectReason#STATEMENT_TOO_COMPLEX}
+     * rejection naming the limit.
+     */
+    public static AnalysedStatement analyse(String sql, Dialect dialect, MySqlLexer.Gate gate, StatementLimits limits) {
         Objects.requireNonNull(sql, "sql");
         Objects.requireNonNull(dialect, "dialect");
         Objects.requireNonNull(gate, "gate");
-        return new AnalysedStatement(ParsedStatement.parse(sql, dialect, gate));
+        Objects.requireNonNull(limits, "limits");
+        return new AnalysedStatement(ParsedStatement.parse(sql, dialect, gate, limits));
     }
 
     /**
@@ -78,6 +93,9 @@ public final class Router {
             };
         } catch (Refusal r) {
             return new RoutePlan.Rejected(snapshot.epoch(), r.reason(), r.getMessage());
+        } catch (StackOverflowError e) {
+            // a last resort: StatementLimits should have refused the statement before it was parsed
+            return new RoutePlan.Rejected(snapshot.epoch(), RejectReason.STATEMENT_TOO_COMPLEX, StatementLimits.overflowMessage());
         }
     }
 

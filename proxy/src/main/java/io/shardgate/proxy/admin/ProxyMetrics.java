@@ -121,6 +121,28 @@ public final class ProxyMetrics {
         return out;
     }
 
+    /**
+     * Gauges of one listener's client connections: {@code shardgate.client.connections} by protocol and state
+     * (authenticated, unauthenticated: still in the handshake or login, counted against their own limit).
+     */
+    public void clientConnections(String protocol, io.shardgate.proxy.ClientAdmission admission) {
+        io.micrometer.core.instrument.Gauge.builder("shardgate.client.connections", admission,
+                        io.shardgate.proxy.ClientAdmission::authenticatedConnections)
+                .description("Client connections open now, by protocol and state").tags("protocol", protocol, "state", "authenticated")
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("shardgate.client.connections", admission,
+                        io.shardgate.proxy.ClientAdmission::unauthenticatedConnections)
+                .description("Client connections open now, by protocol and state").tags("protocol", protocol, "state", "unauthenticated")
+                .register(registry);
+    }
+
+    /** The counter {@code shardgate.login.failures}: failed logins (wrong password or unknown user) on every listener. */
+    public void loginFailures(io.shardgate.proxy.LoginThrottle throttle) {
+        io.micrometer.core.instrument.FunctionCounter.builder("shardgate.login.failures", throttle,
+                        io.shardgate.proxy.LoginThrottle::failures)
+                .description("Failed client logins (wrong password or unknown user), all listeners").register(registry);
+    }
+
     /** The Prometheus text exposition of every meter. */
     public String scrape() {
         return registry.scrape();

@@ -3,6 +3,7 @@ package io.shardgate.proxy.core;
 import io.shardgate.cluster.Dialect;
 import io.shardgate.router.AnalysedStatement;
 import io.shardgate.router.Router;
+import io.shardgate.router.StatementLimits;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -12,9 +13,17 @@ import java.util.Map;
  * and an AnalysedStatement caches its analysis per cluster definition.
  */
 final class AnalysisCache {
-    private final Map<String, AnalysedStatement> entries;
+    /**
+     * Longer statements (big IN lists, bulk INSERTs) are analysed each time instead: they are rarely sent twice, and
+     * a cache of 2,048 entries of up to max-packet-bytes each could hold gigabytes.
+     */
+    static final int MAX_CACHED_SQL_CHARS = 64 * 1024;
 
-    AnalysisCache(int capacity) {
+    private final Map<String, AnalysedStatement> entries;
+    private final StatementLimits limits;
+
+    AnalysisCache(int capacity, StatementLimits limits) {
+        this.limits = java.util.Objects.requireNonNull(limits, "limits");
         this.entries = new LinkedHashMap<>(Math.min(capacity, 1024), 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, AnalysedStatement> eldest) {
@@ -30,7 +39,10 @@ final class AnalysisCache {
                 return hit;
             }
         }
-        AnalysedStatement analysed = Router.analyse(sql, dialect, gate); // outside the lock: parsing is the slow part
+        AnalysedStatement analysed = Router.analyse(sql, dialect, gate, limits); // outside the lock: parsing is the slow part
+        if (sql.length() > MAX_CACHED_SQL_CHARS) {
+            return analysed;
+        }
         synchronized (entries) {
             entries.put(sql, analysed);
         }

@@ -77,13 +77,14 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     /** What the core derives from one cluster definition. */
     record Topology(ClusterDefinition cluster, String logicalDatabase, LocalAnswers localAnswers) {}
 
-    private ProxyCore(Map<String, String> users, RoutingSnapshotWatcher watcher, ProxyCoreSettings settings) {
+    private ProxyCore(Map<String, String> users, RoutingSnapshotWatcher watcher, ProxyCoreSettings settings,
+            io.shardgate.router.StatementLimits statementLimits) {
         this.users = Map.copyOf(users);
         this.watcher = watcher;
         this.settings = settings;
         this.serverVersion = settings.fallbackServerVersion();
         this.commentGate = io.shardgate.router.MySqlLexer.Gate.of(serverVersion);
-        this.analyses = new AnalysisCache(settings.analysisCacheSize());
+        this.analyses = new AnalysisCache(settings.analysisCacheSize(), statementLimits);
         this.pinned = new PinnedConnections(settings.maxPinnedPerShard(), metrics::pinnedConnections);
         this.sequences = new io.shardgate.state.SequenceBlocks(watcher.store(), io.shardgate.state.SequenceBlocks.DEFAULT_BLOCK_SIZE);
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
@@ -100,10 +101,17 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
      * A dead shard does not block start-up.
      */
     public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher, ProxyCoreSettings settings) {
+        return start(users, watcher, settings, io.shardgate.router.StatementLimits.DEFAULTS);
+    }
+
+    /** As {@link #start(Map, RoutingSnapshotWatcher, ProxyCoreSettings)}, refusing statements past {@code statementLimits}. */
+    public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher, ProxyCoreSettings settings,
+            io.shardgate.router.StatementLimits statementLimits) {
         Objects.requireNonNull(users, "users");
         Objects.requireNonNull(watcher, "watcher");
         Objects.requireNonNull(settings, "settings");
-        ProxyCore core = new ProxyCore(users, watcher, settings);
+        Objects.requireNonNull(statementLimits, "statementLimits");
+        ProxyCore core = new ProxyCore(users, watcher, settings, statementLimits);
         core.subscription = watcher.onSnapshot(core::apply);
         watcher.current().ifPresent(core::apply);
         core.hotKeyPublisher = HotKeyPublisher.start(core.hotKeys, new HotKeyPublisher.Sink() {

@@ -132,7 +132,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
         List<Object> nulls = Collections.nCopies(statement.parameterCount(), null);
         RoutePlan plan = core.router().route(statement, nulls, snapshot);
-        if (plan instanceof RoutePlan.Rejected r && r.reason() == RejectReason.PARSE_ERROR) {
+        if (plan instanceof RoutePlan.Rejected r && (r.reason() == RejectReason.PARSE_ERROR
+                || r.reason() == RejectReason.STATEMENT_TOO_COMPLEX)) {
             throw rejected(r);
         }
         List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.jdbcSql(), metadataShard(plan, snapshot));
@@ -1065,13 +1066,14 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     static ProxyException rejected(RoutePlan.Rejected r) {
         ErrorCode code = switch (r.reason()) {
             case PARSE_ERROR -> ErrorCode.PARSE_ERROR;
+            case STATEMENT_TOO_COMPLEX -> ErrorCode.STATEMENT_TOO_COMPLEX;
             case UNSUPPORTED_STATEMENT, HOT_KEY_WRITE_UNSUPPORTED, HOT_KEY_READ_UNSUPPORTED -> ErrorCode.UNSUPPORTED;
             case UNKNOWN_TABLE, CROSS_SHARD_JOIN, UNSUPPORTED_SUBQUERY, UNSUPPORTED_SCATTER, MISSING_SHARD_KEY_ON_INSERT,
                     INSERT_WITHOUT_COLUMN_LIST,
                     UNSUPPORTED_INSERT_SELECT, SHARD_KEY_UPDATE, BAD_SHARD_KEY_VALUE, MISSING_PARAMETER -> ErrorCode.UNROUTABLE_STATEMENT;
         };
-        String prefix = code == ErrorCode.PARSE_ERROR ? "Shardgate cannot parse this statement (" : "Shardgate cannot route this statement ("
-                ;
+        String prefix = code == ErrorCode.PARSE_ERROR || code == ErrorCode.STATEMENT_TOO_COMPLEX
+                ? "Shardgate cannot parse this statement (" : "Shardgate cannot route this statement (";
         return new ProxyException(code, prefix + r.reason() + "): " + r.message());
     }
 

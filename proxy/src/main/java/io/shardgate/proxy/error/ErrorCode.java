@@ -20,10 +20,17 @@ public enum ErrorCode {
     PACKET_TOO_LARGE(ErrorCategory.USER, 1153, "08S01", "54000"),
     MALFORMED_PACKET(ErrorCategory.USER, 1835, "HY000", "08P01"),
     TOO_MANY_CONNECTIONS(ErrorCategory.UNAVAILABLE, 1040, "08004", "53300"),
+    /** The client did not finish the handshake and authentication in time (MySQL's ER_HANDSHAKE_ERROR, "Bad handshake"). */
+    HANDSHAKE_TIMEOUT(ErrorCategory.USER, 1043, "08S01", "08P01"),
     /** The statement cannot be routed so that its result is correct; the message names the reason. */
     UNROUTABLE_STATEMENT(ErrorCategory.USER, 7001, "42000", "0A000"),
     /** A feature the proxy does not support (yet); the message says what to do instead. */
     UNSUPPORTED(ErrorCategory.USER, 7002, "42000", "0A000"),
+    /**
+     * The statement is too deep or too large to analyse (a {@code limits.max-statement-*} key, named in the message);
+     * refused before anything ran. PostgreSQL's own code for this is 54001 statement_too_complex.
+     */
+    STATEMENT_TOO_COMPLEX(ErrorCategory.USER, 7020, "HY000", "54001"),
     /** A shard could not be reached or did not answer in time. */
     SHARD_UNAVAILABLE(ErrorCategory.UNAVAILABLE, 7101, "HY000", "08006"),
     /** Writes to moving slots are fenced while the proxy's ZooKeeper session is suspended; retry. */

@@ -1,5 +1,6 @@
 package io.shardgate.proxy.mysql;
 
+import io.shardgate.proxy.ClientAdmission;
 import io.shardgate.proxy.NettyListener;
 import io.shardgate.proxy.mysql.codec.ClientMessageDecoder;
 import io.shardgate.proxy.mysql.codec.ConnectionState;
@@ -11,11 +12,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The MySQL-protocol listener: a Netty server whose event loops only decode, encode and hand off. */
 public final class MySqlFrontend implements AutoCloseable {
     private final NettyListener listener;
-    private final ConnectionLimiter limiter;
+    private final ClientAdmission admission;
 
-    private MySqlFrontend(NettyListener listener, ConnectionLimiter limiter) {
+    private MySqlFrontend(NettyListener listener, ClientAdmission admission) {
         this.listener = listener;
-        this.limiter = limiter;
+        this.admission = admission;
     }
 
     /**
@@ -25,10 +26,19 @@ public final class MySqlFrontend implements AutoCloseable {
      */
     public static MySqlFrontend start(String host, int port, SessionFactory sessions, String authPlugin, int maxPacketBytes,
             int maxConnections, int ioThreads) throws InterruptedException {
+        return start(host, port, sessions, authPlugin, maxPacketBytes, ClientAdmission.withMaxConnections(maxConnections), ioThreads);
+    }
+
+    /**
+     * Binds {@code host:port} (port 0 picks a free one), letting clients in as {@code admission} says.
+     *
+     * @param ioThreads event-loop threads; session work runs on virtual threads, so few are needed
+     */
+    public static MySqlFrontend start(String host, int port, SessionFactory sessions, String authPlugin, int maxPacketBytes,
+            ClientAdmission admission, int ioThreads) throws InterruptedException {
         if (!MySqlAuth.supported(authPlugin)) {
             throw new IllegalArgumentException("auth plugin must be " + MySqlAuth.NATIVE + " or " + MySqlAuth.CACHING_SHA2);
         }
-        ConnectionLimiter limiter = new ConnectionLimiter(maxConnections);
         AtomicInteger ids = new AtomicInteger();
         NettyListener listener = NettyListener.bind(host, port, ioThreads, ch -> {
             ConnectionState state = new ConnectionState(maxPacketBytes);
@@ -36,17 +46,22 @@ public final class MySqlFrontend implements AutoCloseable {
                     .addLast("messages", new ClientMessageDecoder(state))
                     .addLast("encoder", new ServerMessageEncoder(state))
                     .addLast("session", new MySqlFrontendHandler(state, sessions, ids.incrementAndGet(),
-                            authPlugin, limiter));
+                            authPlugin, admission));
         });
-        return new MySqlFrontend(listener, limiter);
+        return new MySqlFrontend(listener, admission);
     }
 
     public int port() {
         return listener.port();
     }
 
+    /** Connections open now, authenticated or not. */
     public int openConnections() {
-        return limiter.open();
+        return admission.authenticatedConnections() + admission.unauthenticatedConnections();
+    }
+
+    public ClientAdmission admission() {
+        return admission;
     }
 
     @Override

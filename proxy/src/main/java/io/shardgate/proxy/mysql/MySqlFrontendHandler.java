@@ -18,12 +18,16 @@ import io.shardgate.proxy.session.PreparedInfo;
 import io.shardgate.proxy.session.SessionFactory;
 import io.shardgate.proxy.session.SessionState;
 import io.shardgate.proxy.session.StatementResult;
+import io.shardgate.proxy.ClientAdmission;
 import io.shardgate.router.MySqlLexer;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +50,11 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private final SessionFactory sessions;
     private final int connectionId;
     private final String authPlugin;
-    private final ConnectionLimiter limiter;
+    private final ClientAdmission admission;
     private final byte[] nonce = MySqlAuth.nonce();
+    /** This connection's place among the listener's connections; null when it was refused one. */
+    private ClientAdmission.Ticket ticket;
+    private ScheduledFuture<?> handshakeTimer;
     private ExecutorService worker;
     private ClientMessage.HandshakeResponse pendingHandshake;
     private String pluginInUse;
@@ -58,32 +65,58 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private volatile boolean failed;
 
     public MySqlFrontendHandler(ConnectionState connection, SessionFactory sessions, int connectionId, String authPlugin,
-            ConnectionLimiter limiter) {
+            ClientAdmission admission) {
         super(ClientMessage.class);
         this.connection = connection;
         this.sessions = sessions;
         this.connectionId = connectionId;
         this.authPlugin = authPlugin;
-        this.limiter = limiter;
+        this.admission = admission;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (!limiter.tryAcquire()) {
-            fail(ctx, new SqlError(ErrorCode.TOO_MANY_CONNECTIONS.mysqlErrno(), ErrorCode.TOO_MANY_CONNECTIONS.mysqlSqlState(),
-                    "Too many connections: the proxy accepts at most " + limiter.limit() + " (limits.max-connections)",
-                    ErrorCode.TOO_MANY_CONNECTIONS));
+        ticket = admission.admit();
+        if (ticket == null) {
+            fail(ctx, tooManyConnections("Too many connections still logging in: the proxy accepts at most "
+                    + admission.maxUnauthenticatedConnections() + " (limits.max-unauthenticated-connections)"));
             return;
         }
-        worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("mysql-session-" + connectionId).factory());
+        handshakeTimer = ctx.executor().schedule(() -> handshakeTimedOut(ctx), admission.handshakeTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+        // the last resort: whatever escapes a command (a StackOverflowError, say) answers an error and ends the connection
+        worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("mysql-session-" + connectionId)
+                .uncaughtExceptionHandler((thread, e) -> lastResort(ctx, e)).factory());
         ctx.writeAndFlush(new ServerMessage.Handshake(connectionId, sessions.serverVersion(), nonce, authPlugin,
                 Capabilities.SERVER, UTF8MB4_GENERAL_CI, STATUS_AUTOCOMMIT));
     }
 
+    /** MySQL's connect_timeout: a client that is not logged in by now gets "Bad handshake" (1043) and is closed. */
+    private void handshakeTimedOut(ChannelHandlerContext ctx) {
+        if (ticket.isAuthenticated() || failed) {
+            return;
+        }
+        LOG.info("connection {} from {}: not authenticated within {} ms; closing it", connectionId, remoteHost(ctx),
+                admission.handshakeTimeout().toMillis());
+        fail(ctx, new ProxyException(ErrorCode.HANDSHAKE_TIMEOUT, "Bad handshake: not authenticated within "
+                + admission.handshakeTimeout().toMillis() + " ms (limits.handshake-timeout-ms)").error());
+    }
+
+    private void lastResort(ChannelHandlerContext ctx, Throwable e) {
+        LOG.error("connection {}: {} escaped its command; answering an error and closing the connection", connectionId, e.toString(),
+                e);
+        fail(ctx, internal(e));
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        if (ticket != null) {
+            ticket.release();
+        }
         if (worker != null) {
-            limiter.release();
             worker.execute(this::closeSession);
             worker.shutdown();
         }
@@ -124,9 +157,16 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         Optional<String> password = sessions.password(hr.user());
         String host = remoteHost(ctx);
         if (password.isEmpty() || !MySqlAuth.verify(plugin, password.get(), nonce, response)) {
-            fail(ctx, new SqlError(ErrorCode.ACCESS_DENIED.mysqlErrno(), ErrorCode.ACCESS_DENIED.mysqlSqlState(),
+            loginFailed(ctx, new SqlError(ErrorCode.ACCESS_DENIED.mysqlErrno(), ErrorCode.ACCESS_DENIED.mysqlSqlState(),
                     "Access denied for user '" + hr.user() + "'@'" + host + "' (using password: "
-                            + (response.length > 0 ? "YES" : "NO") + ")", ErrorCode.ACCESS_DENIED));
+                            + (response.length > 0 ? "YES" : "NO") + ")", ErrorCode.ACCESS_DENIED), hr.user(), host);
+            return;
+        }
+        admission.throttle().succeeded(host);
+        handshakeTimer.cancel(false);
+        if (!ticket.authenticate()) {
+            fail(ctx, tooManyConnections("Too many connections: the proxy accepts at most " + admission.maxConnections()
+                    + " (limits.max-connections)"));
             return;
         }
         if (MySqlAuth.CACHING_SHA2.equals(plugin) && sendsFastAuthResult(hr, password.get())) {
@@ -136,6 +176,26 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes());
         ctx.channel().config().setAutoRead(false);
         worker.execute(() -> openSession(ctx, client));
+    }
+
+    /**
+     * A wrong password: the error goes out after the address's throttle delay, scheduled on the event loop (no thread
+     * waits); messages arriving meanwhile are dropped.
+     */
+    private void loginFailed(ChannelHandlerContext ctx, SqlError error, String user, String host) {
+        Duration delay = admission.throttle().failed(host, user, "MySQL");
+        if (delay.isZero()) {
+            fail(ctx, error);
+            return;
+        }
+        failed = true;
+        handshakeTimer.cancel(false);
+        ctx.executor().schedule(() -> fail(ctx, error), delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static SqlError tooManyConnections(String message) {
+        return new SqlError(ErrorCode.TOO_MANY_CONNECTIONS.mysqlErrno(), ErrorCode.TOO_MANY_CONNECTIONS.mysqlSqlState(), message,
+                ErrorCode.TOO_MANY_CONNECTIONS);
     }
 
     /**
@@ -200,6 +260,9 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             SqlError internal = internal(e);
             sessions.errorSent(internal);
             ctx.writeAndFlush(err(internal));
+        } catch (StackOverflowError e) {
+            // the router refuses statements past limits.max-statement-*; anything else that overflows ends here
+            lastResort(ctx, e);
         }
     }
 

@@ -1,7 +1,7 @@
 package io.shardgate.proxy.pg;
 
 import io.shardgate.proxy.NettyListener;
-import io.shardgate.proxy.mysql.ConnectionLimiter;
+import io.shardgate.proxy.ClientAdmission;
 import io.shardgate.proxy.pg.codec.PgMessageDecoder;
 import io.shardgate.proxy.pg.codec.PgMessageEncoder;
 import io.shardgate.proxy.session.SessionFactory;
@@ -10,11 +10,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The PostgreSQL-protocol listener: a Netty server whose event loops only decode, encode and hand off. */
 public final class PgFrontend implements AutoCloseable {
     private final NettyListener listener;
-    private final ConnectionLimiter limiter;
+    private final ClientAdmission admission;
 
-    private PgFrontend(NettyListener listener, ConnectionLimiter limiter) {
+    private PgFrontend(NettyListener listener, ClientAdmission admission) {
         this.listener = listener;
-        this.limiter = limiter;
+        this.admission = admission;
     }
 
     /**
@@ -27,27 +27,38 @@ public final class PgFrontend implements AutoCloseable {
      */
     public static PgFrontend start(String host, int port, SessionFactory sessions, String authMethod, int maxMessageBytes,
             int maxConnections, int ioThreads, PgTls tls) throws InterruptedException {
+        return start(host, port, sessions, authMethod, maxMessageBytes, ClientAdmission.withMaxConnections(maxConnections), ioThreads,
+                tls);
+    }
+
+    /** As above, letting clients in as {@code admission} says. */
+    public static PgFrontend start(String host, int port, SessionFactory sessions, String authMethod, int maxMessageBytes,
+            ClientAdmission admission, int ioThreads, PgTls tls) throws InterruptedException {
         if (!PgAuth.supported(authMethod)) {
             throw new IllegalArgumentException("PostgreSQL auth method must be scram-sha-256, md5 or trust, was " + authMethod);
         }
-        ConnectionLimiter limiter = new ConnectionLimiter(maxConnections);
         AtomicInteger ids = new AtomicInteger();
         CancelKeys cancelKeys = new CancelKeys();
         NettyListener listener = NettyListener.bind(host, port, ioThreads, ch -> {
             ch.pipeline().addLast("decoder", new PgMessageDecoder(maxMessageBytes))
                     .addLast("encoder", new PgMessageEncoder())
-                    .addLast("session", new PgFrontendHandler(sessions, authMethod, limiter, ids.incrementAndGet(),
+                    .addLast("session", new PgFrontendHandler(sessions, authMethod, admission, ids.incrementAndGet(),
                             cancelKeys, tls));
         });
-        return new PgFrontend(listener, limiter);
+        return new PgFrontend(listener, admission);
     }
 
     public int port() {
         return listener.port();
     }
 
+    /** Connections open now, authenticated or not. */
     public int openConnections() {
-        return limiter.open();
+        return admission.authenticatedConnections() + admission.unauthenticatedConnections();
+    }
+
+    public ClientAdmission admission() {
+        return admission;
     }
 
     @Override

@@ -8,7 +8,7 @@ import io.shardgate.cluster.Dialect;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.error.SqlError;
-import io.shardgate.proxy.mysql.ConnectionLimiter;
+import io.shardgate.proxy.ClientAdmission;
 import io.shardgate.proxy.pg.codec.PgProtocolException;
 import io.shardgate.proxy.pg.codec.PgTypes;
 import io.shardgate.proxy.pg.message.PgClientMessage;
@@ -30,6 +30,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,7 +86,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     private final SessionFactory sessions;
     private final String authMethod;
-    private final ConnectionLimiter limiter;
+    private final ClientAdmission admission;
+    /** This connection's place among the listener's connections; null when it was refused one. */
+    private ClientAdmission.Ticket ticket;
+    private ScheduledFuture<?> handshakeTimer;
     private final int processId;
     private final int secretKey;
     private final CancelKeys cancelKeys;
@@ -111,7 +116,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private boolean failedTransaction;
     private volatile boolean failed;
 
-    PgFrontendHandler(SessionFactory sessions, String authMethod, ConnectionLimiter limiter, int processId,
+    PgFrontendHandler(SessionFactory sessions, String authMethod, ClientAdmission admission, int processId,
             CancelKeys cancelKeys, PgTls tls) {
         super(PgClientMessage.class);
         if (!PgAuth.supported(authMethod)) {
@@ -119,7 +124,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         this.sessions = sessions;
         this.authMethod = authMethod;
-        this.limiter = limiter;
+        this.admission = admission;
         this.processId = processId;
         this.cancelKeys = cancelKeys;
         this.tls = tls;
@@ -128,19 +133,47 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (!limiter.tryAcquire()) {
-            fatal(ctx, ErrorCode.TOO_MANY_CONNECTIONS.pgSqlState(), "sorry, too many clients already: the proxy accepts at most "
-                    + limiter.limit() + " (limits.max-connections)");
+        ticket = admission.admit();
+        if (ticket == null) {
+            fatal(ctx, ErrorCode.TOO_MANY_CONNECTIONS.pgSqlState(), "sorry, too many clients still logging in: the proxy accepts"
+                    + " at most " + admission.maxUnauthenticatedConnections() + " (limits.max-unauthenticated-connections)");
             return;
         }
-        worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("pg-session-" + processId).factory());
+        handshakeTimer = ctx.executor().schedule(() -> handshakeTimedOut(ctx), admission.handshakeTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+        // the last resort: whatever escapes a message's handling answers an error and ends the connection
+        worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("pg-session-" + processId)
+                .uncaughtExceptionHandler((thread, e) -> lastResort(ctx, e)).factory());
+    }
+
+    /** PostgreSQL's authentication_timeout: a client that is not logged in by now is closed. */
+    private void handshakeTimedOut(ChannelHandlerContext ctx) {
+        if (ticket.isAuthenticated() || failed) {
+            return;
+        }
+        LOG.info("pg connection {} from {}: not authenticated within {} ms; closing it", processId, remoteHost(ctx),
+                admission.handshakeTimeout().toMillis());
+        fatal(ctx, ErrorCode.HANDSHAKE_TIMEOUT.pgSqlState(), "canceling authentication due to timeout: not authenticated within "
+                + admission.handshakeTimeout().toMillis() + " ms (limits.handshake-timeout-ms)");
+    }
+
+    private void lastResort(ChannelHandlerContext ctx, Throwable e) {
+        LOG.error("pg connection {}: {} escaped its message; answering an error and closing the connection", processId,
+                e.toString(), e);
+        fatal(ctx, ErrorCode.INTERNAL.pgSqlState(), "internal error in Shardgate (connection " + processId + "): " + e
+                + "; see the proxy log");
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        if (ticket != null) {
+            ticket.release();
+        }
         if (worker != null) {
             cancelKeys.unregister(processId);
-            limiter.release();
             worker.execute(this::closeSession);
             worker.shutdown();
         }
@@ -167,6 +200,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             LOG.error("pg connection {}: {} failed", processId, msg.getClass().getSimpleName(), e);
             fatal(ctx, ErrorCode.INTERNAL.pgSqlState(), "internal error in Shardgate (connection " + processId + "): " + e
                     + "; see the proxy log");
+        } catch (StackOverflowError e) {
+            // the router refuses statements past limits.max-statement-*; anything else that overflows ends here
+            lastResort(ctx, e);
         }
     }
 
@@ -277,11 +313,31 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
     }
 
+    /**
+     * A wrong password: the FATAL goes out after the address's throttle delay, scheduled on the event loop (neither it
+     * nor this session's thread waits); messages arriving meanwhile are dropped.
+     */
     private void passwordFailed(ChannelHandlerContext ctx) {
-        fatal(ctx, ErrorCode.ACCESS_DENIED.pgSqlState(), "password authentication failed for user \"" + user + "\"");
+        String message = "password authentication failed for user \"" + user + "\"";
+        java.time.Duration delay = admission.throttle().failed(remoteHost(ctx), user, "PostgreSQL");
+        if (delay.isZero()) {
+            fatal(ctx, ErrorCode.ACCESS_DENIED.pgSqlState(), message);
+            return;
+        }
+        failed = true;
+        handshakeTimer.cancel(false);
+        ctx.executor().schedule(() -> fatal(ctx, ErrorCode.ACCESS_DENIED.pgSqlState(), message), delay.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private void authenticated(ChannelHandlerContext ctx) {
+        admission.throttle().succeeded(remoteHost(ctx));
+        handshakeTimer.cancel(false);
+        if (!ticket.authenticate()) {
+            fatal(ctx, ErrorCode.TOO_MANY_CONNECTIONS.pgSqlState(), "sorry, too many clients already: the proxy accepts at most "
+                    + admission.maxConnections() + " (limits.max-connections)");
+            return;
+        }
         String database = startup.getOrDefault("database", user);
         try {
             session = sessions.open(new ClientInfo(user, database, remoteHost(ctx), startup));

@@ -42,6 +42,8 @@ import java.util.regex.Pattern;
 public final class FakeSessions implements SessionFactory {
     public static final String SERVER_VERSION = "5.5.5-10.11.19-MariaDB-shardgate";
     public static final String DATABASE = "shardgate";
+    /** A statement whose handling dies of a StackOverflowError, for the front end's last resort. */
+    public static final String OVERFLOW = "select overflow";
     public static final long LAST_INSERT_ID = 1001;
     /** The backend error {@code SELECT * FROM nope} fails with, as a shard would report it. */
     public static final int NO_SUCH_TABLE_ERRNO = 1146;
@@ -239,6 +241,9 @@ public final class FakeSessions implements SessionFactory {
 
         private StatementResult run(String sql) {
             String q = normalize(sql);
+            if (q.equals(OVERFLOW)) {
+                throw new StackOverflowError("the fake session's overflow"); // what no limit caught: the last resort's case
+            }
             if (q.startsWith("select @@")) {
                 return variables(stripLimit(stripComments(sql).trim().substring("select".length())));
             }

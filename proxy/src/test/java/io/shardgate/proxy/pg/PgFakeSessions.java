@@ -67,6 +67,9 @@ final class PgFakeSessions implements SessionFactory {
                 if (s.startsWith("SET ")) {
                     return StatementResult.Update.of(0);
                 }
+                if (s.equals("SELECT OVERFLOW")) {
+                    throw new StackOverflowError("the fake session's overflow"); // what no limit caught: the last resort's case
+                }
                 if (s.equals("SELECT 1")) {
                     return new StatementResult.Rows(List.of(ONE), List.<byte[][]>of(new byte[][] {"1".getBytes(StandardCharsets.UTF_8)}), 0);
                 }

@@ -4,6 +4,8 @@ package io.shardgate.router.plan;
 public enum RejectReason {
     /** The SQL could not be parsed. */
     PARSE_ERROR,
+    /** The statement is past a {@link io.shardgate.router.StatementLimits} limit; refused before it was parsed. */
+    STATEMENT_TOO_COMPLEX,
     /** A statement kind or clause the proxy does not route (yet). */
     UNSUPPORTED_STATEMENT,
     /** A table that the cluster does not declare, with the REJECT policy. */
