@@ -24,12 +24,67 @@ import java.util.Optional;
  * @param template the SQL with {@code ?} (PostgreSQL: {@code $n}) for each replaced literal
  * @param literals the replaced values in order: Long or BigInteger for integers, BigDecimal for
  *                 decimals, String for quoted strings
+ * @param sources  each replaced literal as it was spelled in the statement (quotes, escapes and all), so SQL made
+ *                 from the template can carry the client's own text of every literal (see {@link #render})
  */
-public record SqlTemplate(String template, List<Object> literals) {
+public record SqlTemplate(String template, List<Object> literals, List<String> sources) {
     private static final int MAX_PARENS = 64;
 
     public SqlTemplate {
         literals = java.util.Collections.unmodifiableList(new ArrayList<>(literals));
+        sources = List.copyOf(sources);
+    }
+
+    /** A template whose literals' spelling is not known (tests that only compare templates and values). */
+    public SqlTemplate(String template, List<Object> literals) {
+        this(template, literals, List.of());
+    }
+
+    /**
+     * {@code sql} (made from this template by the router, with JDBC {@code ?} placeholders outside quotes and comments)
+     * with each placeholder replaced by the original spelling of the literal it stands for: {@code parameters} gives,
+     * per placeholder in order, the 0-based index of the literal. The literals are never re-quoted or re-escaped.
+     */
+    public String render(String sql, List<Integer> parameters) {
+        if (parameters.isEmpty()) {
+            return sql;
+        }
+        StringBuilder out = new StringBuilder(sql.length() + 16 * parameters.size());
+        int next = 0;
+        int i = 0;
+        while (i < sql.length()) {
+            int skip = SqlText.skipQuotedOrComment(sql, i, Dialect.MYSQL);
+            if (skip > i) {
+                out.append(sql, i, skip);
+                i = skip;
+                continue;
+            }
+            char c = sql.charAt(i);
+            if (c == '?') {
+                if (next >= parameters.size()) {
+                    throw new IllegalArgumentException("more placeholders than parameters in: " + sql);
+                }
+                out.append(sources.get(parameters.get(next++)));
+            } else {
+                out.append(c);
+            }
+            i++;
+        }
+        if (next != parameters.size()) {
+            throw new IllegalArgumentException(parameters.size() + " parameters for " + next + " placeholders in: " + sql);
+        }
+        return out.toString();
+    }
+
+    /** Equal templates with equal values are equal, however their literals were spelled. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SqlTemplate t && template.equals(t.template) && literals.equals(t.literals);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * template.hashCode() + literals.hashCode();
     }
 
     /** The template of {@code sql}, or empty when it has no replaceable literal or is not templated. */
@@ -42,6 +97,7 @@ public record SqlTemplate(String template, List<Object> literals) {
         private final Dialect dialect;
         private final StringBuilder out;
         private final List<Object> literals = new ArrayList<>();
+        private final List<String> sources = new ArrayList<>();
         private int pos;
         private int copiedUpTo;
         /** Last significant token, upper-cased for words, the character for punctuation. */
@@ -74,7 +130,7 @@ public record SqlTemplate(String template, List<Object> literals) {
                 return Optional.empty();
             }
             out.append(sql, copiedUpTo, sql.length());
-            return Optional.of(new SqlTemplate(out.toString(), literals));
+            return Optional.of(new SqlTemplate(out.toString(), literals, sources));
         }
 
         private String firstWord() {
@@ -274,6 +330,7 @@ public record SqlTemplate(String template, List<Object> literals) {
             }
             copiedUpTo = end;
             literals.add(value);
+            sources.add(sql.substring(start, end));
         }
 
         private void remember(String token) {

@@ -35,6 +35,18 @@ class SqlTemplateTest {
                 new SqlTemplate("INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)", List.of(3L, 77L, "c", "p")));
     }
 
+    /** Shard SQL made from a template carries each literal as the client spelled it: escapes, quotes, sign and all. */
+    @Test
+    void renderUsesTheLiteralsOriginalSpelling() {
+        String sql = "INSERT INTO t (id, c) VALUES (1, 'it''s \\n\uDCFF'), (-2, \"q\"), (3, 'a?b')";
+        SqlTemplate t = t(sql);
+        assertThat(t.sources()).containsExactly("1", "'it''s \\n\uDCFF'", "-2", "3", "'a?b'");
+        assertThat(t.render(t.template(), List.of(0, 1, 2, 3, 4))).isEqualTo(sql);
+        // a split per shard keeps some rows, in another order of placeholders; '?' inside quotes is not a placeholder
+        assertThat(t.render("INSERT INTO t (id, c) VALUES (?, '?'), (?, ?)", List.of(3, 0, 1)))
+                .isEqualTo("INSERT INTO t (id, c) VALUES (3, '?'), (1, 'it''s \\n\uDCFF')");
+    }
+
     @Test
     void rangesInListsAndMultiRowValues() {
         assertThat(t("SELECT c FROM sbtest1 WHERE id BETWEEN 10 AND 109 ORDER BY c")).isEqualTo(

@@ -33,6 +33,17 @@ public record SessionSettings(List<String> statements) {
         return new SessionSettings(next);
     }
 
+    /** Whether a statement of {@code key} (see {@link #with}) is among these settings. */
+    public boolean has(String key) {
+        String marker = keyComment(key);
+        for (String s : statements) {
+            if (s.endsWith(marker)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Identifies the settings; equal fingerprints mean equal backend session state. */
     public String fingerprint() {
         return String.join(";\n", statements);

@@ -97,6 +97,12 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     }
 
     private void handshake(ChannelHandlerContext ctx, ClientMessage.HandshakeResponse hr) {
+        if (io.shardgate.proxy.session.ClientCharset.byCollationId(hr.collation()).isEmpty()) {
+            // a set the proxy cannot lex or serve: refused before anything runs, rather than read as utf8mb4
+            fail(ctx, unsupported("the client character set of collation id " + hr.collation() + " is not supported by"
+                    + " Shardgate; connect with one of " + io.shardgate.proxy.session.ClientCharset.SUPPORTED));
+            return;
+        }
         connection.negotiated(hr.capabilities());
         pendingHandshake = hr;
         if (MySqlAuth.supported(hr.authPlugin())) {
@@ -127,7 +133,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             ctx.write(new ServerMessage.AuthMoreData(new byte[] {0x03}));
         }
         connection.phase(ConnectionState.Phase.COMMAND);
-        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes());
+        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes(), charset(hr));
         ctx.channel().config().setAutoRead(false);
         worker.execute(() -> openSession(ctx, client));
     }
@@ -232,7 +238,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 closeSession();
                 connection.clearPrepared();
                 session = sessions.open(new ClientInfo(pendingHandshake.user(), schema, remoteHost(ctx),
-                        pendingHandshake.attributes()));
+                        pendingHandshake.attributes(), charset(pendingHandshake)));
                 yield ok(session, 0, 0);
             }
             case ClientMessage.FieldList f -> fieldList(s, f);
@@ -244,6 +250,11 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             case ClientMessage.SslRequest ignored -> err(protocolError("SSL request in the command phase"));
             case ClientMessage.AuthSwitchResponse ignored -> err(protocolError("auth data in the command phase"));
         };
+    }
+
+    /** The handshake's character set (checked in {@link #handshake}); a reset connection returns to it. */
+    private static io.shardgate.proxy.session.ClientCharset charset(ClientMessage.HandshakeResponse hr) {
+        return io.shardgate.proxy.session.ClientCharset.byCollationId(hr.collation()).orElseThrow();
     }
 
     private ServerMessage execute(FrontendSession s, ClientMessage.StmtExecute e) {
