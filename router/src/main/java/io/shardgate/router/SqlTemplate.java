@@ -17,7 +17,8 @@ import java.util.Optional;
  * after a comparison operator ({@code = <> != < > <= >= <=>}), after {@code LIKE}, as an operand
  * of {@code BETWEEN … AND …}, and as items of an {@code IN (…)} list or a {@code VALUES (…)} row.
  * {@code ORDER BY 1}, {@code LIMIT 10}, {@code INTERVAL 1 DAY}, function arguments, literals with
- * a charset introducer or a hex/bit prefix, exponents and double-quoted strings stay in the text.
+ * a hex/bit prefix, exponents and double-quoted strings stay in the text. A string with a charset introducer
+ * ({@code _binary'…'}) or {@code N'…'} in a value position is replaced like a plain string.
  * Only SELECT, INSERT, REPLACE, UPDATE and DELETE are templated (a {@code SET x = 1} must keep its
  * value); a statement that already contains {@code ?} is left alone.
  *
@@ -29,6 +30,12 @@ import java.util.Optional;
  */
 public record SqlTemplate(String template, List<Object> literals, List<String> sources) {
     private static final int MAX_PARENS = 64;
+    /** MySQL's and MariaDB's character set names, upper-case: {@code _name'…'} introduces a string. */
+    private static final java.util.Set<String> CHARSETS = java.util.Set.of("ARMSCII8", "ASCII", "BIG5", "BINARY", "CP1250",
+            "CP1251", "CP1256", "CP1257", "CP850", "CP852", "CP866", "CP932", "DEC8", "EUCJPMS", "EUCKR", "GB18030", "GB2312",
+            "GBK", "GEOSTD8", "GREEK", "HEBREW", "HP8", "KEYBCS2", "KOI8R", "KOI8U", "LATIN1", "LATIN2", "LATIN5", "LATIN7",
+            "MACCE", "MACROMAN", "SJIS", "SWE7", "TIS620", "UCS2", "UJIS", "UTF16", "UTF16LE", "UTF32", "UTF8", "UTF8MB3",
+            "UTF8MB4");
 
     public SqlTemplate {
         literals = java.util.Collections.unmodifiableList(new ArrayList<>(literals));
@@ -194,6 +201,12 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
                 pos++;
             }
             String w = sql.substring(start, pos).toUpperCase(Locale.ROOT);
+            if (dialect == Dialect.MYSQL && (w.equals("N") || introducer(w))) {
+                int quote = skipBlanks(pos);
+                if (quote < sql.length() && sql.charAt(quote) == '\'') {
+                    return introducedString(start, quote);
+                }
+            }
             if (pos < sql.length() && sql.charAt(pos) == '\'') {
                 // _utf8mb4'x', N'x', X'0F', B'01': the literal belongs to its prefix; keep both
                 int end = skipString(pos);
@@ -219,6 +232,35 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             }
             remember(w);
             return true;
+        }
+
+        /**
+         * {@code _binary'…'}, {@code _latin1 '…'}, {@code N'…'} in a value position: a parameter like any string, whose
+         * source (introducer and all) is what the shard gets back. JSqlParser cannot parse introducers in expressions,
+         * so mysqldump files and PyMySQL's {@code _binary'…'} parse only this way; elsewhere they stay in the text.
+         */
+        private boolean introducedString(int start, int quote) {
+            int end = skipString(quote);
+            if (end < 0) {
+                return false;
+            }
+            if (valuePosition()) {
+                replace(start, end, unquote(quote, end));
+            }
+            pos = end;
+            remember("LITERAL");
+            return true;
+        }
+
+        private static boolean introducer(String word) {
+            return word.length() > 1 && word.charAt(0) == '_' && CHARSETS.contains(word.substring(1));
+        }
+
+        private int skipBlanks(int i) {
+            while (i < sql.length() && Character.isWhitespace(sql.charAt(i))) {
+                i++;
+            }
+            return i;
         }
 
         private boolean punctuation(char c) {
