@@ -180,7 +180,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return run(statement, decodeText(parameters));
     }
 
-    /** String parameters as the client's bytes become text in the session's character set, losslessly. */
+    /** String parameters as the client's bytes become text in the session's character set (see ClientCharset#parameter). */
     private List<Object> decodeText(List<Object> parameters) {
         List<Object> values = null;
         for (int i = 0; i < parameters.size(); i++) {
@@ -188,7 +188,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 if (values == null) {
                     values = new ArrayList<>(parameters);
                 }
-                values.set(i, charset.decode(t.bytes()));
+                values.set(i, charset.parameter(t.bytes()));
             }
         }
         return values == null ? parameters : Collections.unmodifiableList(values);

@@ -120,6 +120,25 @@ public enum ClientCharset {
     }
 
     /**
+     * A string-typed prepared-statement parameter: its text, losslessly; but bytes that are not valid UTF-8 in a UTF-8
+     * set stay bytes (drivers bind binary values with string types, e.g. Connector/J's setBytes, and a server stores
+     * them as they are): they go to the shard as a binary literal, which a server reads exactly so, without the
+     * "invalid string" warning a text literal would raise.
+     */
+    public Object parameter(byte[] b) {
+        String s = decode(b);
+        if (this != LATIN1 && this != ASCII) {
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c >= ESCAPE + 0x80 && c <= ESCAPE + 0xFF) {
+                    return b;
+                }
+            }
+        }
+        return s;
+    }
+
+    /**
      * The inverse of {@link #decode}: exactly the client's bytes for text that came from them. A character the set
      * cannot hold (only SQL the proxy wrote itself could have one) is an error, never a silent '?'.
      */

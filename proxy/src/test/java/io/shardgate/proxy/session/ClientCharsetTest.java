@@ -89,6 +89,14 @@ class ClientCharsetTest {
     }
 
     @Test
+    void stringParametersAreTextUnlessTheyAreBytesNoUtf8SetCanHold() {
+        assertThat(ClientCharset.UTF8MB4.parameter(hex("636166C3A9"))).isEqualTo("café");
+        assertThat(ClientCharset.UTF8MB4.parameter(hex("000102FF"))).isEqualTo(hex("000102FF"));
+        assertThat(ClientCharset.BINARY.parameter(hex("C328"))).isEqualTo(hex("C328"));
+        assertThat(ClientCharset.LATIN1.parameter(hex("636166E9"))).isEqualTo("café");
+    }
+
+    @Test
     void clientSqlGivesTheClientsBytesForItsOwnText() {
         byte[] b = hex("53454C454354205F62696E617279277B00FF80C327");
         ClientSql sql = ClientSql.of(b, ClientCharset.UTF8MB4);
