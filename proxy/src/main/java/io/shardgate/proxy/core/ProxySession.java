@@ -378,7 +378,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             for (ShadowCopy copy : copies) {
                 keys.add(switch (copy.keys()) {
                     case ShadowCopy.KnownKeys k -> k.keys();
-                    case ShadowCopy.LookupKeys l -> RowImages.lookUp(source.connection(), statement.shard(), l, parameters);
+                    case ShadowCopy.LookupKeys l -> inUtf8(source.connection(),
+                            () -> RowImages.lookUp(source.connection(), statement.shard(), l, parameters));
                 });
             }
             StatementResult result = timed(statement.shard(), () -> onShard(source.connection(), statement, parameters));
@@ -390,7 +391,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 }
                 current = shadow(copy.shadowShard(), inClientTransaction, shadows);
                 start = System.nanoTime();
-                RowImages.copy(source.connection(), current.connection(), copy.table(), copy.keyColumn(), keys.get(i));
+                Lease shadowLease = current;
+                List<Object> copied = keys.get(i);
+                inUtf8(source.connection(), () -> inUtf8(shadowLease.connection(),
+                        () -> RowImages.copy(source.connection(), shadowLease.connection(), copy.table(), copy.keyColumn(), copied)));
             }
             if (!inClientTransaction) {
                 for (Lease shadow : shadows) {
@@ -425,6 +429,42 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 shadows.forEach(backends::release);
             }
             backends.release(source);
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs the proxy's own statements of a dual write ({@link RowImages}: Connector/J Strings, which it sends as UTF-8
+     * and decodes by each column's character set) on a connection that carries the session's character set settings:
+     * switched to utf8mb4 around them and back, so a latin1 session's copy is not read as latin1. Costs nothing for
+     * a session without character set settings; a connection that cannot be switched back is reset before its next use.
+     */
+    private <T> T inUtf8(java.sql.Connection c, SqlWork<T> work) throws SQLException {
+        if (postgres() || !backends.settings().touchesCharset()) {
+            return work.run();
+        }
+        List<String> saved = ShardExecutor.runBytes(c, ("SELECT @@character_set_client, @@character_set_connection,"
+                + " @@character_set_results, @@collation_connection").getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                core.topology().logicalDatabase()) instanceof StatementResult.Rows r
+                ? java.util.Arrays.stream(r.rows().getFirst()).map(v -> v == null ? "NULL" : "'" + new String(v,
+                        java.nio.charset.StandardCharsets.US_ASCII) + "'").toList()
+                : List.of();
+        ShardExecutor.execute(c, "SET NAMES utf8mb4");
+        boolean restored = false;
+        try {
+            T result = work.run();
+            ShardExecutor.execute(c, "SET character_set_client = " + saved.get(0) + ", character_set_connection = " + saved.get(1)
+                    + ", character_set_results = " + saved.get(2) + ", collation_connection = " + saved.get(3));
+            restored = true;
+            return result;
+        } finally {
+            if (!restored) {
+                core.connectionStates().forget(c);
+            }
         }
     }
 

@@ -49,6 +49,15 @@ public final class ConnectionStates {
         remember(c.unwrap(Connection.class), settings);
     }
 
+    /** Notes that {@code c}'s session state is not known any more: its next borrower resets it. */
+    public void forget(Connection c) {
+        try {
+            remember(c.unwrap(Connection.class), UNKNOWN);
+        } catch (SQLException e) {
+            // not a wrapper of a driver connection: nothing is tracked for it
+        }
+    }
+
     private static void reset(Connection physical) throws SQLException {
         if (physical instanceof JdbcConnection mysql) {
             mysql.resetServerState();
