@@ -15,8 +15,6 @@ import java.util.Set;
 final class SessionCommands {
     /** The session-settings key of the client character set (SET NAMES, SET CHARACTER SET). */
     private static final String NAMES = "names";
-    /** PostgreSQL encodings whose bytes are UTF-8 (pgJDBC talks UTF8 to every shard). */
-    private static final Set<String> PG_UTF8 = Set.of("utf8", "unicode", "utf-8");
 
     private SessionCommands() {}
 
@@ -190,10 +188,9 @@ final class SessionCommands {
 
     /** PostgreSQL: the proxy's shards talk UTF8 (pgJDBC), so a client must too; DEFAULT is the server's, UTF8. */
     private static void requirePostgresUtf8(String what, String encoding) {
-        String e = encoding.toLowerCase(Locale.ROOT);
-        if (!PG_UTF8.contains(e) && !e.equals("default")) {
+        if (io.shardgate.proxy.session.PgClientEncoding.served(encoding).isEmpty() && !encoding.equalsIgnoreCase("default")) {
             throw new ProxyException(ErrorCode.UNSUPPORTED, what + " " + encoding + " is not supported: Shardgate talks UTF8 to every"
-                    + " PostgreSQL shard, so the client encoding must be UTF8");
+                    + " PostgreSQL shard, so the client encoding must be " + io.shardgate.proxy.session.PgClientEncoding.SUPPORTED);
         }
     }
 
