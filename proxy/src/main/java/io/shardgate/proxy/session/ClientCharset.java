@@ -74,7 +74,7 @@ public enum ClientCharset {
         if (id == 0 || id == 45 || id == 46 || (id >= 224 && id <= 247) || id == 255) {
             return Optional.of(UTF8MB4);
         }
-        if (id == 33 || id == 83 || (id >= 192 && id <= 215) || id == 223) {
+        if (id == 33 || id == 76 || id == 83 || (id >= 192 && id <= 215) || id == 223) {
             return Optional.of(UTF8MB3);
         }
         return switch (id) {
