@@ -180,6 +180,43 @@ class DualWriteIT {
     // ---- helpers
 
     /** Publishes the moving slots in {@code phase} (owner following the phase) and waits for every live proxy. */
+    /**
+     * A latin1 session's dual writes: its statements run in latin1 on the source, and the copies of the touched keys
+     * (the proxy's own statements) must carry the same characters and bytes to the target, also for a write whose keys
+     * are looked up by a string predicate.
+     */
+    @Test
+    void aLatin1SessionsCopiesCarryTheSameCharacters() throws Exception {
+        String tables = """
+                tables:
+                  - {name: names, kind: sharded, key: k, key-type: int}
+                """;
+        try (ShardedCluster cluster = ShardedCluster.start(2, tables);
+                Connection a = cluster.proxyConnection("characterEncoding=latin1");
+                Connection p = cluster.proxyConnection("characterEncoding=latin1&useServerPrepStmts=true");
+                Connection s0 = cluster.shardConnection(0); Connection s1 = cluster.shardConnection(1)) {
+            Sql.update(a, "CREATE TABLE names (k BIGINT NOT NULL PRIMARY KEY, u VARCHAR(32) CHARACTER SET utf8mb4,"
+                    + " l VARCHAR(32) CHARACTER SET latin1, b VARBINARY(8))");
+            List<Long> moving = keys(1, 200, true);
+            publish(cluster, MigrationPhase.DUAL_WRITE);
+            for (int i = 0; i < 6; i++) {
+                Sql.update(i % 2 == 0 ? a : p, "INSERT INTO names (k, u, l, b) VALUES (?, ?, ?, ?)", moving.get(i), "café " + i,
+                        "crème " + i, new byte[] {(byte) 0xE9, (byte) 0xFF, (byte) i});
+            }
+            Sql.update(a, "INSERT INTO names (k, u, l) VALUES (" + moving.get(6) + ", 'déjà', 'déjà')");
+            // no shard key: the keys are looked up by the string predicate, in utf8mb4, on the source
+            Sql.update(a, "UPDATE names SET l = 'naïve' WHERE u = 'café 2' OR u = 'déjà'");
+            Sql.update(p, "UPDATE names SET u = ? WHERE k = ?", "Ünï €", moving.get(3));
+            for (int i = 0; i <= 6; i++) {
+                String q = "SELECT k, HEX(u), HEX(l), HEX(b) FROM names WHERE k = " + moving.get(i);
+                assertThat(Sql.query(s1, q)).as("copy of key %d", moving.get(i)).isEqualTo(Sql.query(s0, q)).hasSize(1);
+            }
+            assertThat(Sql.query(s0, "SELECT HEX(u), HEX(l) FROM names WHERE k = " + moving.get(2)))
+                    .containsExactly(List.of("636166C3A92032", "6E61EF7665"));
+            assertThat(Sql.query(a, "SELECT u, l FROM names WHERE k = " + moving.get(6))).containsExactly(List.of("déjà", "naïve"));
+        }
+    }
+
     static long publish(ShardedCluster cluster, MigrationPhase phase) throws InterruptedException {
         var current = cluster.store().readSlotMap();
         long epoch = current.value().epoch() + 1;

@@ -52,6 +52,9 @@ final class SessionStatements {
             "(?is)^\\s*(?:SHOW\\s+(?:CREATE\\s+TABLE|(?:FULL\\s+)?(?:COLUMNS|FIELDS)\\s+(?:FROM|IN)|(?:INDEX|INDEXES|KEYS)\\s+(?:FROM|IN))|DESCRIBE|DESC)\\s+([`\"]?[\\w$]+[`\"]?(?:\\.[`\"]?[\\w$]+[`\"]?)?)");
     private static final Pattern SET_NAMES = Pattern.compile(
             "(?is)^SET\\s+NAMES\\s+['\"`]?([\\w]+)['\"`]?(?:\\s+COLLATE\\s+['\"`]?([\\w]+)['\"`]?)?\\s*$");
+    /** {@code SET CHARACTER SET x} / {@code SET CHARSET x}: the client character set, as SET NAMES (the server sets the rest). */
+    private static final Pattern SET_CHARACTER_SET = Pattern.compile(
+            "(?is)^SET\\s+(?:CHARACTER\\s+SET|CHARSET)\\s+['\"`]?([\\w]+)['\"`]?\\s*$");
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?is)^\\s*(GLOBAL\\s+|SESSION\\s+|LOCAL\\s+|PERSIST\\s+|PERSIST_ONLY\\s+)?(@@(?:(global|session|local|persist)\\.)?|@)?"
                     + "([`\"]?[\\w$.]+[`\"]?)\\s*(?:=|:=|\\s+TO\\s+)\\s*(.+?)\\s*$");
@@ -124,6 +127,10 @@ final class SessionStatements {
         if (names.matches()) {
             return new Command(new SessionCommand.SetNames(names.group(1).toLowerCase(Locale.ROOT),
                     Optional.ofNullable(names.group(2)).map(s -> s.toLowerCase(Locale.ROOT))));
+        }
+        Matcher characterSet = SET_CHARACTER_SET.matcher(sql);
+        if (characterSet.matches()) {
+            return new Command(new SessionCommand.SetNames(characterSet.group(1).toLowerCase(Locale.ROOT), Optional.empty()));
         }
         return assignments(sql.substring(sql.toUpperCase(Locale.ROOT).indexOf("SET") + 3));
     }

@@ -17,19 +17,81 @@ import java.util.Optional;
  * after a comparison operator ({@code = <> != < > <= >= <=>}), after {@code LIKE}, as an operand
  * of {@code BETWEEN … AND …}, and as items of an {@code IN (…)} list or a {@code VALUES (…)} row.
  * {@code ORDER BY 1}, {@code LIMIT 10}, {@code INTERVAL 1 DAY}, function arguments, literals with
- * a charset introducer or a hex/bit prefix, exponents and double-quoted strings stay in the text.
+ * a hex/bit prefix, exponents and double-quoted strings stay in the text. A string with a charset introducer
+ * ({@code _binary'…'}) or {@code N'…'} in a value position is replaced like a plain string.
  * Only SELECT, INSERT, REPLACE, UPDATE and DELETE are templated (a {@code SET x = 1} must keep its
  * value); a statement that already contains {@code ?} is left alone.
  *
  * @param template the SQL with {@code ?} (PostgreSQL: {@code $n}) for each replaced literal
  * @param literals the replaced values in order: Long or BigInteger for integers, BigDecimal for
  *                 decimals, String for quoted strings
+ * @param sources  each replaced literal as it was spelled in the statement (quotes, escapes and all), so SQL made
+ *                 from the template can carry the client's own text of every literal (see {@link #render})
  */
-public record SqlTemplate(String template, List<Object> literals) {
+public record SqlTemplate(String template, List<Object> literals, List<String> sources) {
     private static final int MAX_PARENS = 64;
+    /** MySQL's and MariaDB's character set names, upper-case: {@code _name'…'} introduces a string. */
+    private static final java.util.Set<String> CHARSETS = java.util.Set.of("ARMSCII8", "ASCII", "BIG5", "BINARY", "CP1250",
+            "CP1251", "CP1256", "CP1257", "CP850", "CP852", "CP866", "CP932", "DEC8", "EUCJPMS", "EUCKR", "GB18030", "GB2312",
+            "GBK", "GEOSTD8", "GREEK", "HEBREW", "HP8", "KEYBCS2", "KOI8R", "KOI8U", "LATIN1", "LATIN2", "LATIN5", "LATIN7",
+            "MACCE", "MACROMAN", "SJIS", "SWE7", "TIS620", "UCS2", "UJIS", "UTF16", "UTF16LE", "UTF32", "UTF8", "UTF8MB3",
+            "UTF8MB4");
 
     public SqlTemplate {
         literals = java.util.Collections.unmodifiableList(new ArrayList<>(literals));
+        sources = List.copyOf(sources);
+    }
+
+    /** A template whose literals' spelling is not known (tests that only compare templates and values). */
+    public SqlTemplate(String template, List<Object> literals) {
+        this(template, literals, List.of());
+    }
+
+    /**
+     * {@code sql} (made from this template by the router, with JDBC {@code ?} placeholders outside quotes and comments)
+     * with each placeholder replaced by the original spelling of the literal it stands for: {@code parameters} gives,
+     * per placeholder in order, the 0-based index of the literal. The literals are never re-quoted or re-escaped.
+     */
+    public String render(String sql, List<Integer> parameters) {
+        if (parameters.isEmpty()) {
+            return sql;
+        }
+        StringBuilder out = new StringBuilder(sql.length() + 16 * parameters.size());
+        int next = 0;
+        int i = 0;
+        while (i < sql.length()) {
+            int skip = SqlText.skipQuotedOrComment(sql, i, Dialect.MYSQL);
+            if (skip > i) {
+                out.append(sql, i, skip);
+                i = skip;
+                continue;
+            }
+            char c = sql.charAt(i);
+            if (c == '?') {
+                if (next >= parameters.size()) {
+                    throw new IllegalArgumentException("more placeholders than parameters in: " + sql);
+                }
+                out.append(sources.get(parameters.get(next++)));
+            } else {
+                out.append(c);
+            }
+            i++;
+        }
+        if (next != parameters.size()) {
+            throw new IllegalArgumentException(parameters.size() + " parameters for " + next + " placeholders in: " + sql);
+        }
+        return out.toString();
+    }
+
+    /** Equal templates with equal values are equal, however their literals were spelled. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SqlTemplate t && template.equals(t.template) && literals.equals(t.literals);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * template.hashCode() + literals.hashCode();
     }
 
     /** The template of {@code sql}, or empty when it has no replaceable literal or is not templated. */
@@ -42,6 +104,7 @@ public record SqlTemplate(String template, List<Object> literals) {
         private final Dialect dialect;
         private final StringBuilder out;
         private final List<Object> literals = new ArrayList<>();
+        private final List<String> sources = new ArrayList<>();
         private int pos;
         private int copiedUpTo;
         /** Last significant token, upper-cased for words, the character for punctuation. */
@@ -74,7 +137,7 @@ public record SqlTemplate(String template, List<Object> literals) {
                 return Optional.empty();
             }
             out.append(sql, copiedUpTo, sql.length());
-            return Optional.of(new SqlTemplate(out.toString(), literals));
+            return Optional.of(new SqlTemplate(out.toString(), literals, sources));
         }
 
         private String firstWord() {
@@ -141,6 +204,12 @@ public record SqlTemplate(String template, List<Object> literals) {
                 pos++;
             }
             String w = sql.substring(start, pos).toUpperCase(Locale.ROOT);
+            if (dialect == Dialect.MYSQL && (w.equals("N") || introducer(w))) {
+                int quote = skipBlanks(pos);
+                if (quote < sql.length() && sql.charAt(quote) == '\'') {
+                    return introducedString(start, quote);
+                }
+            }
             if (pos < sql.length() && sql.charAt(pos) == '\'') {
                 // _utf8mb4'x', N'x', X'0F', B'01': the literal belongs to its prefix; keep both
                 int end = skipString(pos);
@@ -166,6 +235,35 @@ public record SqlTemplate(String template, List<Object> literals) {
             }
             remember(w);
             return true;
+        }
+
+        /**
+         * {@code _binary'…'}, {@code _latin1 '…'}, {@code N'…'} in a value position: a parameter like any string, whose
+         * source (introducer and all) is what the shard gets back. JSqlParser cannot parse introducers in expressions,
+         * so mysqldump files and PyMySQL's {@code _binary'…'} parse only this way; elsewhere they stay in the text.
+         */
+        private boolean introducedString(int start, int quote) {
+            int end = skipString(quote);
+            if (end < 0) {
+                return false;
+            }
+            if (valuePosition()) {
+                replace(start, end, unquote(quote, end));
+            }
+            pos = end;
+            remember("LITERAL");
+            return true;
+        }
+
+        private static boolean introducer(String word) {
+            return word.length() > 1 && word.charAt(0) == '_' && CHARSETS.contains(word.substring(1));
+        }
+
+        private int skipBlanks(int i) {
+            while (i < sql.length() && Character.isWhitespace(sql.charAt(i))) {
+                i++;
+            }
+            return i;
         }
 
         private boolean punctuation(char c) {
@@ -277,6 +375,7 @@ public record SqlTemplate(String template, List<Object> literals) {
             }
             copiedUpTo = end;
             literals.add(value);
+            sources.add(sql.substring(start, end));
         }
 
         private void remember(String token) {

@@ -35,6 +35,33 @@ class SqlTemplateTest {
                 new SqlTemplate("INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)", List.of(3L, 77L, "c", "p")));
     }
 
+    /** Shard SQL made from a template carries each literal as the client spelled it: escapes, quotes, sign and all. */
+    @Test
+    void renderUsesTheLiteralsOriginalSpelling() {
+        String sql = "INSERT INTO t (id, c) VALUES (1, 'it''s \\n\uDCFF'), (-2, \"q\"), (3, 'a?b')";
+        SqlTemplate t = t(sql);
+        assertThat(t.sources()).containsExactly("1", "'it''s \\n\uDCFF'", "-2", "3", "'a?b'");
+        assertThat(t.render(t.template(), List.of(0, 1, 2, 3, 4))).isEqualTo(sql);
+        // a split per shard keeps some rows, in another order of placeholders; '?' inside quotes is not a placeholder
+        assertThat(t.render("INSERT INTO t (id, c) VALUES (?, '?'), (?, ?)", List.of(3, 0, 1)))
+                .isEqualTo("INSERT INTO t (id, c) VALUES (3, '?'), (1, 'it''s \\n\uDCFF')");
+    }
+
+    /** mysqldump and PyMySQL write {@code _binary'…'}, which JSqlParser cannot parse: such values become parameters too. */
+    @Test
+    void introducedStringsInValuePositionsAreParameters() {
+        SqlTemplate t = t("INSERT INTO b (id, v) VALUES (1, _binary'{\\0\uDCFF'), (2, _latin1 'x'), (3, N'y')");
+        assertThat(t).isEqualTo(new SqlTemplate("INSERT INTO b (id, v) VALUES (?, ?), (?, ?), (?, ?)",
+                List.of(1L, "{\0\uDCFF", 2L, "x", 3L, "y")));
+        assertThat(t.sources()).containsExactly("1", "_binary'{\\0\uDCFF'", "2", "_latin1 'x'", "3", "N'y'");
+        assertThat(t("SELECT id FROM b WHERE v = _binary'ab' AND id = 4")).isEqualTo(
+                new SqlTemplate("SELECT id FROM b WHERE v = ? AND id = ?", List.of("ab", 4L)));
+        // not a value position, or not a character set: left as written
+        assertThat(t("SELECT _binary'ab', CONCAT(_utf8mb4'x', v) FROM b WHERE id = 5")).isEqualTo(
+                new SqlTemplate("SELECT _binary'ab', CONCAT(_utf8mb4'x', v) FROM b WHERE id = ?", List.of(5L)));
+        assertThat(t("SELECT _x 'alias' FROM b WHERE id = 6").template()).isEqualTo("SELECT _x 'alias' FROM b WHERE id = ?");
+    }
+
     @Test
     void rangesInListsAndMultiRowValues() {
         assertThat(t("SELECT c FROM sbtest1 WHERE id BETWEEN 10 AND 109 ORDER BY c")).isEqualTo(
@@ -54,8 +81,11 @@ class SqlTemplateTest {
                 new SqlTemplate("SELECT a FROM t WHERE b = ? ORDER BY 1 LIMIT 10 OFFSET 5", List.of(1L)));
         assertThat(t("SELECT a FROM t WHERE d > NOW() - INTERVAL 1 DAY AND k = 2 GROUP BY 1")).isEqualTo(
                 new SqlTemplate("SELECT a FROM t WHERE d > NOW() - INTERVAL 1 DAY AND k = ? GROUP BY 1", List.of(2L)));
+        // an introduced string is a value too (see introducedStringsInValuePositionsAreParameters): shards get its spelling back
         assertThat(t("SELECT a FROM t WHERE s = _utf8mb4'x' AND h = X'0F' AND e = 1e5 AND k = 4")).isEqualTo(
-                new SqlTemplate("SELECT a FROM t WHERE s = _utf8mb4'x' AND h = X'0F' AND e = 1e5 AND k = ?", List.of(4L)));
+                new SqlTemplate("SELECT a FROM t WHERE s = ? AND h = X'0F' AND e = 1e5 AND k = ?", List.of("x", 4L)));
+        assertThat(t("SELECT a FROM t WHERE h = X'0F' AND e = 1e5 AND k = 4")).isEqualTo(
+                new SqlTemplate("SELECT a FROM t WHERE h = X'0F' AND e = 1e5 AND k = ?", List.of(4L)));
         assertThat(t("SELECT f(1, 2) FROM t WHERE a = \"dq\" AND b = 3")).isEqualTo(
                 new SqlTemplate("SELECT f(1, 2) FROM t WHERE a = \"dq\" AND b = ?", List.of(3L)));
     }

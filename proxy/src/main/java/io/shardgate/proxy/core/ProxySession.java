@@ -41,8 +41,11 @@ import java.util.concurrent.Future;
  *   <li>Session variables ({@code SET sql_mode = …}) are validated on a backend, remembered, and replayed on
  *       every backend connection the session uses. User variables ({@code SET @x}), temporary tables and named locks
  *       pin their connections to the session (see {@link ServerStateRules}).</li>
- *   <li>{@code SET NAMES utf8mb4 | utf8 | utf8mb3 | binary} is accepted and changes nothing (backends always
- *       talk utf8mb4 to the proxy, which passes bytes through); any other character set is refused.</li>
+ *   <li>SQL text is the client's bytes in its character set (see {@link io.shardgate.proxy.session.ClientCharset} for the
+ *       sets served): a MySQL statement goes to its shards as the client's bytes, with the client's own spelling of every
+ *       literal where the router rewrote it. A character set other than utf8mb4 (from the handshake, {@code SET NAMES},
+ *       {@code SET CHARACTER SET} or {@code SET character_set_client}) is a session setting replayed on every backend
+ *       connection, so the shard reads the bytes and converts results as for a direct client.</li>
  *   <li>{@code SET TRANSACTION …} without SESSION applies to the session's next transaction;
  *       {@code SET SESSION TRANSACTION …} is a session setting.</li>
  *   <li>SHOW WARNINGS is answered by the backend connection of the previous statement only while it is
@@ -68,6 +71,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
     private int nextStatementId = 1;
     private String schema;
+    /** The MySQL client character set: how the client's statement bytes are read (and the backends are told). */
+    private io.shardgate.proxy.session.ClientCharset charset;
     private boolean autocommit = true;
     private boolean explicitTransaction;
     private List<String> transactionStart = List.of();
@@ -88,6 +93,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
         this.ids = new SessionIds(core.sequences(), () -> backends.settings().fingerprint(), this::sqlMode);
+        this.charset = client.charset();
+        if (!charset.utf8mb4()) {
+            SessionCommands.useCharset(this, charset, "SET NAMES " + charset.mysqlName());
+        }
     }
 
     // ---- FrontendSession
@@ -98,7 +107,34 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     @Override
+    public StatementResult query(byte[] sql) {
+        return postgres() ? query(io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(sql))
+                : query(io.shardgate.proxy.session.ClientSql.of(sql, charset));
+    }
+
+    /** A MySQL text statement: analysed as text, sent as the client's bytes (see {@link SourceLiterals}). */
+    private StatementResult query(io.shardgate.proxy.session.ClientSql sql) {
+        io.shardgate.cluster.Dialect dialect = io.shardgate.cluster.Dialect.MYSQL;
+        var template = io.shardgate.router.SqlTemplate.of(sql.text(), dialect);
+        if (template.isPresent()) {
+            AnalysedStatement statement = core.analyse(template.get().template(), dialect);
+            if (statement.parameterCount() == template.get().literals().size()) {
+                return run(statement, new SourceLiterals(sql, template.get()));
+            }
+        }
+        return run(core.analyse(sql.text(), dialect), new SourceLiterals(sql, null));
+    }
+
+    @Override
+    public PreparedInfo prepare(byte[] sql) {
+        return prepare((postgres() ? io.shardgate.proxy.session.ClientCharset.UTF8MB4 : charset).decode(sql));
+    }
+
+    @Override
     public StatementResult query(String sql) {
+        if (!postgres()) {
+            return query(io.shardgate.proxy.session.ClientSql.ofText(sql, charset));
+        }
         RoutingSnapshot snapshot = core.snapshot();
         io.shardgate.cluster.Dialect dialect = snapshot.cluster().dialect();
         // statements that differ only in values share one analysis (see SqlTemplate); a template that
@@ -149,7 +185,21 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             throw new ProxyException(ErrorCode.WRONG_PARAMETER_COUNT, "Incorrect arguments to mysqld_stmt_execute: the statement takes "
                     + statement.parameterCount() + " parameters, " + parameters.size() + " were sent");
         }
-        return run(statement, parameters);
+        return run(statement, decodeText(parameters));
+    }
+
+    /** String parameters as the client's bytes become text in the session's character set (see ClientCharset#parameter). */
+    private List<Object> decodeText(List<Object> parameters) {
+        List<Object> values = null;
+        for (int i = 0; i < parameters.size(); i++) {
+            if (parameters.get(i) instanceof io.shardgate.proxy.session.ClientText t) {
+                if (values == null) {
+                    values = new ArrayList<>(parameters);
+                }
+                values.set(i, charset.parameter(t.bytes()));
+            }
+        }
+        return values == null ? parameters : Collections.unmodifiableList(values);
     }
 
     @Override
@@ -496,11 +546,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             for (ShadowCopy copy : copies) {
                 keys.add(switch (copy.keys()) {
                     case ShadowCopy.KnownKeys k -> k.keys();
-                    case ShadowCopy.LookupKeys l -> RowImages.lookUp(source.connection(), statement.shard(), l, parameters);
+                    case ShadowCopy.LookupKeys l -> inUtf8(source.connection(),
+                            () -> RowImages.lookUp(source.connection(), statement.shard(), l, parameters));
                 });
             }
-            StatementResult result = timed(statement.shard(), () -> ShardExecutor.run(source.connection(), statement.sql(),
-                    statement.bind(parameters), core.topology().logicalDatabase(), notices::add));
+            StatementResult result = timed(statement.shard(), () -> onShard(source.connection(), statement, parameters));
             wrote = true;
             for (int i = 0; i < copies.size(); i++) {
                 ShadowCopy copy = copies.get(i);
@@ -509,7 +559,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 }
                 current = shadow(copy.shadowShard(), inClientTransaction, shadows);
                 start = System.nanoTime();
-                RowImages.copy(source.connection(), current.connection(), copy.table(), copy.keyColumn(), keys.get(i));
+                Lease shadowLease = current;
+                List<Object> copied = keys.get(i);
+                inUtf8(source.connection(), () -> inUtf8(shadowLease.connection(),
+                        () -> RowImages.copy(source.connection(), shadowLease.connection(), copy.table(), copy.keyColumn(), copied)));
             }
             if (!inClientTransaction) {
                 committing = true;
@@ -553,6 +606,42 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 shadows.forEach(backends::release);
             }
             backends.release(source);
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs the proxy's own statements of a dual write ({@link RowImages}: Connector/J Strings, which it sends as UTF-8
+     * and decodes by each column's character set) on a connection that carries the session's character set settings:
+     * switched to utf8mb4 around them and back, so a latin1 session's copy is not read as latin1. Costs nothing for
+     * a session without character set settings; a connection that cannot be switched back is reset before its next use.
+     */
+    private <T> T inUtf8(java.sql.Connection c, SqlWork<T> work) throws SQLException {
+        if (postgres() || !backends.settings().touchesCharset()) {
+            return work.run();
+        }
+        List<String> saved = ShardExecutor.runBytes(c, ("SELECT @@character_set_client, @@character_set_connection,"
+                + " @@character_set_results, @@collation_connection").getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                core.topology().logicalDatabase()) instanceof StatementResult.Rows r
+                ? java.util.Arrays.stream(r.rows().getFirst()).map(v -> v == null ? "NULL" : "'" + new String(v,
+                        java.nio.charset.StandardCharsets.US_ASCII) + "'").toList()
+                : List.of();
+        ShardExecutor.execute(c, "SET NAMES utf8mb4");
+        boolean restored = false;
+        try {
+            T result = work.run();
+            ShardExecutor.execute(c, "SET character_set_client = " + saved.get(0) + ", character_set_connection = " + saved.get(1)
+                    + ", character_set_results = " + saved.get(2) + ", collation_connection = " + saved.get(3));
+            restored = true;
+            return result;
+        } finally {
+            if (!restored) {
+                core.connectionStates().forget(c);
+            }
         }
     }
 
@@ -660,8 +749,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             if (fault != null) {
                 fault.beforeStatement(statement.shard(), lease.connection());
             }
-            return remember(lease, timed(statement.shard(), () -> ShardExecutor.run(lease.connection(), statement.sql(),
-                    statement.bind(parameters), core.topology().logicalDatabase(), notices::add)));
+            return remember(lease, timed(statement.shard(), () -> onShard(lease.connection(), statement, parameters)));
         } catch (SQLException e) {
             throw failure(lease, e, start);
         } catch (RuntimeException | Error e) {
@@ -747,9 +835,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private Outcome runOne(Lease lease, ShardStatement s, List<Object> parameters, String db) {
         long start = System.nanoTime();
         try {
-            return new Outcome(s.shard(), timed(s.shard(), () -> ShardExecutor.run(lease.connection(), s.sql(), s.bind(parameters), db,
-                    notices::add)),
-                    null);
+            return new Outcome(s.shard(), timed(s.shard(), () -> onShard(lease.connection(), s, parameters)), null);
         } catch (SQLException e) {
             return new Outcome(s.shard(), null, BackendErrors.translate(e, lease.pool(), start));
         } catch (RuntimeException | Error e) {
@@ -757,6 +843,21 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             backends.markBroken(lease); // a pinned one ends the transaction in throwOnFailure
             return new Outcome(s.shard(), null, BackendErrors.unexpected(e, lease.pool()));
         }
+    }
+
+    /**
+     * Runs one shard statement. MySQL: as bytes in the client's character set, the client's own for a text statement
+     * (see {@link SourceLiterals}), with bound values written in for a prepared one. PostgreSQL: through pgJDBC.
+     */
+    private StatementResult onShard(java.sql.Connection c, ShardStatement s, List<Object> parameters) throws SQLException {
+        String db = core.topology().logicalDatabase();
+        if (postgres()) {
+            return ShardExecutor.run(c, s.sql(), s.bind(parameters), db, notices::add);
+        }
+        if (parameters instanceof SourceLiterals text) {
+            return ShardExecutor.runBytes(c, text.bytesFor(s), db);
+        }
+        return ShardExecutor.runMySql(c, s.sql(), s.bind(parameters), charset, db);
     }
 
     private static Outcome join(Future<Outcome> f) {
@@ -985,6 +1086,15 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     SessionBackends backends() {
         return backends;
+    }
+
+    io.shardgate.proxy.session.ClientCharset charset() {
+        return charset;
+    }
+
+    /** The client character set from now on (its SET is already among the session settings). */
+    void charset(io.shardgate.proxy.session.ClientCharset charset) {
+        this.charset = charset;
     }
 
     String defaultShard() {

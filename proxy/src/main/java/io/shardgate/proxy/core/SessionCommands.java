@@ -3,6 +3,7 @@ package io.shardgate.proxy.core;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.exec.SessionSettings;
+import io.shardgate.proxy.session.ClientCharset;
 import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.plan.SessionCommand;
 import io.shardgate.router.plan.SessionCommand.Assignment;
@@ -12,8 +13,8 @@ import java.util.Set;
 
 /** Applies a {@link SessionCommand} to a session (transactions, settings, USE). */
 final class SessionCommands {
-    /** Character sets whose bytes the proxy passes through unchanged between a client and utf8mb4 backends. */
-    private static final Set<String> PASS_THROUGH_CHARSETS = Set.of("utf8mb4", "utf8", "utf8mb3", "binary");
+    /** The session-settings key of the client character set (SET NAMES, SET CHARACTER SET). */
+    private static final String NAMES = "names";
 
     private SessionCommands() {}
 
@@ -27,7 +28,7 @@ final class SessionCommands {
             case SessionCommand.RollbackToSavepoint s -> session.backends().rollbackToSavepoint(s.name());
             case SessionCommand.ReleaseSavepoint s -> session.backends().releaseSavepoint(s.name());
             case SessionCommand.SetAutocommit a -> session.setAutocommit(a.enabled());
-            case SessionCommand.SetNames n -> requirePassThrough("SET NAMES " + n.charset(), n.charset());
+            case SessionCommand.SetNames n -> setNames(session, n, sql);
             case SessionCommand.SetTransaction t -> setTransaction(session, t, sql);
             case SessionCommand.SetVariables v -> setVariables(session, v.assignments(), sql);
             case SessionCommand.Use u -> session.use(u.schema());
@@ -36,6 +37,45 @@ final class SessionCommands {
             }
         }
         return StatementResult.Update.of(0);
+    }
+
+    /**
+     * {@code SET NAMES x [COLLATE y]} and {@code SET CHARACTER SET x}: the client's statement becomes a session setting
+     * (replayed as written on every backend connection, so the shard reads the statement bytes and converts results as
+     * for a direct client) and {@code x} how the proxy reads the statement bytes. A utf8mb4 session asking for utf8mb4
+     * again, with no collation, changes nothing (it is what drivers send at connect; backends already talk utf8mb4).
+     */
+    private static void setNames(ProxySession session, SessionCommand.SetNames n, String sql) {
+        if (session.postgres()) {
+            requirePostgresUtf8("SET NAMES", n.charset());
+            return;
+        }
+        String what = sql.strip();
+        ClientCharset charset = served(what, n.charset());
+        n.collation().ifPresent(c -> servedCollation(what, c));
+        if (charset.utf8mb4() && n.collation().isEmpty() && session.charset().utf8mb4() && !session.backends().settings().has(NAMES)) {
+            return;
+        }
+        useCharset(session, charset, what);
+    }
+
+    /** Puts {@code statement} (which sets the client character set to {@code charset}) on the session's backends. */
+    static void useCharset(ProxySession session, ClientCharset charset, String statement) {
+        SessionBackends b = session.backends();
+        b.changeSettings(b.settings().with(statement, NAMES), statement, session.defaultShard());
+        session.charset(charset);
+    }
+
+    private static ClientCharset served(String what, String charset) {
+        return ClientCharset.byName(charset).orElseThrow(() -> new ProxyException(ErrorCode.UNSUPPORTED, what + ": the character"
+                + " set '" + charset + "' is not supported by Shardgate; use one of " + ClientCharset.SUPPORTED));
+    }
+
+    private static void servedCollation(String what, String collation) {
+        if (ClientCharset.byCollationName(collation).isEmpty()) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, what + ": the collation '" + collation + "' is not of a character set"
+                    + " Shardgate supports; use one of " + ClientCharset.SUPPORTED);
+        }
     }
 
     private static void setTransaction(ProxySession session, SessionCommand.SetTransaction t, String sql) {
@@ -82,16 +122,16 @@ final class SessionCommands {
         StringBuilder sql = new StringBuilder();
         SessionBackends b = session.backends();
         SessionSettings next = b.settings();
+        ClientCharset clientCharset = null;
         for (Assignment a : assignments) {
             switch (a.scope()) {
                 case USER -> throw new IllegalStateException("user variables are set above");
                 case SESSION -> {
                     String name = a.name().toLowerCase(Locale.ROOT);
-                    if (name.startsWith("character_set_") || name.startsWith("collation_") || name.equals("names")) {
-                        requirePassThrough("SET " + a.name(), unquote(a.value()));
-                        continue;
-                    }
                     String one = "SET @@SESSION." + name + " = " + a.value();
+                    if (name.startsWith("character_set_") || name.startsWith("collation_")) {
+                        clientCharset = characterSetVariable(name, unquote(a.value()), one).orElse(clientCharset);
+                    }
                     next = next.with(one, name);
                     sql.append(sql.isEmpty() ? "SET " : ", ").append("@@SESSION.").append(name).append(" = ").append(a.value());
                 }
@@ -100,6 +140,29 @@ final class SessionCommands {
         if (!sql.isEmpty()) {
             b.changeSettings(next, sql.toString(), session.defaultShard());
         }
+        if (clientCharset != null) {
+            session.charset(clientCharset);
+        }
+    }
+
+    /**
+     * {@code SET character_set_x = …} / {@code collation_x = …}: a session setting like any other, refused for a set the
+     * proxy does not serve; {@code character_set_client} also changes how the proxy reads the statement bytes.
+     */
+    private static java.util.Optional<ClientCharset> characterSetVariable(String name, String value, String what) {
+        String v = value.toLowerCase(Locale.ROOT);
+        if (name.equals("character_set_results") && (v.equals("null") || v.equals("binary"))) {
+            return java.util.Optional.empty(); // results as stored, no conversion: bytes the proxy passes through
+        }
+        if (name.startsWith("collation_")) {
+            servedCollation(what, v);
+            return java.util.Optional.empty();
+        }
+        if (!name.equals("character_set_client") && !name.equals("character_set_results") && !name.equals("character_set_connection")) {
+            return java.util.Optional.empty(); // character_set_database/server/filesystem: the server's business
+        }
+        ClientCharset charset = served(what, v);
+        return name.equals("character_set_client") ? java.util.Optional.of(charset) : java.util.Optional.empty();
     }
 
     /**
@@ -119,7 +182,7 @@ final class SessionCommands {
                 throw new ProxyException(ErrorCode.PARSE_ERROR, "cannot read the SET assignment of @" + a.name());
             }
             if (name.equals("client_encoding") || name.equals("names")) {
-                requirePassThrough("SET " + a.name(), unquote(a.value()));
+                requirePostgresUtf8("SET " + a.name(), unquote(a.value()));
                 continue;
             }
             String one = "SET " + name + " = " + a.value();
@@ -127,13 +190,11 @@ final class SessionCommands {
         }
     }
 
-    private static void requirePassThrough(String what, String charset) {
-        String c = charset.toLowerCase(Locale.ROOT);
-        boolean ok = PASS_THROUGH_CHARSETS.contains(c) || c.startsWith("utf8mb4_") || c.startsWith("utf8_") || c.startsWith("utf8mb3_")
-                || c.equals("default") || c.equals("null");
-        if (!ok) {
-            throw new ProxyException(ErrorCode.UNSUPPORTED, what + " is not supported: Shardgate talks utf8mb4 to every shard and"
-                    + " passes bytes through, so clients must use utf8mb4 (or utf8/binary)");
+    /** PostgreSQL: the proxy's shards talk UTF8 (pgJDBC), so a client must too; DEFAULT is the server's, UTF8. */
+    private static void requirePostgresUtf8(String what, String encoding) {
+        if (io.shardgate.proxy.session.PgClientEncoding.served(encoding).isEmpty() && !encoding.equalsIgnoreCase("default")) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, what + " " + encoding + " is not supported: Shardgate talks UTF8 to every"
+                    + " PostgreSQL shard, so the client encoding must be " + io.shardgate.proxy.session.PgClientEncoding.SUPPORTED);
         }
     }
 

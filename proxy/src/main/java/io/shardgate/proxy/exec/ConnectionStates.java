@@ -69,6 +69,15 @@ public final class ConnectionStates {
     private static final String PG_DISCARD_ALL_BUT_PREPARED = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *;"
             + " SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
 
+    /** Notes that {@code c}'s session state is not known any more: its next borrower resets it. */
+    public void forget(Connection c) {
+        try {
+            remember(c.unwrap(Connection.class), UNKNOWN);
+        } catch (SQLException e) {
+            // not a wrapper of a driver connection: nothing is tracked for it
+        }
+    }
+
     private static void reset(Connection physical) throws SQLException {
         if (physical instanceof JdbcConnection mysql) {
             mysql.resetServerState();

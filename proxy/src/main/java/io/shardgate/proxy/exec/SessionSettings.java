@@ -33,6 +33,28 @@ public record SessionSettings(List<String> statements) {
         return new SessionSettings(next);
     }
 
+    /** Whether a statement of {@code key} (see {@link #with}) is among these settings. */
+    public boolean has(String key) {
+        String marker = keyComment(key);
+        for (String s : statements) {
+            if (s.endsWith(marker)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether any of these settings is about character sets (SET NAMES, character_set_*, collation_*). */
+    public boolean touchesCharset() {
+        for (String s : statements) {
+            String lower = s.toLowerCase(java.util.Locale.ROOT);
+            if (lower.endsWith("/* names */") || lower.contains("character_set_") || lower.contains("collation_")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Identifies the settings; equal fingerprints mean equal backend session state. */
     public String fingerprint() {
         return String.join(";\n", statements);

@@ -31,6 +31,9 @@ import org.postgresql.PGStatement;
  * queries (the last insert id comes from the OK packet).
  */
 public final class ShardExecutor {
+    /** What Connector/J parses of a {@link RawQuery}: any short statement text does. */
+    private static final String RAW_PLACEHOLDER = "SELECT";
+
     private ShardExecutor() {}
 
     /** Runs {@code sql} with {@code parameters} bound to its {@code ?}s (none: a plain statement). */
@@ -71,6 +74,28 @@ public final class ShardExecutor {
                 passNotices(ps, notices);
             }
         }
+    }
+
+    /**
+     * Runs a MySQL statement given as the bytes to send (the client's own, or SQL in the client's character set): the
+     * shard reads exactly these bytes, in the character set the session put on the connection.
+     */
+    public static StatementResult runBytes(Connection c, byte[] sql, String logicalDatabase) throws SQLException {
+        try (RawQuery st = new RawQuery(c.unwrap(JdbcConnection.class), sql, RAW_PLACEHOLDER)) {
+            return read(st, st.execute(), logicalDatabase);
+        }
+    }
+
+    /**
+     * Runs MySQL {@code sql} with {@code values} for its {@code ?}s, written into the statement's bytes in the client's
+     * character set (see {@link MySqlStatementBytes}), as Connector/J's client-side prepared statements would, but with
+     * each string as the client's own bytes.
+     */
+    public static StatementResult runMySql(Connection c, String sql, List<Object> values, io.shardgate.proxy.session.ClientCharset charset,
+            String logicalDatabase) throws SQLException {
+        JdbcConnection mysql = c.unwrap(JdbcConnection.class);
+        boolean noBackslashEscapes = !values.isEmpty() && mysql.getSession().getServerSession().isNoBackslashEscapesSet();
+        return runBytes(c, MySqlStatementBytes.render(sql, values, charset, noBackslashEscapes), logicalDatabase);
     }
 
     /** pgJDBC keeps a NoticeResponse as an SQLWarning of the statement, with the server's fields when it has them. */

@@ -136,6 +136,12 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     }
 
     private void handshake(ChannelHandlerContext ctx, ClientMessage.HandshakeResponse hr) {
+        if (io.shardgate.proxy.session.ClientCharset.byCollationId(hr.collation()).isEmpty()) {
+            // a set the proxy cannot lex or serve: refused before anything runs, rather than read as utf8mb4
+            fail(ctx, unsupported("the client character set of collation id " + hr.collation() + " is not supported by"
+                    + " Shardgate; connect with one of " + io.shardgate.proxy.session.ClientCharset.SUPPORTED));
+            return;
+        }
         connection.negotiated(hr.capabilities());
         pendingHandshake = hr;
         if (MySqlAuth.supported(hr.authPlugin())) {
@@ -173,7 +179,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             ctx.write(new ServerMessage.AuthMoreData(new byte[] {0x03}));
         }
         connection.phase(ConnectionState.Phase.COMMAND);
-        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes());
+        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes(), charset(hr));
         ctx.channel().config().setAutoRead(false);
         worker.execute(() -> openSession(ctx, client));
     }
@@ -300,7 +306,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 closeSession();
                 connection.clearPrepared();
                 session = sessions.open(new ClientInfo(pendingHandshake.user(), schema, remoteHost(ctx),
-                        pendingHandshake.attributes()));
+                        pendingHandshake.attributes(), charset(pendingHandshake)));
                 yield ok(session, 0, 0);
             }
             case ClientMessage.FieldList f -> fieldList(s, f);
@@ -320,13 +326,16 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
      * SERVER_MORE_RESULTS_EXISTS; the first error is the last thing sent, as on a server. Without, the text is one
      * statement (holding several, the router has a shard report the server's syntax error).
      */
-    private ServerMessage query(ChannelHandlerContext ctx, FrontendSession s, String sql) {
-        int semicolon = sql.indexOf(';');
-        boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && semicolon >= 0 && !onlyTerminators(sql, semicolon);
-        if (!multi && !mayBeBlank(sql)) {
+    private ServerMessage query(ChannelHandlerContext ctx, FrontendSession s, byte[] sql) {
+        // the client's bytes, one char each: no byte >= 0x80 is a quote, a semicolon or a backslash in the character
+        // sets served, so offsets in the view are offsets in the bytes
+        MySqlLexer.Latin1View text = new MySqlLexer.Latin1View(sql);
+        int semicolon = indexOf(sql, (byte) ';');
+        boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && semicolon >= 0 && !onlyTerminators(text, semicolon);
+        if (!multi && !mayBeBlank(text)) {
             return result(s.query(sql), s, false, false);
         }
-        List<MySqlLexer.Piece> pieces = switch (MySqlLexer.splitMulti(sql, commentGate)) {
+        List<MySqlLexer.Piece> pieces = switch (MySqlLexer.splitMulti(text, commentGate)) {
             case MySqlLexer.Refused r -> throw new ProxyException(ErrorCode.UNSUPPORTED,
                     "this multi-statement message cannot be run as one server would, so none of it ran: " + r.reason());
             case MySqlLexer.Run run -> run.pieces();
@@ -347,16 +356,25 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         return piece(s, sql, pieces.getLast(), false);
     }
 
-    private ServerMessage piece(FrontendSession s, String sql, MySqlLexer.Piece piece, boolean more) {
+    private ServerMessage piece(FrontendSession s, byte[] sql, MySqlLexer.Piece piece, boolean more) {
         return switch (piece) {
-            case MySqlLexer.Statement st -> result(s.query(sql.substring(st.start(), st.end())), s, false, more);
+            case MySqlLexer.Statement st -> result(s.query(java.util.Arrays.copyOfRange(sql, st.start(), st.end())), s, false, more);
             case MySqlLexer.CommentOnly ignored ->
                     new ServerMessage.Ok(0, 0, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0), 0, "");
         };
     }
 
     /** Semicolons and white space from {@code from} to the end: one statement with its terminator, read as it is. */
-    private static boolean onlyTerminators(String sql, int from) {
+    private static int indexOf(byte[] sql, byte b) {
+        for (int i = 0; i < sql.length; i++) {
+            if (sql[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean onlyTerminators(CharSequence sql, int from) {
         for (int i = from; i < sql.length(); i++) {
             char c = sql.charAt(i);
             if (c != ';' && !Character.isWhitespace(c)) {
@@ -370,7 +388,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
      * Whether a message may hold no statement: it starts with a comment, a semicolon or nothing (statements start with
      * a word or a parenthesis), so only such messages are read closely when multi-statements are off.
      */
-    private static boolean mayBeBlank(String sql) {
+    private static boolean mayBeBlank(CharSequence sql) {
         for (int i = 0; i < sql.length(); i++) {
             char c = sql.charAt(i);
             if (!Character.isWhitespace(c)) {
@@ -390,6 +408,11 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             default -> new ServerMessage.Err(ErrorCode.UNKNOWN_COMMAND.mysqlErrno(), ErrorCode.UNKNOWN_COMMAND.mysqlSqlState(),
                     "Unknown command");
         };
+    }
+
+    /** The handshake's character set (checked in {@link #handshake}); a reset connection returns to it. */
+    private static io.shardgate.proxy.session.ClientCharset charset(ClientMessage.HandshakeResponse hr) {
+        return io.shardgate.proxy.session.ClientCharset.byCollationId(hr.collation()).orElseThrow();
     }
 
     private ServerMessage execute(FrontendSession s, ClientMessage.StmtExecute e) {

@@ -14,9 +14,11 @@ import io.shardgate.proxy.pg.codec.PgTypes;
 import io.shardgate.proxy.pg.message.PgClientMessage;
 import io.shardgate.proxy.pg.message.PgServerMessage;
 import io.shardgate.proxy.session.BackendNotice;
+import io.shardgate.proxy.session.ClientCharset;
 import io.shardgate.proxy.session.ClientInfo;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.FrontendSession;
+import io.shardgate.proxy.session.PgClientEncoding;
 import io.shardgate.proxy.session.PreparedInfo;
 import io.shardgate.proxy.session.SessionFactory;
 import io.shardgate.proxy.session.StatementResult;
@@ -61,6 +63,8 @@ import org.slf4j.LoggerFactory;
 public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClientMessage> {
     private static final Logger LOG = LoggerFactory.getLogger(PgFrontendHandler.class);
     private static final String FALLBACK_SERVER_VERSION = "15.0";
+    /** character_not_in_repertoire: PostgreSQL's answer to bytes that are not valid in the client encoding. */
+    private static final String INVALID_BYTE_SEQUENCE = "22021";
     /** Startup parameters that change how the backend prints values; replayed as session settings. */
     private static final List<String> REPLAYED_PARAMETERS = List.of("DateStyle", "TimeZone", "IntervalStyle", "extra_float_digits");
 
@@ -339,6 +343,14 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             return;
         }
         String database = startup.getOrDefault("database", user);
+        String requested = startup.getOrDefault("client_encoding", "UTF8");
+        Optional<String> encoding = PgClientEncoding.served(requested);
+        if (encoding.isEmpty()) {
+            // the shards talk UTF8 to the proxy: any conversion would be the proxy's, and a silent one is worse than none
+            fatal(ctx, ErrorCode.UNSUPPORTED.pgSqlState(), "client_encoding \"" + requested + "\" is not supported by Shardgate;"
+                    + " connect with client_encoding " + PgClientEncoding.SUPPORTED);
+            return;
+        }
         try {
             session = sessions.open(new ClientInfo(user, database, remoteHost(ctx), startup));
             for (String name : REPLAYED_PARAMETERS) {
@@ -359,7 +371,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         String version = sessions.serverVersion();
         parameter(ctx, "server_version", version.isEmpty() || !Character.isDigit(version.charAt(0)) ? FALLBACK_SERVER_VERSION : version);
         parameter(ctx, "server_encoding", "UTF8");
-        parameter(ctx, "client_encoding", "UTF8");
+        parameter(ctx, "client_encoding", encoding.get());
         parameter(ctx, "DateStyle", startup.getOrDefault("DateStyle", "ISO, MDY"));
         parameter(ctx, "TimeZone", startup.getOrDefault("TimeZone", "UTC"));
         parameter(ctx, "IntervalStyle", startup.getOrDefault("IntervalStyle", "postgres"));
@@ -423,6 +435,12 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     }
 
     private void simpleQuery(ChannelHandlerContext ctx, String sql) {
+        Optional<String> invalid = PgClientEncoding.invalidUtf8(sql);
+        if (invalid.isPresent()) {
+            error(ctx, pgError(INVALID_BYTE_SEQUENCE, invalid.get()));
+            readyForQuery(ctx);
+            return;
+        }
         List<String> parts = PgStatements.split(sql);
         if (parts.stream().anyMatch(s -> PgStatements.firstWordIs(s, "COPY"))) {
             if (parts.size() == 1) {
@@ -630,6 +648,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     }
 
     private void parse(PgClientMessage.Parse p) {
+        Optional<String> invalid = PgClientEncoding.invalidUtf8(p.sql());
+        if (invalid.isPresent()) {
+            throw pgError(INVALID_BYTE_SEQUENCE, invalid.get());
+        }
         if (!p.name().isEmpty() && statements.containsKey(p.name())) {
             throw pgError("42P05", "prepared statement \"" + p.name() + "\" already exists");
         }
@@ -653,7 +675,12 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             if (v == null) {
                 parameters.add(null);
             } else if (format == 0) {
-                parameters.add(new String(v, StandardCharsets.UTF_8));
+                String text = ClientCharset.UTF8MB4.decode(v);
+                Optional<String> invalid = PgClientEncoding.invalidUtf8(text);
+                if (invalid.isPresent()) {
+                    throw pgError(INVALID_BYTE_SEQUENCE, invalid.get());
+                }
+                parameters.add(text);
             } else {
                 int type = i < statement.parameterTypes().size() ? statement.parameterTypes().get(i) : 0;
                 parameters.add(PgTypes.fromBinary(type, v));

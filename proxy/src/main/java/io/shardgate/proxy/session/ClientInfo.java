@@ -10,11 +10,18 @@ import java.util.Objects;
  * @param schema        database named at connect, or null
  * @param remoteAddress client address for logs
  * @param attributes    connection attributes the driver sent (program name, driver version, ...)
+ * @param charset       the client character set it asked for at connect (PostgreSQL clients: UTF8, i.e. utf8mb4)
  */
-public record ClientInfo(String user, String schema, String remoteAddress, Map<String, String> attributes) {
+public record ClientInfo(String user, String schema, String remoteAddress, Map<String, String> attributes, ClientCharset charset) {
     public ClientInfo {
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(remoteAddress, "remoteAddress");
         attributes = Map.copyOf(attributes);
+        Objects.requireNonNull(charset, "charset");
+    }
+
+    /** A client of the default character set, utf8mb4. */
+    public ClientInfo(String user, String schema, String remoteAddress, Map<String, String> attributes) {
+        this(user, schema, remoteAddress, attributes, ClientCharset.UTF8MB4);
     }
 }

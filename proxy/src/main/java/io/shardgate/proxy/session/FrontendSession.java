@@ -42,6 +42,19 @@ public interface FrontendSession extends AutoCloseable {
     PreparedInfo prepare(String sql);
 
     /**
+     * A MySQL text-protocol statement as the client's bytes, in the session's client character set: the shard gets
+     * these bytes wherever the statement is not rewritten, and the client's own literal bytes where it is.
+     */
+    default StatementResult query(byte[] sql) {
+        return query(ClientCharset.UTF8MB4.decode(sql));
+    }
+
+    /** COM_STMT_PREPARE's statement as the client's bytes, in the session's client character set. */
+    default PreparedInfo prepare(byte[] sql) {
+        return prepare(ClientCharset.UTF8MB4.decode(sql));
+    }
+
+    /**
      * Executes a prepared statement. Parameters are Java values decoded by the front end: null,
      * Long, BigInteger (unsigned 64-bit), Double, Float, BigDecimal, String, byte[], LocalDate,
      * LocalDateTime, Duration (MySQL TIME).

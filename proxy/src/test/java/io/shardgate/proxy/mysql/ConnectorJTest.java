@@ -178,8 +178,11 @@ class ConnectorJTest {
             assertThat(received.get(2)).isEqualTo(new BigDecimal("12345.678901"));
             assertThat(received.get(3)).isEqualTo(-2.25);
             assertThat(received.get(4)).isEqualTo(1.5f);
-            assertThat(received.get(5)).isEqualTo("héllo ✓ 日本");
-            assertThat(received.get(6)).isEqualTo(new byte[] {0, 1, 2, (byte) 0xFF});
+            // string parameters reach the session as the client's bytes; it decodes them in its character set
+            assertThat(received.get(5)).isEqualTo(new io.shardgate.proxy.session.ClientText(
+                    "héllo ✓ 日本".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            // Connector/J binds setBytes with a string type: the session sees invalid UTF-8 and keeps it as bytes
+            assertThat(received.get(6)).isEqualTo(new io.shardgate.proxy.session.ClientText(new byte[] {0, 1, 2, (byte) 0xFF}));
             assertThat(received.get(7)).isIn(LocalDate.of(2024, 2, 29), LocalDateTime.of(2024, 2, 29, 0, 0));
             assertThat(received.get(8)).isEqualTo(LocalDateTime.of(2024, 2, 29, 13, 14, 15).plusNanos(FRACTION_SENT));
             assertThat(received.get(9)).isEqualTo(Duration.ofHours(13).plusMinutes(14).plusSeconds(15));
@@ -220,8 +223,9 @@ class ConnectorJTest {
             // Connector/J binds a character stream with a BLOB type, so it arrives as its UTF-8 bytes
             assertThat(executions.get(0).get(1)).isEqualTo(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             assertThat(executions.get(0).get(2)).isEqualTo(1L);
-            assertThat(executions.get(1).get(0)).isEqualTo(new byte[] {(byte) 0xFE});
-            assertThat(executions.get(1).get(1)).isEqualTo("short");
+            assertThat(executions.get(1).get(0)).isEqualTo(new io.shardgate.proxy.session.ClientText(new byte[] {(byte) 0xFE}));
+            assertThat(executions.get(1).get(1)).isEqualTo(new io.shardgate.proxy.session.ClientText(
+                    "short".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
         } else {
             assertThat(sessions.last().statements().getLast()).isEqualTo("INSERT INTO t VALUES (x'fe', 'short', 2)");
         }

@@ -149,6 +149,56 @@ class PgFrontendTest {
         }
     }
 
+    /** Invalid UTF-8 gets PostgreSQL's own error (not a U+FFFD replacement), and the connection goes on. */
+    @Test
+    void invalidUtf8InAQueryIsRefusedAsPostgreSqlDoes() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Socket s = startedSocket()) {
+            byte[] sql = {'S', 'E', 'L', 'E', 'C', 'T', ' ', '\'', (byte) 0xC3, '(', '\'', 0};
+            s.getOutputStream().write(ByteBuffer.allocate(5 + sql.length).put((byte) 'Q').putInt(4 + sql.length).put(sql).array());
+            assertThat(readError(s)).contains("C22021").contains("Minvalid byte sequence for encoding \"UTF8\": 0xc3 0x28");
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertThat(in.readByte()).isEqualTo((byte) 'Z');
+            assertThat(in.readInt()).isEqualTo(5);
+            assertThat(in.readByte()).isEqualTo((byte) 'I');
+        }
+    }
+
+    @Test
+    void aClientEncodingOtherThanUtf8IsRefusedAtStartupNamingUtf8() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Socket s = startupSocket("client_encoding\0LATIN1\0")) {
+            assertThat(readError(s)).contains("SFATAL").contains("C0A000").contains("client_encoding \"LATIN1\" is not supported")
+                    .contains("UTF8");
+        }
+        try (Socket s = startupSocket("client_encoding\0sql_ascii\0")) {
+            assertThat(readParameter(s, "client_encoding")).isEqualTo("SQL_ASCII");
+        }
+    }
+
+    private Socket startupSocket(String extraParameters) throws IOException {
+        Socket s = new Socket("127.0.0.1", frontend.port());
+        s.setSoTimeout(10_000);
+        byte[] params = ("user\0app\0database\0shardgate\0" + extraParameters + "\0").getBytes(StandardCharsets.UTF_8);
+        s.getOutputStream().write(ByteBuffer.allocate(8 + params.length).putInt(8 + params.length).putInt(196608).put(params).array());
+        return s;
+    }
+
+    /** Reads messages up to the ParameterStatus of {@code name} and returns its value. */
+    private static String readParameter(Socket s, String name) throws IOException {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        while (true) {
+            int type = in.readUnsignedByte();
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            String[] fields = new String(body, StandardCharsets.UTF_8).split("\0");
+            if (type == 'S' && fields[0].equals(name)) {
+                return fields[1];
+            }
+            assertThat(type).as("no error before ParameterStatus %s", name).isNotEqualTo('E');
+        }
+    }
+
     /** A raw connection past startup and trust authentication, up to its first ReadyForQuery. */
     private Socket startedSocket() throws IOException {
         Socket s = new Socket("127.0.0.1", frontend.port());

@@ -68,6 +68,21 @@ public enum ValueOrder implements Comparator<byte[]> {
             return foldCase(value);
         }
     },
+    /**
+     * CASE_INSENSITIVE for values in latin1 (a latin1 session's results, which the shards convert to latin1, or a latin1
+     * column read in binary): decoded as MySQL's latin1, not as UTF-8.
+     */
+    CASE_INSENSITIVE_LATIN1 {
+        @Override
+        public int compare(byte[] a, byte[] b) {
+            return foldCase(a, true).compareTo(foldCase(b, true));
+        }
+
+        @Override
+        public Object groupKey(byte[] value) {
+            return foldCase(value, true);
+        }
+    },
     /** Columns of type NULL: every value is equal. */
     NONE {
         @Override
@@ -89,7 +104,10 @@ public enum ValueOrder implements Comparator<byte[]> {
             case FLOAT, DOUBLE -> FLOATING;
             case TIME -> TIME;
             case DATE, DATETIME, TIMESTAMP, BIT, BINARY, VARBINARY, BLOB, GEOMETRY, UUID -> BYTES;
-            case CHAR, VARCHAR, TEXT, JSON, ENUM, SET -> column.binary() || column.collationId() == 63 ? BYTES : CASE_INSENSITIVE;
+            case CHAR, VARCHAR, TEXT, JSON, ENUM, SET -> column.binary() || column.collationId() == 63 ? BYTES
+                    : io.shardgate.proxy.session.ClientCharset.byCollationId(column.collationId())
+                            .filter(c -> c == io.shardgate.proxy.session.ClientCharset.LATIN1).isPresent()
+                    ? CASE_INSENSITIVE_LATIN1 : CASE_INSENSITIVE;
             case NULL -> NONE;
         };
     }
@@ -139,6 +157,11 @@ public enum ValueOrder implements Comparator<byte[]> {
 
     /** PAD SPACE, accent- and case-insensitive form of a UTF-8 string. */
     static String foldCase(byte[] value) {
+        return foldCase(value, false);
+    }
+
+    /** PAD SPACE, accent- and case-insensitive form of a UTF-8 or (MySQL) latin1 string. */
+    static String foldCase(byte[] value, boolean latin1) {
         int end = value.length;
         while (end > 0 && value[end - 1] == ' ') {
             end--;
@@ -150,7 +173,9 @@ public enum ValueOrder implements Comparator<byte[]> {
                 break;
             }
         }
-        String s = new String(value, 0, end, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+        String s = ascii ? new String(value, 0, end, StandardCharsets.ISO_8859_1)
+                : latin1 ? io.shardgate.proxy.session.ClientCharset.LATIN1.decode(value, 0, end)
+                : new String(value, 0, end, StandardCharsets.UTF_8);
         if (!ascii) {
             s = Normalizer.normalize(s, Normalizer.Form.NFD).replaceAll("\\p{M}", "");
         }

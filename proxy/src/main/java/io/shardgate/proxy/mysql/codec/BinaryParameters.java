@@ -5,10 +5,6 @@ import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.mysql.message.ClientMessage;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -65,20 +61,12 @@ final class BinaryParameters {
     }
 
     /**
-     * A string-typed parameter as text if it is valid UTF-8, else as the bytes themselves: drivers
-     * send binary values with string types too (Connector/J binds setBytes as MYSQL_TYPE_STRING), and
-     * decoding those leniently would replace bytes with U+FFFD.
+     * A string-typed parameter as the client's bytes: the session decodes them in its character set. (Drivers send
+     * binary values with string types too, e.g. Connector/J's setBytes as MYSQL_TYPE_STRING; the bytes reach the shard
+     * unchanged either way, as a string literal, which is how the server reads a string-typed parameter.)
      */
     private static Object textOrBytes(byte[] data) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(data))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            return data;
-        }
+        return new io.shardgate.proxy.session.ClientText(data);
     }
 
     private static boolean isText(int type) {

@@ -101,12 +101,12 @@ public final class ClientMessageDecoder extends MessageToMessageDecoder<MySqlFra
         return switch (command) {
             case COM_QUIT -> new ClientMessage.Quit();
             case COM_INIT_DB -> new ClientMessage.InitDb(Wire.readRestString(buf));
-            case COM_QUERY -> new ClientMessage.Query(Wire.readRestString(buf));
+            case COM_QUERY -> new ClientMessage.Query(Wire.readBytes(buf, buf.readableBytes(), "COM_QUERY"));
             case COM_FIELD_LIST -> new ClientMessage.FieldList(Wire.readNulString(buf, "COM_FIELD_LIST table"),
                     Wire.readRestString(buf));
             case COM_PING -> new ClientMessage.Ping();
             case COM_CHANGE_USER -> new ClientMessage.ChangeUser(Wire.readNulString(buf, "COM_CHANGE_USER user name"));
-            case COM_STMT_PREPARE -> new ClientMessage.StmtPrepare(Wire.readRestString(buf));
+            case COM_STMT_PREPARE -> new ClientMessage.StmtPrepare(Wire.readBytes(buf, buf.readableBytes(), "COM_STMT_PREPARE"));
             case COM_STMT_EXECUTE -> BinaryParameters.decodeExecute(buf, connection);
             case COM_STMT_SEND_LONG_DATA -> longData(buf);
             case COM_STMT_CLOSE -> new ClientMessage.StmtClose(statementId(buf));

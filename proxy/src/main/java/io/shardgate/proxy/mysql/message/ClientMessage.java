@@ -24,15 +24,53 @@ public sealed interface ClientMessage {
 
     record InitDb(String schema) implements ClientMessage {}
 
-    record Query(String sql) implements ClientMessage {}
+    /**
+     * COM_QUERY: the statement as the client's bytes, in its character set; nothing decodes them before the session
+     * (which knows the character set), so the shard can get them byte for byte.
+     */
+    record Query(byte[] sql) implements ClientMessage {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Query q && java.util.Arrays.equals(sql, q.sql);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(sql);
+        }
+
+        @Override
+        public String toString() {
+            return "Query[" + new String(sql, java.nio.charset.StandardCharsets.ISO_8859_1) + "]";
+        }
+    }
 
     record FieldList(String table, String wildcard) implements ClientMessage {}
 
     record Ping() implements ClientMessage {}
 
-    record StmtPrepare(String sql) implements ClientMessage {}
+    /** COM_STMT_PREPARE: the statement as the client's bytes, like {@link Query}. */
+    record StmtPrepare(byte[] sql) implements ClientMessage {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof StmtPrepare p && java.util.Arrays.equals(sql, p.sql);
+        }
 
-    /** COM_STMT_EXECUTE with parameters decoded to Java values (see FrontendSession#execute). */
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(sql);
+        }
+
+        @Override
+        public String toString() {
+            return "StmtPrepare[" + new String(sql, java.nio.charset.StandardCharsets.ISO_8859_1) + "]";
+        }
+    }
+
+    /**
+     * COM_STMT_EXECUTE with parameters decoded to Java values (see FrontendSession#execute); a string-typed parameter is a
+     * {@link io.shardgate.proxy.session.ClientText} (the client's bytes: only the session knows their character set).
+     */
     record StmtExecute(int statementId, int flags, List<Object> parameters) implements ClientMessage {
         public StmtExecute {
             parameters = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parameters));

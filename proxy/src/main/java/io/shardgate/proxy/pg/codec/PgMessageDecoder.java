@@ -150,7 +150,7 @@ public final class PgMessageDecoder extends ByteToMessageDecoder {
 
     private static PgClientMessage message(char type, ByteBuf body) {
         return switch (type) {
-            case 'Q' -> new PgClientMessage.Query(cString(body, "query string"));
+            case 'Q' -> new PgClientMessage.Query(text(body, "query string"));
             case 'P' -> parse(body);
             case 'B' -> bind(body);
             case 'D' -> new PgClientMessage.Describe(kind(body, "Describe"), cString(body, "Describe name"));
@@ -179,7 +179,7 @@ public final class PgMessageDecoder extends ByteToMessageDecoder {
 
     private static PgClientMessage.Parse parse(ByteBuf body) {
         String name = cString(body, "statement name");
-        String sql = cString(body, "query string");
+        String sql = text(body, "query string");
         int count = count(body, "parameter types");
         List<Integer> types = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -244,6 +244,21 @@ public final class PgMessageDecoder extends ByteToMessageDecoder {
         String s = body.toString(body.readerIndex(), end - body.readerIndex(), StandardCharsets.UTF_8);
         body.readerIndex(end + 1);
         return s;
+    }
+
+    /**
+     * SQL text: decoded losslessly ({@link io.shardgate.proxy.session.ClientCharset#decode}), so that invalid UTF-8 is
+     * not silently replaced: the front end answers it with PostgreSQL's own error (22021) and the connection goes on.
+     */
+    private static String text(ByteBuf body, String what) {
+        int end = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
+        if (end < 0) {
+            throw error(ErrorCode.MALFORMED_PACKET, what + " is not terminated by a zero byte");
+        }
+        byte[] b = new byte[end - body.readerIndex()];
+        body.readBytes(b);
+        body.readerIndex(end + 1);
+        return io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(b);
     }
 
     private static byte[] bytes(ByteBuf body, int length) {

@@ -64,6 +64,12 @@ class ResultMergerTest {
     void accentsAndTrailingSpacesCompareEqualUnderGeneralCi() {
         assertThat(ValueOrder.CASE_INSENSITIVE.compare(utf8("Ärger"), utf8("arger "))).isZero();
         assertThat(ValueOrder.CASE_INSENSITIVE.compare(utf8("é"), utf8("f"))).isNegative();
+        // a latin1 session's results are latin1 bytes: é is E9, not C3 A9
+        byte[] eAcute = {(byte) 0xE9};
+        assertThat(ValueOrder.CASE_INSENSITIVE_LATIN1.compare(eAcute, "f".getBytes(StandardCharsets.US_ASCII))).isNegative();
+        assertThat(ValueOrder.CASE_INSENSITIVE_LATIN1.compare(eAcute, "E".getBytes(StandardCharsets.US_ASCII))).isZero();
+        assertThat(ValueOrder.of(column("l", ColumnType.VARCHAR, 0, 8))).isEqualTo(ValueOrder.CASE_INSENSITIVE_LATIN1);
+        assertThat(ValueOrder.of(column("u", ColumnType.VARCHAR, 0, 45))).isEqualTo(ValueOrder.CASE_INSENSITIVE);
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.mysql.message.ClientMessage;
+import io.shardgate.proxy.session.ClientText;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -123,17 +124,64 @@ class ClientMessageDecoderTest {
         assertThat(decode(bytes(0x01))).isEqualTo(new ClientMessage.Quit());
         assertThat(decode(Payload.of().int1(0x02).str("shop").build())).isEqualTo(new ClientMessage.InitDb("shop"));
         assertThat(decode(Payload.of().int1(0x03).str("select 'héllo ✓'").build()))
-                .isEqualTo(new ClientMessage.Query("select 'héllo ✓'"));
+                .isEqualTo(new ClientMessage.Query(utf8("select 'héllo ✓'")));
         assertThat(decode(Payload.of().int1(0x04).nul("orders").str("c%").build()))
                 .isEqualTo(new ClientMessage.FieldList("orders", "c%"));
         assertThat(decode(bytes(0x0E))).isEqualTo(new ClientMessage.Ping());
         assertThat(decode(Payload.of().int1(0x11).nul("bob").zeros(10).build())).isEqualTo(new ClientMessage.ChangeUser("bob"));
-        assertThat(decode(Payload.of().int1(0x16).str("select ?").build())).isEqualTo(new ClientMessage.StmtPrepare("select ?"));
+        assertThat(decode(Payload.of().int1(0x16).str("select ?").build())).isEqualTo(new ClientMessage.StmtPrepare(utf8("select ?")));
         assertThat(decode(Payload.of().int1(0x19).int4(7).build())).isEqualTo(new ClientMessage.StmtClose(7));
         assertThat(decode(Payload.of().int1(0x1A).int4(8).build())).isEqualTo(new ClientMessage.StmtReset(8));
         assertThat(decode(Payload.of().int1(0x1B).int2(1).build())).isEqualTo(new ClientMessage.SetOption(1));
         assertThat(decode(bytes(0x1F))).isEqualTo(new ClientMessage.ResetConnection());
         assertThat(decode(bytes(0x05))).isEqualTo(new ClientMessage.Unknown(0x05));
+    }
+
+    /** SQL text is bytes in the client's character set: the codec hands them on as they came, invalid UTF-8 and all. */
+    @Test
+    void queryAndPrepareKeepTheClientsBytes() {
+        state.phase(ConnectionState.Phase.COMMAND);
+        byte[] sql = concat(utf8("INSERT INTO t VALUES (1, _binary'"), new byte[] {0x7B, 0x00, (byte) 0xFF, (byte) 0x80, (byte) 0xC3},
+                utf8("', 'caf"), new byte[] {(byte) 0xE9}, utf8("')"));
+        var q = (ClientMessage.Query) decode(Payload.of().int1(0x03).bytes(sql).build());
+        assertThat(q.sql()).isEqualTo(sql);
+        var p = (ClientMessage.StmtPrepare) decode(Payload.of().int1(0x16).bytes(sql).build());
+        assertThat(p.sql()).isEqualTo(sql);
+    }
+
+    @Test
+    void queryBytesSplitAcrossTwoReads() {
+        state.phase(ConnectionState.Phase.COMMAND);
+        byte[] sql = concat(utf8("SELECT _binary'"), new byte[] {(byte) 0xFF, (byte) 0xC3, (byte) 0x28}, utf8("'"));
+        byte[] packet = Payload.packet(0, Payload.of().int1(0x03).bytes(sql).build());
+        int cut = packet.length - 3; // inside the invalid sequence
+        channel.writeInbound(Unpooled.wrappedBuffer(packet, 0, cut));
+        assertThat((Object) channel.readInbound()).isNull();
+        channel.writeInbound(Unpooled.wrappedBuffer(packet, cut, packet.length - cut));
+        assertThat(((ClientMessage.Query) channel.readInbound()).sql()).isEqualTo(sql);
+    }
+
+    @Test
+    void stringParametersKeepTheClientsBytes() {
+        state.phase(ConnectionState.Phase.COMMAND);
+        state.registerPrepared(3, 2);
+        byte[] latin1 = {'c', 'a', 'f', (byte) 0xE9};
+        byte[] invalid = {0x7B, 0x00, (byte) 0xFF, (byte) 0x80, (byte) 0xC3};
+        var e = (ClientMessage.StmtExecute) decode(Payload.of().int1(0x17).int4(3).int1(0).int4(1).bytes(0).int1(1)
+                .int2(MySqlTypes.VAR_STRING).int2(MySqlTypes.STRING).lenencBytes(latin1).lenencBytes(invalid).build());
+        assertThat(e.parameters()).containsExactly(new ClientText(latin1), new ClientText(invalid));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 
     @Test
@@ -193,7 +241,7 @@ class ClientMessageDecoderTest {
     private static List<Object> expectedValues() {
         return Arrays.asList(-5L, 250L, -30000L, 65535L, -2_000_000_000L, 4_294_967_295L,
                 Long.MIN_VALUE, new BigInteger("18446744073709551615"),
-                1.5f, -2.25, new BigDecimal("12345.678901"), "héllo ✓", new byte[] {0, 1, 2, (byte) 0xFF},
+                1.5f, -2.25, new BigDecimal("12345.678901"), new ClientText(utf8("héllo ✓")), new byte[] {0, 1, 2, (byte) 0xFF},
                 LocalDate.of(2024, 2, 29), LocalDateTime.of(2024, 2, 29, 13, 14, 15, 123_456_000),
                 Duration.ofHours(26).plusMinutes(3).plusSeconds(4).plusMillis(500).negated(),
                 null, 42L);
@@ -201,13 +249,15 @@ class ClientMessageDecoderTest {
 
     @Test
     void stringTypedParametersThatAreNotUtf8StayBytes() {
-        // Connector/J binds setBytes as MYSQL_TYPE_STRING: decoding it as text would corrupt it
+        // Connector/J binds setBytes as MYSQL_TYPE_STRING: decoding it as text would corrupt it; the session decodes
+        // string parameters losslessly in its character set
         state.phase(ConnectionState.Phase.COMMAND);
         state.registerPrepared(7, 2);
         byte[] packet = Payload.of().int1(0x17).int4(7).int1(0).int4(1).int1(0).int1(1)
                 .int2(MySqlTypes.STRING).int2(MySqlTypes.VAR_STRING)
                 .lenencBytes(new byte[] {0, 1, 2, (byte) 0xFF}).lenencStr("ok ✓").build();
-        assertThat(((ClientMessage.StmtExecute) decode(packet)).parameters()).containsExactly(new byte[] {0, 1, 2, (byte) 0xFF}, "ok ✓");
+        assertThat(((ClientMessage.StmtExecute) decode(packet)).parameters()).containsExactly(new ClientText(new byte[] {0, 1, 2, (byte) 0xFF}),
+                new ClientText(utf8("ok ✓")));
     }
 
     @Test
@@ -256,12 +306,12 @@ class ClientMessageDecoderTest {
                 .int4(77) // only parameter 2 is in the packet
                 .build();
         var e = (ClientMessage.StmtExecute) decode(execute);
-        assertThat(e.parameters()).containsExactly("abcdéf", new byte[] {9, 8}, 77L);
+        assertThat(e.parameters()).containsExactly(new ClientText(utf8("abcdéf")), new byte[] {9, 8}, 77L);
 
         // the long data was used up: the next execute carries all values again
         byte[] next = Payload.of().int1(0x17).int4(4).int1(0).int4(1).int1(0).int1(0)
                 .lenencStr("x").lenencBytes(new byte[] {1}).int4(5).build();
-        assertThat(((ClientMessage.StmtExecute) decode(next)).parameters()).containsExactly("x", new byte[] {1}, 5L);
+        assertThat(((ClientMessage.StmtExecute) decode(next)).parameters()).containsExactly(new ClientText(utf8("x")), new byte[] {1}, 5L);
     }
 
     @Test

@@ -91,6 +91,14 @@ class PgMessageDecoderTest {
         assertThat((Object) channel.readInbound()).isEqualTo(new PgClientMessage.Query("SELECT 1"));
     }
 
+    /** Invalid UTF-8 is kept (as lone surrogates, see ClientCharset) for the front end's 22021, not replaced by U+FFFD. */
+    @Test
+    void invalidUtf8InAQueryIsKeptForTheFrontEndToRefuse() {
+        started();
+        write(bytes('Q', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', 0xFF, 0));
+        assertThat((Object) channel.readInbound()).isEqualTo(new PgClientMessage.Query("SELECT \uDCFF"));
+    }
+
     @Test
     void twoMessagesInOneReadAndOneSplitAcrossReads() {
         started();
