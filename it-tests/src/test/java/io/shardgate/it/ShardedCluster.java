@@ -35,8 +35,24 @@ final class ShardedCluster implements AutoCloseable {
     private EmbeddedZooKeeper zooKeeper;
     private ClusterStore store;
     private Path zkDir;
+    private int poolSize = 16;
 
     private ShardedCluster() {}
+
+    /** As {@link #start(int, String)} with {@code poolSize} connections per shard per proxy ({@code shards[].pool-size}). */
+    static ShardedCluster startWithPoolSize(int shardCount, int poolSize, String tablesYaml) throws Exception {
+        ShardedCluster c = new ShardedCluster();
+        c.poolSize = poolSize;
+        try {
+            c.startServers(shardCount);
+            c.initCluster(shardCount, shardCount, tablesYaml);
+            c.startProxy();
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
 
     /** Starts {@code shardCount} shards with the given YAML {@code tables:} section and one proxy. */
     static ShardedCluster start(int shardCount, String tablesYaml) throws Exception {
@@ -90,7 +106,7 @@ final class ShardedCluster implements AutoCloseable {
         StringBuilder yaml = new StringBuilder("dialect: mysql\nslots: 4096\nshards:\n");
         for (int i = 0; i < shardCount; i++) {
             yaml.append("  - {name: s").append(i).append(", url: '").append(shards.get(i).jdbcUrl(DATABASE))
-                    .append("', user: root, password: '', pool-size: 16").append(i >= active ? ", spare: true" : "").append("}\n");
+                    .append("', user: root, password: '', pool-size: ").append(poolSize).append(i >= active ? ", spare: true" : "").append("}\n");
         }
         yaml.append(tablesYaml);
         ClusterDefinition def = ClusterDefinitionCodec.parseYaml(yaml.toString(), "test cluster");
@@ -112,14 +128,26 @@ final class ShardedCluster implements AutoCloseable {
         return startProxy(zooKeeper.connectString(), 15_000, io.shardgate.local.FreePorts.find());
     }
 
+    /** Starts one more proxy whose statements wait at most {@code poolWait} for a connection of a busy pool. */
+    ProxyServer startProxyWithPoolWait(Duration poolWait) throws InterruptedException {
+        ShardgateConfig.Limits d = ShardgateConfig.defaults().limits();
+        return startProxy(zooKeeper.connectString(), 15_000, 0,
+                new ShardgateConfig.Limits(d.maxPacketBytes(), d.maxConnections(), (int) poolWait.toMillis()));
+    }
+
     private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort) throws InterruptedException {
+        return startProxy(connectString, sessionTimeoutMillis, adminPort, ShardgateConfig.defaults().limits());
+    }
+
+    private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort, ShardgateConfig.Limits limits)
+            throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, 0, "mysql_native_password"),
                 new ShardgateConfig.Admin("127.0.0.1", adminPort),
                 new ShardgateConfig.ZooKeeper(connectString, d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), sessionTimeoutMillis, Math.min(10_000, sessionTimeoutMillis)),
-                List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), limits);
         ProxyServer p = ProxyServer.start(cfg, connectString);
         proxies.add(p);
         return p;

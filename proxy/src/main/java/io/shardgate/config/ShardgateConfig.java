@@ -176,9 +176,19 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *
      * @param maxPacketBytes largest client packet accepted, 1 KiB..1 GiB; default 16 MiB
      * @param maxConnections most client connections at once, 1..1000000; default 4096
+     * @param poolWaitMs     longest a statement waits for a backend connection while every connection of its shard's pool
+     *                       is in use by other sessions, 250..3600000; default 50000 (InnoDB's lock wait timeout): a
+     *                       client transaction holds a connection per shard it touched until it ends, so a burst of
+     *                       concurrent transactions queues as row-lock waits do, instead of failing
      */
-    public record Limits(int maxPacketBytes, int maxConnections) {
-        public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096);
+    public record Limits(int maxPacketBytes, int maxConnections, int poolWaitMs) {
+        public static final int DEFAULT_POOL_WAIT_MS = 50_000;
+        public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096, DEFAULT_POOL_WAIT_MS);
+
+        /** Limits with the default pool wait. */
+        public Limits(int maxPacketBytes, int maxConnections) {
+            this(maxPacketBytes, maxConnections, DEFAULT_POOL_WAIT_MS);
+        }
     }
 
     /**
@@ -260,7 +270,7 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
                 : ZooKeeper.DEFAULTS;
         List<User> users = root.has("users") ? parseUsers(root) : defaults().users();
         ConfigNode lim = root.optionalObject("limits");
-        Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections")) : Limits.DEFAULTS;
+        Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections", "pool-wait-ms")) : Limits.DEFAULTS;
 
         ConfigNode t = root.optionalObject("tls");
         Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
@@ -339,7 +349,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
     private static Limits parseLimits(ConfigNode n) {
         Limits d = Limits.DEFAULTS;
         return new Limits(n.integer("max-packet-bytes", MIN_PACKET, MAX_PACKET, d.maxPacketBytes()),
-                n.integer("max-connections", 1, 1_000_000, d.maxConnections()));
+                n.integer("max-connections", 1, 1_000_000, d.maxConnections()),
+                n.integer("pool-wait-ms", 250, 3_600_000, d.poolWaitMs()));
     }
 
     private static Tls parseTls(ConfigNode n) {

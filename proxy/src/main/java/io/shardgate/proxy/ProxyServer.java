@@ -2,6 +2,7 @@ package io.shardgate.proxy;
 
 import io.shardgate.config.ShardgateConfig;
 import io.shardgate.proxy.core.ProxyCore;
+import io.shardgate.proxy.core.ProxyCoreSettings;
 import io.shardgate.proxy.mysql.MySqlFrontend;
 import io.shardgate.proxy.pg.PgFrontend;
 import io.shardgate.state.ClusterStore;
@@ -69,7 +70,8 @@ public final class ProxyServer implements AutoCloseable {
         awaitFirstSnapshot(watcher, config.cluster(), Duration.ofMillis(zk.connectTimeoutMs()));
         Map<String, String> users = new LinkedHashMap<>();
         config.users().forEach(u -> users.put(u.name(), u.password()));
-        core = ProxyCore.start(users, watcher);
+        core = ProxyCore.start(users, watcher,
+                ProxyCoreSettings.defaults().withPoolWait(Duration.ofMillis(config.limits().poolWaitMs())));
         parts.push(core);
         if (config.listen().mysqlPort() != 0 || config.listen().postgresPort() == 0) {
             mysql = MySqlFrontend.start(config.listen().host(), config.listen().mysqlPort(), core,

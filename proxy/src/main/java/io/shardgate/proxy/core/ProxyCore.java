@@ -80,7 +80,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         this.serverVersion = settings.fallbackServerVersion();
         this.analyses = new AnalysisCache(settings.analysisCacheSize());
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
-                settings.minimumIdle(), settings.statementCacheSize()));
+                settings.minimumIdle(), settings.statementCacheSize(), settings.poolWait()));
     }
 
     public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher) {

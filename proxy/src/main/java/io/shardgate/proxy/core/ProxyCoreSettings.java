@@ -20,10 +20,14 @@ import java.util.Objects;
  *                              migrator's barrier timeout, so a failed cutover releases held writes first; default 30 s
  * @param hotKeyPublishInterval how often the proxy publishes its hottest written keys to ZooKeeper (for
  *                              {@code shardgate hotkey top}); default 2 s
+ * @param poolWait              longest a statement waits for a connection while every connection of its shard's pool is
+ *                              in use by other sessions (their transactions hold them), like a server's lock wait; default
+ *                              50 s (InnoDB's {@code innodb_lock_wait_timeout}). A shard that cannot be reached still fails
+ *                              within {@code borrowTimeout}
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
         int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,
-        Duration hotKeyPublishInterval) {
+        Duration hotKeyPublishInterval, Duration poolWait) {
 
     public ProxyCoreSettings {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -34,6 +38,10 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         requirePositive("drainTimeout", drainTimeout);
         requirePositive("holdTimeout", holdTimeout);
         requirePositive("hotKeyPublishInterval", hotKeyPublishInterval);
+        requirePositive("poolWait", poolWait);
+        if (poolWait.toMillis() < 250) {
+            throw new IllegalArgumentException("poolWait must be at least 250 ms (HikariCP's minimum), was " + poolWait);
+        }
         if (borrowTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("borrowTimeout must be at least 250 ms (HikariCP's minimum), was " + borrowTimeout);
         }
@@ -45,22 +53,28 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
 
     public static ProxyCoreSettings defaults() {
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
-                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2));
+                "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2),
+                Duration.ofSeconds(50));
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval);
+                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, poolWait);
+    }
+
+    public ProxyCoreSettings withPoolWait(Duration wait) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, wait);
     }
 
     public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval);
+                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, poolWait);
     }
 
     public ProxyCoreSettings withHotKeyPublishInterval(Duration interval) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, poolWait);
     }
 
     private static void requirePositive(String name, Duration d) {
