@@ -85,7 +85,7 @@ final class SessionBackends {
         try {
             states.ensure(c, settings);
         } catch (SQLException e) {
-            close(pool, c);
+            close(c);
             throw BackendErrors.translate(e, pool, start);
         } catch (RuntimeException | Error e) {
             lent.remove(c);
@@ -108,7 +108,7 @@ final class SessionBackends {
                 ShardExecutor.execute(c, "SAVEPOINT " + quote(savepoint));
             }
         } catch (SQLException e) {
-            close(borrowed.pool(), borrowed.connection());
+            close(borrowed.connection());
             throw BackendErrors.translate(e, borrowed.pool(), start);
         } catch (RuntimeException | Error e) {
             lent.remove(borrowed.connection());
@@ -123,7 +123,7 @@ final class SessionBackends {
     /** Gives a borrowed connection back (or discards it if it is broken); pinned ones stay. */
     void release(Lease lease) {
         if (!lease.pinned()) {
-            close(lease.pool(), lease.connection());
+            close(lease.connection());
         }
     }
 
@@ -329,7 +329,7 @@ final class SessionBackends {
     }
 
     private void releaseAll() {
-        pinned.values().forEach(l -> close(l.pool(), l.connection()));
+        pinned.values().forEach(l -> close(l.connection()));
         pinned.clear();
         savepoints.clear();
         shadows.clear();
@@ -351,7 +351,7 @@ final class SessionBackends {
         }
     }
 
-    private void close(ShardPool pool, Connection c) {
+    private void close(Connection c) {
         lent.remove(c);
         if (broken.remove(c)) {
             return; // discarded already
