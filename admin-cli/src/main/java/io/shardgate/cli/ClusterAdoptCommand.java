@@ -44,7 +44,7 @@ final class ClusterAdoptCommand implements Callable<Integer> {
     @Option(names = "--slots", defaultValue = "4096", paramLabel = "N", description = "Slots of the cluster, fixed forever (default ${DEFAULT-VALUE}).")
     int slots;
 
-    @Option(names = "--pool-size", defaultValue = "16", paramLabel = "N", description = "Most connections a proxy keeps to s0 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--pool-size", defaultValue = "64", paramLabel = "N", description = "Most connections a proxy keeps to s0 (default ${DEFAULT-VALUE}).")
     int poolSize;
 
     @Option(names = "--dry-run", description = "Connect, list what would be declared, change nothing.")

@@ -48,7 +48,7 @@ final class ShardAddCommand implements Callable<Integer> {
             description = "Backend password (default: empty). It is stored in the cluster definition in ZooKeeper.")
     String password;
 
-    @Option(names = "--pool-size", paramLabel = "N", defaultValue = "16",
+    @Option(names = "--pool-size", paramLabel = "N", defaultValue = "64",
             description = "Most connections a proxy keeps to this shard, 1..1024 (default: ${DEFAULT-VALUE}).")
     int poolSize;
 

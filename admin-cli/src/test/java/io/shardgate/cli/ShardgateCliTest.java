@@ -99,9 +99,9 @@ class ShardgateCliTest {
         assertThat(status.err()).isEmpty();
         assertThat(status.outLines()).contains("cluster    " + c + "  (ZooKeeper " + zk.getConnectString() + ")",
                 "dialect    mysql", "slots      4096", "epoch      1");
-        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s0\\s+DOWN: .*refused.*\\s+-\\s+2048\\s+0-2047\\s+16\\s+jdbc:mysql://127.0.0.1:3316/shardgate"));
-        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s1\\s+DOWN: .*\\s+-\\s+2048\\s+2048-4095\\s+16\\s+jdbc:mysql://127.0.0.1:3317/shardgate"));
-        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s2\\s+DOWN: .*\\s+-\\s+0\\s+-\\s+16\\s+jdbc:mysql://127.0.0.1:3318/shardgate\\s+spare"));
+        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s0\\s+DOWN: .*refused.*\\s+-\\s+2048\\s+0-2047\\s+64\\s+jdbc:mysql://127.0.0.1:3316/shardgate"));
+        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s1\\s+DOWN: .*\\s+-\\s+2048\\s+2048-4095\\s+64\\s+jdbc:mysql://127.0.0.1:3317/shardgate"));
+        assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+s2\\s+DOWN: .*\\s+-\\s+0\\s+-\\s+64\\s+jdbc:mysql://127.0.0.1:3318/shardgate\\s+spare"));
         assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+likes\\s+sharded\\s+key post_id \\(int\\), hot keys append split by user_id"));
         assertThat(status.outLines()).anySatisfy(l -> assertThat(l).matches("\\s+settings\\s+single\\s+on s0"));
         assertThat(status.out()).contains("proxies (0 live)", "migrations (0)");
@@ -124,7 +124,7 @@ class ShardgateCliTest {
         assertThat(shards).hasSize(3);
         assertThat(shards.get(0).get("name").asText()).isEqualTo("s0");
         assertThat(shards.get(0).get("url").asText()).isEqualTo("jdbc:mysql://127.0.0.1:3316/shardgate");
-        assertThat(shards.get(0).get("poolSize").asInt()).isEqualTo(16);
+        assertThat(shards.get(0).get("poolSize").asInt()).isEqualTo(64);
         assertThat(shards.get(0).get("slotCount").asInt()).isEqualTo(2048);
         assertThat(shards.get(0).get("ranges").get(0).asText()).isEqualTo("0-2047");
         assertThat(shards.get(1).get("ranges").get(0).asText()).isEqualTo("2048-4095");

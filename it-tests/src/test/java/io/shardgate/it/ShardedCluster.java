@@ -35,8 +35,24 @@ final class ShardedCluster implements AutoCloseable {
     private EmbeddedZooKeeper zooKeeper;
     private ClusterStore store;
     private Path zkDir;
+    private int poolSize = 16;
 
     private ShardedCluster() {}
+
+    /** As {@link #start(int, String)} with {@code poolSize} connections per shard per proxy ({@code shards[].pool-size}). */
+    static ShardedCluster startWithPoolSize(int shardCount, int poolSize, String tablesYaml) throws Exception {
+        ShardedCluster c = new ShardedCluster();
+        c.poolSize = poolSize;
+        try {
+            c.startServers(shardCount);
+            c.initCluster(shardCount, shardCount, tablesYaml);
+            c.startProxy();
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
 
     /** Starts {@code shardCount} shards with the given YAML {@code tables:} section and one proxy. */
     static ShardedCluster start(int shardCount, String tablesYaml) throws Exception {
@@ -95,7 +111,7 @@ final class ShardedCluster implements AutoCloseable {
         StringBuilder yaml = new StringBuilder("dialect: mysql\nslots: 4096\nshards:\n");
         for (int i = 0; i < shardCount; i++) {
             yaml.append("  - {name: s").append(i).append(", url: '").append(shards.get(i).jdbcUrl(DATABASE))
-                    .append("', user: root, password: '', pool-size: 16").append(i >= active ? ", spare: true" : "").append("}\n");
+                    .append("', user: root, password: '', pool-size: ").append(poolSize).append(i >= active ? ", spare: true" : "").append("}\n");
         }
         yaml.append(tablesYaml);
         ClusterDefinition def = ClusterDefinitionCodec.parseYaml(yaml.toString(), "test cluster");
@@ -120,6 +136,11 @@ final class ShardedCluster implements AutoCloseable {
     /** Starts one more proxy with its admin port and these limits (e.g. a small limit of pinned connections per shard). */
     ProxyServer startProxyWithAdmin(ShardgateConfig.Limits limits) throws InterruptedException {
         return startProxy(zooKeeper.connectString(), 15_000, io.shardgate.local.FreePorts.find(), limits);
+    }
+
+    /** Starts one more proxy whose statements wait at most {@code poolWait} for a connection of a busy pool. */
+    ProxyServer startProxyWithPoolWait(Duration poolWait) throws InterruptedException {
+        return startProxy(zooKeeper.connectString(), 15_000, 0, ShardgateConfig.defaults().limits().withPoolWaitMs((int) poolWait.toMillis()));
     }
 
     private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort) throws InterruptedException {

@@ -194,14 +194,20 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *                                      session state (temporary tables, named locks, user variables), 1..100000;
      *                                      default 64. A statement that would pin one more is refused before it runs,
      *                                      so pinned sessions cannot starve the shard's pool.
+     * @param poolWaitMs                    longest a statement waits for a backend connection while every connection of
+     *                                      its shard's pool is in use by other sessions, 250..3600000; default 50000
+     *                                      (InnoDB's lock wait timeout): a client transaction holds a connection per
+     *                                      shard it touched until it ends, so a burst of concurrent transactions queues
+     *                                      as row-lock waits do, instead of failing
      */
     public record Limits(int maxPacketBytes, int maxConnections, int maxUnauthenticatedConnections, int handshakeTimeoutMs,
             int loginFailureDelayMs, int loginFailureMaxDelayMs, int maxStatementDepth, int maxStatementOperators,
-            int maxStatementItems, int maxPinnedPerShard) {
+            int maxStatementItems, int maxPinnedPerShard, int poolWaitMs) {
         public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
+        public static final int DEFAULT_POOL_WAIT_MS = 50_000;
         public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096, 1024, 10_000, 250, 5_000,
                 io.shardgate.router.StatementLimits.DEFAULTS.maxDepth(), io.shardgate.router.StatementLimits.DEFAULTS.maxOperators(),
-                io.shardgate.router.StatementLimits.DEFAULTS.maxItems(), DEFAULT_MAX_PINNED_PER_SHARD);
+                io.shardgate.router.StatementLimits.DEFAULTS.maxItems(), DEFAULT_MAX_PINNED_PER_SHARD, DEFAULT_POOL_WAIT_MS);
 
         public Limits {
             if (loginFailureMaxDelayMs < loginFailureDelayMs) {
@@ -219,7 +225,13 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         public Limits(int maxPacketBytes, int maxConnections, int maxPinnedPerShard) {
             this(maxPacketBytes, maxConnections, DEFAULTS.maxUnauthenticatedConnections(), DEFAULTS.handshakeTimeoutMs(),
                     DEFAULTS.loginFailureDelayMs(), DEFAULTS.loginFailureMaxDelayMs(), DEFAULTS.maxStatementDepth(),
-                    DEFAULTS.maxStatementOperators(), DEFAULTS.maxStatementItems(), maxPinnedPerShard);
+                    DEFAULTS.maxStatementOperators(), DEFAULTS.maxStatementItems(), maxPinnedPerShard, DEFAULT_POOL_WAIT_MS);
+        }
+
+        /** These limits with another pool wait. */
+        public Limits withPoolWaitMs(int wait) {
+            return new Limits(maxPacketBytes, maxConnections, maxUnauthenticatedConnections, handshakeTimeoutMs, loginFailureDelayMs,
+                    loginFailureMaxDelayMs, maxStatementDepth, maxStatementOperators, maxStatementItems, maxPinnedPerShard, wait);
         }
 
         /** The limits on one statement, for the router. */
@@ -321,7 +333,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         ConfigNode lim = root.optionalObject("limits");
         Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections",
                 "max-unauthenticated-connections", "handshake-timeout-ms", "login-failure-delay-ms", "login-failure-max-delay-ms",
-                "max-statement-depth", "max-statement-operators", "max-statement-items", "max-pinned-per-shard")) : Limits.DEFAULTS;
+                "max-statement-depth", "max-statement-operators", "max-statement-items", "max-pinned-per-shard",
+                "pool-wait-ms")) : Limits.DEFAULTS;
 
         ConfigNode t = root.optionalObject("tls");
         Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
@@ -412,7 +425,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
                 n.integer("max-statement-depth", 1, 1_000, d.maxStatementDepth()),
                 n.integer("max-statement-operators", 1, 100_000, d.maxStatementOperators()),
                 n.integer("max-statement-items", 1, 10_000_000, d.maxStatementItems()),
-                n.integer("max-pinned-per-shard", 1, 100_000, d.maxPinnedPerShard()));
+                n.integer("max-pinned-per-shard", 1, 100_000, d.maxPinnedPerShard()),
+                n.integer("pool-wait-ms", 250, 3_600_000, d.poolWaitMs()));
     }
 
     private static Tls parseTls(ConfigNode n) {

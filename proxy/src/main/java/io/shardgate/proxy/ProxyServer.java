@@ -2,6 +2,7 @@ package io.shardgate.proxy;
 
 import io.shardgate.config.ShardgateConfig;
 import io.shardgate.proxy.core.ProxyCore;
+import io.shardgate.proxy.core.ProxyCoreSettings;
 import io.shardgate.proxy.mysql.MySqlFrontend;
 import io.shardgate.proxy.pg.PgFrontend;
 import io.shardgate.state.ClusterStore;
@@ -71,7 +72,8 @@ public final class ProxyServer implements AutoCloseable {
         Map<String, String> users = new LinkedHashMap<>();
         config.users().forEach(u -> users.put(u.name(), u.password()));
         core = ProxyCore.start(users, watcher, io.shardgate.proxy.core.ProxyCoreSettings.defaults()
-                .withMaxPinnedPerShard(config.limits().maxPinnedPerShard()), config.limits().statementLimits());
+                .withMaxPinnedPerShard(config.limits().maxPinnedPerShard())
+                .withPoolWait(Duration.ofMillis(config.limits().poolWaitMs())), config.limits().statementLimits());
         parts.push(core);
         installLastResortHandler();
         // one throttle for both listeners: guessing on one port slows the other down too

@@ -48,7 +48,7 @@ class ClusterDefinitionCodecTest {
                   - {name: s0, url: "jdbc:mysql://h:3306/db", user: root}
                 """);
         assertThat(def.slots()).isEqualTo(4096);
-        assertThat(def.shard("s0").orElseThrow().poolSize()).isEqualTo(16);
+        assertThat(def.shard("s0").orElseThrow().poolSize()).isEqualTo(64);
         assertThat(def.shard("s0").orElseThrow().password()).isEmpty();
         assertThat(def.shard("s0").orElseThrow().spare()).isFalse();
         assertThat(def.defaultShard()).isEqualTo("s0");
@@ -85,8 +85,8 @@ class ClusterDefinitionCodecTest {
         assertThat(def.unknownTables()).isEqualTo(UnknownTablePolicy.REJECT);
         assertThat(def.shards()).containsExactly(
                 new ShardDefinition("a", "jdbc:postgresql://h:5432/db", "u", "p", 4, false),
-                new ShardDefinition("b", "jdbc:postgresql://h:5433/db", "u", "", 16, false),
-                new ShardDefinition("c", "jdbc:postgresql://h:5434/db", "u", "", 16, true));
+                new ShardDefinition("b", "jdbc:postgresql://h:5433/db", "u", "", 64, false),
+                new ShardDefinition("c", "jdbc:postgresql://h:5434/db", "u", "", 64, true));
         assertThat(def.table("USERS")).contains(TableDefinition.sharded("users", "id", KeyType.INT));
         assertThat(def.table("likes").orElseThrow().hotKey()).isEqualTo(new HotKeyMode.Append("user_id"));
         assertThat(def.table("metrics").orElseThrow().hotKey()).isEqualTo(new HotKeyMode.Counter(List.of("a", "b")));

@@ -263,7 +263,7 @@ class ShardgateConfigTest {
                   max-statement-operators: 20
                   max-statement-items: 30
                 """).limits();
-        assertThat(l).isEqualTo(new ShardgateConfig.Limits(16 * 1024 * 1024, 4096, 7, 2500, 0, 0, 10, 20, 30, 64));
+        assertThat(l).isEqualTo(new ShardgateConfig.Limits(16 * 1024 * 1024, 4096, 7, 2500, 0, 0, 10, 20, 30, 64, 50_000));
         assertThat(l.statementLimits()).isEqualTo(new io.shardgate.router.StatementLimits(10, 20, 30));
         assertRejected("limits: {max-unauthenticated-connections: 0}\n", "limits.max-unauthenticated-connections",
                 "must be in 1..1000000");

@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  *     url: jdbc:mysql://127.0.0.1:3307/app   (jdbc:mysql: or jdbc:mariadb: for mysql; jdbc:postgresql: for postgres)
  *     user: app
  *     password: secret                 (default empty)
- *     pool-size: 16                    (1..1024, default 16)
+ *     pool-size: 64                    (1..1024, default 64)
  *     spare: false                     (a spare shard gets no slots at creation)
  * tables:
  *   - {name: users, kind: sharded, key: id, key-type: int}
@@ -54,7 +54,7 @@ import java.util.regex.Pattern;
  */
 public final class ClusterDefinitionCodec {
     public static final int DEFAULT_SLOTS = 4096;
-    public static final int DEFAULT_POOL_SIZE = 16;
+    public static final int DEFAULT_POOL_SIZE = 64;
     private static final Pattern SHARD_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,63}");
     private static final ObjectMapper JSON = new ObjectMapper();

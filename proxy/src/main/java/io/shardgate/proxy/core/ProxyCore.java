@@ -88,7 +88,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         this.pinned = new PinnedConnections(settings.maxPinnedPerShard(), metrics::pinnedConnections);
         this.sequences = new io.shardgate.state.SequenceBlocks(watcher.store(), io.shardgate.state.SequenceBlocks.DEFAULT_BLOCK_SIZE);
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
-                settings.minimumIdle(), settings.statementCacheSize()));
+                settings.minimumIdle(), settings.statementCacheSize(), settings.poolWait()));
     }
 
     public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher) {

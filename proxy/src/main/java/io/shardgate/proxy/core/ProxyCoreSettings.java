@@ -23,10 +23,14 @@ import java.util.Objects;
  * @param maxPinnedPerShard     most backend connections of one shard this proxy lets sessions pin for their session state
  *                              (temporary tables, named locks, user variables); a statement that would pin one more is
  *                              refused before it runs (TOO_MANY_PINNED); default {@value #DEFAULT_MAX_PINNED_PER_SHARD}
+ * @param poolWait              longest a statement waits for a connection while every connection of its shard's pool is
+ *                              in use by other sessions (their transactions hold them), like a server's lock wait; default
+ *                              50 s (InnoDB's {@code innodb_lock_wait_timeout}). A shard that cannot be reached still fails
+ *                              within {@code borrowTimeout}
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
         int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,
-        Duration hotKeyPublishInterval, int maxPinnedPerShard) {
+        Duration hotKeyPublishInterval, int maxPinnedPerShard, Duration poolWait) {
     public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
 
     public ProxyCoreSettings {
@@ -38,6 +42,10 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         requirePositive("drainTimeout", drainTimeout);
         requirePositive("holdTimeout", holdTimeout);
         requirePositive("hotKeyPublishInterval", hotKeyPublishInterval);
+        requirePositive("poolWait", poolWait);
+        if (poolWait.toMillis() < 250) {
+            throw new IllegalArgumentException("poolWait must be at least 250 ms (HikariCP's minimum), was " + poolWait);
+        }
         if (borrowTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("borrowTimeout must be at least 250 ms (HikariCP's minimum), was " + borrowTimeout);
         }
@@ -53,27 +61,32 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
     public static ProxyCoreSettings defaults() {
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
                 "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2),
-                DEFAULT_MAX_PINNED_PER_SHARD);
+                DEFAULT_MAX_PINNED_PER_SHARD, Duration.ofSeconds(50));
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard);
+                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait);
+    }
+
+    public ProxyCoreSettings withPoolWait(Duration wait) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, wait);
     }
 
     public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard);
+                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard, poolWait);
     }
 
     public ProxyCoreSettings withHotKeyPublishInterval(Duration interval) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard, poolWait);
     }
 
     public ProxyCoreSettings withMaxPinnedPerShard(int max) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max, poolWait);
     }
 
     private static void requirePositive(String name, Duration d) {

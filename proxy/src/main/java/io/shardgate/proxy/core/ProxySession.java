@@ -598,6 +598,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             }
             // the write may have run without its copy: no connection of this statement may commit or go back to the pool
             shadows.forEach(backends::markBroken);
+            if (current != source) {
+                backends.markBroken(current); // a pinned shadow of the client's transaction, halfway through its copy
+            }
             throw unexpected(source, e);
         } finally {
             if (!inClientTransaction) {

@@ -37,6 +37,11 @@ public enum ErrorCode {
     FENCED(ErrorCategory.UNAVAILABLE, 7102, "HY000", "40001"),
     /** A write was held for a cutover longer than allowed; retry. */
     WRITE_HOLD_TIMEOUT(ErrorCategory.UNAVAILABLE, 7103, "HY000", "40001"),
+    /**
+     * Every connection of a shard's pool stayed in use by other sessions for the whole pool wait; the message names the
+     * pool size, the sessions waiting and the wait (PostgreSQL's too_many_connections).
+     */
+    SHARD_BUSY(ErrorCategory.UNAVAILABLE, 7106, "HY000", "53300"),
     /** The proxy has no routing snapshot yet (cluster not initialised or ZooKeeper unreachable). */
     NOT_READY(ErrorCategory.UNAVAILABLE, 7104, "HY000", "57P03"),
     /** No ids could be reserved from a table's cluster sequence (ZooKeeper unreachable); nothing ran, retry. */

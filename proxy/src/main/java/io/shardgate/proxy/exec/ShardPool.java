@@ -19,6 +19,7 @@ public final class ShardPool implements AutoCloseable {
     private final ShardDefinition shard;
     private final BackendUrl url;
     private final HikariDataSource dataSource;
+    private final Duration poolWait;
 
     ShardPool(ShardDefinition shard, ProxyPoolSettings settings) {
         this.shard = shard;
@@ -30,15 +31,24 @@ public final class ShardPool implements AutoCloseable {
         c.setPassword(shard.password());
         c.setMaximumPoolSize(Math.max(1, shard.poolSize()));
         c.setMinimumIdle(Math.min(settings.minimumIdle(), Math.max(1, shard.poolSize())));
-        c.setConnectionTimeout(settings.borrowTimeout().toMillis());
-        c.setValidationTimeout(Math.max(250, Math.min(1000, settings.borrowTimeout().toMillis() - 1)));
+        long attempt = Math.min(settings.borrowTimeout().toMillis(), settings.poolWait().toMillis());
+        c.setConnectionTimeout(attempt);
+        c.setValidationTimeout(Math.max(250, Math.min(1000, attempt - 1)));
         c.setInitializationFailTimeout(-1);
         c.setAutoCommit(true);
         this.dataSource = new HikariDataSource(c);
+        this.poolWait = settings.poolWait();
     }
 
-    /** The settings of every shard's pool. */
-    public record ProxyPoolSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize) {}
+    /**
+     * The settings of every shard's pool.
+     *
+     * @param borrowTimeout how long one attempt to get a connection waits (HikariCP's {@code connectionTimeout}): a shard
+     *                      that cannot be reached fails within it
+     * @param poolWait      how long a statement keeps waiting while every connection is in use by other sessions
+     */
+    public record ProxyPoolSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
+            Duration poolWait) {}
 
     public ShardDefinition definition() {
         return shard;
@@ -52,14 +62,36 @@ public final class ShardPool implements AutoCloseable {
         return url;
     }
 
-    /** A connection, or SHARD_UNAVAILABLE within the borrow timeout. */
+    /**
+     * A connection. When every connection of the pool is in use (other sessions' transactions hold them), waits for one
+     * up to the pool wait, as a statement waits for a row lock on a server, then fails with SHARD_BUSY naming the limit;
+     * otherwise (the shard cannot be reached) fails with SHARD_UNAVAILABLE within one attempt (the borrow timeout).
+     */
     public Connection borrow() {
         long start = System.nanoTime();
-        try {
-            return dataSource.getConnection();
-        } catch (SQLException e) {
-            throw BackendErrors.translate(e, this, start);
+        while (true) {
+            try {
+                return dataSource.getConnection();
+            } catch (SQLException e) {
+                HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
+                // a full pool of live connections means the shard answers and other sessions hold them all: wait on
+                if (bean == null || bean.getTotalConnections() < shard.poolSize()) {
+                    throw BackendErrors.translate(e, this, start);
+                }
+                if (System.nanoTime() - start >= poolWait.toNanos()) {
+                    throw busy(start, bean);
+                }
+            }
         }
+    }
+
+    private ProxyException busy(long start, HikariPoolMXBean bean) {
+        long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        return new ProxyException(ErrorCode.SHARD_BUSY, describe() + ": no connection free after " + millis + " ms (pool wait "
+                + poolWait.toMillis() + " ms): all " + shard.poolSize() + " connections this proxy keeps to it (shards[].pool-size)"
+                + " are in use by other sessions' statements and transactions, " + bean.getThreadsAwaitingConnection()
+                + " more sessions waiting; raise shards[].pool-size (pool-size x proxies must stay within the shard's"
+                + " max_connections), raise limits.pool-wait-ms, or keep transactions shorter");
     }
 
     /**
