@@ -177,9 +177,46 @@ class DualWriteIT {
         }
     }
 
+    /**
+     * A write to a moving slot whose shadow shard cannot be reached commits nothing: neither in the transaction the proxy
+     * opened for an autocommit statement (turning autocommit back on would commit the pending write without its copy) nor
+     * in the client's transaction, which is rolled back on every shard.
+     */
+    @Test
+    void aWriteWhoseCopyCannotBeMadeCommitsNothing() throws Exception {
+        try (ShardedCluster cluster = ShardedCluster.start(2, TABLES);
+                Connection a = cluster.proxyConnection(""); Connection s0 = cluster.shardConnection(0)) {
+            Sql.update(a, "CREATE TABLE counters (k BIGINT NOT NULL, part INT NOT NULL, n INT NOT NULL, PRIMARY KEY (k, part))");
+            List<Long> moving = keys(1, 200, true);
+            for (long k : moving.subList(0, 2)) {
+                Sql.update(a, "INSERT INTO counters (k, part, n) VALUES (?, 0, 0)", k);
+            }
+            publish(cluster, MigrationPhase.DUAL_WRITE);
+            cluster.shard(1).stop(); // the shadow of the moving slots is gone
+
+            long auto = moving.get(0);
+            assertThatThrownBy(() -> Sql.update(a, "UPDATE counters SET n = n + 1 WHERE k = ?", auto))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("s1");
+            assertThat(rowsOf(s0, auto)).as("the autocommit write did not commit without its copy")
+                    .containsExactly(List.of(String.valueOf(auto), "0", "0"));
+
+            long inTx = moving.get(1);
+            a.setAutoCommit(false);
+            assertThatThrownBy(() -> Sql.update(a, "UPDATE counters SET n = n + 1 WHERE k = ?", inTx))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("s1");
+            try {
+                a.commit();
+            } catch (SQLException ignored) {
+                // the transaction is over already; what matters is what the source holds
+            }
+            a.setAutoCommit(true);
+            assertThat(rowsOf(s0, inTx)).as("the client's transaction did not commit the write without its copy")
+                    .containsExactly(List.of(String.valueOf(inTx), "0", "0"));
+        }
+    }
+
     // ---- helpers
 
-    /** Publishes the moving slots in {@code phase} (owner following the phase) and waits for every live proxy. */
     /**
      * A latin1 session's dual writes: its statements run in latin1 on the source, and the copies of the touched keys
      * (the proxy's own statements) must carry the same characters and bytes to the target, also for a write whose keys
@@ -217,6 +254,7 @@ class DualWriteIT {
         }
     }
 
+    /** Publishes the moving slots in {@code phase} (owner following the phase) and waits for every live proxy. */
     static long publish(ShardedCluster cluster, MigrationPhase phase) throws InterruptedException {
         var current = cluster.store().readSlotMap();
         long epoch = current.value().epoch() + 1;

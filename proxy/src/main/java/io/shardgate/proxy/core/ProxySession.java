@@ -538,6 +538,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         long start = System.nanoTime();
         boolean wrote = false;
         boolean committing = false;
+        boolean committed = false;
+        String copyingTo = statement.shard();
         try {
             if (!inClientTransaction) {
                 source.connection().setAutoCommit(false);
@@ -557,6 +559,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 if (keys.get(i).isEmpty()) {
                     continue;
                 }
+                copyingTo = copy.shadowShard();
                 current = shadow(copy.shadowShard(), inClientTransaction, shadows);
                 start = System.nanoTime();
                 Lease shadowLease = current;
@@ -572,6 +575,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 }
                 current = source;
                 source.connection().commit();
+                committed = true;
             }
             return remember(source, result);
         } catch (SQLException e) {
@@ -594,7 +598,17 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     : new ProxyException(error.code(), message, error);
         } catch (RuntimeException | Error e) {
             if (e instanceof ProxyException p) {
-                throw p;
+                if (!inClientTransaction || !wrote) {
+                    throw p; // the proxy's own transaction is rolled back below, before autocommit is restored
+                }
+                // a shadow could not be reached after the write: the client's transaction must not commit it without its copy
+                backends.rollback();
+                explicitTransaction = false;
+                transactionStart = List.of();
+                String message = p.getMessage() + "; the write touched slots that are moving and its copy to shard " + copyingTo
+                        + " could not be made, so the transaction was rolled back on every shard";
+                throw p.code() == null ? ProxyException.backend(p.error().mysqlErrno(), p.error().sqlState(), message, p)
+                        : new ProxyException(p.code(), message, p);
             }
             // the write may have run without its copy: no connection of this statement may commit or go back to the pool
             shadows.forEach(backends::markBroken);
@@ -604,6 +618,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             throw unexpected(source, e);
         } finally {
             if (!inClientTransaction) {
+                if (!committed) {
+                    // turning autocommit back on commits what is pending: a write must never commit without its copies
+                    rollbackQuietly(source, shadows);
+                }
                 restoreAutocommit(source);
                 shadows.forEach(this::restoreAutocommit);
                 shadows.forEach(backends::release);
