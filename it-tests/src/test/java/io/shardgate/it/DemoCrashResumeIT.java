@@ -221,6 +221,7 @@ class DemoCrashResumeIT {
             while (!stop.get()) {
                 try (Connection c = DriverManager.getConnection(url)) {
                     while (!stop.get()) {
+                        Thread.sleep(10); // about 100 writes/s each: steady load the throttled copy can catch up with
                         long id = NEXT_ID.incrementAndGet();
                         inFlight.add(id);
                         Sql.update(c, "INSERT INTO users (id, name) VALUES (?, 'client')", id);
@@ -237,6 +238,8 @@ class DemoCrashResumeIT {
                             }
                         }
                     }
+                } catch (InterruptedException e) {
+                    return;
                 } catch (SQLException e) {
                     // the demo died (or is not up yet): what was under way keeps an unknown outcome; try again shortly
                     try {

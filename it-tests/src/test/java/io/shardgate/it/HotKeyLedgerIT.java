@@ -88,18 +88,22 @@ class HotKeyLedgerIT {
         }
         Load load = new Load(post, proxies, connector);
         load.start();
+        double beforeSplit;
+        double afterMerge;
+        double whileSplit;
         try {
-            Thread.sleep(1500);
+            Thread.sleep(500); // connections open, statements warm
+            beforeSplit = load.incrementRate(Duration.ofMillis(2000));
             hotkey.run("split", "post_metrics", post, K);
             hotkey.run("split", "likes", post, K);
-            Thread.sleep(2000);
+            whileSplit = load.incrementRate(Duration.ofMillis(2000));
             assertThat(holders.query("SELECT COUNT(*) FROM post_metrics WHERE post_id = " + post))
                     .as("counter sub-rows while split").hasSizeGreaterThan(1);
             assertThat(holders.query("SELECT COUNT(*) FROM likes WHERE post_id = " + post))
                     .as("shards holding likes while split").hasSizeGreaterThan(1);
             hotkey.run("merge", "post_metrics", post, 0);
             hotkey.run("merge", "likes", post, 0);
-            Thread.sleep(1500);
+            afterMerge = load.incrementRate(Duration.ofMillis(2000));
             assertThat(holders.query("SELECT COUNT(*) FROM post_metrics WHERE post_id = " + post)).hasSize(1);
             assertThat(holders.query("SELECT COUNT(*) FROM likes WHERE post_id = " + post)).hasSize(1);
             hotkey.run("split", "post_metrics", post, K);
@@ -122,8 +126,12 @@ class HotKeyLedgerIT {
         }
         assertThat(sumOverShards.query("SELECT COUNT(*) FROM likes WHERE post_id = " + post)).as("like rows on all shards")
                 .isEqualTo(load.expectedLikes().size());
-        System.out.printf("hot-key ledger: %d increments, %d likes inserted, %d deleted, %d reads%n", load.increments.get(),
-                load.inserted.get(), load.deleted.get(), load.reads.get());
+        System.out.printf("hot-key ledger: %d increments, %d likes inserted, %d deleted, %d reads; increments/s before the split"
+                + " %.0f, while split %.0f, after the merge %.0f%n", load.increments.get(), load.inserted.get(), load.deleted.get(),
+                load.reads.get(), beforeSplit, whileSplit, afterMerge);
+        // a merged key is an ordinary key again: nothing of the split (a hold, a sub-row, a cached route) may slow it down
+        assertThat(afterMerge).as("increments/s after the merge against before the split (%.0f)", beforeSplit)
+                .isGreaterThanOrEqualTo(beforeSplit * 0.5);
     }
 
     static long postOverSeveralShards(SlotMap map) {
@@ -187,6 +195,14 @@ class HotKeyLedgerIT {
             for (long user = 1; user <= 50; user++) {
                 likes.add(user);
             }
+        }
+
+        /** Increments per second the clients complete over the next {@code window}. */
+        double incrementRate(Duration window) throws InterruptedException {
+            long before = increments.get();
+            long started = System.nanoTime();
+            Thread.sleep(window.toMillis());
+            return (increments.get() - before) * 1e9 / (System.nanoTime() - started);
         }
 
         Set<String> expectedLikes() {

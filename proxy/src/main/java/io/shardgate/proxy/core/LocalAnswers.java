@@ -81,7 +81,7 @@ final class LocalAnswers {
                 case "VERSION" -> Optional.of(text(label, version));
                 case "CONNECTION_ID" -> Optional.of(number(label, Long.toString(facts.connectionId())));
                 case "LAST_INSERT_ID" -> label.replace(" ", "").toUpperCase(Locale.ROOT).endsWith("()") || !label.contains("(")
-                        ? Optional.of(number(label, Long.toUnsignedString(facts.lastInsertId()))) : Optional.empty();
+                        ? Optional.of(unsigned(label, Long.toUnsignedString(facts.lastInsertId()))) : Optional.empty();
                 case "USER", "SESSION_USER", "SYSTEM_USER" -> Optional.of(text(label, facts.user()));
                 // over several shards only the proxy knows these; never a shard's value for its own connection
                 case "FOUND_ROWS" -> noArguments(label) ? Optional.of(number(label, Long.toString(facts.foundRows()))) : Optional.empty();
@@ -103,7 +103,10 @@ final class LocalAnswers {
             return Optional.of(new Value(new ColumnInfo("", "", "", label, "", ColumnType.NULL, 0, 0, false, false, true, 63), null));
         }
         if (INTEGER.matcher(l).matches()) {
-            return Optional.of(new Value(numeric(label.equals(literal) ? l : label, ColumnType.BIGINT, l.length(), 0), l));
+            // as MariaDB types an integer literal: INT up to 9 characters, BIGINT beyond (Connector/J maps them to
+            // Integer and Long, so a wrong type is a different Java value for the application)
+            ColumnType type = l.length() <= 9 ? ColumnType.INT : ColumnType.BIGINT;
+            return Optional.of(new Value(numeric(label.equals(literal) ? l : label, type, l.length(), 0), l));
         }
         var d = DECIMAL.matcher(l);
         if (d.matches()) {
@@ -120,6 +123,11 @@ final class LocalAnswers {
     private static Value text(String label, String value) {
         long length = value == null ? 0 : (long) value.length() * 4;
         return new Value(ColumnInfo.computed(label, ColumnType.VARCHAR, Math.max(length, 4)), value);
+    }
+
+    /** A BIGINT UNSIGNED, as the server types LAST_INSERT_ID(). */
+    private static Value unsigned(String label, String value) {
+        return new Value(new ColumnInfo("", "", "", label, "", ColumnType.BIGINT, 21, 0, true, true, true, 63), value);
     }
 
     private static Value number(String label, String value) {

@@ -680,7 +680,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         Lease lease = backends.borrow(shard);
         shadows.add(lease);
-        lease.connection().setAutoCommit(false);
+        long start = System.nanoTime();
+        try {
+            lease.connection().setAutoCommit(false);
+        } catch (SQLException e) {
+            throw BackendErrors.translate(e, lease.pool(), start); // named after the shadow, not the write's shard
+        }
         return lease;
     }
 

@@ -70,6 +70,10 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         p.put("connectTimeout", Long.toString(connectTimeout.toMillis()));
         p.put("tinyInt1isBit", "false");
         p.put("characterEncoding", "UTF-8");
+        // results converted to utf8mb4, as for a direct utf8mb4 client: the driver's default asks for none
+        // (character_set_results NULL), so a latin1 column's raw bytes reached utf8mb4 clients. A session in
+        // another character set replaces it with its own SET NAMES.
+        p.put("characterSetResults", "UTF-8");
         p.put("jdbcCompliantTruncation", "false");
         p.put("enableEscapeProcessing", "false");
         p.put("processEscapeCodesForPrepStmts", "false");
