@@ -80,14 +80,14 @@ class PgReshardIT {
                         if (total != 2 * ACCOUNTS * OPENING) {
                             unexpected.add("scatter total " + total + " instead of " + 2 * ACCOUNTS * OPENING);
                         }
-                        long legs = Sql.count(r, "SELECT SUM(amount) FROM moves");   // NULL (no move yet) reads as 0
+                        long legs = Sql.count(r, "SELECT COALESCE(SUM(amount), 0) FROM moves");   // no move yet: 0, not NULL
                         if (legs != 0) {
                             unexpected.add("logged legs add up to " + legs + " instead of 0");
                         }
                         totalsRead.incrementAndGet();
                     }
-                } catch (SQLException e) {
-                    unexpected.add("reader: " + e.getMessage());
+                } catch (SQLException | RuntimeException e) {
+                    unexpected.add("reader: " + e);   // never a silent end: a dead reader would read no totals
                 }
             }));
             Thread.sleep(500);
