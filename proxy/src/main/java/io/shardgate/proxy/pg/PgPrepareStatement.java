@@ -138,7 +138,10 @@ sealed interface PgPrepareStatement {
             skipSpace();
             if (pos < sql.length() && sql.charAt(pos) == '"') {
                 int end = skipQuoted(pos, '"', false);
-                if (end > sql.length() || sql.charAt(end - 1) != '"' || end - pos < 3) {
+                if (end == pos + 2) {
+                    throw ProxyException.backend(0, "42601", "zero-length delimited identifier at or near \"\"\"\"", null);
+                }
+                if (end > sql.length()) {
                     throw syntaxError();
                 }
                 String name = sql.substring(pos + 1, end - 1).replace("\"\"", "\"");
@@ -146,12 +149,22 @@ sealed interface PgPrepareStatement {
                 return name;
             }
             int end = wordEnd(pos);
-            if (end == pos) {
+            if (end == pos || Character.isDigit(sql.charAt(pos))) {
                 throw syntaxError();
             }
-            String name = sql.substring(pos, end).toLowerCase(Locale.ROOT);
+            String name = asciiLowerCase(sql.substring(pos, end));
             pos = end;
             return name;
+        }
+
+        /** How a UTF8 server folds an unquoted identifier: A-Z only, other letters keep their case. */
+        private static String asciiLowerCase(String word) {
+            StringBuilder out = new StringBuilder(word.length());
+            for (int i = 0; i < word.length(); i++) {
+                char c = word.charAt(i);
+                out.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
+            }
+            return out.toString();
         }
 
         boolean at(char c) {

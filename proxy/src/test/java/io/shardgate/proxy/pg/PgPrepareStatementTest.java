@@ -25,6 +25,12 @@ class PgPrepareStatementTest {
     }
 
     @Test
+    void unquotedNamesFoldAsciiLettersOnlyAsAUtf8ServerDoes() {
+        assertThat(parse("EXECUTE ÉtéS_1")).isEqualTo(new Execute("Étés_1", List.of()));
+        assertThat(parse("EXECUTE \"ÉtéS_1\"")).isEqualTo(new Execute("ÉtéS_1", List.of()));
+    }
+
+    @Test
     void prepareTransactionIsTwoPhaseCommitNotAStatementName() {
         assertThat(PgPrepareStatement.parse("PREPARE TRANSACTION 'gid-1'")).isEmpty();
         assertThat(parse("PREPARE transaction AS SELECT 1")).isEqualTo(new Prepare("transaction", List.of(), "SELECT 1"));
@@ -55,6 +61,7 @@ class PgPrepareStatementTest {
         assertThat(PgPrepareStatement.parse("EXPLAIN EXECUTE s (1)")).isEmpty();
     }
 
+    /** Each message as PostgreSQL 15 words it for the same text. */
     @Test
     void unreadableCommandsAreTheServersSyntaxErrors() {
         assertSyntaxError("PREPARE s SELECT 1", "syntax error at or near \"SELECT\"");
@@ -65,7 +72,9 @@ class PgPrepareStatementTest {
         assertSyntaxError("EXECUTE s (1,) ", "syntax error at or near \")\"");
         assertSyntaxError("EXECUTE s (1) x", "syntax error at or near \"x\"");
         assertSyntaxError("DEALLOCATE s t", "syntax error at or near \"t\"");
-        assertSyntaxError("DEALLOCATE \"\"", "syntax error at or near \"\"\"");
+        // the server's own words differ here ("trailing junk after numeric literal"); the SQLSTATE is the same
+        assertSyntaxError("EXECUTE 1s", "syntax error at or near \"1s\"");
+        assertSyntaxError("DEALLOCATE \"\"", "zero-length delimited identifier at or near \"\"\"\"");
     }
 
     private static PgPrepareStatement parse(String sql) {
