@@ -31,14 +31,20 @@ import java.util.regex.Pattern;
  *       its parameter types read back from {@code pg_prepared_statements} (declared, else inferred) and its result
  *       columns described, then deallocated: an unknown column, a syntax error or an undeterminable parameter type
  *       fails there as on one server. A statement the proxy would refuse whatever the values is refused then.</li>
- *   <li>At EXECUTE the arguments are coerced to the parameter types. A plain string literal, NULL, or an integer literal
- *       for an integer or numeric parameter in range is coerced the same by binding its text with the type, so it is
- *       bound directly. Any other argument (an expression, a cast, a numeric literal for an integer parameter, which a
- *       server rounds) is evaluated on the default shard as the server evaluates EXECUTE arguments (a PREPARE of
- *       {@code SELECT $1, …} with the same types, EXECUTE with the client's arguments, DEALLOCATE), and the values read
- *       back are bound; their type errors are the server's.</li>
+ *   <li>At EXECUTE the arguments are coerced to the parameter types. NULL, a string literal for a text parameter, and
+ *       an integer (literal or quoted) in range for an integer parameter are coerced the same by binding their text
+ *       with the type, so they are bound directly, at no extra round trip (see {@link #literal}). Any other argument
+ *       (an expression, a cast, a date, a numeric literal for an integer parameter, which a server rounds) is evaluated
+ *       on the default shard as the server evaluates EXECUTE arguments (a PREPARE of {@code SELECT $1, …} with the same
+ *       types, EXECUTE with the client's arguments, DEALLOCATE), and the values read back are bound; their errors are
+ *       the server's.</li>
  * </ul>
- * Values travel as their type's text form, which reads back as the same value for every built-in type except floats
+ *
+ * <p>A wrong number of arguments gets the server's 42601 with its DETAIL. What differs from one server: errors carry no
+ * Position (the front end sends none), and a NULL argument for a shard key is refused (as a bound NULL key is).
+ * {@code pg_prepared_statements} is refused by the router, and DISCARD ALL is refused as a whole.
+ *
+ * <p>Values travel as their type's text form, which reads back as the same value for every built-in type except floats
  * printed with {@code extra_float_digits} below 1, which a session rarely sets.
  */
 final class PgSqlPrepared {

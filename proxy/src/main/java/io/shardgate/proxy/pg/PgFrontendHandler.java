@@ -645,7 +645,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             failedTransaction = false;
         }
         if (first.equals("DISCARD") && words.size() > 1 && words.get(1).equals("ALL")) {
-            statements.clear(); // DISCARD ALL deallocates every prepared statement, as on a server
+            // DISCARD ALL deallocates every prepared statement, as on a server (the router refuses DISCARD today; this
+            // keeps the names right once a session serves it)
+            statements.clear();
         }
         return result;
     }
