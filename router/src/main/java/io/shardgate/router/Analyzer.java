@@ -85,7 +85,15 @@ final class Analyzer {
         }
     }
 
+    /** PostgreSQL's view of the session's prepared statements, which on a shard lists that backend connection's. */
+    private static final java.util.regex.Pattern PG_PREPARED_STATEMENTS = java.util.regex.Pattern.compile(
+            "(?i)\\bpg_prepared_statements\\b");
+
     private Analysis dispatch() {
+        if (parsed.dialect() == Dialect.POSTGRES && PG_PREPARED_STATEMENTS.matcher(parsed.sql()).find()) {
+            return rejected(RejectReason.UNSUPPORTED_STATEMENT, "pg_prepared_statements is not supported by Shardgate: on a shard"
+                    + " it lists that backend connection's statements, not this session's, which the proxy keeps itself");
+        }
         return switch (parsed.form()) {
             case ParsedStatement.TooComplex t -> rejected(RejectReason.STATEMENT_TOO_COMPLEX, t.message());
             case ParsedStatement.Lexical l -> lexical(l.statement());

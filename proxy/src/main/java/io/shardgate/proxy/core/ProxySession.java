@@ -68,6 +68,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final long connectionId;
     private final SessionBackends backends;
     private final ServerStateRules stateRules;
+    private final PgSqlPrepared pgSqlPrepared;
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
     private int nextStatementId = 1;
     private String schema;
@@ -92,6 +93,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned());
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
+        this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
         this.ids = new SessionIds(core.sequences(), () -> backends.settings().fingerprint(), this::sqlMode);
         this.charset = client.charset();
         if (!charset.utf8mb4()) {
@@ -200,6 +202,39 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             }
         }
         return values == null ? parameters : Collections.unmodifiableList(values);
+    }
+
+    /** Checked on the shard the statement would be described on, as {@link #prepare} describes it (see {@link PgSqlPrepared}). */
+    @Override
+    public io.shardgate.proxy.session.SqlPreparedStatement prepareSql(String sql, List<String> declaredTypes) {
+        requirePostgres("PREPARE … AS");
+        RoutingSnapshot snapshot = core.snapshot();
+        AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
+        RoutePlan plan = core.router().route(statement, Collections.nCopies(statement.parameterCount(), null), snapshot);
+        io.shardgate.proxy.session.SqlPreparedStatement prepared = pgSqlPrepared.prepare(sql, declaredTypes, metadataShard(plan, snapshot));
+        // refused now unless the refusal is about the values (a NULL key stands for every argument here)
+        if (plan instanceof RoutePlan.Rejected r && r.reason() != RejectReason.BAD_SHARD_KEY_VALUE
+                && r.reason() != RejectReason.MISSING_PARAMETER) {
+            throw rejected(r);
+        }
+        return prepared;
+    }
+
+    /** The arguments' values bound to the statement's {@code $n} with their types, routed by them (see {@link PgSqlPrepared}). */
+    @Override
+    public StatementResult executeSql(String name, io.shardgate.proxy.session.SqlPreparedStatement statement, List<String> arguments) {
+        requirePostgres("EXECUTE");
+        List<Object> values = pgSqlPrepared.arguments(name, statement, arguments, defaultShard());
+        AnalysedStatement analysed = core.analyse(statement.sql(), core.snapshot().cluster().dialect());
+        // a parameter declared but not used in the text is coerced (its errors are the server's) and not bound
+        int used = Math.min(analysed.parameterCount(), values.size());
+        return used == 0 ? query(statement.sql()) : run(analysed, values.subList(0, used));
+    }
+
+    private void requirePostgres(String command) {
+        if (!postgres()) {
+            throw new ProxyException(ErrorCode.INTERNAL, command + " of PostgreSQL's form reached a MySQL session");
+        }
     }
 
     @Override

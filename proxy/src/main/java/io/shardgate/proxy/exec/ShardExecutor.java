@@ -207,8 +207,18 @@ public final class ShardExecutor {
             case Duration d -> ps.setString(index, time(d));
             case BigInteger b -> ps.setBigDecimal(index, new BigDecimal(b));
             case byte[] b -> ps.setBytes(index, b);
+            case PgTypedValue t -> ps.setObject(index, pgObject(t.type(), t.text()));
+            case PgTypedValue.Null n -> ps.setObject(index, pgObject(n.type(), null));
             default -> ps.setObject(index, value);
         }
+    }
+
+    /** A value pgJDBC binds with the OID of {@code type} (resolved by name, cached per connection). */
+    private static org.postgresql.util.PGobject pgObject(String type, String text) throws SQLException {
+        org.postgresql.util.PGobject typed = new org.postgresql.util.PGobject();
+        typed.setType(type);
+        typed.setValue(text);
+        return typed;
     }
 
     static String dateTime(LocalDateTime t) {

@@ -21,6 +21,7 @@ import io.shardgate.proxy.session.FrontendSession;
 import io.shardgate.proxy.session.PgClientEncoding;
 import io.shardgate.proxy.session.PreparedInfo;
 import io.shardgate.proxy.session.SessionFactory;
+import io.shardgate.proxy.session.SqlPreparedStatement;
 import io.shardgate.proxy.session.StatementResult;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -70,8 +71,15 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     private enum Phase { STARTUP, MD5, SASL_INITIAL, SASL_FINAL, READY }
 
-    /** A statement from Parse. */
-    private record Statement(String sql, List<Integer> parameterTypes) {}
+    /**
+     * A named statement: from Parse, or from SQL PREPARE ({@code sqlPrepared} set), which share one namespace as on a
+     * server (a PREPARE of a name Parse used fails with 42P05, DEALLOCATE ALL drops both kinds).
+     */
+    private record Statement(String sql, List<Integer> parameterTypes, SqlPreparedStatement sqlPrepared) {
+        Statement(String sql, List<Integer> parameterTypes) {
+            this(sql, parameterTypes, null);
+        }
+    }
 
     /** A bound statement; its result once run, and how many of its rows were sent. */
     private static final class Portal {
@@ -618,9 +626,15 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 return StatementResult.Update.of(0);
             }
         }
+        Optional<PgPrepareStatement> prepared = sqlPrepareCommand(sql);
+        if (prepared.isPresent() && !parameters.isEmpty()) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, first + " with bound parameters ($n) is not supported by Shardgate;"
+                    + " write the values into the statement");
+        }
         StatementResult result;
         try {
-            result = parameters.isEmpty() ? session.query(sql) : session.query(sql, parameters);
+            result = prepared.isPresent() ? sqlPrepared(prepared.get())
+                    : parameters.isEmpty() ? session.query(sql) : session.query(sql, parameters);
         } finally {
             // before the statement's rows, CommandComplete or error, as a server sends them while it runs
             for (BackendNotice n : session.takeNotices()) {
@@ -630,10 +644,65 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (toSavepoint) {
             failedTransaction = false;
         }
+        if (first.equals("DISCARD") && words.size() > 1 && words.get(1).equals("ALL")) {
+            // DISCARD ALL deallocates every prepared statement, as on a server (the router refuses DISCARD today; this
+            // keeps the names right once a session serves it)
+            statements.clear();
+        }
         return result;
     }
 
+    /**
+     * SQL PREPARE, EXECUTE and DEALLOCATE: the names live here, beside the extended protocol's; the session checks a
+     * PREPARE's statement and runs an EXECUTE's (see {@link FrontendSession#prepareSql}).
+     */
+    private StatementResult sqlPrepared(PgPrepareStatement command) {
+        switch (command) {
+            case PgPrepareStatement.Prepare p -> {
+                if (statements.containsKey(p.name())) {
+                    throw pgError("42P05", "prepared statement \"" + p.name() + "\" already exists");
+                }
+                statements.put(p.name(), new Statement(p.body(), List.of(), session.prepareSql(p.body(), p.types())));
+                return StatementResult.Update.of(0);
+            }
+            case PgPrepareStatement.Execute e -> {
+                return session.executeSql(e.name(), executed(e), e.arguments());
+            }
+            case PgPrepareStatement.Deallocate d -> {
+                if (d.name().isEmpty()) {
+                    statements.clear();
+                } else if (statements.remove(d.name().get()) == null) {
+                    throw pgError("26000", "prepared statement \"" + d.name().get() + "\" does not exist");
+                }
+                return StatementResult.Update.of(0);
+            }
+        }
+    }
+
+    /** The statement an EXECUTE names, which SQL PREPARE must have made. */
+    private SqlPreparedStatement executed(PgPrepareStatement.Execute e) {
+        Statement statement = statement(e.name());
+        if (statement.sqlPrepared() == null) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "EXECUTE of \"" + e.name() + "\", which the extended protocol's"
+                    + " Parse prepared, is not supported by Shardgate; prepare it with SQL PREPARE, or bind and execute it");
+        }
+        return statement.sqlPrepared();
+    }
+
+    /** {@code sql} as SQL PREPARE, EXECUTE or DEALLOCATE, when it is one. */
+    private static Optional<PgPrepareStatement> sqlPrepareCommand(String sql) {
+        return PgStatements.firstWordIs(sql, "PREPARE") || PgStatements.firstWordIs(sql, "EXECUTE")
+                || PgStatements.firstWordIs(sql, "DEALLOCATE") ? PgPrepareStatement.parse(sql) : Optional.empty();
+    }
+
+    /** The tag of {@code sql}; an EXECUTE answers with its statement's tag ({@code SELECT 1}, {@code INSERT 0 1}), as a server does. */
     private String tag(String sql, StatementResult result) {
+        if (PgStatements.firstWordIs(sql, "EXECUTE")) {
+            Optional<PgPrepareStatement> command = sqlPrepareCommand(sql);
+            if (command.isPresent() && command.get() instanceof PgPrepareStatement.Execute e && statements.containsKey(e.name())) {
+                return PgStatements.tag(statements.get(e.name()).sql(), result);
+            }
+        }
         return PgStatements.tag(sql, result);
     }
 
@@ -660,7 +729,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     }
 
     private void bind(PgClientMessage.Bind b) {
-        Statement statement = statement(b.statement());
+        Statement statement = protocolStatement(b.statement());
         if (!b.portal().isEmpty() && portals.containsKey(b.portal())) {
             throw pgError("42P03", "cursor \"" + b.portal() + "\" already exists");
         }
@@ -692,10 +761,19 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     private void describe(ChannelHandlerContext ctx, PgClientMessage.Describe d) {
         if (d.kind() == 'S') {
-            Statement statement = statement(d.name());
+            Statement statement = protocolStatement(d.name());
             if (PgStatements.isBlank(statement.sql())) {
                 write(new PgServerMessage.ParameterDescription(statement.parameterTypes()));
                 write(new PgServerMessage.NoData());
+                return;
+            }
+            Optional<PgPrepareStatement> command = sqlPrepareCommand(statement.sql());
+            if (command.isPresent()) {
+                // PREPARE and DEALLOCATE return no rows; EXECUTE the columns of its statement, described at PREPARE
+                List<ColumnInfo> columns = command.get() instanceof PgPrepareStatement.Execute e ? executed(e).columns() : List.of();
+                write(new PgServerMessage.ParameterDescription(statement.parameterTypes()));
+                write(columns.isEmpty() ? new PgServerMessage.NoData()
+                        : new PgServerMessage.RowDescription(columns, Collections.nCopies(columns.size(), (short) 0)));
                 return;
             }
             PreparedInfo info = session.prepare(statement.sql());
@@ -794,6 +872,19 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (s == null) {
             throw pgError("26000", name.isEmpty() ? "unnamed prepared statement does not exist"
                     : "prepared statement \"" + name + "\" does not exist");
+        }
+        return s;
+    }
+
+    /**
+     * A statement to bind or describe: one SQL PREPARE made is refused (a server would bind it with its declared types,
+     * which Bind does not carry through the proxy).
+     */
+    private Statement protocolStatement(String name) {
+        Statement s = statement(name);
+        if (s.sqlPrepared() != null) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "binding or describing \"" + name + "\", which SQL PREPARE prepared, is"
+                    + " not supported by Shardgate; run it with EXECUTE");
         }
         return s;
     }

@@ -190,6 +190,8 @@ final class PgStatements {
             case "TRUNCATE" -> "TRUNCATE TABLE";
             case "DISCARD" -> words.size() > 1 ? "DISCARD " + words.get(1) : "DISCARD";
             case "SHOW" -> "SHOW";
+            case "DEALLOCATE" -> words.size() > 1 && words.get(1).equals("ALL")
+                    || words.size() > 2 && words.get(1).equals("PREPARE") && words.get(2).equals("ALL") ? "DEALLOCATE ALL" : first;
             default -> first;
         };
     }

@@ -63,6 +63,25 @@ public interface FrontendSession extends AutoCloseable {
 
     void closeStatement(int statementId);
 
+    /**
+     * PostgreSQL {@code PREPARE name [(declaredTypes)] AS sql}: checks {@code sql} as a server would at PREPARE (its
+     * errors are the server's) and returns what {@link #executeSql} needs. The front end keeps the name, which shares
+     * one namespace with the extended protocol's named statements.
+     */
+    default SqlPreparedStatement prepareSql(String sql, List<String> declaredTypes) {
+        throw new io.shardgate.proxy.error.ProxyException(io.shardgate.proxy.error.ErrorCode.UNSUPPORTED,
+                "this session does not keep SQL PREPARE statements");
+    }
+
+    /**
+     * PostgreSQL {@code EXECUTE name [(arguments)]} of {@code statement}: the arguments (SQL expressions) are evaluated and
+     * coerced to the parameter types as the server does, and the statement runs with them, routed by their values.
+     */
+    default StatementResult executeSql(String name, SqlPreparedStatement statement, List<String> arguments) {
+        throw new io.shardgate.proxy.error.ProxyException(io.shardgate.proxy.error.ErrorCode.UNSUPPORTED,
+                "this session does not keep SQL PREPARE statements");
+    }
+
     /** Clears data sent for a prepared statement's long parameters; the statement stays prepared. */
     void resetStatement(int statementId);
 

@@ -10,6 +10,7 @@ import io.shardgate.proxy.session.FrontendSession;
 import io.shardgate.proxy.session.PreparedInfo;
 import io.shardgate.proxy.session.SessionFactory;
 import io.shardgate.proxy.session.SessionState;
+import io.shardgate.proxy.session.SqlPreparedStatement;
 import io.shardgate.proxy.session.StatementResult;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A hand-written stand-in for the proxy core behind the PostgreSQL front end (STYLE.md #9): configured users, one
- * database, a cluster of a chosen dialect, and sessions that accept SET and answer {@code SELECT 1} with one int4 row.
+ * database, a cluster of a chosen dialect, and sessions that accept SET and answer {@code SELECT 1} with one int4 row
+ * (also as an SQL PREPARE's statement).
  * Anything else fails with a PARSE_ERROR naming the statement. Every statement is recorded.
  */
 final class PgFakeSessions implements SessionFactory {
@@ -79,6 +81,18 @@ final class PgFakeSessions implements SessionFactory {
             @Override
             public PreparedInfo prepare(String sql) {
                 return new PreparedInfo(1, List.of(), sql.strip().equalsIgnoreCase("SELECT 1") ? List.of(ONE) : List.of());
+            }
+
+            /** SQL PREPARE of anything: no parameters; an EXECUTE runs the text as {@link #query} does. */
+            @Override
+            public SqlPreparedStatement prepareSql(String sql, List<String> declaredTypes) {
+                statements.add("prepareSql " + sql);
+                return new SqlPreparedStatement(sql, List.of(), List.of(), sql.strip().equalsIgnoreCase("SELECT 1") ? List.of(ONE) : List.of());
+            }
+
+            @Override
+            public StatementResult executeSql(String name, SqlPreparedStatement statement, List<String> arguments) {
+                return query(statement.sql());
             }
 
             @Override

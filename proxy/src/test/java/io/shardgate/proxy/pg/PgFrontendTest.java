@@ -176,6 +176,102 @@ class PgFrontendTest {
         }
     }
 
+    /**
+     * A server keeps one namespace for the statements Parse names and those SQL PREPARE names: each kind collides with the
+     * other (42P05), DEALLOCATE drops either, and DEALLOCATE ALL both. EXECUTE of a Parse'd statement, and Bind of an SQL
+     * PREPARE'd one, are refused (their parameter types would not be the server's).
+     */
+    @Test
+    void parseAndSqlPrepareShareOneNamespace() throws Exception {
+        start(PgAuth.TRUST, Dialect.POSTGRES);
+        try (Socket s = startedSocket()) {
+            assertThat(exchange(s, parse("s", "SELECT 1"), sync())).containsExactly("1", "Z");
+            assertThat(exchange(s, query("PREPARE s AS SELECT 1"))).containsExactly("E 42P05 prepared statement \"s\" already exists", "Z");
+            assertThat(exchange(s, query("EXECUTE s"))).containsExactly("E 0A000", "Z");
+            assertThat(exchange(s, query("DEALLOCATE s"))).containsExactly("C DEALLOCATE", "Z");
+            assertThat(exchange(s, bind("s"), sync())).containsExactly("E 26000 prepared statement \"s\" does not exist", "Z");
+
+            assertThat(exchange(s, query("PREPARE p AS SELECT 1"))).containsExactly("C PREPARE", "Z");
+            assertThat(exchange(s, parse("p", "SELECT 1"), sync())).containsExactly("E 42P05 prepared statement \"p\" already exists", "Z");
+            assertThat(exchange(s, bind("p"), sync())).containsExactly("E 0A000", "Z");
+            assertThat(exchange(s, query("EXECUTE p"))).containsExactly("T", "D", "C SELECT 1", "Z");
+            // through the extended protocol too, as pgJDBC sends it: the Describe answers the prepared statement's columns
+            assertThat(exchange(s, parse("", "EXECUTE p"), describeStatement(""), bind(""), execute(), sync()))
+                    .containsExactly("1", "t", "T", "2", "D", "C SELECT 1", "Z");
+
+            assertThat(exchange(s, parse("q", "SELECT 1"), sync())).containsExactly("1", "Z");
+            assertThat(exchange(s, query("DEALLOCATE ALL"))).containsExactly("C DEALLOCATE ALL", "Z");
+            assertThat(exchange(s, query("EXECUTE p"))).containsExactly("E 26000 prepared statement \"p\" does not exist", "Z");
+            assertThat(exchange(s, bind("q"), sync())).containsExactly("E 26000 prepared statement \"q\" does not exist", "Z");
+        }
+    }
+
+    private static byte[] message(char type, byte[] body) {
+        return ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(4 + body.length).put(body).array();
+    }
+
+    private static byte[] query(String sql) {
+        return message('Q', (sql + "\0").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] parse(String name, String sql) {
+        byte[] text = (name + "\0" + sql + "\0").getBytes(StandardCharsets.UTF_8);
+        return message('P', ByteBuffer.allocate(text.length + 2).put(text).putShort((short) 0).array());
+    }
+
+    /** Bind of {@code statement} to the unnamed portal: no parameters, text results. */
+    private static byte[] bind(String statement) {
+        byte[] names = ("\0" + statement + "\0").getBytes(StandardCharsets.UTF_8);
+        return message('B', ByteBuffer.allocate(names.length + 6).put(names).putShort((short) 0).putShort((short) 0)
+                .putShort((short) 0).array());
+    }
+
+    private static byte[] describeStatement(String name) {
+        return message('D', ("S" + name + "\0").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] execute() {
+        return message('E', ByteBuffer.allocate(5).put((byte) 0).putInt(0).array());
+    }
+
+    private static byte[] sync() {
+        return message('S', new byte[0]);
+    }
+
+    /**
+     * Sends {@code messages} and reads the answers up to ReadyForQuery: each as its type, a CommandComplete with its tag,
+     * an ErrorResponse with its SQLSTATE (and its message, unless it is a refusal of Shardgate's, 0A000).
+     */
+    private static java.util.List<String> exchange(Socket s, byte[]... messages) throws IOException {
+        for (byte[] m : messages) {
+            s.getOutputStream().write(m);
+        }
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        java.util.List<String> answers = new java.util.ArrayList<>();
+        while (true) {
+            int type = in.readUnsignedByte();
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            String text = new String(body, StandardCharsets.UTF_8);
+            if (type == 'C') {
+                answers.add("C " + text.substring(0, text.length() - 1));
+            } else if (type == 'E') {
+                String code = "";
+                String message = "";
+                for (String field : text.split("\0")) {
+                    code = field.startsWith("C") ? field.substring(1) : code;
+                    message = field.startsWith("M") ? field.substring(1) : message;
+                }
+                answers.add(code.equals("0A000") ? "E " + code : "E " + code + " " + message);
+            } else {
+                answers.add(String.valueOf((char) type));
+            }
+            if (type == 'Z') {
+                return answers;
+            }
+        }
+    }
+
     private Socket startupSocket(String extraParameters) throws IOException {
         Socket s = new Socket("127.0.0.1", frontend.port());
         s.setSoTimeout(10_000);

@@ -2,6 +2,7 @@ package io.shardgate.proxy.pg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.shardgate.proxy.session.StatementResult;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -50,5 +51,16 @@ class PgStatementsTest {
         assertThat(PgStatements.firstWordIs("SELECT 'COPY'", "COPY")).isFalse();
         assertThat(PgStatements.firstWordIs("COP", "COPY")).isFalse();
         assertThat(PgStatements.firstWordIs("", "COPY")).isFalse();
+    }
+
+    @Test
+    void tagsOfPrepareAndDeallocate() {
+        StatementResult none = StatementResult.Update.of(0);
+        assertThat(PgStatements.tag("PREPARE s AS SELECT 1", none)).isEqualTo("PREPARE");
+        assertThat(PgStatements.tag("DEALLOCATE s", none)).isEqualTo("DEALLOCATE");
+        assertThat(PgStatements.tag("deallocate prepare s", none)).isEqualTo("DEALLOCATE");
+        assertThat(PgStatements.tag("DEALLOCATE all", none)).isEqualTo("DEALLOCATE ALL");
+        assertThat(PgStatements.tag("DEALLOCATE PREPARE ALL", none)).isEqualTo("DEALLOCATE ALL");
+        assertThat(PgStatements.tag("DEALLOCATE all_of_them", none)).isEqualTo("DEALLOCATE");
     }
 }
