@@ -73,6 +73,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private String schema;
     /** The MySQL client character set: how the client's statement bytes are read (and the backends are told). */
     private io.shardgate.proxy.session.ClientCharset charset;
+    private boolean utf8mb4Results = true;
     private boolean autocommit = true;
     private boolean explicitTransaction;
     private List<String> transactionStart = List.of();
@@ -266,6 +267,16 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public String user() {
         return client.user() + "@" + client.remoteAddress();
+    }
+
+    @Override
+    public boolean utf8mb4Results() {
+        return utf8mb4Results;
+    }
+
+    /** What character_set_results is from now on: utf8mb4, or another set (its SET is among the session settings). */
+    void utf8mb4Results(boolean utf8mb4) {
+        this.utf8mb4Results = utf8mb4;
     }
 
     @Override

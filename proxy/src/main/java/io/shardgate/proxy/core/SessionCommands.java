@@ -64,6 +64,7 @@ final class SessionCommands {
         SessionBackends b = session.backends();
         b.changeSettings(b.settings().with(statement, NAMES), statement, session.defaultShard());
         session.charset(charset);
+        session.utf8mb4Results(charset.utf8mb4());
     }
 
     private static ClientCharset served(String what, String charset) {
@@ -123,6 +124,7 @@ final class SessionCommands {
         SessionBackends b = session.backends();
         SessionSettings next = b.settings();
         ClientCharset clientCharset = null;
+        Boolean utf8mb4Results = null;
         for (Assignment a : assignments) {
             switch (a.scope()) {
                 case USER -> throw new IllegalStateException("user variables are set above");
@@ -131,6 +133,9 @@ final class SessionCommands {
                     String one = "SET @@SESSION." + name + " = " + a.value();
                     if (name.startsWith("character_set_") || name.startsWith("collation_")) {
                         clientCharset = characterSetVariable(name, unquote(a.value()), one).orElse(clientCharset);
+                        if (name.equals("character_set_results")) {
+                            utf8mb4Results = unquote(a.value()).equalsIgnoreCase("utf8mb4");
+                        }
                     }
                     next = next.with(one, name);
                     sql.append(sql.isEmpty() ? "SET " : ", ").append("@@SESSION.").append(name).append(" = ").append(a.value());
@@ -142,6 +147,9 @@ final class SessionCommands {
         }
         if (clientCharset != null) {
             session.charset(clientCharset);
+        }
+        if (utf8mb4Results != null) {
+            session.utf8mb4Results(utf8mb4Results);
         }
     }
 
