@@ -59,12 +59,15 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         if (decoded == null) {
             return null;
         }
+        boolean ascii = true;
         for (int i = 0; i < decoded.length(); i++) {
-            if (decoded.charAt(i) > 0xFF) {
+            char c = decoded.charAt(i);
+            if (c > 0xFF) {
                 return decoded;
             }
+            ascii &= c < 0x80;
         }
-        return io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(decoded.getBytes(METADATA_BYTES));
+        return ascii ? decoded : io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(decoded.getBytes(METADATA_BYTES));
     }
 
     public static BackendUrl parse(String jdbcUrl) {
