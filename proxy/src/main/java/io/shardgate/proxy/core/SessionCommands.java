@@ -64,7 +64,7 @@ final class SessionCommands {
         SessionBackends b = session.backends();
         b.changeSettings(b.settings().with(statement, NAMES), statement, session.defaultShard());
         session.charset(charset);
-        session.utf8mb4Results(charset.utf8mb4());
+        session.results(charset);
     }
 
     private static ClientCharset served(String what, String charset) {
@@ -124,7 +124,7 @@ final class SessionCommands {
         SessionBackends b = session.backends();
         SessionSettings next = b.settings();
         ClientCharset clientCharset = null;
-        Boolean utf8mb4Results = null;
+        ClientCharset results = null;
         for (Assignment a : assignments) {
             switch (a.scope()) {
                 case USER -> throw new IllegalStateException("user variables are set above");
@@ -134,7 +134,9 @@ final class SessionCommands {
                     if (name.startsWith("character_set_") || name.startsWith("collation_")) {
                         clientCharset = characterSetVariable(name, unquote(a.value()), one).orElse(clientCharset);
                         if (name.equals("character_set_results")) {
-                            utf8mb4Results = unquote(a.value()).equalsIgnoreCase("utf8mb4");
+                            // NULL and binary: no conversion, names and error texts in the system set (utf8)
+                            results = ClientCharset.byName(unquote(a.value())).filter(c -> c != ClientCharset.BINARY)
+                                    .orElse(ClientCharset.UTF8MB3);
                         }
                     }
                     next = next.with(one, name);
@@ -148,8 +150,8 @@ final class SessionCommands {
         if (clientCharset != null) {
             session.charset(clientCharset);
         }
-        if (utf8mb4Results != null) {
-            session.utf8mb4Results(utf8mb4Results);
+        if (results != null) {
+            session.results(results);
         }
     }
 
