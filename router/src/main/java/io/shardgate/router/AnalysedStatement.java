@@ -48,6 +48,11 @@ public final class AnalysedStatement {
         return parsed.dialect();
     }
 
+    /** What was blanked for the parser (charset introducers, COLLATE); unchanged for a statement read as it is. */
+    public ParseCopy parseCopy() {
+        return parsed.copy();
+    }
+
     /** The per-connection server state the statement touches (temporary tables, named locks, user variables, …). */
     public ServerState serverState() {
         ServerState s = serverState;

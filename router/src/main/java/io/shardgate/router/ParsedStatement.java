@@ -21,14 +21,21 @@ import net.sf.jsqlparser.statement.Statement;
  *                       {@code LOCK IN SHARE MODE} (which JSqlParser 5.3 cannot read) removed, MySQL executable
  *                       comments as the server reads them ({@link MySqlLexer#forAnalysis})
  * @param parameterCount number of parameters the statement takes
+ * @param copy           what was blanked in {@code parseText} for JSqlParser (charset introducers, COLLATE), when the
+ *                       text as it is did not parse (see {@link ParseCopy}); unchanged otherwise
  */
-record ParsedStatement(String sql, Dialect dialect, String parseText, int parameterCount, Form form) {
+record ParsedStatement(String sql, Dialect dialect, String parseText, int parameterCount, Form form, ParseCopy copy) {
 
     ParsedStatement {
         Objects.requireNonNull(sql, "sql");
         Objects.requireNonNull(dialect, "dialect");
         Objects.requireNonNull(parseText, "parseText");
         Objects.requireNonNull(form, "form");
+        Objects.requireNonNull(copy, "copy");
+    }
+
+    ParsedStatement(String sql, Dialect dialect, String parseText, int parameterCount, Form form) {
+        this(sql, dialect, parseText, parameterCount, form, new ParseCopy(parseText, parseText, java.util.List.of(), java.util.List.of()));
     }
 
     sealed interface Form {}
@@ -109,7 +116,27 @@ record ParsedStatement(String sql, Dialect dialect, String parseText, int parame
         try {
             return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Parsed(read(parseText, dialect)));
         } catch (JSQLParserException | ParseException | RuntimeException e) {
-            return new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), new Unparseable(firstLine(e)));
+            Unparseable failure = new Unparseable(firstLine(e));
+            return dialect == Dialect.MYSQL ? parseCopy(sql, parseText, numbered.parameterCount(), failure)
+                    : new ParsedStatement(sql, dialect, parseText, numbered.parameterCount(), failure);
+        }
+    }
+
+    /**
+     * JSqlParser cannot read a charset introducer before a literal outside a few places, nor COLLATE after an
+     * expression: the text with them blanked is parsed instead (see {@link ParseCopy}); the router then only lets
+     * through plans that send the client's text unchanged ({@link ParseCopyPlans}). The first error stands when the
+     * copy does not parse either, or has nothing blanked.
+     */
+    private static ParsedStatement parseCopy(String sql, String parseText, int parameterCount, Unparseable failure) {
+        ParseCopy copy = ParseCopy.of(parseText, Dialect.MYSQL);
+        if (!copy.changed()) {
+            return new ParsedStatement(sql, Dialect.MYSQL, parseText, parameterCount, failure);
+        }
+        try {
+            return new ParsedStatement(sql, Dialect.MYSQL, copy.text(), parameterCount, new Parsed(read(copy.text(), Dialect.MYSQL)), copy);
+        } catch (JSQLParserException | ParseException | RuntimeException e) {
+            return new ParsedStatement(sql, Dialect.MYSQL, parseText, parameterCount, failure);
         }
     }
 

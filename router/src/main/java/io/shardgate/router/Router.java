@@ -80,6 +80,11 @@ public final class Router {
         Objects.requireNonNull(ids, "ids");
         Objects.requireNonNull(parameters, "parameters");
         Objects.requireNonNull(snapshot, "snapshot");
+        RoutePlan plan = plan(statement, parameters, snapshot, spread, ids);
+        return ParseCopyPlans.check(plan, statement, snapshot.cluster());
+    }
+
+    private RoutePlan plan(AnalysedStatement statement, List<?> parameters, RoutingSnapshot snapshot, int spread, IdSource ids) {
         Analysis analysis = statement.analysisFor(snapshot.cluster());
         if (analysis instanceof Analysis.Fixed fixed) {
             return fixed.plan().apply(snapshot.epoch());

@@ -37,6 +37,11 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             "MACCE", "MACROMAN", "SJIS", "SWE7", "TIS620", "UCS2", "UJIS", "UTF16", "UTF16LE", "UTF32", "UTF8", "UTF8MB3",
             "UTF8MB4");
 
+    /** Whether {@code upperCaseName} is a MySQL/MariaDB character set name ({@code _name} before a literal introduces it). */
+    static boolean isCharsetName(String upperCaseName) {
+        return CHARSETS.contains(upperCaseName);
+    }
+
     public SqlTemplate {
         literals = java.util.Collections.unmodifiableList(new ArrayList<>(literals));
         sources = List.copyOf(sources);

@@ -39,6 +39,13 @@ final class LocalAnswers {
         long rowCount();
 
         String user();
+
+        /**
+         * Whether the client gets results in utf8mb4 (character_set_results): the proxy's answers are written so; in
+         * any other set the server's column collation and bytes would differ, so only numbers with ASCII labels are
+         * answered here and the rest goes to a shard.
+         */
+        boolean utf8mb4Results();
     }
 
     private final String version;
@@ -60,6 +67,9 @@ final class LocalAnswers {
             if (v.isEmpty()) {
                 return Optional.empty();
             }
+            if (!facts.utf8mb4Results() && (v.get().column().collationId() != BINARY || !ascii(v.get().column().name()))) {
+                return Optional.empty();
+            }
             infos.add(v.get().column());
             row[i] = v.get().text() == null ? null : v.get().text().getBytes(StandardCharsets.UTF_8);
         }
@@ -67,6 +77,12 @@ final class LocalAnswers {
     }
 
     private record Value(ColumnInfo column, String text) {}
+
+    private static final int BINARY = 63;
+
+    private static boolean ascii(String s) {
+        return s.chars().allMatch(ch -> ch < 0x80);
+    }
 
     private Optional<Value> value(LocalColumn c, SessionFacts facts) {
         String label = c.label();

@@ -74,6 +74,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private String schema;
     /** The MySQL client character set: how the client's statement bytes are read (and the backends are told). */
     private io.shardgate.proxy.session.ClientCharset charset;
+    /** character_set_results: what the server writes names, error texts and values in (NULL and binary: utf8, unconverted). */
+    private io.shardgate.proxy.session.ClientCharset results = io.shardgate.proxy.session.ClientCharset.UTF8MB4;
     private boolean autocommit = true;
     private boolean explicitTransaction;
     private List<String> transactionStart = List.of();
@@ -301,6 +303,22 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public String user() {
         return client.user() + "@" + client.remoteAddress();
+    }
+
+    @Override
+    public boolean utf8mb4Results() {
+        return results.utf8mb4();
+    }
+
+    /** What character_set_results is from now on (its SET is among the session settings). */
+    void results(io.shardgate.proxy.session.ClientCharset charset) {
+        this.results = charset;
+    }
+
+    @Override
+    public String ownText(String text) {
+        return results.utf8mb4() || postgres() ? text
+                : io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(results.encodeReplacing(text));
     }
 
     @Override

@@ -64,6 +64,7 @@ final class SessionCommands {
         SessionBackends b = session.backends();
         b.changeSettings(b.settings().with(statement, NAMES), statement, session.defaultShard());
         session.charset(charset);
+        session.results(charset);
     }
 
     private static ClientCharset served(String what, String charset) {
@@ -123,6 +124,7 @@ final class SessionCommands {
         SessionBackends b = session.backends();
         SessionSettings next = b.settings();
         ClientCharset clientCharset = null;
+        ClientCharset results = null;
         for (Assignment a : assignments) {
             switch (a.scope()) {
                 case USER -> throw new IllegalStateException("user variables are set above");
@@ -131,6 +133,11 @@ final class SessionCommands {
                     String one = "SET @@SESSION." + name + " = " + a.value();
                     if (name.startsWith("character_set_") || name.startsWith("collation_")) {
                         clientCharset = characterSetVariable(name, unquote(a.value()), one).orElse(clientCharset);
+                        if (name.equals("character_set_results")) {
+                            // NULL and binary: no conversion, names and error texts in the system set (utf8)
+                            results = ClientCharset.byName(unquote(a.value())).filter(c -> c != ClientCharset.BINARY)
+                                    .orElse(ClientCharset.UTF8MB3);
+                        }
                     }
                     next = next.with(one, name);
                     sql.append(sql.isEmpty() ? "SET " : ", ").append("@@SESSION.").append(name).append(" = ").append(a.value());
@@ -142,6 +149,9 @@ final class SessionCommands {
         }
         if (clientCharset != null) {
             session.charset(clientCharset);
+        }
+        if (results != null) {
+            session.results(results);
         }
     }
 

@@ -1,10 +1,15 @@
 package io.shardgate.proxy.core;
 
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.session.ClientCharset;
 import io.shardgate.proxy.session.ClientSql;
 import io.shardgate.router.SqlTemplate;
 import io.shardgate.router.plan.ShardStatement;
 import java.util.AbstractList;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.RandomAccess;
 
 /**
@@ -23,8 +28,65 @@ final class SourceLiterals extends AbstractList<Object> implements RandomAccess 
     SourceLiterals(ClientSql sql, SqlTemplate template) {
         this.sql = sql;
         this.template = template;
-        this.values = template == null ? List.of() : template.literals();
+        this.values = template == null ? List.of() : asTheServerReadsThem(template, sql.charset());
     }
+
+    /**
+     * The values as the server reads them: a string with a character set introducer ({@code _latin1'é'}) is its bytes
+     * in the client's character set read in the introducer's, so a utf8mb4 client's {@code _latin1'é'} (bytes C3 A9) is
+     * the key 'Ã©', as the shard stores and compares it. A set the proxy does not know is only read when the bytes are
+     * ASCII (and one byte per character); otherwise the statement is refused before it runs.
+     */
+    private static List<Object> asTheServerReadsThem(SqlTemplate template, ClientCharset client) {
+        List<Object> literals = template.literals();
+        List<String> sources = template.sources();
+        List<Object> out = null;
+        for (int i = 0; i < sources.size() && i < literals.size(); i++) {
+            String source = sources.get(i);
+            if (source.isEmpty() || source.charAt(0) != '_' || !(literals.get(i) instanceof String value)) {
+                continue;
+            }
+            String charset = source.substring(1, introducerEnd(source)).toLowerCase(Locale.ROOT);
+            Object read = read(value, client, charset, source);
+            if (!read.equals(value)) {
+                out = out == null ? new ArrayList<>(literals) : out;
+                out.set(i, read);
+            }
+        }
+        return out == null ? literals : java.util.Collections.unmodifiableList(out);
+    }
+
+    private static int introducerEnd(String source) {
+        int i = 1;
+        while (i < source.length() && (Character.isLetterOrDigit(source.charAt(i)) || source.charAt(i) == '_')) {
+            i++;
+        }
+        return i;
+    }
+
+    private static Object read(String value, ClientCharset client, String charset, String source) {
+        if (charset.equals("binary")) {
+            return value; // bytes compared as bytes: the client's own, which is what the proxy read
+        }
+        byte[] bytes = client.encode(value);
+        var served = ClientCharset.byName(charset);
+        if (served.isPresent()) {
+            return served.get() == client ? value : served.get().decode(bytes);
+        }
+        boolean ascii = true;
+        for (byte b : bytes) {
+            ascii &= b >= 0;
+        }
+        if (ascii && !WIDE.contains(charset)) {
+            return value;
+        }
+        throw new ProxyException(ErrorCode.UNSUPPORTED, "the string " + source + " is not supported by Shardgate: it cannot read"
+                + " non-ASCII bytes in " + charset + " as the server does, and a shard key it holds would be routed wrong; use one"
+                + " of " + ClientCharset.SUPPORTED + ", or a hex literal");
+    }
+
+    /** Character sets whose ASCII is not one byte per character. */
+    private static final java.util.Set<String> WIDE = java.util.Set.of("ucs2", "utf16", "utf16le", "utf32");
 
     /** The bytes to send for {@code statement}, one of this statement's shard statements. */
     byte[] bytesFor(ShardStatement statement) {

@@ -42,7 +42,11 @@ public final class BackendErrors {
                 && p.getServerErrorMessage().getMessage() != null) {
             return p.getServerErrorMessage().getMessage();
         }
-        return e.getMessage();
+        if (e instanceof org.postgresql.util.PSQLException) {
+            return e.getMessage();
+        }
+        // the server's text in the session's character_set_results, as Connector/J decoded it: back to its bytes
+        return BackendUrl.serverText(e.getMessage());
     }
 
     /** The connection is gone or could not be made; the statement's fate on the server may be unknown. */

@@ -18,7 +18,10 @@ import java.util.regex.Pattern;
  *   <li>{@code jdbcCompliantTruncation=false}: the driver must not add STRICT_TRANS_TABLES to the
  *       session's sql_mode; clients get the server's defaults;</li>
  *   <li>escape processing off: the client's SQL is sent as written ({@code {fn …}} is not rewritten);</li>
- *   <li>{@code tinyInt1isBit=false}, utf8mb4: backends always talk utf8mb4 to the proxy;</li>
+ *   <li>{@code tinyInt1isBit=false}; statements are sent as the client's bytes, results come in utf8mb4 unless the
+ *       session set another character set ({@link #RESULTS_UTF8MB4});</li>
+ *   <li>{@code characterSetResults=ISO8859_1}: column names and error texts reach the proxy as the server's bytes
+ *       (one char per byte), whatever character set the session's SET NAMES put on the connection;</li>
  *   <li>{@code enableQueryTimeouts=false}, {@code useLocalTransactionState}, {@code dontTrackOpenResources}:
  *       less work per statement on the proxy's hot path;</li>
  *   <li>{@code allowMultiQueries=false}, whatever the shard's URL says: the front end runs a client's multi-statement
@@ -36,6 +39,36 @@ import java.util.regex.Pattern;
  */
 public record BackendUrl(String jdbcUrl, String hostPort, String database) {
     private static final Pattern URL = Pattern.compile("^jdbc:(?:mysql|mariadb|postgresql)://([^/?]*)(?:/([^?]*))?(?:\\?.*)?$");
+
+    /**
+     * Run on every new or reset MySQL connection: results (values, column names, error texts) in utf8mb4, the
+     * character set of a connection whose session has no SET NAMES of its own.
+     */
+    public static final String RESULTS_UTF8MB4 = "SET character_set_results = utf8mb4";
+
+    /** The Java encoding Connector/J decodes column names and error texts with (see {@code characterSetResults}). */
+    static final java.nio.charset.Charset METADATA_BYTES = java.nio.charset.StandardCharsets.ISO_8859_1;
+
+    /**
+     * A column name or error text as Connector/J decoded it (one char per byte, see {@code characterSetResults}) turned
+     * into the wire form of {@link io.shardgate.proxy.session.ColumnInfo}: the server's bytes, decoded losslessly as
+     * UTF-8, so a utf8mb4 session gets ordinary text and any other session exactly the bytes the server sent. Text with
+     * a char above U+00FF was not decoded from the server's bytes (the driver wrote it) and stays as it is.
+     */
+    public static String serverText(String decoded) {
+        if (decoded == null) {
+            return null;
+        }
+        boolean ascii = true;
+        for (int i = 0; i < decoded.length(); i++) {
+            char c = decoded.charAt(i);
+            if (c > 0xFF) {
+                return decoded;
+            }
+            ascii &= c < 0x80;
+        }
+        return ascii ? decoded : io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(decoded.getBytes(METADATA_BYTES));
+    }
 
     public static BackendUrl parse(String jdbcUrl) {
         Matcher m = URL.matcher(jdbcUrl);
@@ -70,10 +103,12 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         p.put("connectTimeout", Long.toString(connectTimeout.toMillis()));
         p.put("tinyInt1isBit", "false");
         p.put("characterEncoding", "UTF-8");
-        // results converted to utf8mb4, as for a direct utf8mb4 client: the driver's default asks for none
-        // (character_set_results NULL), so a latin1 column's raw bytes reached utf8mb4 clients. A session in
-        // another character set replaces it with its own SET NAMES.
-        p.put("characterSetResults", "UTF-8");
+        // Connector/J decodes column names and error texts with this encoding, fixed at connect, whatever SET NAMES a
+        // session runs later: ISO-8859-1 maps each byte to one char, so the proxy gets the server's bytes back exactly
+        // (see METADATA_BYTES). The SET character_set_results = latin1 the driver sends for it is undone by
+        // RESULTS_UTF8MB4 on every new or reset connection: results are converted to utf8mb4, as for a direct
+        // utf8mb4 client, and a session in another character set replaces that with its own SET NAMES.
+        p.put("characterSetResults", "ISO8859_1");
         p.put("jdbcCompliantTruncation", "false");
         p.put("enableEscapeProcessing", "false");
         p.put("processEscapeCodesForPrepStmts", "false");

@@ -71,7 +71,8 @@ final class ColumnMapping {
         };
     }
 
+    /** A name in the wire form of {@link ColumnInfo} (see {@link BackendUrl#serverText}). */
     private static String nonNull(String s) {
-        return s == null ? "" : s;
+        return s == null ? "" : BackendUrl.serverText(s);
     }
 }

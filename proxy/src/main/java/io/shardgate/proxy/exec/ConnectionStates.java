@@ -58,7 +58,7 @@ public final class ConnectionStates {
         Connection physical = c.unwrap(Connection.class);
         remember(physical, UNKNOWN);
         if (physical instanceof JdbcConnection mysql) {
-            mysql.resetServerState();
+            resetMySql(mysql);
         } else {
             ShardExecutor.execute(physical, PG_DISCARD_ALL_BUT_PREPARED);
         }
@@ -80,10 +80,16 @@ public final class ConnectionStates {
 
     private static void reset(Connection physical) throws SQLException {
         if (physical instanceof JdbcConnection mysql) {
-            mysql.resetServerState();
+            resetMySql(mysql);
         } else {
             ShardExecutor.execute(physical, "RESET ALL");
         }
+    }
+
+    /** COM_RESET_CONNECTION, after which Connector/J sets its own character_set_results again: back to utf8mb4. */
+    private static void resetMySql(JdbcConnection mysql) throws SQLException {
+        mysql.resetServerState();
+        ShardExecutor.execute(mysql, BackendUrl.RESULTS_UTF8MB4);
     }
 
     private SessionSettings current(Connection physical) {

@@ -36,6 +36,9 @@ public final class ShardPool implements AutoCloseable {
         c.setValidationTimeout(Math.max(250, Math.min(1000, attempt - 1)));
         c.setInitializationFailTimeout(-1);
         c.setAutoCommit(true);
+        if (!url.postgres()) {
+            c.setConnectionInitSql(BackendUrl.RESULTS_UTF8MB4);
+        }
         this.dataSource = new HikariDataSource(c);
         this.poolWait = settings.poolWait();
     }

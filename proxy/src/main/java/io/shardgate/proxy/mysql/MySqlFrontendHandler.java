@@ -260,7 +260,10 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             }
         } catch (ProxyException e) {
             sessions.errorSent(e.error());
-            ctx.writeAndFlush(err(e.error()));
+            // a shard's error text is already as the server wrote it; the proxy's own is written as one would
+            SqlError error = e.error();
+            ctx.writeAndFlush(e.code() == null ? err(error)
+                    : new ServerMessage.Err(error.mysqlErrno(), error.sqlState(), s.ownText(error.message())));
         } catch (RuntimeException e) {
             LOG.error("connection {}: {} failed", connectionId, msg.getClass().getSimpleName(), e);
             SqlError internal = internal(e);

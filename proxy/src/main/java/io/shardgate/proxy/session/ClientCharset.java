@@ -169,6 +169,25 @@ public enum ClientCharset {
         return out.toByteArray();
     }
 
+    /**
+     * {@code s} in this set with '?' for each character it cannot hold, as a server converts text for
+     * character_set_results; an escaped byte (see the class comment) stays that byte.
+     */
+    public byte[] encodeReplacing(String s) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length() + 16);
+        int i = 0;
+        while (i < s.length()) {
+            int end = i + Character.charCount(s.codePointAt(i));
+            try {
+                out.writeBytes(encode(s.substring(i, end)));
+            } catch (IllegalArgumentException e) {
+                out.write('?');
+            }
+            i = end;
+        }
+        return out.toByteArray();
+    }
+
     private int require(char c, boolean ok) {
         if (!ok) {
             throw new IllegalArgumentException("U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT) + " cannot be written in "

@@ -5,6 +5,11 @@ import java.util.Objects;
 /**
  * One result column as the client should see it.
  *
+ * <p>A MySQL session's names (schema, table, column) are in wire form: the bytes the client receives, in its
+ * character_set_results, decoded losslessly as UTF-8 ({@link ClientCharset#decode} of {@link ClientCharset#UTF8MB4}),
+ * and written back with {@link ClientCharset#encode}. For a utf8mb4 session that is ordinary text; for a latin1 session
+ * a name holds the server's latin1 bytes (é as the escape of byte E9), so nothing converts them on the way.
+ *
  * @param schema      database name shown to the client (the logical database, not a shard's)
  * @param table       table alias as written in the query ("" if none)
  * @param orgTable    physical table name ("" if none)

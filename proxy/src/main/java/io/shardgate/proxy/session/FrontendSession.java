@@ -94,6 +94,14 @@ public interface FrontendSession extends AutoCloseable {
      */
     default void cancel() {}
 
+    /**
+     * A text the proxy wrote itself (its own error messages) in the wire form of names and error texts (see
+     * {@link ColumnInfo}): as the client's character_set_results holds it, as a server would send it.
+     */
+    default String ownText(String text) {
+        return text;
+    }
+
     /** Releases backend connections (rolling back an open transaction). Idempotent. */
     @Override
     void close();

@@ -15,4 +15,24 @@ class BackendUrlTest {
         String url = BackendUrl.parse("jdbc:mariadb://db1:3306/app?allowMultiQueries=true").connectorUrl(Duration.ofSeconds(3), 16);
         assertThat(url).startsWith("jdbc:mysql://db1:3306/app?allowMultiQueries=true&").endsWith("&allowMultiQueries=false");
     }
+
+    /** Connector/J decodes names and error texts one char per byte, whatever the session's SET NAMES. */
+    @Test
+    void namesAndErrorTextsAreDecodedAsBytes() {
+        String url = BackendUrl.parse("jdbc:mariadb://db1:3306/app").connectorUrl(Duration.ofSeconds(3), 16);
+        assertThat(url).contains("&characterSetResults=ISO8859_1&");
+    }
+
+    /** The server's bytes come back exactly: UTF-8 as text, other bytes (a latin1 session's) as escapes of themselves. */
+    @Test
+    void serverTextIsTheServersBytesDecodedLosslessly() {
+        String utf8 = new String("Zoë 日本 😀".getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(BackendUrl.serverText(utf8)).isEqualTo("Zoë 日本 😀");
+        String latin1 = new String(new byte[] {'c', 'a', 'f', (byte) 0xE9}, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(io.shardgate.proxy.session.ClientCharset.UTF8MB4.encode(BackendUrl.serverText(latin1)))
+                .containsExactly('c', 'a', 'f', 0xE9);
+        // text the driver wrote itself (a char above U+00FF cannot have come from one byte) stays as it is
+        assertThat(BackendUrl.serverText("Communications link failure — 日本")).isEqualTo("Communications link failure — 日本");
+        assertThat(BackendUrl.serverText(null)).isNull();
+    }
 }

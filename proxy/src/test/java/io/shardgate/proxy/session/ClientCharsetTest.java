@@ -103,4 +103,14 @@ class ClientCharsetTest {
         assertThat(sql.bytesOf(sql.text())).isSameAs(b);
         assertThat(sql.bytesOf(sql.text() + " ")).isEqualTo(hex("53454C454354205F62696E617279277B00FF80C32720"));
     }
+
+    /** The proxy's own texts for character_set_results: what a set cannot hold becomes '?', as the server writes it. */
+    @Test
+    void encodeReplacingWritesWhatTheSetCannotHoldAsQuestionMarks() {
+        assertThat(ClientCharset.LATIN1.encodeReplacing("'é €' in 日本😀")).isEqualTo(hex("27E920802720696E203F3F3F"));
+        assertThat(ClientCharset.ASCII.encodeReplacing("é")).isEqualTo(hex("3F"));
+        assertThat(ClientCharset.UTF8MB4.encodeReplacing("é😀")).isEqualTo(hex("C3A9F09F9880"));
+        // an escaped byte is that byte in every set
+        assertThat(ClientCharset.LATIN1.encodeReplacing(ClientCharset.UTF8MB4.decode(hex("FF")))).isEqualTo(hex("FF"));
+    }
 }

@@ -139,7 +139,7 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
         p.writeByte(0xFF).writeShortLE(err.errno()).writeByte('#');
         String state = (err.sqlState() + "HY000").substring(0, 5);
         p.writeBytes(state.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        p.writeBytes(err.message().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        p.writeBytes(Wire.text(err.message()));
     }
 
     /** The end of a result set or definitions: an EOF packet, or an 0xFE-OK with CLIENT_DEPRECATE_EOF. */
@@ -186,11 +186,12 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
 
     static void column(ByteBuf p, ColumnInfo c) {
         p.writeBytes(CATALOG);
-        Wire.writeLenEncString(p, c.schema());
-        Wire.writeLenEncString(p, c.table());
-        Wire.writeLenEncString(p, c.orgTable());
-        Wire.writeLenEncString(p, c.name());
-        Wire.writeLenEncString(p, c.orgName());
+        // names in their wire form (see ColumnInfo): exactly the bytes the server sent
+        Wire.writeLenEncBytes(p, Wire.text(c.schema()));
+        Wire.writeLenEncBytes(p, Wire.text(c.table()));
+        Wire.writeLenEncBytes(p, Wire.text(c.orgTable()));
+        Wire.writeLenEncBytes(p, Wire.text(c.name()));
+        Wire.writeLenEncBytes(p, Wire.text(c.orgName()));
         p.writeByte(0x0C);
         p.writeShortLE(c.collationId());
         p.writeIntLE((int) Math.min(c.length(), 0xFFFFFFFFL));

@@ -96,6 +96,18 @@ final class Wire {
         buf.writeBytes(b);
     }
 
+    /**
+     * Names and error texts in their wire form (see {@link io.shardgate.proxy.session.ColumnInfo}): UTF-8, with each
+     * escaped byte written as itself. A lone surrogate that is no escape (text the proxy made) is written as '?'.
+     */
+    static byte[] text(String s) {
+        try {
+            return io.shardgate.proxy.session.ClientCharset.UTF8MB4.encode(s);
+        } catch (IllegalArgumentException e) {
+            return s.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
     static void writeLenEncString(ByteBuf buf, String s) {
         writeLenEncBytes(buf, s.getBytes(StandardCharsets.UTF_8));
     }

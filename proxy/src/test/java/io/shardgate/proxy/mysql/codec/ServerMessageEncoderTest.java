@@ -68,6 +68,22 @@ class ServerMessageEncoderTest {
                 .isEqualTo(hex(Payload.of().int1(0xFF).int2(7900).str("#HY000").str("internal").packet(1)));
     }
 
+    /**
+     * Names and error texts are in wire form (see ColumnInfo): a latin1 session's 'é' arrives as the escape of byte E9
+     * and must leave as that one byte, not as UTF-8 of the escape; ordinary text leaves as UTF-8.
+     */
+    @Test
+    void namesAndErrorTextsAreWrittenAsTheServersBytes() {
+        String latin1E = io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(new byte[] {(byte) 0xE9});
+        ColumnInfo c = new ColumnInfo("shop", "t" + latin1E, "t", latin1E, "café", ColumnType.INT, 11, 0, false, false, false, 63);
+        assertThat(hex(column(c))).isEqualTo(hex(Payload.of().lenencStr("def").lenencStr("shop").lenencBytes(new byte[] {'t', (byte) 0xE9})
+                .lenencStr("t").lenencBytes(new byte[] {(byte) 0xE9}).lenencBytes(utf8("café")).int1(0x0C).int2(63).int4(11)
+                .int1(MySqlTypes.LONG).int2(0).int1(0).int2(0).build()));
+        assertThat(encode(new ServerMessage.Err(1146, "42S02", "Table 'shop.x_" + latin1E + "' doesn't exist")))
+                .isEqualTo(hex(Payload.of().int1(0xFF).int2(1146).str("#42S02").str("Table 'shop.x_").bytes(0xE9)
+                        .str("' doesn't exist").packet(0)));
+    }
+
     @Test
     void eofIsAnOkWithHeader0xFEUnderDeprecateEof() {
         assertThat(encode(new ServerMessage.Eof(0x0003, 2)))
