@@ -3,6 +3,7 @@ package io.shardgate.proxy.core;
 import io.shardgate.proxy.core.SessionBackends.Lease;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.error.Rejections;
 import io.shardgate.proxy.exec.BackendErrors;
 import io.shardgate.proxy.exec.ShardExecutor;
 import io.shardgate.proxy.exec.merge.ResultMerger;
@@ -170,7 +171,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         RoutePlan plan = core.router().route(statement, nulls, snapshot);
         if (plan instanceof RoutePlan.Rejected r && (r.reason() == RejectReason.PARSE_ERROR
                 || r.reason() == RejectReason.STATEMENT_TOO_COMPLEX)) {
-            throw rejected(r);
+            throw Rejections.of(r);
         }
         List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : describe(statement.jdbcSql(), metadataShard(plan, snapshot));
         int id = nextStatementId++;
@@ -292,7 +293,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
         RoutePlan plan = core.router().route(statement, Collections.nCopies(statement.parameterCount(), null), snapshot);
         if (plan instanceof RoutePlan.Rejected r && r.reason() == RejectReason.PARSE_ERROR) {
-            throw rejected(r);
+            throw Rejections.of(r);
         }
     }
 
@@ -422,7 +423,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     ticket.close();
                     yield runWithColumnList(statement, parameters, snapshot, r);
                 }
-                throw rejected(r);
+                throw Rejections.of(r);
             }
             case RoutePlan.Held h -> throw new IllegalStateException("held plans are waited for before execution: " + h);
         };
@@ -750,12 +751,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         var dialect = snapshot.cluster().dialect();
         var named = InsertColumns.named(statement.sql(), dialect, table -> columnNames(table, dialect));
         if (named.isEmpty()) {
-            throw rejected(why);
+            throw Rejections.of(why);
         }
         AnalysedStatement completed = core.analyse(named.get(), dialect);
         if (core.router().route(completed, parameters, snapshot) instanceof RoutePlan.Rejected again
                 && again.reason() == RejectReason.INSERT_WITHOUT_COLUMN_LIST) {
-            throw rejected(again);
+            throw Rejections.of(again);
         }
         return run(completed, parameters);
     }
@@ -1195,22 +1196,6 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         } finally {
             backends.release(lease);
         }
-    }
-
-    // ---- errors
-
-    static ProxyException rejected(RoutePlan.Rejected r) {
-        ErrorCode code = switch (r.reason()) {
-            case PARSE_ERROR -> ErrorCode.PARSE_ERROR;
-            case STATEMENT_TOO_COMPLEX -> ErrorCode.STATEMENT_TOO_COMPLEX;
-            case UNSUPPORTED_STATEMENT, HOT_KEY_WRITE_UNSUPPORTED, HOT_KEY_READ_UNSUPPORTED -> ErrorCode.UNSUPPORTED;
-            case UNKNOWN_TABLE, CROSS_SHARD_JOIN, UNSUPPORTED_SUBQUERY, UNSUPPORTED_SCATTER, MISSING_SHARD_KEY_ON_INSERT,
-                    INSERT_WITHOUT_COLUMN_LIST,
-                    UNSUPPORTED_INSERT_SELECT, SHARD_KEY_UPDATE, BAD_SHARD_KEY_VALUE, MISSING_PARAMETER -> ErrorCode.UNROUTABLE_STATEMENT;
-        };
-        String prefix = code == ErrorCode.PARSE_ERROR || code == ErrorCode.STATEMENT_TOO_COMPLEX
-                ? "Shardgate cannot parse this statement (" : "Shardgate cannot route this statement (";
-        return new ProxyException(code, prefix + r.reason() + "): " + r.message());
     }
 
     @FunctionalInterface
