@@ -327,7 +327,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             try {
                 RoutingSnapshot snapshot = ticket.snapshot();
                 ids.begin();
-                RoutePlan plan = core.router().route(statement, parameters, snapshot, spread++, ids);
+                io.shardgate.router.RoutedStatement routed = core.router().routeStatement(statement, parameters, snapshot, spread++, ids);
+                RoutePlan plan = routed.plan();
                 core.metrics().statement(kind(plan));
                 if (plan instanceof RoutePlan.Held h) {
                     ticket.close();
@@ -335,15 +336,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     awaitRelease(h, holdStart);
                     continue;
                 }
-                if (statement.writesShardedRows(snapshot.cluster())) {
-                    checkFence(plan);
-                    if (!(plan instanceof RoutePlan.Rejected)) {
-                        statement.forEachWrittenKey(snapshot.cluster(), parameters, core.countWrite());
-                    }
-                } else if (!statement.touchesShardedRows(snapshot.cluster()) && !statement.modifiesRows()) {
-                    // reads of other tables never delay an acknowledgement; writes to them do, so that a table that
-                    // 'table shard' turns into a sharded one has no write as a single table left once its rows move
-                    ticket.close();
+                if (routed.writesShardedRows()) {
+                    checkFence(routed);
+                    routed.writtenKeys().forEach(core.countWrite());
+                } else if (!routed.holdsSnapshot()) {
+                    ticket.close(); // see RoutedStatement#holdsSnapshot
                 }
                 long previousInsertId = lastInsertId;
                 List<Object> bound = ids.generated() && !(plan instanceof RoutePlan.Rejected) ? ids.withIds(parameters) : parameters;
@@ -411,8 +408,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     // ---- moving slots
 
     /** A fenced proxy refuses writes to moving slots; one whose session may have expired refuses every sharded write. */
-    private void checkFence(RoutePlan plan) {
-        boolean moving = plan instanceof RoutePlan.DualWrite || plan instanceof RoutePlan.MultiShard m && !m.copies().isEmpty();
+    private void checkFence(io.shardgate.router.RoutedStatement routed) {
+        boolean moving = routed.writesMovingSlots();
         if (core.fencedEverywhere()) {
             throw new ProxyException(ErrorCode.FENCED, "Shardgate refuses writes to sharded tables for now: its ZooKeeper session was"
                     + " lost, so slots may be moving without it knowing; retry once it has reconnected and re-read the slot map");
