@@ -80,7 +80,9 @@ class PgReshardIT {
                         if (total != 2 * ACCOUNTS * OPENING) {
                             unexpected.add("scatter total " + total + " instead of " + 2 * ACCOUNTS * OPENING);
                         }
-                        long legs = Sql.count(r, "SELECT COALESCE(SUM(amount), 0) FROM moves");   // no move yet: 0, not NULL
+                        // SUM over no rows is NULL, as on one server; the proxy refuses COALESCE(SUM(…)) over shards
+                        String sum = Sql.query(r, "SELECT SUM(amount) FROM moves").getFirst().getFirst();
+                        long legs = sum.equals("NULL") ? 0 : Long.parseLong(sum);
                         if (legs != 0) {
                             unexpected.add("logged legs add up to " + legs + " instead of 0");
                         }
