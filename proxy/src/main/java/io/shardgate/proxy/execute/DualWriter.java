@@ -23,12 +23,12 @@ final class DualWriter {
     /** Keys per copy round; bounds the IN list and the multi-row INSERT. */
     static final int KEYS_PER_ROUND = 500;
 
-    private final PlanExecutor executor;
+    private final ShardCalls calls;
     private final SessionCursor cursor;
     private final ProxyMetrics metrics;
 
-    DualWriter(PlanExecutor executor, SessionCursor cursor, ProxyMetrics metrics) {
-        this.executor = executor;
+    DualWriter(ShardCalls calls, SessionCursor cursor, ProxyMetrics metrics) {
+        this.calls = calls;
         this.cursor = cursor;
         this.metrics = metrics;
     }
@@ -115,7 +115,7 @@ final class DualWriter {
                     case ShadowCopy.LookupKeys l -> source.lookUpKeys(l, parameters);
                 });
             }
-            StatementResult result = executor.timed(statement.shard(), () -> source.run(statement, parameters));
+            StatementResult result = calls.timed(statement.shard(), () -> source.run(statement, parameters));
             wrote = true;
             for (int i = 0; i < copies.size(); i++) {
                 ShadowCopy copy = copies.get(i);
@@ -136,7 +136,7 @@ final class DualWriter {
                 source.commit();
                 committed = true;
             }
-            return executor.remember(source, result);
+            return calls.remember(source, result);
         } catch (BackendError e) {
             ProxyException error = e.error();
             if (!inClientTransaction) {
@@ -145,7 +145,7 @@ final class DualWriter {
                 throw conflict != null ? conflict : error;
             }
             if (!wrote) {
-                throw executor.failure(current, e); // the statement failed on its own: the transaction goes on as usual
+                throw calls.failure(current, e); // the statement failed on its own: the transaction goes on as usual
             }
             cursor.rollBackForFailedCopy();
             String message = error.getMessage() + "; the write touched slots that are moving and its copy to shard "
@@ -170,7 +170,7 @@ final class DualWriter {
             if (current != source) {
                 current.discard(); // a pinned shadow of the client's transaction, halfway through its copy
             }
-            throw executor.unexpected(source, e);
+            throw calls.unexpected(source, e);
         } finally {
             if (!inClientTransaction) {
                 if (!committed) {

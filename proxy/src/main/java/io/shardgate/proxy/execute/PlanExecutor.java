@@ -3,7 +3,6 @@ package io.shardgate.proxy.execute;
 import io.shardgate.proxy.admin.ProxyMetrics;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
-import io.shardgate.proxy.exec.BackendErrors;
 import io.shardgate.proxy.exec.merge.ResultMerger;
 import io.shardgate.proxy.exec.merge.ShardRows;
 import io.shardgate.proxy.session.ColumnInfo;
@@ -33,18 +32,18 @@ import java.util.concurrent.Future;
  */
 public final class PlanExecutor {
     private static final int NOT_PREPARABLE = 1295;
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PlanExecutor.class);
 
     private final SessionCursor cursor;
-    private final ProxyMetrics metrics;
     private final ExecutorService parallel;
+    private final ShardCalls calls;
     private final DualWriter dualWriter;
 
     public PlanExecutor(SessionCursor cursor, ProxyMetrics metrics, ExecutorService parallel) {
         this.cursor = Objects.requireNonNull(cursor, "cursor");
-        this.metrics = Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(metrics, "metrics");
         this.parallel = Objects.requireNonNull(parallel, "parallel");
-        this.dualWriter = new DualWriter(this, cursor, metrics);
+        this.calls = new ShardCalls(cursor, metrics);
+        this.dualWriter = new DualWriter(calls, cursor, metrics);
     }
 
     // ---- plans
@@ -53,11 +52,11 @@ public final class PlanExecutor {
     public StatementResult single(ShardStatement statement, List<Object> parameters) {
         BackendConnection c = cursor.acquire(statement.shard());
         try {
-            return remember(c, timed(statement.shard(), () -> c.run(statement, parameters)));
+            return calls.remember(c, calls.timed(statement.shard(), () -> c.run(statement, parameters)));
         } catch (BackendError e) {
-            throw failure(c, e);
+            throw calls.failure(c, e);
         } catch (RuntimeException | Error e) {
-            throw unexpected(c, e);
+            throw calls.unexpected(c, e);
         } finally {
             cursor.release(c);
         }
@@ -107,9 +106,9 @@ public final class PlanExecutor {
             if (e.errno() == NOT_PREPARABLE) {
                 return List.of();
             }
-            throw failure(c, e);
+            throw calls.failure(c, e);
         } catch (RuntimeException | Error e) {
-            throw unexpected(c, e);
+            throw calls.unexpected(c, e);
         } finally {
             cursor.release(c);
         }
@@ -124,9 +123,9 @@ public final class PlanExecutor {
         try {
             return Optional.of(c.run(sql));
         } catch (BackendError e) {
-            throw failure(c, e);
+            throw calls.failure(c, e);
         } catch (RuntimeException | Error e) {
-            throw unexpected(c, e);
+            throw calls.unexpected(c, e);
         }
     }
 
@@ -136,7 +135,7 @@ public final class PlanExecutor {
         try {
             return c.run(sql);
         } catch (BackendError e) {
-            throw failure(c, e);
+            throw calls.failure(c, e);
         } finally {
             cursor.release(c);
         }
@@ -218,13 +217,11 @@ public final class PlanExecutor {
 
     private Outcome runOne(BackendConnection c, ShardStatement s, List<Object> parameters) {
         try {
-            return new Outcome(s.shard(), timed(s.shard(), () -> c.run(s, parameters)), null);
+            return new Outcome(s.shard(), calls.timed(s.shard(), () -> c.run(s, parameters)), null);
         } catch (BackendError e) {
             return new Outcome(s.shard(), null, e.error());
         } catch (RuntimeException | Error e) {
-            LOG.error("{}: unexpected failure of a statement; discarding its connection", c.describe(), e);
-            c.discard(); // a pinned one ends the transaction in throwOnFailure
-            return new Outcome(s.shard(), null, BackendErrors.unexpected(e, c.describe()));
+            return new Outcome(s.shard(), null, calls.discarded(c, e)); // a pinned one ends the transaction in throwOnFailure
         }
     }
 
@@ -303,61 +300,5 @@ public final class PlanExecutor {
         }
         ResultMerger.Merged merged = merge.apply(columns, shards);
         return new StatementResult.Rows(merged.columns(), merged.rows(), 0);
-    }
-
-    // ---- shared with the dual writer
-
-    StatementResult remember(BackendConnection c, StatementResult result) {
-        cursor.answeredBy(c.shard());
-        if (result instanceof StatementResult.Update u && u.lastInsertId() != 0) {
-            cursor.insertId(u.lastInsertId());
-        }
-        return result;
-    }
-
-    /** A backend failure: a lost pinned connection ends the transaction on every shard, and so does a deadlock. */
-    ProxyException failure(BackendConnection c, BackendError e) {
-        ProxyException error = e.error();
-        if (c.pinned() && error.code() == ErrorCode.SHARD_UNAVAILABLE) {
-            return cursor.endTransaction(error, c.shard());
-        }
-        if (c.pinned() && e.deadlock()) {
-            // the shard rolled its part back; the rest of the transaction must not commit without it
-            cursor.rolledBackByShard();
-        }
-        return error;
-    }
-
-    /**
-     * Something other than the server's error (a driver or proxy bug) broke off work on {@code c}: its connection is
-     * discarded, never returned to the pool, and a pinned one ends the transaction as a broken connection does. The
-     * proxy's own errors pass unchanged.
-     */
-    ProxyException unexpected(BackendConnection c, Throwable e) {
-        if (e instanceof ProxyException p) {
-            return p;
-        }
-        LOG.error("{}: unexpected failure of a statement; discarding its connection", c.describe(), e);
-        c.discard();
-        ProxyException error = BackendErrors.unexpected(e, c.describe());
-        return c.pinned() ? cursor.endTransaction(error, c.shard()) : error;
-    }
-
-    @FunctionalInterface
-    interface ShardWork {
-        StatementResult run() throws BackendError;
-    }
-
-    /** Runs one statement on {@code shard}, counted with its latency in the proxy's metrics. */
-    StatementResult timed(String shard, ShardWork work) throws BackendError {
-        long start = System.nanoTime();
-        boolean ok = false;
-        try {
-            StatementResult result = work.run();
-            ok = true;
-            return result;
-        } finally {
-            metrics.shardCall(shard, System.nanoTime() - start, ok);
-        }
     }
 }

@@ -11,6 +11,8 @@
  *   <li>{@code DualWriter}: a write and the copies of its keys' row images to the shadow shards, in the proxy's own
  *       transaction (retried on a deadlock or lock wait timeout) or in the client's (rolled back whole when a copy
  *       fails).</li>
+ *   <li>{@code ShardCalls}: what both do around one call to a shard (metrics, the answering shard, what a failure does
+ *       to the session's transaction).</li>
  * </ul>
  */
 package io.shardgate.proxy.execute;
