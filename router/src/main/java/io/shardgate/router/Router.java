@@ -104,6 +104,21 @@ public final class Router {
         }
     }
 
+    /**
+     * Routes as {@link #route(AnalysedStatement, List, RoutingSnapshot, int, IdSource)} and adds the facts about the
+     * statement that running the plan needs (see {@link RoutedStatement}), decided under the same snapshot.
+     */
+    public RoutedStatement routeStatement(AnalysedStatement statement, List<?> parameters, RoutingSnapshot snapshot, int spread,
+            IdSource ids) {
+        RoutePlan plan = route(statement, parameters, snapshot, spread, ids);
+        var cluster = snapshot.cluster();
+        boolean writes = statement.writesShardedRows(cluster);
+        boolean holds = writes || statement.touchesShardedRows(cluster) || statement.modifiesRows();
+        RoutedStatement.WrittenKeys keys = writes && !(plan instanceof RoutePlan.Rejected)
+                ? sink -> statement.forEachWrittenKey(cluster, parameters, sink) : RoutedStatement.WrittenKeys.NONE;
+        return new RoutedStatement(plan, writes, holds, keys);
+    }
+
     /** Parses, analyses and routes in one go: for one-off text statements. */
     public RoutePlan route(String sql, List<?> parameters, RoutingSnapshot snapshot) {
         return route(analyse(sql, snapshot.cluster().dialect()), parameters, snapshot);

@@ -53,6 +53,55 @@ class RouterTest {
         }
     }
 
+    private static List<String> writtenKeys(RoutedStatement routed) {
+        List<String> keys = new java.util.ArrayList<>();
+        routed.writtenKeys().forEach((table, key) -> keys.add(table + "=" + key));
+        return keys;
+    }
+
+    @Test
+    void theRoutedStatementCarriesWhatRunningItNeedsToKnow() {
+        RoutedStatement write = router.routeStatement(Router.analyse("UPDATE t SET c = 1 WHERE id IN (?, 7)", Dialect.MYSQL),
+                List.of("3"), SNAPSHOT, 0, IdSource.NONE);
+        assertThat(write.writesShardedRows()).isTrue();
+        assertThat(write.holdsSnapshot()).isTrue();
+        assertThat(write.writesMovingSlots()).isFalse();
+        assertThat(writtenKeys(write)).containsExactly("t=3", "t=7");
+
+        RoutedStatement read = router.routeStatement(Router.analyse("SELECT * FROM t WHERE id = 3", Dialect.MYSQL), List.of(),
+                SNAPSHOT, 0, IdSource.NONE);
+        assertThat(read.writesShardedRows()).isFalse();
+        assertThat(read.holdsSnapshot()).as("a read of sharded rows waits for its snapshot").isTrue();
+        assertThat(writtenKeys(read)).isEmpty();
+
+        RoutedStatement other = router.routeStatement(Router.analyse("SELECT * FROM notes", Dialect.MYSQL), List.of(), SNAPSHOT, 0,
+                IdSource.NONE);
+        assertThat(other.holdsSnapshot()).as("reads of other tables never delay an acknowledgement").isFalse();
+        RoutedStatement otherWrite = router.routeStatement(Router.analyse("DELETE FROM notes", Dialect.MYSQL), List.of(), SNAPSHOT, 0,
+                IdSource.NONE);
+        assertThat(otherWrite.writesShardedRows()).isFalse();
+        assertThat(otherWrite.holdsSnapshot()).as("a single table may become sharded").isTrue();
+
+        RoutedStatement refused = router.routeStatement(Router.analyse("UPDATE t SET c = 1 WHERE id IN (?, 7)", Dialect.MYSQL),
+                List.of(), SNAPSHOT, 0, IdSource.NONE);
+        assertThat(refused.plan()).isInstanceOf(RoutePlan.Rejected.class);
+        assertThat(refused.writesShardedRows()).isTrue();
+        assertThat(writtenKeys(refused)).as("a refused write counts no key, not even the literal 7").isEmpty();
+    }
+
+    @Test
+    void aWriteToMovingSlotsSaysSo() {
+        AnalysedStatement update = Router.analyse("UPDATE t SET c = 1 WHERE id = ?", Dialect.MYSQL);
+        int slot = SlotFunction.slot("5", 16);
+        String owner = slot < 8 ? "s0" : "s1";
+        RoutingSnapshot moving = new RoutingSnapshot(CLUSTER, SNAPSHOT.slotMap().withMoving(2, List.of(slot),
+                new io.shardgate.slot.MovingSlot("m1", io.shardgate.slot.MigrationPhase.DUAL_WRITE, owner, owner.equals("s0") ? "s1" : "s0")));
+        RoutedStatement routed = router.routeStatement(update, List.of(5L), moving, 0, IdSource.NONE);
+        assertThat(routed.plan()).isInstanceOf(RoutePlan.DualWrite.class);
+        assertThat(routed.writesMovingSlots()).isTrue();
+        assertThat(router.routeStatement(update, List.of(5L), SNAPSHOT, 0, IdSource.NONE).writesMovingSlots()).isFalse();
+    }
+
     @Test
     void analysisIsReusedForTheSameClusterAndRedoneForAnother() {
         AnalysedStatement st = Router.analyse("SELECT c FROM t WHERE id = ?", Dialect.MYSQL);

@@ -20,12 +20,10 @@ import java.util.Set;
  * replayed on the shadow, so {@code SET n = n + 1} cannot be applied twice, and the row locks make a
  * copy and the migrator's chunk copy of the same rows serialise.
  *
- * <p>Values travel as JDBC objects ({@code getObject} → {@code setObject}) between servers of one kind.
+ * <p>The executor's dual writer ({@code io.shardgate.proxy.execute.DualWriter}) decides what is copied where, in rounds of a bounded
+ * number of keys; this class is its JDBC side. Values travel as JDBC objects ({@code getObject} → {@code setObject}) between servers of one kind.
  */
 final class RowImages {
-    /** Keys per statement; bounds the IN list and the multi-row INSERT. */
-    private static final int KEYS_PER_ROUND = 500;
-
     private RowImages() {}
 
     /**
@@ -53,23 +51,13 @@ final class RowImages {
         return List.copyOf(keys);
     }
 
-    /** Replaces the rows of {@code keys} of {@code table} on {@code shadow} with their image on {@code authoritative}. */
-    static int copy(Connection authoritative, Connection shadow, String table, String keyColumn, List<Object> keys)
+    /** The rows of {@code keys} of {@code table} on {@code authoritative}, read {@code FOR UPDATE}. */
+    static io.shardgate.proxy.execute.RowImage read(Connection authoritative, String table, String keyColumn, List<Object> keys)
             throws SQLException {
-        int rows = 0;
-        for (int from = 0; from < keys.size(); from += KEYS_PER_ROUND) {
-            rows += copyRound(authoritative, shadow, table, keyColumn, keys.subList(from, Math.min(keys.size(), from + KEYS_PER_ROUND)));
-        }
-        return rows;
-    }
-
-    private static int copyRound(Connection authoritative, Connection shadow, String table, String keyColumn, List<Object> keys)
-            throws SQLException {
-        String in = " WHERE " + quote(authoritative, keyColumn) + " IN (" + marks(keys.size()) + ")";
-        String quotedTable = quote(authoritative, table);
         List<String> columns = new ArrayList<>();
         List<Object[]> image = new ArrayList<>();
-        try (PreparedStatement ps = authoritative.prepareStatement("SELECT * FROM " + quotedTable + in + " FOR UPDATE")) {
+        try (PreparedStatement ps = authoritative.prepareStatement("SELECT * FROM " + quote(authoritative, table)
+                + where(authoritative, keyColumn, keys) + " FOR UPDATE")) {
             bind(ps, keys, 0);
             try (ResultSet rs = ps.executeQuery()) {
                 ResultSetMetaData md = rs.getMetaData();
@@ -85,29 +73,40 @@ final class RowImages {
                 }
             }
         }
-        try (PreparedStatement ps = shadow.prepareStatement("DELETE FROM " + quotedTable + in)) {
+        return new io.shardgate.proxy.execute.RowImage(columns, image);
+    }
+
+    /** Replaces the rows of {@code keys} of {@code table} on {@code shadow} with {@code image} (delete, then insert). */
+    static void replace(Connection shadow, String table, String keyColumn, List<Object> keys, io.shardgate.proxy.execute.RowImage image)
+            throws SQLException {
+        String quotedTable = quote(shadow, table);
+        try (PreparedStatement ps = shadow.prepareStatement("DELETE FROM " + quotedTable + where(shadow, keyColumn, keys))) {
             bind(ps, keys, 0);
             ps.executeUpdate();
         }
         if (image.isEmpty()) {
-            return 0;
+            return;
         }
+        List<String> columns = image.columns();
         StringBuilder sql = new StringBuilder("INSERT INTO ").append(quotedTable).append(" (");
         for (int c = 0; c < columns.size(); c++) {
-            sql.append(c == 0 ? "" : ", ").append(quote(authoritative, columns.get(c)));
+            sql.append(c == 0 ? "" : ", ").append(quote(shadow, columns.get(c)));
         }
         String row = "(" + marks(columns.size()) + ")";
-        sql.append(") VALUES ").append(String.join(", ", java.util.Collections.nCopies(image.size(), row)));
+        sql.append(") VALUES ").append(String.join(", ", java.util.Collections.nCopies(image.rows().size(), row)));
         try (PreparedStatement ps = shadow.prepareStatement(sql.toString())) {
             int i = 0;
-            for (Object[] values : image) {
+            for (Object[] values : image.rows()) {
                 for (Object v : values) {
                     ps.setObject(++i, v);
                 }
             }
             ps.executeUpdate();
         }
-        return image.size();
+    }
+
+    private static String where(Connection c, String keyColumn, List<Object> keys) throws SQLException {
+        return " WHERE " + quote(c, keyColumn) + " IN (" + marks(keys.size()) + ")";
     }
 
     private static void bind(PreparedStatement ps, List<Object> values, int offset) throws SQLException {

@@ -29,7 +29,12 @@ public final class BackendErrors {
      * on {@code pool}'s shard; the connection it used has been discarded (see {@link ShardPool#discard}).
      */
     public static ProxyException unexpected(Throwable e, ShardPool pool) {
-        return new ProxyException(ErrorCode.INTERNAL, "internal error in Shardgate on " + pool.describe() + ": " + e
+        return unexpected(e, pool.describe());
+    }
+
+    /** As {@link #unexpected(Throwable, ShardPool)}, for the shard {@code shard} describes (its name and address). */
+    public static ProxyException unexpected(Throwable e, String shard) {
+        return new ProxyException(ErrorCode.INTERNAL, "internal error in Shardgate on " + shard + ": " + e
                 + "; its connection was closed, not returned to the pool; see the proxy log", e);
     }
 

@@ -1,0 +1,214 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.proxy.core.SessionBackends.Lease;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.exec.BackendErrors;
+import io.shardgate.proxy.exec.ShardExecutor;
+import io.shardgate.proxy.execute.BackendConnection;
+import io.shardgate.proxy.execute.BackendError;
+import io.shardgate.proxy.execute.RowImage;
+import io.shardgate.proxy.session.ColumnInfo;
+import io.shardgate.proxy.session.StatementResult;
+import io.shardgate.router.plan.ShadowCopy;
+import io.shardgate.router.plan.ShardStatement;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * A {@link BackendConnection} over a JDBC connection lent by the session's {@link SessionBackends}: MySQL statements
+ * go out as bytes in the client's character set through Connector/J, PostgreSQL ones through pgJDBC. A JDBC
+ * {@link SQLException} becomes a {@link BackendError} (see {@link BackendErrors#translate}); the time in its message is
+ * that of the call that failed.
+ */
+final class JdbcBackendConnection implements BackendConnection {
+    private final Lease lease;
+    private final SessionBackends backends;
+    private final ProxySession session;
+    private final ProxyCore core;
+
+    JdbcBackendConnection(Lease lease, SessionBackends backends, ProxySession session, ProxyCore core) {
+        this.lease = lease;
+        this.backends = backends;
+        this.session = session;
+        this.core = core;
+    }
+
+    Lease lease() {
+        return lease;
+    }
+
+    @Override
+    public String shard() {
+        return lease.shard();
+    }
+
+    @Override
+    public String describe() {
+        return lease.pool().describe();
+    }
+
+    @Override
+    public boolean pinned() {
+        return lease.pinned();
+    }
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> T call(SqlWork<T> work) throws BackendError {
+        long start = System.nanoTime();
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            throw new BackendError(BackendErrors.translate(e, lease.pool(), start), e.getErrorCode(), e.getSQLState());
+        }
+    }
+
+    /**
+     * Runs one shard statement. MySQL: as bytes in the client's character set, the client's own for a text statement
+     * (see {@link SourceLiterals}), with bound values written in for a prepared one. PostgreSQL: through pgJDBC.
+     */
+    @Override
+    public StatementResult run(ShardStatement s, List<Object> parameters) throws BackendError {
+        return call(() -> {
+            Connection c = lease.connection();
+            ProxyCore.BackendFault fault = core.backendFault();
+            if (fault != null) {
+                fault.beforeStatement(s.shard(), c);
+            }
+            String db = core.topology().logicalDatabase();
+            if (session.postgres()) {
+                return ShardExecutor.run(c, s.sql(), s.bind(parameters), db, session::notice);
+            }
+            if (parameters instanceof SourceLiterals text) {
+                return ShardExecutor.runBytes(c, text.bytesFor(s), db);
+            }
+            return ShardExecutor.runMySql(c, s.sql(), s.bind(parameters), session.charset(), db);
+        });
+    }
+
+    @Override
+    public StatementResult run(String sql) throws BackendError {
+        return call(() -> ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase(), session::notice));
+    }
+
+    @Override
+    public List<ColumnInfo> describe(String sql) throws BackendError {
+        return call(() -> ShardExecutor.describe(lease.connection(), sql, core.topology().logicalDatabase()));
+    }
+
+    @Override
+    public void begin() throws BackendError {
+        call(() -> {
+            lease.connection().setAutoCommit(false);
+            return null;
+        });
+    }
+
+    @Override
+    public void commit() throws BackendError {
+        call(() -> {
+            lease.connection().commit();
+            return null;
+        });
+    }
+
+    @Override
+    public void rollback() throws BackendError {
+        call(() -> {
+            lease.connection().rollback();
+            return null;
+        });
+    }
+
+    @Override
+    public void restoreAutocommit() {
+        try {
+            lease.connection().setAutoCommit(true);
+        } catch (SQLException e) {
+            try {
+                lease.connection().close(); // the pool discards a connection it cannot reset
+            } catch (SQLException ignored) {
+                // nothing more to do
+            }
+        }
+    }
+
+    @Override
+    public List<Object> lookUpKeys(ShadowCopy.LookupKeys lookup, List<Object> parameters) throws BackendError {
+        Connection c = lease.connection();
+        return call(() -> inUtf8(c, () -> RowImages.lookUp(c, lease.shard(), lookup, parameters)));
+    }
+
+    @Override
+    public RowImage readImage(String table, String keyColumn, List<Object> keys) throws BackendError {
+        Connection c = lease.connection();
+        return call(() -> inUtf8(c, () -> RowImages.read(c, table, keyColumn, keys)));
+    }
+
+    @Override
+    public void replaceRows(String table, String keyColumn, List<Object> keys, RowImage image) throws BackendError {
+        Connection c = lease.connection();
+        call(() -> inUtf8(c, () -> {
+            RowImages.replace(c, table, keyColumn, keys, image);
+            return null;
+        }));
+    }
+
+    @Override
+    public void discard() {
+        backends.markBroken(lease);
+    }
+
+    @Override
+    public boolean discarded() {
+        return backends.isBroken(lease);
+    }
+
+    /**
+     * Runs the proxy's own statements of a dual write ({@link RowImages}: Connector/J Strings, which it sends as UTF-8
+     * and decodes by each column's character set) on a connection that carries the session's character set settings:
+     * switched to utf8mb4 around them and back, so a latin1 session's copy is not read as latin1. Costs nothing for
+     * a session without character set settings; a connection that cannot be switched back is reset before its next use.
+     */
+    private <T> T inUtf8(Connection c, SqlWork<T> work) throws SQLException {
+        if (session.postgres() || !backends.settings().touchesCharset()) {
+            return work.run();
+        }
+        List<String> saved = ShardExecutor.runBytes(c, ("SELECT @@character_set_client, @@character_set_connection,"
+                + " @@character_set_results, @@collation_connection").getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                core.topology().logicalDatabase()) instanceof StatementResult.Rows r
+                ? java.util.Arrays.stream(r.rows().getFirst()).map(v -> v == null ? "NULL" : "'" + new String(v,
+                        java.nio.charset.StandardCharsets.US_ASCII) + "'").toList()
+                : List.of();
+        ShardExecutor.execute(c, "SET NAMES utf8mb4");
+        boolean restored = false;
+        try {
+            T result = work.run();
+            ShardExecutor.execute(c, "SET character_set_client = " + saved.get(0) + ", character_set_connection = " + saved.get(1)
+                    + ", character_set_results = " + saved.get(2) + ", collation_connection = " + saved.get(3));
+            restored = true;
+            return result;
+        } finally {
+            if (!restored) {
+                core.connectionStates().forget(c);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return describe() + (pinned() ? " (pinned)" : "");
+    }
+
+    /** The connection behind {@code c}, which this session's cursor made. */
+    static JdbcBackendConnection of(BackendConnection c) {
+        if (c instanceof JdbcBackendConnection j) {
+            return j;
+        }
+        throw new ProxyException(io.shardgate.proxy.error.ErrorCode.INTERNAL, "not a JDBC backend connection: " + c);
+    }
+}
