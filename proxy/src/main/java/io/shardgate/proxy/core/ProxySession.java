@@ -206,7 +206,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         // refused now unless the refusal is about the values (a NULL key stands for every argument here)
         if (plan instanceof RoutePlan.Rejected r && r.reason() != RejectReason.BAD_SHARD_KEY_VALUE
                 && r.reason() != RejectReason.MISSING_PARAMETER) {
-            throw rejected(r);
+            throw Rejections.of(r);
         }
         return prepared;
     }
