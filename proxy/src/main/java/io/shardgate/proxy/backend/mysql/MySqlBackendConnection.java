@@ -88,6 +88,7 @@ public final class MySqlBackendConnection {
     private volatile int status;
     private volatile ProxyException closedBy;
     private volatile long lastUsedNanos = createdNanos;
+    private volatile String sessionTag = "";
 
     private MySqlBackendConnection(BackendSettings settings) {
         this.settings = settings;
@@ -286,6 +287,18 @@ public final class MySqlBackendConnection {
     /** When the last command ended (or the login, if none ran). */
     public long lastUsedNanos() {
         return lastUsedNanos;
+    }
+
+    /**
+     * What session state its user gave the connection beyond the pool's own (e.g. a client session's settings'
+     * fingerprint); empty when none. Kept for the next borrower to compare; the pool clears it when it resets.
+     */
+    public String sessionTag() {
+        return sessionTag;
+    }
+
+    public void sessionTag(String tag) {
+        sessionTag = java.util.Objects.requireNonNull(tag, "tag");
     }
 
     /** Why the connection closed, or null while it is open. */

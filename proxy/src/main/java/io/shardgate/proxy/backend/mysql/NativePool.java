@@ -81,6 +81,10 @@ public final class NativePool implements AutoCloseable {
             }
         }
 
+        public Settings withPoolWait(Duration wait) {
+            return new Settings(maxSize, wait, idleTimeout, maxLifetime, validateAfter, housekeeping);
+        }
+
         public static Settings defaults(int maxSize) {
             return new Settings(maxSize, Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofMinutes(30),
                     Duration.ofMillis(500), Duration.ofSeconds(30));
@@ -242,21 +246,23 @@ public final class NativePool implements AutoCloseable {
     /**
      * Registers the pool's meters: gauges {@code shardgate.native.pool.connections} by shard and state (active, idle,
      * waiting, max: the states of today's {@code shardgate.pool.connections}) and counters
-     * {@code shardgate.native.pool.events} by shard and event (the fields of {@link Counters}).
+     * {@code shardgate.native.pool.events} by shard and event (the fields of {@link Counters}); both also tagged
+     * {@code eof} ({@code deprecated} or {@code classic}: a shard has a pool for each, see {@link NativeBackends}).
      */
     public void register(MeterRegistry registry) {
         String shard = connection.shard();
+        String eof = connection.deprecateEof() ? "deprecated" : "classic";
         Map<String, java.util.function.ToDoubleFunction<NativePool>> gauges = Map.of(
                 "active", p -> p.stats().active(), "idle", p -> p.stats().idle(), "waiting", p -> p.stats().waiting(),
                 "max", p -> p.stats().max());
         gauges.forEach((state, f) -> Gauge.builder("shardgate.native.pool.connections", this, f)
-                .description("Native backend connections of this proxy, by shard and state").tags("shard", shard, "state", state)
+                .description("Native backend connections of this proxy, by shard and state").tags("shard", shard, "state", state, "eof", eof)
                 .register(registry));
         Map<String, LongAdder> events = Map.of("opened", opened, "open_failed", openFailures, "borrowed", borrowed,
                 "waited", waited, "busy_timeout", busyTimeouts, "reset", resets, "validation_failed", validationFailures,
                 "discarded", discardedBroken, "closed_idle", closedIdle, "closed_lifetime", closedLifetime);
         events.forEach((event, adder) -> FunctionCounter.builder("shardgate.native.pool.events", adder, LongAdder::sum)
-                .description("What happened to native backend connections, by shard and event").tags("shard", shard, "event", event)
+                .description("What happened to native backend connections, by shard and event").tags("shard", shard, "event", event, "eof", eof)
                 .register(registry));
     }
 
@@ -352,7 +358,25 @@ public final class NativePool implements AutoCloseable {
         return now - c.createdNanos() >= settings.maxLifetime().toNanos();
     }
 
+    /**
+     * Resets a lent connection to the pool's session now (as {@link #release} with {@code dirty} does before lending it
+     * again); false if that failed, and the caller discards it.
+     */
+    public boolean resetSession(MySqlBackendConnection c) {
+        resets.increment();
+        try {
+            reset(c).get(2 * connection.replyTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            return c.isUsable();
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private CompletableFuture<Void> reset(MySqlBackendConnection c) {
+        c.sessionTag("");
         CompletableFuture<BackendReply> chain = c.resetConnection();
         if (!connection.database().isEmpty()) {
             chain = chain.thenCompose(r -> checked(r, "COM_RESET_CONNECTION").thenCompose(x -> c.initDb(connection.database())));
