@@ -20,6 +20,7 @@ import java.util.function.Consumer;
  * shard's {@code pool-size}. A shard whose definition changes gets new pools; the old ones close.
  */
 public final class NativeBackends implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NativeBackends.class);
     /** How long a relayed statement may go without the shard sending anything before it is declared hung. */
     public static final Duration REPLY_TIMEOUT = Duration.ofMinutes(10);
 
@@ -130,6 +131,8 @@ public final class NativeBackends implements AutoCloseable {
             NativePool pool = new NativePool(loops, settings(shard, deprecateEof),
                     NativePool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));
             pools.put(key, new Entry(shard, pool));
+            LOG.info("{}: native pool {} (max {} connections, {})", shard.name(), e == null ? "created" : "replaced",
+                    Math.max(1, shard.poolSize()), deprecateEof ? "DEPRECATE_EOF" : "EOF packets");
             if (e != null) {
                 e.pool().close();
             } else {
