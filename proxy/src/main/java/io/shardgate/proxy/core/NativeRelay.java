@@ -84,8 +84,9 @@ final class NativeRelay {
                     return false; // the connection could not take the session's settings; nothing ran
                 }
                 session.relayed(shardStatement.shard());
-                if (outcome.error()) {
+                if (outcome.error() != null) {
                     rules.failed();
+                    core.metrics().error("backend-" + outcome.error().errno()); // as the front end counts the errors it sends
                 } else {
                     rules.seenRows(outcome.rows());
                 }

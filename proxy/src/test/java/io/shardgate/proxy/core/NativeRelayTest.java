@@ -151,6 +151,7 @@ class NativeRelayTest {
     void theShardsErrorsComeBackUnchanged() throws Exception {
         assertRelayedAsTheShardAnswers("SELECT nosuch FROM orders WHERE customer_id = " + onS0, "s0");
         assertRelayedAsTheShardAnswers("SELECT id FROM orders WHERE customer_id = " + onS0 + " AND id = 1 ORDER BY nosuch", "s0");
+        assertThat(relaying.metrics().errorTotals()).containsKey("backend-1054");
     }
 
     @Test

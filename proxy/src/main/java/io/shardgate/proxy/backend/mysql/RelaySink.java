@@ -15,8 +15,8 @@ public final class RelaySink implements ReplySink {
     private static final int FLUSH_BYTES = 64 * 1024;
     private static final int MAX_COMPONENTS = 256;
 
-    /** The reply reached the client whole: how many rows, and whether it ended with the shard's error. */
-    public record Outcome(long rows, boolean error) {}
+    /** The reply reached the client whole: how many rows, and the shard's error it ended with, or null. */
+    public record Outcome(long rows, ServerError error) {}
 
     /** The relay broke off; {@code started}: some packets had reached the client already. */
     static final class Broken extends RuntimeException {
@@ -38,7 +38,7 @@ public final class RelaySink implements ReplySink {
     private long packets;
     private io.netty.buffer.CompositeByteBuf pending;
     private volatile boolean paused;
-    private boolean error;
+    private ServerError error;
 
     RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence) {
         this.client = client;
@@ -52,7 +52,8 @@ public final class RelaySink implements ReplySink {
             if (kind == PacketKind.ROW) {
                 rows++;
             } else if (kind == PacketKind.ERROR) {
-                error = true;
+                error = ServerError.parse(packet.slice(packet.readerIndex() + PieceDecoder.HEADER,
+                        packet.readableBytes() - PieceDecoder.HEADER));
             }
         }
         packet.setByte(packet.readerIndex() + 3, sequence);
