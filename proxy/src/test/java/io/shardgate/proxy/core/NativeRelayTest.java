@@ -167,6 +167,38 @@ class NativeRelayTest {
         }
     }
 
+    /**
+     * A shard that dies halfway through a relayed result: the client's connection is closed (part of the result is
+     * out, an error packet cannot follow it), as when a server dies; the broken native connection is never lent again.
+     */
+    @Test
+    void aShardDyingMidResultClosesTheClientsConnection() throws Exception {
+        try (Connection r = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + relayFront.port() + "/" + ShardedCluster.DB
+                + "?sslMode=DISABLED&allowPublicKeyRetrieval=true&useCursorFetch=false", "app", "secret");
+                Statement st = r.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+            st.setFetchSize(Integer.MIN_VALUE); // stream: executeQuery returns with the first rows
+            long before = relayed();
+            // rows larger than the server's 16 KB net buffer, made slowly: each reaches the client as it is made
+            ResultSet rs = st.executeQuery("SELECT id, REPEAT('x', 20000), SLEEP(0.2) FROM orders WHERE customer_id = " + onS1
+                    + " ORDER BY id LIMIT 50");
+            assertThat(rs.next()).isTrue();
+            cluster.s1.kill();
+            long start = System.nanoTime();
+            SQLException broken = org.assertj.core.api.Assertions.catchThrowableOfType(SQLException.class, () -> {
+                while (rs.next()) {
+                    rs.getString(2);
+                }
+            });
+            assertThat((Throwable) broken).as("reading past the shard's death").isNotNull();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000);
+            assertThat(relayed() - before).isEqualTo(1);
+        } finally {
+            cluster.s1.restart();
+        }
+        // the pool discarded the broken connection: the next relayed statement on s1 gets a new one and works
+        assertRelayedAsTheShardAnswers("SELECT id, note FROM orders WHERE customer_id = " + onS1 + " AND id = 102", "s1");
+    }
+
     @Test
     void statementsTheProxyAnswersOrRewritesAndTransactionsAreNotRelayed() throws Exception {
         assertNotRelayed("SELECT * FROM orders ORDER BY id LIMIT 3"); // two shards
