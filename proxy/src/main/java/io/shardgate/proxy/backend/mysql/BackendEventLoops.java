@@ -16,7 +16,7 @@ public final class BackendEventLoops implements AutoCloseable {
     private final Class<? extends SocketChannel> channelType;
 
     public BackendEventLoops(int threads) {
-        boolean epoll = Epoll.isAvailable() && !Boolean.getBoolean("shardgate.backend.nio");
+        boolean epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
     }

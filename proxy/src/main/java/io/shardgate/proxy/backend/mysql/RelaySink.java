@@ -77,7 +77,10 @@ public final class RelaySink implements ReplySink {
                 // completes once everything written so far has reached the socket
                 client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
                     paused = false;
-                    backend.resumeReading();
+                    if (!done.isDone()) {
+                        // once the reply ended the connection may serve another command: its next send reads again
+                        backend.resumeReading();
+                    }
                 });
             }
         }
