@@ -36,6 +36,7 @@ warmup_s=5
 targets_arg=direct,haproxy,proxy1,proxy4
 workloads_arg=point_select:auto,point_select:disable,read_only:auto
 keep=0
+backend_native=0
 out=""
 command_line="bench/mysql-bench.sh${*:+ $*}"
 
@@ -58,6 +59,7 @@ Options:
                      (default $workloads_arg)
   --out FILE         where to write the markdown report (default bench/results/mysql-<date>.md)
   --keep             keep the temp dir (server data, configs, sysbench and server logs)
+  --backend-native   run the proxies with 'backend: {native: true}' (relayed single-shard text SELECTs)
   -h, --help         this text
 
 Needs sysbench, mariadbd, mariadb-install-db, mariadb, mariadb-admin; haproxy for the haproxy
@@ -92,6 +94,7 @@ while [[ $# -gt 0 ]]; do
     --workloads) need_value "$@"; workloads_arg=$2; shift 2 ;;
     --out) need_value "$@"; out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --backend-native) backend_native=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
@@ -373,6 +376,9 @@ users:
   - name: $proxy_user
     password: $proxy_password
 EOF
+  if (( backend_native )); then
+    printf 'backend:\n  native: true\n' >>"$tmp/proxy-$cluster.yaml"
+  fi
 }
 
 # Starts a Shardgate proxy for cluster $2 as target $1; when that fails, skips the target and

@@ -72,13 +72,12 @@ final class ProxyCommand implements Callable<Integer> {
             throw new CliException("--port: must be in 0..65535, was " + port);
         }
         var l = cfg.listen();
-        return new ShardgateConfig(cfg.cluster(), new ShardgateConfig.Listen(l.host(), port, l.postgresPort(), l.mysqlAuth(), l.postgresAuth()),
-                cfg.admin(), cfg.zookeeper(), cfg.users(), cfg.limits());
+        return cfg.withListen(new ShardgateConfig.Listen(l.host(), port, l.postgresPort(), l.mysqlAuth(), l.postgresAuth()));
     }
 
     private static ShardgateConfig withCluster(ShardgateConfig cfg, String cluster) {
         return cluster.equals(cfg.cluster()) ? cfg
-                : new ShardgateConfig(cluster, cfg.listen(), cfg.admin(), cfg.zookeeper(), cfg.users(), cfg.limits());
+                : cfg.withCluster(cluster);
     }
 
     /** The embedded ZooKeeper, when the configuration asks for it, --zk does not override, and its port is free. */

@@ -155,7 +155,9 @@ final class ShardedCluster implements AutoCloseable {
                 new ShardgateConfig.Admin("127.0.0.1", adminPort),
                 new ShardgateConfig.ZooKeeper(connectString, d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), sessionTimeoutMillis, Math.min(10_000, sessionTimeoutMillis)),
-                List.of(new ShardgateConfig.User(USER, PASSWORD)), limits);
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), limits, ShardgateConfig.Tls.OFF,
+                // -Dshardgate.it.backend-native=true runs the suites with relayed single-shard reads (backend.native)
+                new ShardgateConfig.Backend(Boolean.getBoolean("shardgate.it.backend-native")));
         ProxyServer p = ProxyServer.start(cfg, connectString);
         proxies.add(p);
         return p;

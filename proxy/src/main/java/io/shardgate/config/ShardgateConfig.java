@@ -37,9 +37,10 @@ import java.util.regex.Pattern;
  *                  {@code app} with password {@code app}.
  * @param limits    resource limits protecting the proxy
  * @param tls       TLS for client connections (the PostgreSQL listener); off by default
+ * @param backend   how the proxy talks to its shards
  */
 public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKeeper zookeeper, List<User> users,
-        Limits limits, Tls tls) {
+        Limits limits, Tls tls, Backend backend) {
 
     public static final String DEFAULT_CLUSTER = "demo";
     public static final String EMBEDDED = "embedded";
@@ -58,6 +59,7 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         Objects.requireNonNull(zookeeper, "zookeeper");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(backend, "backend");
         users = List.copyOf(users);
         checkClusterName("cluster", cluster);
         if (users.isEmpty()) {
@@ -68,6 +70,35 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
     /** A configuration without TLS. */
     public ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKeeper zookeeper, List<User> users, Limits limits) {
         this(cluster, listen, admin, zookeeper, users, limits, Tls.OFF);
+    }
+
+    /** A configuration with the default backend settings. */
+    public ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKeeper zookeeper, List<User> users, Limits limits,
+            Tls tls) {
+        this(cluster, listen, admin, zookeeper, users, limits, tls, Backend.DEFAULTS);
+    }
+
+    /** The same with other listeners. */
+    public ShardgateConfig withListen(Listen l) {
+        return new ShardgateConfig(cluster, l, admin, zookeeper, users, limits, tls, backend);
+    }
+
+    /** The same for another cluster. */
+    public ShardgateConfig withCluster(String name) {
+        return new ShardgateConfig(name, listen, admin, zookeeper, users, limits, tls, backend);
+    }
+
+    /**
+     * How the proxy talks to its shards ({@code backend:} in the file).
+     *
+     * @param nativeMySql {@code native}: relay single-shard text SELECTs of MySQL clients over the proxy's own MySQL
+     *                    protocol connections, forwarding the client's bytes and the shard's reply packets as they are,
+     *                    instead of reading the result through JDBC and encoding it again (issue 15; the statements and
+     *                    sessions that qualify are listed in {@code io.shardgate.proxy.core.NativeRelay}). These
+     *                    connections come in addition to the JDBC pool, up to each shard's pool-size. Default false
+     */
+    public record Backend(boolean nativeMySql) {
+        public static final Backend DEFAULTS = new Backend(false);
     }
 
     /**
@@ -316,7 +347,7 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
     }
 
     public static ShardgateConfig parse(ConfigNode root) {
-        root.allowOnly("cluster", "listen", "admin", "zookeeper", "users", "limits", "tls");
+        root.allowOnly("cluster", "listen", "admin", "zookeeper", "users", "limits", "tls", "backend");
         String cluster = root.string("cluster", DEFAULT_CLUSTER);
         checkClusterName("cluster", cluster);
 
@@ -339,8 +370,12 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         ConfigNode t = root.optionalObject("tls");
         Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
 
+        ConfigNode b = root.optionalObject("backend");
+        Backend backend = b.isPresent() ? new Backend(b.allowOnly("native").bool("native", Backend.DEFAULTS.nativeMySql()))
+                : Backend.DEFAULTS;
+
         checkDistinctPorts(listen, admin, zk);
-        return new ShardgateConfig(cluster, listen, admin, zk, users, limits, tls);
+        return new ShardgateConfig(cluster, listen, admin, zk, users, limits, tls, backend);
     }
 
     private static Listen parseListen(ConfigNode n) {

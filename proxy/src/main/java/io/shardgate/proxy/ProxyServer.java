@@ -73,7 +73,8 @@ public final class ProxyServer implements AutoCloseable {
         config.users().forEach(u -> users.put(u.name(), u.password()));
         core = ProxyCore.start(users, watcher, io.shardgate.proxy.core.ProxyCoreSettings.defaults()
                 .withMaxPinnedPerShard(config.limits().maxPinnedPerShard())
-                .withPoolWait(Duration.ofMillis(config.limits().poolWaitMs())), config.limits().statementLimits());
+                .withPoolWait(Duration.ofMillis(config.limits().poolWaitMs()))
+                .withNativeBackends(config.backend().nativeMySql()), config.limits().statementLimits());
         parts.push(core);
         installLastResortHandler();
         // one throttle for both listeners: guessing on one port slows the other down too

@@ -118,7 +118,7 @@ class ShardgateConfigTest {
 
     @Test
     void unknownTopLevelKey() {
-        assertRejected("clustr: demo\n", "clustr", "unknown key; allowed keys here are [admin, cluster, limits, listen, tls, users, zookeeper]");
+        assertRejected("clustr: demo\n", "clustr", "unknown key; allowed keys here are [admin, backend, cluster, limits, listen, tls, users, zookeeper]");
     }
 
     @Test
@@ -291,6 +291,15 @@ class ShardgateConfigTest {
         assertThat(ShardgateConfig.checkClusterName("--cluster", "shop-1")).isEqualTo("shop-1");
         assertThatThrownBy(() -> ShardgateConfig.checkClusterName("--cluster", "Shop"))
                 .hasMessageStartingWith("--cluster: 'Shop' is not a valid cluster name");
+    }
+
+    @Test
+    void nativeBackendsAreOffUnlessSwitchedOn() {
+        assertThat(ShardgateConfig.defaults().backend().nativeMySql()).isFalse();
+        assertThat(parse("backend: {}").backend()).isEqualTo(ShardgateConfig.Backend.DEFAULTS);
+        assertThat(parse("backend: {native: true}").backend().nativeMySql()).isTrue();
+        assertRejected("backend: {native: 'yes'}", "backend.native", "must be true or false");
+        assertRejected("backend: {nativ: true}", "backend.nativ", "unknown key");
     }
 
     @Test

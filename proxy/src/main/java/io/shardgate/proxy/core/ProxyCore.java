@@ -50,6 +50,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final RoutingSnapshotWatcher watcher;
     private final ProxyCoreSettings settings;
     private final ShardPools pools;
+    private final io.shardgate.proxy.backend.mysql.NativeBackends nativeBackends;
     private final ConnectionStates connectionStates = new ConnectionStates();
     private final Router router = new Router();
     private final AnalysisCache analyses;
@@ -89,6 +90,15 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         this.sequences = new io.shardgate.state.SequenceBlocks(watcher.store(), io.shardgate.state.SequenceBlocks.DEFAULT_BLOCK_SIZE);
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
                 settings.minimumIdle(), settings.statementCacheSize(), settings.poolWait()));
+        this.nativeBackends = settings.nativeBackends()
+                ? new io.shardgate.proxy.backend.mysql.NativeBackends(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()))
+                : null;
+    }
+
+    /** The native MySQL connections ({@code backend.native}), or null when they are off. */
+    io.shardgate.proxy.backend.mysql.NativeBackends nativeBackends() {
+        return nativeBackends;
     }
 
     public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher) {
@@ -447,5 +457,8 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         }
         parallel.shutdownNow();
         pools.close();
+        if (nativeBackends != null) {
+            nativeBackends.close();
+        }
     }
 }

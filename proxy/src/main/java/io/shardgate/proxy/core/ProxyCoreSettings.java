@@ -27,10 +27,12 @@ import java.util.Objects;
  *                              in use by other sessions (their transactions hold them), like a server's lock wait; default
  *                              50 s (InnoDB's {@code innodb_lock_wait_timeout}). A shard that cannot be reached still fails
  *                              within {@code borrowTimeout}
+ * @param nativeBackends        relay single-shard text reads over native MySQL connections ({@code backend.native} in
+ *                              the bootstrap file; see {@code io.shardgate.proxy.backend.mysql.NativeBackends}); default off
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
         int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,
-        Duration hotKeyPublishInterval, int maxPinnedPerShard, Duration poolWait) {
+        Duration hotKeyPublishInterval, int maxPinnedPerShard, Duration poolWait, boolean nativeBackends) {
     public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
 
     public ProxyCoreSettings {
@@ -61,32 +63,38 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
     public static ProxyCoreSettings defaults() {
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
                 "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2),
-                DEFAULT_MAX_PINNED_PER_SHARD, Duration.ofSeconds(50));
+                DEFAULT_MAX_PINNED_PER_SHARD, Duration.ofSeconds(50), false);
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait);
+                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends);
     }
 
     public ProxyCoreSettings withPoolWait(Duration wait) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, wait);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, wait, nativeBackends);
     }
 
     public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard, poolWait);
+                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends);
     }
 
     public ProxyCoreSettings withHotKeyPublishInterval(Duration interval) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard, poolWait);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard, poolWait, nativeBackends);
     }
 
     public ProxyCoreSettings withMaxPinnedPerShard(int max) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max, poolWait);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max, poolWait, nativeBackends);
+    }
+
+    public ProxyCoreSettings withNativeBackends(boolean on) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait,
+                on);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -119,6 +119,17 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     @Override
+    public boolean relay(byte[] sql, io.shardgate.proxy.backend.mysql.RelayTarget target) {
+        return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4()
+                && NativeRelay.tryRelay(core, this, backends, stateRules, sql, target);
+    }
+
+    /** A statement was relayed on {@code shard} (see {@link NativeRelay}). */
+    void relayed(String shard) {
+        lastShard = shard;
+    }
+
+    @Override
     public PreparedInfo prepare(byte[] sql) {
         return prepare((postgres() ? io.shardgate.proxy.session.ClientCharset.UTF8MB4 : charset).decode(sql));
     }

@@ -118,6 +118,12 @@ final class ServerStateRules {
         rowCount = -1;
     }
 
+    /** A result set of {@code rows} rows went to the client without passing through {@link #seen} (a relayed reply). */
+    void seenRows(long rows) {
+        foundRows = rows;
+        rowCount = -1;
+    }
+
     /**
      * Runs a statement that touches server state, planned as {@code plan}: refuses what cannot be right, reserves the
      * connections its state needs, runs it ({@code execute}), then records what the proxy must remember.

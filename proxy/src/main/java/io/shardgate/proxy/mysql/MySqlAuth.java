@@ -48,7 +48,7 @@ public final class MySqlAuth {
         return MessageDigest.isEqual(expected, response);
     }
 
-    static byte[] nativeScramble(String password, byte[] nonce) {
+    public static byte[] nativeScramble(String password, byte[] nonce) {
         byte[] stage1 = digest("SHA-1", password.getBytes(StandardCharsets.UTF_8));
         byte[] stage2 = digest("SHA-1", stage1);
         byte[] mix = digest("SHA-1", nonce, stage2);

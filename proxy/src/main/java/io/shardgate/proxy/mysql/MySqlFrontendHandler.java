@@ -336,6 +336,10 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         int semicolon = indexOf(sql, (byte) ';');
         boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && semicolon >= 0 && !onlyTerminators(text, semicolon);
         if (!multi && !mayBeBlank(text)) {
+            if (s.relay(sql, new io.shardgate.proxy.backend.mysql.RelayTarget(ctx.channel(),
+                    connection.has(Capabilities.DEPRECATE_EOF), connection.peekSequence()))) {
+                return null; // the shard's reply went to the client as it came
+            }
             return result(s.query(sql), s, false, false);
         }
         List<MySqlLexer.Piece> pieces = switch (MySqlLexer.splitMulti(text, commentGate)) {

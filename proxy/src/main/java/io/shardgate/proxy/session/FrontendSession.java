@@ -49,6 +49,15 @@ public interface FrontendSession extends AutoCloseable {
         return query(ClientCharset.UTF8MB4.decode(sql));
     }
 
+    /**
+     * MySQL only: runs a text statement by relaying the shard's reply packets straight to the client, when the
+     * statement and the session qualify (the {@code backend.native} hot path, see {@code core.NativeRelay}). True: the
+     * client has its answer; false: nothing ran, run it with {@link #query(byte[])}.
+     */
+    default boolean relay(byte[] sql, io.shardgate.proxy.backend.mysql.RelayTarget target) {
+        return false;
+    }
+
     /** COM_STMT_PREPARE's statement as the client's bytes, in the session's client character set. */
     default PreparedInfo prepare(byte[] sql) {
         return prepare(ClientCharset.UTF8MB4.decode(sql));

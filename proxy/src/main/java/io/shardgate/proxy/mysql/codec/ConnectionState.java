@@ -79,7 +79,7 @@ public final class ConnectionState {
     }
 
     /** Sequence id the next packet would get, to {@link #restoreSequence} if a message is abandoned. */
-    int peekSequence() {
+    public int peekSequence() {
         return nextSequence;
     }
 

@@ -4,12 +4,12 @@ import io.netty.buffer.ByteBuf;
 import io.shardgate.proxy.error.ErrorCode;
 import java.nio.charset.StandardCharsets;
 
-/** Reading and writing MySQL's basic data types (length-encoded integers and strings). */
-final class Wire {
+/** Reading and writing MySQL's basic data types (length-encoded integers and strings); shared by the front end and the native backend connections. */
+public final class Wire {
     private Wire() {}
 
     /** A length-encoded integer; {@code what} names the field in the error a truncated packet raises. */
-    static long readLenEnc(ByteBuf buf, String what) {
+    public static long readLenEnc(ByteBuf buf, String what) {
         need(buf, 1, what);
         int first = buf.readUnsignedByte();
         return switch (first) {
@@ -31,7 +31,7 @@ final class Wire {
         };
     }
 
-    static byte[] readLenEncBytes(ByteBuf buf, String what) {
+    public static byte[] readLenEncBytes(ByteBuf buf, String what) {
         long len = readLenEnc(buf, what);
         if (len < 0 || len > buf.readableBytes()) {
             throw malformed(what + " of length " + Long.toUnsignedString(len) + " runs past the end of the packet ("
@@ -42,11 +42,11 @@ final class Wire {
         return b;
     }
 
-    static String readLenEncString(ByteBuf buf, String what) {
+    public static String readLenEncString(ByteBuf buf, String what) {
         return new String(readLenEncBytes(buf, what), StandardCharsets.UTF_8);
     }
 
-    static String readNulString(ByteBuf buf, String what) {
+    public static String readNulString(ByteBuf buf, String what) {
         int end = buf.indexOf(buf.readerIndex(), buf.writerIndex(), (byte) 0);
         if (end < 0) {
             throw malformed(what + " (a NUL-terminated string) has no terminator");
@@ -56,30 +56,30 @@ final class Wire {
         return s;
     }
 
-    static String readRestString(ByteBuf buf) {
+    public static String readRestString(ByteBuf buf) {
         String s = buf.toString(StandardCharsets.UTF_8);
         buf.readerIndex(buf.writerIndex());
         return s;
     }
 
-    static byte[] readBytes(ByteBuf buf, int n, String what) {
+    public static byte[] readBytes(ByteBuf buf, int n, String what) {
         need(buf, n, what);
         byte[] b = new byte[n];
         buf.readBytes(b);
         return b;
     }
 
-    static void need(ByteBuf buf, int n, String what) {
+    public static void need(ByteBuf buf, int n, String what) {
         if (buf.readableBytes() < n) {
             throw malformed(what + " needs " + n + " bytes, the packet has " + buf.readableBytes() + " left");
         }
     }
 
-    static MySqlProtocolException malformed(String message) {
+    public static MySqlProtocolException malformed(String message) {
         return new MySqlProtocolException(ErrorCode.MALFORMED_PACKET, "malformed packet: " + message);
     }
 
-    static void writeLenEnc(ByteBuf buf, long v) {
+    public static void writeLenEnc(ByteBuf buf, long v) {
         if (v >= 0 && v < 251) {
             buf.writeByte((int) v);
         } else if (v >= 0 && v < (1 << 16)) {
@@ -91,7 +91,7 @@ final class Wire {
         }
     }
 
-    static void writeLenEncBytes(ByteBuf buf, byte[] b) {
+    public static void writeLenEncBytes(ByteBuf buf, byte[] b) {
         writeLenEnc(buf, b.length);
         buf.writeBytes(b);
     }
@@ -108,11 +108,11 @@ final class Wire {
         }
     }
 
-    static void writeLenEncString(ByteBuf buf, String s) {
+    public static void writeLenEncString(ByteBuf buf, String s) {
         writeLenEncBytes(buf, s.getBytes(StandardCharsets.UTF_8));
     }
 
-    static void writeNulString(ByteBuf buf, String s) {
+    public static void writeNulString(ByteBuf buf, String s) {
         buf.writeBytes(s.getBytes(StandardCharsets.UTF_8)).writeByte(0);
     }
 }

@@ -1,0 +1,102 @@
+package io.shardgate.proxy.backend.mysql;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.shardgate.proxy.error.ProxyException;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Forwards a shard's reply packets to the client as they come, renumbering only their sequence ids (the reply continues
+ * the client's command's numbering). A client that reads slower than the shard answers pauses the shard's reads until
+ * what was written is flushed: memory stays bounded whatever the result size.
+ */
+public final class RelaySink implements ReplySink {
+    private static final int FLUSH_BYTES = 64 * 1024;
+    private static final int MAX_COMPONENTS = 256;
+
+    /** The reply reached the client whole: how many rows, and the shard's error it ended with, or null. */
+    public record Outcome(long rows, ServerError error) {}
+
+    /** The relay broke off; {@code started}: some packets had reached the client already. */
+    static final class Broken extends RuntimeException {
+        final ProxyException error;
+        final boolean started;
+
+        Broken(ProxyException error, boolean started) {
+            super(error.getMessage(), error);
+            this.error = error;
+            this.started = started;
+        }
+    }
+
+    final CompletableFuture<Outcome> done = new CompletableFuture<>();
+    private final Channel client;
+    private final MySqlBackendConnection backend;
+    private int sequence;
+    private long rows;
+    private long packets;
+    private io.netty.buffer.CompositeByteBuf pending;
+    private volatile boolean paused;
+    private ServerError error;
+
+    RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence) {
+        this.client = client;
+        this.backend = backend;
+        this.sequence = firstSequence;
+    }
+
+    @Override
+    public void packet(ByteBuf packet, PacketKind kind, boolean continuation, boolean last) {
+        if (!continuation) {
+            if (kind == PacketKind.ROW) {
+                rows++;
+            } else if (kind == PacketKind.ERROR) {
+                error = ServerError.parse(packet.slice(packet.readerIndex() + PieceDecoder.HEADER,
+                        packet.readableBytes() - PieceDecoder.HEADER));
+            }
+        }
+        packet.setByte(packet.readerIndex() + 3, sequence);
+        sequence = (sequence + 1) & 0xFF;
+        packets++;
+        // packets are gathered and handed to the client's event loop in batches: one hand-over per small reply
+        if (pending == null) {
+            pending = client.alloc().compositeBuffer(MAX_COMPONENTS);
+        }
+        pending.addComponent(true, packet);
+        if (last) {
+            client.writeAndFlush(take(), client.voidPromise());
+            done.complete(new Outcome(rows, error));
+            return;
+        }
+        if (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS) {
+            client.writeAndFlush(take(), client.voidPromise());
+            if (!client.isWritable() && !paused) {
+                paused = true;
+                backend.pauseReading();
+                // completes once everything written so far has reached the socket
+                client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                    paused = false;
+                    if (!done.isDone()) {
+                        // once the reply ended the connection may serve another command: its next send reads again
+                        backend.resumeReading();
+                    }
+                });
+            }
+        }
+    }
+
+    private ByteBuf take() {
+        ByteBuf out = pending;
+        pending = null;
+        return out;
+    }
+
+    @Override
+    public void failed(ProxyException e) {
+        if (pending != null) {
+            client.writeAndFlush(take(), client.voidPromise());
+        }
+        done.completeExceptionally(new Broken(e, packets > 0));
+    }
+}

@@ -1,0 +1,256 @@
+package io.shardgate.proxy.core;
+
+import static io.shardgate.proxy.core.ShardedCluster.execute;
+import static io.shardgate.proxy.core.ShardedCluster.rows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.shardgate.local.LocalMariaDb;
+import io.shardgate.proxy.mysql.MySqlAuth;
+import io.shardgate.proxy.mysql.MySqlFrontend;
+import io.shardgate.proxy.session.ClientInfo;
+import io.shardgate.proxy.session.FrontendSession;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The relayed hot path ({@code backend.native}): the same statements through a proxy that relays and one that does not
+ * (JDBC), with Connector/J and the mariadb client, must answer alike; the statements that do not qualify must not be
+ * relayed. Whether a statement was relayed is read from the native pool's counters.
+ */
+class NativeRelayTest {
+    private static ShardedCluster cluster;
+    private static ProxyCore relaying;
+    private static ProxyCore jdbc;
+    private static MySqlFrontend relayFront;
+    private static MySqlFrontend jdbcFront;
+    private static long onS0;
+    private static long onS1;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(LocalMariaDb.isAvailable(), "MariaDB binaries are not installed");
+        cluster = new ShardedCluster();
+        relaying = ProxyCore.start(Map.of("app", "secret"), cluster.watcher, ProxyCoreSettings.defaults().withNativeBackends(true));
+        jdbc = ProxyCore.start(Map.of("app", "secret"), cluster.watcher, ProxyCoreSettings.defaults());
+        relayFront = MySqlFrontend.start("127.0.0.1", 0, relaying, MySqlAuth.NATIVE, 64 << 20, 100, 1);
+        jdbcFront = MySqlFrontend.start("127.0.0.1", 0, jdbc, MySqlAuth.NATIVE, 64 << 20, 100, 1);
+        onS0 = cluster.keyOn("s0", 1000);
+        onS1 = cluster.keyOn("s1", 1000);
+        try (FrontendSession s = jdbc.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of()))) {
+            s.query("CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, status VARCHAR(20), note TEXT,"
+                    + " amount DECIMAL(10,2), created DATETIME(3))");
+            for (int i = 1; i <= 5; i++) {
+                s.query("INSERT INTO orders VALUES (" + i + ", " + onS0 + ", 'new', " + (i == 3 ? "NULL" : "'héllo ✓ " + i + "'")
+                        + ", " + i + ".25, '2024-02-29 13:14:15.123')");
+                s.query("INSERT INTO orders VALUES (" + (100 + i) + ", " + onS1 + ", 'old', 'x', -1.5, NULL)");
+            }
+        }
+        try (Connection c = cluster.direct("s1")) {
+            execute(c, "INSERT INTO orders SELECT 1000 + seq, " + onS1 + ", 'bulk', REPEAT('b', 200), seq, NULL FROM seq_1_to_20000");
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {relayFront, jdbcFront, relaying, jdbc, cluster}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // closing the rest matters more
+                }
+            }
+        }
+    }
+
+    private static Connection connect(MySqlFrontend front) throws SQLException {
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + front.port() + "/" + ShardedCluster.DB
+                + "?sslMode=DISABLED&allowPublicKeyRetrieval=true", "app", "secret");
+    }
+
+    private static long relayed() {
+        Matcher m = Pattern.compile("shardgate_native_pool_events_total\\{eof=\"\\w+\",event=\"borrowed\",shard=\"(s0|s1)\"} ([0-9.]+)")
+                .matcher(relaying.metrics().scrape());
+        long total = 0;
+        while (m.find()) {
+            total += (long) Double.parseDouble(m.group(2));
+        }
+        return total;
+    }
+
+    /** Rows, column labels, types and catalogs, and the error if any: what a client sees. */
+    private static List<String> answer(Connection c, String sql) {
+        List<String> out = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            ResultSetMetaData md = rs.getMetaData();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                out.add("column " + md.getColumnLabel(i) + " " + md.getColumnTypeName(i) + " " + md.getPrecision(i) + " "
+                        + md.getScale(i) + " " + md.getCatalogName(i) + "." + md.getTableName(i) + " nullable=" + md.isNullable(i));
+            }
+            while (rs.next()) {
+                StringBuilder row = new StringBuilder("row");
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    byte[] b = rs.getBytes(i);
+                    row.append(" | ").append(b == null ? "NULL" : new String(b, StandardCharsets.UTF_8));
+                }
+                out.add(row.toString());
+            }
+        } catch (SQLException e) {
+            out.add("error " + e.getErrorCode() + " " + e.getSQLState() + " " + e.getMessage());
+        }
+        return out;
+    }
+
+    /** Relayed, and answered as the shard itself answers the same client (the JDBC path's re-encoding may differ). */
+    private static void assertRelayedAsTheShardAnswers(String sql, String shard) throws SQLException {
+        try (Connection r = connect(relayFront); Connection direct = DriverManager.getConnection(
+                cluster.server(shard).jdbcUrl(ShardedCluster.DB) + "?sslMode=DISABLED", "root", "")) {
+            long before = relayed();
+            List<String> viaRelay = answer(r, sql);
+            assertThat(relayed() - before).as("relayed: " + sql).isEqualTo(1);
+            assertThat(viaRelay).as(sql).isEqualTo(answer(direct, sql));
+        }
+    }
+
+    /** Not relayed, and answered as the proxy without native connections answers. */
+    private static void assertNotRelayed(String sql) throws SQLException {
+        try (Connection r = connect(relayFront); Connection j = connect(jdbcFront)) {
+            long before = relayed();
+            List<String> viaRelay = answer(r, sql);
+            assertThat(relayed() - before).as("relayed: " + sql).isZero();
+            assertThat(viaRelay).as(sql).isEqualTo(answer(j, sql));
+        }
+    }
+
+    @Test
+    void pointReadsOnEitherShardAreRelayedAndAnswerAsTheShardDoes() throws Exception {
+        assertRelayedAsTheShardAnswers("SELECT * FROM orders WHERE customer_id = " + onS0 + " ORDER BY id", "s0");
+        assertRelayedAsTheShardAnswers("SELECT id, note FROM orders WHERE customer_id = " + onS1 + " AND id = 102", "s1");
+        assertRelayedAsTheShardAnswers("SELECT id FROM orders WHERE customer_id = " + onS0 + " AND id < 0", "s0");
+        assertRelayedAsTheShardAnswers("SELECT COUNT(*), SUM(amount) FROM orders WHERE customer_id = " + onS1, "s1");
+    }
+
+    @Test
+    void theShardsErrorsComeBackUnchanged() throws Exception {
+        assertRelayedAsTheShardAnswers("SELECT nosuch FROM orders WHERE customer_id = " + onS0, "s0");
+        assertRelayedAsTheShardAnswers("SELECT id FROM orders WHERE customer_id = " + onS0 + " AND id = 1 ORDER BY nosuch", "s0");
+        assertThat(relaying.metrics().errorTotals()).containsKey("backend-1054");
+    }
+
+    @Test
+    void aLargeResultStreamsThroughWhole() throws Exception {
+        try (Connection r = connect(relayFront)) {
+            long before = relayed();
+            List<List<String>> rows = rows(r, "SELECT id, note FROM orders WHERE customer_id = " + onS1 + " ORDER BY id");
+            assertThat(relayed() - before).isEqualTo(1);
+            assertThat(rows).hasSize(20_005);
+            assertThat(rows.getLast()).containsExactly("21000", "b".repeat(200));
+            // the proxy answers FOUND_ROWS() from what it relayed
+            assertThat(rows(r, "SELECT FOUND_ROWS()")).containsExactly(List.of("20005"));
+        }
+    }
+
+    /**
+     * A shard that dies halfway through a relayed result: the client's connection is closed (part of the result is
+     * out, an error packet cannot follow it), as when a server dies; the broken native connection is never lent again.
+     */
+    @Test
+    void aShardDyingMidResultClosesTheClientsConnection() throws Exception {
+        try (Connection r = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + relayFront.port() + "/" + ShardedCluster.DB
+                + "?sslMode=DISABLED&allowPublicKeyRetrieval=true&useCursorFetch=false", "app", "secret");
+                Statement st = r.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+            st.setFetchSize(Integer.MIN_VALUE); // stream: executeQuery returns with the first rows
+            long before = relayed();
+            // rows larger than the server's 16 KB net buffer, made slowly: each reaches the client as it is made
+            ResultSet rs = st.executeQuery("SELECT id, REPEAT('x', 20000), SLEEP(0.2) FROM orders WHERE customer_id = " + onS1
+                    + " ORDER BY id LIMIT 50");
+            assertThat(rs.next()).isTrue();
+            cluster.s1.kill();
+            long start = System.nanoTime();
+            SQLException broken = org.assertj.core.api.Assertions.catchThrowableOfType(SQLException.class, () -> {
+                while (rs.next()) {
+                    rs.getString(2);
+                }
+            });
+            assertThat((Throwable) broken).as("reading past the shard's death").isNotNull();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000);
+            assertThat(relayed() - before).isEqualTo(1);
+        } finally {
+            cluster.s1.restart();
+        }
+        // the pool discarded the broken connection: the next relayed statement on s1 gets a new one and works
+        assertRelayedAsTheShardAnswers("SELECT id, note FROM orders WHERE customer_id = " + onS1 + " AND id = 102", "s1");
+    }
+
+    @Test
+    void statementsTheProxyAnswersOrRewritesAndTransactionsAreNotRelayed() throws Exception {
+        assertNotRelayed("SELECT * FROM orders ORDER BY id LIMIT 3"); // two shards
+        assertNotRelayed("SELECT 1 + 1"); // no table
+        assertNotRelayed("SELECT LAST_INSERT_ID(), id FROM orders WHERE customer_id = " + onS0 + " AND id = 1");
+        try (Connection r = connect(relayFront)) {
+            r.setAutoCommit(false);
+            long before = relayed();
+            assertThat(rows(r, "SELECT status FROM orders WHERE customer_id = " + onS0 + " AND id = 1")).containsExactly(List.of("new"));
+            r.commit();
+            assertThat(relayed() - before).as("a transaction").isZero();
+        }
+        try (Connection r = connect(relayFront)) {
+            execute(r, "INSERT INTO orders VALUES (9, " + onS0 + ", 'w', NULL, 0, NULL)");
+            long before = relayed();
+            execute(r, "UPDATE orders SET status = 'v' WHERE customer_id = " + onS0 + " AND id = 9");
+            assertThat(relayed() - before).as("writes").isZero();
+        }
+    }
+
+    /** A session's settings go to the native connection first, and never leak to another session's statement. */
+    @Test
+    void aSessionsSettingsTravelWithItsRelayedStatements() throws Exception {
+        String sql = "SELECT \"status\" FROM orders WHERE customer_id = " + onS0 + " AND id = 1";
+        try (Connection ansi = connect(relayFront); Connection plain = connect(relayFront)) {
+            execute(ansi, "SET SESSION sql_mode = 'ANSI_QUOTES'");
+            long before = relayed();
+            assertThat(rows(ansi, sql)).containsExactly(List.of("new")); // a column
+            assertThat(rows(plain, sql)).containsExactly(List.of("status")); // a string
+            assertThat(rows(ansi, sql)).containsExactly(List.of("new"));
+            assertThat(relayed() - before).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void theMariadbClientSeesWhatTheShardSends() throws Exception {
+        Path client = Path.of("/usr/bin/mariadb");
+        assumeTrue(Files.isExecutable(client), "the mariadb client is not installed");
+        for (String sql : List.of("SELECT id, note, amount, created FROM orders WHERE customer_id = " + onS0 + " ORDER BY id",
+                "SELECT nosuch FROM orders WHERE customer_id = " + onS0)) {
+            long before = relayed();
+            String viaRelay = mariadb(client, relayFront.port(), "app", "secret", sql);
+            assertThat(relayed() - before).as(sql).isEqualTo(1);
+            assertThat(viaRelay).isEqualTo(mariadb(client, cluster.s0.port(), "root", "", sql));
+        }
+    }
+
+    private static String mariadb(Path client, int port, String user, String password, String sql) throws Exception {
+        Process p = new ProcessBuilder(client.toString(), "--no-defaults", "--skip-ssl", "-h127.0.0.1", "-P" + port, "-u" + user,
+                "--password=" + password, "--default-character-set=utf8mb4", "--batch", "--column-type-info", ShardedCluster.DB, "-e", sql)
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+}
