@@ -71,11 +71,30 @@ public final class ZooKeeperOptions {
         });
     }
 
+    /** Overrides zookeeper.connect-timeout-ms for one-shot commands (scripts on a loaded machine; the test harness). */
+    static final String CONNECT_TIMEOUT_ENV = "SHARDGATE_ZK_CONNECT_TIMEOUT_MS";
+
+    /** The configured timeout, or the environment's when it names a whole number of milliseconds in 100..120000. */
+    static Duration commandConnectTimeout(Duration configured, String environment) {
+        if (environment == null || environment.isBlank()) {
+            return configured;
+        }
+        try {
+            long ms = Long.parseLong(environment.strip());
+            if (ms >= 100 && ms <= 120_000) {
+                return Duration.ofMillis(ms);
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the error below
+        }
+        throw new CliException(CONNECT_TIMEOUT_ENV + "=" + environment + " is not a number of milliseconds in 100..120000");
+    }
+
     /** Connects to the cluster's store, failing within the configured connect timeout with one clear line. */
     public ClusterStore openStore() {
         String cluster = clusterName();
         String connect = connectString();
-        Duration timeout = config().zookeeper().connectTimeout();
+        Duration timeout = commandConnectTimeout(config().zookeeper().connectTimeout(), System.getenv(CONNECT_TIMEOUT_ENV));
         if (ConnectProbe.allRefuse(connect)) {
             // Curator would retry for the whole timeout; nothing listening anywhere is worth saying at once
             throw new CliException("cannot reach ZooKeeper at " + connect + ": connection refused (is it running? "

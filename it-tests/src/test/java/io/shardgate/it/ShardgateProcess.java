@@ -30,7 +30,11 @@ final class ShardgateProcess {
         cmd.add("-jar");
         cmd.add(JAR.toString());
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).directory(ROOT.toFile());
+        ProcessBuilder builder = new ProcessBuilder(cmd).directory(ROOT.toFile());
+        // a command's 5 s default wait for a ZooKeeper session is too short on a CI machine running servers and the
+        // suite on two cores; what these tests check is the command's answer, not how fast ZooKeeper is
+        builder.environment().putIfAbsent("SHARDGATE_ZK_CONNECT_TIMEOUT_MS", "30000");
+        return builder;
     }
 
     /** Waits until the process prints a line starting with {@code prefix}; fails with what it printed. */
