@@ -115,13 +115,12 @@ final class SessionStatements {
     }
 
     /**
-     * SQL cursors ({@code DECLARE … CURSOR}, FETCH, MOVE, CLOSE) are refused with the reason: a cursor lives on one backend
-     * connection, and a cursor over a query the proxy merges from several shards has no one connection to live on.
+     * SQL cursors ({@code DECLARE … CURSOR}, FETCH, MOVE, CLOSE) are served by the session, which knows where each cursor
+     * lives; one reaching the router came with bound parameters, which are refused.
      */
     private static Lexical cursor(String word) {
-        return new Refused(RejectReason.UNSUPPORTED_STATEMENT, word + ": SQL cursors (DECLARE … CURSOR, FETCH, MOVE, CLOSE) are"
-                + " not supported by Shardgate yet: a cursor lives on one backend connection, and a query over several shards"
-                + " has none; run the query itself (a driver's client-side cursor or LIMIT/OFFSET pages)");
+        return new Refused(RejectReason.UNSUPPORTED_STATEMENT, word + " with bound parameters ($n) is not supported by"
+                + " Shardgate; write the values into the statement");
     }
 
     private static boolean isWorkWord(String word) {
