@@ -261,8 +261,22 @@ final class Analyzer {
             case PlainSelect ps -> plainSelect(ps, true);
             case SetOperationList union -> union(union);
             case ParenthesedSelect p -> select(p.getSelect());
+            case net.sf.jsqlparser.statement.select.Values v -> values(v);
             default -> rejected(RejectReason.UNSUPPORTED_STATEMENT, "this form of SELECT is not routed by the proxy");
         };
+    }
+
+    /**
+     * A table-less {@code VALUES (…), (…)} runs where a table-less SELECT does; a subquery in it over a sharded table
+     * would see one shard's rows only, so it is refused.
+     */
+    private Analysis values(net.sf.jsqlparser.statement.select.Values values) {
+        List<TableRef> refs = tablesIn(values);
+        refs.stream().filter(TableRef::sharded).findFirst().ifPresent(r -> {
+            throw new Refusal(RejectReason.UNSUPPORTED_SUBQUERY, "VALUES with a subquery over sharded table " + r.name()
+                    + " is not supported: each shard would answer from its own rows only");
+        });
+        return fixedPlacement(refs, false);
     }
 
     /** WITH: allowed over broadcast and single tables, whose placement decides; a CTE over a sharded table is refused. */

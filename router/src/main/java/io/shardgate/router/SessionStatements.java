@@ -74,15 +74,53 @@ final class SessionStatements {
             case "RELEASE" -> Optional.of(new Command(new SessionCommand.ReleaseSavepoint(
                     name(sql, w.size() > 1 && w.get(1).equals("SAVEPOINT") ? 2 : 1))));
             case "USE" -> Optional.of(new Command(new SessionCommand.Use(name(sql, 1))));
-            case "SET" -> Optional.of(set(sql, w));
+            case "SET" -> Optional.of(set(sql, w, dialect));
             case "SHOW" -> Optional.of(show(sql, w));
             case "DESCRIBE", "DESC" -> w.size() > 1 && Set.of("SELECT", "INSERT", "UPDATE", "DELETE").contains(w.get(1))
                     ? Optional.empty() : Optional.of(show(sql, w));
             case "DROP" -> w.size() > 1 && w.get(1).equals("TABLE") ? severalTables(sql, 2, true) : Optional.empty();
             case "TRUNCATE" -> severalTables(sql, w.size() > 1 && w.get(1).equals("TABLE") ? 2 : 1, true);
             case "VACUUM", "ANALYZE", "ANALYSE" -> dialect == Dialect.POSTGRES ? maintenance(sql) : Optional.empty();
+            case "RESET" -> dialect == Dialect.POSTGRES ? Optional.of(reset(sql)) : Optional.empty();
+            case "DISCARD" -> dialect == Dialect.POSTGRES ? Optional.of(discard(w)) : Optional.empty();
+            case "DECLARE", "FETCH", "MOVE", "CLOSE" -> dialect == Dialect.POSTGRES ? Optional.of(cursor(w.getFirst())) : Optional.empty();
             default -> Optional.empty();
         };
+    }
+
+    private static final Pattern RESET = Pattern.compile("(?is)^\\s*RESET\\s+(\"[^\"]+\"|[\\w$.]+)\\s*;?\\s*$");
+
+    /** {@code RESET name} / {@code RESET ALL}; the name lower-case, as a server matches parameter names and as a SET is kept. */
+    private static Lexical reset(String sql) {
+        Matcher m = RESET.matcher(sql);
+        if (!m.matches()) {
+            return new Refused(RejectReason.PARSE_ERROR, "cannot read the RESET statement; write RESET name or RESET ALL");
+        }
+        String name = m.group(1);
+        if (name.equalsIgnoreCase("ALL")) {
+            return new Command(new SessionCommand.Reset(Optional.empty()));
+        }
+        return new Command(new SessionCommand.Reset(Optional.of(SqlText.unquote(name).toLowerCase(Locale.ROOT))));
+    }
+
+    private static Lexical discard(List<String> w) {
+        String what = w.size() == 2 ? w.get(1) : "";
+        return switch (what) {
+            case "ALL" -> new Command(new SessionCommand.Discard(SessionCommand.DiscardWhat.ALL));
+            case "PLANS" -> new Command(new SessionCommand.Discard(SessionCommand.DiscardWhat.PLANS));
+            case "SEQUENCES" -> new Command(new SessionCommand.Discard(SessionCommand.DiscardWhat.SEQUENCES));
+            case "TEMP", "TEMPORARY" -> new Command(new SessionCommand.Discard(SessionCommand.DiscardWhat.TEMP));
+            default -> new Refused(RejectReason.PARSE_ERROR, "cannot read the DISCARD statement; write DISCARD ALL, PLANS, SEQUENCES or TEMP");
+        };
+    }
+
+    /**
+     * SQL cursors ({@code DECLARE … CURSOR}, FETCH, MOVE, CLOSE) are served by the session, which knows where each cursor
+     * lives; one reaching the router came with bound parameters, which are refused.
+     */
+    private static Lexical cursor(String word) {
+        return new Refused(RejectReason.UNSUPPORTED_STATEMENT, word + " with bound parameters ($n) is not supported by"
+                + " Shardgate; write the values into the statement");
     }
 
     private static boolean isWorkWord(String word) {
@@ -112,7 +150,7 @@ final class SessionStatements {
         return new Show(Optional.empty());
     }
 
-    private static Lexical set(String sql, List<String> w) {
+    private static Lexical set(String sql, List<String> w, Dialect dialect) {
         String second = w.size() > 1 ? w.get(1) : "";
         String third = w.size() > 2 ? w.get(2) : "";
         if (second.equals("TRANSACTION") || ((second.equals("SESSION") || second.equals("LOCAL")) && third.equals("TRANSACTION"))
@@ -132,12 +170,16 @@ final class SessionStatements {
         if (characterSet.matches()) {
             return new Command(new SessionCommand.SetNames(characterSet.group(1).toLowerCase(Locale.ROOT), Optional.empty()));
         }
-        return assignments(sql.substring(sql.toUpperCase(Locale.ROOT).indexOf("SET") + 3));
+        return assignments(sql.substring(sql.toUpperCase(Locale.ROOT).indexOf("SET") + 3), dialect);
     }
 
-    private static Lexical assignments(String text) {
+    /**
+     * MySQL's SET assigns several variables separated by commas; PostgreSQL's SET assigns one parameter, whose value
+     * may be a comma-separated list ({@code SET search_path = a, b}).
+     */
+    private static Lexical assignments(String text, Dialect dialect) {
         List<Assignment> out = new ArrayList<>();
-        for (String part : splitTopLevel(text)) {
+        for (String part : dialect == Dialect.POSTGRES ? List.of(text) : splitTopLevel(text)) {
             Matcher m = ASSIGNMENT.matcher(part);
             if (!m.matches()) {
                 return new Refused(RejectReason.PARSE_ERROR, "cannot read the SET assignment '" + part.strip() + "'");

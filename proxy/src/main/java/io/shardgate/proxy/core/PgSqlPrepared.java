@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  *
  * <p>A wrong number of arguments gets the server's 42601 with its DETAIL. What differs from one server: errors carry no
  * Position (the front end sends none), and a NULL argument for a shard key is refused (as a bound NULL key is).
- * {@code pg_prepared_statements} is refused by the router, and DISCARD ALL is refused as a whole.
+ * {@code pg_prepared_statements} is refused by the router; DISCARD ALL and DEALLOCATE drop the names the front end keeps.
  *
  * <p>Values travel as their type's text form, which reads back as the same value for every built-in type except floats
  * printed with {@code extra_float_digits} below 1, which a session rarely sets.

@@ -74,6 +74,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private int spread;
     private final SessionIds ids;
     private final PlanExecutor executor;
+    private final PgCursors cursors;
 
     ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
         this.core = core;
@@ -85,6 +86,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.stateRules = new ServerStateRules(this, backends);
         this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
         this.executor = new PlanExecutor(new JdbcSessionCursor(this, backends, core), core.metrics(), core.parallel());
+        this.cursors = new PgCursors(this, core, executor);
         this.ids = new SessionIds(core.sequences(), () -> backends.settings().fingerprint(), this::sqlMode);
         this.charset = client.charset();
         if (!charset.utf8mb4()) {
@@ -139,6 +141,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         if (!postgres()) {
             return query(io.shardgate.proxy.session.ClientSql.ofText(sql, charset));
         }
+        if (PgCursors.isCursorStatement(sql)) {
+            return cursors.run(sql);
+        }
         RoutingSnapshot snapshot = core.snapshot();
         io.shardgate.cluster.Dialect dialect = snapshot.cluster().dialect();
         // statements that differ only in values share one analysis (see SqlTemplate); a template that
@@ -176,7 +181,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 || r.reason() == RejectReason.STATEMENT_TOO_COMPLEX)) {
             throw Rejections.of(r);
         }
-        List<ColumnInfo> columns = plan instanceof RoutePlan.Session ? List.of() : executor.describe(statement.jdbcSql(), metadataShard(plan, snapshot));
+        List<ColumnInfo> columns = postgres() && PgCursors.isCursorStatement(sql) ? cursors.describe(sql)
+                : plan instanceof RoutePlan.Session ? List.of() : executor.describe(statement.jdbcSql(), metadataShard(plan, snapshot));
         int id = nextStatementId++;
         prepared.put(id, statement);
         return new PreparedInfo(id, Collections.nCopies(statement.parameterCount(), PARAMETER), columns);
@@ -562,6 +568,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     /** The shards rolled the transaction back (a deadlock, a failed dual-write copy): it is over for the client too. */
     void transactionEndedByShard() {
         explicitTransaction = false;
+        cursors.transactionEnded();
     }
 
     void forgetTransactionStart() {
@@ -638,6 +645,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     private void endTransactionState() {
         explicitTransaction = false;
+        cursors.transactionEnded();
         transactionStart = List.of();
         if (!autocommit && nextTransactionCharacteristics != null) {
             startTransactionWith("");

@@ -201,6 +201,22 @@ final class ServerStateRules {
     }
 
     /**
+     * PostgreSQL {@code DISCARD TEMP}: drops the session's temporary tables where they live (its reserved connections);
+     * a connection kept for them alone goes back to the pool.
+     */
+    void discardTemporaryTables(String sql) {
+        backends.runOnKept(sql);
+        temporaryTables.clear();
+        backends.unreserveIfOnly(backends.reservedShards(), java.util.Set.of(TEMPORARY_TABLE));
+    }
+
+    /** PostgreSQL {@code DISCARD ALL} (outside a transaction): no temporary table, lock or setting of the session is left. */
+    void discardAll() {
+        temporaryTables.clear();
+        backends.discardAll();
+    }
+
+    /**
      * Temporary tables a DROP removed: a shard left without any lets its connection go back to the pool (reset), unless
      * it is kept for other state (a lock, variables) or an open transaction.
      */

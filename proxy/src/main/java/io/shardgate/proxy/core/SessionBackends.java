@@ -367,6 +367,59 @@ final class SessionBackends {
         settings = next;
     }
 
+    /**
+     * Adopts settings that {@code reset} (a PostgreSQL RESET) brings the session to. With no connection kept, the RESET
+     * runs on a borrowed connection carrying the current settings, so the server checks the parameter name as it would
+     * for a direct client, and that connection then carries {@code next}; otherwise as {@link #changeSettings}.
+     */
+    void resetSettings(SessionSettings next, String reset, String validationShard) {
+        if (!pinned.isEmpty() || !reserved.isEmpty()) {
+            changeSettings(next, reset, validationShard);
+            return;
+        }
+        Lease lease = borrow(validationShard);
+        try {
+            runOn(lease, reset);
+            record(lease, next);
+        } finally {
+            release(lease);
+        }
+        settings = next;
+    }
+
+    /**
+     * PostgreSQL {@code DISCARD ALL} outside a transaction: every connection kept for the session's state goes back to
+     * its pool without that state (temporary tables, advisory locks; see {@link #giveBack}), and the settings go.
+     */
+    void discardAll() {
+        if (!pinned.isEmpty()) {
+            throw internal("DISCARD ALL with connections pinned to a transaction");
+        }
+        reserved.forEach(this::giveBack);
+        reserved.clear();
+        variables.clear();
+        settings = SessionSettings.NONE;
+    }
+
+    /** Runs {@code sql} on every connection kept for the session (reserved for its state, or pinned to its transaction). */
+    void runOnKept(String sql) {
+        java.util.Set<Connection> done = new java.util.HashSet<>();
+        for (Lease lease : pinned.values()) {
+            runOn(lease, sql);
+            done.add(lease.connection());
+        }
+        for (Reserved r : reserved.values()) {
+            if (done.add(r.connection())) {
+                runOn(new Lease(r.pool(), r.connection(), false), sql);
+            }
+        }
+    }
+
+    /** The shards with a connection reserved for the session's state. */
+    List<String> reservedShards() {
+        return List.copyOf(reserved.keySet());
+    }
+
     private void record(Lease lease, SessionSettings next) {
         try {
             states.record(lease.connection(), next);

@@ -15,6 +15,8 @@ import java.util.Set;
 final class SessionCommands {
     /** The session-settings key of the client character set (SET NAMES, SET CHARACTER SET). */
     private static final String NAMES = "names";
+    /** The session-settings key of PostgreSQL's SET SESSION CHARACTERISTICS AS TRANSACTION. */
+    private static final String TRANSACTION_CHARACTERISTICS = "transaction characteristics";
 
     private SessionCommands() {}
 
@@ -32,6 +34,8 @@ final class SessionCommands {
             case SessionCommand.SetTransaction t -> setTransaction(session, t, sql);
             case SessionCommand.SetVariables v -> setVariables(session, v.assignments(), sql);
             case SessionCommand.Use u -> session.use(u.schema());
+            case SessionCommand.Reset r -> reset(session, r, sql);
+            case SessionCommand.Discard d -> discard(session, d, sql);
             case SessionCommand.ShowDiagnostics d -> {
                 return session.diagnostics(d.sql());
             }
@@ -103,7 +107,7 @@ final class SessionCommands {
         if (upper.matches("(?s)SET\\s+SESSION\\s+CHARACTERISTICS\\b.*")) {
             String statement = sql.strip();
             SessionBackends b = session.backends();
-            b.changeSettings(b.settings().with(statement, "transaction characteristics"), statement, session.defaultShard());
+            b.changeSettings(b.settings().with(statement, TRANSACTION_CHARACTERISTICS), statement, session.defaultShard());
             return;
         }
         session.setCurrentTransaction(t.characteristics());
@@ -197,6 +201,72 @@ final class SessionCommands {
             }
             String one = "SET " + name + " = " + a.value();
             b.changeSettings(b.settings().with(one, name), one, session.defaultShard());
+        }
+    }
+
+    /**
+     * PostgreSQL {@code RESET name | ALL}: the setting leaves the session's settings, so connections the session uses
+     * later get the server default, and the RESET runs on the connections it keeps (see {@link SessionBackends#resetSettings}).
+     * Two settings stay as a RESET replayed on every connection, because the server's state after it is not a fresh
+     * connection's: a custom parameter ({@code myapp.tenant}) once set stays defined, as '' (a fresh connection has none:
+     * {@code current_setting(name, true)} is NULL there; replaying its RESET is right whether or not the RESET alone
+     * defines it), and a {@code default_transaction_*} parameter that SET SESSION
+     * CHARACTERISTICS also set is reset after it.
+     */
+    private static void reset(ProxySession session, SessionCommand.Reset r, String sql) {
+        if (!session.postgres()) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "RESET is a PostgreSQL statement");
+        }
+        SessionBackends b = session.backends();
+        SessionSettings current = b.settings();
+        SessionSettings next;
+        if (r.name().isPresent()) {
+            String name = r.name().get();
+            next = current.without(name);
+            if (isCustomParameter(name)
+                    || name.startsWith("default_transaction_") && next.has(TRANSACTION_CHARACTERISTICS)) {
+                next = next.with("RESET " + quoteParameter(name), name);
+            }
+        } else {
+            next = SessionSettings.NONE;
+            for (String key : current.keys()) {
+                if (isCustomParameter(key)) {
+                    next = next.with("RESET " + quoteParameter(key), key);
+                }
+            }
+        }
+        b.resetSettings(next, "RESET " + r.name().map(SessionCommands::quoteParameter).orElse("ALL"), session.defaultShard());
+    }
+
+    /** A parameter of an extension or an application ({@code myapp.tenant}): the server defines it on its first SET. */
+    private static boolean isCustomParameter(String name) {
+        return name.contains(".") && !name.contains(" ");
+    }
+
+    private static String quoteParameter(String name) {
+        return name.matches("[a-z_][a-z0-9_$.]*") ? name : "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
+    /**
+     * PostgreSQL {@code DISCARD}. ALL (refused inside a transaction block, as by a server) lets go of every connection
+     * kept for the session's state after taking that state away, and of the settings; the front end forgets the
+     * session's prepared statements. TEMP drops the temporary tables where they live; PLANS and SEQUENCES run on the
+     * connections the session keeps (others carry nothing of the session's).
+     */
+    private static void discard(ProxySession session, SessionCommand.Discard d, String sql) {
+        if (!session.postgres()) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, "DISCARD is a PostgreSQL statement");
+        }
+        switch (d.what()) {
+            case ALL -> {
+                if (session.inTransaction()) {
+                    throw ProxyException.backend(1568, "25001", "DISCARD ALL cannot run inside a transaction block", null);
+                }
+                session.stateRules().discardAll();
+            }
+            case TEMP -> session.stateRules().discardTemporaryTables("DISCARD TEMP");
+            case PLANS -> session.backends().runOnKept("DISCARD PLANS");
+            case SEQUENCES -> session.backends().runOnKept("DISCARD SEQUENCES");
         }
     }
 

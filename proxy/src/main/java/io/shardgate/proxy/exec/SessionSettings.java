@@ -33,6 +33,26 @@ public record SessionSettings(List<String> statements) {
         return new SessionSettings(next);
     }
 
+    /** These settings without the statements of {@code key} (see {@link #with}): what a RESET of it leaves. */
+    public SessionSettings without(String key) {
+        String marker = keyComment(key);
+        return new SessionSettings(statements.stream().filter(s -> !s.endsWith(marker)).toList());
+    }
+
+    /** The keys (see {@link #with}) of these settings, in order, each once; statements added without a key are left out. */
+    public List<String> keys() {
+        java.util.LinkedHashSet<String> keys = new java.util.LinkedHashSet<>();
+        for (String s : statements) {
+            if (s.endsWith(" */")) {
+                int open = s.lastIndexOf(" /* ");
+                if (open >= 0) {
+                    keys.add(s.substring(open + 4, s.length() - 3));
+                }
+            }
+        }
+        return List.copyOf(keys);
+    }
+
     /** Whether a statement of {@code key} (see {@link #with}) is among these settings. */
     public boolean has(String key) {
         String marker = keyComment(key);

@@ -645,8 +645,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             failedTransaction = false;
         }
         if (first.equals("DISCARD") && words.size() > 1 && words.get(1).equals("ALL")) {
-            // DISCARD ALL deallocates every prepared statement, as on a server (the router refuses DISCARD today; this
-            // keeps the names right once a session serves it)
+            // DISCARD ALL deallocates every prepared statement, as on a server (the session dropped the rest of its state)
             statements.clear();
         }
         return result;
@@ -738,9 +737,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             throw pgError("08P01", "bind message has " + b.parameterFormats().size() + " parameter formats but " + n + " parameters");
         }
         List<Object> parameters = new ArrayList<>(n);
+        List<Integer> types = statement.parameterTypes();
         for (int i = 0; i < n; i++) {
             byte[] v = b.values().get(i);
             short format = b.parameterFormats().isEmpty() ? 0 : b.parameterFormats().get(b.parameterFormats().size() == 1 ? 0 : i);
+            if (v != null && format == 1 && (i >= types.size() || types.get(i) == 0) && types == statement.parameterTypes()) {
+                types = inferredTypes(statement);
+            }
             if (v == null) {
                 parameters.add(null);
             } else if (format == 0) {
@@ -751,12 +754,37 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 }
                 parameters.add(text);
             } else {
-                int type = i < statement.parameterTypes().size() ? statement.parameterTypes().get(i) : 0;
+                int type = i < types.size() ? types.get(i) : 0;
                 parameters.add(PgTypes.fromBinary(type, v));
             }
         }
         portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats()));
         write(new PgServerMessage.BindComplete());
+    }
+
+    /**
+     * The parameter types of {@code statement} as a server infers those the client left unspecified (OID 0), which a
+     * binary value needs to be read: node-postgres sends a Buffer in binary with type 0, and the server reads it as the
+     * type the statement gives its {@code $n} (bytea for a bytea column). Asked of a shard by preparing the statement there
+     * with the client's declared types ({@link FrontendSession#prepareSql}), so the inference, and its errors, are the
+     * server's; one round trip per Bind that needs it. A declared type the proxy cannot name leaves the types as sent
+     * (and the binary value refused).
+     */
+    private List<Integer> inferredTypes(Statement statement) {
+        List<String> declared = new ArrayList<>();
+        for (int oid : statement.parameterTypes()) {
+            Optional<String> name = PgTypes.sqlName(oid);
+            if (name.isEmpty()) {
+                return statement.parameterTypes();
+            }
+            declared.add(name.get());
+        }
+        SqlPreparedStatement described = session.prepareSql(statement.sql(), declared);
+        List<Integer> types = new ArrayList<>();
+        for (String typname : described.driverTypes()) {
+            types.add(PgTypes.oidOf(typname));
+        }
+        return types;
     }
 
     private void describe(ChannelHandlerContext ctx, PgClientMessage.Describe d) {

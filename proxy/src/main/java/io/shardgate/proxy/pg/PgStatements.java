@@ -188,7 +188,9 @@ final class PgStatements {
                     || words.size() > 2 && words.get(2).equals("TO")) ? "ROLLBACK" : "ROLLBACK";
             case "CREATE", "DROP", "ALTER" -> first + " " + object(words);
             case "TRUNCATE" -> "TRUNCATE TABLE";
-            case "DISCARD" -> words.size() > 1 ? "DISCARD " + words.get(1) : "DISCARD";
+            case "DISCARD" -> words.size() > 1 ? "DISCARD " + (words.get(1).equals("TEMPORARY") ? "TEMP" : words.get(1)) : "DISCARD";
+            case "DECLARE" -> "DECLARE CURSOR";
+            case "CLOSE" -> words.size() > 1 && words.get(1).equals("ALL") ? "CLOSE CURSOR ALL" : "CLOSE CURSOR";
             case "SHOW" -> "SHOW";
             case "DEALLOCATE" -> words.size() > 1 && words.get(1).equals("ALL")
                     || words.size() > 2 && words.get(1).equals("PREPARE") && words.get(2).equals("ALL") ? "DEALLOCATE ALL" : first;

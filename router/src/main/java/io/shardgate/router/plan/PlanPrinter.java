@@ -119,6 +119,8 @@ public final class PlanPrinter {
             case SessionCommand.SetVariables v -> "SET " + v.assignments().stream().map(PlanPrinter::assignment)
                     .collect(Collectors.joining(", ", "[", "]"));
             case SessionCommand.Use u -> "USE " + u.schema();
+            case SessionCommand.Reset r -> "RESET " + r.name().orElse("ALL");
+            case SessionCommand.Discard d -> "DISCARD " + d.what();
             case SessionCommand.ShowDiagnostics d -> "LAST_BACKEND: " + d.sql();
         };
     }

@@ -78,6 +78,28 @@ public sealed interface SessionCommand {
         }
     }
 
+    /**
+     * PostgreSQL {@code RESET name} (name lower-case, as the SET that set it is remembered) or {@code RESET ALL}
+     * ({@code name} empty): the setting goes back to the server's default.
+     */
+    record Reset(Optional<String> name) implements SessionCommand {
+        public Reset {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    /** PostgreSQL {@code DISCARD ALL | PLANS | SEQUENCES | TEMP}: drops that session state. */
+    record Discard(DiscardWhat what) implements SessionCommand {
+        public Discard {
+            Objects.requireNonNull(what, "what");
+        }
+    }
+
+    /** What a {@link Discard} drops. */
+    enum DiscardWhat {
+        ALL, PLANS, SEQUENCES, TEMP
+    }
+
     /** One {@code name = value} of a SET. */
     record Assignment(Scope scope, String name, String value) {
         public Assignment {

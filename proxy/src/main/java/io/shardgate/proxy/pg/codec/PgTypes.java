@@ -139,6 +139,64 @@ public final class PgTypes {
         };
     }
 
+    /** A type OID as SQL names it in a declaration ({@code PREPARE p (bytea) …}); empty for types the proxy does not name. */
+    public static java.util.Optional<String> sqlName(int oid) {
+        return java.util.Optional.ofNullable(switch (oid) {
+            case 0, UNKNOWN -> "unknown";
+            case BOOL -> "boolean";
+            case BYTEA -> "bytea";
+            case CHAR -> "\"char\"";
+            case NAME -> "name";
+            case INT8 -> "bigint";
+            case INT2 -> "smallint";
+            case INT4 -> "integer";
+            case TEXT -> "text";
+            case OID -> "oid";
+            case JSON -> "json";
+            case FLOAT4 -> "real";
+            case FLOAT8 -> "double precision";
+            case BPCHAR -> "bpchar";
+            case VARCHAR -> "varchar";
+            case DATE -> "date";
+            case TIME -> "time";
+            case TIMESTAMP -> "timestamp";
+            case TIMESTAMPTZ -> "timestamptz";
+            case NUMERIC -> "numeric";
+            case UUID_OID -> "uuid";
+            case JSONB -> "jsonb";
+            default -> null;
+        });
+    }
+
+    /** The OID of a pg_catalog type by its name ({@code pg_type.typname}); 0 for one the proxy has no constant for. */
+    public static int oidOf(String typname) {
+        return switch (typname) {
+            case "bool" -> BOOL;
+            case "bytea" -> BYTEA;
+            case "char" -> CHAR;
+            case "name" -> NAME;
+            case "int8" -> INT8;
+            case "int2" -> INT2;
+            case "int4" -> INT4;
+            case "text" -> TEXT;
+            case "oid" -> OID;
+            case "json" -> JSON;
+            case "float4" -> FLOAT4;
+            case "float8" -> FLOAT8;
+            case "unknown" -> UNKNOWN;
+            case "bpchar" -> BPCHAR;
+            case "varchar" -> VARCHAR;
+            case "date" -> DATE;
+            case "time" -> TIME;
+            case "timestamp" -> TIMESTAMP;
+            case "timestamptz" -> TIMESTAMPTZ;
+            case "numeric" -> NUMERIC;
+            case "uuid" -> UUID_OID;
+            case "jsonb" -> JSONB;
+            default -> 0;
+        };
+    }
+
     /** A parameter sent in binary, as the Java value the session binds. */
     public static Object fromBinary(int oid, byte[] value) {
         ByteBuffer b = ByteBuffer.wrap(value);

@@ -81,6 +81,25 @@ class PgTypesTest {
                 .hasMessageContaining("binary format of parameters of type OID 600 is not supported");
     }
 
+    @Test
+    void theTypesTheProxyNamesRoundTripBetweenOidAndName() {
+        // every OID with a declaration name maps back from the typname a shard reports for it
+        java.util.Map<Integer, String> typnames = java.util.Map.ofEntries(java.util.Map.entry(PgTypes.BOOL, "bool"),
+                java.util.Map.entry(PgTypes.BYTEA, "bytea"), java.util.Map.entry(PgTypes.INT2, "int2"),
+                java.util.Map.entry(PgTypes.INT4, "int4"), java.util.Map.entry(PgTypes.INT8, "int8"),
+                java.util.Map.entry(PgTypes.TEXT, "text"), java.util.Map.entry(PgTypes.VARCHAR, "varchar"),
+                java.util.Map.entry(PgTypes.FLOAT8, "float8"), java.util.Map.entry(PgTypes.NUMERIC, "numeric"),
+                java.util.Map.entry(PgTypes.TIMESTAMPTZ, "timestamptz"), java.util.Map.entry(PgTypes.UUID_OID, "uuid"));
+        typnames.forEach((oid, typname) -> {
+            assertThat(PgTypes.oidOf(typname)).as(typname).isEqualTo(oid);
+            assertThat(PgTypes.sqlName(oid)).as(typname).isPresent();
+        });
+        assertThat(PgTypes.sqlName(0)).contains("unknown");
+        assertThat(PgTypes.sqlName(PgTypes.FLOAT8)).contains("double precision");
+        assertThat(PgTypes.sqlName(600)).isEmpty();
+        assertThat(PgTypes.oidOf("point")).isZero();
+    }
+
     private static byte[] bin(int oid, String text) {
         return PgTypes.toBinary(oid, text.getBytes(StandardCharsets.UTF_8));
     }
