@@ -4,20 +4,25 @@ import io.shardgate.cluster.ShardDefinition;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.exec.BackendUrl;
+import io.shardgate.proxy.exec.ShardBudget;
 import io.shardgate.proxy.exec.SessionSettings;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The proxy's native MySQL connections (configuration key {@code backend.native}): a {@link NativePool} per shard and
  * per {@code DEPRECATE_EOF} flag, so that a relayed reply is exactly what the shard sends a client with the
  * same capabilities, and {@link #relay}, the hot path that forwards a client's statement and relays the reply.
  *
- * <p>The pools are in addition to the JDBC pools (which still serve everything that is not relayed), each up to the
- * shard's {@code pool-size}. A shard whose definition changes gets new pools; the old ones close.
+ * <p>A relayed statement takes a place in the shard's {@link ShardBudget} first, the budget the JDBC pool (which still
+ * serves everything that is not relayed) lends from too: at most {@code pool-size} connections of a shard are in use at
+ * once whichever path lends them, and a statement that finds them all in use waits up to {@code limits.pool-wait-ms}
+ * and fails with SHARD_BUSY (7106), as on the JDBC path. Idle connections are not budgeted: each pool keeps up to
+ * {@code pool-size} open. A shard whose definition changes gets new pools; the old ones close.
  */
 public final class NativeBackends implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NativeBackends.class);
@@ -32,10 +37,14 @@ public final class NativeBackends implements AutoCloseable {
     private final Duration connectTimeout;
     private final Duration poolWait;
     private final Consumer<NativePool> onNewPool;
+    private final Function<String, ShardBudget> budgets;
     private final Map<Key, Entry> pools = new ConcurrentHashMap<>();
 
-    public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool) {
+    /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
+    public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
+            Function<String, ShardBudget> budgets) {
         this.loops = new BackendEventLoops(ioThreads);
+        this.budgets = budgets;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;
         this.onNewPool = onNewPool;
@@ -58,6 +67,19 @@ public final class NativeBackends implements AutoCloseable {
      */
     public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target) {
         NativePool pool = pool(shard, target.deprecateEof());
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        try {
+            return relayOn(pool, sql, settings, target);
+        } finally {
+            budget.releaseNative();
+        }
+    }
+
+    private static RelaySink.Outcome relayOn(NativePool pool, byte[] sql, SessionSettings settings, RelayTarget target) {
         MySqlBackendConnection c = pool.borrow();
         if (!carry(pool, c, settings)) {
             pool.discard(c);
