@@ -66,6 +66,52 @@ public final class NativeBackends implements AutoCloseable {
      *                        error is thrown too
      */
     public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target) {
+        return relay(shard, settings, target, c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql));
+    }
+
+    /**
+     * Runs a client's COM_STMT_EXECUTE for the statement {@code sql} (the bytes the client prepared) as {@link #relay}
+     * runs a query: on a connection that has the statement prepared (prepared there on first use, kept per pooled
+     * connection until it is reset or closed), {@code execute} (the client's packet with its parameter types bound,
+     * see {@code ClientMessage.StmtExecute#relayPacket}) goes out with the statement id replaced by the connection's
+     * own, and the reply (binary rows) is relayed unmodified. Null when nothing reached the client: the connection
+     * could not take the settings, or the shard refused the prepare (the usual path reports that error).
+     */
+    public RelaySink.Outcome relayExecute(ShardDefinition shard, byte[] sql, byte[] execute, SessionSettings settings,
+            RelayTarget target) {
+        return relay(shard, settings, target, c -> {
+            int id = c.preparedId(sql);
+            if (id < 0) {
+                id = prepareOn(c, sql);
+                if (id < 0) {
+                    return null;
+                }
+            }
+            byte[] packet = execute.clone();
+            packet[1] = (byte) id;
+            packet[2] = (byte) (id >>> 8);
+            packet[3] = (byte) (id >>> 16);
+            packet[4] = (byte) (id >>> 24);
+            return io.netty.buffer.Unpooled.wrappedBuffer(packet);
+        });
+    }
+
+    private static int prepareOn(MySqlBackendConnection c, byte[] sql) {
+        try {
+            MySqlBackendConnection.PrepareResult r = c.prepare(sql).get(REPLY_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return r.error() == null ? r.statementId() : -1;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            c.close();
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            c.close();
+            return -1;
+        }
+    }
+
+    private RelaySink.Outcome relay(ShardDefinition shard, SessionSettings settings, RelayTarget target,
+            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         NativePool pool = pool(shard, target.deprecateEof());
         ShardBudget budget = budgets.apply(shard.name());
         long start = System.nanoTime();
@@ -73,21 +119,33 @@ public final class NativeBackends implements AutoCloseable {
             throw budget.busy(pool.describe(), MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
         }
         try {
-            return relayOn(pool, sql, settings, target);
+            return relayOn(pool, settings, target, command);
         } finally {
             budget.releaseNative();
         }
     }
 
-    private static RelaySink.Outcome relayOn(NativePool pool, byte[] sql, SessionSettings settings, RelayTarget target) {
+    private static RelaySink.Outcome relayOn(NativePool pool, SessionSettings settings, RelayTarget target,
+            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         MySqlBackendConnection c = pool.borrow();
         if (!carry(pool, c, settings)) {
             pool.discard(c);
             return null;
         }
+        io.netty.buffer.ByteBuf packet;
+        try {
+            packet = command.apply(c);
+        } catch (RuntimeException e) {
+            pool.release(c, false);
+            throw e;
+        }
+        if (packet == null) {
+            pool.release(c, false); // a failed prepare leaves the connection as it was; a broken one is discarded
+            return null;
+        }
         RelaySink sink = new RelaySink(target.client(), c, target.firstSequence());
         try {
-            c.send(MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql), sink);
+            c.send(packet, sink);
             RelaySink.Outcome outcome = sink.done.get();
             pool.release(c, false);
             return outcome;
