@@ -15,7 +15,8 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The relayed hot path (issue 15 item 3, {@code backend.native}): a MySQL text statement that one shard answers exactly
+ * The relayed hot path (issue 15 item 3, {@code backend.native}): a MySQL text statement (or a server-side prepared
+ * statement's execute, {@link #tryRelayExecute}) that one shard answers exactly
  * as it is written goes out as the client's bytes on a native connection, and the shard's reply packets go back to the
  * client as they come, never decoded into rows. Everything else takes the JDBC path, so a statement qualifies only when
  * nothing the proxy does on that path could change the answer:
@@ -66,39 +67,94 @@ final class NativeRelay {
                 return false;
             }
             ShardStatement shardStatement = single.statement();
-            ShardDefinition shard = snapshot.cluster().shard(shardStatement.shard()).orElse(null);
-            if (shard == null || !NativeBackends.database(shard).equals(core.topology().logicalDatabase())
-                    || !Arrays.equals(literals.bytesFor(shardStatement), sql)) {
+            if (!Arrays.equals(literals.bytesFor(shardStatement), sql)) {
                 return false;
             }
-            if (!statement.touchesShardedRows(snapshot.cluster())) {
-                ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
-            }
-            core.metrics().statement("single");
-            long start = System.nanoTime();
-            boolean ok = false;
-            try {
-                var outcome = natives.relay(shard, sql, backends.settings(), target);
-                ok = true;
-                if (outcome == null) {
-                    return false; // the connection could not take the session's settings; nothing ran
-                }
-                session.relayed(shardStatement.shard());
-                if (outcome.error() != null) {
-                    rules.failed();
-                    core.metrics().error("backend-" + outcome.error().errno()); // as the front end counts the errors it sends
-                } else {
-                    rules.seenRows(outcome.rows());
-                }
-                return true;
-            } catch (RuntimeException e) {
-                rules.failed();
-                throw e;
-            } finally {
-                core.metrics().shardCall(shardStatement.shard(), System.nanoTime() - start, ok);
-            }
+            return relayRouted(core, session, rules, statement, ticket, shardStatement,
+                    shard -> natives.relay(shard, sql, backends.settings(), target));
         } finally {
             ticket.close();
+        }
+    }
+
+    /**
+     * Relays a COM_STMT_EXECUTE ({@code packet}) of the prepared statement {@code statement} (the client prepared
+     * {@code sql}) when it qualifies as a text statement does (see above), routed by its {@code parameters}, and the
+     * router sends it to one shard unchanged: the client's text and parameters, in their order. Returns false when
+     * nothing ran.
+     */
+    static boolean tryRelayExecute(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
+            AnalysedStatement statement, byte[] sql, java.util.List<Object> parameters, byte[] packet, RelayTarget target) {
+        NativeBackends natives = core.nativeBackends();
+        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || !backends.variables().isEmpty()
+                || !statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())) {
+            return false;
+        }
+        SnapshotGate.Ticket ticket = core.enter();
+        try {
+            RoutePlan plan;
+            try {
+                plan = core.router().route(statement, parameters, ticket.snapshot());
+            } catch (RuntimeException e) {
+                return false; // the usual path reports it
+            }
+            if (!(plan instanceof RoutePlan.SingleShard single) || !single.statement().sql().equals(statement.sql())
+                    || !inOrder(single.statement().parameters(), statement.parameterCount())) {
+                return false;
+            }
+            return relayRouted(core, session, rules, statement, ticket, single.statement(),
+                    shard -> natives.relayExecute(shard, sql, packet, backends.settings(), target));
+        } finally {
+            ticket.close();
+        }
+    }
+
+    private static boolean inOrder(java.util.List<Integer> picked, int count) {
+        if (picked.size() != count) {
+            return false;
+        }
+        for (int i = 0; i < count; i++) {
+            if (picked.get(i) != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The common tail: the shard's database must have the logical name; the relay runs and its outcome is recorded. */
+    private static boolean relayRouted(ProxyCore core, ProxySession session, ServerStateRules rules, AnalysedStatement statement,
+            SnapshotGate.Ticket ticket, ShardStatement shardStatement,
+            java.util.function.Function<ShardDefinition, io.shardgate.proxy.backend.mysql.RelaySink.Outcome> relay) {
+        RoutingSnapshot snapshot = ticket.snapshot();
+        ShardDefinition shard = snapshot.cluster().shard(shardStatement.shard()).orElse(null);
+        if (shard == null || !NativeBackends.database(shard).equals(core.topology().logicalDatabase())) {
+            return false;
+        }
+        if (!statement.touchesShardedRows(snapshot.cluster())) {
+            ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
+        }
+        core.metrics().statement("single");
+        long start = System.nanoTime();
+        boolean ok = false;
+        try {
+            var outcome = relay.apply(shard);
+            ok = true;
+            if (outcome == null) {
+                return false; // the connection could not take the session's settings; nothing ran
+            }
+            session.relayed(shardStatement.shard());
+            if (outcome.error() != null) {
+                rules.failed();
+                core.metrics().error("backend-" + outcome.error().errno()); // as the front end counts the errors it sends
+            } else {
+                rules.seenRows(outcome.rows());
+            }
+            return true;
+        } catch (RuntimeException e) {
+            rules.failed();
+            throw e;
+        } finally {
+            core.metrics().shardCall(shardStatement.shard(), System.nanoTime() - start, ok);
         }
     }
 }

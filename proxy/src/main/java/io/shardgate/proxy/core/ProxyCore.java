@@ -92,7 +92,8 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
                 settings.minimumIdle(), settings.statementCacheSize(), settings.poolWait()));
         this.nativeBackends = settings.nativeBackends()
                 ? new io.shardgate.proxy.backend.mysql.NativeBackends(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
-                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()))
+                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
+                        shard -> pools.pool(shard).budget())
                 : null;
     }
 

@@ -57,6 +57,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ServerStateRules stateRules;
     private final PgSqlPrepared pgSqlPrepared;
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
+    /** MySQL: the bytes the client prepared, by statement id (what a relayed execute prepares on a shard). */
+    private final Map<Integer, byte[]> preparedBytes = new HashMap<>();
     private int nextStatementId = 1;
     private String schema;
     /** The MySQL client character set: how the client's statement bytes are read (and the backends are told). */
@@ -133,7 +135,20 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public PreparedInfo prepare(byte[] sql) {
-        return prepare((postgres() ? io.shardgate.proxy.session.ClientCharset.UTF8MB4 : charset).decode(sql));
+        PreparedInfo info = prepare((postgres() ? io.shardgate.proxy.session.ClientCharset.UTF8MB4 : charset).decode(sql));
+        if (!postgres()) {
+            preparedBytes.put(info.statementId(), sql.clone());
+        }
+        return info;
+    }
+
+    @Override
+    public boolean relayExecute(int statementId, List<Object> parameters, byte[] packet, io.shardgate.proxy.backend.mysql.RelayTarget target) {
+        AnalysedStatement statement = prepared.get(statementId);
+        byte[] sql = preparedBytes.get(statementId);
+        return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4() && statement != null && sql != null
+                && parameters.size() == statement.parameterCount()
+                && NativeRelay.tryRelayExecute(core, this, backends, stateRules, statement, sql, decodeText(parameters), packet, target);
     }
 
     @Override
@@ -248,6 +263,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public void closeStatement(int statementId) {
         prepared.remove(statementId);
+        preparedBytes.remove(statementId);
     }
 
     @Override
@@ -287,6 +303,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         core.sessionClosed();
         backends.endSession();
         prepared.clear();
+        preparedBytes.clear();
     }
 
     // ---- SessionFacts

@@ -20,6 +20,7 @@ public final class ShardPool implements AutoCloseable {
     private final BackendUrl url;
     private final HikariDataSource dataSource;
     private final Duration poolWait;
+    private final ShardBudget budget;
 
     ShardPool(ShardDefinition shard, ProxyPoolSettings settings) {
         this.shard = shard;
@@ -41,6 +42,17 @@ public final class ShardPool implements AutoCloseable {
         }
         this.dataSource = new HikariDataSource(c);
         this.poolWait = settings.poolWait();
+        this.budget = new ShardBudget(shard.name(), Math.max(1, shard.poolSize()), this::jdbcInUse);
+    }
+
+    /** The shard's connection budget, shared with the native pools ({@code backend.native}). */
+    public ShardBudget budget() {
+        return budget;
+    }
+
+    private int jdbcInUse() {
+        HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
+        return bean == null ? 0 : bean.getActiveConnections();
     }
 
     /**
@@ -72,9 +84,11 @@ public final class ShardPool implements AutoCloseable {
      */
     public Connection borrow() {
         long start = System.nanoTime();
+        long deadline = start + poolWait.toNanos();
         while (true) {
+            Connection c;
             try {
-                return dataSource.getConnection();
+                c = dataSource.getConnection();
             } catch (SQLException e) {
                 HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
                 // a full pool of live connections means the shard answers and other sessions hold them all: wait on
@@ -84,17 +98,26 @@ public final class ShardPool implements AutoCloseable {
                 if (System.nanoTime() - start >= poolWait.toNanos()) {
                     throw busy(start, bean);
                 }
+                continue;
+            }
+            if (budget.admitsJdbc()) {
+                return c;
+            }
+            // the native path holds the rest of the shard's budget: give this one back and wait for a place
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // back in the pool either way
+            }
+            if (!budget.awaitFree(deadline)) {
+                throw busy(start, dataSource.getHikariPoolMXBean());
             }
         }
     }
 
     private ProxyException busy(long start, HikariPoolMXBean bean) {
         long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        return new ProxyException(ErrorCode.SHARD_BUSY, describe() + ": no connection free after " + millis + " ms (pool wait "
-                + poolWait.toMillis() + " ms): all " + shard.poolSize() + " connections this proxy keeps to it (shards[].pool-size)"
-                + " are in use by other sessions' statements and transactions, " + bean.getThreadsAwaitingConnection()
-                + " more sessions waiting; raise shards[].pool-size (pool-size x proxies must stay within the shard's"
-                + " max_connections), raise limits.pool-wait-ms, or keep transactions shorter");
+        return budget.busy(describe(), millis, poolWait.toMillis(), bean == null ? 0 : bean.getThreadsAwaitingConnection());
     }
 
     /**

@@ -279,7 +279,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private ServerMessage answer(ChannelHandlerContext ctx, FrontendSession s, ClientMessage msg) {
         return switch (msg) {
             case ClientMessage.Query q -> query(ctx, s, q.sql());
-            case ClientMessage.StmtExecute e -> execute(s, e);
+            case ClientMessage.StmtExecute e -> execute(ctx, s, e);
             case ClientMessage.StmtPrepare p -> prepare(s, p);
             case ClientMessage.StmtClose c -> {
                 connection.forgetPrepared(c.statementId());
@@ -422,7 +422,12 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         return io.shardgate.proxy.session.ClientCharset.byCollationId(hr.collation()).orElseThrow();
     }
 
-    private ServerMessage execute(FrontendSession s, ClientMessage.StmtExecute e) {
+    private ServerMessage execute(ChannelHandlerContext ctx, FrontendSession s, ClientMessage.StmtExecute e) {
+        if (e.relayPacket() != null && s.relayExecute(e.statementId(), e.parameters(), e.relayPacket(),
+                new io.shardgate.proxy.backend.mysql.RelayTarget(ctx.channel(), connection.has(Capabilities.DEPRECATE_EOF),
+                        connection.peekSequence()))) {
+            return null; // the shard's reply went to the client as it came
+        }
         return result(s.execute(e.statementId(), e.parameters()), s, true, false);
     }
 

@@ -58,6 +58,16 @@ public interface FrontendSession extends AutoCloseable {
         return false;
     }
 
+    /**
+     * MySQL only: runs COM_STMT_EXECUTE of a statement prepared with {@link #prepare(byte[])} by relaying it (its
+     * {@code packet}, see {@code ClientMessage.StmtExecute#relayPacket}) and the shard's reply, as {@link #relay} does;
+     * {@code parameters} (decoded as for {@link #execute}) route it. False: nothing ran, run it with {@link #execute}.
+     */
+    default boolean relayExecute(int statementId, List<Object> parameters, byte[] packet,
+            io.shardgate.proxy.backend.mysql.RelayTarget target) {
+        return false;
+    }
+
     /** COM_STMT_PREPARE's statement as the client's bytes, in the session's client character set. */
     default PreparedInfo prepare(byte[] sql) {
         return prepare(ClientCharset.UTF8MB4.decode(sql));

@@ -233,6 +233,185 @@ class NativeRelayTest {
         }
     }
 
+    private static Connection serverPrepared(String url) throws SQLException {
+        return DriverManager.getConnection(url + (url.contains("?") ? "&" : "?")
+                + "sslMode=DISABLED&allowPublicKeyRetrieval=true&useServerPrepStmts=true&cachePrepStmts=true", "app", "secret");
+    }
+
+    private static Connection serverPreparedDirect(String shard) throws SQLException {
+        return DriverManager.getConnection(cluster.server(shard).jdbcUrl(ShardedCluster.DB)
+                + "?sslMode=DISABLED&useServerPrepStmts=true&cachePrepStmts=true", "root", "");
+    }
+
+    /** What a client sees of one execute of {@code ps}: columns, rows as strings, or the error. */
+    private static List<String> answer(java.sql.PreparedStatement ps) {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            ResultSetMetaData md = rs.getMetaData();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                out.add("column " + md.getColumnLabel(i) + " " + md.getColumnTypeName(i) + " " + md.getPrecision(i) + " "
+                        + md.getScale(i) + " " + md.getCatalogName(i) + "." + md.getTableName(i));
+            }
+            while (rs.next()) {
+                StringBuilder row = new StringBuilder("row");
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    row.append(" | ").append(rs.getString(i));
+                }
+                out.add(row.toString());
+            }
+        } catch (SQLException e) {
+            out.add("error " + e.getErrorCode() + " " + e.getSQLState() + " " + e.getMessage());
+        }
+        return out;
+    }
+
+    /**
+     * Server-side prepared statements (Connector/J useServerPrepStmts): each execute of a single-shard read is relayed
+     * on a native connection of the shard its parameters route to, where the statement is prepared on first use; the
+     * binary rows are the shard's. Connector/J binds the parameter types once (later executes say new-params-bound 0),
+     * so an execute that moves to a connection of another shard must carry the types again.
+     */
+    @Test
+    void serverPreparedReadsAreRelayedOnTheShardTheirParametersRouteTo() throws Exception {
+        String sql = "SELECT id, customer_id, status, note, amount, created FROM orders WHERE customer_id = ? AND id = ?";
+        try (Connection r = serverPrepared("jdbc:mysql://127.0.0.1:" + relayFront.port() + "/" + ShardedCluster.DB);
+                Connection d0 = serverPreparedDirect("s0"); Connection d1 = serverPreparedDirect("s1");
+                java.sql.PreparedStatement viaRelay = r.prepareStatement(sql);
+                java.sql.PreparedStatement on0 = d0.prepareStatement(sql); java.sql.PreparedStatement on1 = d1.prepareStatement(sql)) {
+            Object[][] cases = {{onS0, 1, on0}, {onS1, 102, on1}, {onS0, 3, on0}, {onS1, 102, on1}, {onS0, -7, on0},
+                    {String.valueOf(onS1), "103", on1}, {onS0, null, on0}};
+            for (Object[] c : cases) {
+                java.sql.PreparedStatement direct = (java.sql.PreparedStatement) c[2];
+                for (java.sql.PreparedStatement ps : List.of(viaRelay, direct)) {
+                    bind(ps, 1, c[0]);
+                    bind(ps, 2, c[1]);
+                }
+                long before = relayed();
+                List<String> relayedAnswer = answer(viaRelay);
+                assertThat(relayed() - before).as("relayed: " + java.util.Arrays.toString(c)).isEqualTo(1);
+                assertThat(relayedAnswer).as(java.util.Arrays.toString(c)).isEqualTo(answer(direct));
+            }
+        }
+    }
+
+    /**
+     * A client that binds the parameter types once (libmysqlclient and sysbench do: later executes say
+     * new-params-bound 0): the second execute routes to the other shard, whose native connection has not seen the
+     * types, and must get them. The binary rows are byte for byte what the shard itself sends such a client.
+     */
+    @Test
+    void typesBoundOnceStillReachAConnectionOfAnotherShard() throws Exception {
+        long[][] executes = {{onS0, 1}, {onS1, 102}, {onS0, 2}};
+        List<String> viaRelay = rawExecutes(relayFront.port(), "app", "secret", executes);
+        List<String> expected = new ArrayList<>();
+        for (long[] e : executes) {
+            int shard = e[0] == onS0 ? 0 : 1;
+            // one connection per execute, so each binds its types: the replies are the same bytes either way
+            expected.addAll(rawExecutes(shard == 0 ? cluster.s0.port() : cluster.s1.port(), "root", "", new long[][] {e}));
+        }
+        assertThat(viaRelay).isEqualTo(expected);
+        assertThat(String.join("\n", viaRelay)).as("rows of both shards").contains("036e6577").contains("036f6c64");
+    }
+
+    /** Prepares, then executes once per pair with types bound the first time only; the reply packets as hex. */
+    private static List<String> rawExecutes(int port, String user, String password, long[][] executes) throws Exception {
+        List<String> packets = new ArrayList<>();
+        try (io.shardgate.proxy.mysql.RawClient c = new io.shardgate.proxy.mysql.RawClient(port)) {
+            assertThat(c.login(user, password).payload()[0]).isEqualTo((byte) 0);
+            assertThat(c.command(0x02, ShardedCluster.DB.getBytes(StandardCharsets.UTF_8)).payload()[0]).isEqualTo((byte) 0);
+            byte[] ok = c.command(0x16, "SELECT id, status FROM orders WHERE customer_id = ? AND id = ?"
+                    .getBytes(StandardCharsets.UTF_8)).payload();
+            assertThat(ok[0]).as("PREPARE_OK").isEqualTo((byte) 0);
+            int id = (ok[1] & 0xFF) | (ok[2] & 0xFF) << 8;
+            int columns = (ok[5] & 0xFF) | (ok[6] & 0xFF) << 8;
+            int params = (ok[7] & 0xFF) | (ok[8] & 0xFF) << 8;
+            assertThat(params).isEqualTo(2);
+            for (int i = 0; i < params + 1 + (columns > 0 ? columns + 1 : 0); i++) {
+                c.read();
+            }
+            boolean first = true;
+            for (long[] e : executes) {
+                java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+                p.writeBytes(new byte[] {(byte) id, (byte) (id >> 8), 0, 0, 0, 1, 0, 0, 0, 0});
+                p.write(first ? 1 : 0);
+                if (first) {
+                    p.writeBytes(new byte[] {8, 0, 8, 0}); // LONGLONG, signed
+                }
+                for (long v : e) {
+                    for (int b = 0; b < 8; b++) {
+                        p.write((int) (v >>> (8 * b)) & 0xFF);
+                    }
+                }
+                first = false;
+                io.shardgate.proxy.mysql.RawClient.Packet r = c.command(0x17, p.toByteArray());
+                int eofs = 0;
+                while (true) {
+                    packets.add(r.sequenceId() + ":" + java.util.HexFormat.of().formatHex(r.payload()));
+                    if ((r.payload()[0] & 0xFF) == 0xFF || ((r.payload()[0] & 0xFF) == 0xFE && r.payload().length < 9 && ++eofs == 2)) {
+                        break;
+                    }
+                    r = c.read();
+                }
+            }
+        }
+        return packets;
+    }
+
+    /** Typed setters: a binding whose type did not change is sent without types (new-params-bound 0). */
+    private static void bind(java.sql.PreparedStatement ps, int i, Object v) throws SQLException {
+        switch (v) {
+            case null -> ps.setNull(i, java.sql.Types.INTEGER);
+            case Long l -> ps.setLong(i, l);
+            case Integer n -> ps.setInt(i, n);
+            case String t -> ps.setString(i, t);
+            default -> throw new IllegalArgumentException(v.toString());
+        }
+    }
+
+    /**
+     * Long data (COM_STMT_SEND_LONG_DATA) and a transaction take the usual path; the answers are the JDBC path's. A
+     * statement prepared on a native connection that a session with other settings had is prepared again after the
+     * pool reset the connection (COM_RESET_CONNECTION closed it on the shard).
+     */
+    @Test
+    void serverPreparedLongDataAndTransactionsAreNotRelayedAndResetConnectionsPrepareAgain() throws Exception {
+        String sql = "SELECT id, status FROM orders WHERE customer_id = ? AND note = ?";
+        String jdbcUrl = "jdbc:mysql://127.0.0.1:" + jdbcFront.port() + "/" + ShardedCluster.DB;
+        try (Connection r = serverPrepared("jdbc:mysql://127.0.0.1:" + relayFront.port() + "/" + ShardedCluster.DB);
+                Connection j = serverPrepared(jdbcUrl);
+                java.sql.PreparedStatement viaRelay = r.prepareStatement(sql); java.sql.PreparedStatement viaJdbc = j.prepareStatement(sql)) {
+            for (java.sql.PreparedStatement ps : List.of(viaRelay, viaJdbc)) {
+                ps.setLong(1, onS0);
+                ps.setCharacterStream(2, new java.io.StringReader("h\u00e9llo \u2713 2"));
+            }
+            long before = relayed();
+            List<String> longData = answer(viaRelay);
+            assertThat(relayed() - before).as("long data").isZero();
+            assertThat(longData).contains("row | 2 | new").isEqualTo(answer(viaJdbc));
+            r.setAutoCommit(false);
+            viaRelay.setString(2, "h\u00e9llo \u2713 4");
+            before = relayed();
+            assertThat(answer(viaRelay)).contains("row | 4 | new");
+            assertThat(relayed() - before).as("a transaction").isZero();
+            r.commit();
+        }
+        String point = "SELECT \"status\" FROM orders WHERE customer_id = ? AND id = 1";
+        String url = "jdbc:mysql://127.0.0.1:" + relayFront.port() + "/" + ShardedCluster.DB;
+        try (Connection ansi = serverPrepared(url); Connection plain = serverPrepared(url)) {
+            execute(ansi, "SET SESSION sql_mode = 'ANSI_QUOTES'");
+            long before = relayed();
+            for (int round = 0; round < 2; round++) {
+                for (Connection c : List.of(ansi, plain)) {
+                    try (java.sql.PreparedStatement ps = c.prepareStatement(point)) {
+                        ps.setLong(1, onS0);
+                        assertThat(answer(ps)).last().isEqualTo(c == ansi ? "row | new" : "row | status");
+                    }
+                }
+            }
+            assertThat(relayed() - before).isEqualTo(4);
+        }
+    }
+
     @Test
     void theMariadbClientSeesWhatTheShardSends() throws Exception {
         Path client = Path.of("/usr/bin/mariadb");

@@ -14,9 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /** A minimal MySQL client on a plain socket, for sending exactly the bytes a test needs. */
-final class RawClient implements AutoCloseable {
+public final class RawClient implements AutoCloseable {
     /** One packet as read from the wire. */
-    record Packet(int sequenceId, byte[] payload) {
+    public record Packet(int sequenceId, byte[] payload) {
         int errno() {
             assertThat(payload[0] & 0xFF).as("an ERR packet").isEqualTo(0xFF);
             return (payload[1] & 0xFF) | (payload[2] & 0xFF) << 8;
@@ -41,7 +41,7 @@ final class RawClient implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
 
-    RawClient(int port) throws IOException {
+    public RawClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(5000);
         in = new DataInputStream(socket.getInputStream());
@@ -49,7 +49,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Reads the handshake and logs in with mysql_native_password; returns the OK. */
-    Packet login(String user, String password) throws IOException {
+    public Packet login(String user, String password) throws IOException {
         return login(user, password, 0);
     }
 
@@ -82,7 +82,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Sends one command with binary arguments (sequence id 0) and reads the first packet of the answer. */
-    Packet command(int command, byte[] arg) throws IOException {
+    public Packet command(int command, byte[] arg) throws IOException {
         byte[] payload = new byte[1 + arg.length];
         payload[0] = (byte) command;
         System.arraycopy(arg, 0, payload, 1, arg.length);
@@ -101,7 +101,7 @@ final class RawClient implements AutoCloseable {
         out.flush();
     }
 
-    Packet read() throws IOException {
+    public Packet read() throws IOException {
         byte[] header = new byte[4];
         in.readFully(header);
         int length = (header[0] & 0xFF) | (header[1] & 0xFF) << 8 | (header[2] & 0xFF) << 16;

@@ -301,6 +301,97 @@ public final class MySqlBackendConnection {
         sessionTag = java.util.Objects.requireNonNull(tag, "tag");
     }
 
+    // ---- server-side prepared statements of this connection (used by one borrower at a time, like the connection)
+
+    /** How many prepared statements a connection keeps; the least recently used one is closed beyond that. */
+    static final int PREPARED_CACHE = 256;
+
+    /** Statement ids of this connection by the statement's bytes, least recently used first. */
+    private final java.util.LinkedHashMap<java.nio.ByteBuffer, Integer> prepared = new java.util.LinkedHashMap<>(16, 0.75f, true);
+
+    /** This connection's statement id for {@code sql} prepared here before, or -1. */
+    public int preparedId(byte[] sql) {
+        Integer id = prepared.get(java.nio.ByteBuffer.wrap(sql));
+        return id == null ? -1 : id;
+    }
+
+    /** How many prepared statements the connection holds. */
+    public int preparedCount() {
+        return prepared.size();
+    }
+
+    /**
+     * COM_STMT_PREPARE of {@code sql} (the client's bytes); completes with this connection's statement id, remembered
+     * for {@link #preparedId}, or with the server's error. Beyond {@link #PREPARED_CACHE} statements the least
+     * recently used is closed on the server.
+     */
+    public CompletableFuture<PrepareResult> prepare(byte[] sql) {
+        CompletableFuture<PrepareResult> result = new CompletableFuture<>();
+        ReplySink sink = new ReplySink() {
+            private int id = -1;
+            private ServerError error;
+
+            @Override
+            public void packet(ByteBuf packet, PacketKind kind, boolean continuation, boolean last) {
+                try {
+                    if (!continuation && (kind == PacketKind.PREPARE_OK || kind == PacketKind.ERROR)) {
+                        ByteBuf payload = packet.slice(packet.readerIndex() + PieceDecoder.HEADER,
+                                packet.readableBytes() - PieceDecoder.HEADER);
+                        if (kind == PacketKind.ERROR) {
+                            error = ServerError.parse(payload);
+                        } else {
+                            id = payload.getIntLE(payload.readerIndex() + 1);
+                        }
+                    }
+                } finally {
+                    packet.release();
+                }
+                if (last) {
+                    result.complete(new PrepareResult(id, error));
+                }
+            }
+
+            @Override
+            public void failed(ProxyException e) {
+                result.completeExceptionally(e);
+            }
+        };
+        try {
+            send(commandPacket(COM_STMT_PREPARE, sql), sink);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+        }
+        return result.thenApply(r -> {
+            if (r.error() == null) {
+                remember(sql.clone(), r.statementId());
+            }
+            return r;
+        });
+    }
+
+    /** A prepare's outcome: this connection's statement id, or the server's error (then the id is -1). */
+    public record PrepareResult(int statementId, ServerError error) {}
+
+    private void remember(byte[] sql, int id) {
+        prepared.put(java.nio.ByteBuffer.wrap(sql), id);
+        if (prepared.size() > PREPARED_CACHE) {
+            var eldest = prepared.entrySet().iterator();
+            int old = eldest.next().getValue();
+            eldest.remove();
+            byte[] arg = new byte[4];
+            arg[0] = (byte) old;
+            arg[1] = (byte) (old >>> 8);
+            arg[2] = (byte) (old >>> 16);
+            arg[3] = (byte) (old >>> 24);
+            sendWithoutReply(commandPacket(COM_STMT_CLOSE, arg));
+        }
+    }
+
+    /** The server forgot this connection's prepared statements (COM_RESET_CONNECTION); so does the cache. */
+    public void forgetPrepared() {
+        prepared.clear();
+    }
+
     /** Why the connection closed, or null while it is open. */
     public ProxyException closedBy() {
         return closedBy;

@@ -4,20 +4,25 @@ import io.shardgate.cluster.ShardDefinition;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.exec.BackendUrl;
+import io.shardgate.proxy.exec.ShardBudget;
 import io.shardgate.proxy.exec.SessionSettings;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The proxy's native MySQL connections (configuration key {@code backend.native}): a {@link NativePool} per shard and
  * per {@code DEPRECATE_EOF} flag, so that a relayed reply is exactly what the shard sends a client with the
  * same capabilities, and {@link #relay}, the hot path that forwards a client's statement and relays the reply.
  *
- * <p>The pools are in addition to the JDBC pools (which still serve everything that is not relayed), each up to the
- * shard's {@code pool-size}. A shard whose definition changes gets new pools; the old ones close.
+ * <p>A relayed statement takes a place in the shard's {@link ShardBudget} first, the budget the JDBC pool (which still
+ * serves everything that is not relayed) lends from too: at most {@code pool-size} connections of a shard are in use at
+ * once whichever path lends them, and a statement that finds them all in use waits up to {@code limits.pool-wait-ms}
+ * and fails with SHARD_BUSY (7106), as on the JDBC path. Idle connections are not budgeted: each pool keeps up to
+ * {@code pool-size} open. A shard whose definition changes gets new pools; the old ones close.
  */
 public final class NativeBackends implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NativeBackends.class);
@@ -32,10 +37,14 @@ public final class NativeBackends implements AutoCloseable {
     private final Duration connectTimeout;
     private final Duration poolWait;
     private final Consumer<NativePool> onNewPool;
+    private final Function<String, ShardBudget> budgets;
     private final Map<Key, Entry> pools = new ConcurrentHashMap<>();
 
-    public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool) {
+    /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
+    public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
+            Function<String, ShardBudget> budgets) {
         this.loops = new BackendEventLoops(ioThreads);
+        this.budgets = budgets;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;
         this.onNewPool = onNewPool;
@@ -57,15 +66,86 @@ public final class NativeBackends implements AutoCloseable {
      *                        error is thrown too
      */
     public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target) {
+        return relay(shard, settings, target, c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql));
+    }
+
+    /**
+     * Runs a client's COM_STMT_EXECUTE for the statement {@code sql} (the bytes the client prepared) as {@link #relay}
+     * runs a query: on a connection that has the statement prepared (prepared there on first use, kept per pooled
+     * connection until it is reset or closed), {@code execute} (the client's packet with its parameter types bound,
+     * see {@code ClientMessage.StmtExecute#relayPacket}) goes out with the statement id replaced by the connection's
+     * own, and the reply (binary rows) is relayed unmodified. Null when nothing reached the client: the connection
+     * could not take the settings, or the shard refused the prepare (the usual path reports that error).
+     */
+    public RelaySink.Outcome relayExecute(ShardDefinition shard, byte[] sql, byte[] execute, SessionSettings settings,
+            RelayTarget target) {
+        return relay(shard, settings, target, c -> {
+            int id = c.preparedId(sql);
+            if (id < 0) {
+                id = prepareOn(c, sql);
+                if (id < 0) {
+                    return null;
+                }
+            }
+            byte[] packet = execute.clone();
+            packet[1] = (byte) id;
+            packet[2] = (byte) (id >>> 8);
+            packet[3] = (byte) (id >>> 16);
+            packet[4] = (byte) (id >>> 24);
+            return io.netty.buffer.Unpooled.wrappedBuffer(packet);
+        });
+    }
+
+    private static int prepareOn(MySqlBackendConnection c, byte[] sql) {
+        try {
+            MySqlBackendConnection.PrepareResult r = c.prepare(sql).get(REPLY_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return r.error() == null ? r.statementId() : -1;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            c.close();
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            c.close();
+            return -1;
+        }
+    }
+
+    private RelaySink.Outcome relay(ShardDefinition shard, SessionSettings settings, RelayTarget target,
+            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         NativePool pool = pool(shard, target.deprecateEof());
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        try {
+            return relayOn(pool, settings, target, command);
+        } finally {
+            budget.releaseNative();
+        }
+    }
+
+    private static RelaySink.Outcome relayOn(NativePool pool, SessionSettings settings, RelayTarget target,
+            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         MySqlBackendConnection c = pool.borrow();
         if (!carry(pool, c, settings)) {
             pool.discard(c);
             return null;
         }
+        io.netty.buffer.ByteBuf packet;
+        try {
+            packet = command.apply(c);
+        } catch (RuntimeException e) {
+            pool.release(c, false);
+            throw e;
+        }
+        if (packet == null) {
+            pool.release(c, false); // a failed prepare leaves the connection as it was; a broken one is discarded
+            return null;
+        }
         RelaySink sink = new RelaySink(target.client(), c, target.firstSequence());
         try {
-            c.send(MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql), sink);
+            c.send(packet, sink);
             RelaySink.Outcome outcome = sink.done.get();
             pool.release(c, false);
             return outcome;

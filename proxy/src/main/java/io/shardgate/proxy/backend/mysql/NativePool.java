@@ -377,6 +377,7 @@ public final class NativePool implements AutoCloseable {
 
     private CompletableFuture<Void> reset(MySqlBackendConnection c) {
         c.sessionTag("");
+        c.forgetPrepared(); // COM_RESET_CONNECTION closes them on the server
         CompletableFuture<BackendReply> chain = c.resetConnection();
         if (!connection.database().isEmpty()) {
             chain = chain.thenCompose(r -> checked(r, "COM_RESET_CONNECTION").thenCompose(x -> c.initDb(connection.database())));

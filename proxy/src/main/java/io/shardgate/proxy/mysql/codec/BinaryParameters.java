@@ -21,6 +21,7 @@ final class BinaryParameters {
 
     static ClientMessage decodeExecute(ByteBuf buf, ConnectionState connection) {
         Wire.need(buf, 9, "COM_STMT_EXECUTE header");
+        int start = buf.readerIndex();
         int id = buf.readIntLE();
         int flags = buf.readUnsignedByte();
         buf.skipBytes(4); // iteration count, always 1
@@ -32,7 +33,7 @@ final class BinaryParameters {
         int n = prepared.count;
         List<Object> values = new ArrayList<>(n);
         if (n == 0) {
-            return new ClientMessage.StmtExecute(id, flags, values);
+            return new ClientMessage.StmtExecute(id, flags, values, flags == 0 ? relayPacket(buf, start, null, null, 0, 0) : null);
         }
         byte[] nullBitmap = Wire.readBytes(buf, (n + 7) / 8, "parameter null bitmap");
         Wire.need(buf, 1, "new-params-bound flag");
@@ -42,6 +43,8 @@ final class BinaryParameters {
         if (prepared.types == null) {
             throw Wire.malformed("statement " + id + " executed without parameter types ever being bound");
         }
+        boolean relayable = flags == 0 && prepared.longData.isEmpty();
+        int valuesStart = buf.readerIndex();
         for (int i = 0; i < n; i++) {
             var longData = prepared.longData.get(i);
             if (longData != null) {
@@ -53,7 +56,27 @@ final class BinaryParameters {
             }
         }
         prepared.longData.clear();
-        return new ClientMessage.StmtExecute(id, flags, values);
+        byte[] relay = relayable ? relayPacket(buf, start, nullBitmap, prepared.types, valuesStart, buf.readerIndex()) : null;
+        return new ClientMessage.StmtExecute(id, flags, values, relay);
+    }
+
+    /** The execute as one self-contained packet: the header, the null bitmap, the types bound, the values as sent. */
+    private static byte[] relayPacket(ByteBuf buf, int start, byte[] nullBitmap, byte[] types, int valuesStart, int valuesEnd) {
+        int bitmap = nullBitmap == null ? 0 : nullBitmap.length;
+        int typed = types == null ? 0 : 1 + types.length;
+        byte[] packet = new byte[1 + 9 + bitmap + typed + (valuesEnd - valuesStart)];
+        packet[0] = 0x17; // COM_STMT_EXECUTE
+        buf.getBytes(start, packet, 1, 9);
+        int at = 10;
+        if (nullBitmap != null) {
+            System.arraycopy(nullBitmap, 0, packet, at, bitmap);
+            at += bitmap;
+            packet[at++] = 1;
+            System.arraycopy(types, 0, packet, at, types.length);
+            at += types.length;
+        }
+        buf.getBytes(valuesStart, packet, at, valuesEnd - valuesStart);
+        return packet;
     }
 
     private static Object longDataValue(int type, byte[] data) {

@@ -71,9 +71,35 @@ public sealed interface ClientMessage {
      * COM_STMT_EXECUTE with parameters decoded to Java values (see FrontendSession#execute); a string-typed parameter is a
      * {@link io.shardgate.proxy.session.ClientText} (the client's bytes: only the session knows their character set).
      */
-    record StmtExecute(int statementId, int flags, List<Object> parameters) implements ClientMessage {
+    /*
+     * relayPacket: the command as a shard takes it for the relay of backend.native: the client's COM_STMT_EXECUTE
+     * payload (command byte first) with the parameter types always bound (new-params-bound 1, the types the client
+     * last sent when it sent none this time), so that it stands alone on any backend connection. Null when the
+     * execute cannot go out as one packet: parameters sent as long data, a cursor asked for, an unknown statement.
+     */
+    record StmtExecute(int statementId, int flags, List<Object> parameters, byte[] relayPacket) implements ClientMessage {
         public StmtExecute {
             parameters = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parameters));
+        }
+
+        public StmtExecute(int statementId, int flags, List<Object> parameters) {
+            this(statementId, flags, parameters, null);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof StmtExecute e && e.statementId == statementId && e.flags == flags
+                    && e.parameters.equals(parameters) && java.util.Arrays.equals(e.relayPacket, relayPacket);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(statementId, flags, parameters, java.util.Arrays.hashCode(relayPacket));
+        }
+
+        @Override
+        public String toString() {
+            return "StmtExecute[" + statementId + ", flags " + flags + ", " + parameters + (relayPacket == null ? "" : ", relayable") + "]";
         }
     }
 

@@ -281,7 +281,7 @@ class ClientMessageDecoderTest {
         state.phase(ConnectionState.Phase.COMMAND);
         state.registerPrepared(3, 0);
         assertThat(decode(Payload.of().int1(0x17).int4(3).int1(0).int4(1).build()))
-                .isEqualTo(new ClientMessage.StmtExecute(3, 0, List.of()));
+                .isEqualTo(new ClientMessage.StmtExecute(3, 0, List.of(), new byte[] {0x17, 3, 0, 0, 0, 0, 1, 0, 0, 0}));
     }
 
     @Test
@@ -307,11 +307,21 @@ class ClientMessageDecoderTest {
                 .build();
         var e = (ClientMessage.StmtExecute) decode(execute);
         assertThat(e.parameters()).containsExactly(new ClientText(utf8("abcdéf")), new byte[] {9, 8}, 77L);
+        assertThat(e.relayPacket()).as("long data cannot be relayed in one packet").isNull();
 
         // the long data was used up: the next execute carries all values again
         byte[] next = Payload.of().int1(0x17).int4(4).int1(0).int4(1).int1(0).int1(0)
                 .lenencStr("x").lenencBytes(new byte[] {1}).int4(5).build();
-        assertThat(((ClientMessage.StmtExecute) decode(next)).parameters()).containsExactly(new ClientText(utf8("x")), new byte[] {1}, 5L);
+        var again = (ClientMessage.StmtExecute) decode(next);
+        assertThat(again.parameters()).containsExactly(new ClientText(utf8("x")), new byte[] {1}, 5L);
+        // sent without types (new-params-bound 0): the relayed packet binds the ones the client bound before
+        assertThat(again.relayPacket()).isEqualTo(Payload.of().int1(0x17).int4(4).int1(0).int4(1).int1(0).int1(1)
+                .int2(MySqlTypes.VAR_STRING).int2(MySqlTypes.BLOB).int2(MySqlTypes.LONG)
+                .lenencStr("x").lenencBytes(new byte[] {1}).int4(5).build());
+        // a cursor (CURSOR_TYPE_READ_ONLY) is not relayed
+        byte[] cursor = Payload.of().int1(0x17).int4(4).int1(1).int4(1).int1(0).int1(0)
+                .lenencStr("x").lenencBytes(new byte[] {1}).int4(5).build();
+        assertThat(((ClientMessage.StmtExecute) decode(cursor)).relayPacket()).isNull();
     }
 
     @Test
