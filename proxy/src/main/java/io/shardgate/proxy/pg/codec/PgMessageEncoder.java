@@ -71,11 +71,11 @@ public final class PgMessageEncoder extends MessageToByteEncoder<PgServerMessage
                 field(out, 'V', e.severity());
                 field(out, 'C', e.sqlState());
                 field(out, 'M', e.message());
-                if (e.detail() != null) {
-                    field(out, 'D', e.detail());
-                }
-                if (e.hint() != null) {
-                    field(out, 'H', e.hint());
+                for (char code : PgServerMessage.ErrorResponse.FIELD_ORDER.toCharArray()) {
+                    String value = e.fields().get(code);
+                    if (value != null) {
+                        field(out, code, value);
+                    }
                 }
                 out.writeByte(0);
                 end(out, start);
