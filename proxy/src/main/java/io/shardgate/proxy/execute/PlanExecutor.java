@@ -306,7 +306,7 @@ public final class PlanExecutor {
                         + " the " + expected[s] + " rows it inserted, so the rows cannot be returned in VALUES order; the INSERT"
                         + " ran on every shard");
             }
-            columns = columns == null ? r.columns() : columns;
+            columns = columns == null || (!hasPgTable(columns) && hasPgTable(r.columns())) ? r.columns() : columns;
             returned.add(r.rows());
         }
         int[] next = new int[outcomes.size()];
@@ -315,6 +315,10 @@ public final class PlanExecutor {
             rows.add(returned.get(s).get(next[s]++));
         }
         return new StatementResult.Rows(columns, rows, 0);
+    }
+
+    private static boolean hasPgTable(List<ColumnInfo> columns) {
+        return columns.stream().anyMatch(c -> c.pgTableOid() != 0);
     }
 
     private interface Merge {
@@ -328,7 +332,8 @@ public final class PlanExecutor {
             if (!(o.result() instanceof StatementResult.Rows r)) {
                 throw new ProxyException(ErrorCode.INTERNAL, "shard " + o.shard() + " returned no rows for a merged read");
             }
-            columns = columns == null ? r.columns() : columns;
+            // every shard describes the same columns; only the catalog shard's keep their PostgreSQL table OIDs
+            columns = columns == null || (!hasPgTable(columns) && hasPgTable(r.columns())) ? r.columns() : columns;
             shards.add(new ShardRows(o.shard(), r.rows()));
         }
         ResultMerger.Merged merged = merge.apply(columns, shards);

@@ -101,8 +101,8 @@ public final class PgMessageEncoder extends MessageToByteEncoder<PgServerMessage
             ColumnInfo c = columns.get(i);
             int oid = PgTypes.oid(c);
             cString(out, c.name());
-            out.writeInt(0); // table OID: a shard's OIDs mean nothing to the client
-            out.writeShort(0); // column number
+            out.writeInt(c.pgTableOid()); // the catalog shard's, or 0 (see ColumnInfo)
+            out.writeShort(c.pgColumnNumber());
             out.writeInt(oid);
             out.writeShort(PgTypes.typeLength(oid));
             out.writeInt(c.pgTypeOid() != 0 ? c.pgTypeModifier() : -1);
