@@ -109,7 +109,10 @@ const pg = {
   },
   error: (e) => 'error: ' + e.code + ' ' + (e.severity || '') + ' ' + oneLine(e.message)
     + (e.detail ? ' detail=' + oneLine(e.detail) : '') + (e.hint ? ' hint=' + oneLine(e.hint) : '')
-    + (e.position ? ' position=' + e.position : ''),
+    + (e.position ? ' position=' + e.position : '')
+    // the server's other fields (not FILE, LINE, ROUTINE: the proxy's own errors cannot name a server source line)
+    + ['internalPosition', 'internalQuery', 'where', 'schema', 'table', 'column', 'dataType', 'constraint']
+      .map((k) => (e[k] ? ' ' + k + '=' + oneLine(String(e[k])) : '')).join(''),
 };
 
 async function runCase(drv, target, c, out) {

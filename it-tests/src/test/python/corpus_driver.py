@@ -48,6 +48,16 @@ def show(v):
     return repr(bytes(v)) if isinstance(v, memoryview) else repr(v)
 
 
+# The server's fields besides those pgerror shows (not FILE, LINE, ROUTINE: the proxy's own errors cannot name a server
+# source line).
+DIAG_FIELDS = ('statement_position', 'internal_position', 'internal_query', 'context', 'schema_name', 'table_name',
+               'column_name', 'datatype_name', 'constraint_name')
+
+
+def diag(d):
+    return ''.join(' %s=%s' % (k, one_line(getattr(d, k))) for k in DIAG_FIELDS if getattr(d, k, None))
+
+
 def one_line(s):
     return str(s).replace('\r', '\\r').replace('\n', '\\n')
 
@@ -95,7 +105,7 @@ class Psycopg2:
 
     def error(self, e):
         if isinstance(e, self.mod.Error):
-            return 'error: %s %s %s' % (type(e).__name__, e.pgcode, one_line(e.pgerror if e.pgerror else e))
+            return 'error: %s %s %s%s' % (type(e).__name__, e.pgcode, one_line(e.pgerror if e.pgerror else e), diag(e.diag))
         return 'error: %s %s' % (type(e).__name__, one_line(e))
 
     def after(self, conn, cur, out):

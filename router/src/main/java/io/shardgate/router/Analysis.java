@@ -61,7 +61,8 @@ sealed interface Analysis {
      * {@code generated} how the table's sequence column is filled (empty when the table has no cluster sequence).
      */
     record Insert(TableDefinition table, List<InsertRow> rows, SqlText.Jdbc wholeSql, SqlText.Jdbc prefix,
-            SqlText.Jdbc suffix, boolean returnsRows, CounterWrite counterWrite, Optional<Generated> generated) implements Analysis {
+            SqlText.Jdbc suffix, boolean returnsRows, boolean mayReturnFewerRows, CounterWrite counterWrite,
+            Optional<Generated> generated) implements Analysis {
         public Insert {
             Objects.requireNonNull(table, "table");
             Objects.requireNonNull(counterWrite, "counterWrite");

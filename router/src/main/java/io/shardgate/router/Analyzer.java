@@ -115,7 +115,7 @@ final class Analyzer {
                 yield fixed(epoch -> new RoutePlan.AnyShard(epoch, st, List.of()));
             }
             case SessionStatements.Refused r -> rejected(r.reason(), r.message());
-            case SessionStatements.TableMaintenance m -> tableMaintenance(m.tables());
+            case SessionStatements.TableMaintenance m -> tableMaintenance(m.tables(), m.restartsIdentity());
         };
     }
 
@@ -200,13 +200,25 @@ final class Analyzer {
      * DDL or maintenance naming several tables runs where they all are: every shard for sharded and broadcast tables,
      * their shard for single tables on one shard; tables placed differently cannot be handled by one statement.
      */
-    private Analysis tableMaintenance(List<String> tables) {
+    /**
+     * DROP, TRUNCATE, VACUUM or ANALYZE of {@code tables}, where they are. TRUNCATE … RESTART IDENTITY of a table whose ids
+     * come from a cluster sequence is refused: one server would start the ids again from the sequence's start, but a
+     * cluster sequence cannot restart while other proxies still hold blocks of it (they would hand out ids the restarted
+     * sequence hands out again), and continuing it silently would not be what the client asked for.
+     */
+    private Analysis tableMaintenance(List<String> tables, boolean restartsIdentity) {
         if (tables.isEmpty()) {
             return broadcast();
         }
         java.util.Set<String> placements = new java.util.LinkedHashSet<>();
         for (String name : tables) {
             TableRef ref = TableScope.resolve(cluster, tableNamed(name));
+            if (restartsIdentity && ref.definition().sequence() != null) {
+                return rejected(RejectReason.UNSUPPORTED_STATEMENT, "TRUNCATE … RESTART IDENTITY would restart " + ref.definition().name()
+                        + "." + ref.definition().sequence() + ", whose ids come from a cluster sequence, which cannot restart while"
+                        + " proxies hold blocks of it (ids would repeat); use TRUNCATE without RESTART IDENTITY: the ids continue,"
+                        + " unique");
+            }
             placements.add(switch (ref.definition().kind()) {
                 case SHARDED, BROADCAST -> "every shard";
                 case SINGLE -> ref.definition().shard();

@@ -115,8 +115,12 @@ final class InsertAnalyzer {
                 : rows.size() == 1 ? CounterWrites.insert(target, insert, columns, rows.getFirst(), analyzer.parsed())
                 : new Analysis.CounterWriteRefused("a multi-row INSERT cannot create its sub-rows along with other"
                         + " rows; insert the split key's row alone");
+        // ON CONFLICT DO NOTHING, or DO UPDATE … WHERE, returns no row for a row it skips
+        var conflict = insert.getConflictAction();
+        boolean mayReturnFewerRows = conflict != null && (conflict.getWhereExpression() != null
+                || conflict.getConflictActionType() != net.sf.jsqlparser.statement.insert.ConflictActionType.DO_UPDATE);
         return new Analysis.Insert(table, out, analyzer.clientSql(), cut[0], cut[1], insert.getReturningClause() != null,
-                counterWrite, generated);
+                mayReturnFewerRows, counterWrite, generated);
     }
 
     private Analysis.InsertRow row(List<Expression> values, int index, int columnCount, int keyIndex, int splitIndex, int idIndex,

@@ -335,6 +335,7 @@ final class RoutingRun {
         TableDefinition table = ins.table();
         Map<String, List<Analysis.InsertRow>> rowsByShard = new LinkedHashMap<>();
         Map<Integer, List<String>> keysBySlot = new LinkedHashMap<>();
+        List<String> rowShards = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
             Analysis.InsertRow row = rows.get(i);
             int rowNumber = i + 1;
@@ -356,6 +357,7 @@ final class RoutingRun {
             }
             int slot = insertSlot(table, key, row, i);
             rowsByShard.computeIfAbsent(slotMap.owner(slot), s -> new ArrayList<>()).add(row);
+            rowShards.add(slotMap.owner(slot));
             keysBySlot.computeIfAbsent(slot, s -> new ArrayList<>(1)).add(key);
         }
         List<Integer> paused = keysBySlot.keySet().stream().filter(this::paused).sorted().toList();
@@ -371,7 +373,16 @@ final class RoutingRun {
         List<ShardStatement> statements = rowsByShard.entrySet().stream()
                 .sorted(Comparator.comparingInt(e -> index.order(e.getKey())))
                 .map(e -> insertOn(e.getKey(), prefix, suffix, e.getValue())).toList();
-        MergePlan merge = ins.returnsRows() ? MergePlan.CONCAT : new MergePlan.AffectedRows();
+        MergePlan merge = new MergePlan.AffectedRows();
+        if (ins.returnsRows()) {
+            if (ins.mayReturnFewerRows()) {
+                return rejected(RejectReason.UNSUPPORTED_STATEMENT, "this INSERT … ON CONFLICT … RETURNING puts its rows on "
+                        + statements.size() + " shards, and the rows it skips return nothing, so the proxy could not return the"
+                        + " others in VALUES order as one server does; insert the rows of each shard key separately");
+            }
+            List<String> order = statements.stream().map(ShardStatement::shard).toList();
+            merge = new MergePlan.InsertedRows(rowShards.stream().map(order::indexOf).toList());
+        }
         return new RoutePlan.MultiShard(epoch, statements, merge, copies);
     }
 

@@ -37,11 +37,18 @@ final class SessionStatements {
      * TRUNCATE of several tables, and PostgreSQL's VACUUM and ANALYZE ({@code tables} empty: all of a database's).
      * Names as written (quotes kept, possibly schema-qualified).
      */
-    record TableMaintenance(List<String> tables) implements Lexical {
+    record TableMaintenance(List<String> tables, boolean restartsIdentity) implements Lexical {
         public TableMaintenance {
             tables = List.copyOf(tables);
         }
+
+        TableMaintenance(List<String> tables) {
+            this(tables, false);
+        }
     }
+
+    /** The identity trailers of TRUNCATE, which the SQL parser does not read. */
+    private static final Pattern IDENTITY_TRAILER = Pattern.compile("(?is)\\b(RESTART|CONTINUE)\\s+IDENTITY\\b");
 
     private static final Pattern TABLE_NAME = Pattern.compile("(?:\"[^\"]+\"|[\\w$]+)(?:\\.(?:\"[^\"]+\"|[\\w$]+))?");
     private static final Set<String> TRAILERS = Set.of("CASCADE", "RESTRICT", "RESTART IDENTITY", "CONTINUE IDENTITY");
@@ -79,7 +86,7 @@ final class SessionStatements {
             case "DESCRIBE", "DESC" -> w.size() > 1 && Set.of("SELECT", "INSERT", "UPDATE", "DELETE").contains(w.get(1))
                     ? Optional.empty() : Optional.of(show(sql, w));
             case "DROP" -> w.size() > 1 && w.get(1).equals("TABLE") ? severalTables(sql, 2, true) : Optional.empty();
-            case "TRUNCATE" -> severalTables(sql, w.size() > 1 && w.get(1).equals("TABLE") ? 2 : 1, true);
+            case "TRUNCATE" -> truncate(sql, w);
             case "VACUUM", "ANALYZE", "ANALYSE" -> dialect == Dialect.POSTGRES ? maintenance(sql) : Optional.empty();
             case "RESET" -> dialect == Dialect.POSTGRES ? Optional.of(reset(sql)) : Optional.empty();
             case "DISCARD" -> dialect == Dialect.POSTGRES ? Optional.of(discard(w)) : Optional.empty();
@@ -215,6 +222,18 @@ final class SessionStatements {
         }
         Optional<List<String>> tables = tableList(text);
         return tables.filter(t -> !needSeveral || t.size() > 1).map(TableMaintenance::new);
+    }
+
+    /**
+     * {@code TRUNCATE [TABLE] [ONLY] a, b [RESTART IDENTITY | CONTINUE IDENTITY] [CASCADE | RESTRICT]}: several tables,
+     * or one with an identity trailer (which the parser does not read), as a {@link TableMaintenance}; else the parser's.
+     */
+    private static Optional<Lexical> truncate(String sql, List<String> w) {
+        Matcher identity = IDENTITY_TRAILER.matcher(sql);
+        boolean trailer = identity.find();
+        boolean restarts = trailer && identity.group(1).equalsIgnoreCase("RESTART");
+        return severalTables(sql, w.size() > 1 && w.get(1).equals("TABLE") ? 2 : 1, !trailer)
+                .map(m -> new TableMaintenance(((TableMaintenance) m).tables(), restarts));
     }
 
     /** {@code VACUUM [(options)] [FULL] [FREEZE] [VERBOSE] [ANALYZE] [t [(columns)], …]}, {@code ANALYZE [VERBOSE] [t, …]}. */

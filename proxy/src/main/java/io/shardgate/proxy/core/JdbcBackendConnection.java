@@ -81,7 +81,7 @@ final class JdbcBackendConnection implements BackendConnection {
             }
             String db = core.topology().logicalDatabase();
             if (session.postgres()) {
-                return ShardExecutor.run(c, s.sql(), s.bind(parameters), db, session::notice);
+                return catalogTables(ShardExecutor.run(c, s.sql(), s.bind(parameters), db, session::notice), lease.shard(), core);
             }
             if (parameters instanceof SourceLiterals text) {
                 return ShardExecutor.runBytes(c, text.bytesFor(s), db);
@@ -92,12 +92,37 @@ final class JdbcBackendConnection implements BackendConnection {
 
     @Override
     public StatementResult run(String sql) throws BackendError {
-        return call(() -> ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase(), session::notice));
+        return call(() -> catalogTables(ShardExecutor.run(lease.connection(), sql, List.of(), core.topology().logicalDatabase(),
+                session::notice), lease.shard(), core));
     }
 
     @Override
     public List<ColumnInfo> describe(String sql) throws BackendError {
-        return call(() -> ShardExecutor.describe(lease.connection(), sql, core.topology().logicalDatabase()));
+        return call(() -> catalogTables(ShardExecutor.describe(lease.connection(), sql, core.topology().logicalDatabase()),
+                lease.shard(), core));
+    }
+
+    /**
+     * {@code result} as the client may see it: a PostgreSQL column keeps its table OID and attribute number only when
+     * {@code shard} is the catalog shard, the one pg_catalog queries run on (the default shard, where undeclared tables
+     * live). pgJDBC looks a result's columns up by those numbers (nullability, serial and identity columns) in a query
+     * the proxy sends to the catalog shard; another shard's OID would name another table there, or none.
+     */
+    static StatementResult catalogTables(StatementResult result, String shard, ProxyCore core) {
+        if (result instanceof StatementResult.Rows r && !isCatalogShard(shard, core)) {
+            return new StatementResult.Rows(ColumnInfo.withoutPgTables(r.columns()), r.rows(), r.warnings());
+        }
+        return result;
+    }
+
+    /** As {@link #catalogTables(StatementResult, String, ProxyCore)}, for described columns. */
+    static List<ColumnInfo> catalogTables(List<ColumnInfo> columns, String shard, ProxyCore core) {
+        return isCatalogShard(shard, core) ? columns : ColumnInfo.withoutPgTables(columns);
+    }
+
+    private static boolean isCatalogShard(String shard, ProxyCore core) {
+        io.shardgate.cluster.ClusterDefinition cluster = core.snapshot().cluster();
+        return cluster.unknownTables() == io.shardgate.cluster.UnknownTablePolicy.SINGLE && cluster.defaultShard().equals(shard);
     }
 
     @Override

@@ -85,7 +85,8 @@ final class PgSqlPrepared {
             String nulls = String.join(", ", java.util.Collections.nCopies(sqlTypes.size(), "NULL"));
             List<io.shardgate.proxy.session.ColumnInfo> columns = ShardExecutor.describe(lease.connection(),
                     "EXECUTE " + name + (nulls.isEmpty() ? "" : " (" + nulls + ")"), logicalDatabase);
-            return new SqlPreparedStatement(sql, sqlTypes, driverTypes, columns);
+            // the columns of a Describe of EXECUTE: no table OIDs, as a shard's other than the catalog shard's would mislead
+            return new SqlPreparedStatement(sql, sqlTypes, driverTypes, io.shardgate.proxy.session.ColumnInfo.withoutPgTables(columns));
         }));
     }
 

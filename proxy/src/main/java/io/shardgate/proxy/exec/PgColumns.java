@@ -45,7 +45,7 @@ final class PgColumns {
             int mod = f.getMod();
             int decimals = type == ColumnType.DECIMAL ? (mod >= 4 ? (mod - 4) & 0xFFFF : 31) : 0;
             out[i] = new ColumnInfo(logicalDatabase, "", "", f.getColumnLabel(), "", type, f.getLength(), decimals, false, false,
-                    true, 63, f.getOID(), mod);
+                    true, 63, f.getOID(), mod, f.getTableOid(), f.getPositionInTable());
         }
         return List.of(out);
     }

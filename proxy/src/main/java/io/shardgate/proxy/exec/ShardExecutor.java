@@ -56,6 +56,8 @@ public final class ShardExecutor {
                 st.setEscapeProcessing(false); // the client's SQL as written: no {fn …} rewriting
                 try {
                     return readPostgres(st, st.execute(sql), logicalDatabase);
+                } catch (SQLException e) {
+                    throw PgShardError.of(e, sql, false);
                 } finally {
                     passNotices(st, notices);
                 }
@@ -70,6 +72,8 @@ public final class ShardExecutor {
             }
             try {
                 return readPostgres(ps, ps.execute(), logicalDatabase);
+            } catch (SQLException e) {
+                throw PgShardError.of(e, sql, true);
             } finally {
                 passNotices(ps, notices);
             }
@@ -116,6 +120,8 @@ public final class ShardExecutor {
     public static void execute(Connection c, String sql) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute(sql);
+        } catch (SQLException e) {
+            throw PgShardError.of(e, sql, false);
         }
     }
 
@@ -129,6 +135,8 @@ public final class ShardExecutor {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ResultSetMetaData md = ps.getMetaData();
                 return md == null || md.getColumnCount() == 0 ? List.of() : PgColumns.columns(PgColumns.fields(md), logicalDatabase);
+            } catch (SQLException e) {
+                throw PgShardError.of(e, sql, true);
             }
         }
         try (PreparedStatement ps = c.unwrap(JdbcConnection.class).serverPrepareStatement(sql)) {

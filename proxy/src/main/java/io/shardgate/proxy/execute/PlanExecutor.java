@@ -71,10 +71,11 @@ public final class PlanExecutor {
             return homeFirst(plan, home.shard(), parameters);
         }
         List<Outcome> outcomes = runAll(plan.statements(), parameters);
-        boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows;
+        boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows || plan.merge() instanceof MergePlan.InsertedRows;
         throwOnFailure(outcomes, isWrite && !cursor.transactional() ? "write" : null);
         return switch (plan.merge()) {
             case MergePlan.AffectedRows a -> affectedRows(outcomes);
+            case MergePlan.InsertedRows i -> insertedRows(outcomes, i);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
             case MergePlan.AffectedRowsOf a -> throw new IllegalStateException("home-first writes run in homeFirst: " + a);
@@ -165,6 +166,7 @@ public final class PlanExecutor {
         throwOnFailure(outcomes, cursor.transactional() ? null : "write");
         return switch (plan.merge()) {
             case MergePlan.AffectedRows a -> affectedRows(outcomes);
+            case MergePlan.InsertedRows i -> insertedRows(outcomes, i);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
             case MergePlan.AffectedRowsOf a -> outcomes.stream().filter(o -> o.shard().equals(a.shard())).findFirst()
@@ -284,6 +286,41 @@ public final class PlanExecutor {
         return new StatementResult.Update(affected, insertId, 0, "");
     }
 
+    /**
+     * A split INSERT … RETURNING's rows in VALUES order: row i is the next row of the statement that inserted VALUES row
+     * i (each shard returns its rows in the order of its VALUES list).
+     */
+    private static StatementResult insertedRows(List<Outcome> outcomes, MergePlan.InsertedRows plan) {
+        int[] expected = new int[outcomes.size()];
+        plan.statementOfRow().forEach(s -> expected[s]++);
+        List<ColumnInfo> columns = null;
+        List<List<byte[][]>> returned = new ArrayList<>(outcomes.size());
+        for (int s = 0; s < outcomes.size(); s++) {
+            Outcome o = outcomes.get(s);
+            if (!(o.result() instanceof StatementResult.Rows r)) {
+                throw new ProxyException(ErrorCode.INTERNAL, "shard " + o.shard() + " returned no rows for an INSERT … RETURNING");
+            }
+            if (r.rows().size() != expected[s]) {
+                // a trigger that skipped a row: which VALUES rows the returned ones are is unknown
+                throw new ProxyException(ErrorCode.INTERNAL, "shard " + o.shard() + " returned " + r.rows().size() + " rows for"
+                        + " the " + expected[s] + " rows it inserted, so the rows cannot be returned in VALUES order; the INSERT"
+                        + " ran on every shard");
+            }
+            columns = columns == null || (!hasPgTable(columns) && hasPgTable(r.columns())) ? r.columns() : columns;
+            returned.add(r.rows());
+        }
+        int[] next = new int[outcomes.size()];
+        List<byte[][]> rows = new ArrayList<>(plan.statementOfRow().size());
+        for (int s : plan.statementOfRow()) {
+            rows.add(returned.get(s).get(next[s]++));
+        }
+        return new StatementResult.Rows(columns, rows, 0);
+    }
+
+    private static boolean hasPgTable(List<ColumnInfo> columns) {
+        return columns.stream().anyMatch(c -> c.pgTableOid() != 0);
+    }
+
     private interface Merge {
         ResultMerger.Merged apply(List<ColumnInfo> columns, List<ShardRows> shards);
     }
@@ -295,7 +332,8 @@ public final class PlanExecutor {
             if (!(o.result() instanceof StatementResult.Rows r)) {
                 throw new ProxyException(ErrorCode.INTERNAL, "shard " + o.shard() + " returned no rows for a merged read");
             }
-            columns = columns == null ? r.columns() : columns;
+            // every shard describes the same columns; only the catalog shard's keep their PostgreSQL table OIDs
+            columns = columns == null || (!hasPgTable(columns) && hasPgTable(r.columns())) ? r.columns() : columns;
             shards.add(new ShardRows(o.shard(), r.rows()));
         }
         ResultMerger.Merged merged = merge.apply(columns, shards);

@@ -8,6 +8,7 @@ import io.shardgate.cluster.Dialect;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.error.SqlError;
+import io.shardgate.proxy.exec.PgErrorFields;
 import io.shardgate.proxy.ClientAdmission;
 import io.shardgate.proxy.pg.codec.PgProtocolException;
 import io.shardgate.proxy.pg.codec.PgTypes;
@@ -126,6 +127,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private boolean skipUntilSync;
     /** An error happened inside the open transaction. */
     private boolean failedTransaction;
+    private String statementText;
+    private int statementOffset;
     private volatile boolean failed;
 
     PgFrontendHandler(SessionFactory sessions, String authMethod, ClientAdmission admission, int processId,
@@ -467,8 +470,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         // BEGIN, and the first error rolls it back.
         boolean implicitTransactions = PgStatements.implicitTransactions(parts);
         boolean implicitOpen = false;
+        int searchFrom = 0;
+        runningStatement(null, 0);
         try {
             for (String statement : parts) {
+                int at = sql.indexOf(statement, searchFrom);
+                searchFrom = at < 0 ? searchFrom : at + statement.length();
+                runningStatement(at < 0 ? null : statement, at < 0 ? 0 : sql.codePointCount(0, at));
                 PgStatements.TransactionRole role = implicitTransactions ? PgStatements.transactionRole(statement)
                         : PgStatements.TransactionRole.OTHER;
                 StatementResult result;
@@ -707,6 +715,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     /** Runs one extended-protocol step; an error is reported and the rest of the batch skipped. */
     private void extended(ChannelHandlerContext ctx, Runnable step) {
+        runningStatement(null, 0);
         try {
             step.run();
         } catch (ProxyException e) {
@@ -804,6 +813,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                         : new PgServerMessage.RowDescription(columns, Collections.nCopies(columns.size(), (short) 0)));
                 return;
             }
+            runningStatement(statement.sql(), 0);
             PreparedInfo info = session.prepare(statement.sql());
             session.closeStatement(info.statementId());
             List<Integer> types = new ArrayList<>(info.parameters().size());
@@ -862,6 +872,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     /** The portal's result, running its statement the first time. */
     private StatementResult result(Portal portal) {
         if (portal.result == null) {
+            runningStatement(portal.statement.sql(), 0);
             portal.result = run(portal.statement.sql(), portal.parameters);
             if (portal.result instanceof StatementResult.Rows r) {
                 checkFormats(formats(portal, r.columns()), r.columns());
@@ -946,13 +957,26 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         error(ctx, error, PgServerMessage.ErrorResponse.error(sqlState(error), error.message()));
     }
 
-    /** A failed statement: a shard's error keeps its DETAIL and HINT (duplicate key values, …), as pgJDBC read them. */
+    /**
+     * The client's text of the statement running now (null: unknown) and the characters before it in its query message,
+     * against which a shard error's POSITION is mapped (see {@link PgErrorFields}).
+     */
+    private void runningStatement(String text, int offset) {
+        statementText = text;
+        statementOffset = offset;
+    }
+
+    /**
+     * A failed statement: a shard's error keeps its fields (DETAIL, HINT, constraint names, …, and POSITION where it
+     * points into the client's own text), as pgJDBC read them.
+     */
     private void error(ChannelHandlerContext ctx, ProxyException e) {
         SqlError error = e.error();
         PgServerMessage.ErrorResponse response = PgServerMessage.ErrorResponse.error(sqlState(error), error.message());
         if (error.fromBackend() && e.getCause() instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null) {
-            response = response.withDetail(p.getServerErrorMessage().getDetail(), p.getServerErrorMessage().getHint());
+            response = response.withFields(PgErrorFields.of(p, statementText, statementOffset));
         }
+        statementText = null;
         error(ctx, error, response);
     }
 

@@ -25,10 +25,22 @@ import java.util.Objects;
  * @param pgTypeOid   PostgreSQL type OID as a PostgreSQL backend described the column, or 0 when the
  *                    column did not come from one (the PostgreSQL front end then maps {@code type})
  * @param pgTypeModifier PostgreSQL type modifier (atttypmod), -1 when none
+ * @param pgTableOid  the OID of the table the column comes from, as the cluster's catalog shard (the default shard,
+ *                    where catalog queries run) knows it, or 0: a client (pgJDBC's ResultSetMetaData) looks the column
+ *                    up in pg_catalog by this OID, through the proxy, so another shard's OID would name another table
+ * @param pgColumnNumber the column's attribute number (attnum) in that table, 0 with {@code pgTableOid} 0
  */
 public record ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
         long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId, int pgTypeOid,
-        int pgTypeModifier) {
+        int pgTypeModifier, int pgTableOid, int pgColumnNumber) {
+
+    /** A column without a PostgreSQL table of its own (an expression, or a table no catalog query would find). */
+    public ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
+            long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId, int pgTypeOid,
+            int pgTypeModifier) {
+        this(schema, table, orgTable, name, orgName, type, length, decimals, unsigned, notNull, binary, collationId, pgTypeOid,
+                pgTypeModifier, 0, 0);
+    }
 
     /** A column described by a MySQL backend or computed by the proxy: no PostgreSQL type of its own. */
     public ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
@@ -43,6 +55,17 @@ public record ColumnInfo(String schema, String table, String orgTable, String na
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(orgName, "orgName");
         Objects.requireNonNull(type, "type");
+    }
+
+    /** This column without its PostgreSQL table OID and attribute number. */
+    public ColumnInfo withoutPgTable() {
+        return pgTableOid == 0 && pgColumnNumber == 0 ? this : new ColumnInfo(schema, table, orgTable, name, orgName, type, length,
+                decimals, unsigned, notNull, binary, collationId, pgTypeOid, pgTypeModifier, 0, 0);
+    }
+
+    /** {@code columns} without their PostgreSQL table OIDs and attribute numbers. */
+    public static java.util.List<ColumnInfo> withoutPgTables(java.util.List<ColumnInfo> columns) {
+        return columns.stream().map(ColumnInfo::withoutPgTable).toList();
     }
 
     /** A computed column of the proxy's own (e.g. {@code @@version_comment}). */

@@ -141,6 +141,25 @@ class PlanExecutorTest {
     }
 
     @Test
+    void aSplitInsertReturningGivesItsRowsBackInValuesOrder() {
+        backends.answer("s0", "INSERT a RETURNING", FakeBackends.rows("row 2", "row 4"));
+        backends.answer("s1", "INSERT b RETURNING", FakeBackends.rows("row 1", "row 3", "row 5"));
+        RoutePlan.MultiShard plan = new RoutePlan.MultiShard(1, List.of(statement("s0", "INSERT a RETURNING"),
+                statement("s1", "INSERT b RETURNING")), new MergePlan.InsertedRows(List.of(1, 0, 1, 0, 1)), List.of());
+        assertThat(texts(executor.multi(plan, List.of()))).containsExactly("row 1", "row 2", "row 3", "row 4", "row 5");
+    }
+
+    @Test
+    void aShardReturningFewerRowsThanItInsertedIsAnErrorNotAGuess() {
+        backends.answer("s0", "INSERT a RETURNING", FakeBackends.rows("row 2"));
+        backends.answer("s1", "INSERT b RETURNING", FakeBackends.rows("row 1", "row 3"));
+        RoutePlan.MultiShard plan = new RoutePlan.MultiShard(1, List.of(statement("s0", "INSERT a RETURNING"),
+                statement("s1", "INSERT b RETURNING")), new MergePlan.InsertedRows(List.of(1, 0, 1, 0)), List.of());
+        ProxyException e = org.junit.jupiter.api.Assertions.assertThrows(ProxyException.class, () -> executor.multi(plan, List.of()));
+        assertThat(e.getMessage()).contains("shard s0 returned 1 rows for the 2 rows it inserted");
+    }
+
+    @Test
     void aMultiShardWriteSumsAffectedRowsAndKeepsTheFirstGeneratedId() {
         backends.answer("s0", "INSERT a", new StatementResult.Update(2, 0, 0, ""));
         backends.answer("s1", "INSERT b", new StatementResult.Update(3, 17, 0, ""));

@@ -43,6 +43,17 @@ public sealed interface MergePlan {
         }
     }
 
+    /**
+     * A multi-row INSERT … RETURNING split per shard: the client gets the returned rows in VALUES order, as one server
+     * returns them. Row i of the VALUES list went to statement {@code statementOfRow.get(i)} of the plan, and each
+     * statement returns one row per VALUES row it was given, in its own VALUES order; the executor interleaves them.
+     */
+    record InsertedRows(List<Integer> statementOfRow) implements MergePlan {
+        public InsertedRows {
+            statementOfRow = List.copyOf(statementOfRow);
+        }
+    }
+
     /** Writes over several shards: the client sees the sum of the affected-row counts. */
     record AffectedRows() implements MergePlan {}
 

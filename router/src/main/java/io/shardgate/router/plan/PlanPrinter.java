@@ -37,6 +37,8 @@ public final class PlanPrinter {
             case MergePlan.CounterRow c -> "counterRow(sum " + c.counterColumns().stream().map(i -> "c" + i)
                     .collect(Collectors.joining(",")) + "; others from " + c.homeShard() + ")";
             case MergePlan.Rows r -> rows(r);
+            case MergePlan.InsertedRows i -> "insertedRows(valuesOrder " + i.statementOfRow().stream().map(n -> "s" + n)
+                    .collect(Collectors.joining(",")) + ")";
         };
     }
 

@@ -71,11 +71,11 @@ public final class PgMessageEncoder extends MessageToByteEncoder<PgServerMessage
                 field(out, 'V', e.severity());
                 field(out, 'C', e.sqlState());
                 field(out, 'M', e.message());
-                if (e.detail() != null) {
-                    field(out, 'D', e.detail());
-                }
-                if (e.hint() != null) {
-                    field(out, 'H', e.hint());
+                for (char code : PgServerMessage.ErrorResponse.FIELD_ORDER.toCharArray()) {
+                    String value = e.fields().get(code);
+                    if (value != null) {
+                        field(out, code, value);
+                    }
                 }
                 out.writeByte(0);
                 end(out, start);
@@ -101,8 +101,8 @@ public final class PgMessageEncoder extends MessageToByteEncoder<PgServerMessage
             ColumnInfo c = columns.get(i);
             int oid = PgTypes.oid(c);
             cString(out, c.name());
-            out.writeInt(0); // table OID: a shard's OIDs mean nothing to the client
-            out.writeShort(0); // column number
+            out.writeInt(c.pgTableOid()); // the catalog shard's, or 0 (see ColumnInfo)
+            out.writeShort(c.pgColumnNumber());
             out.writeInt(oid);
             out.writeShort(PgTypes.typeLength(oid));
             out.writeInt(c.pgTypeOid() != 0 ? c.pgTypeModifier() : -1);

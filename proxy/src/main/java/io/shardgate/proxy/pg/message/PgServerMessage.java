@@ -2,6 +2,7 @@ package io.shardgate.proxy.pg.message;
 
 import io.shardgate.proxy.session.ColumnInfo;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /** What the proxy sends a PostgreSQL client, encoded by {@link io.shardgate.proxy.pg.codec.PgMessageEncoder}. */
@@ -76,23 +77,48 @@ public sealed interface PgServerMessage {
     /** 'I'. */
     record EmptyQueryResponse() implements PgServerMessage {}
 
-    /** 'E' (error) or 'N' (notice): severity, SQLSTATE and message kept apart. */
-    record ErrorResponse(boolean notice, String severity, String sqlState, String message, String detail, String hint)
+    /**
+     * 'E' (error) or 'N' (notice): severity, SQLSTATE and message kept apart, and the server's other fields (DETAIL 'D',
+     * HINT 'H', POSITION 'P', internal position and query 'p' 'q', WHERE 'W', schema, table, column, data type and
+     * constraint names 's' 't' 'c' 'd' 'n', FILE, LINE and ROUTINE 'F' 'L' 'R') by their field codes.
+     */
+    record ErrorResponse(boolean notice, String severity, String sqlState, String message, Map<Character, String> fields)
             implements PgServerMessage {
+        /** The optional fields in the order a server sends them. */
+        public static final String FIELD_ORDER = "DHPpqWstcdnFLR";
+
         public ErrorResponse {
             Objects.requireNonNull(severity, "severity");
             Objects.requireNonNull(sqlState, "sqlState");
             Objects.requireNonNull(message, "message");
+            fields = Map.copyOf(fields);
+            for (Character code : fields.keySet()) {
+                if (FIELD_ORDER.indexOf(code) < 0) {
+                    throw new IllegalArgumentException("not an optional ErrorResponse field: '" + code + "'");
+                }
+            }
         }
 
-        /** Without detail and hint. */
+        /** Without further fields. */
         public ErrorResponse(boolean notice, String severity, String sqlState, String message) {
-            this(notice, severity, sqlState, message, null, null);
+            this(notice, severity, sqlState, message, Map.of());
         }
 
         /** The same error with a shard's DETAIL and HINT fields (null where it sent none). */
         public ErrorResponse withDetail(String detail, String hint) {
-            return new ErrorResponse(notice, severity, sqlState, message, detail, hint);
+            Map<Character, String> more = new java.util.HashMap<>(fields);
+            if (detail != null) {
+                more.put('D', detail);
+            }
+            if (hint != null) {
+                more.put('H', hint);
+            }
+            return withFields(more);
+        }
+
+        /** The same error with {@code fields} (codes from {@link #FIELD_ORDER}) instead of its own. */
+        public ErrorResponse withFields(Map<Character, String> fields) {
+            return new ErrorResponse(notice, severity, sqlState, message, fields);
         }
 
         public static ErrorResponse error(String sqlState, String message) {

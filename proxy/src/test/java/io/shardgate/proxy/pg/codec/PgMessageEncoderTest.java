@@ -104,6 +104,15 @@ class PgMessageEncoderTest {
                         bytes(0))));
     }
 
+    @Test
+    void errorFieldsGoOutInTheServersOrderWhateverTheMapsOrder() {
+        var fields = java.util.Map.of('R', "errorMissingColumn", 'P', "8", 'n', "users_pkey", 'D', "d", 'L', "3722");
+        assertThat(encode(PgServerMessage.ErrorResponse.error("42703", "m").withFields(fields)))
+                .containsExactly(message('E', concat(bytes('S'), cstr("ERROR"), bytes('V'), cstr("ERROR"), bytes('C'), cstr("42703"),
+                        bytes('M'), cstr("m"), bytes('D'), cstr("d"), bytes('P'), cstr("8"), bytes('n'), cstr("users_pkey"),
+                        bytes('L'), cstr("3722"), bytes('R'), cstr("errorMissingColumn"), bytes(0))));
+    }
+
     private byte[] encode(PgServerMessage m) {
         channel.writeOutbound(m);
         ByteBuf out = channel.readOutbound();
