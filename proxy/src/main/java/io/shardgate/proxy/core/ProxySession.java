@@ -41,8 +41,11 @@ import java.util.Map;
  *       connection, so the shard reads the bytes and converts results as for a direct client.</li>
  *   <li>{@code SET TRANSACTION …} without SESSION applies to the session's next transaction;
  *       {@code SET SESSION TRANSACTION …} is a session setting.</li>
- *   <li>SHOW WARNINGS is answered by the backend connection of the previous statement only while it is
- *       pinned to a transaction; otherwise the warnings went back to the pool with it and the answer is empty.</li>
+ *   <li>A statement's warning count is the sum of its shard calls' counts; a shard call that reported warnings has
+ *       them listed (SHOW WARNINGS) on its connection right away, and the client's SHOW WARNINGS is answered from those
+ *       lists ({@link StatementWarnings}). Without warnings, SHOW WARNINGS is answered by the backend connection of the
+ *       previous statement while it is pinned to a transaction (it may list that statement's error); otherwise the
+ *       answer is empty.</li>
  * </ul>
  */
 final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
@@ -74,19 +77,28 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private int spread;
     private final SessionIds ids;
     private final PlanExecutor executor;
+    /** The warnings of the last statement (what SHOW WARNINGS lists), and those of the statement running now. */
+    private StatementWarnings warnings = new StatementWarnings();
+    private StatementWarnings running;
+    /** The running statement is SHOW WARNINGS or ERRORS, which leaves the list as it is. */
+    private boolean keepWarnings;
 
     ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
         this.core = core;
         this.client = client;
         this.connectionId = connectionId;
         this.schema = schema;
-        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned());
+        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned(),
+                client.flags().foundRows());
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
         this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
         this.executor = new PlanExecutor(new JdbcSessionCursor(this, backends, core), core.metrics(), core.parallel());
         this.ids = new SessionIds(core.sequences(), () -> backends.settings().fingerprint(), this::sqlMode);
         this.charset = client.charset();
+        if (!postgres()) {
+            backends.startWith(SessionCommands.clientFlags(client.flags()));
+        }
         if (!charset.utf8mb4()) {
             SessionCommands.useCharset(this, charset, "SET NAMES " + charset.mysqlName());
         }
@@ -368,11 +380,34 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * held statement keeps the transaction's connections (and row locks) while it waits.
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
+        if (running != null) {
+            return runCounted(statement, parameters); // a statement the proxy runs for the client's (see ServerStateRules)
+        }
+        running = new StatementWarnings();
+        keepWarnings = false;
+        try {
+            return running.withCount(runCounted(statement, parameters));
+        } finally {
+            if (!keepWarnings) {
+                warnings = running;
+            }
+            running = null;
+        }
+    }
+
+    private StatementResult runCounted(AnalysedStatement statement, List<Object> parameters) {
         try {
             return runStatement(statement, parameters);
         } catch (RuntimeException e) {
             stateRules.failed();
             throw e;
+        }
+    }
+
+    /** A call of the running statement on {@code shard} reported {@code count} warnings, which its connection listed as {@code shown}. */
+    void warnings(String shard, int count, StatementResult.Rows shown) {
+        if (running != null) {
+            running.add(shard, count, shown);
         }
     }
 
@@ -436,6 +471,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         ids.begin();
         return result;
+    }
+
+    /** The session's max_error_count (how many warnings SHOW WARNINGS lists) as a backend carrying its settings has it. */
+    private long maxErrorCount() {
+        StatementResult r = executor.outsideTransaction(defaultShard(), "SELECT @@SESSION.max_error_count");
+        return r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null
+                ? Long.parseLong(new String(rows.rows().getFirst()[0], java.nio.charset.StandardCharsets.US_ASCII)) : 64;
     }
 
     /** The session's sql_mode as a backend carrying its settings has it (see {@link SessionIds}). */
@@ -683,8 +725,18 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         initDb(schema);
     }
 
-    /** SHOW WARNINGS / ERRORS: on the previous statement's connection while it is pinned, else an empty answer. */
+    /**
+     * SHOW WARNINGS / ERRORS: from the previous statement's warnings when it had some, else on the previous statement's
+     * connection while it is pinned, else an empty answer.
+     */
     StatementResult diagnostics(String sql) {
+        keepWarnings = true;
+        if (warnings.count() > 0) {
+            var listed = warnings.answer(sql, maxErrorCount());
+            if (listed.isPresent()) {
+                return listed.get();
+            }
+        }
         if (lastShard != null) {
             var answer = executor.onPinned(lastShard, sql);
             if (answer.isPresent()) {

@@ -20,13 +20,16 @@ public final class ShardPool implements AutoCloseable {
     private final BackendUrl url;
     private final HikariDataSource dataSource;
     private final Duration poolWait;
+    private final boolean foundRows;
 
-    ShardPool(ShardDefinition shard, ProxyPoolSettings settings) {
+    /** {@code foundRows}: the connections log in with {@code CLIENT_FOUND_ROWS} (see {@link ShardPools#pool(String, boolean)}). */
+    ShardPool(ShardDefinition shard, ProxyPoolSettings settings, boolean foundRows) {
         this.shard = shard;
         this.url = BackendUrl.parse(shard.jdbcUrl());
+        this.foundRows = foundRows;
         HikariConfig c = new HikariConfig();
-        c.setPoolName("shardgate-" + shard.name());
-        c.setJdbcUrl(url.connectorUrl(settings.connectTimeout(), settings.statementCacheSize()));
+        c.setPoolName("shardgate-" + shard.name() + (foundRows ? "" : "-affected-rows"));
+        c.setJdbcUrl(url.connectorUrl(settings.connectTimeout(), settings.statementCacheSize(), foundRows));
         c.setUsername(shard.user());
         c.setPassword(shard.password());
         c.setMaximumPoolSize(Math.max(1, shard.poolSize()));
@@ -63,6 +66,11 @@ public final class ShardPool implements AutoCloseable {
 
     public BackendUrl url() {
         return url;
+    }
+
+    /** Whether this pool's connections count found rows ({@code CLIENT_FOUND_ROWS}) or changed rows. */
+    public boolean foundRows() {
+        return foundRows;
     }
 
     /**

@@ -13,7 +13,7 @@ import java.util.function.Consumer;
 
 /**
  * The proxy's native MySQL connections (configuration key {@code backend.native}): a {@link NativePool} per shard and
- * per {@code DEPRECATE_EOF} flag, so that a relayed reply is exactly what the shard sends a client with the
+ * per {@code DEPRECATE_EOF} and {@code CLIENT_FOUND_ROWS} flag, so that a relayed reply is exactly what the shard sends a client with the
  * same capabilities, and {@link #relay}, the hot path that forwards a client's statement and relays the reply.
  *
  * <p>The pools are in addition to the JDBC pools (which still serve everything that is not relayed), each up to the
@@ -24,7 +24,7 @@ public final class NativeBackends implements AutoCloseable {
     /** How long a relayed statement may go without the shard sending anything before it is declared hung. */
     public static final Duration REPLY_TIMEOUT = Duration.ofMinutes(10);
 
-    private record Key(String shard, boolean deprecateEof) {}
+    private record Key(String shard, boolean deprecateEof, boolean foundRows) {}
 
     private record Entry(ShardDefinition definition, NativePool pool) {}
 
@@ -57,7 +57,7 @@ public final class NativeBackends implements AutoCloseable {
      *                        error is thrown too
      */
     public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target) {
-        NativePool pool = pool(shard, target.deprecateEof());
+        NativePool pool = pool(shard, target.deprecateEof(), target.foundRows());
         MySqlBackendConnection c = pool.borrow();
         if (!carry(pool, c, settings)) {
             pool.discard(c);
@@ -117,8 +117,8 @@ public final class NativeBackends implements AutoCloseable {
         return true;
     }
 
-    private NativePool pool(ShardDefinition shard, boolean deprecateEof) {
-        Key key = new Key(shard.name(), deprecateEof);
+    private NativePool pool(ShardDefinition shard, boolean deprecateEof, boolean foundRows) {
+        Key key = new Key(shard.name(), deprecateEof, foundRows);
         Entry e = pools.get(key);
         if (e != null && e.definition().equals(shard)) {
             return e.pool();
@@ -128,11 +128,12 @@ public final class NativeBackends implements AutoCloseable {
             if (e != null && e.definition().equals(shard)) {
                 return e.pool();
             }
-            NativePool pool = new NativePool(loops, settings(shard, deprecateEof),
+            NativePool pool = new NativePool(loops, settings(shard, deprecateEof, foundRows),
                     NativePool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));
             pools.put(key, new Entry(shard, pool));
             LOG.info("{}: native pool {} (max {} connections, {})", shard.name(), e == null ? "created" : "replaced",
-                    Math.max(1, shard.poolSize()), deprecateEof ? "DEPRECATE_EOF" : "EOF packets");
+                    Math.max(1, shard.poolSize()), (deprecateEof ? "DEPRECATE_EOF" : "EOF packets")
+                    + (foundRows ? ", FOUND_ROWS" : ", changed rows"));
             if (e != null) {
                 e.pool().close();
             } else {
@@ -142,14 +143,14 @@ public final class NativeBackends implements AutoCloseable {
         }
     }
 
-    private BackendSettings settings(ShardDefinition shard, boolean deprecateEof) {
+    private BackendSettings settings(ShardDefinition shard, boolean deprecateEof, boolean foundRows) {
         BackendUrl url = BackendUrl.parse(shard.jdbcUrl());
         String hostPort = url.hostPort();
         int colon = hostPort.lastIndexOf(':');
         String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
         int port = colon < 0 ? 3306 : Integer.parseInt(hostPort.substring(colon + 1));
         return new BackendSettings(shard.name(), host, port, shard.user(), shard.password(), url.database(),
-                BackendSettings.UTF8MB4_GENERAL_CI, deprecateEof, false, false, connectTimeout, REPLY_TIMEOUT);
+                BackendSettings.UTF8MB4_GENERAL_CI, deprecateEof, foundRows, false, connectTimeout, REPLY_TIMEOUT);
     }
 
     @Override
