@@ -130,8 +130,8 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         p.put("enableQueryTimeouts", "false");
         p.put("useLocalTransactionState", "true");
         p.put("dontTrackOpenResources", "true");
-        p.put("allowMultiQueries", "false");
         p.put("useAffectedRows", Boolean.toString(!foundRows));
+        p.put("allowMultiQueries", "false");
         return withParameters(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"), p);
     }
 
