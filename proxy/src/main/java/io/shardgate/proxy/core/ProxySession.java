@@ -136,9 +136,16 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 && NativeRelay.tryRelay(core, this, backends, stateRules, sql, target);
     }
 
-    /** A statement was relayed on {@code shard} (see {@link NativeRelay}). */
-    void relayed(String shard) {
+    /**
+     * A statement was relayed on {@code shard} (see {@link NativeRelay}) and the client was told of {@code warnings}
+     * warnings: they are the last statement's now, counted but not listed (the relay does not read them).
+     */
+    void relayed(String shard, int warnings) {
         lastShard = shard;
+        this.warnings = new StatementWarnings();
+        if (warnings > 0) {
+            this.warnings.addUnlisted(shard, warnings);
+        }
     }
 
     @Override

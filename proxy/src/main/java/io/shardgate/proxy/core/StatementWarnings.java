@@ -27,6 +27,7 @@ final class StatementWarnings {
     /** The shards whose calls reported warnings, one entry per call. */
     private final List<String> sources = new ArrayList<>();
     private List<ColumnInfo> columns;
+    private boolean unlisted;
     private final List<byte[][]> rows = new ArrayList<>();
 
     /** The statement's warning count so far. */
@@ -42,6 +43,16 @@ final class StatementWarnings {
             columns = shown.columns();
         }
         rows.addAll(shown.rows());
+    }
+
+    /**
+     * A statement relayed from {@code shard} on a native connection told the client of {@code warnings} warnings, which
+     * the relay did not read: counted, and listing them is refused.
+     */
+    synchronized void addUnlisted(String shard, int warnings) {
+        count += warnings;
+        sources.add(shard);
+        unlisted = true;
     }
 
     /** {@code result} with the statement's warning count in place of the one shard's or the merge's. */
@@ -62,7 +73,7 @@ final class StatementWarnings {
      */
     synchronized Optional<StatementResult> answer(String sql, long maxErrorCount) {
         Matcher m = SHOW.matcher(sql);
-        if (count == 0 || columns == null || !m.matches()) {
+        if (count == 0 || columns == null && !unlisted || !m.matches()) {
             return Optional.empty();
         }
         boolean errors = m.group(2).toUpperCase(Locale.ROOT).equals("ERRORS");
@@ -77,6 +88,12 @@ final class StatementWarnings {
             return Optional.of(new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count"
                     : "warning_count"), "", io.shardgate.proxy.session.ColumnType.BIGINT, 21, 0, true, true, true, 63)),
                     List.<byte[][]>of(new byte[][] {Long.toString(n).getBytes(StandardCharsets.US_ASCII)}), 0));
+        }
+        if (unlisted) {
+            throw new io.shardgate.proxy.error.ProxyException(io.shardgate.proxy.error.ErrorCode.UNSUPPORTED, sql.strip()
+                    + ": the previous statement's " + count + " warnings were relayed from shard " + sources.getFirst()
+                    + " with its reply (backend.native), which does not keep them; SHOW COUNT(*) WARNINGS gives their"
+                    + " number, or turn backend.native off to list them");
         }
         if (sources.size() > 1) {
             throw new io.shardgate.proxy.error.ProxyException(io.shardgate.proxy.error.ErrorCode.UNSUPPORTED, sql.strip()

@@ -154,6 +154,25 @@ class NativeRelayTest {
         assertThat(relaying.metrics().errorTotals()).containsKey("backend-1054");
     }
 
+    /**
+     * A relayed reply's warnings reach the client in its EOF packet as the shard sent them; the session counts them
+     * (SHOW COUNT(*) WARNINGS) and, not having read them, refuses to list them rather than list another statement's.
+     */
+    @Test
+    void aRelayedStatementsWarningsAreCountedAndNotListed() throws Exception {
+        try (Connection r = connect(relayFront); Statement st = r.createStatement()) {
+            st.executeQuery("SELECT CAST('12abc' AS SIGNED) FROM orders WHERE customer_id = " + onS1 + " AND id = 101").close();
+            SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, st::getWarnings);
+            assertThat(e.getMessage()).contains("were relayed from shard s1");
+            assertThat(answer(r, "SELECT CAST('12abc' AS SIGNED) FROM orders WHERE customer_id = " + onS0 + " AND id = 1"))
+                    .endsWith("row | 12");
+            try (ResultSet rs = st.executeQuery("SHOW COUNT(*) WARNINGS")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(1);
+            }
+        }
+    }
+
     @Test
     void aLargeResultStreamsThroughWhole() throws Exception {
         try (Connection r = connect(relayFront)) {

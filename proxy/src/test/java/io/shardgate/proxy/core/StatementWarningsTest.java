@@ -41,6 +41,16 @@ class StatementWarningsTest {
                 .hasMessageContaining("3 warnings came from 2 shard calls (shards s0, s1)");
     }
 
+    /** A relayed reply's warnings reached the client as a count only: counted, listing refused. */
+    @Test
+    void relayedWarningsAreCountedButNotListed() {
+        StatementWarnings w = new StatementWarnings();
+        w.addUnlisted("s1", 2);
+        assertThat(levels(w.answer("SHOW COUNT(*) WARNINGS", 64).orElseThrow())).containsExactly("2");
+        assertThatThrownBy(() -> w.answer("SHOW WARNINGS", 64)).isInstanceOf(ProxyException.class)
+                .hasMessageContaining("relayed from shard s1");
+    }
+
     @Test
     void nothingToAnswerFromWithoutWarnings() {
         assertThat(new StatementWarnings().answer("SHOW WARNINGS", 64)).isEmpty();

@@ -63,7 +63,7 @@ public final class NativeBackends implements AutoCloseable {
             pool.discard(c);
             return null;
         }
-        RelaySink sink = new RelaySink(target.client(), c, target.firstSequence());
+        RelaySink sink = new RelaySink(target.client(), c, target.firstSequence(), target.deprecateEof());
         try {
             c.send(MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql), sink);
             RelaySink.Outcome outcome = sink.done.get();
