@@ -138,15 +138,22 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     /**
      * A statement was relayed on {@code shard} (see {@link NativeRelay}) and the client was told of {@code warnings}
-     * warnings: they are the last statement's now, counted but not listed (the relay does not read them).
+     * warnings, which the shard listed as {@code listed} (null: they could not be read, so they are counted, not listed).
      */
-    void relayed(String shard, int warnings) {
+    void relayed(String shard, int warnings, List<byte[][]> listed) {
         lastShard = shard;
         this.warnings = new StatementWarnings();
-        if (warnings > 0) {
+        if (warnings > 0 && listed != null) {
+            this.warnings.add(shard, warnings, new StatementResult.Rows(WARNING_COLUMNS, listed, 0));
+        } else if (warnings > 0) {
             this.warnings.addUnlisted(shard, warnings);
         }
     }
+
+    /** The columns of SHOW WARNINGS as MariaDB describes them. */
+    private static final List<ColumnInfo> WARNING_COLUMNS = List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
+            new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),
+            ColumnInfo.computed("Message", ColumnType.VARCHAR, 2048));
 
     @Override
     public PreparedInfo prepare(byte[] sql) {
@@ -755,9 +762,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             return new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count" : "warning_count"),
                     "", ColumnType.BIGINT, 21, 0, true, true, true, 63)), List.<byte[][]>of(new byte[][] {"0".getBytes()}), 0);
         }
-        return new StatementResult.Rows(List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
-                new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),
-                ColumnInfo.computed("Message", ColumnType.VARCHAR, 2048)), List.of(), 0);
+        return new StatementResult.Rows(WARNING_COLUMNS, List.of(), 0);
     }
 
     // ---- prepare helpers

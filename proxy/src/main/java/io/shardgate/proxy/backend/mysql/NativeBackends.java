@@ -67,6 +67,10 @@ public final class NativeBackends implements AutoCloseable {
         try {
             c.send(MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql), sink);
             RelaySink.Outcome outcome = sink.done.get();
+            if (outcome.warnings() > 0) {
+                // listed now, on the same connection: once it is back in the pool, another statement replaces them
+                outcome = outcome.withWarningRows(warnings(c));
+            }
             pool.release(c, false);
             return outcome;
         } catch (ExecutionException e) {
@@ -87,6 +91,19 @@ public final class NativeBackends implements AutoCloseable {
         } catch (RuntimeException e) {
             pool.release(c, false);
             throw e;
+        }
+    }
+
+    /** The rows of {@code SHOW WARNINGS} on {@code c}, or null if they could not be read (the session then refuses to list them). */
+    private static java.util.List<byte[][]> warnings(MySqlBackendConnection c) throws InterruptedException {
+        WarningsSink sink = new WarningsSink();
+        c.send(MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY,
+                "SHOW WARNINGS".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), sink);
+        try {
+            return sink.done.get(REPLY_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("{}: reading a relayed statement's warnings failed: {}", c, e.toString());
+            return null;
         }
     }
 

@@ -17,9 +17,14 @@ public final class RelaySink implements ReplySink {
 
     /**
      * The reply reached the client whole: how many rows, the warning count of its last OK or EOF packet (what the
-     * client was told), and the shard's error it ended with, or null.
+     * client was told), the shard's error it ended with, or null, and when it had warnings, the rows of the shard's
+     * SHOW WARNINGS right after (Level, Code, Message as the server's bytes; null if they could not be read).
      */
-    public record Outcome(long rows, int warnings, ServerError error) {}
+    public record Outcome(long rows, int warnings, ServerError error, java.util.List<byte[][]> warningRows) {
+        Outcome withWarningRows(java.util.List<byte[][]> listed) {
+            return new Outcome(rows, warnings, error, listed);
+        }
+    }
 
     /** The relay broke off; {@code started}: some packets had reached the client already. */
     static final class Broken extends RuntimeException {
@@ -75,7 +80,7 @@ public final class RelaySink implements ReplySink {
         pending.addComponent(true, packet);
         if (last) {
             client.writeAndFlush(take(), client.voidPromise());
-            done.complete(new Outcome(rows, warnings, error));
+            done.complete(new Outcome(rows, warnings, error, null));
             return;
         }
         if (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS) {
