@@ -746,7 +746,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     StatementResult diagnostics(String sql) {
         keepWarnings = true;
         if (warnings.count() > 0) {
-            var listed = warnings.answer(sql, maxErrorCount());
+            var listed = warnings.answer(sql, this::maxErrorCount);
             if (listed.isPresent()) {
                 return listed.get();
             }

@@ -68,10 +68,10 @@ final class StatementWarnings {
 
     /**
      * The answer to a SHOW WARNINGS / ERRORS statement {@code sql} from these warnings, listing at most
-     * {@code maxErrorCount} (the session's {@code max_error_count}, each shard kept that many); empty when there are none
+     * {@code maxErrorCount} (the session's {@code max_error_count}, each shard kept that many; asked only for a list); empty when there are none
      * to answer from or the statement has a form this does not know.
      */
-    synchronized Optional<StatementResult> answer(String sql, long maxErrorCount) {
+    synchronized Optional<StatementResult> answer(String sql, java.util.function.LongSupplier maxErrorCount) {
         Matcher m = SHOW.matcher(sql);
         if (count == 0 || columns == null && !unlisted || !m.matches()) {
             return Optional.empty();
@@ -102,7 +102,7 @@ final class StatementWarnings {
                     + " order one server would; SHOW COUNT(*) WARNINGS gives their number, or run the statement on one shard"
                     + " (with its shard key) to see them");
         }
-        listed = listed.subList(0, (int) Math.min(listed.size(), maxErrorCount));
+        listed = listed.subList(0, (int) Math.min(listed.size(), maxErrorCount.getAsLong()));
         long offset = 0;
         long limit = Long.MAX_VALUE;
         if (m.group(3) != null) {

@@ -20,13 +20,13 @@ class StatementWarningsTest {
         StatementWarnings w = new StatementWarnings();
         w.add("s0", 3, shown("Warning", "Note", "Error"));
         assertThat(w.withCount(StatementResult.Update.of(1))).isEqualTo(new StatementResult.Update(1, 0, 3, ""));
-        assertThat(levels(w.answer("SHOW WARNINGS", 64).orElseThrow())).containsExactly("Warning", "Note", "Error");
-        assertThat(levels(w.answer("show warnings limit 1, 1", 64).orElseThrow())).containsExactly("Note");
-        assertThat(levels(w.answer("SHOW WARNINGS LIMIT 2", 64).orElseThrow())).containsExactly("Warning", "Note");
-        assertThat(levels(w.answer("SHOW WARNINGS", 2).orElseThrow())).containsExactly("Warning", "Note");
-        assertThat(levels(w.answer("SHOW ERRORS", 64).orElseThrow())).containsExactly("Error");
-        assertThat(levels(w.answer("SHOW COUNT(*) WARNINGS", 64).orElseThrow())).containsExactly("3");
-        assertThat(levels(w.answer("SHOW COUNT(*) ERRORS", 64).orElseThrow())).containsExactly("1");
+        assertThat(levels(w.answer("SHOW WARNINGS", () -> 64).orElseThrow())).containsExactly("Warning", "Note", "Error");
+        assertThat(levels(w.answer("show warnings limit 1, 1", () -> 64).orElseThrow())).containsExactly("Note");
+        assertThat(levels(w.answer("SHOW WARNINGS LIMIT 2", () -> 64).orElseThrow())).containsExactly("Warning", "Note");
+        assertThat(levels(w.answer("SHOW WARNINGS", () -> 2).orElseThrow())).containsExactly("Warning", "Note");
+        assertThat(levels(w.answer("SHOW ERRORS", () -> 64).orElseThrow())).containsExactly("Error");
+        assertThat(levels(w.answer("SHOW COUNT(*) WARNINGS", () -> 64).orElseThrow())).containsExactly("3");
+        assertThat(levels(w.answer("SHOW COUNT(*) ERRORS", () -> 64).orElseThrow())).containsExactly("1");
     }
 
     /** Several shard calls: the count is their sum, the list has no server order and is refused with the reason. */
@@ -36,8 +36,8 @@ class StatementWarningsTest {
         w.add("s0", 1, shown("Warning"));
         w.add("s1", 2, shown("Warning", "Warning"));
         assertThat(((StatementResult.Rows) w.withCount(new StatementResult.Rows(COLUMNS, List.of(), 0))).warnings()).isEqualTo(3);
-        assertThat(levels(w.answer("SHOW COUNT(*) WARNINGS", 64).orElseThrow())).containsExactly("3");
-        assertThatThrownBy(() -> w.answer("SHOW WARNINGS", 64)).isInstanceOf(ProxyException.class)
+        assertThat(levels(w.answer("SHOW COUNT(*) WARNINGS", () -> 64).orElseThrow())).containsExactly("3");
+        assertThatThrownBy(() -> w.answer("SHOW WARNINGS", () -> 64)).isInstanceOf(ProxyException.class)
                 .hasMessageContaining("3 warnings came from 2 shard calls (shards s0, s1)");
     }
 
@@ -46,14 +46,14 @@ class StatementWarningsTest {
     void relayedWarningsAreCountedButNotListed() {
         StatementWarnings w = new StatementWarnings();
         w.addUnlisted("s1", 2);
-        assertThat(levels(w.answer("SHOW COUNT(*) WARNINGS", 64).orElseThrow())).containsExactly("2");
-        assertThatThrownBy(() -> w.answer("SHOW WARNINGS", 64)).isInstanceOf(ProxyException.class)
+        assertThat(levels(w.answer("SHOW COUNT(*) WARNINGS", () -> 64).orElseThrow())).containsExactly("2");
+        assertThatThrownBy(() -> w.answer("SHOW WARNINGS", () -> 64)).isInstanceOf(ProxyException.class)
                 .hasMessageContaining("relayed from shard s1");
     }
 
     @Test
     void nothingToAnswerFromWithoutWarnings() {
-        assertThat(new StatementWarnings().answer("SHOW WARNINGS", 64)).isEmpty();
+        assertThat(new StatementWarnings().answer("SHOW WARNINGS", () -> 64)).isEmpty();
     }
 
     private static StatementResult.Rows shown(String... levels) {
