@@ -83,12 +83,21 @@ final class JdbcBackendConnection implements BackendConnection {
             if (session.postgres()) {
                 return catalogTables(ShardExecutor.run(c, s.sql(), s.bind(parameters), db, session::notice), lease.shard(), core);
             }
-            if (parameters instanceof SourceLiterals text) {
-                return ShardExecutor.runBytes(c, text.bytesFor(s), db);
+            StatementResult result = parameters instanceof SourceLiterals text ? ShardExecutor.runBytes(c, text.bytesFor(s), db)
+                    : ShardExecutor.runMySql(c, s.sql(), s.bind(parameters), session.charset(), db);
+            int warnings = switch (result) {
+                case StatementResult.Update u -> u.warnings();
+                case StatementResult.Rows r -> r.warnings();
+            };
+            if (warnings > 0 && ShardExecutor.runBytes(c, SHOW_WARNINGS, db) instanceof StatementResult.Rows shown) {
+                // listed now: once the connection is back in the pool, another statement replaces them
+                session.warnings(s.shard(), warnings, shown);
             }
-            return ShardExecutor.runMySql(c, s.sql(), s.bind(parameters), session.charset(), db);
+            return result;
         });
     }
+
+    private static final byte[] SHOW_WARNINGS = "SHOW WARNINGS".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     @Override
     public StatementResult run(String sql) throws BackendError {

@@ -142,7 +142,7 @@ final class NativeRelay {
             if (outcome == null) {
                 return false; // the connection could not take the session's settings; nothing ran
             }
-            session.relayed(shardStatement.shard());
+            session.relayed(shardStatement.shard(), outcome.warnings(), outcome.warningRows());
             if (outcome.error() != null) {
                 rules.failed();
                 core.metrics().error("backend-" + outcome.error().errno()); // as the front end counts the errors it sends

@@ -41,8 +41,11 @@ import java.util.Map;
  *       connection, so the shard reads the bytes and converts results as for a direct client.</li>
  *   <li>{@code SET TRANSACTION …} without SESSION applies to the session's next transaction;
  *       {@code SET SESSION TRANSACTION …} is a session setting.</li>
- *   <li>SHOW WARNINGS is answered by the backend connection of the previous statement only while it is
- *       pinned to a transaction; otherwise the warnings went back to the pool with it and the answer is empty.</li>
+ *   <li>A statement's warning count is the sum of its shard calls' counts; a shard call that reported warnings has
+ *       them listed (SHOW WARNINGS) on its connection right away, and the client's SHOW WARNINGS is answered from those
+ *       lists ({@link StatementWarnings}). Without warnings, SHOW WARNINGS is answered by the backend connection of the
+ *       previous statement while it is pinned to a transaction (it may list that statement's error); otherwise the
+ *       answer is empty.</li>
  * </ul>
  */
 final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
@@ -77,13 +80,19 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final SessionIds ids;
     private final PlanExecutor executor;
     private final PgCursors cursors;
+    /** The warnings of the last statement (what SHOW WARNINGS lists), and those of the statement running now. */
+    private StatementWarnings warnings = new StatementWarnings();
+    private StatementWarnings running;
+    /** The running statement is SHOW WARNINGS or ERRORS, which leaves the list as it is. */
+    private boolean keepWarnings;
 
     ProxySession(ProxyCore core, ClientInfo client, long connectionId, String schema) {
         this.core = core;
         this.client = client;
         this.connectionId = connectionId;
         this.schema = schema;
-        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned());
+        this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned(),
+                client.flags().foundRows());
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
         this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
@@ -91,6 +100,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.cursors = new PgCursors(this, core, executor);
         this.ids = new SessionIds(core.sequences(), () -> backends.settings().fingerprint(), this::sqlMode);
         this.charset = client.charset();
+        if (!postgres()) {
+            backends.startWith(SessionCommands.clientFlags(client.flags()));
+        }
         if (!charset.utf8mb4()) {
             SessionCommands.useCharset(this, charset, "SET NAMES " + charset.mysqlName());
         }
@@ -128,10 +140,24 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 && NativeRelay.tryRelay(core, this, backends, stateRules, sql, target);
     }
 
-    /** A statement was relayed on {@code shard} (see {@link NativeRelay}). */
-    void relayed(String shard) {
+    /**
+     * A statement was relayed on {@code shard} (see {@link NativeRelay}) and the client was told of {@code warnings}
+     * warnings, which the shard listed as {@code listed} (null: they could not be read, so they are counted, not listed).
+     */
+    void relayed(String shard, int warnings, List<byte[][]> listed) {
         lastShard = shard;
+        this.warnings = new StatementWarnings();
+        if (warnings > 0 && listed != null) {
+            this.warnings.add(shard, warnings, new StatementResult.Rows(WARNING_COLUMNS, listed, 0));
+        } else if (warnings > 0) {
+            this.warnings.addUnlisted(shard, warnings);
+        }
     }
+
+    /** The columns of SHOW WARNINGS as MariaDB describes them. */
+    private static final List<ColumnInfo> WARNING_COLUMNS = List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
+            new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),
+            ColumnInfo.computed("Message", ColumnType.VARCHAR, 2048));
 
     @Override
     public PreparedInfo prepare(byte[] sql) {
@@ -391,11 +417,34 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * held statement keeps the transaction's connections (and row locks) while it waits.
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
+        if (running != null) {
+            return runCounted(statement, parameters); // a statement the proxy runs for the client's (see ServerStateRules)
+        }
+        running = new StatementWarnings();
+        keepWarnings = false;
+        try {
+            return running.withCount(runCounted(statement, parameters));
+        } finally {
+            if (!keepWarnings) {
+                warnings = running;
+            }
+            running = null;
+        }
+    }
+
+    private StatementResult runCounted(AnalysedStatement statement, List<Object> parameters) {
         try {
             return runStatement(statement, parameters);
         } catch (RuntimeException e) {
             stateRules.failed();
             throw e;
+        }
+    }
+
+    /** A call of the running statement on {@code shard} reported {@code count} warnings, which its connection listed as {@code shown}. */
+    void warnings(String shard, int count, StatementResult.Rows shown) {
+        if (running != null) {
+            running.add(shard, count, shown);
         }
     }
 
@@ -459,6 +508,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         ids.begin();
         return result;
+    }
+
+    /** The session's max_error_count (how many warnings SHOW WARNINGS lists) as a backend carrying its settings has it. */
+    private long maxErrorCount() {
+        StatementResult r = executor.outsideTransaction(defaultShard(), "SELECT @@SESSION.max_error_count");
+        return r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null
+                ? Long.parseLong(new String(rows.rows().getFirst()[0], java.nio.charset.StandardCharsets.US_ASCII)) : 64;
     }
 
     /** The session's sql_mode as a backend carrying its settings has it (see {@link SessionIds}). */
@@ -708,8 +764,18 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         initDb(schema);
     }
 
-    /** SHOW WARNINGS / ERRORS: on the previous statement's connection while it is pinned, else an empty answer. */
+    /**
+     * SHOW WARNINGS / ERRORS: from the previous statement's warnings when it had some, else on the previous statement's
+     * connection while it is pinned, else an empty answer.
+     */
     StatementResult diagnostics(String sql) {
+        keepWarnings = true;
+        if (warnings.count() > 0) {
+            var listed = warnings.answer(sql, this::maxErrorCount);
+            if (listed.isPresent()) {
+                return listed.get();
+            }
+        }
         if (lastShard != null) {
             var answer = executor.onPinned(lastShard, sql);
             if (answer.isPresent()) {
@@ -721,9 +787,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             return new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count" : "warning_count"),
                     "", ColumnType.BIGINT, 21, 0, true, true, true, 63)), List.<byte[][]>of(new byte[][] {"0".getBytes()}), 0);
         }
-        return new StatementResult.Rows(List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
-                new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),
-                ColumnInfo.computed("Message", ColumnType.VARCHAR, 2048)), List.of(), 0);
+        return new StatementResult.Rows(WARNING_COLUMNS, List.of(), 0);
     }
 
     // ---- prepare helpers

@@ -51,6 +51,8 @@ final class SessionBackends {
     /** The session's user variables as SQL literals, by lower-case name, set on every reserved connection. */
     private final Map<String, String> variables = new LinkedHashMap<>();
     private final PinnedConnections pinnedCount;
+    /** The client's CLIENT_FOUND_ROWS: which of a shard's pools its connections come from (see {@link ShardPools}). */
+    private final boolean foundRows;
 
     /** A connection reserved for the session's state; {@code reason} is what reserved it (for the metrics), {@code uses} all uses since. */
     private record Reserved(ShardPool pool, Connection connection, String reason, java.util.Set<String> uses) {}
@@ -62,8 +64,9 @@ final class SessionBackends {
         }
     }
 
-    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount) {
+    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows) {
         this.pools = pools;
+        this.foundRows = foundRows;
         this.states = states;
         this.dialect = dialect;
         this.pinnedCount = pinnedCount;
@@ -99,7 +102,7 @@ final class SessionBackends {
         if (r != null) {
             return new Lease(r.pool(), r.connection(), false);
         }
-        ShardPool pool = pools.pool(shard);
+        ShardPool pool = pools.pool(shard, foundRows);
         Connection c = pool.borrow();
         lent.add(c);
         long start = System.nanoTime();
@@ -334,6 +337,18 @@ final class SessionBackends {
 
     boolean isBroken(Lease lease) {
         return broken.contains(lease.connection());
+    }
+
+    /**
+     * The settings a new session starts with before any statement (what the server does for the client's capability
+     * flags, see {@link SessionCommands#clientFlags}): taken on by each connection when it is next lent, like any
+     * setting, without a round trip now.
+     */
+    void startWith(SessionSettings initial) {
+        if (!pinned.isEmpty() || !reserved.isEmpty() || !settings.isEmpty()) {
+            throw new IllegalStateException("the session's starting settings come before anything else");
+        }
+        settings = initial;
     }
 
     /**

@@ -63,6 +63,24 @@ final class SessionCommands {
         useCharset(session, charset, what);
     }
 
+    /**
+     * What the server does at login for a client's capability flags, as session settings: {@code CLIENT_IGNORE_SPACE} adds
+     * IGNORE_SPACE to the session's sql_mode, {@code CLIENT_INTERACTIVE} starts wait_timeout at interactive_timeout.
+     * Each is a setting of its variable, so a later SET of the variable replaces it as it replaces the server's.
+     * ({@code CLIENT_FOUND_ROWS} chooses the backend connections instead, see {@link io.shardgate.proxy.exec.ShardPools}.)
+     */
+    static SessionSettings clientFlags(io.shardgate.proxy.session.ClientFlags flags) {
+        SessionSettings settings = SessionSettings.NONE;
+        if (flags.ignoreSpace()) {
+            settings = settings.with("SET @@SESSION.sql_mode = CONCAT_WS(',', NULLIF(@@GLOBAL.sql_mode, ''), 'IGNORE_SPACE')",
+                    "sql_mode");
+        }
+        if (flags.interactive()) {
+            settings = settings.with("SET @@SESSION.wait_timeout = @@GLOBAL.interactive_timeout", "wait_timeout");
+        }
+        return settings;
+    }
+
     /** Puts {@code statement} (which sets the client character set to {@code charset}) on the session's backends. */
     static void useCharset(ProxySession session, ClientCharset charset, String statement) {
         SessionBackends b = session.backends();

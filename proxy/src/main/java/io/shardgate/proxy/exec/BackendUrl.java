@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  *       (one char per byte), whatever character set the session's SET NAMES put on the connection;</li>
  *   <li>{@code enableQueryTimeouts=false}, {@code useLocalTransactionState}, {@code dontTrackOpenResources}:
  *       less work per statement on the proxy's hot path;</li>
+ *   <li>{@code useAffectedRows}: false (Connector/J's default, {@code CLIENT_FOUND_ROWS} on) for the pools of clients
+ *       that asked for found rows, true for the others, so the shard counts an UPDATE's rows as it would for the client
+ *       ({@link #connectorUrl(Duration, int, boolean)});</li>
  *   <li>{@code allowMultiQueries=false}, whatever the shard's URL says: the front end runs a client's multi-statement
  *       message statement by statement, and text that still holds two statements is sent to one shard so that it
  *       answers with the server's syntax error, which it must never run instead.</li>
@@ -84,8 +87,16 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         return jdbcUrl.startsWith("jdbc:postgresql:");
     }
 
-    /** The driver URL with the proxy's settings appended. */
+    /** The driver URL with the proxy's settings appended, for clients that count found rows. */
     public String connectorUrl(Duration connectTimeout, int statementCacheSize) {
+        return connectorUrl(connectTimeout, statementCacheSize, true);
+    }
+
+    /**
+     * The driver URL with the proxy's settings appended; {@code foundRows}: whether the connection logs in with
+     * {@code CLIENT_FOUND_ROWS} (MySQL shards; PostgreSQL has no such choice).
+     */
+    public String connectorUrl(Duration connectTimeout, int statementCacheSize, boolean foundRows) {
         if (postgres()) {
             return pgJdbcUrl(connectTimeout, statementCacheSize);
         }
@@ -119,6 +130,7 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         p.put("enableQueryTimeouts", "false");
         p.put("useLocalTransactionState", "true");
         p.put("dontTrackOpenResources", "true");
+        p.put("useAffectedRows", Boolean.toString(!foundRows));
         p.put("allowMultiQueries", "false");
         return withParameters(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"), p);
     }

@@ -26,6 +26,7 @@ public final class ShardBudget {
     private final String shard;
     private final int max;
     private final IntSupplier jdbcInUse;
+    private final java.util.List<IntSupplier> others = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();
     private int nativeInUse;
@@ -42,6 +43,22 @@ public final class ShardBudget {
 
     public int max() {
         return max;
+    }
+
+    /**
+     * Counts the connections another JDBC pool of the same shard has lent (the pool of clients without
+     * {@code CLIENT_FOUND_ROWS}, see {@link ShardPools#pool(String, boolean)}): one budget per shard, however many pools.
+     */
+    void countAlso(IntSupplier moreJdbcInUse) {
+        others.add(Objects.requireNonNull(moreJdbcInUse, "moreJdbcInUse"));
+    }
+
+    private int jdbcInUse() {
+        int n = jdbcInUse.getAsInt();
+        for (IntSupplier other : others) {
+            n += other.getAsInt();
+        }
+        return n;
     }
 
     /** Sessions waiting for a place now (native borrowers and JDBC borrowers turned back). */
@@ -73,7 +90,7 @@ public final class ShardBudget {
         try {
             boolean counted = false;
             try {
-                while (nativeInUse + jdbcInUse.getAsInt() >= max) {
+                while (nativeInUse + jdbcInUse() >= max) {
                     long left = deadlineNanos - System.nanoTime();
                     if (left <= 0) {
                         return false;
@@ -117,7 +134,7 @@ public final class ShardBudget {
     public boolean admitsJdbc() {
         lock.lock();
         try {
-            return nativeInUse + jdbcInUse.getAsInt() <= max;
+            return nativeInUse + jdbcInUse() <= max;
         } finally {
             lock.unlock();
         }
@@ -131,7 +148,7 @@ public final class ShardBudget {
         lock.lock();
         waiting++;
         try {
-            while (nativeInUse + jdbcInUse.getAsInt() >= max) {
+            while (nativeInUse + jdbcInUse() >= max) {
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     return false;

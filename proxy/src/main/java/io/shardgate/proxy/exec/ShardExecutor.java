@@ -153,7 +153,7 @@ public final class ShardExecutor {
             long lastInsertId = st.unwrap(StatementImpl.class).getLastInsertID();
             String info = st.unwrap(JdbcStatement.class).getResultSetInternal() instanceof com.mysql.cj.protocol.Resultset r
                     && r.getServerInfo() != null ? r.getServerInfo() : "";
-            return new StatementResult.Update(st.getLargeUpdateCount(), lastInsertId, 0, info);
+            return new StatementResult.Update(st.getLargeUpdateCount(), lastInsertId, warningCount(st), info);
         }
         try (ResultSet rs = st.getResultSet()) {
             ResultSetMetaData md = rs.getMetaData();
@@ -168,8 +168,16 @@ public final class ShardExecutor {
                 }
                 rows.add(row);
             }
-            return new StatementResult.Rows(columns, rows, 0);
+            return new StatementResult.Rows(columns, rows, warningCount(st));
         }
+    }
+
+    /**
+     * The warning count of the OK or EOF packet that ended the statement's reply, as the server sent it (Connector/J keeps
+     * the last one per connection, and fetches the warnings themselves only when asked for them).
+     */
+    private static int warningCount(Statement st) throws SQLException {
+        return ((com.mysql.cj.NativeSession) st.getConnection().unwrap(JdbcConnection.class).getSession()).getProtocol().getWarningCount();
     }
 
     /**

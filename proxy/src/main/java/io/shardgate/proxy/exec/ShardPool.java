@@ -21,13 +21,20 @@ public final class ShardPool implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final Duration poolWait;
     private final ShardBudget budget;
+    private final boolean foundRows;
 
-    ShardPool(ShardDefinition shard, ProxyPoolSettings settings) {
+    /**
+     * {@code foundRows}: the connections log in with {@code CLIENT_FOUND_ROWS} (see {@link ShardPools#pool(String, boolean)});
+     * {@code sharedBudget}: the budget of the shard's other pool, which this one's connections count against too (null:
+     * a budget of its own).
+     */
+    ShardPool(ShardDefinition shard, ProxyPoolSettings settings, boolean foundRows, ShardBudget sharedBudget) {
         this.shard = shard;
         this.url = BackendUrl.parse(shard.jdbcUrl());
+        this.foundRows = foundRows;
         HikariConfig c = new HikariConfig();
-        c.setPoolName("shardgate-" + shard.name());
-        c.setJdbcUrl(url.connectorUrl(settings.connectTimeout(), settings.statementCacheSize()));
+        c.setPoolName("shardgate-" + shard.name() + (foundRows ? "" : "-affected-rows"));
+        c.setJdbcUrl(url.connectorUrl(settings.connectTimeout(), settings.statementCacheSize(), foundRows));
         c.setUsername(shard.user());
         c.setPassword(shard.password());
         c.setMaximumPoolSize(Math.max(1, shard.poolSize()));
@@ -42,7 +49,12 @@ public final class ShardPool implements AutoCloseable {
         }
         this.dataSource = new HikariDataSource(c);
         this.poolWait = settings.poolWait();
-        this.budget = new ShardBudget(shard.name(), Math.max(1, shard.poolSize()), this::jdbcInUse);
+        if (sharedBudget == null) {
+            this.budget = new ShardBudget(shard.name(), Math.max(1, shard.poolSize()), this::jdbcInUse);
+        } else {
+            this.budget = sharedBudget;
+            sharedBudget.countAlso(this::jdbcInUse);
+        }
     }
 
     /** The shard's connection budget, shared with the native pools ({@code backend.native}). */
@@ -51,6 +63,9 @@ public final class ShardPool implements AutoCloseable {
     }
 
     private int jdbcInUse() {
+        if (dataSource.isClosed()) {
+            return 0; // a pool replaced or closed lends nothing (its budget may outlive it)
+        }
         HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
         return bean == null ? 0 : bean.getActiveConnections();
     }
@@ -75,6 +90,11 @@ public final class ShardPool implements AutoCloseable {
 
     public BackendUrl url() {
         return url;
+    }
+
+    /** Whether this pool's connections count found rows ({@code CLIENT_FOUND_ROWS}) or changed rows. */
+    public boolean foundRows() {
+        return foundRows;
     }
 
     /**

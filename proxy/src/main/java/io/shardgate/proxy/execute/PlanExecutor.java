@@ -274,16 +274,19 @@ public final class PlanExecutor {
     private StatementResult affectedRows(List<Outcome> outcomes) {
         long affected = 0;
         long insertId = 0;
+        List<String> infos = new java.util.ArrayList<>();
         for (Outcome o : outcomes) {
             if (o.result() instanceof StatementResult.Update u) {
                 affected += u.affectedRows();
                 insertId = insertId == 0 ? u.lastInsertId() : insertId;
+                infos.add(u.info());
             }
         }
         if (insertId != 0) {
             cursor.insertId(insertId);
         }
-        return new StatementResult.Update(affected, insertId, 0, "");
+        // the warning count is the session's (every shard call's, see ProxySession); the info text sums the shards'
+        return new StatementResult.Update(affected, insertId, 0, infos.size() == 1 ? infos.getFirst() : OkInfo.sum(infos));
     }
 
     /**

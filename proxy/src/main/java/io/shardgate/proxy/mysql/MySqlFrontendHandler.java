@@ -179,7 +179,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             ctx.write(new ServerMessage.AuthMoreData(new byte[] {0x03}));
         }
         connection.phase(ConnectionState.Phase.COMMAND);
-        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes(), charset(hr));
+        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes(), charset(hr), flags(hr));
         ctx.channel().config().setAutoRead(false);
         worker.execute(() -> openSession(ctx, client));
     }
@@ -309,7 +309,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 closeSession();
                 connection.clearPrepared();
                 session = sessions.open(new ClientInfo(pendingHandshake.user(), schema, remoteHost(ctx),
-                        pendingHandshake.attributes(), charset(pendingHandshake)));
+                        pendingHandshake.attributes(), charset(pendingHandshake), flags(pendingHandshake)));
                 yield ok(session, 0, 0);
             }
             case ClientMessage.FieldList f -> fieldList(s, f);
@@ -337,7 +337,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && semicolon >= 0 && !onlyTerminators(text, semicolon);
         if (!multi && !mayBeBlank(text)) {
             if (s.relay(sql, new io.shardgate.proxy.backend.mysql.RelayTarget(ctx.channel(),
-                    connection.has(Capabilities.DEPRECATE_EOF), connection.peekSequence()))) {
+                    connection.has(Capabilities.DEPRECATE_EOF), connection.has(Capabilities.FOUND_ROWS),
+                    connection.peekSequence()))) {
                 return null; // the shard's reply went to the client as it came
             }
             return result(s.query(sql), s, false, false);
@@ -418,6 +419,13 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     }
 
     /** The handshake's character set (checked in {@link #handshake}); a reset connection returns to it. */
+    /** The client's flags that change the server's answers (each one the proxy offers, so the client's wish holds). */
+    private static io.shardgate.proxy.session.ClientFlags flags(ClientMessage.HandshakeResponse hr) {
+        int caps = hr.capabilities() & Capabilities.SERVER;
+        return new io.shardgate.proxy.session.ClientFlags((caps & Capabilities.FOUND_ROWS) != 0,
+                (caps & Capabilities.IGNORE_SPACE) != 0, (caps & Capabilities.INTERACTIVE) != 0);
+    }
+
     private static io.shardgate.proxy.session.ClientCharset charset(ClientMessage.HandshakeResponse hr) {
         return io.shardgate.proxy.session.ClientCharset.byCollationId(hr.collation()).orElseThrow();
     }
@@ -425,7 +433,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private ServerMessage execute(ChannelHandlerContext ctx, FrontendSession s, ClientMessage.StmtExecute e) {
         if (e.relayPacket() != null && s.relayExecute(e.statementId(), e.parameters(), e.relayPacket(),
                 new io.shardgate.proxy.backend.mysql.RelayTarget(ctx.channel(), connection.has(Capabilities.DEPRECATE_EOF),
-                        connection.peekSequence()))) {
+                        connection.has(Capabilities.FOUND_ROWS), connection.peekSequence()))) {
             return null; // the shard's reply went to the client as it came
         }
         return result(s.execute(e.statementId(), e.parameters()), s, true, false);

@@ -11,13 +11,21 @@ import java.util.Objects;
  * @param remoteAddress client address for logs
  * @param attributes    connection attributes the driver sent (program name, driver version, ...)
  * @param charset       the client character set it asked for at connect (PostgreSQL clients: UTF8, i.e. utf8mb4)
+ * @param flags         the capability flags that change the server's answers (MySQL clients; others: the defaults)
  */
-public record ClientInfo(String user, String schema, String remoteAddress, Map<String, String> attributes, ClientCharset charset) {
+public record ClientInfo(String user, String schema, String remoteAddress, Map<String, String> attributes, ClientCharset charset,
+        ClientFlags flags) {
     public ClientInfo {
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(remoteAddress, "remoteAddress");
         attributes = Map.copyOf(attributes);
         Objects.requireNonNull(charset, "charset");
+        Objects.requireNonNull(flags, "flags");
+    }
+
+    /** A client with the default flags ({@link ClientFlags#DEFAULT}). */
+    public ClientInfo(String user, String schema, String remoteAddress, Map<String, String> attributes, ClientCharset charset) {
+        this(user, schema, remoteAddress, attributes, charset, ClientFlags.DEFAULT);
     }
 
     /** A client of the default character set, utf8mb4. */

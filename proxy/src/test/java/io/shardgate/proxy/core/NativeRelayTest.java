@@ -154,6 +154,33 @@ class NativeRelayTest {
         assertThat(relaying.metrics().errorTotals()).containsKey("backend-1054");
     }
 
+    /**
+     * A relayed reply's warnings reach the client in its EOF packet as the shard sent them, and the shard's list of them
+     * is read on the same connection before it goes back to the pool: the client's SHOW WARNINGS lists them (Connector/J's
+     * getWarnings sends it when the count is not 0), and SHOW COUNT(*) WARNINGS counts them.
+     */
+    @Test
+    void aRelayedStatementsWarningsAreCountedAndListed() throws Exception {
+        try (Connection r = connect(relayFront); Statement st = r.createStatement()) {
+            long before = relayed();
+            st.executeQuery("SELECT CAST('12abc' AS SIGNED) FROM orders WHERE customer_id = " + onS1 + " AND id = 101").close();
+            assertThat(relayed() - before).isEqualTo(1);
+            java.sql.SQLWarning w = st.getWarnings();
+            assertThat(w != null).as("a warning").isTrue();
+            assertThat(w.getErrorCode()).isEqualTo(1292);
+            assertThat(w.getMessage()).isEqualTo("Truncated incorrect INTEGER value: '12abc'");
+            assertThat(w.getNextWarning() == null).as("one warning").isTrue();
+            st.clearWarnings();
+            assertThat(answer(r, "SELECT CAST('12abc' AS SIGNED) FROM orders WHERE customer_id = " + onS0 + " AND id = 1"))
+                    .endsWith("row | 12");
+            try (ResultSet rs = st.executeQuery("SHOW COUNT(*) WARNINGS")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(1);
+            }
+            assertThat(answer(r, "SHOW WARNINGS")).endsWith("row | Warning | 1292 | Truncated incorrect INTEGER value: '12abc'");
+        }
+    }
+
     @Test
     void aLargeResultStreamsThroughWhole() throws Exception {
         try (Connection r = connect(relayFront)) {

@@ -420,6 +420,44 @@ class ProxyCoreTest {
         }
     }
 
+    /**
+     * The client's capability flags change the session as on a server: without CLIENT_FOUND_ROWS an UPDATE counts changed
+     * rows (OK packet and ROW_COUNT()), CLIENT_IGNORE_SPACE adds IGNORE_SPACE to sql_mode until the client sets sql_mode,
+     * CLIENT_INTERACTIVE starts wait_timeout at interactive_timeout.
+     */
+    @Test
+    void theClientsFlagsShapeItsSession() throws Exception {
+        io.shardgate.proxy.session.ClientFlags changedRows = new io.shardgate.proxy.session.ClientFlags(false, true, true);
+        for (String shard : List.of("s0", "s1")) {
+            try (Connection c = cluster.direct(shard)) {
+                execute(c, "SET GLOBAL interactive_timeout = 1234");
+            }
+        }
+        session.query("INSERT INTO orders (id, customer_id, status) VALUES (9901, 1, 'same'), (9902, 2, 'same')");
+        try (FrontendSession mine = core.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of(),
+                io.shardgate.proxy.session.ClientCharset.UTF8MB4, changedRows))) {
+            String update = "UPDATE orders SET status = 'same' WHERE id IN (9901, 9902)";
+            assertThat(((StatementResult.Update) mine.query(update)).affectedRows()).isZero();
+            assertThat(text(mine.query("SELECT ROW_COUNT()"))).containsExactly(List.of("0"));
+            assertThat(((StatementResult.Update) session.query(update)).affectedRows()).isEqualTo(2);
+            StatementResult.Update one = (StatementResult.Update) mine.query("UPDATE orders SET status = 'same' WHERE id = 9901");
+            assertThat(one.affectedRows()).isZero();
+            assertThat(one.info()).isEqualTo("Rows matched: 1  Changed: 0  Warnings: 0");
+            assertThat(text(mine.query("SELECT @@session.wait_timeout"))).containsExactly(List.of("1234"));
+            assertThat(text(session.query("SELECT @@session.wait_timeout"))).containsExactly(List.of("28800"));
+            assertThat(text(mine.query("SELECT @@sql_mode")).getFirst().getFirst()).contains("IGNORE_SPACE");
+            mine.query("SET sql_mode = 'ANSI_QUOTES'");
+            assertThat(text(mine.query("SELECT @@sql_mode"))).containsExactly(List.of("ANSI_QUOTES"));
+        } finally {
+            session.query("DELETE FROM orders WHERE id IN (9901, 9902)");
+            for (String shard : List.of("s0", "s1")) {
+                try (Connection c = cluster.direct(shard)) {
+                    execute(c, "SET GLOBAL interactive_timeout = DEFAULT");
+                }
+            }
+        }
+    }
+
     private static long countDirect(String shard, int id) throws Exception {
         try (Connection c = cluster.direct(shard)) {
             return Long.parseLong(rows(c, "SELECT COUNT(*) FROM orders WHERE id = " + id).getFirst().getFirst());

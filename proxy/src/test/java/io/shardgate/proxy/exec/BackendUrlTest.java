@@ -16,6 +16,18 @@ class BackendUrlTest {
         assertThat(url).startsWith("jdbc:mysql://db1:3306/app?allowMultiQueries=true&").endsWith("&allowMultiQueries=false");
     }
 
+    /**
+     * The server counts an UPDATE's rows as the client asked at login (CLIENT_FOUND_ROWS): found rows by default, changed
+     * rows for the pools of clients that did not ask for found rows; the shard's URL cannot override either.
+     */
+    @Test
+    void foundRowsFollowsThePool() {
+        BackendUrl url = BackendUrl.parse("jdbc:mariadb://db1:3306/app?useAffectedRows=true");
+        assertThat(url.connectorUrl(Duration.ofSeconds(3), 16)).contains("&useAffectedRows=false&");
+        assertThat(url.connectorUrl(Duration.ofSeconds(3), 16, true)).contains("&useAffectedRows=false&");
+        assertThat(url.connectorUrl(Duration.ofSeconds(3), 16, false)).contains("&useAffectedRows=true&");
+    }
+
     /** Connector/J decodes names and error texts one char per byte, whatever the session's SET NAMES. */
     @Test
     void namesAndErrorTextsAreDecodedAsBytes() {

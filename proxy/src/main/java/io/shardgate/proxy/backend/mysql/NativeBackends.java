@@ -15,7 +15,7 @@ import java.util.function.Function;
 
 /**
  * The proxy's native MySQL connections (configuration key {@code backend.native}): a {@link NativePool} per shard and
- * per {@code DEPRECATE_EOF} flag, so that a relayed reply is exactly what the shard sends a client with the
+ * per {@code DEPRECATE_EOF} and {@code CLIENT_FOUND_ROWS} flag, so that a relayed reply is exactly what the shard sends a client with the
  * same capabilities, and {@link #relay}, the hot path that forwards a client's statement and relays the reply.
  *
  * <p>A relayed statement takes a place in the shard's {@link ShardBudget} first, the budget the JDBC pool (which still
@@ -29,7 +29,7 @@ public final class NativeBackends implements AutoCloseable {
     /** How long a relayed statement may go without the shard sending anything before it is declared hung. */
     public static final Duration REPLY_TIMEOUT = Duration.ofMinutes(10);
 
-    private record Key(String shard, boolean deprecateEof) {}
+    private record Key(String shard, boolean deprecateEof, boolean foundRows) {}
 
     private record Entry(ShardDefinition definition, NativePool pool) {}
 
@@ -112,7 +112,7 @@ public final class NativeBackends implements AutoCloseable {
 
     private RelaySink.Outcome relay(ShardDefinition shard, SessionSettings settings, RelayTarget target,
             Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
-        NativePool pool = pool(shard, target.deprecateEof());
+        NativePool pool = pool(shard, target.deprecateEof(), target.foundRows());
         ShardBudget budget = budgets.apply(shard.name());
         long start = System.nanoTime();
         if (!budget.acquireNative(start + poolWait.toNanos())) {
@@ -143,10 +143,14 @@ public final class NativeBackends implements AutoCloseable {
             pool.release(c, false); // a failed prepare leaves the connection as it was; a broken one is discarded
             return null;
         }
-        RelaySink sink = new RelaySink(target.client(), c, target.firstSequence());
+        RelaySink sink = new RelaySink(target.client(), c, target.firstSequence(), target.deprecateEof());
         try {
             c.send(packet, sink);
             RelaySink.Outcome outcome = sink.done.get();
+            if (outcome.warnings() > 0) {
+                // listed now, on the same connection: once it is back in the pool, another statement replaces them
+                outcome = outcome.withWarningRows(warnings(c));
+            }
             pool.release(c, false);
             return outcome;
         } catch (ExecutionException e) {
@@ -167,6 +171,19 @@ public final class NativeBackends implements AutoCloseable {
         } catch (RuntimeException e) {
             pool.release(c, false);
             throw e;
+        }
+    }
+
+    /** The rows of {@code SHOW WARNINGS} on {@code c}, or null if they could not be read (the session then refuses to list them). */
+    private static java.util.List<byte[][]> warnings(MySqlBackendConnection c) throws InterruptedException {
+        WarningsSink sink = new WarningsSink();
+        c.send(MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY,
+                "SHOW WARNINGS".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), sink);
+        try {
+            return sink.done.get(REPLY_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("{}: reading a relayed statement's warnings failed: {}", c, e.toString());
+            return null;
         }
     }
 
@@ -197,8 +214,8 @@ public final class NativeBackends implements AutoCloseable {
         return true;
     }
 
-    private NativePool pool(ShardDefinition shard, boolean deprecateEof) {
-        Key key = new Key(shard.name(), deprecateEof);
+    private NativePool pool(ShardDefinition shard, boolean deprecateEof, boolean foundRows) {
+        Key key = new Key(shard.name(), deprecateEof, foundRows);
         Entry e = pools.get(key);
         if (e != null && e.definition().equals(shard)) {
             return e.pool();
@@ -208,11 +225,12 @@ public final class NativeBackends implements AutoCloseable {
             if (e != null && e.definition().equals(shard)) {
                 return e.pool();
             }
-            NativePool pool = new NativePool(loops, settings(shard, deprecateEof),
+            NativePool pool = new NativePool(loops, settings(shard, deprecateEof, foundRows),
                     NativePool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));
             pools.put(key, new Entry(shard, pool));
             LOG.info("{}: native pool {} (max {} connections, {})", shard.name(), e == null ? "created" : "replaced",
-                    Math.max(1, shard.poolSize()), deprecateEof ? "DEPRECATE_EOF" : "EOF packets");
+                    Math.max(1, shard.poolSize()), (deprecateEof ? "DEPRECATE_EOF" : "EOF packets")
+                    + (foundRows ? ", FOUND_ROWS" : ", changed rows"));
             if (e != null) {
                 e.pool().close();
             } else {
@@ -222,14 +240,14 @@ public final class NativeBackends implements AutoCloseable {
         }
     }
 
-    private BackendSettings settings(ShardDefinition shard, boolean deprecateEof) {
+    private BackendSettings settings(ShardDefinition shard, boolean deprecateEof, boolean foundRows) {
         BackendUrl url = BackendUrl.parse(shard.jdbcUrl());
         String hostPort = url.hostPort();
         int colon = hostPort.lastIndexOf(':');
         String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
         int port = colon < 0 ? 3306 : Integer.parseInt(hostPort.substring(colon + 1));
         return new BackendSettings(shard.name(), host, port, shard.user(), shard.password(), url.database(),
-                BackendSettings.UTF8MB4_GENERAL_CI, deprecateEof, false, false, connectTimeout, REPLY_TIMEOUT);
+                BackendSettings.UTF8MB4_GENERAL_CI, deprecateEof, foundRows, false, connectTimeout, REPLY_TIMEOUT);
     }
 
     @Override

@@ -15,8 +15,16 @@ public final class RelaySink implements ReplySink {
     private static final int FLUSH_BYTES = 64 * 1024;
     private static final int MAX_COMPONENTS = 256;
 
-    /** The reply reached the client whole: how many rows, and the shard's error it ended with, or null. */
-    public record Outcome(long rows, ServerError error) {}
+    /**
+     * The reply reached the client whole: how many rows, the warning count of its last OK or EOF packet (what the
+     * client was told), the shard's error it ended with, or null, and when it had warnings, the rows of the shard's
+     * SHOW WARNINGS right after (Level, Code, Message as the server's bytes; null if they could not be read).
+     */
+    public record Outcome(long rows, int warnings, ServerError error, java.util.List<byte[][]> warningRows) {
+        Outcome withWarningRows(java.util.List<byte[][]> listed) {
+            return new Outcome(rows, warnings, error, listed);
+        }
+    }
 
     /** The relay broke off; {@code started}: some packets had reached the client already. */
     static final class Broken extends RuntimeException {
@@ -39,8 +47,12 @@ public final class RelaySink implements ReplySink {
     private io.netty.buffer.CompositeByteBuf pending;
     private volatile boolean paused;
     private ServerError error;
+    private int warnings;
+    private final boolean deprecateEof;
 
-    RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence) {
+    /** {@code deprecateEof}: the reply's last packet after rows is an OK packet (0xFE header), not an EOF packet. */
+    RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence, boolean deprecateEof) {
+        this.deprecateEof = deprecateEof;
         this.client = client;
         this.backend = backend;
         this.sequence = firstSequence;
@@ -54,6 +66,8 @@ public final class RelaySink implements ReplySink {
             } else if (kind == PacketKind.ERROR) {
                 error = ServerError.parse(packet.slice(packet.readerIndex() + PieceDecoder.HEADER,
                         packet.readableBytes() - PieceDecoder.HEADER));
+            } else if (kind == PacketKind.OK || kind == PacketKind.ROWS_END) {
+                warnings = warnings(kind == PacketKind.ROWS_END && !deprecateEof, packet.slice(packet.readerIndex() + PieceDecoder.HEADER, packet.readableBytes() - PieceDecoder.HEADER));
             }
         }
         packet.setByte(packet.readerIndex() + 3, sequence);
@@ -66,7 +80,7 @@ public final class RelaySink implements ReplySink {
         pending.addComponent(true, packet);
         if (last) {
             client.writeAndFlush(take(), client.voidPromise());
-            done.complete(new Outcome(rows, error));
+            done.complete(new Outcome(rows, warnings, error, null));
             return;
         }
         if (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS) {
@@ -84,6 +98,19 @@ public final class RelaySink implements ReplySink {
                 });
             }
         }
+    }
+
+    /** The warning count of an EOF packet (0xFE, warnings, status) or an OK packet (0x00 or 0xFE header). */
+    private static int warnings(boolean eof, ByteBuf payload) {
+        if (eof) {
+            return payload.readableBytes() >= 3 ? payload.getUnsignedShortLE(payload.readerIndex() + 1) : 0;
+        }
+        ByteBuf p = payload.duplicate();
+        p.skipBytes(1);
+        io.shardgate.proxy.mysql.codec.Wire.readLenEnc(p, "affected rows");
+        io.shardgate.proxy.mysql.codec.Wire.readLenEnc(p, "last insert id");
+        io.shardgate.proxy.mysql.codec.Wire.need(p, 4, "status flags and warnings");
+        return p.getUnsignedShortLE(p.readerIndex() + 2);
     }
 
     private ByteBuf take() {
