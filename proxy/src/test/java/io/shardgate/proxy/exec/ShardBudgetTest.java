@@ -30,6 +30,20 @@ class ShardBudgetTest {
     }
 
     @Test
+    void theChangedRowsPoolOfAShardCountsAgainstTheSameBudget() {
+        AtomicInteger changedRows = new AtomicInteger();
+        budget.countAlso(changedRows::get);
+        jdbc.set(1);
+        changedRows.set(2);
+        assertThat(budget.admitsJdbc()).as("1 found-rows + 2 changed-rows = pool-size 3").isTrue();
+        assertThat(budget.acquireNative(in(50))).as("a native borrower finds the budget spent").isFalse();
+        changedRows.set(3);
+        assertThat(budget.admitsJdbc()).as("1 + 3 over pool-size 3").isFalse();
+        changedRows.set(1);
+        assertThat(budget.acquireNative(in(0))).isTrue();
+    }
+
+    @Test
     void aNativeBorrowerWaitsForAJdbcConnectionToComeBack() throws Exception {
         jdbc.set(3);
         CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> budget.acquireNative(in(5000)));
