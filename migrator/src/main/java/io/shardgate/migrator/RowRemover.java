@@ -37,7 +37,8 @@ final class RowRemover {
         }
     }
 
-    private record Chunk(int scanned, int deleted, Object[] lastKey) {}
+    /** {@code raced}: fewer rows deleted than read (see {@link #remove}). */
+    private record Chunk(int scanned, int deleted, Object[] lastKey, boolean raced) {}
 
     private void remove(TableShape table) {
         ChunkSql sql = new ChunkSql(table);
@@ -56,12 +57,19 @@ final class RowRemover {
                 }
                 int n = sql.delete(c, keys);
                 c.commit();
-                return new Chunk(rows.size(), n, rows.isEmpty() ? null : rows.getLast().primaryKey(table));
+                return new Chunk(rows.size(), n, rows.isEmpty() ? null : rows.getLast().primaryKey(table), n < keys.size());
             });
+            deleted += chunk.deleted();
+            if (chunk.raced()) {
+                // A row read here was deleted under us before our DELETE reached it: a copy made by a client transaction
+                // still open at the barrier (delete the key's rows, insert the current image) committed while we waited
+                // for its lock. On PostgreSQL the DELETE then skips the old row version and never sees the new one, which
+                // would stay behind. Read the same chunk again: the new row is committed and visible now.
+                continue;
+            }
             if (chunk.lastKey() != null) {
                 after = chunk.lastKey();
             }
-            deleted += chunk.deleted();
             boolean last = chunk.scanned() < job.chunkRows;
             if (last || job.checkpointDue()) {
                 Map<String, String> checkpoints = after == null ? Map.of() : MigrationJob.map(checkpointKey, KeyCodec.encode(table, after));
