@@ -665,6 +665,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             commit(); // MySQL commits an open transaction on BEGIN
         }
         explicitTransaction = true;
+        backends.transactionBegins();
         startTransactionWith(characteristics);
     }
 

@@ -53,6 +53,13 @@ final class SessionBackends {
     private final PinnedConnections pinnedCount;
     /** The client's CLIENT_FOUND_ROWS: which of a shard's pools its connections come from (see {@link ShardPools}). */
     private final boolean foundRows;
+    /**
+     * PostgreSQL: the settings when the open transaction began, and at each of its savepoints. A SET (or RESET) is
+     * transactional there: a ROLLBACK undoes it, a ROLLBACK TO SAVEPOINT undoes those made since the savepoint.
+     * Null outside a transaction and on MySQL, where SET outlives a rollback.
+     */
+    private SessionSettings atBegin;
+    private final Map<String, SessionSettings> atSavepoint = new java.util.HashMap<>();
 
     /** A connection reserved for the session's state; {@code reason} is what reserved it (for the metrics), {@code uses} all uses since. */
     private record Reserved(ShardPool pool, Connection connection, String reason, java.util.Set<String> uses) {}
@@ -445,22 +452,85 @@ final class SessionBackends {
 
     // ---- savepoints
 
+    /** The client began a transaction (BEGIN): on PostgreSQL its settings from now on are undone by a ROLLBACK. */
+    void transactionBegins() {
+        if (dialect == Dialect.POSTGRES && atBegin == null) {
+            atBegin = settings;
+        }
+    }
+
     void savepoint(String name) {
         forEachPinned("SAVEPOINT " + quote(name));
         savepoints.remove(name);
         savepoints.add(name);
+        if (atBegin != null) {
+            atSavepoint.put(name, settings);
+        }
     }
 
     void rollbackToSavepoint(String name) {
         requireSavepoint(name);
         forEachPinned("ROLLBACK TO SAVEPOINT " + quote(name));
-        savepoints.subList(savepoints.indexOf(name) + 1, savepoints.size()).clear();
+        List<String> later = savepoints.subList(savepoints.indexOf(name) + 1, savepoints.size());
+        later.forEach(atSavepoint::remove);
+        later.clear();
+        SessionSettings then = atSavepoint.get(name);
+        if (then != null && !then.equals(settings)) {
+            // the server undid the SETs made since the savepoint on connections pinned before it, but not on those
+            // pinned after it (they took the session's settings before their BEGIN): bring every kept one to `then`
+            settings = then;
+            for (Lease lease : pinned.values()) {
+                bringTo(lease, then);
+            }
+            forEachReservedUnpinned(lease -> bringTo(lease, then));
+        }
     }
 
     void releaseSavepoint(String name) {
         requireSavepoint(name);
         forEachPinned("RELEASE SAVEPOINT " + quote(name));
-        savepoints.subList(savepoints.indexOf(name), savepoints.size()).clear();
+        List<String> released = savepoints.subList(savepoints.indexOf(name), savepoints.size());
+        released.forEach(atSavepoint::remove);
+        released.clear();
+    }
+
+    /**
+     * After a PostgreSQL rollback of the whole transaction: the settings are those it began with. A pinned connection
+     * goes back to its pool with its state unknown (the server undid some SETs, kept those it got before its BEGIN);
+     * a reserved one, which stays the session's, is brought to the restored settings now.
+     */
+    private void settingsRolledBack() {
+        SessionSettings before = atBegin;
+        if (before == null || before.equals(settings)) {
+            return;
+        }
+        for (Lease lease : pinned.values()) {
+            states.forget(lease.connection());
+        }
+        settings = before;
+    }
+
+    private void reservedToSettings() {
+        forEachReservedUnpinned(lease -> bringTo(lease, settings));
+    }
+
+    private void forEachReservedUnpinned(java.util.function.Consumer<Lease> action) {
+        for (Reserved r : reserved.values()) {
+            if (!pinned.containsKey(r.pool().name())) {
+                action.accept(new Lease(r.pool(), r.connection(), false));
+            }
+        }
+    }
+
+    /** Brings a connection the session keeps to {@code wanted} (RESET ALL and the settings' SETs), whatever it carries now. */
+    private void bringTo(Lease lease, SessionSettings wanted) {
+        long start = System.nanoTime();
+        states.forget(lease.connection());
+        try {
+            states.ensure(lease.connection(), wanted);
+        } catch (SQLException e) {
+            throw BackendErrors.translate(e, lease.pool(), start);
+        }
     }
 
     private void requireSavepoint(String name) {
@@ -564,7 +634,12 @@ final class SessionBackends {
     /** Rolls back every pinned shard and returns the connections; failures are ignored (the server rolls back on disconnect). */
     void rollback() {
         rollbackAll(List.of(), null);
+        boolean reverted = atBegin != null && !atBegin.equals(settings);
+        settingsRolledBack();
         releaseAll();
+        if (reverted) {
+            reservedToSettings();
+        }
     }
 
     /**
@@ -573,7 +648,12 @@ final class SessionBackends {
      */
     ProxyException abandon(ProxyException cause, String broken) {
         List<String> rolledBack = rollbackAll(List.of(), broken);
+        boolean reverted = atBegin != null && !atBegin.equals(settings);
+        settingsRolledBack();
         releaseAll();
+        if (reverted) {
+            reservedToSettings();
+        }
         String message = cause.getMessage() + "; the transaction is over: its connection to shard " + broken + " broke"
                 + (rolledBack.isEmpty() ? "" : ", and it was rolled back on shards " + rolledBack);
         return rewrap(cause, message);
@@ -608,6 +688,8 @@ final class SessionBackends {
         pinned.clear();
         savepoints.clear();
         shadows.clear();
+        atBegin = null;
+        atSavepoint.clear();
     }
 
     /**
