@@ -380,6 +380,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return stateRules.rowCount();
     }
 
+    @Override
+    public long warningCount() {
+        keepWarnings = true;
+        return warnings.count();
+    }
+
     void lastInsertId(long value) {
         lastInsertId = value;
     }
@@ -609,7 +615,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         // PostgreSQL shards answer table-less SELECTs themselves: the local answers are MySQL's types and functions
         var local = parameters.isEmpty() && !postgres() ? core.topology().localAnswers().answer(sql, plan.columns(), this)
                 : java.util.Optional.<StatementResult.Rows>empty();
-        return local.isPresent() ? local.get() : executor.single(plan.statement(), parameters);
+        StatementResult result = local.isPresent() ? local.get() : executor.single(plan.statement(), parameters);
+        if (!plan.columns().isEmpty() && running != null && running.count() == 0) {
+            keepWarnings = true; // MariaDB clears the warnings list for a statement that uses tables or has warnings of its own
+        }
+        return result;
     }
 
     /** A connection of the transaction broke: the transaction is over, rolled back on every shard (see {@link SessionBackends#abandon}). */
