@@ -62,6 +62,9 @@ class RoutingSnapshotWatcherTest {
 
     @Test
     void listenersRunBeforeTheEpochIsAcknowledged() throws Exception {
+        // the snapshot of epoch 1 is current before its acknowledgement is written: wait for that, or a loaded machine
+        // lets the listener below see epoch 0 applied
+        await(WAIT, "epoch 1 acknowledged", () -> appliedEpoch() == 1);
         BlockingQueue<Long> appliedWhenNotified = new LinkedBlockingQueue<>();
         watcher.onSnapshot(s -> appliedWhenNotified.add(appliedEpoch()));
 
