@@ -130,4 +130,36 @@ class PgSessionStateIT {
             same(p, r, perShard); // pooled connections carry nothing of the first session's rolled-back settings
         }
     }
+
+    /**
+     * lastval()/currval() answer the last nextval() of the connection: right inside a transaction that wrote on the one
+     * shard it holds (its INSERT's nextval ran on that connection), refused elsewhere, where a pooled connection would
+     * answer for another session. A table the cluster does not declare lives on the default shard, as here.
+     */
+    @Test
+    void sequenceValuesInsideATransactionOnOneShard() throws SQLException {
+        try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {
+            for (Connection c : List.of(p, r)) {
+                Sql.update(c, "CREATE TABLE notes (id SERIAL PRIMARY KEY, t TEXT)");
+            }
+            try {
+                for (String sql : List.of("BEGIN", "INSERT INTO notes (t) VALUES ('a'), ('b')", "SELECT lastval()",
+                        "SELECT currval('notes_id_seq')", "SELECT id, t FROM notes ORDER BY id", "COMMIT")) {
+                    same(p, r, sql);
+                }
+                for (String sql : List.of("SELECT lastval()", "SELECT currval('notes_id_seq')")) {
+                    assertThat(SessionStateIT.answer(p, sql)).as("outside a transaction: %s", sql)
+                            .startsWith("error 0 0A000").contains("pooled and shared");
+                }
+                // a transaction that has not written yet would read whatever the pooled connection did last
+                same(p, r, "BEGIN");
+                assertThat(SessionStateIT.answer(p, "SELECT lastval()")).startsWith("error 0 0A000");
+                same(p, r, "ROLLBACK");
+            } finally {
+                for (Connection c : List.of(p, r)) {
+                    Sql.update(c, "DROP TABLE notes");
+                }
+            }
+        }
+    }
 }

@@ -490,7 +490,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     return withSequenceIds(stateRules.execute(statement, state, plan,
                             () -> execute(statement, plan, bound, snapshot, ticket)), previousInsertId);
                 }
-                return withSequenceIds(stateRules.seen(execute(statement, plan, bound, snapshot, ticket)), previousInsertId);
+                StatementResult result = execute(statement, plan, bound, snapshot, ticket);
+                if (postgres() && statement.modifiesRows() && inTransaction()) {
+                    backends.transactionWrote(ServerStateRules.shards(plan));
+                }
+                return withSequenceIds(stateRules.seen(result), previousInsertId);
             } finally {
                 ticket.close();
             }

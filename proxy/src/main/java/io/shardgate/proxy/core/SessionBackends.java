@@ -38,6 +38,8 @@ final class SessionBackends {
     private final ConnectionStates states;
     private final Map<String, Lease> pinned = new LinkedHashMap<>();
     private final List<String> savepoints = new ArrayList<>();
+    /** Pinned shards on which the open transaction ran a statement that changes rows (so its INSERTs' nextval calls). */
+    private final java.util.Set<String> wrote = new java.util.HashSet<>();
     /** Pinned shards that received dual-write copies in this transaction: they commit before the others. */
     private final java.util.Set<String> shadows = new java.util.HashSet<>();
     private final Dialect dialect;
@@ -564,6 +566,24 @@ final class SessionBackends {
 
     // ---- ending the transaction
 
+    /** The open transaction ran a statement that changes rows on {@code shards} (PostgreSQL: see {@link #keepsSequenceValues}). */
+    void transactionWrote(List<String> shards) {
+        for (String shard : shards) {
+            if (pinned.containsKey(shard)) {
+                wrote.add(shard);
+            }
+        }
+    }
+
+    /**
+     * Whether PostgreSQL's lastval()/currval() on {@code shard} answer for this session: only inside a transaction that
+     * holds that shard alone and has written on it, so that the connection's last nextval is this transaction's (a
+     * pooled connection otherwise keeps another session's, or none).
+     */
+    boolean keepsSequenceValues(String shard) {
+        return pinned.size() == 1 && pinned.containsKey(shard) && wrote.contains(shard);
+    }
+
     /**
      * Marks a pinned shard as holding copies of rows whose authoritative shard is another: at COMMIT it goes first.
      * Otherwise a later transaction on the same key could start on the authoritative shard before this copy commits
@@ -688,6 +708,7 @@ final class SessionBackends {
         pinned.clear();
         savepoints.clear();
         shadows.clear();
+        wrote.clear();
         atBegin = null;
         atSavepoint.clear();
     }
