@@ -314,6 +314,12 @@ class NativeRelayTest {
             execute(r, "UPDATE orders SET status = 'v' WHERE customer_id = " + onS0 + " AND id = 9");
             assertThat(relayed() - before).as("writes").isZero();
         }
+        try (Connection r = connect(relayFront)) {
+            execute(r, "SET NAMES latin1"); // the native connections speak utf8mb4 only
+            long before = relayed();
+            assertThat(rows(r, "SELECT status FROM orders WHERE customer_id = " + onS0 + " AND id = 1")).containsExactly(List.of("new"));
+            assertThat(relayed() - before).as("a latin1 session").isZero();
+        }
     }
 
     /** A session's settings go to the native connection first, and never leak to another session's statement. */
