@@ -304,7 +304,7 @@ median_of() {  # target, column (3 first ms, 4 total ms)
   awk -F'\t' -v t="$1" -v c="$2" '$1 == t { print $c }' "$results" | median
 }
 growth_mib() {  # target: the largest growth over a round's before, in MiB
-  awk -F'\t' -v t="$1" '$1 == t && $5 != "" { g = ($6 - $5) / 1024; if (g > m) m = g } END { if (NR) printf "%.0f", m }' "$results"
+  awk -F'\t' -v t="$1" '$1 == t && $5 != "" { g = ($6 - $5) / 1024; if (!n++ || g > m) m = g } END { if (n) printf "%.0f", m }' "$results"
 }
 direct_total=$(median_of direct 4)
 stamp=$(date +%Y-%m-%d-%H%M)
