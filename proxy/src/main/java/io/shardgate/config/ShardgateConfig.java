@@ -95,10 +95,11 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *                    protocol connections, forwarding the client's bytes and the shard's reply packets as they are,
      *                    instead of reading the result through JDBC and encoding it again (issue 15; the statements and
      *                    sessions that qualify are listed in {@code io.shardgate.proxy.core.NativeRelay}). These
-     *                    connections come in addition to the JDBC pool, up to each shard's pool-size. Default false
+     *                    connections come in addition to the JDBC pool, up to each shard's pool-size. Default true;
+     *                    false is the fallback: every statement then takes the JDBC path
      */
     public record Backend(boolean nativeMySql) {
-        public static final Backend DEFAULTS = new Backend(false);
+        public static final Backend DEFAULTS = new Backend(true);
     }
 
     /**

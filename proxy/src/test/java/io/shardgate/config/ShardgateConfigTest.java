@@ -294,9 +294,10 @@ class ShardgateConfigTest {
     }
 
     @Test
-    void nativeBackendsAreOffUnlessSwitchedOn() {
-        assertThat(ShardgateConfig.defaults().backend().nativeMySql()).isFalse();
+    void nativeBackendsAreOnUnlessSwitchedOff() {
+        assertThat(ShardgateConfig.defaults().backend().nativeMySql()).isTrue();
         assertThat(parse("backend: {}").backend()).isEqualTo(ShardgateConfig.Backend.DEFAULTS);
+        assertThat(parse("backend: {native: false}").backend().nativeMySql()).isFalse();
         assertThat(parse("backend: {native: true}").backend().nativeMySql()).isTrue();
         assertRejected("backend: {native: 'yes'}", "backend.native", "must be true or false");
         assertRejected("backend: {nativ: true}", "backend.nativ", "unknown key");

@@ -28,7 +28,8 @@ import java.util.Objects;
  *                              50 s (InnoDB's {@code innodb_lock_wait_timeout}). A shard that cannot be reached still fails
  *                              within {@code borrowTimeout}
  * @param nativeBackends        relay single-shard text reads over native MySQL connections ({@code backend.native} in
- *                              the bootstrap file; see {@code io.shardgate.proxy.backend.mysql.NativeBackends}); default off
+ *                              the bootstrap file, on by default there; see {@code io.shardgate.proxy.backend.mysql.NativeBackends}); off
+ *                              in {@link #defaults()}, which the unit tests of the JDBC path and embedders start from
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
         int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,

@@ -46,6 +46,7 @@ public final class RelaySink implements ReplySink {
     private long packets;
     private io.netty.buffer.CompositeByteBuf pending;
     private volatile boolean paused;
+    private boolean clientGone;
     private ServerError error;
     private int warnings;
     private final boolean deprecateEof;
@@ -60,6 +61,10 @@ public final class RelaySink implements ReplySink {
 
     @Override
     public void packet(ByteBuf packet, PacketKind kind, boolean continuation, boolean last) {
+        if (!client.isActive()) {
+            clientGone(packet, last);
+            return;
+        }
         if (!continuation) {
             if (kind == PacketKind.ROW) {
                 rows++;
@@ -100,6 +105,24 @@ public final class RelaySink implements ReplySink {
         }
     }
 
+    /**
+     * The client went away before the reply ended: the rest of it is not read (draining a large result would keep the
+     * shard busy for nothing) but the backend connection is closed mid-reply, so it is never lent again half-read.
+     * When this was the reply's last packet the connection is idle and sound, and the relay ends as it would have.
+     */
+    private void clientGone(ByteBuf packet, boolean last) {
+        packet.release();
+        if (pending != null) {
+            take().release();
+        }
+        if (last) {
+            done.complete(new Outcome(rows, warnings, error, null));
+            return;
+        }
+        clientGone = true;
+        backend.close(); // fails this sink (see #failed): the relay ends with the connection discarded
+    }
+
     /** The warning count of an EOF packet (0xFE, warnings, status) or an OK packet (0x00 or 0xFE header). */
     private static int warnings(boolean eof, ByteBuf payload) {
         if (eof) {
@@ -124,6 +147,9 @@ public final class RelaySink implements ReplySink {
         if (pending != null) {
             client.writeAndFlush(take(), client.voidPromise());
         }
-        done.completeExceptionally(new Broken(e, packets > 0));
+        ProxyException error = clientGone ? new ProxyException(io.shardgate.proxy.error.ErrorCode.SHARD_UNAVAILABLE,
+                backend + ": the client closed its connection after " + rows + " relayed rows; the rest of the reply was not"
+                + " read and the backend connection is closed", e) : e;
+        done.completeExceptionally(new Broken(error, packets > 0 || clientGone));
     }
 }
