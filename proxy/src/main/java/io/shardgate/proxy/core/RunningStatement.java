@@ -264,7 +264,7 @@ final class RunningStatement implements ShardWork.Tracker {
                 e.work.interrupt();
                 f.complete(true);
             } catch (Exception | Error x) {
-                LOG.info("cancelling a statement on {} failed: {}", e.work.shard(), x.toString());
+                LOG.warn("cancelling a statement on {} failed: {}", e.work.shard(), x.toString());
                 f.completeExceptionally(x);
             }
         });

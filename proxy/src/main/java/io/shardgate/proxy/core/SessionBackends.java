@@ -692,7 +692,14 @@ final class SessionBackends {
                 continue;
             }
             try {
-                lease.connection().rollback();
+                if (dialect == Dialect.POSTGRES) {
+                    lease.connection().rollback();
+                } else {
+                    // sent whatever Connector/J believes (useLocalTransactionState): after an interrupted statement's
+                    // error packet it takes the transaction for ended and skips rollback(), and the pool's reset to
+                    // autocommit=1 would then commit what the client rolled back
+                    ShardExecutor.execute(lease.connection(), "ROLLBACK");
+                }
                 if (!lease.shard().equals(failed)) {
                     rolledBack.add(lease.shard());
                 }
