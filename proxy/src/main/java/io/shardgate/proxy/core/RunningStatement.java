@@ -109,6 +109,9 @@ final class RunningStatement implements ShardWork.Tracker {
     private int depth;
     private ScheduledFuture<?> deadline;
     private ScheduledFuture<?> cut;
+    /** The session's thread while it runs the statement, interrupted as a last resort (see {@link #cutUnanswered}). */
+    private volatile Thread owner;
+    private volatile boolean ownerInterrupted;
 
     RunningStatement(ScheduledExecutorService timer, Duration timeout, boolean postgres) {
         this.timer = timer;
@@ -148,6 +151,8 @@ final class RunningStatement implements ShardWork.Tracker {
         cancel = null;
         interrupted.clear();
         startNanos = System.nanoTime();
+        owner = Thread.currentThread();
+        ownerInterrupted = false;
         running = true;
         if (!timeout.isZero() && !timer.isShutdown()) {
             try {
@@ -161,6 +166,10 @@ final class RunningStatement implements ShardWork.Tracker {
     private void end() {
         synchronized (this) {
             running = false;
+            owner = null;
+            if (ownerInterrupted) {
+                Thread.interrupted(); // the last resort's interrupt must not reach the session's next statement
+            }
             if (deadline != null) {
                 deadline.cancel(false);
                 deadline = null;
@@ -270,15 +279,45 @@ final class RunningStatement implements ShardWork.Tracker {
         });
     }
 
-    /** After the grace: cuts each connection whose shard did not take its interrupt. */
+    /**
+     * After the grace: cuts each connection whose shard did not take its interrupt. A statement that still runs with no
+     * such connection is waiting for one (a pool's wait, a new connection's login, a ping of an idle one, to a shard that
+     * does not answer): its thread is interrupted, which ends those waits, now, or after another grace if connections
+     * were cut and that does not end it.
+     */
     private void cutUnanswered() {
+        boolean cutAny = false;
         for (Entry e : work) {
             CompletableFuture<Boolean> f = e.interrupt;
             if (f != null && !(f.isDone() && !f.isCompletedExceptionally()) && running) {
                 LOG.info("{} did not take the cancel of a statement within {} ms; cutting its connection", e.work.shard(),
                         GRACE.toMillis());
                 abort(e);
+                cutAny = true;
             }
+        }
+        if (!cutAny) {
+            interruptOwner();
+            return;
+        }
+        synchronized (this) {
+            if (running && !timer.isShutdown()) {
+                try {
+                    cut = timer.schedule(this::interruptOwner, GRACE.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                    // the core is closing
+                }
+            }
+        }
+    }
+
+    private synchronized void interruptOwner() {
+        Thread t = owner;
+        if (running && t != null && cancel != null && cancel.reason().cuts()) {
+            LOG.info("a cancelled statement still runs {} ms after its cancel; interrupting its session's thread",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancel.atNanos()));
+            ownerInterrupted = true;
+            t.interrupt();
         }
     }
 
