@@ -51,7 +51,9 @@ class StatementCancelIT {
                 tables:
                   - {name: kv, kind: sharded, key: id, key-type: int}
                 """);
-        proxy = cluster.startProxy(ShardgateConfig.defaults().limits().withStatementTimeoutMs(TIMEOUT_MS).withPoolWaitMs(1000));
+        // the default pool wait: a shorter one lowers HikariCP's connectionTimeout, which it also sets as the JVM-wide
+        // DriverManager login timeout, and this test's own logins to the proxy then fail under load
+        proxy = cluster.startProxy(ShardgateConfig.defaults().limits().withStatementTimeoutMs(TIMEOUT_MS));
         SlotMap map = cluster.store().readSlotMap().value();
         onS0 = -1;
         onS1 = -1;
@@ -113,6 +115,7 @@ class StatementCancelIT {
             SQLException e = catchThrowableOfType(SQLException.class, () -> st.executeQuery(sleepOn(onS0, 30) + " /* deadline-1 */"));
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertThat((Throwable) e).as("a statement past the deadline fails").isNotNull();
+            System.out.printf("StatementCancelIT: deadline %d ms, error after %d ms%n", TIMEOUT_MS, ms);
             assertThat(ms).as("it fails at its deadline").isBetween((long) TIMEOUT_MS - 50, PROMPT_MS);
             assertThat(e.getErrorCode()).isEqualTo(server.getErrorCode()).isEqualTo(1969);
             assertThat(e.getSQLState()).isEqualTo(server.getSQLState()).isEqualTo("70100");
@@ -175,6 +178,8 @@ class StatementCancelIT {
             long start = System.nanoTime();
             assertThat(Sql.update(killer, "KILL QUERY " + id)).isZero();
             SQLException e = failed.get(5, TimeUnit.SECONDS);
+            System.out.printf("StatementCancelIT: KILL QUERY answered the victim after %d ms%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1000);
             assertThat(e.getErrorCode()).isEqualTo(server.getErrorCode()).isEqualTo(1317);
             assertThat(e.getSQLState()).isEqualTo(server.getSQLState()).isEqualTo("70100");
@@ -288,6 +293,8 @@ class StatementCancelIT {
                 assertThat(Sql.query(c, "SELECT n FROM kv WHERE id = " + onS0)).containsExactly(List.of("0"));
             }
             for (CompletableFuture<Long> client : clients) {
+                System.out.printf("StatementCancelIT: a client of the stopped shard had its answer after %d ms%n",
+                        client.get(15, TimeUnit.SECONDS));
                 assertThat(client.get(15, TimeUnit.SECONDS)).as("each client of the stopped shard has its answer promptly")
                         .isLessThan(PROMPT_MS + 1000);
             }

@@ -6,7 +6,6 @@ import io.shardgate.proxy.error.SqlError;
 import io.shardgate.proxy.exec.ShardWork;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -237,12 +236,6 @@ final class RunningStatement implements ShardWork.Tracker {
         targets.forEach(this::interrupt);
     }
 
-    /** Whether the running statement was cancelled by a client's request (KILL QUERY, CancelRequest). */
-    boolean cancelledByRequest() {
-        Cancel c = cancel;
-        return c != null && c.reason() == Reason.REQUEST;
-    }
-
     @Override
     public ShardWork.Tracked track(ShardWork shardWork) {
         Entry e = new Entry(shardWork, work);
@@ -328,10 +321,5 @@ final class RunningStatement implements ShardWork.Tracker {
         } catch (RuntimeException x) {
             LOG.warn("cutting a connection to {} failed", e.work.shard(), x);
         }
-    }
-
-    /** The shards interrupted for the running or last statement, for diagnostics and tests. */
-    Set<String> interruptedShards() {
-        return new LinkedHashSet<>(interrupted);
     }
 }
