@@ -84,19 +84,30 @@ final class PgShardedCluster implements AutoCloseable {
     }
 
     private ProxyServer newProxy() throws InterruptedException {
+        return newProxy(ShardgateConfig.defaults().limits());
+    }
+
+    private ProxyServer newProxy(ShardgateConfig.Limits limits) throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, FreePorts.find(), "mysql_native_password", auth),
                 new ShardgateConfig.Admin("127.0.0.1", 0),
                 new ShardgateConfig.ZooKeeper(zooKeeper.connectString(), d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), 15_000, 10_000),
-                List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), limits);
         return ProxyServer.start(cfg, zooKeeper.connectString());
     }
 
     /** Starts one more proxy for the cluster (closed with the cluster) and returns it. */
     ProxyServer startProxy() throws InterruptedException {
         ProxyServer p = newProxy();
+        moreProxies.add(p);
+        return p;
+    }
+
+    /** Starts one more proxy with these limits (e.g. a short statement deadline), closed with the cluster. */
+    ProxyServer startProxy(ShardgateConfig.Limits limits) throws InterruptedException {
+        ProxyServer p = newProxy(limits);
         moreProxies.add(p);
         return p;
     }

@@ -143,6 +143,11 @@ final class ShardedCluster implements AutoCloseable {
         return startProxy(zooKeeper.connectString(), 15_000, 0, ShardgateConfig.defaults().limits().withPoolWaitMs((int) poolWait.toMillis()));
     }
 
+    /** Starts one more proxy with these limits (e.g. a short statement deadline). */
+    ProxyServer startProxy(ShardgateConfig.Limits limits) throws InterruptedException {
+        return startProxy(zooKeeper.connectString(), 15_000, 0, limits);
+    }
+
     private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort) throws InterruptedException {
         return startProxy(connectString, sessionTimeoutMillis, adminPort, ShardgateConfig.defaults().limits());
     }

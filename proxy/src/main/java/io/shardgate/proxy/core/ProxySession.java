@@ -57,6 +57,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ClientInfo client;
     private final long connectionId;
     private final SessionBackends backends;
+    /** The statement running now: its deadline, and what cancels it on its shards. */
+    private final RunningStatement deadline;
     private final ServerStateRules stateRules;
     private final PgSqlPrepared pgSqlPrepared;
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
@@ -91,8 +93,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.client = client;
         this.connectionId = connectionId;
         this.schema = schema;
+        this.deadline = core.runningStatement(core.topology().cluster().dialect() == io.shardgate.cluster.Dialect.POSTGRES);
         this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned(),
-                client.flags().foundRows());
+                client.flags().foundRows(), deadline);
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
         this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
@@ -117,8 +120,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public StatementResult query(byte[] sql) {
-        return postgres() ? query(io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(sql))
-                : query(io.shardgate.proxy.session.ClientSql.of(sql, charset));
+        return deadline.run(() -> postgres() ? query(io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(sql))
+                : query(io.shardgate.proxy.session.ClientSql.of(sql, charset)));
     }
 
     /** A MySQL text statement: analysed as text, sent as the client's bytes (see {@link SourceLiterals}). */
@@ -137,7 +140,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public boolean relay(byte[] sql, io.shardgate.proxy.backend.mysql.RelayTarget target) {
         return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4()
-                && NativeRelay.tryRelay(core, this, backends, stateRules, sql, target);
+                && deadline.run(() -> NativeRelay.tryRelay(core, this, backends, stateRules, sql, target, deadline));
     }
 
     /**
@@ -161,6 +164,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public PreparedInfo prepare(byte[] sql) {
+        return deadline.run(() -> prepareBytes(sql));
+    }
+
+    private PreparedInfo prepareBytes(byte[] sql) {
         PreparedInfo info = prepare((postgres() ? io.shardgate.proxy.session.ClientCharset.UTF8MB4 : charset).decode(sql));
         if (!postgres()) {
             preparedBytes.put(info.statementId(), sql.clone());
@@ -174,11 +181,16 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         byte[] sql = preparedBytes.get(statementId);
         return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4() && statement != null && sql != null
                 && parameters.size() == statement.parameterCount()
-                && NativeRelay.tryRelayExecute(core, this, backends, stateRules, statement, sql, decodeText(parameters), packet, target);
+                && deadline.run(() -> NativeRelay.tryRelayExecute(core, this, backends, stateRules, statement, sql, decodeText(parameters),
+                        packet, target, deadline));
     }
 
     @Override
     public StatementResult query(String sql) {
+        return deadline.run(() -> queryText(sql));
+    }
+
+    private StatementResult queryText(String sql) {
         if (!postgres()) {
             return query(io.shardgate.proxy.session.ClientSql.ofText(sql, charset));
         }
@@ -201,6 +213,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public StatementResult query(String sql, List<Object> parameters) {
+        return deadline.run(() -> queryBound(sql, parameters));
+    }
+
+    private StatementResult queryBound(String sql, List<Object> parameters) {
         if (parameters.isEmpty()) {
             return query(sql);
         }
@@ -214,6 +230,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public PreparedInfo prepare(String sql) {
+        return deadline.run(() -> prepareText(sql));
+    }
+
+    private PreparedInfo prepareText(String sql) {
         RoutingSnapshot snapshot = core.snapshot();
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
         List<Object> nulls = Collections.nCopies(statement.parameterCount(), null);
@@ -231,6 +251,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public StatementResult execute(int statementId, List<Object> parameters) {
+        return deadline.run(() -> executePrepared(statementId, parameters));
+    }
+
+    private StatementResult executePrepared(int statementId, List<Object> parameters) {
         AnalysedStatement statement = prepared(statementId, "mysqld_stmt_execute");
         if (parameters.size() != statement.parameterCount()) {
             throw new ProxyException(ErrorCode.WRONG_PARAMETER_COUNT, "Incorrect arguments to mysqld_stmt_execute: the statement takes "
@@ -256,6 +280,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     /** Checked on the shard the statement would be described on, as {@link #prepare} describes it (see {@link PgSqlPrepared}). */
     @Override
     public io.shardgate.proxy.session.SqlPreparedStatement prepareSql(String sql, List<String> declaredTypes) {
+        return deadline.run(() -> prepareSqlStatement(sql, declaredTypes));
+    }
+
+    private io.shardgate.proxy.session.SqlPreparedStatement prepareSqlStatement(String sql, List<String> declaredTypes) {
         requirePostgres("PREPARE … AS");
         RoutingSnapshot snapshot = core.snapshot();
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
@@ -272,6 +300,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     /** The arguments' values bound to the statement's {@code $n} with their types, routed by them (see {@link PgSqlPrepared}). */
     @Override
     public StatementResult executeSql(String name, io.shardgate.proxy.session.SqlPreparedStatement statement, List<String> arguments) {
+        return deadline.run(() -> executeSqlStatement(name, statement, arguments));
+    }
+
+    private StatementResult executeSqlStatement(String name, io.shardgate.proxy.session.SqlPreparedStatement statement,
+            List<String> arguments) {
         requirePostgres("EXECUTE");
         List<Object> values = pgSqlPrepared.arguments(name, statement, arguments, defaultShard());
         AnalysedStatement analysed = core.analyse(statement.sql(), core.snapshot().cluster().dialect());
@@ -299,7 +332,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public void cancel() {
-        backends.cancelRunning();
+        deadline.cancel(RunningStatement.Reason.REQUEST);
+    }
+
+    @Override
+    public void clientGone() {
+        deadline.cancel(RunningStatement.Reason.CLIENT_GONE);
     }
 
     @Override
@@ -327,7 +365,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         closed = true;
         core.sessionClosed();
-        backends.endSession();
+        // rolling back on a shard that hangs must end too
+        deadline.run(() -> {
+            backends.endSession();
+            return null;
+        });
         prepared.clear();
         preparedBytes.clear();
     }

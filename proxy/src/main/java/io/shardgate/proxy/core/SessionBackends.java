@@ -43,8 +43,12 @@ final class SessionBackends {
     /** Pinned shards that received dual-write copies in this transaction: they commit before the others. */
     private final java.util.Set<String> shadows = new java.util.HashSet<>();
     private final Dialect dialect;
-    /** Connections lent to this session right now (borrowed or pinned), for {@link #cancelRunning} from another thread. */
-    private final java.util.Set<Connection> lent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Connections lent to this session right now (borrowed, pinned or reserved), each tracked by the session's running
+     * statement so another thread can cancel what runs on it (see {@link RunningStatement}).
+     */
+    private final Map<Connection, io.shardgate.proxy.exec.ShardWork.Tracked> lent = new java.util.concurrent.ConcurrentHashMap<>();
+    private final io.shardgate.proxy.exec.ShardWork.Tracker tracker;
     /** Lent connections whose protocol state is unknown (see {@link #markBroken}): discarded, never given back to the pool. */
     private final java.util.Set<Connection> broken = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private SessionSettings settings = SessionSettings.NONE;
@@ -73,8 +77,10 @@ final class SessionBackends {
         }
     }
 
-    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows) {
+    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows,
+            io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         this.pools = pools;
+        this.tracker = tracker;
         this.foundRows = foundRows;
         this.states = states;
         this.dialect = dialect;
@@ -113,7 +119,7 @@ final class SessionBackends {
         }
         ShardPool pool = pools.pool(shard, foundRows);
         Connection c = pool.borrow();
-        lent.add(c);
+        lent.put(c, tracker.track(new JdbcWork(pool, c)));
         long start = System.nanoTime();
         try {
             states.ensure(c, settings);
@@ -121,7 +127,7 @@ final class SessionBackends {
             close(pool, c);
             throw BackendErrors.translate(e, pool, start);
         } catch (RuntimeException | Error e) {
-            lent.remove(c);
+            untrack(c);
             pool.discard(c);
             throw BackendErrors.unexpected(e, pool);
         }
@@ -144,7 +150,7 @@ final class SessionBackends {
             release(borrowed);
             throw BackendErrors.translate(e, borrowed.pool(), start);
         } catch (RuntimeException | Error e) {
-            lent.remove(borrowed.connection());
+            untrack(borrowed.connection());
             borrowed.pool().discard(borrowed.connection());
             throw BackendErrors.unexpected(e, borrowed.pool());
         }
@@ -251,7 +257,7 @@ final class SessionBackends {
             org.slf4j.LoggerFactory.getLogger(SessionBackends.class).warn("{}: discarding a connection pinned for session state ({}):"
                     + " resetting it failed: {}", r.pool().describe(), r.uses(), failed.toString());
             r.pool().discard(r.connection());
-            lent.remove(r.connection());
+            untrack(r.connection());
         } finally {
             pinnedCount.release(shard, r.reason());
         }
@@ -686,7 +692,14 @@ final class SessionBackends {
                 continue;
             }
             try {
-                lease.connection().rollback();
+                if (dialect == Dialect.POSTGRES) {
+                    lease.connection().rollback();
+                } else {
+                    // sent whatever Connector/J believes (useLocalTransactionState): after an interrupted statement's
+                    // error packet it takes the transaction for ended and skips rollback(), and the pool's reset to
+                    // autocommit=1 would then commit what the client rolled back
+                    ShardExecutor.execute(lease.connection(), "ROLLBACK");
+                }
                 if (!lease.shard().equals(failed)) {
                     rolledBack.add(lease.shard());
                 }
@@ -714,18 +727,38 @@ final class SessionBackends {
     }
 
     /**
-     * Cancels whatever the session's PostgreSQL connections are running (pgJDBC sends the shard a CancelRequest for the
-     * connection's backend; an idle backend ignores it). Safe to call from another thread.
+     * One lent connection's work, as the session's {@link RunningStatement} sees it: interrupted with a CancelRequest
+     * (pgJDBC's {@code cancelQuery}, bounded by {@code cancelSignalTimeout}) or {@code KILL QUERY} of its thread id on a side
+     * connection, and cut by discarding it (see {@link #markBroken}).
      */
-    void cancelRunning() {
-        for (Connection c : lent) {
-            try {
-                if (c.isWrapperFor(org.postgresql.PGConnection.class)) {
-                    c.unwrap(org.postgresql.PGConnection.class).cancelQuery();
-                }
-            } catch (SQLException | RuntimeException ignored) {
-                // the connection went back to the pool or broke meanwhile: nothing of this session runs on it
+    private final class JdbcWork implements io.shardgate.proxy.exec.ShardWork {
+        private final ShardPool pool;
+        private final Connection connection;
+
+        JdbcWork(ShardPool pool, Connection connection) {
+            this.pool = pool;
+            this.connection = connection;
+        }
+
+        @Override
+        public String shard() {
+            return pool.describe();
+        }
+
+        @Override
+        public void interrupt() throws SQLException {
+            if (connection.isWrapperFor(org.postgresql.PGConnection.class)) {
+                connection.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+            } else {
+                io.shardgate.proxy.exec.MySqlKill.query(pool.definition(),
+                        connection.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getId());
             }
+        }
+
+        @Override
+        public void abort() {
+            broken.add(connection);
+            pool.discard(connection);
         }
     }
 
@@ -737,10 +770,23 @@ final class SessionBackends {
         }
     }
 
+    private void untrack(Connection c) {
+        io.shardgate.proxy.exec.ShardWork.Tracked t = lent.remove(c);
+        if (t != null) {
+            t.close();
+        }
+    }
+
     private void close(ShardPool pool, Connection c) {
-        lent.remove(c);
+        io.shardgate.proxy.exec.ShardWork.Tracked t = lent.remove(c);
+        // a cancel still in flight for this connection would interrupt its next borrower's statement
+        boolean settled = t == null || t.close();
         if (broken.remove(c)) {
             return; // discarded already
+        }
+        if (!settled) {
+            pool.discard(c);
+            return;
         }
         try {
             c.close();

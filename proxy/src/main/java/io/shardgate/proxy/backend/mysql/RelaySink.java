@@ -51,8 +51,18 @@ public final class RelaySink implements ReplySink {
     private int warnings;
     private final boolean deprecateEof;
 
+    /** The error to send instead of the shard's (the proxy cancelled the statement at its deadline), or null. */
+    private final java.util.function.Supplier<io.shardgate.proxy.error.SqlError> overridingError;
+
     /** {@code deprecateEof}: the reply's last packet after rows is an OK packet (0xFE header), not an EOF packet. */
     RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence, boolean deprecateEof) {
+        this(client, backend, firstSequence, deprecateEof, () -> null);
+    }
+
+    /** {@code overridingError}: asked when the shard's reply ends with an error; non-null replaces that error packet. */
+    RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence, boolean deprecateEof,
+            java.util.function.Supplier<io.shardgate.proxy.error.SqlError> overridingError) {
+        this.overridingError = overridingError;
         this.deprecateEof = deprecateEof;
         this.client = client;
         this.backend = backend;
@@ -69,6 +79,11 @@ public final class RelaySink implements ReplySink {
             if (kind == PacketKind.ROW) {
                 rows++;
             } else if (kind == PacketKind.ERROR) {
+                io.shardgate.proxy.error.SqlError replacement = overridingError.get();
+                if (replacement != null) {
+                    packet.release();
+                    packet = errorPacket(replacement);
+                }
                 error = ServerError.parse(packet.slice(packet.readerIndex() + PieceDecoder.HEADER,
                         packet.readableBytes() - PieceDecoder.HEADER));
             } else if (kind == PacketKind.OK || kind == PacketKind.ROWS_END) {
@@ -121,6 +136,16 @@ public final class RelaySink implements ReplySink {
         }
         clientGone = true;
         backend.close(); // fails this sink (see #failed): the relay ends with the connection discarded
+    }
+
+    /** An ERR packet (header included, sequence id set later) of {@code e}, its text in utf8mb4 (the relay's only charset). */
+    private ByteBuf errorPacket(io.shardgate.proxy.error.SqlError e) {
+        byte[] text = e.message().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int length = 1 + 2 + 1 + 5 + text.length;
+        ByteBuf out = client.alloc().buffer(PieceDecoder.HEADER + length);
+        out.writeMediumLE(length).writeByte(0).writeByte(0xFF).writeShortLE(e.mysqlErrno()).writeByte('#')
+                .writeBytes(e.sqlState().getBytes(java.nio.charset.StandardCharsets.US_ASCII)).writeBytes(text);
+        return out;
     }
 
     /** The warning count of an EOF packet (0xFE, warnings, status) or an OK packet (0x00 or 0xFE header). */
