@@ -40,6 +40,8 @@ final class SessionBackends {
     private final List<String> savepoints = new ArrayList<>();
     /** Pinned shards that received dual-write copies in this transaction: they commit before the others. */
     private final java.util.Set<String> shadows = new java.util.HashSet<>();
+    /** The snapshots this transaction's dual writes routed with, held until it ends (see {@link SnapshotGate}). */
+    private final SnapshotGate.CopyHold copies;
     private final Dialect dialect;
     /** Connections lent to this session right now (borrowed or pinned), for {@link #cancelRunning} from another thread. */
     private final java.util.Set<Connection> lent = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -71,8 +73,10 @@ final class SessionBackends {
         }
     }
 
-    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows) {
+    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows,
+            SnapshotGate.CopyHold copies) {
         this.pools = pools;
+        this.copies = copies;
         this.foundRows = foundRows;
         this.states = states;
         this.dialect = dialect;
@@ -575,6 +579,14 @@ final class SessionBackends {
     }
 
     /**
+     * A dual write of the client's transaction is about to run with {@code ticket}'s snapshot: its copies (and its write)
+     * stay uncommitted until the transaction ends, so the snapshot stays held for cleanup barriers until then.
+     */
+    void holdCopiesUntilTransactionEnds(SnapshotGate.Ticket ticket) {
+        copies.add(ticket);
+    }
+
+    /**
      * Commits every pinned shard in turn, those holding dual-write copies first (see {@link #receivesCopies}); on a
      * failure rolls back the rest and says exactly which shards committed.
      */
@@ -690,6 +702,7 @@ final class SessionBackends {
         shadows.clear();
         atBegin = null;
         atSavepoint.clear();
+        copies.release(); // the transaction is over: its copies are committed or gone
     }
 
     /**
