@@ -89,6 +89,32 @@ class RoutingSnapshotWatcherTest {
                         e -> assertThat(e.lagging()).containsEntry("proxy-1", 1L));
     }
 
+    /**
+     * A listener that refused an epoch (in-flight work did not end within its drain timeout) is asked again without any
+     * change of the store, so the epoch is acknowledged once it accepts: the migrator's retry of the same barrier (its map
+     * already published) can then pass.
+     */
+    @Test
+    void aRefusedEpochIsDeliveredAgainUntilTheListenersAcceptIt() throws Exception {
+        store.awaitEpoch(1, WAIT);
+        java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
+        watcher.onSnapshot(s -> {
+            if (s.epoch() == 2 && !drained.get()) {
+                refusals.incrementAndGet();
+                throw new IllegalStateException("a transaction still holds dual-write copies");
+            }
+        });
+
+        store.casSlotMap(store.readSlotMap().value().withEpoch(2), 0);
+        StateFixtures.await(WAIT, "the epoch to be refused twice", () -> refusals.get() >= 2);
+        assertThat(appliedEpoch()).isEqualTo(1);
+        drained.set(true);
+
+        store.awaitEpoch(2, WAIT);
+        assertThat(appliedEpoch()).isEqualTo(2);
+    }
+
     @Test
     void olderEpochIsIgnored() throws Exception {
         store.casSlotMap(store.readSlotMap().value().withEpoch(5), 0);

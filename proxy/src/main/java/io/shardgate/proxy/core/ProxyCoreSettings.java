@@ -15,7 +15,9 @@ import java.util.Objects;
  * @param fallbackServerVersion version announced while the default shard has not answered {@code SELECT VERSION()}
  * @param versionComment        answer to {@code SELECT @@version_comment}
  * @param drainTimeout          longest wait, before acknowledging a new epoch, for statements routed with older ones to
- *                              finish; past it the epoch is not acknowledged (the migrator's barrier then times out); default 20 s
+ *                              finish (and, for an epoch that starts a cleanup, for client transactions holding dual-write
+ *                              copies made before it to end); past it the epoch is not acknowledged (the migrator's barrier
+ *                              then times out and is retried; the proxy tries the epoch again a second later); default 20 s
  * @param holdTimeout           longest a write to slots in cutover is held before WRITE_HOLD_TIMEOUT; longer than the
  *                              migrator's barrier timeout, so a failed cutover releases held writes first; default 30 s
  * @param hotKeyPublishInterval how often the proxy publishes its hottest written keys to ZooKeeper (for

@@ -95,7 +95,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.schema = schema;
         this.deadline = core.runningStatement(core.topology().cluster().dialect() == io.shardgate.cluster.Dialect.POSTGRES);
         this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned(),
-                client.flags().foundRows(), deadline);
+                client.flags().foundRows(), deadline, core.gate().copyHold("connection " + connectionId));
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
         this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
@@ -459,7 +459,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * in the core's {@link SnapshotGate} until it has run, so the proxy acknowledges a new epoch only after it
      * finished: a write must not land on a shard that stopped being authoritative, and a read routed before a
      * cutover must not read a source whose copies the cleanup is deleting. (A statement that runs longer than
-     * the drain timeout therefore delays a cutover, which the migrator retries.) A write to slots in cutover, and any
+     * the drain timeout therefore delays a cutover, which the migrator retries.) A dual write inside a client transaction
+     * keeps its snapshot held for cleanup barriers until the transaction ends (see {@link SnapshotGate}). A write to slots in cutover, and any
      * statement on a hot key being split or merged, is held (not failed) until a newer snapshot arrives, then routed
      * again; holding longer than the hold timeout fails it with WRITE_HOLD_TIMEOUT. Inside a client transaction the
      * held statement keeps the transaction's connections (and row locks) while it waits.
@@ -525,6 +526,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     routed.writtenKeys().forEach(core.countWrite());
                 } else if (!routed.holdsSnapshot()) {
                     ticket.close(); // see RoutedStatement#holdsSnapshot
+                }
+                if (routed.writesMovingSlots() && transactional()) {
+                    backends.holdCopiesUntilTransactionEnds(ticket); // a cleanup must not start before they commit
                 }
                 long previousInsertId = lastInsertId;
                 List<Object> bound = ids.generated() && !(plan instanceof RoutePlan.Rejected) ? ids.withIds(parameters) : parameters;

@@ -42,6 +42,8 @@ final class SessionBackends {
     private final java.util.Set<String> wrote = new java.util.HashSet<>();
     /** Pinned shards that received dual-write copies in this transaction: they commit before the others. */
     private final java.util.Set<String> shadows = new java.util.HashSet<>();
+    /** The snapshots this transaction's dual writes routed with, held until it ends (see {@link SnapshotGate}). */
+    private final SnapshotGate.CopyHold copies;
     private final Dialect dialect;
     /**
      * Connections lent to this session right now (borrowed, pinned or reserved), each tracked by the session's running
@@ -78,9 +80,10 @@ final class SessionBackends {
     }
 
     SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows,
-            io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
+            io.shardgate.proxy.exec.ShardWork.Tracker tracker, SnapshotGate.CopyHold copies) {
         this.pools = pools;
         this.tracker = tracker;
+        this.copies = copies;
         this.foundRows = foundRows;
         this.states = states;
         this.dialect = dialect;
@@ -601,6 +604,14 @@ final class SessionBackends {
     }
 
     /**
+     * A dual write of the client's transaction is about to run with {@code ticket}'s snapshot: its copies (and its write)
+     * stay uncommitted until the transaction ends, so the snapshot stays held for cleanup barriers until then.
+     */
+    void holdCopiesUntilTransactionEnds(SnapshotGate.Ticket ticket) {
+        copies.add(ticket);
+    }
+
+    /**
      * Commits every pinned shard in turn, those holding dual-write copies first (see {@link #receivesCopies}); on a
      * failure rolls back the rest and says exactly which shards committed.
      */
@@ -724,6 +735,7 @@ final class SessionBackends {
         wrote.clear();
         atBegin = null;
         atSavepoint.clear();
+        copies.release(); // the transaction is over: its copies are committed or gone
     }
 
     /**
