@@ -82,7 +82,7 @@ class ProxyCoreTest {
     }
 
     private static FrontendSession open(String schema) {
-        return core.open(new ClientInfo("app", schema, "127.0.0.1", Map.of()));
+        return WholeResults.of(core.open(new ClientInfo("app", schema, "127.0.0.1", Map.of())));
     }
 
     @Test
@@ -434,8 +434,8 @@ class ProxyCoreTest {
             }
         }
         session.query("INSERT INTO orders (id, customer_id, status) VALUES (9901, 1, 'same'), (9902, 2, 'same')");
-        try (FrontendSession mine = core.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of(),
-                io.shardgate.proxy.session.ClientCharset.UTF8MB4, changedRows))) {
+        try (FrontendSession mine = WholeResults.of(core.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of(),
+                io.shardgate.proxy.session.ClientCharset.UTF8MB4, changedRows)))) {
             String update = "UPDATE orders SET status = 'same' WHERE id IN (9901, 9902)";
             assertThat(((StatementResult.Update) mine.query(update)).affectedRows()).isZero();
             assertThat(text(mine.query("SELECT ROW_COUNT()"))).containsExactly(List.of("0"));
