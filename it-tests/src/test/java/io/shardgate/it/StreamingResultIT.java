@@ -1,0 +1,228 @@
+package io.shardgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardgate.local.FreePorts;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Results stream through the proxy (issue 15 item 4): a proxy process with a 128 MB heap returns a few hundred thousand
+ * rows (about 60 MB of values; read whole, as before streaming, they took several times their size in heap), from one
+ * shard and merged from two with ORDER BY, with the same bytes as a reference server (count, checksum over every value,
+ * first and last rows). A LIMIT 10 over the whole table answers promptly, and a client that stops reading a big result
+ * and goes away leaves no query running on the shards.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StreamingResultIT {
+    private static final int ROWS = 300_000;
+    private static final int BATCH = 2_000;
+    private static final String TABLES = """
+            tables:
+              - {name: big, kind: sharded, key: id, key-type: int}
+            """;
+    private static final String DDL = "CREATE TABLE %s (id BIGINT NOT NULL PRIMARY KEY, k INT NOT NULL, pad VARCHAR(250) NOT NULL,"
+            + " KEY k_idx (k)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+    /** The same rows on the reference server, in SQL; {@link #pad} writes them for the proxy. */
+    private static final String REFERENCE_ROWS = "SELECT seq, seq MOD 1000, CONCAT(REPEAT('x', 150 + seq MOD 50), seq) FROM seq_1_to_"
+            + ROWS;
+
+    private ShardedCluster cluster;
+    private Process proxy;
+    private Path config;
+    /** The proxy process's output, printed when the class ends (it says why, should the process fail). */
+    private Path log;
+    private int port;
+
+    @BeforeAll
+    void start() throws Exception {
+        cluster = ShardedCluster.start(2, TABLES);
+        try (Connection p = cluster.proxyConnection("useServerPrepStmts=false"); Connection r = cluster.referenceConnection("")) {
+            for (String table : List.of("big", "solo")) { // solo is undeclared: a single table on the default shard
+                Sql.update(p, DDL.formatted(table));
+                Sql.update(r, DDL.formatted(table));
+                try (Statement st = r.createStatement()) {
+                    st.execute("INSERT INTO " + table + " " + REFERENCE_ROWS);
+                }
+                for (int from = 1; from <= ROWS; from += BATCH) {
+                    StringBuilder insert = new StringBuilder("INSERT INTO ").append(table).append(" (id, k, pad) VALUES ");
+                    for (int id = from; id < from + BATCH && id <= ROWS; id++) {
+                        insert.append(id == from ? "" : ",").append('(').append(id).append(',').append(id % 1000).append(",'")
+                                .append(pad(id)).append("')");
+                    }
+                    try (Statement st = p.createStatement()) {
+                        st.execute(insert.toString());
+                    }
+                }
+            }
+        }
+        port = FreePorts.find();
+        config = Files.createTempFile("shardgate-streaming", ".yaml");
+        Files.writeString(config, """
+                cluster: %s
+                listen: {host: 127.0.0.1, mysql-port: %d, postgres-port: 0}
+                admin: {port: 0}
+                zookeeper: {connect: '%s'}
+                users: [{name: %s, password: %s}]
+                """.formatted(ShardedCluster.CLUSTER, port, cluster.zooKeeperConnect(), ShardedCluster.USER, ShardedCluster.PASSWORD));
+        log = Files.createTempFile("shardgate-streaming", ".log");
+        proxy = ShardgateProcess.builder(List.of("-Xmx128m"), "proxy", "--config", config.toString()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.readString(log).contains("MySQL clients:")) {
+            assertThat(proxy.isAlive() && System.nanoTime() < deadline).as("proxy start-up: %s", Files.readString(log)).isTrue();
+            Thread.sleep(100);
+        }
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (proxy != null) {
+            proxy.destroy();
+            proxy.waitFor(30, TimeUnit.SECONDS);
+        }
+        if (config != null) {
+            Files.deleteIfExists(config);
+        }
+        if (log != null) {
+            System.out.println("proxy process output:\n" + Files.readString(log));
+            Files.deleteIfExists(log);
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String pad(int id) {
+        return "x".repeat(150 + id % 50) + id;
+    }
+
+    private Connection viaProxyProcess() throws SQLException {
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + port + "/" + ShardedCluster.DATABASE + "?user="
+                + ShardedCluster.USER + "&password=" + ShardedCluster.PASSWORD + "&sslMode=DISABLED&allowPublicKeyRetrieval=true&connectTimeout=60000");
+    }
+
+    /** What a result is, in brief: its row count, a CRC of every value's bytes in order, its first and last rows. */
+    private record Digest(long rows, long crc, String first, String last) {}
+
+    /** Reads {@code sql} row by row (Connector/J streaming: the test holds no whole result either). */
+    private static Digest digest(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+            st.setFetchSize(Integer.MIN_VALUE);
+            try (ResultSet rs = st.executeQuery(sql)) {
+                ResultSetMetaData md = rs.getMetaData();
+                CRC32 crc = new CRC32();
+                long rows = 0;
+                String first = null;
+                String last = null;
+                while (rs.next()) {
+                    StringBuilder row = new StringBuilder();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        byte[] v = rs.getBytes(i);
+                        crc.update(v == null ? new byte[] {(byte) 0xFB} : v);
+                        crc.update(0);
+                        row.append(i == 1 ? "" : "|").append(v == null ? "NULL" : new String(v, StandardCharsets.UTF_8));
+                    }
+                    first = first == null ? row.toString() : first;
+                    last = row.toString();
+                    rows++;
+                }
+                return new Digest(rows, crc.getValue(), first, last);
+            }
+        }
+    }
+
+    private void sameAsReference(String sql, long expectedRows) throws Exception {
+        Digest expected;
+        try (Connection r = cluster.referenceConnection("")) {
+            expected = digest(r, sql);
+        }
+        assertThat(expected.rows()).isEqualTo(expectedRows);
+        try (Connection p = viaProxyProcess()) {
+            long start = System.nanoTime();
+            Digest actual = digest(p, sql);
+            System.out.printf("streaming: %s: %d rows in %d ms%n", sql, actual.rows(), (System.nanoTime() - start) / 1_000_000);
+            assertThat(actual).isEqualTo(expected);
+        }
+        assertThat(proxy.isAlive()).as("the proxy process (-Xmx128m) is still running").isTrue();
+    }
+
+    @Test
+    void aWholeSingleShardTableStreamsWithTheReferenceServersBytes() throws Exception {
+        sameAsReference("SELECT id, k, pad FROM solo ORDER BY id", ROWS);
+    }
+
+    @Test
+    void aWholeScatterOrderByStreamsWithTheReferenceServersBytes() throws Exception {
+        sameAsReference("SELECT id, k, pad FROM big ORDER BY id", ROWS);
+        sameAsReference("SELECT id, pad FROM big ORDER BY k DESC, id", ROWS);
+    }
+
+    @Test
+    void aScatterLimitAnswersPromptlyAndLeavesTheShardsIdle() throws Exception {
+        for (String sql : List.of("SELECT id, k, pad FROM big ORDER BY id LIMIT 10", "SELECT id, pad FROM big ORDER BY pad DESC, id LIMIT 10",
+                "SELECT DISTINCT k FROM big ORDER BY k LIMIT 10 OFFSET 5")) {
+            long start = System.nanoTime();
+            sameAsReference(sql, 10);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertThat(ms).as("%s took %d ms", sql, ms).isLessThan(20_000);
+        }
+        assertShardsIdle();
+    }
+
+    @Test
+    void aClientThatStopsReadingAndLeavesStopsTheShards() throws Exception {
+        for (String sql : List.of("SELECT id, k, pad FROM big ORDER BY id", "SELECT id, k, pad FROM solo", "SELECT id, pad FROM big")) {
+            Connection p = viaProxyProcess();
+            Statement st = p.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+            st.setFetchSize(Integer.MIN_VALUE);
+            ResultSet rs = st.executeQuery(sql);
+            for (int i = 0; i < 10; i++) {
+                assertThat(rs.next()).isTrue();
+            }
+            // gone without reading the rest (closing the result set would read it all)
+            p.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).abortInternal();
+            assertShardsIdle();
+        }
+        // and the proxy's connections to the shards are still good for the next client
+        sameAsReference("SELECT id, k, pad FROM big ORDER BY id LIMIT 3", 3);
+        sameAsReference("SELECT COUNT(*) FROM big", 1);
+    }
+
+    /** No statement of the proxy's is still running on any shard (it may take a moment to see the cut connection). */
+    private void assertShardsIdle() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        for (int s = 0; s < cluster.shardCount(); s++) {
+            try (Connection c = cluster.shardConnection(s); Statement st = c.createStatement()) {
+                while (true) {
+                    String running = null;
+                    try (ResultSet rs = st.executeQuery("SELECT GROUP_CONCAT(CONCAT(ID, ': ', LEFT(INFO, 80)) SEPARATOR '; ')"
+                            + " FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND ID <> CONNECTION_ID()")) {
+                        rs.next();
+                        running = rs.getString(1);
+                    }
+                    if (running == null) {
+                        break;
+                    }
+                    assertThat(System.nanoTime()).as("still running on shard s%d: %s", s, running).isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+            }
+        }
+    }
+}
