@@ -201,8 +201,9 @@ final class JdbcBackendConnection implements BackendConnection {
             try {
                 if (rows.cancel()) {
                     endOwnTransaction(ownTransaction, false);
-                } else if (lease.pinned()) {
-                    // the client's transaction keeps this connection: the rest of the rows are read and dropped
+                } else if (backends.keeps(lease)) {
+                    // the client's transaction, or its session state, keeps this connection: the rest of the rows are read
+                    // and dropped (a LIMIT pushed to the shard bounds them)
                     rows.drain();
                 } else {
                     long thread = rows.serverThreadId();

@@ -527,7 +527,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                     if (!pumped.ended()) {
                         return; // the client went away
                     }
-                    result = sentRows(pumped.rows());
+                    ctx.write(new PgServerMessage.CommandComplete(tag(statement, sentRows(pumped.rows()))));
+                    continue;
                 }
                 if (result instanceof StatementResult.Rows r) {
                     List<Short> text = Collections.nCopies(r.columns().size(), (short) 0);
@@ -929,10 +930,20 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
     }
 
-    /** Writes a stream's rows as DataRow messages with backpressure; the stream is left open (its owner closes it). */
+    /**
+     * Writes a stream's rows as DataRow messages with backpressure; the stream is left open (its owner closes it). The
+     * notices its shards sent while the rows came (they pass them at the end of their rows) go out after the rows, before
+     * the CommandComplete or error, as a server sends them while the statement runs.
+     */
     private io.shardgate.proxy.RowPump.Pumped pumpRows(StatementResult.Stream st, List<Short> formats, long max) {
         List<ColumnInfo> columns = st.columns();
-        return pump.pump(context.channel(), st.rows(), max, rows -> new PgServerMessage.DataRows(columns, formats, rows));
+        try {
+            return pump.pump(context.channel(), st.rows(), max, rows -> new PgServerMessage.DataRows(columns, formats, rows));
+        } finally {
+            for (BackendNotice n : session.takeNotices()) {
+                write(new PgServerMessage.ErrorResponse(true, n.severity(), n.sqlState(), n.message()));
+            }
+        }
     }
 
     /** A stand-in result of {@code n} rows, for the CommandComplete tag of rows that were streamed. */
