@@ -120,6 +120,9 @@ class StreamingResultIT {
     /** What a result is, in brief: its row count, a CRC of every value's bytes in order, its first and last rows. */
     private record Digest(long rows, long crc, String first, String last) {}
 
+    /** When the last {@link #digest} saw its first row (System.nanoTime), for the timings printed. */
+    private static final ThreadLocal<Long> FIRST_ROW = ThreadLocal.withInitial(() -> 0L);
+
     /** Reads {@code sql} row by row (Connector/J streaming: the test holds no whole result either). */
     private static Digest digest(Connection c, String sql) throws SQLException {
         try (Statement st = c.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
@@ -131,6 +134,9 @@ class StreamingResultIT {
                 String first = null;
                 String last = null;
                 while (rs.next()) {
+                    if (rows == 0) {
+                        FIRST_ROW.set(System.nanoTime());
+                    }
                     StringBuilder row = new StringBuilder();
                     for (int i = 1; i <= md.getColumnCount(); i++) {
                         byte[] v = rs.getBytes(i);
@@ -149,14 +155,21 @@ class StreamingResultIT {
 
     private void sameAsReference(String sql, long expectedRows) throws Exception {
         Digest expected;
+        long directMs;
+        long directFirstMs;
         try (Connection r = cluster.referenceConnection("")) {
+            long start = System.nanoTime();
             expected = digest(r, sql);
+            directMs = (System.nanoTime() - start) / 1_000_000;
+            directFirstMs = (FIRST_ROW.get() - start) / 1_000_000;
         }
         assertThat(expected.rows()).isEqualTo(expectedRows);
         try (Connection p = viaProxyProcess()) {
             long start = System.nanoTime();
             Digest actual = digest(p, sql);
-            System.out.printf("streaming: %s: %d rows in %d ms%n", sql, actual.rows(), (System.nanoTime() - start) / 1_000_000);
+            System.out.printf("streaming: %s: %d rows in %d ms, first row after %d ms (one server: %d ms, first row %d ms)%n", sql,
+                    actual.rows(), (System.nanoTime() - start) / 1_000_000, (FIRST_ROW.get() - start) / 1_000_000, directMs,
+                    directFirstMs);
             assertThat(actual).isEqualTo(expected);
         }
         assertThat(proxy.isAlive()).as("the proxy process (-Xmx128m) is still running").isTrue();
