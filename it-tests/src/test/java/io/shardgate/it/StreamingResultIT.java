@@ -173,6 +173,17 @@ class StreamingResultIT {
             assertThat(actual).isEqualTo(expected);
         }
         assertThat(proxy.isAlive()).as("the proxy process (-Xmx128m) is still running").isTrue();
+        System.out.printf("streaming: proxy process %s%n", memory());
+    }
+
+    /** The proxy process's resident memory now and at its peak, from /proc (Linux). */
+    private String memory() throws Exception {
+        Path status = Path.of("/proc", Long.toString(proxy.pid()), "status");
+        if (!Files.isReadable(status)) {
+            return "memory unknown";
+        }
+        return Files.readAllLines(status).stream().filter(l -> l.startsWith("VmRSS") || l.startsWith("VmHWM"))
+                .map(l -> l.replaceAll("\\s+", " ")).collect(java.util.stream.Collectors.joining(", "));
     }
 
     @Test
