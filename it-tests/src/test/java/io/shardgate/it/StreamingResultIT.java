@@ -167,6 +167,8 @@ class StreamingResultIT {
         try (Connection p = viaProxyProcess()) {
             long start = System.nanoTime();
             Digest actual = digest(p, sql);
+            long totalMs = (System.nanoTime() - start) / 1_000_000;
+            long firstMs = (FIRST_ROW.get() - start) / 1_000_000;
             System.out.printf("streaming: %s: %d rows in %d ms, first row after %d ms (one server: %d ms, first row %d ms)%n", sql,
                     actual.rows(), (System.nanoTime() - start) / 1_000_000, (FIRST_ROW.get() - start) / 1_000_000, directMs,
                     directFirstMs);
@@ -219,6 +221,12 @@ class StreamingResultIT {
             for (int i = 0; i < 10; i++) {
                 assertThat(rs.next()).isTrue();
             }
+            // backpressure: while this client reads nothing, the shards wait to send the rest (a proxy that read whole
+            // results before writing would have read them all by now: the queries would be over)
+            Thread.sleep(500);
+            int expected = sql.contains("solo") ? 1 : 2;
+            assertThat(shardsRunning(sql)).as("shards still sending %s to the proxy; shards' processes: %s", sql, processes())
+                    .isEqualTo(expected);
             // gone without reading the rest (closing the result set would read it all)
             p.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).abortInternal();
             assertShardsIdle();
@@ -226,6 +234,35 @@ class StreamingResultIT {
         // and the proxy's connections to the shards are still good for the next client
         sameAsReference("SELECT id, k, pad FROM big ORDER BY id LIMIT 3", 3);
         sameAsReference("SELECT COUNT(*) FROM big", 1);
+    }
+
+    /** Every shard's processes, for failure messages. */
+    private String processes() throws Exception {
+        StringBuilder out = new StringBuilder();
+        for (int s = 0; s < cluster.shardCount(); s++) {
+            try (Connection c = cluster.shardConnection(s); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT ID, COMMAND, STATE, LEFT(INFO, 70) FROM information_schema.PROCESSLIST")) {
+                while (rs.next()) {
+                    out.append("\n  s").append(s).append(' ').append(rs.getString(1)).append(' ').append(rs.getString(2)).append(' ')
+                            .append(rs.getString(3)).append(' ').append(rs.getString(4));
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    /** How many shards are running {@code sql} now. */
+    private int shardsRunning(String sql) throws Exception {
+        int running = 0;
+        for (int s = 0; s < cluster.shardCount(); s++) {
+            try (Connection c = cluster.shardConnection(s); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query'"
+                            + " AND INFO LIKE '" + sql.substring(0, 20) + "%'")) {
+                rs.next();
+                running += rs.getInt(1) > 0 ? 1 : 0;
+            }
+        }
+        return running;
     }
 
     /** No statement of the proxy's is still running on any shard (it may take a moment to see the cut connection). */

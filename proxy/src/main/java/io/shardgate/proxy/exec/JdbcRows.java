@@ -60,7 +60,7 @@ public final class JdbcRows {
         RawQuery st = new RawQuery(c.unwrap(JdbcConnection.class), sql, "SELECT");
         boolean open = false;
         try {
-            st.setFetchSize(Integer.MIN_VALUE);
+            st.streamRows();
             if (!st.execute()) {
                 return new Started.Done(ShardExecutor.read(st, false, logicalDatabase));
             }
