@@ -251,6 +251,48 @@ class StreamingResultIT {
         return out.toString();
     }
 
+    /** What a client reading row by row saw: the rows before the error, and the error. */
+    private record Failed(List<String> rows, int errno, String sqlState, String message) {}
+
+    private static Failed failing(Connection c, String sql) throws SQLException {
+        List<String> rows = new java.util.ArrayList<>();
+        try (Statement st = c.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+            st.setFetchSize(Integer.MIN_VALUE);
+            try (ResultSet rs = st.executeQuery(sql)) {
+                while (rs.next()) {
+                    rows.add(rs.getString(1) + "|" + rs.getString(2));
+                }
+            }
+        } catch (SQLException e) {
+            return new Failed(rows, e.getErrorCode(), e.getSQLState(), e.getMessage());
+        }
+        throw new AssertionError(sql + " did not fail; rows: " + rows.size());
+    }
+
+    /**
+     * A statement that fails on its shard after sending rows (a subquery that returns two rows from id 6 on): the client
+     * gets those rows, then the error, as from one server; the connection goes on. (A merged read passes a shard's error
+     * on in the same way: PlanExecutorTest; the router refuses this subquery over a table of one shard in a scatter.)
+     */
+    @Test
+    void anErrorAfterSomeRowsComesAfterThoseRowsAsFromOneServer() throws Exception {
+        String sql = "SELECT id, (SELECT seq FROM seq_1_to_2 WHERE solo.id > 5) FROM solo WHERE id <= 20 ORDER BY id";
+        Failed expected;
+        try (Connection r = cluster.referenceConnection("")) {
+            expected = failing(r, sql);
+        }
+        assertThat(expected.rows()).hasSize(5);
+        assertThat(expected.errno()).isEqualTo(1242);
+        try (Connection p = viaProxyProcess()) {
+            assertThat(failing(p, sql)).isEqualTo(expected);
+            try (Statement st = p.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM solo")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(ROWS);
+            }
+        }
+        assertShardsIdle();
+    }
+
     /** How many shards are running {@code sql} now. */
     private int shardsRunning(String sql) throws Exception {
         int running = 0;
