@@ -37,10 +37,16 @@ public final class JdbcRows {
     private final List<ColumnInfo> columns;
     private final boolean[] bytea;
     private final Consumer<BackendNotice> notices;
+    /** PostgreSQL: the statement and whether it had parameters, for an error's position in the text the shard parsed. */
+    private final String sql;
+    private final boolean prepared;
     private int warnings;
     private boolean done;
 
-    private JdbcRows(Statement statement, ResultSet rs, List<ColumnInfo> columns, boolean[] bytea, Consumer<BackendNotice> notices) {
+    private JdbcRows(Statement statement, ResultSet rs, List<ColumnInfo> columns, boolean[] bytea, Consumer<BackendNotice> notices,
+            String sql, boolean prepared) {
+        this.sql = sql;
+        this.prepared = prepared;
         this.statement = statement;
         this.rs = rs;
         this.columns = columns;
@@ -68,7 +74,7 @@ public final class JdbcRows {
             List<ColumnInfo> columns = ColumnMapping.columns(
                     rs.getMetaData().unwrap(com.mysql.cj.jdbc.result.ResultSetMetaData.class).getFields(), logicalDatabase);
             open = true;
-            return new Started.Rows(new JdbcRows(st, rs, columns, new boolean[columns.size()], n -> { }));
+            return new Started.Rows(new JdbcRows(st, rs, columns, new boolean[columns.size()], n -> { }, "", false));
         } finally {
             if (!open) {
                 st.close();
@@ -110,7 +116,7 @@ public final class JdbcRows {
                 bytea[i] = fields[i].getOID() == PgColumns.BYTEA;
             }
             open = true;
-            return new Started.Rows(new JdbcRows(st, rs, columns, bytea, notices));
+            return new Started.Rows(new JdbcRows(st, rs, columns, bytea, notices, sql, prepared));
         } catch (SQLException e) {
             ShardExecutor.passNotices(st, notices);
             throw PgShardError.of(e, sql, prepared);
@@ -152,7 +158,7 @@ public final class JdbcRows {
             if (statement.isWrapperFor(PGStatement.class)) {
                 ShardExecutor.passNotices(statement, notices);
                 closeQuietly();
-                throw PgShardError.of(e, "", false);
+                throw PgShardError.of(e, sql, prepared);
             }
             closeQuietly();
             throw e;
