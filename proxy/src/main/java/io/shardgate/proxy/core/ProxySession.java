@@ -504,12 +504,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     /**
      * Whether the client's statement has its rows streamed: a query (only rows come back) without server state to keep
-     * (FOUND_ROWS(), SQL_CALC_FOUND_ROWS, INTO @x … are derived from whole results), sent by the client itself. Not yet
-     * on MySQL inside a transaction: a ROLLBACK after a streamed read on the transaction's connection left the
-     * transaction's writes in place (MultiStatementIT), so reads there are read whole, as before, until that is understood.
+     * (FOUND_ROWS(), SQL_CALC_FOUND_ROWS, INTO @x … are derived from whole results), sent by the client itself.
      */
-    private boolean streams(AnalysedStatement statement, boolean clientStatement) {
-        return clientStatement && statement.isQuery() && statement.serverState().none() && (postgres() || !transactional());
+    private static boolean streams(AnalysedStatement statement, boolean clientStatement) {
+        return clientStatement && statement.isQuery() && statement.serverState().none();
     }
 
     private StatementResult runCounted(AnalysedStatement statement, List<Object> parameters, boolean clientStatement) {

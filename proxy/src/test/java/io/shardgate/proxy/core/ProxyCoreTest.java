@@ -252,6 +252,20 @@ class ProxyCoreTest {
         assertThat(countDirect("s0", 7001) + countDirect("s1", 7002)).isZero();
     }
 
+    /** A read on the transaction's connection (streamed, or read whole) leaves the transaction for ROLLBACK to undo. */
+    @Test
+    @Order(8)
+    void aReadInsideATransactionLeavesItToRollBack() throws Exception {
+        long a = cluster.keyOn("s0", 801);
+        String count = "SELECT COUNT(*) FROM orders WHERE customer_id = " + a + " AND id = 7101";
+        session.query("BEGIN");
+        session.query("INSERT INTO orders (id, customer_id) VALUES (7101, " + a + ")");
+        assertThat(text(session.query(count))).containsExactly(List.of("1"));
+        session.query("ROLLBACK");
+        assertThat(countDirect("s0", 7101)).isZero();
+        assertThat(text(session.query(count))).containsExactly(List.of("0"));
+    }
+
     @Test
     @Order(9)
     void sessionSettingsAreReplayedForTheirSessionOnly() {
