@@ -22,11 +22,17 @@ final class ShardgateProcess {
     private ShardgateProcess() {}
 
     static ProcessBuilder builder(String... args) {
+        return builder(List.of(), args);
+    }
+
+    /** As {@link #builder(String...)}, with options for the JVM (such as {@code -Xmx128m}). */
+    static ProcessBuilder builder(List<String> jvmOptions, String... args) {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR + " is missing; run the build (mvn verify) first");
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
         cmd.add("-jar");
         cmd.add(JAR.toString());
         cmd.addAll(List.of(args));

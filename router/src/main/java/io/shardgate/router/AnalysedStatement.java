@@ -93,6 +93,11 @@ public final class AnalysedStatement {
                         || p.statement() instanceof net.sf.jsqlparser.statement.upsert.Upsert);
     }
 
+    /** Whether the statement is a query (SELECT, a set operation, VALUES, TABLE, WITH … SELECT): it only returns rows. */
+    public boolean isQuery() {
+        return parsed.form() instanceof ParsedStatement.Parsed p && p.statement() instanceof net.sf.jsqlparser.statement.select.Select;
+    }
+
     /**
      * The string shard-key column this statement creates, when it is a {@code CREATE TABLE} of a table {@code cluster}
      * declares sharded by a string key: the proxy checks its collation before the table exists (see

@@ -7,6 +7,8 @@ import io.shardgate.proxy.exec.ShardExecutor;
 import io.shardgate.proxy.execute.BackendConnection;
 import io.shardgate.proxy.execute.BackendError;
 import io.shardgate.proxy.execute.RowImage;
+import io.shardgate.proxy.execute.RowSource;
+import io.shardgate.proxy.exec.JdbcRows;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.plan.ShadowCopy;
@@ -85,16 +87,180 @@ final class JdbcBackendConnection implements BackendConnection {
             }
             StatementResult result = parameters instanceof SourceLiterals text ? ShardExecutor.runBytes(c, text.bytesFor(s), db)
                     : ShardExecutor.runMySql(c, s.sql(), s.bind(parameters), session.charset(), db);
-            int warnings = switch (result) {
-                case StatementResult.Update u -> u.warnings();
-                case StatementResult.Rows r -> r.warnings();
-            };
-            if (warnings > 0 && ShardExecutor.runBytes(c, SHOW_WARNINGS, db) instanceof StatementResult.Rows shown) {
-                // listed now: once the connection is back in the pool, another statement replaces them
-                session.warnings(s.shard(), warnings, shown);
-            }
-            return result;
+            return listWarnings(c, s.shard(), result);
         });
+    }
+
+    /**
+     * Starts a read whose rows are left on the connection (see {@link JdbcRows}). A PostgreSQL connection lent in
+     * autocommit mode reads inside a transaction of the proxy's own (pgJDBC fetches portal rows only in one), committed at
+     * the end and rolled back on an error or an early end, so the pool gets it back in autocommit mode; a pinned one
+     * reads inside the client's transaction, which it leaves as it was.
+     */
+    @Override
+    public RowSource.Opened open(ShardStatement s, List<Object> parameters) throws BackendError {
+        return call(() -> {
+            Connection c = lease.connection();
+            ProxyCore.BackendFault fault = core.backendFault();
+            if (fault != null) {
+                fault.beforeStatement(s.shard(), c);
+            }
+            String db = core.topology().logicalDatabase();
+            if (session.postgres()) {
+                boolean own = c.getAutoCommit();
+                if (own) {
+                    c.setAutoCommit(false);
+                }
+                JdbcRows.Started started;
+                try {
+                    started = JdbcRows.openPostgres(c, s.sql(), s.bind(parameters), db, session::notice);
+                } catch (SQLException | RuntimeException e) {
+                    endOwnTransaction(own, false);
+                    throw e;
+                }
+                return switch (started) {
+                    case JdbcRows.Started.Done d -> {
+                        endOwnTransaction(own, true);
+                        yield new RowSource.Opened.Done(d.result());
+                    }
+                    case JdbcRows.Started.Rows r -> new RowSource.Opened.Streaming(new Source(r.rows(), own,
+                            catalogTables(r.rows().columns(), lease.shard(), core)));
+                };
+            }
+            byte[] sql = parameters instanceof SourceLiterals text ? text.bytesFor(s)
+                    : ShardExecutor.mySqlBytes(c, s.sql(), s.bind(parameters), session.charset());
+            return switch (JdbcRows.openMySql(c, sql, db)) {
+                case JdbcRows.Started.Done d -> new RowSource.Opened.Done(listWarnings(c, s.shard(), d.result()));
+                case JdbcRows.Started.Rows r -> new RowSource.Opened.Streaming(new Source(r.rows(), false, r.rows().columns()));
+            };
+        });
+    }
+
+    /** A result streamed from this connection; see {@link #open}. */
+    private final class Source implements RowSource {
+        private final JdbcRows rows;
+        private final boolean ownTransaction;
+        private final List<ColumnInfo> columns;
+        private boolean ended;
+
+        Source(JdbcRows rows, boolean ownTransaction, List<ColumnInfo> columns) {
+            this.rows = rows;
+            this.ownTransaction = ownTransaction;
+            this.columns = List.copyOf(columns);
+        }
+
+        @Override
+        public List<ColumnInfo> columns() {
+            return columns;
+        }
+
+        @Override
+        public byte[][] next() throws BackendError {
+            if (ended) {
+                return null;
+            }
+            boolean ok = false;
+            try {
+                byte[][] row = call(rows::next);
+                ok = true;
+                if (row == null) {
+                    ended = true;
+                    end();
+                }
+                return row;
+            } finally {
+                if (!ok) {
+                    ended = true;
+                    endOwnTransaction(ownTransaction, false);
+                }
+            }
+        }
+
+        private void end() throws BackendError {
+            if (session.postgres()) {
+                endOwnTransaction(ownTransaction, true);
+                return;
+            }
+            if (rows.warnings() > 0) {
+                Connection c = lease.connection();
+                call(() -> listWarnings(c, lease.shard(), new StatementResult.Update(0, 0, rows.warnings(), "")));
+            }
+        }
+
+        @Override
+        public int warnings() {
+            return rows.warnings();
+        }
+
+        @Override
+        public void close() {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            try {
+                if (rows.cancel()) {
+                    endOwnTransaction(ownTransaction, false);
+                } else if (backends.keeps(lease)) {
+                    // the client's transaction, or its session state, keeps this connection: the rest of the rows are read
+                    // and dropped (a LIMIT pushed to the shard bounds them)
+                    rows.drain();
+                } else {
+                    long thread = rows.serverThreadId();
+                    discard(); // cut now: reading the rest could take as long as the whole result
+                    killQuery(thread);
+                }
+            } catch (SQLException | RuntimeException e) {
+                discard();
+            }
+        }
+    }
+
+    /**
+     * KILL QUERY for a MySQL statement whose connection was cut while the shard still ran it (a server notices a closed
+     * client only when it next writes). Best effort, on another connection of the pool: a query already ended by the cut
+     * answers "Unknown thread id".
+     */
+    private void killQuery(long thread) {
+        try (Connection side = lease.pool().borrow(); java.sql.Statement st = side.createStatement()) {
+            st.execute("KILL QUERY " + thread);
+        } catch (SQLException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(JdbcBackendConnection.class).debug("{}: KILL QUERY {} after an early end: {}",
+                    describe(), thread, e.toString());
+        }
+    }
+
+    /** Ends the PostgreSQL transaction the proxy opened for a streamed read (none when {@code own} is false). */
+    private void endOwnTransaction(boolean own, boolean commit) {
+        if (!own) {
+            return;
+        }
+        try {
+            if (commit) {
+                lease.connection().commit();
+            } else {
+                lease.connection().rollback();
+            }
+        } catch (SQLException e) {
+            discard(); // a connection that cannot end the transaction is not given back
+            return;
+        }
+        restoreAutocommit();
+    }
+
+    /** MySQL: a statement that reported warnings has them listed now, while the connection still holds them. */
+    private StatementResult listWarnings(Connection c, String shard, StatementResult result) throws SQLException {
+        int warnings = switch (result) {
+            case StatementResult.Update u -> u.warnings();
+            case StatementResult.Rows r -> r.warnings();
+            case StatementResult.Stream st -> 0;
+        };
+        if (warnings > 0 && ShardExecutor.runBytes(c, SHOW_WARNINGS, core.topology().logicalDatabase())
+                instanceof StatementResult.Rows shown) {
+            // listed now: once the connection is back in the pool, another statement replaces them
+            session.warnings(shard, warnings, shown);
+        }
+        return result;
     }
 
     private static final byte[] SHOW_WARNINGS = "SHOW WARNINGS".getBytes(java.nio.charset.StandardCharsets.US_ASCII);

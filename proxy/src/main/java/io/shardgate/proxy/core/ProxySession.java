@@ -85,6 +85,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     /** The warnings of the last statement (what SHOW WARNINGS lists), and those of the statement running now. */
     private StatementWarnings warnings = new StatementWarnings();
     private StatementWarnings running;
+    /** The warnings of the statement whose rows are streaming to the client now (its shards list theirs at the end). */
+    private StatementWarnings streaming;
+    /** The stream handed to the front end last, closed with the session if the front end has not (a suspended portal). */
+    private io.shardgate.proxy.session.RowStream openStream;
     /** The running statement is SHOW WARNINGS or ERRORS, which leaves the list as it is. */
     private boolean keepWarnings;
 
@@ -364,6 +368,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             return;
         }
         closed = true;
+        if (openStream != null) {
+            try {
+                openStream.close();
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(ProxySession.class).warn("closing a result stream with its session failed", e);
+            }
+        }
         core.sessionClosed();
         // rolling back on a shard that hangs must end too
         deadline.run(() -> {
@@ -467,12 +478,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      */
     private StatementResult run(AnalysedStatement statement, List<Object> parameters) {
         if (running != null) {
-            return runCounted(statement, parameters); // a statement the proxy runs for the client's (see ServerStateRules)
+            return runCounted(statement, parameters, false); // a statement the proxy runs for the client's (see ServerStateRules)
         }
         running = new StatementWarnings();
         keepWarnings = false;
         try {
-            return running.withCount(runCounted(statement, parameters));
+            StatementResult result = runCounted(statement, parameters, true);
+            return result instanceof StatementResult.Stream st ? counted(st, running) : running.withCount(result);
         } finally {
             if (!keepWarnings) {
                 warnings = running;
@@ -481,9 +493,69 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
     }
 
-    private StatementResult runCounted(AnalysedStatement statement, List<Object> parameters) {
+    /**
+     * A client's read whose rows stream (see {@link #streams}): what the session derives from a result is taken as the
+     * rows go out. FOUND_ROWS() is the count of rows sent once they all were, ROW_COUNT() -1 as after any result set; the
+     * warning count is the statement's, whose shards list their warnings when their rows end; an error after some rows
+     * is the statement's failure (it is sent after those rows, as a server sends it).
+     */
+    private StatementResult.Stream counted(StatementResult.Stream stream, StatementWarnings statementWarnings) {
+        io.shardgate.proxy.session.RowStream rows = stream.rows();
+        streaming = statementWarnings;
+        io.shardgate.proxy.session.RowStream counted = new io.shardgate.proxy.session.RowStream() {
+            private long sent;
+
+            @Override
+            public byte[][] next() {
+                byte[][] row;
+                try {
+                    row = rows.next();
+                } catch (RuntimeException e) {
+                    stateRules.failed();
+                    throw e;
+                }
+                if (row == null) {
+                    stateRules.seenRows(sent);
+                } else {
+                    sent++;
+                }
+                return row;
+            }
+
+            @Override
+            public int warnings() {
+                return (int) Math.min(statementWarnings.count(), 0xFFFF);
+            }
+
+            @Override
+            public void close() {
+                try {
+                    rows.close();
+                } finally {
+                    if (streaming == statementWarnings) {
+                        streaming = null;
+                    }
+                    if (openStream == this) {
+                        openStream = null;
+                    }
+                }
+            }
+        };
+        openStream = counted;
+        return new StatementResult.Stream(stream.columns(), counted);
+    }
+
+    /**
+     * Whether the client's statement has its rows streamed: a query (only rows come back) without server state to keep
+     * (FOUND_ROWS(), SQL_CALC_FOUND_ROWS, INTO @x … are derived from whole results), sent by the client itself.
+     */
+    private static boolean streams(AnalysedStatement statement, boolean clientStatement) {
+        return clientStatement && statement.isQuery() && statement.serverState().none();
+    }
+
+    private StatementResult runCounted(AnalysedStatement statement, List<Object> parameters, boolean clientStatement) {
         try {
-            return runStatement(statement, parameters);
+            return runStatement(statement, parameters, streams(statement, clientStatement));
         } catch (RuntimeException e) {
             stateRules.failed();
             throw e;
@@ -492,12 +564,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     /** A call of the running statement on {@code shard} reported {@code count} warnings, which its connection listed as {@code shown}. */
     void warnings(String shard, int count, StatementResult.Rows shown) {
-        if (running != null) {
-            running.add(shard, count, shown);
+        StatementWarnings target = running != null ? running : streaming;
+        if (target != null) {
+            target.add(shard, count, shown);
         }
     }
 
-    private StatementResult runStatement(AnalysedStatement statement, List<Object> parameters) {
+    private StatementResult runStatement(AnalysedStatement statement, List<Object> parameters, boolean stream) {
         io.shardgate.router.ServerState state = statement.serverState();
         if (!state.none()) {
             // SQL PREPARE/EXECUTE, SELECT … INTO @x and LAST_INSERT_ID() in a statement are the proxy's before any routing
@@ -509,6 +582,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         long holdStart = 0;
         while (true) {
             SnapshotGate.Ticket ticket = core.enter();
+            boolean handedOver = false;
             try {
                 RoutingSnapshot snapshot = ticket.snapshot();
                 ids.begin();
@@ -534,15 +608,22 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 List<Object> bound = ids.generated() && !(plan instanceof RoutePlan.Rejected) ? ids.withIds(parameters) : parameters;
                 if (!state.none()) {
                     return withSequenceIds(stateRules.execute(statement, state, plan,
-                            () -> execute(statement, plan, bound, snapshot, ticket)), previousInsertId);
+                            () -> execute(statement, plan, bound, snapshot, ticket, false)), previousInsertId);
                 }
-                StatementResult result = execute(statement, plan, bound, snapshot, ticket);
+                StatementResult executed = execute(statement, plan, bound, snapshot, ticket, stream);
                 if (postgres() && statement.modifiesRows() && inTransaction()) {
                     backends.transactionWrote(ServerStateRules.shards(plan));
                 }
-                return withSequenceIds(stateRules.seen(result), previousInsertId);
+                StatementResult result = withSequenceIds(stateRules.seen(executed), previousInsertId);
+                if (result instanceof StatementResult.Stream st) {
+                    handedOver = true;
+                    return holding(st, ticket);
+                }
+                return result;
             } finally {
-                ticket.close();
+                if (!handedOver) {
+                    ticket.close();
+                }
             }
         }
     }
@@ -580,11 +661,38 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 ? new String(rows.rows().getFirst()[0], java.nio.charset.StandardCharsets.UTF_8) : "";
     }
 
+    /** {@code stream} holding the statement's snapshot until its rows are all sent (see {@link #run(AnalysedStatement, List)}). */
+    private static StatementResult.Stream holding(StatementResult.Stream stream, SnapshotGate.Ticket ticket) {
+        io.shardgate.proxy.session.RowStream rows = stream.rows();
+        return new StatementResult.Stream(stream.columns(), new io.shardgate.proxy.session.RowStream() {
+            @Override
+            public byte[][] next() {
+                return rows.next();
+            }
+
+            @Override
+            public int warnings() {
+                return rows.warnings();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    rows.close();
+                } finally {
+                    ticket.close();
+                }
+            }
+        });
+    }
+
     private StatementResult execute(AnalysedStatement statement, RoutePlan plan, List<Object> parameters, RoutingSnapshot snapshot,
-            SnapshotGate.Ticket ticket) {
+            SnapshotGate.Ticket ticket, boolean stream) {
         return switch (plan) {
-            case RoutePlan.SingleShard s -> executor.single(s.statement(), parameters);
-            case RoutePlan.MultiShard m -> executor.multi(m, parameters);
+            case RoutePlan.SingleShard s -> stream ? executor.singleStream(s.statement(), parameters)
+                    : executor.single(s.statement(), parameters);
+            case RoutePlan.MultiShard m -> stream && PlanExecutor.streams(m) ? executor.multiStream(m, parameters)
+                    : executor.multi(m, parameters);
             case RoutePlan.Broadcast b -> {
                 statement.createdStringKey(snapshot.cluster()).ifPresent(key -> KeyCollationCheck.require(key, postgres(), b.shards(),
                         backends, core.topology().logicalDatabase()));

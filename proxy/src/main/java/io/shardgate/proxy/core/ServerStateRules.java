@@ -82,6 +82,7 @@ final class ServerStateRules {
                 rowCount = -1;
             }
             case StatementResult.Update u -> rowCount = u.affectedRows();
+            case StatementResult.Stream st -> rowCount = -1; // its rows are counted as they go out (see seenRows)
         }
         return result;
     }

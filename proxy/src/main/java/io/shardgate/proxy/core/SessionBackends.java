@@ -169,6 +169,11 @@ final class SessionBackends {
         }
     }
 
+    /** Whether {@code lease}'s connection stays with the session after its statement (pinned, or reserved for its state). */
+    boolean keeps(Lease lease) {
+        return lease.pinned() || isReserved(lease.connection());
+    }
+
     private boolean isReserved(Connection c) {
         if (reserved.isEmpty()) {
             return false;

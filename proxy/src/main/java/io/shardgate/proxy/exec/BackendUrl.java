@@ -29,7 +29,10 @@ import java.util.regex.Pattern;
  *       ({@link #connectorUrl(Duration, int, boolean)});</li>
  *   <li>{@code allowMultiQueries=false}, whatever the shard's URL says: the front end runs a client's multi-statement
  *       message statement by statement, and text that still holds two statements is sent to one shard so that it
- *       answers with the server's syntax error, which it must never run instead.</li>
+ *       answers with the server's syntax error, which it must never run instead;</li>
+ *   <li>{@code netTimeoutForStreamingResults=0}: no {@code SET net_write_timeout} around a streamed read (see
+ *       {@link JdbcRows}); the one after the rows left Connector/J believing the transaction had ended, so it skipped
+ *       the next ROLLBACK and the pool's reset committed the transaction.</li>
  * </ul>
  * The pgJDBC settings do the same for PostgreSQL shards:
  * <ul>
@@ -131,7 +134,11 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         p.put("useLocalTransactionState", "true");
         p.put("dontTrackOpenResources", "true");
         p.put("useAffectedRows", Boolean.toString(!foundRows));
-        p.put("allowMultiQueries", "false");
+        // streamed reads (JdbcRows) without Connector/J's SET net_write_timeout before and after each: two round trips,
+        // and the SET after the rows left the driver's transaction state wrong (it then skipped a ROLLBACK); a stalled
+        // client meets the shard's own net_write_timeout, as with one server
+        p.put("netTimeoutForStreamingResults", "0");
+        p.put("allowMultiQueries", "false"); // last: it overrides the shard URL's
         return withParameters(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"), p);
     }
 

@@ -33,6 +33,16 @@ final class RawQuery extends ClientPreparedStatement {
         setEscapeProcessing(false);
     }
 
+    /**
+     * Rows are read one at a time as the caller asks (Connector/J's streaming result set): the driver streams only a
+     * forward-only, read-only statement with fetch size {@code Integer.MIN_VALUE}, and the concurrency, which
+     * {@code Connection.prepareStatement} sets, is 0 in a statement made by this constructor.
+     */
+    void streamRows() throws SQLException {
+        this.resultSetConcurrency = java.sql.ResultSet.CONCUR_READ_ONLY;
+        setFetchSize(Integer.MIN_VALUE);
+    }
+
     @Override
     protected <M extends Message> ResultSetInternalMethods executeInternal(int maxRowsToRetrieve, M placeholder,
             boolean createStreamingResultSet, boolean queryIsSelectOnly, ColumnDefinition metadata, boolean isBatch)

@@ -97,13 +97,19 @@ public final class ShardExecutor {
      */
     public static StatementResult runMySql(Connection c, String sql, List<Object> values, io.shardgate.proxy.session.ClientCharset charset,
             String logicalDatabase) throws SQLException {
+        return runBytes(c, mySqlBytes(c, sql, values, charset), logicalDatabase);
+    }
+
+    /** MySQL {@code sql} with {@code values} written in, as {@link #runMySql} sends it. */
+    public static byte[] mySqlBytes(Connection c, String sql, List<Object> values, io.shardgate.proxy.session.ClientCharset charset)
+            throws SQLException {
         JdbcConnection mysql = c.unwrap(JdbcConnection.class);
         boolean noBackslashEscapes = !values.isEmpty() && mysql.getSession().getServerSession().isNoBackslashEscapesSet();
-        return runBytes(c, MySqlStatementBytes.render(sql, values, charset, noBackslashEscapes), logicalDatabase);
+        return MySqlStatementBytes.render(sql, values, charset, noBackslashEscapes);
     }
 
     /** pgJDBC keeps a NoticeResponse as an SQLWarning of the statement, with the server's fields when it has them. */
-    private static void passNotices(Statement st, java.util.function.Consumer<BackendNotice> notices) throws SQLException {
+    static void passNotices(Statement st, java.util.function.Consumer<BackendNotice> notices) throws SQLException {
         for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
             if (w instanceof org.postgresql.util.PSQLWarning pw && pw.getServerErrorMessage() != null) {
                 org.postgresql.util.ServerErrorMessage m = pw.getServerErrorMessage();
@@ -148,7 +154,7 @@ public final class ShardExecutor {
         }
     }
 
-    private static StatementResult read(Statement st, boolean hasRows, String logicalDatabase) throws SQLException {
+    static StatementResult read(Statement st, boolean hasRows, String logicalDatabase) throws SQLException {
         if (!hasRows) {
             long lastInsertId = st.unwrap(StatementImpl.class).getLastInsertID();
             String info = st.unwrap(JdbcStatement.class).getResultSetInternal() instanceof com.mysql.cj.protocol.Resultset r
@@ -176,7 +182,7 @@ public final class ShardExecutor {
      * The warning count of the OK or EOF packet that ended the statement's reply, as the server sent it (Connector/J keeps
      * the last one per connection, and fetches the warnings themselves only when asked for them).
      */
-    private static int warningCount(Statement st) throws SQLException {
+    static int warningCount(Statement st) throws SQLException {
         return ((com.mysql.cj.NativeSession) st.getConnection().unwrap(JdbcConnection.class).getSession()).getProtocol().getWarningCount();
     }
 

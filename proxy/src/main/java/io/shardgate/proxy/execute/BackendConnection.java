@@ -34,6 +34,13 @@ public interface BackendConnection {
      */
     StatementResult run(ShardStatement statement, List<Object> parameters) throws BackendError;
 
+    /**
+     * Starts one read of a plan as {@link #run} would run it, with its rows left on the connection to be read as they
+     * come ({@link RowSource}); the connection stays busy with it until the source is closed. A statement that returns
+     * no rows comes back {@link RowSource.Opened.Done done}.
+     */
+    RowSource.Opened open(ShardStatement statement, List<Object> parameters) throws BackendError;
+
     /** Runs a statement of the proxy's own, without parameters (SHOW WARNINGS, reading a session variable). */
     StatementResult run(String sql) throws BackendError;
 

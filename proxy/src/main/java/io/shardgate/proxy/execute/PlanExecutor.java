@@ -5,6 +5,7 @@ import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.exec.merge.ResultMerger;
 import io.shardgate.proxy.exec.merge.ShardRows;
+import io.shardgate.proxy.exec.merge.StreamingMerger;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.plan.MergePlan;
@@ -37,10 +38,11 @@ public final class PlanExecutor {
     private final ExecutorService parallel;
     private final ShardCalls calls;
     private final DualWriter dualWriter;
+    private final ProxyMetrics metrics;
 
     public PlanExecutor(SessionCursor cursor, ProxyMetrics metrics, ExecutorService parallel) {
         this.cursor = Objects.requireNonNull(cursor, "cursor");
-        Objects.requireNonNull(metrics, "metrics");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.parallel = Objects.requireNonNull(parallel, "parallel");
         this.calls = new ShardCalls(cursor, metrics);
         this.dualWriter = new DualWriter(calls, cursor, metrics);
@@ -80,6 +82,183 @@ public final class PlanExecutor {
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
             case MergePlan.AffectedRowsOf a -> throw new IllegalStateException("home-first writes run in homeFirst: " + a);
         };
+    }
+
+    // ---- reads whose rows are streamed to the client
+
+    /**
+     * One read on one shard, its rows left to come as the client takes them (a {@link StatementResult.Stream}); a statement
+     * that returned no rows is answered as by {@link #single}.
+     */
+    public StatementResult singleStream(ShardStatement statement, List<Object> parameters) {
+        Reads opened = open(List.of(statement), parameters);
+        OpenRead read = opened.reads().getFirst();
+        if (read == null) {
+            return opened.done();
+        }
+        return new StatementResult.Stream(read.source().columns(), new ShardRowStream(List.of(read),
+                new SingleInput(read)));
+    }
+
+    /**
+     * A scatter read merged row by row ({@link StreamingMerger}; see {@link #streams}); the shards' reads start together,
+     * and the first failure to start ends them all.
+     */
+    public StatementResult multiStream(RoutePlan.MultiShard plan, List<Object> parameters) {
+        MergePlan.Rows merge = (MergePlan.Rows) plan.merge();
+        List<OpenRead> reads = open(plan.statements(), parameters).reads();
+        if (reads.contains(null)) {
+            reads.stream().filter(Objects::nonNull).forEach(OpenRead::close);
+            throw new ProxyException(ErrorCode.INTERNAL, "a shard returned no rows for a merged read");
+        }
+        List<ColumnInfo> columns = null;
+        for (OpenRead r : reads) {
+            // every shard describes the same columns; only the catalog shard's keep their PostgreSQL table OIDs
+            List<ColumnInfo> c = r.source().columns();
+            columns = columns == null || (!hasPgTable(columns) && hasPgTable(c)) ? c : columns;
+        }
+        StreamingMerger.Merged merged = StreamingMerger.rows(columns, List.copyOf(reads), merge);
+        return new StatementResult.Stream(merged.columns(), new ShardRowStream(reads, new StreamingMerger.Input() {
+            @Override
+            public byte[][] next() {
+                return merged.next();
+            }
+
+            @Override
+            public void close() {
+                merged.close();
+            }
+        }));
+    }
+
+    /** Whether {@link #multiStream} can run {@code plan}: a scatter read without grouping, and no copies of moving keys. */
+    public static boolean streams(RoutePlan.MultiShard plan) {
+        return plan.copies().isEmpty() && plan.merge() instanceof MergePlan.Rows r && StreamingMerger.streams(r);
+    }
+
+    /** The reads opened, in statement order: null for a statement that returned no rows, whose answer is {@code done}. */
+    private record Reads(List<OpenRead> reads, StatementResult done) {}
+
+    /**
+     * Opens each statement's read, in parallel when there are several (connections are taken first, on this thread).
+     * A failure closes the reads that opened and throws as {@link #multi} would.
+     */
+    private Reads open(List<ShardStatement> statements, List<Object> parameters) {
+        StatementResult done = null;
+        List<BackendConnection> connections = new ArrayList<>(statements.size());
+        List<OpenRead> reads = new ArrayList<>(statements.size());
+        boolean ok = false;
+        try {
+            for (ShardStatement s : statements) {
+                connections.add(cursor.acquire(s.shard()));
+            }
+            List<Opening> openings = new ArrayList<>(statements.size());
+            if (statements.size() == 1) {
+                openings.add(openOne(connections.getFirst(), statements.getFirst(), parameters));
+            } else {
+                List<Future<Opening>> futures = new ArrayList<>(statements.size());
+                for (int i = 0; i < statements.size(); i++) {
+                    BackendConnection c = connections.get(i);
+                    ShardStatement s = statements.get(i);
+                    futures.add(parallel.submit(() -> openOne(c, s, parameters)));
+                }
+                for (Future<Opening> f : futures) {
+                    openings.add(joinOpening(f));
+                }
+            }
+            List<Outcome> failures = new ArrayList<>();
+            for (int i = 0; i < openings.size(); i++) {
+                Opening o = openings.get(i);
+                if (o.error() != null) {
+                    failures.add(new Outcome(statements.get(i).shard(), null, o.error()));
+                } else if (o.opened() instanceof RowSource.Opened.Streaming st) {
+                    reads.add(new OpenRead(connections.get(i), st.rows(), cursor, calls, metrics, o.start()));
+                    connections.set(i, null); // released by its read
+                } else if (o.opened() instanceof RowSource.Opened.Done d) {
+                    reads.add(null);
+                    done = calls.remember(connections.get(i), d.result());
+                }
+            }
+            if (!failures.isEmpty()) {
+                reads.stream().filter(Objects::nonNull).forEach(OpenRead::close);
+                reads.clear();
+                List<Outcome> all = new ArrayList<>(failures);
+                throwOnFailure(all, null);
+            }
+            ok = true;
+            return new Reads(reads, done);
+        } finally {
+            for (BackendConnection c : connections) {
+                if (c != null) {
+                    cursor.release(c);
+                }
+            }
+            if (!ok) {
+                reads.stream().filter(Objects::nonNull).forEach(OpenRead::close);
+            }
+        }
+    }
+
+    /** How opening one read went: what it gave, or the error the client sees. */
+    private record Opening(RowSource.Opened opened, ProxyException error, long start) {}
+
+    private Opening openOne(BackendConnection c, ShardStatement s, List<Object> parameters) {
+        long start = System.nanoTime();
+        try {
+            return new Opening(c.open(s, parameters), null, start);
+        } catch (BackendError e) {
+            metrics.shardCall(s.shard(), System.nanoTime() - start, false);
+            return new Opening(null, calls.failure(c, e), start);
+        } catch (RuntimeException | Error e) {
+            metrics.shardCall(s.shard(), System.nanoTime() - start, false);
+            return new Opening(null, calls.discarded(c, e), start);
+        }
+    }
+
+    private static Opening joinOpening(Future<Opening> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProxyException(ErrorCode.INTERNAL, "interrupted while waiting for shards", e);
+        } catch (ExecutionException e) {
+            throw new ProxyException(ErrorCode.INTERNAL, "a shard's statement failed unexpectedly: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** A single read as an input of {@link ShardRowStream}. */
+    private record SingleInput(OpenRead read) implements StreamingMerger.Input {
+        @Override
+        public byte[][] next() {
+            return read.next();
+        }
+
+        @Override
+        public void close() {
+            read.close();
+        }
+    }
+
+    /** The client's view of a streamed read: rows from {@code rows}, warnings summed over the shards' reads. */
+    private record ShardRowStream(List<OpenRead> reads, StreamingMerger.Input rows) implements io.shardgate.proxy.session.RowStream {
+        @Override
+        public byte[][] next() {
+            return rows.next();
+        }
+
+        @Override
+        public int warnings() {
+            long sum = 0;
+            for (OpenRead r : reads) {
+                sum += r.source().warnings();
+            }
+            return (int) Math.min(sum, 0xFFFF);
+        }
+
+        @Override
+        public void close() {
+            rows.close();
+        }
     }
 
     /** The same statement on every listed shard; the client sees the first shard's result. */

@@ -62,6 +62,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private volatile FrontendSession session;
     /** Which executable comments the shards run, for splitting multi-statement messages as they would. */
     private volatile MySqlLexer.Gate commentGate = MySqlLexer.Gate.DEFAULT;
+    /** Writes streamed results with backpressure (see {@link io.shardgate.proxy.RowPump}). */
+    private final io.shardgate.proxy.RowPump pump = new io.shardgate.proxy.RowPump();
     /** Set once an error has been sent that ends this connection; later messages are dropped. */
     private volatile boolean failed;
 
@@ -357,7 +359,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                     connection.peekSequence()))) {
                 return null; // the shard's reply went to the client as it came
             }
-            return result(s.query(sql), s, false, false);
+            return result(ctx, s.query(sql), s, false, false);
         }
         List<MySqlLexer.Piece> pieces = switch (MySqlLexer.splitMulti(text, commentGate)) {
             case MySqlLexer.Refused r -> throw new ProxyException(ErrorCode.UNSUPPORTED,
@@ -369,15 +371,18 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         }
         if (!multi) {
             // only comments: an empty query that the server answers with an OK; anything else is one statement
-            return pieces.getFirst() instanceof MySqlLexer.CommentOnly ? ok(s, 0, 0) : result(s.query(sql), s, false, false);
+            return pieces.getFirst() instanceof MySqlLexer.CommentOnly ? ok(s, 0, 0) : result(ctx, s.query(sql), s, false, false);
         }
         for (int i = 0; i < pieces.size() - 1; i++) {
-            ctx.writeAndFlush(piece(s, sql, pieces.get(i), true));
+            ServerMessage answer = piece(ctx, s, sql, pieces.get(i), true);
+            if (answer != null) {
+                ctx.writeAndFlush(answer);
+            }
             if (!ctx.channel().isActive()) {
                 return null; // the client went away: a server stops at the first result it cannot send
             }
         }
-        return piece(s, sql, pieces.getLast(), false);
+        return piece(ctx, s, sql, pieces.getLast(), false);
     }
 
     /**
@@ -453,9 +458,10 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         }
     }
 
-    private ServerMessage piece(FrontendSession s, byte[] sql, MySqlLexer.Piece piece, boolean more) {
+    private ServerMessage piece(ChannelHandlerContext ctx, FrontendSession s, byte[] sql, MySqlLexer.Piece piece, boolean more) {
         return switch (piece) {
-            case MySqlLexer.Statement st -> result(s.query(java.util.Arrays.copyOfRange(sql, st.start(), st.end())), s, false, more);
+            case MySqlLexer.Statement st -> result(ctx, s.query(java.util.Arrays.copyOfRange(sql, st.start(), st.end())), s, false,
+                    more);
             case MySqlLexer.CommentOnly ignored ->
                     new ServerMessage.Ok(0, 0, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0), 0, "");
         };
@@ -525,7 +531,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                         connection.has(Capabilities.FOUND_ROWS), connection.peekSequence()))) {
             return null; // the shard's reply went to the client as it came
         }
-        return result(s.execute(e.statementId(), e.parameters()), s, true, false);
+        return result(ctx, s.execute(e.statementId(), e.parameters()), s, true, false);
     }
 
     /**
@@ -539,6 +545,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         }
         return switch (s.query("SELECT * FROM `" + table + "` LIMIT 0")) {
             case StatementResult.Rows rows -> new ServerMessage.FieldList(rows.columns(), status(s.state()));
+            case StatementResult.Stream stream -> new ServerMessage.FieldList(stream.readAll().columns(), status(s.state()));
             case StatementResult.Update ignored -> err(protocolError("COM_FIELD_LIST for " + table + " returned no columns"));
         };
     }
@@ -550,12 +557,43 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         return new ServerMessage.PrepareOk(info.statementId(), info.parameters(), info.columns(), status(s.state()), 0);
     }
 
-    private ServerMessage result(StatementResult result, FrontendSession s, boolean binary, boolean more) {
+    /** The reply to a statement; a streamed result set is written here, as its rows come, and null returned. */
+    private ServerMessage result(ChannelHandlerContext ctx, StatementResult result, FrontendSession s, boolean binary, boolean more) {
         int status = status(s.state()) | (more ? STATUS_MORE_RESULTS : 0);
         return switch (result) {
             case StatementResult.Update u -> new ServerMessage.Ok(u.affectedRows(), u.lastInsertId(), status, u.warnings(), u.info());
             case StatementResult.Rows r -> new ServerMessage.ResultSet(r.columns(), r.rows(), binary, status, r.warnings());
+            case StatementResult.Stream st -> {
+                stream(ctx, st, s, binary, more);
+                yield null;
+            }
         };
+    }
+
+    /**
+     * Writes a streamed result set: the definitions, the rows as they come (see {@link io.shardgate.proxy.RowPump}), then
+     * the closing packet with the statement's warnings. An error after some rows propagates to {@link #command}, which
+     * sends it as the ERR packet that ends the result, as a server does. A client that went away stops the shards' reads.
+     */
+    private void stream(ChannelHandlerContext ctx, StatementResult.Stream st, FrontendSession s, boolean binary, boolean more) {
+        List<io.shardgate.proxy.session.ColumnInfo> columns = st.columns();
+        try {
+            ctx.write(new ServerMessage.ResultSetHead(columns, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0)));
+            var pumped = pump.pump(ctx.channel(), st.rows(), 0, rows -> new ServerMessage.ResultRows(columns, rows, binary));
+            if (pumped.ended()) {
+                // the status after the rows: a read in a transaction may have just joined it
+                ctx.writeAndFlush(new ServerMessage.ResultSetEnd(status(s.state()) | (more ? STATUS_MORE_RESULTS : 0),
+                        st.rows().warnings()));
+            }
+        } finally {
+            st.rows().close();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        pump.writabilityChanged();
+        ctx.fireChannelWritabilityChanged();
     }
 
     private static ServerMessage ok(FrontendSession s, long affected, long lastId) {

@@ -82,7 +82,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
     }
 
-    /** A bound statement; its result once run, and how many of its rows were sent. */
+    /**
+     * A bound statement; its result once run, and how many of its rows were sent. A streamed result stays open while the
+     * portal is suspended, and is closed when the portal goes (Close, a new Bind of its name, the end of its transaction).
+     */
     private static final class Portal {
         final Statement statement;
         final List<Object> parameters;
@@ -95,7 +98,17 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             this.parameters = parameters;
             this.resultFormats = resultFormats;
         }
+
+        void close() {
+            if (result instanceof StatementResult.Stream st) {
+                result = new StatementResult.Rows(st.columns(), List.of(), 0);
+                st.rows().close();
+            }
+        }
     }
+
+    /** Writes streamed results with backpressure (see {@link io.shardgate.proxy.RowPump}). */
+    private final io.shardgate.proxy.RowPump pump = new io.shardgate.proxy.RowPump();
 
     private final SessionFactory sessions;
     private final String authMethod;
@@ -177,6 +190,12 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 e.toString(), e);
         fatal(ctx, ErrorCode.INTERNAL.pgSqlState(), "internal error in Shardgate (connection " + processId + "): " + e
                 + "; see the proxy log");
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        pump.writabilityChanged();
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -500,6 +519,21 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                     }
                     result = run(statement, List.of());
                 }
+                if (result instanceof StatementResult.Stream st) {
+                    List<Short> text = Collections.nCopies(st.columns().size(), (short) 0);
+                    io.shardgate.proxy.RowPump.Pumped pumped;
+                    try {
+                        ctx.write(new PgServerMessage.RowDescription(st.columns(), text));
+                        pumped = pumpRows(st, text, 0);
+                    } finally {
+                        st.rows().close();
+                    }
+                    if (!pumped.ended()) {
+                        return; // the client went away
+                    }
+                    ctx.write(new PgServerMessage.CommandComplete(tag(statement, sentRows(pumped.rows()))));
+                    continue;
+                }
                 if (result instanceof StatementResult.Rows r) {
                     List<Short> text = Collections.nCopies(r.columns().size(), (short) 0);
                     ctx.write(new PgServerMessage.RowDescription(r.columns(), text));
@@ -554,7 +588,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     /** The table's columns in order, as the shards describe them (a query that reads no row), quoted where needed. */
     private List<String> tableColumns(String table) {
-        StatementResult result = session.query("SELECT * FROM " + table + " WHERE false");
+        StatementResult result = StatementResult.whole(session.query("SELECT * FROM " + table + " WHERE false"));
         if (!(result instanceof StatementResult.Rows r)) {
             throw PgCopyStatement.refused("cannot read the columns of " + table + " for COPY");
         }
@@ -771,7 +805,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 parameters.add(PgTypes.fromBinary(type, v));
             }
         }
-        portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats()));
+        Portal replaced = portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats()));
+        if (replaced != null) {
+            replaced.close();
+        }
         write(new PgServerMessage.BindComplete());
     }
 
@@ -832,8 +869,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         Portal portal = portal(d.name());
         StatementResult result = result(portal);
-        if (result instanceof StatementResult.Rows r && r.columns().size() > 0) {
-            write(new PgServerMessage.RowDescription(r.columns(), formats(portal, r.columns())));
+        List<ColumnInfo> resultColumns = switch (result) {
+            case StatementResult.Rows r -> r.columns();
+            case StatementResult.Stream st -> st.columns();
+            case StatementResult.Update u -> List.of();
+        };
+        if (!(result instanceof StatementResult.Update) && resultColumns.size() > 0) {
+            write(new PgServerMessage.RowDescription(resultColumns, formats(portal, resultColumns)));
         } else {
             write(new PgServerMessage.NoData());
         }
@@ -846,6 +888,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             return;
         }
         StatementResult result = result(portal);
+        if (result instanceof StatementResult.Stream st) {
+            executeStream(portal, st, e.maxRows());
+            return;
+        }
         if (result instanceof StatementResult.Rows r) {
             int total = r.rows().size();
             int end = e.maxRows() > 0 ? Math.min(total, portal.sent + e.maxRows()) : total;
@@ -864,11 +910,59 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         write(new PgServerMessage.CommandComplete(tag(portal.statement.sql(), result)));
     }
 
+    /**
+     * Execute of a portal whose rows stream: up to {@code maxRows} rows (0: all) as they come. Like a server, a portal that
+     * gave exactly {@code maxRows} rows is suspended without looking for more; the next Execute then completes it, with
+     * {@code SELECT 0} if nothing was left. An error mid-result propagates (ErrorResponse after the DataRows sent).
+     */
+    private void executeStream(Portal portal, StatementResult.Stream st, int maxRows) {
+        io.shardgate.proxy.RowPump.Pumped pumped;
+        try {
+            pumped = pumpRows(st, formats(portal, st.columns()), maxRows);
+        } catch (RuntimeException e) {
+            portal.close();
+            throw e;
+        }
+        portal.sent += (int) Math.min(Integer.MAX_VALUE, pumped.rows());
+        if (pumped.ended()) {
+            portal.close();
+            write(new PgServerMessage.CommandComplete(tag(portal.statement.sql(), sentRows(pumped.rows()))));
+        } else if (maxRows > 0 && pumped.rows() == maxRows && context.channel().isActive()) {
+            write(new PgServerMessage.PortalSuspended());
+        } else {
+            portal.close(); // the client went away
+        }
+    }
+
+    /**
+     * Writes a stream's rows as DataRow messages with backpressure; the stream is left open (its owner closes it). The
+     * notices its shards sent while the rows came (they pass them at the end of their rows) go out after the rows, before
+     * the CommandComplete or error, as a server sends them while the statement runs.
+     */
+    private io.shardgate.proxy.RowPump.Pumped pumpRows(StatementResult.Stream st, List<Short> formats, long max) {
+        List<ColumnInfo> columns = st.columns();
+        try {
+            return pump.pump(context.channel(), st.rows(), max, rows -> new PgServerMessage.DataRows(columns, formats, rows));
+        } finally {
+            for (BackendNotice n : session.takeNotices()) {
+                write(new PgServerMessage.ErrorResponse(true, n.severity(), n.sqlState(), n.message()));
+            }
+        }
+    }
+
+    /** A stand-in result of {@code n} rows, for the CommandComplete tag of rows that were streamed. */
+    private static StatementResult sentRows(long n) {
+        return new StatementResult.Rows(List.of(), Collections.nCopies((int) Math.min(Integer.MAX_VALUE, n), new byte[0][]), 0);
+    }
+
     private void close(PgClientMessage.Close c) {
         if (c.kind() == 'S') {
             statements.remove(c.name());
         } else {
-            portals.remove(c.name());
+            Portal p = portals.remove(c.name());
+            if (p != null) {
+                p.close();
+            }
         }
         write(new PgServerMessage.CloseComplete());
     }
@@ -880,6 +974,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             portal.result = run(portal.statement.sql(), portal.parameters);
             if (portal.result instanceof StatementResult.Rows r) {
                 checkFormats(formats(portal, r.columns()), r.columns());
+            } else if (portal.result instanceof StatementResult.Stream st) {
+                try {
+                    checkFormats(formats(portal, st.columns()), st.columns());
+                } catch (RuntimeException e) {
+                    portal.close();
+                    throw e;
+                }
             }
         }
         return portal.result;
@@ -952,7 +1053,16 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         boolean inTransaction = session != null && session.state().inTransaction();
         if (!inTransaction) {
             failedTransaction = false;
-            portals.remove("");
+            // a transaction's end ends its portals on a server: streamed ones stop reading their shards now
+            portals.values().removeIf(p -> {
+                boolean streaming = p.result instanceof StatementResult.Stream;
+                p.close();
+                return streaming;
+            });
+            Portal unnamed = portals.remove("");
+            if (unnamed != null) {
+                unnamed.close();
+            }
         }
         ctx.writeAndFlush(new PgServerMessage.ReadyForQuery(!inTransaction ? 'I' : failedTransaction ? 'E' : 'T'));
     }
@@ -1041,6 +1151,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     }
 
     private void closeSession() {
+        portals.values().forEach(Portal::close);
+        portals.clear();
         FrontendSession s = session;
         session = null;
         if (s != null) {

@@ -175,6 +175,7 @@ final class PgStatements {
         long count = switch (result) {
             case StatementResult.Rows r -> r.rows().size();
             case StatementResult.Update u -> u.affectedRows();
+            case StatementResult.Stream st -> throw new IllegalArgumentException("a streamed result is tagged with its rows sent");
         };
         return switch (first) {
             case "INSERT" -> "INSERT 0 " + count;

@@ -1,5 +1,6 @@
 package io.shardgate.proxy.session;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -10,6 +11,9 @@ import java.util.Objects;
  * representation for a MySQL cluster, PostgreSQL's text output for a PostgreSQL cluster), or null
  * for SQL NULL. Passing the backend's own text through keeps values byte-exact; a binary-protocol
  * encoder parses the text according to the column's {@link ColumnType}.
+ *
+ * <p>A result set comes either whole ({@link Rows}: the proxy's own answers, results it derives something from) or as
+ * a {@link Stream} that the front end writes as its rows arrive (a plain read of shard rows, see ProxySession).
  */
 public sealed interface StatementResult {
 
@@ -30,5 +34,35 @@ public sealed interface StatementResult {
             columns = List.copyOf(columns);
             rows = List.copyOf(rows);
         }
+    }
+
+    /**
+     * A result set whose rows are still coming: the front end writes {@code columns}, then each row as {@link RowStream#next}
+     * gives it, and closes the stream in every case. Whoever does not write it as a stream reads it whole with
+     * {@link #readAll}.
+     */
+    record Stream(List<ColumnInfo> columns, RowStream rows) implements StatementResult {
+        public Stream {
+            columns = List.copyOf(columns);
+            Objects.requireNonNull(rows, "rows");
+        }
+
+        /** The whole result, read now (the stream is closed). */
+        public Rows readAll() {
+            List<byte[][]> all = new ArrayList<>();
+            try {
+                for (byte[][] row; (row = rows.next()) != null; ) {
+                    all.add(row);
+                }
+                return new Rows(columns, all, rows.warnings());
+            } finally {
+                rows.close();
+            }
+        }
+    }
+
+    /** {@code result} with a stream read whole: for callers that need every row (or the count) before answering. */
+    static StatementResult whole(StatementResult result) {
+        return result instanceof Stream s ? s.readAll() : result;
     }
 }

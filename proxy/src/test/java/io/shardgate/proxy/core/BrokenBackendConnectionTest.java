@@ -65,7 +65,7 @@ class BrokenBackendConnectionTest {
     }
 
     private static FrontendSession open() {
-        return core.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of()));
+        return WholeResults.of(core.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of())));
     }
 
     /** Leaves the connection answering at most one row, then fails as a driver bug would. */

@@ -82,7 +82,7 @@ class ProxyCoreTest {
     }
 
     private static FrontendSession open(String schema) {
-        return core.open(new ClientInfo("app", schema, "127.0.0.1", Map.of()));
+        return WholeResults.of(core.open(new ClientInfo("app", schema, "127.0.0.1", Map.of())));
     }
 
     @Test
@@ -250,6 +250,20 @@ class ProxyCoreTest {
         assertThat(countDirect("s0", 7001) + countDirect("s1", 7002)).as("rolled back").isEqualTo(2);
         session.query("DELETE FROM orders WHERE id IN (7001, 7002)");
         assertThat(countDirect("s0", 7001) + countDirect("s1", 7002)).isZero();
+    }
+
+    /** A read on the transaction's connection (streamed, or read whole) leaves the transaction for ROLLBACK to undo. */
+    @Test
+    @Order(8)
+    void aReadInsideATransactionLeavesItToRollBack() throws Exception {
+        long a = cluster.keyOn("s0", 801);
+        String count = "SELECT COUNT(*) FROM orders WHERE customer_id = " + a + " AND id = 7101";
+        session.query("BEGIN");
+        session.query("INSERT INTO orders (id, customer_id) VALUES (7101, " + a + ")");
+        assertThat(text(session.query(count))).containsExactly(List.of("1"));
+        session.query("ROLLBACK");
+        assertThat(countDirect("s0", 7101)).isZero();
+        assertThat(text(session.query(count))).containsExactly(List.of("0"));
     }
 
     @Test
@@ -434,8 +448,8 @@ class ProxyCoreTest {
             }
         }
         session.query("INSERT INTO orders (id, customer_id, status) VALUES (9901, 1, 'same'), (9902, 2, 'same')");
-        try (FrontendSession mine = core.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of(),
-                io.shardgate.proxy.session.ClientCharset.UTF8MB4, changedRows))) {
+        try (FrontendSession mine = WholeResults.of(core.open(new ClientInfo("app", ShardedCluster.DB, "127.0.0.1", Map.of(),
+                io.shardgate.proxy.session.ClientCharset.UTF8MB4, changedRows)))) {
             String update = "UPDATE orders SET status = 'same' WHERE id IN (9901, 9902)";
             assertThat(((StatementResult.Update) mine.query(update)).affectedRows()).isZero();
             assertThat(text(mine.query("SELECT ROW_COUNT()"))).containsExactly(List.of("0"));

@@ -264,6 +264,59 @@ final class FakeBackends implements SessionCursor {
             return result(statement.sql());
         }
 
+        /**
+         * A read whose rows come one at a time: logged as "open", then "end after n rows" when the rows end, or
+         * "cancel after n rows" when closed before; a failure queued for "next" is thrown by the next row's read.
+         */
+        @Override
+        public RowSource.Opened open(ShardStatement statement, List<Object> parameters) throws BackendError {
+            call("open", statement.sql() + (parameters.isEmpty() ? "" : " " + statement.bind(parameters)));
+            if (!(result(statement.sql()) instanceof StatementResult.Rows rows)) {
+                return new RowSource.Opened.Done(result(statement.sql()));
+            }
+            return new RowSource.Opened.Streaming(new RowSource() {
+                private int at;
+                private boolean ended;
+
+                @Override
+                public List<ColumnInfo> columns() {
+                    return rows.columns();
+                }
+
+                @Override
+                public byte[][] next() throws BackendError {
+                    if (ended) {
+                        return null;
+                    }
+                    Deque<Throwable> queued = failures.get(shard + " next");
+                    if (queued != null && !queued.isEmpty() && queued.poll() instanceof BackendError e) {
+                        ended = true;
+                        log.add(shard + " failed after " + at + " rows");
+                        throw e;
+                    }
+                    if (at < rows.rows().size()) {
+                        return rows.rows().get(at++);
+                    }
+                    ended = true;
+                    log.add(shard + " end after " + at + " rows");
+                    return null;
+                }
+
+                @Override
+                public int warnings() {
+                    return rows.warnings();
+                }
+
+                @Override
+                public void close() {
+                    if (!ended) {
+                        ended = true;
+                        log.add(shard + " cancel after " + at + " rows");
+                    }
+                }
+            });
+        }
+
         @Override
         public StatementResult run(String sql) throws BackendError {
             call("run", sql);

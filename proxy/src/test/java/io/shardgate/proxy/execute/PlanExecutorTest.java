@@ -128,6 +128,76 @@ class PlanExecutorTest {
         assertThat(backends.log).containsExactly("s0 borrow", "s0 run SELECT @@version", "s0 release");
     }
 
+    // ---- streamed reads
+
+    private static List<String> drain(StatementResult result) {
+        io.shardgate.proxy.session.RowStream rows = ((StatementResult.Stream) result).rows();
+        List<String> out = new java.util.ArrayList<>();
+        try {
+            for (byte[][] r; (r = rows.next()) != null; ) {
+                out.add(new String(r[0], StandardCharsets.UTF_8));
+            }
+        } finally {
+            rows.close();
+        }
+        return out;
+    }
+
+    @Test
+    void aStreamedReadKeepsItsConnectionUntilItsRowsEnd() {
+        backends.answer("s1", "SELECT c FROM t", FakeBackends.rows("a", "b"));
+        StatementResult result = executor.singleStream(statement("s1", "SELECT c FROM t"), List.of());
+        assertThat(backends.log).containsExactly("s1 borrow", "s1 open SELECT c FROM t");
+        assertThat(drain(result)).containsExactly("a", "b");
+        assertThat(backends.log).containsExactly("s1 borrow", "s1 open SELECT c FROM t", "s1 end after 2 rows", "s1 release");
+        assertThat(backends.answeredBy).isEqualTo("s1");
+        assertThat(metrics.shardTotals().get("s1").calls()).isEqualTo(1);
+    }
+
+    @Test
+    void aStreamedStatementWithoutRowsIsAnsweredWhole() {
+        backends.answer("s1", "SELECT 1 INTO OUTFILE", new StatementResult.Update(1, 0, 0, ""));
+        assertThat(executor.singleStream(statement("s1", "SELECT 1 INTO OUTFILE"), List.of())).isEqualTo(new StatementResult.Update(1, 0, 0, ""));
+        assertThat(backends.log).containsExactly("s1 borrow", "s1 open SELECT 1 INTO OUTFILE", "s1 release");
+    }
+
+    @Test
+    void aScatterLimitCancelsTheShardsItNoLongerNeeds() {
+        backends.answer("s0", "SELECT c FROM t ORDER BY c", FakeBackends.rows("a", "c", "e", "g"));
+        backends.answer("s1", "SELECT c FROM t ORDER BY c", FakeBackends.rows("b", "d", "f", "h"));
+        MergePlan.Rows merge = new MergePlan.Rows(List.of(), List.of(), false,
+                List.of(new MergePlan.SortKey(MergePlan.ColumnRef.visible(0), true, true)), java.util.OptionalLong.of(3), 0, 0);
+        StatementResult result = executor.multiStream(multi(merge, "SELECT c FROM t ORDER BY c", "s0", "s1"), List.of());
+        assertThat(drain(result)).containsExactly("a", "b", "c");
+        assertThat(backends.log).containsExactly("s0 borrow", "s1 borrow", "s0 open SELECT c FROM t ORDER BY c",
+                "s1 open SELECT c FROM t ORDER BY c", "s0 cancel after 3 rows", "s0 release", "s1 cancel after 2 rows", "s1 release");
+    }
+
+    @Test
+    void aShardErrorAfterSomeRowsEndsTheStreamWithTheErrorUnchanged() {
+        backends.answer("s0", "SELECT c FROM t", FakeBackends.rows("a"));
+        backends.answer("s1", "SELECT c FROM t", FakeBackends.rows("b"));
+        backends.failNext("s1", "next", FakeBackends.serverError(1317, "70100", "Query execution was interrupted"));
+        StatementResult result = executor.multiStream(multi(MergePlan.CONCAT, "SELECT c FROM t", "s0", "s1"), List.of());
+        io.shardgate.proxy.session.RowStream rows = ((StatementResult.Stream) result).rows();
+        assertThat(new String(rows.next()[0], StandardCharsets.UTF_8)).isEqualTo("a");
+        ProxyException e = catchThrowableOfType(ProxyException.class, rows::next);
+        rows.close();
+        assertThat(e.getMessage()).isEqualTo("Query execution was interrupted");
+        assertThat(backends.log).endsWith("s0 end after 1 rows", "s0 release", "s1 failed after 0 rows", "s1 release");
+        assertThat(metrics.shardTotals().get("s1").failures()).isEqualTo(1);
+    }
+
+    @Test
+    void aScatterThatFailsToStartClosesTheReadsThatStarted() {
+        backends.failNext("s1", "open", FakeBackends.serverError(1146, "42S02", "Table 'shardgate.t' doesn't exist"));
+        ProxyException e = catchThrowableOfType(ProxyException.class,
+                () -> executor.multiStream(multi(MergePlan.CONCAT, "SELECT c FROM t", "s0", "s1"), List.of()));
+        assertThat(e.getMessage()).isEqualTo("Table 'shardgate.t' doesn't exist");
+        assertThat(backends.log).containsExactly("s0 borrow", "s1 borrow", "s0 open SELECT c FROM t", "s1 open SELECT c FROM t",
+                "s0 cancel after 0 rows", "s0 release", "s1 release");
+    }
+
     // ---- several shards
 
     @Test

@@ -18,6 +18,11 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
     private static final Logger LOG = LoggerFactory.getLogger(ServerMessageEncoder.class);
     private static final byte[] CATALOG = {3, 'd', 'e', 'f'};
     private final ConnectionState connection;
+    /**
+     * Rows of the streamed result set now going out could not be encoded and an ERR went in their place: the rest of
+     * that result is dropped (after an ERR the client reads no more of it). Event loop only.
+     */
+    private boolean streamFailed;
 
     public ServerMessageEncoder(ConnectionState connection) {
         super(ServerMessage.class);
@@ -37,6 +42,7 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
             LOG.error("cannot encode {} for the client", msg.getClass().getSimpleName(), e);
             out.writerIndex(start);
             connection.restoreSequence(sequence);
+            streamFailed = msg instanceof ServerMessage.ResultRows;
             packet(out, p -> err(p, new ServerMessage.Err(ErrorCode.INTERNAL.mysqlErrno(), ErrorCode.INTERNAL.mysqlSqlState(),
                     "internal error in Shardgate: cannot encode the " + msg.getClass().getSimpleName() + " for the client: "
                             + e + "; see the proxy log")));
@@ -56,6 +62,21 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
             case ServerMessage.Err err -> packet(out, p -> err(p, err));
             case ServerMessage.Eof eof -> end(out, eof.status(), eof.warnings());
             case ServerMessage.ResultSet rs -> resultSet(out, rs);
+            case ServerMessage.ResultSetHead h -> {
+                streamFailed = false;
+                head(out, h.columns(), h.status(), 0);
+            }
+            case ServerMessage.ResultRows r -> {
+                if (!streamFailed) {
+                    rows(out, r.columns(), r.rows(), r.binary());
+                }
+            }
+            case ServerMessage.ResultSetEnd e -> {
+                if (!streamFailed) {
+                    end(out, e.status(), e.warnings());
+                }
+                streamFailed = false;
+            }
             case ServerMessage.FieldList fl -> {
                 for (ColumnInfo c : fl.columns()) {
                     // a COM_FIELD_LIST column definition ends with the column's default value: NULL here
@@ -156,22 +177,29 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
     }
 
     private void resultSet(ByteBuf out, ServerMessage.ResultSet rs) {
-        List<ColumnInfo> columns = rs.columns();
+        head(out, rs.columns(), rs.status(), rs.warnings());
+        rows(out, rs.columns(), rs.rows(), rs.binary());
+        end(out, rs.status(), rs.warnings());
+    }
+
+    private void head(ByteBuf out, List<ColumnInfo> columns, int status, int warnings) {
         packet(out, p -> Wire.writeLenEnc(p, columns.size()));
         for (ColumnInfo c : columns) {
             packet(out, p -> column(p, c));
         }
         if (!connection.has(Capabilities.DEPRECATE_EOF)) {
-            eof(out, rs.status(), rs.warnings());
+            eof(out, status, warnings);
         }
-        for (byte[][] row : rs.rows()) {
-            if (rs.binary()) {
+    }
+
+    private void rows(ByteBuf out, List<ColumnInfo> columns, List<byte[][]> rows, boolean binary) {
+        for (byte[][] row : rows) {
+            if (binary) {
                 packet(out, p -> BinaryRows.write(p, columns, row));
             } else {
                 packet(out, p -> textRow(p, row));
             }
         }
-        end(out, rs.status(), rs.warnings());
     }
 
     private static void textRow(ByteBuf p, byte[][] row) {

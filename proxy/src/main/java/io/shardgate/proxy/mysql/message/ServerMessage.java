@@ -32,6 +32,18 @@ public sealed interface ServerMessage {
     record ResultSet(List<ColumnInfo> columns, List<byte[][]> rows, boolean binary, int status, int warnings)
             implements ServerMessage {}
 
+    /**
+     * The start of a streamed result set: column count, definitions and (without CLIENT_DEPRECATE_EOF) the EOF after them,
+     * whose warning count is the one known then (0: a server too counts the warnings its rows raise only at the end).
+     */
+    record ResultSetHead(List<ColumnInfo> columns, int status) implements ServerMessage {}
+
+    /** Rows of a streamed result set (text or binary protocol). */
+    record ResultRows(List<ColumnInfo> columns, List<byte[][]> rows, boolean binary) implements ServerMessage {}
+
+    /** The closing packet of a streamed result set (EOF, or 0xFE-OK with CLIENT_DEPRECATE_EOF). */
+    record ResultSetEnd(int status, int warnings) implements ServerMessage {}
+
     /** The answer to COM_FIELD_LIST: column definitions and an EOF. */
     record FieldList(List<ColumnInfo> columns, int status) implements ServerMessage {}
 

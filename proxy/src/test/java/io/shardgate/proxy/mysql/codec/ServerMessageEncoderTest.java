@@ -226,6 +226,37 @@ class ServerMessageEncoderTest {
     }
 
     @Test
+    void aStreamedResultSetIsTheWholeOnesBytesInPieces() {
+        state.negotiated(WITHOUT_DEPRECATE_EOF);
+        state.received(0);
+        ColumnInfo a = ColumnInfo.computed("a", ColumnType.VARCHAR, 80);
+        ColumnInfo b = ColumnInfo.computed("b", ColumnType.INT, 11);
+        List<byte[][]> rows = List.of(new byte[][] {utf8("héllo"), utf8("1")}, new byte[][] {null, utf8("")});
+        String whole = encode(new ServerMessage.ResultSet(List.of(a, b), rows, false, 2, 0));
+        state.received(0);
+        String pieces = encode(new ServerMessage.ResultSetHead(List.of(a, b), 2))
+                + encode(new ServerMessage.ResultRows(List.of(a, b), rows.subList(0, 1), false))
+                + encode(new ServerMessage.ResultRows(List.of(a, b), rows.subList(1, 2), false))
+                + encode(new ServerMessage.ResultSetEnd(2, 0));
+        assertThat(pieces).isEqualTo(whole);
+    }
+
+    @Test
+    void aStreamedRowThatCannotBeEncodedEndsItsResultWithAnError() {
+        state.received(0);
+        ColumnInfo c = ColumnInfo.computed("n", ColumnType.BIGINT, 20);
+        encode(new ServerMessage.ResultSetHead(List.of(c), 2)); // column count 1, definition 2 (deprecate EOF)
+        assertThat(encode(new ServerMessage.ResultRows(List.of(c), List.<byte[][]>of(new byte[][] {utf8("7")}), true))).startsWith(
+                "0a000003"); // binary row: header, null bitmap, 8 bytes
+        String failed = encode(new ServerMessage.ResultRows(List.of(c), List.<byte[][]>of(new byte[][] {utf8("12abc")}), true));
+        assertThat(failed.substring(6)).startsWith("04" + hex(Payload.of().int1(0xFF).int2(7900).str("#HY000").build()));
+        // after the ERR the client reads no more of this result: its other rows and its end are dropped
+        assertThat(encode(new ServerMessage.ResultRows(List.of(c), List.<byte[][]>of(new byte[][] {utf8("8")}), true))).isEmpty();
+        assertThat(encode(new ServerMessage.ResultSetEnd(2, 0))).isEmpty();
+        assertThat(encode(new ServerMessage.Ok(0, 0, 2, 0, ""))).startsWith("07000005");
+    }
+
+    @Test
     void aValueThatCannotBeEncodedBecomesAnErrorInsteadOfSilence() {
         state.received(0);
         ColumnInfo c = ColumnInfo.computed("n", ColumnType.BIGINT, 20);
