@@ -90,7 +90,9 @@ final class PgShardedCluster implements AutoCloseable {
                 new ShardgateConfig.Admin("127.0.0.1", 0),
                 new ShardgateConfig.ZooKeeper(zooKeeper.connectString(), d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), 15_000, 10_000),
-                List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits());
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits(), ShardgateConfig.Tls.OFF,
+                // -Dshardgate.it.backend-native=true runs the suites with relayed single-shard reads (backend.native)
+                new ShardgateConfig.Backend(Boolean.getBoolean("shardgate.it.backend-native")));
         return ProxyServer.start(cfg, zooKeeper.connectString());
     }
 

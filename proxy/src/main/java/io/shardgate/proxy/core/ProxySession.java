@@ -140,6 +140,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 && NativeRelay.tryRelay(core, this, backends, stateRules, sql, target);
     }
 
+    @Override
+    public boolean relayPg(String sql, String text, io.netty.channel.Channel client) {
+        return postgres() && !explicitTransaction && !state().inTransaction()
+                && PgNativeRelay.tryRelay(core, this, backends, stateRules, sql, text, client);
+    }
+
     /**
      * A statement was relayed on {@code shard} (see {@link NativeRelay}) and the client was told of {@code warnings}
      * warnings, which the shard listed as {@code listed} (null: they could not be read, so they are counted, not listed).

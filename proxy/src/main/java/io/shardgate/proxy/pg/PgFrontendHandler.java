@@ -464,6 +464,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         if (parts.isEmpty()) {
             ctx.write(new PgServerMessage.EmptyQueryResponse());
+        } else if (parts.size() == 1 && relayed(ctx, sql, parts.getFirst())) {
+            return;
         }
         // A server runs the statements of one message in an implicit transaction: it starts before a statement run
         // outside a transaction, commits at the end of the message or at a COMMIT, becomes a regular transaction at a
@@ -520,6 +522,32 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             failedTransaction = false;
         }
         readyForQuery(ctx);
+    }
+
+    /**
+     * A one-statement query message of an idle session relayed to its shard ({@code backend.native}, see
+     * {@link FrontendSession#relayPg}): the shard's reply, ReadyForQuery included, went to the client as it came. The
+     * client's whole text goes out (its own bytes: comments and the final semicolon too), so an error's POSITION is the
+     * server's for the client's text.
+     */
+    private boolean relayed(ChannelHandlerContext ctx, String sql, String statement) {
+        if (failedTransaction || session.state().inTransaction() || PgStatements.implicitTransactions(List.of(statement))
+                || sqlPrepareCommand(statement).isPresent()) {
+            return false;
+        }
+        runningStatement(statement, 0);
+        try {
+            if (!session.relayPg(statement, sql, ctx.channel())) {
+                return false;
+            }
+        } catch (ProxyException e) {
+            error(ctx, e);   // nothing reached the client (or its connection is closed already)
+            readyForQuery(ctx);
+            return true;
+        }
+        // the shard's ReadyForQuery said 'I', as readyForQuery would for this idle session
+        portals.remove("");
+        return true;
     }
 
     // ---- COPY FROM STDIN

@@ -1,0 +1,147 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.cluster.Dialect;
+import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.proxy.backend.pg.PgNativeBackends;
+import io.shardgate.proxy.backend.pg.PgRelaySink;
+import io.shardgate.proxy.backend.pg.PgRelayTarget;
+import io.shardgate.router.AnalysedStatement;
+import io.shardgate.router.RoutingSnapshot;
+import io.shardgate.router.SqlTemplate;
+import io.shardgate.router.plan.RoutePlan;
+import io.shardgate.router.plan.ShardStatement;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The relayed hot path for PostgreSQL clients (issue 15 item 3, {@code backend.native}), the twin of
+ * {@link NativeRelay}: a simple-protocol Query message holding one SELECT that one shard answers exactly as it is
+ * written goes out as the client's text on a native connection, and the shard's reply messages (RowDescription,
+ * DataRows, CommandComplete or ErrorResponse, NoticeResponses, ReadyForQuery) go back to the client as they come, never
+ * decoded into rows. Everything else takes the JDBC path, so a statement qualifies only when nothing the proxy does on
+ * that path could change the answer:
+ * <ul>
+ *   <li>the session is idle: no transaction block (the front end checks that, and that no error is pending), no pinned
+ *       or reserved connection, no cursor; its settings (SET …, and the startup parameters the front end replays) are
+ *       given to the native connection first, as the JDBC path does;</li>
+ *   <li>the statement is a SELECT that modifies nothing, uses no server state the proxy tracks (advisory locks, SQL
+ *       PREPARE …) and calls no {@code set_config} (which would change the pooled connection's session unseen);</li>
+ *   <li>the router sends it to one shard, unchanged: the shard statement is the analysed statement, its parameters the
+ *       statement's own literals in order (not rewritten, no sequence ids, no dual write, not held).</li>
+ * </ul>
+ * The RowDescription keeps the shard's table OIDs only from the catalog shard, as on the JDBC path
+ * ({@code JdbcBackendConnection#catalogTables}). The ErrorResponse is the shard's own, which for an unchanged statement
+ * is what the JDBC path rebuilds from pgJDBC's fields (the same fields in the server's order, POSITION unmapped because
+ * the text is the client's).
+ */
+final class PgNativeRelay {
+    private PgNativeRelay() {}
+
+    /**
+     * Relays the query message {@code text}, whose one statement is {@code sql} (the front end's split of it: without
+     * the final semicolon), if it qualifies and returns true; false: nothing ran, the caller runs it the usual way.
+     */
+    static boolean tryRelay(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules, String sql,
+            String text, io.netty.channel.Channel client) {
+        PgNativeBackends natives = core.pgNativeBackends();
+        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
+                || containsIgnoreCase(text, "set_config")) {
+            return false;
+        }
+        AnalysedStatement statement;
+        List<Object> literals;
+        try {
+            Optional<SqlTemplate> template = SqlTemplate.of(sql, Dialect.POSTGRES);
+            AnalysedStatement templated = template.map(t -> core.analyse(t.template(), Dialect.POSTGRES)).orElse(null);
+            if (templated != null && templated.parameterCount() == template.get().literals().size()) {
+                statement = templated;
+                literals = template.get().literals();
+            } else {
+                statement = core.analyse(sql, Dialect.POSTGRES);
+                literals = List.of();
+            }
+        } catch (RuntimeException e) {
+            return false; // the usual path reports it
+        }
+        if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())
+                || statement.parameterCount() != literals.size()) {
+            return false;
+        }
+        SnapshotGate.Ticket ticket = core.enter();
+        try {
+            RoutingSnapshot snapshot = ticket.snapshot();
+            RoutePlan plan;
+            try {
+                plan = core.router().route(statement, literals, snapshot);
+            } catch (RuntimeException e) {
+                return false;
+            }
+            if (!(plan instanceof RoutePlan.SingleShard single) || !unchanged(single.statement(), statement)) {
+                return false;
+            }
+            ShardStatement shardStatement = single.statement();
+            ShardDefinition shard = snapshot.cluster().shard(shardStatement.shard()).orElse(null);
+            if (shard == null) {
+                return false;
+            }
+            if (!statement.touchesShardedRows(snapshot.cluster())) {
+                ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
+            }
+            return relay(core, session, rules, natives, shard, text, backends,
+                    new PgRelayTarget(client, JdbcBackendConnection.isCatalogShard(shard.name(), core)));
+        } finally {
+            ticket.close();
+        }
+    }
+
+    /** The router left the statement as the client wrote it: the same text, the literals in their order. */
+    private static boolean unchanged(ShardStatement routed, AnalysedStatement statement) {
+        if (!routed.sql().equals(statement.sql()) || routed.parameters().size() != statement.parameterCount()) {
+            return false;
+        }
+        for (int i = 0; i < routed.parameters().size(); i++) {
+            if (routed.parameters().get(i) != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean relay(ProxyCore core, ProxySession session, ServerStateRules rules, PgNativeBackends natives,
+            ShardDefinition shard, String sql, SessionBackends backends, PgRelayTarget target) {
+        core.metrics().statement("single");
+        long start = System.nanoTime();
+        boolean ok = false;
+        try {
+            PgRelaySink.Outcome outcome = natives.relay(shard, sql.getBytes(StandardCharsets.UTF_8), backends.settings(), target);
+            ok = true;
+            if (outcome == null) {
+                return false; // the connection could not take the session's settings; nothing ran
+            }
+            session.relayed(shard.name(), 0, null);
+            if (outcome.error() != null) {
+                rules.failed();
+                core.metrics().error("backend-" + outcome.error().sqlState()); // as the front end counts the errors it sends
+            } else {
+                rules.seenRows(outcome.rows());
+            }
+            return true;
+        } catch (RuntimeException e) {
+            rules.failed();
+            throw e;
+        } finally {
+            core.metrics().shardCall(shard.name(), System.nanoTime() - start, ok);
+        }
+    }
+
+    private static boolean containsIgnoreCase(String text, String word) {
+        int n = word.length();
+        for (int i = 0; i + n <= text.length(); i++) {
+            if (text.regionMatches(true, i, word, 0, n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
