@@ -84,6 +84,11 @@ final class PgShardedCluster implements AutoCloseable {
     }
 
     private ProxyServer newProxy() throws InterruptedException {
+        // -Dshardgate.it.backend-native=true runs the suites with relayed single-shard reads (backend.native)
+        return newProxy(Boolean.getBoolean("shardgate.it.backend-native"));
+    }
+
+    private ProxyServer newProxy(boolean nativeBackends) throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, FreePorts.find(), "mysql_native_password", auth),
@@ -91,14 +96,20 @@ final class PgShardedCluster implements AutoCloseable {
                 new ShardgateConfig.ZooKeeper(zooKeeper.connectString(), d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), 15_000, 10_000),
                 List.of(new ShardgateConfig.User(USER, PASSWORD)), d.limits(), ShardgateConfig.Tls.OFF,
-                // -Dshardgate.it.backend-native=true runs the suites with relayed single-shard reads (backend.native)
-                new ShardgateConfig.Backend(Boolean.getBoolean("shardgate.it.backend-native")));
+                new ShardgateConfig.Backend(nativeBackends));
         return ProxyServer.start(cfg, zooKeeper.connectString());
     }
 
     /** Starts one more proxy for the cluster (closed with the cluster) and returns it. */
     ProxyServer startProxy() throws InterruptedException {
         ProxyServer p = newProxy();
+        moreProxies.add(p);
+        return p;
+    }
+
+    /** As {@link #startProxy()}, with {@code backend.native} on or off whatever the run's default. */
+    ProxyServer startProxy(boolean nativeBackends) throws InterruptedException {
+        ProxyServer p = newProxy(nativeBackends);
         moreProxies.add(p);
         return p;
     }

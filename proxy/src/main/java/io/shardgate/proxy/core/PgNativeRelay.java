@@ -95,9 +95,12 @@ final class PgNativeRelay {
         }
     }
 
-    /** The router left the statement as the client wrote it: the same text, the literals in their order. */
+    /**
+     * The router left the statement as the client wrote it: the same text (in the JDBC form the router hands on, {@code ?}
+     * for {@code $n}), the literals in their order.
+     */
     private static boolean unchanged(ShardStatement routed, AnalysedStatement statement) {
-        if (!routed.sql().equals(statement.sql()) || routed.parameters().size() != statement.parameterCount()) {
+        if (!routed.sql().equals(statement.jdbcSql()) || routed.parameters().size() != statement.parameterCount()) {
             return false;
         }
         for (int i = 0; i < routed.parameters().size(); i++) {
