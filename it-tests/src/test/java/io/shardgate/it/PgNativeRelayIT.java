@@ -149,6 +149,65 @@ class PgNativeRelayIT {
         }
     }
 
+    /** As {@link #answer}, for a prepared statement bound to {@code key} (pgJDBC's extended protocol). */
+    private static List<String> preparedAnswer(Connection c, String sql, long key) {
+        List<String> out = new ArrayList<>();
+        long before = relayed();
+        lastRelayed = 0;
+        try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                lastRelayed = relayed() - before;
+                ResultSetMetaData md = rs.getMetaData();
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    out.add("column " + md.getColumnLabel(i) + " " + md.getColumnTypeName(i) + " nullable=" + md.isNullable(i));
+                }
+                while (rs.next()) {
+                    StringBuilder row = new StringBuilder("row");
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        row.append(" | ").append(rs.getString(i));
+                    }
+                    out.add(row.toString());
+                }
+            }
+        } catch (SQLException e) {
+            lastRelayed = relayed() - before;
+            out.add("error " + e.getSQLState() + " " + e.getMessage());
+        }
+        return out;
+    }
+
+    @Test
+    void extendedProtocolExecutionsAreRelayedAndAnsweredAsTheReferenceServer() throws Exception {
+        // unnamed statements, then named ones after pgJDBC's prepareThreshold (binary results for some types), and named
+        // and binary from the first execution
+        for (String options : List.of("", "prepareThreshold=-1")) {
+            // a connection per key: pgJDBC keeps a statement's columns once described, whichever shard answered
+            for (long id : List.of(keyOnS0, keyOnS1)) {
+                try (Connection r = cluster.proxyConnection(relaying, options); Connection j = cluster.proxyConnection(jdbc, options);
+                        Connection ref = cluster.referenceConnection(options)) {
+                    for (String sql : List.of("SELECT * FROM events WHERE id = ?", "SELECT name, ratio * 2 FROM events WHERE id = ?",
+                            "SELECT nosuch FROM events WHERE id = ?", "SELECT 1/0 FROM events WHERE id = ?")) {
+                        for (int i = 0; i < 6; i++) {
+                            List<String> got = preparedAnswer(r, sql, id);
+                            // a named statement is described first (Describe of the statement, the JDBC path's), which
+                            // reports the unknown column: nothing is executed, so nothing is relayed
+                            boolean failsAtDescribe = options.equals("prepareThreshold=-1") && sql.contains("nosuch");
+                            assertThat(lastRelayed).as("relayed (%s, execution %d): %s", options, i, sql).isEqualTo(failsAtDescribe ? 0 : 1);
+                            // as the JDBC path answers (a named statement's columns come from its Describe, which the
+                            // JDBC path answers from the catalog shard), and the rows and errors as the reference server's
+                            assertThat(got).as("%s (%s, execution %d)", sql, options, i).isEqualTo(preparedAnswer(j, sql, id));
+                            assertThat(got.stream().filter(l -> !l.startsWith("column ")).toList()).as(sql).isEqualTo(
+                                    preparedAnswer(ref, sql, id).stream().filter(l -> !l.startsWith("column ")).toList());
+                        }
+                    }
+                    // a scatter read in between takes the JDBC path; the session goes on
+                    assertThat(answer(r, "SELECT count(*) FROM events")).isEqualTo(answer(ref, "SELECT count(*) FROM events"));
+                }
+            }
+        }
+    }
+
     @Test
     void statementsThatDoNotQualifyAreNotRelayedAndAnswerAsBefore() throws Exception {
         try (Connection r = simple(relaying); Connection j = simple(jdbc)) {

@@ -2,6 +2,7 @@ package io.shardgate.proxy.core;
 
 import io.shardgate.cluster.Dialect;
 import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.proxy.backend.pg.PgExtendedRequest;
 import io.shardgate.proxy.backend.pg.PgNativeBackends;
 import io.shardgate.proxy.backend.pg.PgRelaySink;
 import io.shardgate.proxy.backend.pg.PgRelayTarget;
@@ -10,6 +11,7 @@ import io.shardgate.router.RoutingSnapshot;
 import io.shardgate.router.SqlTemplate;
 import io.shardgate.router.plan.RoutePlan;
 import io.shardgate.router.plan.ShardStatement;
+import io.shardgate.proxy.session.RelayOutcome;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -64,31 +66,64 @@ final class PgNativeRelay {
         } catch (RuntimeException e) {
             return false; // the usual path reports it
         }
+        return routeAndRelay(core, session, rules, statement, literals,
+                (shard, target) -> natives.relay(shard, text.getBytes(StandardCharsets.UTF_8), backends.settings(), target),
+                client) != RelayOutcome.NOT_RELAYED;
+    }
+
+    /**
+     * Relays an extended-protocol execution of the unnamed statement {@code sql} bound to {@code parameters} (decoded as
+     * the front end decodes them, for routing), sent as {@code request}, when it qualifies as a simple query does (see
+     * above) and the session has no open cursor or pinned connection.
+     */
+    static RelayOutcome tryRelayExtended(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
+            String sql, List<Object> parameters, PgExtendedRequest request, io.netty.channel.Channel client) {
+        PgNativeBackends natives = core.pgNativeBackends();
+        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
+                || containsIgnoreCase(sql, "set_config")) {
+            return RelayOutcome.NOT_RELAYED;
+        }
+        AnalysedStatement statement;
+        try {
+            statement = core.analyse(sql, Dialect.POSTGRES);
+        } catch (RuntimeException e) {
+            return RelayOutcome.NOT_RELAYED; // the usual path reports it
+        }
+        return routeAndRelay(core, session, rules, statement, parameters,
+                (shard, target) -> natives.relayExtended(shard, request, backends.settings(), target), client);
+    }
+
+    /** How a qualifying statement reaches its shard. */
+    private interface Relay {
+        PgRelaySink.Outcome run(ShardDefinition shard, PgRelayTarget target);
+    }
+
+    private static RelayOutcome routeAndRelay(ProxyCore core, ProxySession session, ServerStateRules rules,
+            AnalysedStatement statement, List<Object> parameters, Relay relay, io.netty.channel.Channel client) {
         if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())
-                || statement.parameterCount() != literals.size()) {
-            return false;
+                || statement.parameterCount() != parameters.size()) {
+            return RelayOutcome.NOT_RELAYED;
         }
         SnapshotGate.Ticket ticket = core.enter();
         try {
             RoutingSnapshot snapshot = ticket.snapshot();
             RoutePlan plan;
             try {
-                plan = core.router().route(statement, literals, snapshot);
+                plan = core.router().route(statement, parameters, snapshot);
             } catch (RuntimeException e) {
-                return false;
+                return RelayOutcome.NOT_RELAYED;
             }
             if (!(plan instanceof RoutePlan.SingleShard single) || !unchanged(single.statement(), statement)) {
-                return false;
+                return RelayOutcome.NOT_RELAYED;
             }
-            ShardStatement shardStatement = single.statement();
-            ShardDefinition shard = snapshot.cluster().shard(shardStatement.shard()).orElse(null);
+            ShardDefinition shard = snapshot.cluster().shard(single.statement().shard()).orElse(null);
             if (shard == null) {
-                return false;
+                return RelayOutcome.NOT_RELAYED;
             }
             if (!statement.touchesShardedRows(snapshot.cluster())) {
                 ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
             }
-            return relay(core, session, rules, natives, shard, text, backends,
+            return relay(core, session, rules, shard, relay,
                     new PgRelayTarget(client, JdbcBackendConnection.isCatalogShard(shard.name(), core)));
         } finally {
             ticket.close();
@@ -111,25 +146,25 @@ final class PgNativeRelay {
         return true;
     }
 
-    private static boolean relay(ProxyCore core, ProxySession session, ServerStateRules rules, PgNativeBackends natives,
-            ShardDefinition shard, String sql, SessionBackends backends, PgRelayTarget target) {
+    private static RelayOutcome relay(ProxyCore core, ProxySession session, ServerStateRules rules, ShardDefinition shard,
+            Relay relay, PgRelayTarget target) {
         core.metrics().statement("single");
         long start = System.nanoTime();
         boolean ok = false;
         try {
-            PgRelaySink.Outcome outcome = natives.relay(shard, sql.getBytes(StandardCharsets.UTF_8), backends.settings(), target);
+            PgRelaySink.Outcome outcome = relay.run(shard, target);
             ok = true;
             if (outcome == null) {
-                return false; // the connection could not take the session's settings; nothing ran
+                return RelayOutcome.NOT_RELAYED; // the connection could not take the session's settings; nothing ran
             }
             session.relayed(shard.name(), 0, null);
             if (outcome.error() != null) {
                 rules.failed();
                 core.metrics().error("backend-" + outcome.error().sqlState()); // as the front end counts the errors it sends
-            } else {
-                rules.seenRows(outcome.rows());
+                return RelayOutcome.FAILED;
             }
-            return true;
+            rules.seenRows(outcome.rows());
+            return RelayOutcome.ANSWERED;
         } catch (RuntimeException e) {
             rules.failed();
             throw e;

@@ -146,6 +146,19 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 && PgNativeRelay.tryRelay(core, this, backends, stateRules, sql, text, client);
     }
 
+    @Override
+    public boolean relaysPg() {
+        return postgres() && core.pgNativeBackends() != null;
+    }
+
+    @Override
+    public io.shardgate.proxy.session.RelayOutcome relayPgExtended(String sql, List<Object> parameters,
+            io.shardgate.proxy.backend.pg.PgExtendedRequest request, io.netty.channel.Channel client) {
+        return postgres() && !explicitTransaction && !state().inTransaction()
+                ? PgNativeRelay.tryRelayExtended(core, this, backends, stateRules, sql, parameters, request, client)
+                : io.shardgate.proxy.session.RelayOutcome.NOT_RELAYED;
+    }
+
     /**
      * A statement was relayed on {@code shard} (see {@link NativeRelay}) and the client was told of {@code warnings}
      * warnings, which the shard listed as {@code listed} (null: they could not be read, so they are counted, not listed).

@@ -76,13 +76,36 @@ public final class PgNativeBackends implements AutoCloseable {
             throw budget.busy(pool.describe(), PgBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
         }
         try {
-            return relayOn(pool, settings, target, PgBackendConnection.queryMessage(sql));
+            return relayOn(pool, settings, target, PgBackendConnection.queryMessage(sql), false);
         } finally {
             budget.releaseNative();
         }
     }
 
-    private static PgRelaySink.Outcome relayOn(PgPool pool, SessionSettings settings, PgRelayTarget target, ByteBuf request) {
+    /**
+     * Runs a client's extended-protocol execution ({@code request}: its unnamed statement, bound values and result formats)
+     * on {@code shard} as {@link #relay} runs a Query: the reply's RowDescription or NoData (when the client described the
+     * portal), DataRows and CommandComplete or ErrorResponse go to the client as they come; ParseComplete, BindComplete and
+     * ReadyForQuery do not (the front end answers the client's own Parse, Bind and Sync). Null when nothing reached the
+     * client.
+     */
+    public PgRelaySink.Outcome relayExtended(ShardDefinition shard, PgExtendedRequest request, SessionSettings settings,
+            PgRelayTarget target) {
+        PgPool pool = pool(shard);
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), PgBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        try {
+            return relayOn(pool, settings, target, request.encode(), true);
+        } finally {
+            budget.releaseNative();
+        }
+    }
+
+    private static PgRelaySink.Outcome relayOn(PgPool pool, SessionSettings settings, PgRelayTarget target, ByteBuf request,
+            boolean extended) {
         PgBackendConnection c;
         try {
             c = pool.borrow();
@@ -95,9 +118,9 @@ public final class PgNativeBackends implements AutoCloseable {
             pool.discard(c);
             return null;
         }
-        PgRelaySink sink = new PgRelaySink(target, c);
+        PgRelaySink sink = new PgRelaySink(target, c, extended);
         try {
-            c.send(request, "Query", sink);
+            c.send(request, extended ? "Parse/Bind/Execute/Sync" : "Query", sink);
             PgRelaySink.Outcome outcome = sink.done.get();
             pool.release(c, false);
             return outcome;

@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
  * Forwards a shard's reply messages to the client as they come, ReadyForQuery included (the relay runs only for an
  * idle session, whose status the shard's 'I' is). The one change: a RowDescription from a shard other than the catalog
  * shard has its table OIDs and attribute numbers zeroed, as the JDBC path does ({@link PgRelayTarget#keepTableOids()}).
+ * For an extended-protocol request ({@link PgExtendedRequest}) ParseComplete, BindComplete and the ReadyForQuery stay
+ * here: the front end answered the client's Parse and Bind already, and answers its Sync.
  * A client that reads slower than the shard answers pauses the shard's reads until what was written is flushed: memory
  * stays bounded whatever the result size.
  */
@@ -40,13 +42,15 @@ public final class PgRelaySink implements PgReplySink {
     private final Channel client;
     private final PgBackendConnection backend;
     private final boolean keepTableOids;
+    private final boolean extended;
     private long rows;
     private long messages;
     private PgServerError error;
     private CompositeByteBuf pending;
     private volatile boolean paused;
 
-    PgRelaySink(PgRelayTarget target, PgBackendConnection backend) {
+    PgRelaySink(PgRelayTarget target, PgBackendConnection backend, boolean extended) {
+        this.extended = extended;
         this.client = target.client();
         this.keepTableOids = target.keepTableOids();
         this.backend = backend;
@@ -68,18 +72,24 @@ public final class PgRelaySink implements PgReplySink {
             }
             default -> { }
         }
-        messages++;
-        if (pending == null) {
-            pending = client.alloc().compositeBuffer(MAX_COMPONENTS);
+        char status = last && frame.bodyLength() >= 1 ? (char) frame.body().getUnsignedByte(0) : '?';
+        if (extended && (last || frame.type() == '1' || frame.type() == '2')) {
+            frame.release();
+        } else {
+            messages++;
+            if (pending == null) {
+                pending = client.alloc().compositeBuffer(MAX_COMPONENTS);
+            }
+            pending.addComponent(true, frame.bytes());
         }
-        pending.addComponent(true, frame.bytes());
         if (last) {
-            char status = frame.bodyLength() >= 1 ? (char) frame.body().getUnsignedByte(0) : '?';
-            client.writeAndFlush(take(), client.voidPromise());
+            if (pending != null) {
+                client.writeAndFlush(take(), client.voidPromise());
+            }
             done.complete(new Outcome(rows, error, status));
             return;
         }
-        if (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS) {
+        if (pending != null && (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS)) {
             client.writeAndFlush(take(), client.voidPromise());
             if (!client.isWritable() && !paused) {
                 paused = true;
