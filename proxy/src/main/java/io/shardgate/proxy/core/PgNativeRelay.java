@@ -124,7 +124,7 @@ final class PgNativeRelay {
                 ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
             }
             return relay(core, session, rules, shard, relay,
-                    new PgRelayTarget(client, JdbcBackendConnection.isCatalogShard(shard.name(), core)));
+                    new PgRelayTarget(client, JdbcBackendConnection.isCatalogShard(shard.name(), core), session.relayCancel()));
         } finally {
             ticket.close();
         }

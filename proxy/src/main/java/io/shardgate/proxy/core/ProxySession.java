@@ -57,6 +57,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ClientInfo client;
     private final long connectionId;
     private final SessionBackends backends;
+    private final io.shardgate.proxy.backend.pg.PgCancelHandle relayCancel = new io.shardgate.proxy.backend.pg.PgCancelHandle();
     private final ServerStateRules stateRules;
     private final PgSqlPrepared pgSqlPrepared;
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
@@ -319,6 +320,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public void cancel() {
         backends.cancelRunning();
+        relayCancel.cancel();
+    }
+
+    /** Where a relayed PostgreSQL statement names its native connection for {@link #cancel}. */
+    io.shardgate.proxy.backend.pg.PgCancelHandle relayCancel() {
+        return relayCancel;
     }
 
     @Override

@@ -119,12 +119,15 @@ public final class PgNativeBackends implements AutoCloseable {
             return null;
         }
         PgRelaySink sink = new PgRelaySink(target, c, extended);
+        target.cancel().running(c);
         try {
             c.send(request, extended ? "Parse/Bind/Execute/Sync" : "Query", sink);
             PgRelaySink.Outcome outcome = sink.done.get();
+            target.cancel().done();
             pool.release(c, false);
             return outcome;
         } catch (ExecutionException e) {
+            target.cancel().done();
             pool.release(c, false); // closed by the failure: discarded
             if (e.getCause() instanceof PgRelaySink.Broken broken) {
                 if (broken.started) {
@@ -134,12 +137,14 @@ public final class PgNativeBackends implements AutoCloseable {
             }
             throw new ProxyException(ErrorCode.INTERNAL, pool.describe() + ": relay failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
+            target.cancel().done();
             Thread.currentThread().interrupt();
             c.close();
             pool.release(c, false);
             target.client().close();
             throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": interrupted while relaying", e);
         } catch (RuntimeException e) {
+            target.cancel().done();
             pool.release(c, false);
             throw e;
         }
