@@ -21,7 +21,8 @@ import java.util.Optional;
  * {@link NativeRelay}: a simple-protocol Query message holding one SELECT that one shard answers exactly as it is
  * written goes out as the client's text on a native connection, and the shard's reply messages (RowDescription,
  * DataRows, CommandComplete or ErrorResponse, NoticeResponses, ReadyForQuery) go back to the client as they come, never
- * decoded into rows. Everything else takes the JDBC path, so a statement qualifies only when nothing the proxy does on
+ * decoded into rows. An extended-protocol execution of the unnamed portal ({@link #tryRelayExtended}) goes out as the
+ * client's Parse, Bind, Describe and Execute with a Sync, under the same conditions, routed by its bound values. Everything else takes the JDBC path, so a statement qualifies only when nothing the proxy does on
  * that path could change the answer:
  * <ul>
  *   <li>the session is idle: no transaction block (the front end checks that, and that no error is pending), no pinned
