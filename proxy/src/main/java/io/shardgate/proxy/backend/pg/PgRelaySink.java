@@ -83,7 +83,11 @@ public final class PgRelaySink implements PgReplySink {
             pending.addComponent(true, frame.bytes());
         }
         if (last) {
-            if (pending != null) {
+            if (pending != null && extended) {
+                // the client's Sync (or Flush) comes next and flushes it with the ReadyForQuery: one segment, as a
+                // server sends it, not two wake-ups of the client per execution
+                client.write(take(), client.voidPromise());
+            } else if (pending != null) {
                 client.writeAndFlush(take(), client.voidPromise());
             }
             done.complete(new Outcome(rows, error, status));
