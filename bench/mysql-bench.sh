@@ -36,7 +36,7 @@ warmup_s=5
 targets_arg=direct,haproxy,proxy1,proxy4
 workloads_arg=point_select:auto,point_select:disable,read_only:auto
 keep=0
-backend_native=0
+backend_native=""   # "": the proxy's default (native); true or false: written into its config
 out=""
 command_line="bench/mysql-bench.sh${*:+ $*}"
 
@@ -59,7 +59,8 @@ Options:
                      (default $workloads_arg)
   --out FILE         where to write the markdown report (default bench/results/mysql-<date>.md)
   --keep             keep the temp dir (server data, configs, sysbench and server logs)
-  --backend-native   run the proxies with 'backend: {native: true}' (relayed single-shard text SELECTs)
+  --backend-native   run the proxies with 'backend: {native: true}' (relayed single-shard SELECTs; the default)
+  --backend-jdbc     run the proxies with 'backend: {native: false}' (every statement through JDBC, the fallback)
   -h, --help         this text
 
 Needs sysbench, mariadbd, mariadb-install-db, mariadb, mariadb-admin; haproxy for the haproxy
@@ -94,7 +95,8 @@ while [[ $# -gt 0 ]]; do
     --workloads) need_value "$@"; workloads_arg=$2; shift 2 ;;
     --out) need_value "$@"; out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    --backend-native) backend_native=1; shift ;;
+    --backend-native) backend_native=true; shift ;;
+    --backend-jdbc) backend_native=false; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
@@ -376,8 +378,8 @@ users:
   - name: $proxy_user
     password: $proxy_password
 EOF
-  if (( backend_native )); then
-    printf 'backend:\n  native: true\n' >>"$tmp/proxy-$cluster.yaml"
+  if [[ -n $backend_native ]]; then
+    printf 'backend:\n  native: %s\n' "$backend_native" >>"$tmp/proxy-$cluster.yaml"
   fi
 }
 

@@ -5,6 +5,8 @@
 #
 #   direct    PostgreSQL itself
 #   haproxy   a plain TCP passthrough (HAProxy, mode tcp) in front of that same PostgreSQL
+#   pgbouncer PgBouncer in transaction pooling mode in front of that same PostgreSQL (a pooler that
+#             reads every message, the closest peer to Shardgate's PostgreSQL front end)
 #   proxy1    Shardgate with one shard: that same PostgreSQL and the same data
 #   proxy4    Shardgate with four shards: four more PostgreSQL servers, loaded with pgbench -i through the proxy
 #
@@ -29,7 +31,7 @@ time_s=20
 scale=2
 rounds=2
 warmup_s=5
-targets_arg=direct,haproxy,proxy1,proxy4
+targets_arg=direct,haproxy,pgbouncer,proxy1,proxy4
 modes_arg=simple,extended,prepared
 keep=0
 backend_native=0
@@ -40,8 +42,10 @@ usage() {
   cat <<EOF
 Usage: bench/pg-bench.sh [options]
 
-Runs pgbench -S against direct PostgreSQL, an HAProxy TCP passthrough, Shardgate with 1 shard and
-with 4 shards, interleaved, in each -M mode, and prints TPS, latency, ratios and CPU µs per query.
+Runs pgbench -S against direct PostgreSQL, an HAProxy TCP passthrough, PgBouncer (transaction
+pooling), Shardgate with 1 shard and with 4 shards, interleaved, in each -M mode, and prints TPS,
+latency, ratios and CPU µs per query. PgBouncer before 1.21 cannot keep prepared statements in
+transaction pooling, so -M prepared is not measured through it there (the report says so).
 
 Options:
   --clients N        pgbench clients (-c, default $clients)
@@ -50,7 +54,7 @@ Options:
   --scale N          pgbench scale: N branches, N x 100,000 accounts (default $scale)
   --rounds R         rounds; each figure is the median over rounds (default $rounds)
   --warmup S         untimed warm-up per target and mode before round 1 (default $warmup_s; 0 = none)
-  --targets LIST     comma-separated subset of direct,haproxy,proxy1,proxy4 (default all)
+  --targets LIST     comma-separated subset of direct,haproxy,pgbouncer,proxy1,proxy4 (default all)
   --modes LIST       comma-separated subset of simple,extended,prepared (default all)
   --out FILE         the markdown report (default bench/results/pg-<date>.md)
   --keep             keep the temp dir (data dirs, configs, pgbench output, logs)
@@ -59,7 +63,7 @@ Options:
   -h, --help         this text
 
 Needs pgbench and the PostgreSQL server binaries (initdb, postgres), setpriv when run as root,
-haproxy for the haproxy target, and for the proxy targets what bin/shardgate needs (JDK 25, Maven).
+haproxy for the haproxy target, pgbouncer for the pgbouncer target, and for the proxy targets what bin/shardgate needs (JDK 25, Maven).
 Environment: SHARDGATE_JAVA_OPTS is passed to the proxy JVMs.
 EOF
 }
@@ -103,7 +107,7 @@ need_int --warmup "$warmup_s" 0
 
 # shellcheck source=bench/lib/targets.sh
 source "$root/bench/lib/targets.sh"
-select_targets "$targets_arg"
+select_targets "$targets_arg" "direct haproxy pgbouncer proxy1 proxy4"
 modes=()
 IFS=, read -ra requested <<<"$modes_arg"
 for m in "${requested[@]}"; do
@@ -119,8 +123,9 @@ for tool in pgbench psql ss setsid timeout getconf; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 has_target haproxy && ! command -v haproxy >/dev/null 2>&1 && missing+=(haproxy)
+has_target pgbouncer && ! command -v pgbouncer >/dev/null 2>&1 && missing+=(pgbouncer)
 [[ $(id -u) -ne 0 ]] || command -v setpriv >/dev/null 2>&1 || missing+=(setpriv)
-[[ ${#missing[@]} -eq 0 ]] || die "missing on PATH: ${missing[*]} (Debian: apt-get install postgresql-client haproxy iproute2 util-linux coreutils)"
+[[ ${#missing[@]} -eq 0 ]] || die "missing on PATH: ${missing[*]} (Debian: apt-get install postgresql-client haproxy pgbouncer iproute2 util-linux coreutils)"
 clk_tck=$(getconf CLK_TCK)
 
 # shellcheck source=bench/lib/measure.sh
@@ -212,13 +217,13 @@ log "temp dir $tmp; targets ${targets[*]}; modes ${modes[*]}"
 log "$clients clients, $threads threads, scale $scale, $time_s s per measurement, $rounds rounds, warm-up $warmup_s s"
 
 servers=()
-has_target direct || has_target haproxy || has_target proxy1 && servers+=(direct)
+has_target direct || has_target haproxy || has_target pgbouncer || has_target proxy1 && servers+=(direct)
 has_target proxy4 && servers+=(s4a s4b s4c s4d)
 start_postgres "${servers[@]}"
 
 if [[ " ${servers[*]} " == *" direct "* ]]; then
   pg_load direct "${db_port[direct]}" "$db_user" "$db_password" || die "pgbench -i against PostgreSQL (direct) failed (log above)"
-  for t in direct haproxy proxy1; do
+  for t in direct haproxy pgbouncer proxy1; do
     target_user[$t]=$db_user
     target_password[$t]=$db_password
     backend_servers[$t]=direct
@@ -252,6 +257,40 @@ EOF
 fi
 
 pool_size=$(( clients > 16 ? clients : 16 ))
+
+if has_target pgbouncer; then
+  free_port port
+  pgbouncer_version=$(pgbouncer --version | head -1 | awk '{print $2}')
+  # Plain-text password in the auth file: PgBouncer then does SCRAM both with the client and with the server.
+  printf '"%s" "%s"\n' "$db_user" "$db_password" >"$tmp/pgbouncer-users.txt"
+  cat >"$tmp/pgbouncer.ini" <<EOF
+; Generated by bench/pg-bench.sh: PgBouncer in transaction pooling mode in front of the direct server.
+[databases]
+$db_name = host=127.0.0.1 port=${db_port[direct]} dbname=$db_name
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $tmp/pgbouncer-users.txt
+pool_mode = transaction
+default_pool_size = $pool_size
+max_client_conn = 1000
+ignore_startup_parameters = extra_float_digits
+EOF
+  chmod 644 "$tmp/pgbouncer.ini" "$tmp/pgbouncer-users.txt"
+  # PgBouncer refuses to run as root: as root it runs as the postgres user, like the servers.
+  start_bg pgbouncer "$tmp/pgbouncer.log" "${as_pg[@]}" pgbouncer "$tmp/pgbouncer.ini"
+  wait_port pgbouncer "$port" "$started_pid" "$tmp/pgbouncer.log" 30 || die "$wait_error"
+  target_port[pgbouncer]=$port
+  middle_pid[pgbouncer]=$started_pid
+  log "pgbouncer $pgbouncer_version on 127.0.0.1:$port → direct (pid $started_pid), transaction pooling"
+  # Named prepared statements live on one server connection; transaction pooling hands each transaction
+  # another, which PgBouncer handles from 1.21 on (max_prepared_statements).
+  if [[ $(printf '%s\n' "$pgbouncer_version" 1.21 | sort -V | head -1) != 1.21 ]]; then
+    inapplicable["select:prepared pgbouncer"]="PgBouncer $pgbouncer_version keeps no prepared statements in transaction pooling (1.21 and later do)"
+  fi
+fi
 proxy_user=app
 proxy_password=app
 zk_port=""
@@ -401,6 +440,7 @@ describe() {
   case $1 in
     direct) echo "PostgreSQL" ;;
     haproxy) echo "HAProxy TCP → PostgreSQL" ;;
+    pgbouncer) echo "PgBouncer, transaction pooling → PostgreSQL" ;;
     proxy1) echo "Shardgate, 1 shard" ;;
     proxy4) echo "Shardgate, 4 shards" ;;
   esac
@@ -443,15 +483,19 @@ report=$tmp/report.md
     echo
     echo "## pgbench -S -M $m"
     echo
-    echo "| target | TPS | mean latency ms | × direct | × haproxy | middle CPU µs/query | PostgreSQL CPU µs/query | client CPU µs/query |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| target | TPS | mean latency ms | × direct | × haproxy | × pgbouncer | middle CPU µs/query | PostgreSQL CPU µs/query | client CPU µs/query |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for t in "${targets[@]}"; do med_tps[$t]=$(med select "$m" "$t" 5); done
     for t in "${targets[@]}"; do
+      if [[ -n ${inapplicable["select:$m $t"]:-} ]]; then
+        echo "| $t ($(describe "$t")) | not measured: ${inapplicable["select:$m $t"]} | | | | | | | |"
+        continue
+      fi
       q=${med_tps[$t]}
       mid_cpu=""
       [[ -n ${middle_pid[$t]} ]] && mid_cpu=$(med_cpu select "$m" "$t" 9)
       echo "| $t ($(describe "$t")) | $(fmt %.0f "$q") | $(fmt %.3f "$(med select "$m" "$t" 6)")" \
-        "| $(ratio "$q" "${med_tps[direct]:-}") | $(ratio "$q" "${med_tps[haproxy]:-}")" \
+        "| $(ratio "$q" "${med_tps[direct]:-}") | $(ratio "$q" "${med_tps[haproxy]:-}") | $(ratio "$q" "${med_tps[pgbouncer]:-}")" \
         "| $(fmt %.1f "$mid_cpu") | $(fmt %.1f "$(med_cpu select "$m" "$t" 10)") | $(fmt %.1f "$(med_client select "$m" "$t")") |"
     done
   done
@@ -463,6 +507,8 @@ report=$tmp/report.md
       [[ -n $q && -n $h ]] || continue
       r=$(ratio "$q" "$h")
       goals+=("- pgbench -S -M $m, $t/haproxy TPS = $r (target ≥ 0.90): $(awk -v r="$r" 'BEGIN { print (r >= 0.9) ? "met" : "MISSED" }')")
+      b=$(med select "$m" pgbouncer 5)
+      [[ -z $b ]] || goals+=("  (and $t/pgbouncer TPS = $(ratio "$q" "$b"))")
     done
   done
   if [[ ${#goals[@]} -gt 0 ]]; then

@@ -1,17 +1,18 @@
-# Shared by bench/mysql-bench.sh and bench/pg-bench.sh: the four targets of a run (direct, haproxy,
-# proxy1, proxy4), chosen with --targets, and dropping one whose set-up failed. Pure functions; source
-# after defining log and die.
+# Shared by bench/mysql-bench.sh and bench/pg-bench.sh: the targets of a run (direct, haproxy, proxy1,
+# proxy4, and pgbouncer for pg-bench.sh), chosen with --targets, and dropping one whose set-up failed.
+# Pure functions; source after defining log and die.
 
 # Sets the array `targets` from the comma-separated list $1, in canonical order, duplicates dropped.
+# $2, if given, is the space-separated canonical list of the targets the script knows.
 select_targets() {
-  local r t
+  local r t known=${2:-direct haproxy proxy1 proxy4}
   local -a requested
   targets=()
   IFS=, read -ra requested <<<"$1"
   for r in "${requested[@]}"; do
-    case $r in direct|haproxy|proxy1|proxy4) ;; *) die "--targets: unknown target '$r' (use direct, haproxy, proxy1, proxy4)" ;; esac
+    [[ " $known " == *" $r "* ]] || die "--targets: unknown target '$r' (use ${known// /, })"
   done
-  for t in direct haproxy proxy1 proxy4; do
+  for t in $known; do
     for r in "${requested[@]}"; do
       [[ $r == "$t" ]] && { targets+=("$t"); break; }
     done

@@ -125,7 +125,8 @@ final class DemoCommand implements Callable<Integer> {
         var a = cfg.admin();
         int admin = adminPort != null ? checkPort("--admin-port", adminPort) : a.port();
         return new ShardgateConfig(config.clusterName(), new ShardgateConfig.Listen(l.host(), mysqlPort, pgPort, l.mysqlAuth(),
-                l.postgresAuth()), new ShardgateConfig.Admin(a.host(), admin), cfg.zookeeper(), cfg.users(), cfg.limits());
+                l.postgresAuth()), new ShardgateConfig.Admin(a.host(), admin), cfg.zookeeper(), cfg.users(), cfg.limits(),
+                ShardgateConfig.Tls.OFF, cfg.backend()); // the file's backend.native (false: the JDBC fallback) holds here too
     }
 
     private static int checkPort(String option, int value) {

@@ -215,7 +215,73 @@ class DualWriteIT {
         }
     }
 
+    /**
+     * A proxy acknowledges an epoch that starts a cleanup only when no client transaction holds dual-write copies made
+     * before it (the cleanup's delete could not see a row such a transaction inserted), whether the transaction ends by
+     * ROLLBACK or by its client going away. The cutover does not wait for such transactions: one that copied in VERIFY
+     * and then writes during the pause is held until the release epoch, which must not wait for it in turn.
+     */
+    @Test
+    void aCleanupEpochWaitsForTransactionsHoldingCopiesButTheCutoverDoesNot() throws Exception {
+        try (ShardedCluster cluster = ShardedCluster.start(2, TABLES);
+                Connection a = cluster.proxyConnection(""); Connection s0 = cluster.shardConnection(0);
+                Connection s1 = cluster.shardConnection(1)) {
+            Sql.update(a, "CREATE TABLE counters (k BIGINT NOT NULL, part INT NOT NULL, n INT NOT NULL, PRIMARY KEY (k, part))");
+            List<Long> moving = keys(1, 200, true);
+            for (long k : moving.subList(0, 3)) {
+                Sql.update(a, "INSERT INTO counters (k, part, n) VALUES (?, 0, 0)", k);
+            }
+            publish(cluster, MigrationPhase.DUAL_WRITE);
+            copyAll(s0, s1, moving);
+            publish(cluster, MigrationPhase.VERIFY);
+
+            Connection t = cluster.proxyConnection("");
+            t.setAutoCommit(false);
+            Sql.update(t, "UPDATE counters SET n = n + 1 WHERE k = ?", moving.get(0)); // copied to s1, uncommitted
+            publish(cluster, MigrationPhase.CUTOVER_PAUSE); // does not wait for t
+            CompletableFuture<Integer> held = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Sql.update(t, "UPDATE counters SET n = n + 1 WHERE k = ?", moving.get(1));
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(300);
+            assertThat(held).as("t's write to a moving slot is held by the pause").isNotDone();
+            publish(cluster, MigrationPhase.REVERSE_DUAL_WRITE); // nor does the release
+            assertThat(held.get(20, TimeUnit.SECONDS)).isEqualTo(1);
+
+            long cleanup = publishOnly(cluster, MigrationPhase.CLEANUP);
+            assertThatThrownBy(() -> cluster.store().awaitEpoch(cleanup, Duration.ofSeconds(2)))
+                    .as("CLEANUP acknowledged while t holds copies").isInstanceOf(io.shardgate.state.BarrierTimeoutException.class);
+            t.rollback();
+            cluster.store().awaitEpoch(cleanup, Duration.ofSeconds(20));
+            assertThat(rowsOf(s0, moving.get(1))).as("the rolled-back reverse copy").containsExactly(
+                    List.of(String.valueOf(moving.get(1)), "0", "0"));
+
+            // again, for a transaction whose client goes away without COMMIT or ROLLBACK
+            publish(cluster, MigrationPhase.REVERSE_DUAL_WRITE);
+            Sql.update(t, "INSERT INTO counters (k, part, n) VALUES (?, 0, 5)", moving.get(3)); // new to s0, copied there
+            long again = publishOnly(cluster, MigrationPhase.CLEANUP);
+            assertThatThrownBy(() -> cluster.store().awaitEpoch(again, Duration.ofSeconds(2)))
+                    .isInstanceOf(io.shardgate.state.BarrierTimeoutException.class);
+            t.close();
+            cluster.store().awaitEpoch(again, Duration.ofSeconds(20));
+            assertThat(rowsOf(s0, moving.get(3))).isEmpty();
+            assertThat(rowsOf(s1, moving.get(3))).isEmpty();
+        }
+    }
+
     // ---- helpers
+
+    /** Publishes the moving slots in {@code phase} without waiting for the proxies; returns the epoch. */
+    private static long publishOnly(ShardedCluster cluster, MigrationPhase phase) {
+        var current = cluster.store().readSlotMap();
+        long epoch = current.value().epoch() + 1;
+        cluster.store().casSlotMap(current.value().withMoving(epoch, MOVING, new MovingSlot("m-test", phase, "s0", "s1")),
+                current.version());
+        return epoch;
+    }
 
     /**
      * A latin1 session's dual writes: its statements run in latin1 on the source, and the copies of the touched keys

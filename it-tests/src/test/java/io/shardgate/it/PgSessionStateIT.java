@@ -102,4 +102,64 @@ class PgSessionStateIT {
             }
         }
     }
+
+    /**
+     * SET is transactional on PostgreSQL: ROLLBACK undoes the SETs and RESETs of the transaction, ROLLBACK TO SAVEPOINT
+     * those made since the savepoint, COMMIT keeps them. Checked on every shard (a scatter read of current_setting) and on
+     * the connections of a second proxy session, which must not inherit a rolled-back setting from the pool.
+     */
+    @Test
+    void settingsFollowTheTransaction() throws SQLException {
+        String perShard = "SELECT id, current_setting('application_name') AS app, current_setting('search_path') AS path"
+                + " FROM items ORDER BY id";
+        try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {
+            for (String sql : List.of("SET application_name = 'before'", "BEGIN", "SET application_name = 'inside'",
+                    "SET search_path = pg_catalog, public", "SELECT name FROM items WHERE id = 1", perShard, "ROLLBACK",
+                    "SHOW application_name", "SHOW search_path", perShard,
+                    // savepoints: only what came after the savepoint is undone, on connections pinned before and after it
+                    "BEGIN", "SET application_name = 'one'", "SELECT name FROM items WHERE id = 2", "SAVEPOINT s",
+                    "SET application_name = 'two'", "RESET search_path", "SELECT name FROM items WHERE id = 1", perShard,
+                    "ROLLBACK TO SAVEPOINT s", "SHOW application_name", perShard, "SAVEPOINT t", "SET application_name = 'three'",
+                    "RELEASE SAVEPOINT t", "COMMIT", "SHOW application_name", perShard,
+                    // a RESET rolled back, and a transaction that changed nothing
+                    "BEGIN", "RESET application_name", "ROLLBACK", "SHOW application_name", "BEGIN", "ROLLBACK", perShard)) {
+                same(p, r, sql);
+            }
+        }
+        try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {
+            same(p, r, perShard); // pooled connections carry nothing of the first session's rolled-back settings
+        }
+    }
+
+    /**
+     * lastval()/currval() answer the last nextval() of the connection: right inside a transaction that wrote on the one
+     * shard it holds (its INSERT's nextval ran on that connection), refused elsewhere, where a pooled connection would
+     * answer for another session. A table the cluster does not declare lives on the default shard, as here.
+     */
+    @Test
+    void sequenceValuesInsideATransactionOnOneShard() throws SQLException {
+        try (Connection p = cluster.proxyConnection(""); Connection r = cluster.referenceConnection("")) {
+            for (Connection c : List.of(p, r)) {
+                Sql.update(c, "CREATE TABLE notes (id SERIAL PRIMARY KEY, t TEXT)");
+            }
+            try {
+                for (String sql : List.of("BEGIN", "INSERT INTO notes (t) VALUES ('a'), ('b')", "SELECT lastval()",
+                        "SELECT currval('notes_id_seq')", "SELECT id, t FROM notes ORDER BY id", "COMMIT")) {
+                    same(p, r, sql);
+                }
+                for (String sql : List.of("SELECT lastval()", "SELECT currval('notes_id_seq')")) {
+                    assertThat(SessionStateIT.answer(p, sql)).as("outside a transaction: %s", sql)
+                            .startsWith("error 0 0A000").contains("pooled and shared");
+                }
+                // a transaction that has not written yet would read whatever the pooled connection did last
+                same(p, r, "BEGIN");
+                assertThat(SessionStateIT.answer(p, "SELECT lastval()")).startsWith("error 0 0A000");
+                same(p, r, "ROLLBACK");
+            } finally {
+                for (Connection c : List.of(p, r)) {
+                    Sql.update(c, "DROP TABLE notes");
+                }
+            }
+        }
+    }
 }

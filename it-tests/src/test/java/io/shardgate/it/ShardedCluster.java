@@ -143,6 +143,11 @@ final class ShardedCluster implements AutoCloseable {
         return startProxy(zooKeeper.connectString(), 15_000, 0, ShardgateConfig.defaults().limits().withPoolWaitMs((int) poolWait.toMillis()));
     }
 
+    /** Starts one more proxy with these limits (e.g. a short statement deadline). */
+    ProxyServer startProxy(ShardgateConfig.Limits limits) throws InterruptedException {
+        return startProxy(zooKeeper.connectString(), 15_000, 0, limits);
+    }
+
     private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort) throws InterruptedException {
         return startProxy(connectString, sessionTimeoutMillis, adminPort, ShardgateConfig.defaults().limits());
     }
@@ -156,8 +161,9 @@ final class ShardedCluster implements AutoCloseable {
                 new ShardgateConfig.ZooKeeper(connectString, d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), sessionTimeoutMillis, Math.min(10_000, sessionTimeoutMillis)),
                 List.of(new ShardgateConfig.User(USER, PASSWORD)), limits, ShardgateConfig.Tls.OFF,
-                // -Dshardgate.it.backend-native=true runs the suites with relayed single-shard reads (backend.native)
-                new ShardgateConfig.Backend(Boolean.getBoolean("shardgate.it.backend-native")));
+                // backend.native as a proxy's file has it by default; -Dshardgate.it.backend-native=false|true forces it
+                new ShardgateConfig.Backend(Boolean.parseBoolean(System.getProperty("shardgate.it.backend-native",
+                        String.valueOf(ShardgateConfig.Backend.DEFAULTS.nativeMySql())))));
         ProxyServer p = ProxyServer.start(cfg, connectString);
         proxies.add(p);
         return p;

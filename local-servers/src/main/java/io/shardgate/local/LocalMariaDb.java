@@ -134,25 +134,50 @@ public final class LocalMariaDb extends LocalServer {
         if (Files.isDirectory(dataDir().resolve("mysql"))) {
             return; // initialised before: keep the data
         }
-        boolean existed = Files.exists(dataDir());
-        List<String> command = new ArrayList<>(List.of(installDb.toString(), "--no-defaults",
-                "--auth-root-authentication-method=normal", "--datadir=" + dataDir(), "--skip-test-db", "--skip-name-resolve"));
-        if (Util.isRoot()) {
-            command.add("--user=root");
+        if (isEmptyOrMissing(dataDir())) {
+            DataDirTemplates.fill("mariadb", installDb, installArguments(), dataDir(), null, this::installDb);
+        } else {
+            installDb(dataDir());
         }
+    }
+
+    /** mariadb-install-db's options but the data directory. */
+    private static List<String> installArguments() {
+        List<String> arguments = new ArrayList<>(List.of("--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db",
+                "--skip-name-resolve"));
+        if (Util.isRoot()) {
+            arguments.add("--user=root");
+        }
+        return arguments;
+    }
+
+    /** Runs mariadb-install-db for the data directory {@code data} (its parent exists). */
+    private void installDb(Path data) {
+        boolean existed = Files.exists(data);
+        List<String> command = new ArrayList<>();
+        command.add(installDb.toString());
+        command.addAll(installArguments());
+        command.add("--datadir=" + data);
         // install-db's bootstrap server uses TMPDIR; a private one keeps parallel initialisations apart
         // (several sharing /tmp failed now and then with "Unknown table 'mysql.tmp_user_sys'")
-        CommandRunner.Result result = CommandRunner.of(command).directory(baseDir())
-                .env("TMPDIR", baseDir().resolve("tmp").toString()).timeout(Duration.ofSeconds(180)).run();
-        if (!result.succeeded() || !Files.isDirectory(dataDir().resolve("mysql"))) {
+        Path tmp = data.resolveSibling(data.getFileName() + ".tmp");
+        createDirectories(tmp);
+        CommandRunner.Result result;
+        try {
+            result = CommandRunner.of(command).directory(data.getParent()).env("TMPDIR", tmp.toString())
+                    .timeout(Duration.ofSeconds(180)).run();
+        } finally {
+            Util.deleteRecursively(tmp);
+        }
+        if (!result.succeeded() || !Files.isDirectory(data.resolve("mysql"))) {
             if (!existed) {
-                Util.deleteRecursively(dataDir());
+                Util.deleteRecursively(data);
             }
-            throw new LocalServerException("MariaDB data dir initialisation failed (" + installDb + ", data dir " + dataDir()
+            throw new LocalServerException("MariaDB data dir initialisation failed (" + installDb + ", data dir " + data
                     + ", exit code " + result.exitCode() + " after " + Util.millis(result.elapsed()) + "): "
                     + CommandRunner.commandLine(command) + "\n--- output (tail) ---\n" + result.outputTail(CommandRunner.TAIL_LINES));
         }
-        log.info("MariaDB data dir {} initialised in {}", dataDir(), Util.millis(result.elapsed()));
+        log.info("MariaDB data dir {} initialised in {}", data, Util.millis(result.elapsed()));
     }
 
     @Override

@@ -129,21 +129,35 @@ public final class LocalPostgres extends LocalServer {
         if (Files.exists(dataDir().resolve("PG_VERSION"))) {
             return; // initialised before: keep the data
         }
-        boolean existed = Files.exists(dataDir());
-        List<String> command = List.of(binDir.resolve("initdb").toString(), "-D", dataDir().toString(), "-A", "trust",
-                "-U", "postgres", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions");
+        if (isEmptyOrMissing(dataDir())) {
+            DataDirTemplates.fill("postgres", binDir.resolve("initdb"), INITDB_ARGUMENTS, dataDir(), osUser, this::initdb);
+        } else {
+            initdb(dataDir());
+        }
+    }
+
+    /** initdb's options but the data directory. */
+    private static final List<String> INITDB_ARGUMENTS = List.of("-A", "trust", "-U", "postgres", "--encoding=UTF8", "--locale=C",
+            "--no-sync", "--no-instructions");
+
+    /** Runs initdb (as the server's OS user) for the data directory {@code data} (its parent exists and is that user's). */
+    private void initdb(Path data) {
+        String osUser = runAs();
+        boolean existed = Files.exists(data);
+        List<String> command = new java.util.ArrayList<>(List.of(binDir.resolve("initdb").toString(), "-D", data.toString()));
+        command.addAll(INITDB_ARGUMENTS);
         List<String> full = launchCommand(osUser, false, command);
-        CommandRunner.Result result = CommandRunner.of(full).directory(baseDir()).timeout(Duration.ofSeconds(180)).run();
+        CommandRunner.Result result = CommandRunner.of(full).directory(data.getParent()).timeout(Duration.ofSeconds(180)).run();
         if (!result.succeeded()) {
             if (!existed) {
-                Util.deleteRecursively(dataDir());
+                Util.deleteRecursively(data);
             }
             throw new LocalServerException("PostgreSQL data dir initialisation failed (" + command.getFirst() + " as "
-                    + (osUser == null ? System.getProperty("user.name") : osUser) + ", data dir " + dataDir() + ", exit code "
+                    + (osUser == null ? System.getProperty("user.name") : osUser) + ", data dir " + data + ", exit code "
                     + result.exitCode() + " after " + Util.millis(result.elapsed()) + "): " + CommandRunner.commandLine(full)
                     + "\n--- output (tail) ---\n" + result.outputTail(CommandRunner.TAIL_LINES));
         }
-        log.info("PostgreSQL data dir {} initialised in {}", dataDir(), Util.millis(result.elapsed()));
+        log.info("PostgreSQL data dir {} initialised in {}", data, Util.millis(result.elapsed()));
     }
 
     /** Makes the base dir the server user's and checks that user can reach it. */

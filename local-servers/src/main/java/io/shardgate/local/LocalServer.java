@@ -396,6 +396,22 @@ public abstract sealed class LocalServer implements AutoCloseable permits LocalM
         }
     }
 
+    /** Whether {@code dir} does not exist or is an empty directory (deleted then, so a copy can take its place). */
+    static boolean isEmptyOrMissing(Path dir) {
+        if (!Files.exists(dir)) {
+            return true;
+        }
+        try (var entries = Files.list(dir)) {
+            if (entries.findAny().isPresent()) {
+                return false;
+            }
+            Files.delete(dir);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     static void createDirectories(Path dir) {
         try {
             Files.createDirectories(dir);

@@ -95,12 +95,13 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *                    protocol connections, forwarding the client's bytes and the shard's reply packets as they are,
      *                    instead of reading the result through JDBC and encoding it again (issue 15; the statements and
      *                    sessions that qualify are listed in {@code io.shardgate.proxy.core.NativeRelay}); and for
-     *                    PostgreSQL clients, a simple Query message's one SELECT over the proxy's own PostgreSQL
-     *                    connections ({@code io.shardgate.proxy.core.PgNativeRelay}). These connections come in
-     *                    addition to the JDBC pool, up to each shard's pool-size. Default false
+     *                    PostgreSQL clients, a simple Query message's one SELECT and an unnamed statement's extended
+     *                    execution over the proxy's own PostgreSQL connections ({@code io.shardgate.proxy.core.PgNativeRelay}).
+     *                    These connections come in addition to the JDBC pool, up to each shard's pool-size. Default true;
+     *                    false is the fallback: every statement then takes the JDBC path
      */
     public record Backend(boolean nativeMySql) {
-        public static final Backend DEFAULTS = new Backend(false);
+        public static final Backend DEFAULTS = new Backend(true);
     }
 
     /**
@@ -232,15 +233,23 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *                                      (InnoDB's lock wait timeout): a client transaction holds a connection per
      *                                      shard it touched until it ends, so a burst of concurrent transactions queues
      *                                      as row-lock waits do, instead of failing
+     * @param statementTimeoutMs            longest a client statement may run, 0 (no deadline)..86400000; default
+     *                                      3600000 (1 h). Past it the statement is cancelled on every shard it runs on
+     *                                      and the client gets MariaDB's max_statement_time error (1969, PostgreSQL
+     *                                      57014). Not 0 by default (MariaDB's max_statement_time is): a proxy must not
+     *                                      leave a session without an answer when a shard hangs; an hour is far past
+     *                                      any OLTP statement, and long reports or DDL can raise it or set 0
      */
     public record Limits(int maxPacketBytes, int maxConnections, int maxUnauthenticatedConnections, int handshakeTimeoutMs,
             int loginFailureDelayMs, int loginFailureMaxDelayMs, int maxStatementDepth, int maxStatementOperators,
-            int maxStatementItems, int maxPinnedPerShard, int poolWaitMs) {
+            int maxStatementItems, int maxPinnedPerShard, int poolWaitMs, int statementTimeoutMs) {
         public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
         public static final int DEFAULT_POOL_WAIT_MS = 50_000;
+        public static final int DEFAULT_STATEMENT_TIMEOUT_MS = 3_600_000;
         public static final Limits DEFAULTS = new Limits(16 * 1024 * 1024, 4096, 1024, 10_000, 250, 5_000,
                 io.shardgate.router.StatementLimits.DEFAULTS.maxDepth(), io.shardgate.router.StatementLimits.DEFAULTS.maxOperators(),
-                io.shardgate.router.StatementLimits.DEFAULTS.maxItems(), DEFAULT_MAX_PINNED_PER_SHARD, DEFAULT_POOL_WAIT_MS);
+                io.shardgate.router.StatementLimits.DEFAULTS.maxItems(), DEFAULT_MAX_PINNED_PER_SHARD, DEFAULT_POOL_WAIT_MS,
+                DEFAULT_STATEMENT_TIMEOUT_MS);
 
         public Limits {
             if (loginFailureMaxDelayMs < loginFailureDelayMs) {
@@ -258,13 +267,26 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         public Limits(int maxPacketBytes, int maxConnections, int maxPinnedPerShard) {
             this(maxPacketBytes, maxConnections, DEFAULTS.maxUnauthenticatedConnections(), DEFAULTS.handshakeTimeoutMs(),
                     DEFAULTS.loginFailureDelayMs(), DEFAULTS.loginFailureMaxDelayMs(), DEFAULTS.maxStatementDepth(),
-                    DEFAULTS.maxStatementOperators(), DEFAULTS.maxStatementItems(), maxPinnedPerShard, DEFAULT_POOL_WAIT_MS);
+                    DEFAULTS.maxStatementOperators(), DEFAULTS.maxStatementItems(), maxPinnedPerShard, DEFAULT_POOL_WAIT_MS,
+                    DEFAULT_STATEMENT_TIMEOUT_MS);
         }
 
         /** These limits with another pool wait. */
         public Limits withPoolWaitMs(int wait) {
             return new Limits(maxPacketBytes, maxConnections, maxUnauthenticatedConnections, handshakeTimeoutMs, loginFailureDelayMs,
-                    loginFailureMaxDelayMs, maxStatementDepth, maxStatementOperators, maxStatementItems, maxPinnedPerShard, wait);
+                    loginFailureMaxDelayMs, maxStatementDepth, maxStatementOperators, maxStatementItems, maxPinnedPerShard, wait,
+                    statementTimeoutMs);
+        }
+
+        /** These limits with another statement deadline (0: none). */
+        public Limits withStatementTimeoutMs(int timeout) {
+            return new Limits(maxPacketBytes, maxConnections, maxUnauthenticatedConnections, handshakeTimeoutMs, loginFailureDelayMs,
+                    loginFailureMaxDelayMs, maxStatementDepth, maxStatementOperators, maxStatementItems, maxPinnedPerShard, poolWaitMs,
+                    timeout);
+        }
+
+        public Duration statementTimeout() {
+            return Duration.ofMillis(statementTimeoutMs);
         }
 
         /** The limits on one statement, for the router. */
@@ -367,7 +389,7 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         Limits limits = lim.isPresent() ? parseLimits(lim.allowOnly("max-packet-bytes", "max-connections",
                 "max-unauthenticated-connections", "handshake-timeout-ms", "login-failure-delay-ms", "login-failure-max-delay-ms",
                 "max-statement-depth", "max-statement-operators", "max-statement-items", "max-pinned-per-shard",
-                "pool-wait-ms")) : Limits.DEFAULTS;
+                "pool-wait-ms", "statement-timeout-ms")) : Limits.DEFAULTS;
 
         ConfigNode t = root.optionalObject("tls");
         Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
@@ -463,7 +485,8 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
                 n.integer("max-statement-operators", 1, 100_000, d.maxStatementOperators()),
                 n.integer("max-statement-items", 1, 10_000_000, d.maxStatementItems()),
                 n.integer("max-pinned-per-shard", 1, 100_000, d.maxPinnedPerShard()),
-                n.integer("pool-wait-ms", 250, 3_600_000, d.poolWaitMs()));
+                n.integer("pool-wait-ms", 250, 3_600_000, d.poolWaitMs()),
+                n.integer("statement-timeout-ms", 0, 86_400_000, d.statementTimeoutMs()));
     }
 
     private static Tls parseTls(ConfigNode n) {

@@ -74,6 +74,7 @@ public final class ProxyServer implements AutoCloseable {
         core = ProxyCore.start(users, watcher, io.shardgate.proxy.core.ProxyCoreSettings.defaults()
                 .withMaxPinnedPerShard(config.limits().maxPinnedPerShard())
                 .withPoolWait(Duration.ofMillis(config.limits().poolWaitMs()))
+                .withStatementTimeout(config.limits().statementTimeout())
                 .withNativeBackends(config.backend().nativeMySql()), config.limits().statementLimits());
         parts.push(core);
         installLastResortHandler();

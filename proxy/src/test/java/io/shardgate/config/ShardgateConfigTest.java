@@ -246,6 +246,15 @@ class ShardgateConfigTest {
     }
 
     @Test
+    void statementTimeoutDefaultsToAnHourAndZeroMeansNone() {
+        assertThat(ShardgateConfig.parse("", "test").limits().statementTimeoutMs()).isEqualTo(3_600_000);
+        assertThat(parse("limits: {statement-timeout-ms: 0}\n").limits().statementTimeout()).isZero();
+        assertThat(parse("limits: {statement-timeout-ms: 2500}\n").limits().statementTimeout()).hasMillis(2500);
+        assertRejected("limits: {statement-timeout-ms: -1}\n", "limits.statement-timeout-ms", "must be in 0..86400000");
+        assertRejected("limits: {statement-timeout-ms: 86400001}\n", "limits.statement-timeout-ms", "must be in 0..86400000");
+    }
+
+    @Test
     void hardeningLimitsAreReadWithDefaultsAndRanges() {
         ShardgateConfig.Limits d = ShardgateConfig.defaults().limits();
         assertThat(d.maxUnauthenticatedConnections()).isEqualTo(1024);
@@ -263,7 +272,7 @@ class ShardgateConfigTest {
                   max-statement-operators: 20
                   max-statement-items: 30
                 """).limits();
-        assertThat(l).isEqualTo(new ShardgateConfig.Limits(16 * 1024 * 1024, 4096, 7, 2500, 0, 0, 10, 20, 30, 64, 50_000));
+        assertThat(l).isEqualTo(new ShardgateConfig.Limits(16 * 1024 * 1024, 4096, 7, 2500, 0, 0, 10, 20, 30, 64, 50_000, 3_600_000));
         assertThat(l.statementLimits()).isEqualTo(new io.shardgate.router.StatementLimits(10, 20, 30));
         assertRejected("limits: {max-unauthenticated-connections: 0}\n", "limits.max-unauthenticated-connections",
                 "must be in 1..1000000");
@@ -294,9 +303,10 @@ class ShardgateConfigTest {
     }
 
     @Test
-    void nativeBackendsAreOffUnlessSwitchedOn() {
-        assertThat(ShardgateConfig.defaults().backend().nativeMySql()).isFalse();
+    void nativeBackendsAreOnUnlessSwitchedOff() {
+        assertThat(ShardgateConfig.defaults().backend().nativeMySql()).isTrue();
         assertThat(parse("backend: {}").backend()).isEqualTo(ShardgateConfig.Backend.DEFAULTS);
+        assertThat(parse("backend: {native: false}").backend().nativeMySql()).isFalse();
         assertThat(parse("backend: {native: true}").backend().nativeMySql()).isTrue();
         assertRejected("backend: {native: 'yes'}", "backend.native", "must be true or false");
         assertRejected("backend: {nativ: true}", "backend.nativ", "unknown key");

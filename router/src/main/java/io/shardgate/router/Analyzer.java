@@ -133,6 +133,10 @@ final class Analyzer {
         return switch (statement) {
             case Select s -> select(s);
             case Insert i -> InsertAnalyzer.analyse(i, this);
+            case net.sf.jsqlparser.statement.upsert.Upsert u when dialect == Dialect.MYSQL
+                    && (u.getUpsertType() == net.sf.jsqlparser.statement.upsert.UpsertType.REPLACE
+                    || u.getUpsertType() == net.sf.jsqlparser.statement.upsert.UpsertType.REPLACE_SET) ->
+                    InsertAnalyzer.analyseReplace(u, this);
             case Update u -> update(u);
             case Delete d -> delete(d);
             case CreateTable ct -> createTable(ct);

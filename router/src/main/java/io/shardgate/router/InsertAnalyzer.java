@@ -16,11 +16,18 @@ import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.insert.Insert;
 import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.update.UpdateSet;
+import net.sf.jsqlparser.statement.upsert.Upsert;
 
 /**
  * INSERT: each VALUES row's shard key is read here; the per-shard statement is built at routing time
  * as {@code prefix + the shard's rows + suffix}, keeping every row's {@code ?} markers and so its
  * parameter indexes (no values are inlined).
+ *
+ * <p>MySQL's REPLACE is routed the same way, row by row, each shard running REPLACE of its rows: a row replaces the
+ * rows it conflicts with on its own shard, so the answer (affected rows: one per row inserted plus one per row deleted,
+ * summed over the shards) is one server's as long as every unique key of the table includes the shard key, which is
+ * what makes a unique key mean anything on a sharded table (INSERT … ON DUPLICATE KEY UPDATE rests on the same). A
+ * REPLACE of a split counter key is refused: its sub-rows cannot be replaced by one row.
  */
 final class InsertAnalyzer {
     /** Stands for the VALUES rows while printing the statement once to cut it into prefix and suffix. */
@@ -29,15 +36,35 @@ final class InsertAnalyzer {
     private final Insert insert;
     private final Analyzer analyzer;
     private final TableRef target;
+    /** A MySQL REPLACE, read as the INSERT of the same rows (see the class comment). */
+    private final boolean replace;
 
-    private InsertAnalyzer(Insert insert, Analyzer analyzer) {
+    private InsertAnalyzer(Insert insert, Analyzer analyzer, boolean replace) {
         this.insert = insert;
         this.analyzer = analyzer;
+        this.replace = replace;
         this.target = TableScope.resolve(analyzer.cluster(), insert.getTable());
     }
 
     static Analysis analyse(Insert insert, Analyzer analyzer) {
-        return new InsertAnalyzer(insert, analyzer).analyse();
+        return new InsertAnalyzer(insert, analyzer, false).analyse();
+    }
+
+    /** MySQL {@code REPLACE [INTO] t (…) VALUES …}, {@code REPLACE t SET …} or {@code REPLACE t … SELECT}. */
+    static Analysis analyseReplace(Upsert replace, Analyzer analyzer) {
+        return new InsertAnalyzer(asInsert(replace), analyzer, true).analyse();
+    }
+
+    /** The INSERT of the rows {@code replace} writes. */
+    private static Insert asInsert(Upsert replace) {
+        Insert insert = new Insert();
+        insert.setTable(replace.getTable());
+        insert.setColumns(replace.getColumns());
+        insert.setSelect(replace.getSelect());
+        if (replace.getUpdateSets() != null && !replace.getUpdateSets().isEmpty()) {
+            insert.withSetUpdateSets(replace.getUpdateSets());
+        }
+        return insert;
     }
 
     private Analysis analyse() {
@@ -47,7 +74,7 @@ final class InsertAnalyzer {
             case BROADCAST -> fromQuery ? fromQueryOnShard(null) : analyzer.broadcast();
             case SHARDED -> {
                 if (fromQuery) {
-                    throw new Refusal(RejectReason.UNSUPPORTED_INSERT_SELECT, "INSERT INTO " + target.name()
+                    throw new Refusal(RejectReason.UNSUPPORTED_INSERT_SELECT, verb() + " INTO " + target.name()
                             + " … SELECT cannot be split by the shard key " + target.keyLabel() + " yet; insert VALUES rows");
                 }
                 yield sharded();
@@ -65,7 +92,7 @@ final class InsertAnalyzer {
             boolean fine = r.definition().kind() == TableKind.BROADCAST
                     || (shard != null && r.definition().kind() == TableKind.SINGLE && r.definition().shard().equals(shard));
             if (!fine) {
-                throw new Refusal(RejectReason.UNSUPPORTED_INSERT_SELECT, "INSERT INTO " + target.name() + " … SELECT reads "
+                throw new Refusal(RejectReason.UNSUPPORTED_INSERT_SELECT, verb() + " INTO " + target.name() + " … SELECT reads "
                         + r.name() + ", whose rows are not all on the shard(s) being written");
             }
         }
@@ -79,7 +106,7 @@ final class InsertAnalyzer {
                 ? insert.getSetUpdateSets().stream().flatMap(s -> s.getColumns().stream()).toList()
                 : insert.getColumns() == null ? List.of() : List.copyOf(insert.getColumns());
         if (columns.isEmpty()) {
-            throw new Refusal(RejectReason.INSERT_WITHOUT_COLUMN_LIST, "INSERT INTO " + table.name()
+            throw new Refusal(RejectReason.INSERT_WITHOUT_COLUMN_LIST, verb() + " INTO " + table.name()
                     + " has no column list; name the columns so the shard key " + table.shardKey() + " can be found");
         }
         String sequence = table.sequence();
@@ -88,13 +115,13 @@ final class InsertAnalyzer {
         int keyIndex = indexOf(columns, table.shardKey());
         boolean keyIsGenerated = sequence != null && sequence.equals(table.shardKey());
         if (keyIndex < 0 && !keyIsGenerated) {
-            throw new Refusal(RejectReason.MISSING_SHARD_KEY_ON_INSERT, "INSERT INTO " + table.name()
+            throw new Refusal(RejectReason.MISSING_SHARD_KEY_ON_INSERT, verb() + " INTO " + table.name()
                     + " does not give the shard key " + table.shardKey() + (sequence != null ? "" : " (no cluster sequence fills it;"
                     + " if it is an AUTO_INCREMENT, serial or identity column, declare one: shardgate sequence add " + table.name()
                     + " --column " + table.shardKey() + ")"));
         }
         if (sequence != null && usesSet() && idOmitted) {
-            throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, "INSERT INTO " + table.name() + " … SET does not give "
+            throw new Refusal(RejectReason.UNSUPPORTED_STATEMENT, verb() + " INTO " + table.name() + " … SET does not give "
                     + sequence + ", and the proxy fills it from the cluster sequence only in INSERT … (columns) VALUES; use that form"
                     + " or give " + sequence);
         }
@@ -112,6 +139,8 @@ final class InsertAnalyzer {
                     analyzer.parsed().dialect() == io.shardgate.cluster.Dialect.MYSQL, withId[0], withId[1]));
         }
         Analysis.CounterWrite counterWrite = !CounterWrites.applies(target) ? new Analysis.NotCounterWrite()
+                : replace ? new Analysis.CounterWriteRefused("a REPLACE cannot replace a split key's sub-rows by one row; use"
+                        + " INSERT … ON DUPLICATE KEY UPDATE or UPDATE")
                 : rows.size() == 1 ? CounterWrites.insert(target, insert, columns, rows.getFirst(), analyzer.parsed())
                 : new Analysis.CounterWriteRefused("a multi-row INSERT cannot create its sub-rows along with other"
                         + " rows; insert the split key's row alone");
@@ -225,13 +254,19 @@ final class InsertAnalyzer {
         if ((rowCount == 1 && !withId) || usesSet()) {
             return new SqlText.Jdbc[] {empty, empty};
         }
-        Insert copy = (Insert) analyzer.parsed().freshTree();
+        Insert copy = replace ? asInsert((Upsert) analyzer.parsed().freshTree()) : (Insert) analyzer.parsed().freshTree();
         String sequence = target.definition().sequence();
         if (withId && indexOf(copy.getColumns(), sequence) < 0) {
             copy.getColumns().add(new Column(sequence));
         }
         ((Values) copy.getSelect()).setExpressions(new ExpressionList<>(new Column(ROWS_SENTINEL)));
         String text = copy.toString();
+        if (replace) {
+            if (!text.startsWith("INSERT ")) {
+                throw new IllegalStateException("JSqlParser printed an INSERT as " + text);
+            }
+            text = "REPLACE " + text.substring("INSERT ".length());
+        }
         int at = text.indexOf(ROWS_SENTINEL);
         var dialect = analyzer.parsed().dialect();
         return new SqlText.Jdbc[] {
@@ -255,6 +290,10 @@ final class InsertAnalyzer {
                 }
             }
         }
+    }
+
+    private String verb() {
+        return replace ? "REPLACE" : "INSERT";
     }
 
     /** {@code INSERT … SET a = 1} (MySQL); {@code Insert.isUseSet()} is deprecated in JSqlParser 5.3. */

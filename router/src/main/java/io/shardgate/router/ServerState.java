@@ -48,7 +48,9 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         /** SQL {@code PREPARE}, {@code EXECUTE}, {@code DEALLOCATE PREPARE} / {@code DROP PREPARE}. */
         SQL_PREPARE,
         /** {@code DROP [TEMPORARY] TABLE}: may drop a temporary table, after which its connection need not stay pinned. */
-        DROP_TABLE
+        DROP_TABLE,
+        /** PostgreSQL {@code lastval()}, {@code currval(…)}: the last {@code nextval} of the server connection. */
+        SEQUENCE_VALUE
     }
 
     public boolean none() {
@@ -144,6 +146,8 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
             uses.add(Use.FOUND_ROWS);
         } else if (mysql && word.equals("ROW_COUNT")) {
             uses.add(Use.ROW_COUNT);
+        } else if (!mysql && (word.equals("LASTVAL") || word.equals("CURRVAL"))) {
+            uses.add(Use.SEQUENCE_VALUE);
         } else if (mysql && word.equals("LAST_INSERT_ID")) {
             int arg = skipSpaces(sql, next + 1);
             uses.add(arg < sql.length() && sql.charAt(arg) == ')' ? Use.LAST_INSERT_ID : Use.LAST_INSERT_ID_EXPR);

@@ -88,6 +88,10 @@ final class SessionStatements {
             case "DROP" -> w.size() > 1 && w.get(1).equals("TABLE") ? severalTables(sql, 2, true) : Optional.empty();
             case "TRUNCATE" -> truncate(sql, w);
             case "VACUUM", "ANALYZE", "ANALYSE" -> dialect == Dialect.POSTGRES ? maintenance(sql) : Optional.empty();
+            // the MySQL front end answers KILL itself (its ids are the proxy's); on a shard the id names another connection
+            case "KILL" -> dialect == Dialect.MYSQL ? Optional.of(new Refused(RejectReason.UNSUPPORTED_STATEMENT,
+                    "KILL is served only as a statement of its own, not in a multi-statement message or as a prepared"
+                            + " statement: send KILL [CONNECTION | QUERY] <id> alone")) : Optional.empty();
             case "RESET" -> dialect == Dialect.POSTGRES ? Optional.of(reset(sql)) : Optional.empty();
             case "DISCARD" -> dialect == Dialect.POSTGRES ? Optional.of(discard(w)) : Optional.empty();
             case "DECLARE", "FETCH", "MOVE", "CLOSE" -> dialect == Dialect.POSTGRES ? Optional.of(cursor(w.getFirst())) : Optional.empty();

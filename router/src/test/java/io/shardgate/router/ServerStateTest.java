@@ -45,6 +45,10 @@ class ServerStateTest {
         assertThat(mysql("CREATE TEMPORARY TABLE t (id INT)").uses()).containsExactly(Use.TEMPORARY_TABLE);
         assertThat(ServerState.of("CREATE TEMP TABLE t (id INT)", Dialect.POSTGRES).uses()).containsExactly(Use.TEMPORARY_TABLE);
         assertThat(ServerState.of("SELECT pg_try_advisory_lock(7)", Dialect.POSTGRES).uses()).containsExactly(Use.NAMED_LOCK);
+        assertThat(ServerState.of("SELECT lastval()", Dialect.POSTGRES).uses()).containsExactly(Use.SEQUENCE_VALUE);
+        assertThat(ServerState.of("SELECT CURRVAL ('t_id_seq')", Dialect.POSTGRES).uses()).containsExactly(Use.SEQUENCE_VALUE);
+        assertThat(ServerState.of("SELECT nextval('t_id_seq'), 'lastval()'", Dialect.POSTGRES).none()).isTrue();
+        assertThat(mysql("SELECT lastval()").none()).as("MySQL has no lastval").isTrue();
         for (String sql : List.of("PREPARE s FROM 'SELECT 1'", "EXECUTE s USING @a", "DEALLOCATE PREPARE s", "DROP PREPARE s")) {
             assertThat(mysql(sql).has(Use.SQL_PREPARE)).as(sql).isTrue();
         }

@@ -24,7 +24,10 @@ import org.slf4j.LoggerFactory;
  * listeners, and only then publishes the epoch in the proxy's node. The acknowledgement therefore
  * means "every listener has returned": a listener that must finish in-flight writes before an epoch
  * counts as applied (the cutover pause) does so before returning. If a listener throws, the epoch
- * is not acknowledged, so the migrator's barrier times out and aborts the step rather than proceed.
+ * is not acknowledged, so the migrator's barrier times out and aborts the step rather than proceed; the watcher reads
+ * and delivers the state again after a pause ({@link #REDELIVERY_PAUSE_MILLIS}), so the epoch is acknowledged once the
+ * listeners accept it (e.g. the statements they waited for have ended) even if nothing changes in the store meanwhile,
+ * and the migrator's retry of the same barrier can pass.
  *
  * <p>A snapshot with a lower epoch than the current one is ignored; a node that does not decode is
  * logged and the last good snapshot kept. {@link #fenced()} is true from a SUSPENDED or LOST
@@ -34,6 +37,8 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoutingSnapshotWatcher.class);
     private static final int READ_ATTEMPTS = 5;
     private static final long RETRY_PAUSE_MILLIS = 200;
+    /** Pause before delivering a snapshot again that a listener refused. */
+    static final long REDELIVERY_PAUSE_MILLIS = 1_000;
 
     private final ClusterStore store;
     private final ProxyInfo self;
@@ -48,6 +53,7 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
     private volatile boolean fenced = true;
     private volatile boolean sessionLost;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean redeliveryScheduled = new AtomicBoolean();
     private long publishedEpoch;
     private RoutingSnapshot delivered; // last snapshot every listener accepted; only its epoch may be acknowledged
     private ClusterStore.Subscription connectionSubscription;
@@ -266,6 +272,7 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
         }
         if (!snapshot.equals(delivered)) {
             if (!notifySnapshotListeners(snapshot)) {
+                redeliverLater();
                 return;
             }
             delivered = snapshot;
@@ -284,6 +291,29 @@ public final class RoutingSnapshotWatcher implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * A listener refused the snapshot: read the state again shortly and deliver it (or a newer one) again. Without
+     * this the epoch would stay unacknowledged until the store changed, and a migrator retrying the same barrier (its
+     * map already published) would wait for ever.
+     */
+    private void redeliverLater() {
+        if (closed.get() || !redeliveryScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("shardgate-redeliver-" + self.id()).start(() -> {
+            try {
+                Thread.sleep(REDELIVERY_PAUSE_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                redeliveryScheduled.set(false);
+            }
+            if (!closed.get()) {
+                refresh();
+            }
+        });
     }
 
     private void publishEpoch(long epoch) {

@@ -62,6 +62,9 @@ class RoutingSnapshotWatcherTest {
 
     @Test
     void listenersRunBeforeTheEpochIsAcknowledged() throws Exception {
+        // the snapshot of epoch 1 is current before its acknowledgement is written: wait for that, or a loaded machine
+        // lets the listener below see epoch 0 applied
+        await(WAIT, "epoch 1 acknowledged", () -> appliedEpoch() == 1);
         BlockingQueue<Long> appliedWhenNotified = new LinkedBlockingQueue<>();
         watcher.onSnapshot(s -> appliedWhenNotified.add(appliedEpoch()));
 
@@ -84,6 +87,32 @@ class RoutingSnapshotWatcherTest {
         assertThatThrownBy(() -> store.awaitEpoch(2, Duration.ofMillis(300)))
                 .isInstanceOfSatisfying(BarrierTimeoutException.class,
                         e -> assertThat(e.lagging()).containsEntry("proxy-1", 1L));
+    }
+
+    /**
+     * A listener that refused an epoch (in-flight work did not end within its drain timeout) is asked again without any
+     * change of the store, so the epoch is acknowledged once it accepts: the migrator's retry of the same barrier (its map
+     * already published) can then pass.
+     */
+    @Test
+    void aRefusedEpochIsDeliveredAgainUntilTheListenersAcceptIt() throws Exception {
+        store.awaitEpoch(1, WAIT);
+        java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
+        watcher.onSnapshot(s -> {
+            if (s.epoch() == 2 && !drained.get()) {
+                refusals.incrementAndGet();
+                throw new IllegalStateException("a transaction still holds dual-write copies");
+            }
+        });
+
+        store.casSlotMap(store.readSlotMap().value().withEpoch(2), 0);
+        StateFixtures.await(WAIT, "the epoch to be refused twice", () -> refusals.get() >= 2);
+        assertThat(appliedEpoch()).isEqualTo(1);
+        drained.set(true);
+
+        store.awaitEpoch(2, WAIT);
+        assertThat(appliedEpoch()).isEqualTo(2);
     }
 
     @Test

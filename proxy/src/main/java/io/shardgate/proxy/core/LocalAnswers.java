@@ -38,6 +38,13 @@ final class LocalAnswers {
         /** What {@code ROW_COUNT()} answers: the affected rows of the last statement, -1 after a result set. */
         long rowCount();
 
+        /**
+         * What {@code @@warning_count} answers: the previous statement's warnings, summed over the shards it ran on (a
+         * shard's own connection would count its last statement, which was another session's or none). Asking keeps
+         * the previous statement's list for a SHOW WARNINGS after it, as on a server.
+         */
+        long warningCount();
+
         String user();
 
         /**
@@ -90,6 +97,7 @@ final class LocalAnswers {
             case SYSTEM_VARIABLE -> switch (c.name()) {
                 case "version_comment" -> Optional.of(text(label, versionComment));
                 case "version" -> Optional.of(text(label, version));
+                case "warning_count" -> Optional.of(unsigned(label, Long.toString(facts.warningCount())));
                 default -> Optional.empty();
             };
             case SESSION_FUNCTION -> switch (c.name()) {

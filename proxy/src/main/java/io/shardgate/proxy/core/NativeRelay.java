@@ -36,7 +36,7 @@ final class NativeRelay {
 
     /** Relays {@code sql} if it qualifies and returns true; false: nothing ran, the caller runs it the usual way. */
     static boolean tryRelay(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules, byte[] sql,
-            RelayTarget target) {
+            RelayTarget target, io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         NativeBackends natives = core.nativeBackends();
         if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || !backends.variables().isEmpty()) {
             return false;
@@ -71,7 +71,7 @@ final class NativeRelay {
                 return false;
             }
             return relayRouted(core, session, rules, statement, ticket, shardStatement,
-                    shard -> natives.relay(shard, sql, backends.settings(), target));
+                    shard -> natives.relay(shard, sql, backends.settings(), target, tracker));
         } finally {
             ticket.close();
         }
@@ -84,7 +84,8 @@ final class NativeRelay {
      * nothing ran.
      */
     static boolean tryRelayExecute(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
-            AnalysedStatement statement, byte[] sql, java.util.List<Object> parameters, byte[] packet, RelayTarget target) {
+            AnalysedStatement statement, byte[] sql, java.util.List<Object> parameters, byte[] packet, RelayTarget target,
+            io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         NativeBackends natives = core.nativeBackends();
         if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || !backends.variables().isEmpty()
                 || !statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())) {
@@ -103,7 +104,7 @@ final class NativeRelay {
                 return false;
             }
             return relayRouted(core, session, rules, statement, ticket, single.statement(),
-                    shard -> natives.relayExecute(shard, sql, packet, backends.settings(), target));
+                    shard -> natives.relayExecute(shard, sql, packet, backends.settings(), target, tracker));
         } finally {
             ticket.close();
         }

@@ -177,7 +177,9 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         Objects.requireNonNull(client, "client");
         Topology t = topology();
         String schema = client.schema() == null || client.schema().isEmpty() ? null : requireDatabase(client.schema(), t);
-        ProxySession session = new ProxySession(this, client, connectionIds.incrementAndGet(), schema);
+        // the front end's id when it gave one (what the client was told in the handshake, and KILL takes)
+        long id = client.connectionId() > 0 ? client.connectionId() : connectionIds.incrementAndGet();
+        ProxySession session = new ProxySession(this, client, id, schema);
         openSessions.incrementAndGet();
         return session;
     }
@@ -344,6 +346,24 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return connectionStates;
     }
 
+    /**
+     * Fires statement deadlines and cuts connections whose shards do not take a cancel (see {@link RunningStatement}):
+     * one thread, whose tasks only start the cancels, which run on virtual threads.
+     */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor deadlines = deadlineTimer();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor deadlineTimer() {
+        var timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("shardgate-statement-deadlines").factory());
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
+
+    /** A new session's running statement: its deadline and cancels. */
+    RunningStatement runningStatement(boolean postgres) {
+        return new RunningStatement(deadlines, settings.statementTimeout(), postgres);
+    }
+
     ExecutorService parallel() {
         return parallel;
     }
@@ -468,6 +488,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
             hotKeyPublisher.close();
         }
         parallel.shutdownNow();
+        deadlines.shutdownNow();
         pools.close();
         if (pgNativeBackends != null) {
             pgNativeBackends.close();

@@ -15,7 +15,9 @@ import java.util.Objects;
  * @param fallbackServerVersion version announced while the default shard has not answered {@code SELECT VERSION()}
  * @param versionComment        answer to {@code SELECT @@version_comment}
  * @param drainTimeout          longest wait, before acknowledging a new epoch, for statements routed with older ones to
- *                              finish; past it the epoch is not acknowledged (the migrator's barrier then times out); default 20 s
+ *                              finish (and, for an epoch that starts a cleanup, for client transactions holding dual-write
+ *                              copies made before it to end); past it the epoch is not acknowledged (the migrator's barrier
+ *                              then times out and is retried; the proxy tries the epoch again a second later); default 20 s
  * @param holdTimeout           longest a write to slots in cutover is held before WRITE_HOLD_TIMEOUT; longer than the
  *                              migrator's barrier timeout, so a failed cutover releases held writes first; default 30 s
  * @param hotKeyPublishInterval how often the proxy publishes its hottest written keys to ZooKeeper (for
@@ -28,12 +30,18 @@ import java.util.Objects;
  *                              50 s (InnoDB's {@code innodb_lock_wait_timeout}). A shard that cannot be reached still fails
  *                              within {@code borrowTimeout}
  * @param nativeBackends        relay single-shard text reads over native MySQL connections ({@code backend.native} in
- *                              the bootstrap file; see {@code io.shardgate.proxy.backend.mysql.NativeBackends}); default off
+ *                              the bootstrap file, on by default there; see {@code io.shardgate.proxy.backend.mysql.NativeBackends}); off
+ *                              in {@link #defaults()}, which the unit tests of the JDBC path and embedders start from
+ * @param statementTimeout      longest a client statement may run before the proxy cancels it on its shards
+ *                              ({@code limits.statement-timeout-ms}; see {@link RunningStatement}); zero: no deadline;
+ *                              default {@value #DEFAULT_STATEMENT_TIMEOUT_MS} ms
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
         int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,
-        Duration hotKeyPublishInterval, int maxPinnedPerShard, Duration poolWait, boolean nativeBackends) {
+        Duration hotKeyPublishInterval, int maxPinnedPerShard, Duration poolWait, boolean nativeBackends,
+        Duration statementTimeout) {
     public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
+    public static final long DEFAULT_STATEMENT_TIMEOUT_MS = 3_600_000;
 
     public ProxyCoreSettings {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -51,6 +59,10 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         if (borrowTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("borrowTimeout must be at least 250 ms (HikariCP's minimum), was " + borrowTimeout);
         }
+        Objects.requireNonNull(statementTimeout, "statementTimeout");
+        if (statementTimeout.isNegative()) {
+            throw new IllegalArgumentException("statementTimeout must be zero (none) or positive, was " + statementTimeout);
+        }
         if (maxPinnedPerShard < 1) {
             throw new IllegalArgumentException("maxPinnedPerShard must be >= 1, was " + maxPinnedPerShard);
         }
@@ -63,38 +75,45 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
     public static ProxyCoreSettings defaults() {
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
                 "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2),
-                DEFAULT_MAX_PINNED_PER_SHARD, Duration.ofSeconds(50), false);
+                DEFAULT_MAX_PINNED_PER_SHARD, Duration.ofSeconds(50), false,
+                Duration.ofMillis(DEFAULT_STATEMENT_TIMEOUT_MS));
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends);
+                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout);
     }
 
     public ProxyCoreSettings withPoolWait(Duration wait) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, wait, nativeBackends);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, wait, nativeBackends, statementTimeout);
     }
 
     public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends);
+                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout);
     }
 
     public ProxyCoreSettings withHotKeyPublishInterval(Duration interval) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard, poolWait, nativeBackends);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout);
     }
 
     public ProxyCoreSettings withMaxPinnedPerShard(int max) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max, poolWait, nativeBackends);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max, poolWait, nativeBackends, statementTimeout);
     }
 
     public ProxyCoreSettings withNativeBackends(boolean on) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
                 fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait,
-                on);
+                on, statementTimeout);
+    }
+
+    public ProxyCoreSettings withStatementTimeout(Duration timeout) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait,
+                nativeBackends, timeout);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -58,6 +58,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final long connectionId;
     private final SessionBackends backends;
     private final io.shardgate.proxy.backend.pg.PgCancelHandle relayCancel = new io.shardgate.proxy.backend.pg.PgCancelHandle();
+    /** The statement running now: its deadline, and what cancels it on its shards. */
+    private final RunningStatement deadline;
     private final ServerStateRules stateRules;
     private final PgSqlPrepared pgSqlPrepared;
     private final Map<Integer, AnalysedStatement> prepared = new HashMap<>();
@@ -92,8 +94,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.client = client;
         this.connectionId = connectionId;
         this.schema = schema;
+        this.deadline = core.runningStatement(core.topology().cluster().dialect() == io.shardgate.cluster.Dialect.POSTGRES);
         this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned(),
-                client.flags().foundRows());
+                client.flags().foundRows(), deadline, core.gate().copyHold("connection " + connectionId));
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
         this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
@@ -118,8 +121,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public StatementResult query(byte[] sql) {
-        return postgres() ? query(io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(sql))
-                : query(io.shardgate.proxy.session.ClientSql.of(sql, charset));
+        return deadline.run(() -> postgres() ? query(io.shardgate.proxy.session.ClientCharset.UTF8MB4.decode(sql))
+                : query(io.shardgate.proxy.session.ClientSql.of(sql, charset)));
     }
 
     /** A MySQL text statement: analysed as text, sent as the client's bytes (see {@link SourceLiterals}). */
@@ -138,7 +141,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public boolean relay(byte[] sql, io.shardgate.proxy.backend.mysql.RelayTarget target) {
         return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4()
-                && NativeRelay.tryRelay(core, this, backends, stateRules, sql, target);
+                && deadline.run(() -> NativeRelay.tryRelay(core, this, backends, stateRules, sql, target, deadline));
     }
 
     @Override
@@ -181,6 +184,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public PreparedInfo prepare(byte[] sql) {
+        return deadline.run(() -> prepareBytes(sql));
+    }
+
+    private PreparedInfo prepareBytes(byte[] sql) {
         PreparedInfo info = prepare((postgres() ? io.shardgate.proxy.session.ClientCharset.UTF8MB4 : charset).decode(sql));
         if (!postgres()) {
             preparedBytes.put(info.statementId(), sql.clone());
@@ -194,11 +201,16 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         byte[] sql = preparedBytes.get(statementId);
         return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4() && statement != null && sql != null
                 && parameters.size() == statement.parameterCount()
-                && NativeRelay.tryRelayExecute(core, this, backends, stateRules, statement, sql, decodeText(parameters), packet, target);
+                && deadline.run(() -> NativeRelay.tryRelayExecute(core, this, backends, stateRules, statement, sql, decodeText(parameters),
+                        packet, target, deadline));
     }
 
     @Override
     public StatementResult query(String sql) {
+        return deadline.run(() -> queryText(sql));
+    }
+
+    private StatementResult queryText(String sql) {
         if (!postgres()) {
             return query(io.shardgate.proxy.session.ClientSql.ofText(sql, charset));
         }
@@ -221,6 +233,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public StatementResult query(String sql, List<Object> parameters) {
+        return deadline.run(() -> queryBound(sql, parameters));
+    }
+
+    private StatementResult queryBound(String sql, List<Object> parameters) {
         if (parameters.isEmpty()) {
             return query(sql);
         }
@@ -234,6 +250,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public PreparedInfo prepare(String sql) {
+        return deadline.run(() -> prepareText(sql));
+    }
+
+    private PreparedInfo prepareText(String sql) {
         RoutingSnapshot snapshot = core.snapshot();
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
         List<Object> nulls = Collections.nCopies(statement.parameterCount(), null);
@@ -251,6 +271,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public StatementResult execute(int statementId, List<Object> parameters) {
+        return deadline.run(() -> executePrepared(statementId, parameters));
+    }
+
+    private StatementResult executePrepared(int statementId, List<Object> parameters) {
         AnalysedStatement statement = prepared(statementId, "mysqld_stmt_execute");
         if (parameters.size() != statement.parameterCount()) {
             throw new ProxyException(ErrorCode.WRONG_PARAMETER_COUNT, "Incorrect arguments to mysqld_stmt_execute: the statement takes "
@@ -276,6 +300,10 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     /** Checked on the shard the statement would be described on, as {@link #prepare} describes it (see {@link PgSqlPrepared}). */
     @Override
     public io.shardgate.proxy.session.SqlPreparedStatement prepareSql(String sql, List<String> declaredTypes) {
+        return deadline.run(() -> prepareSqlStatement(sql, declaredTypes));
+    }
+
+    private io.shardgate.proxy.session.SqlPreparedStatement prepareSqlStatement(String sql, List<String> declaredTypes) {
         requirePostgres("PREPARE … AS");
         RoutingSnapshot snapshot = core.snapshot();
         AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
@@ -292,6 +320,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     /** The arguments' values bound to the statement's {@code $n} with their types, routed by them (see {@link PgSqlPrepared}). */
     @Override
     public StatementResult executeSql(String name, io.shardgate.proxy.session.SqlPreparedStatement statement, List<String> arguments) {
+        return deadline.run(() -> executeSqlStatement(name, statement, arguments));
+    }
+
+    private StatementResult executeSqlStatement(String name, io.shardgate.proxy.session.SqlPreparedStatement statement,
+            List<String> arguments) {
         requirePostgres("EXECUTE");
         List<Object> values = pgSqlPrepared.arguments(name, statement, arguments, defaultShard());
         AnalysedStatement analysed = core.analyse(statement.sql(), core.snapshot().cluster().dialect());
@@ -319,7 +352,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public void cancel() {
-        backends.cancelRunning();
+        deadline.cancel(RunningStatement.Reason.REQUEST);
+        relayCancel.cancel();
+    }
+
+    @Override
+    public void clientGone() {
+        deadline.cancel(RunningStatement.Reason.CLIENT_GONE);
         relayCancel.cancel();
     }
 
@@ -353,7 +392,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         closed = true;
         core.sessionClosed();
-        backends.endSession();
+        // rolling back on a shard that hangs must end too
+        deadline.run(() -> {
+            backends.endSession();
+            return null;
+        });
         prepared.clear();
         preparedBytes.clear();
     }
@@ -406,6 +449,12 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return stateRules.rowCount();
     }
 
+    @Override
+    public long warningCount() {
+        keepWarnings = true;
+        return warnings.count();
+    }
+
     void lastInsertId(long value) {
         lastInsertId = value;
     }
@@ -437,7 +486,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
      * in the core's {@link SnapshotGate} until it has run, so the proxy acknowledges a new epoch only after it
      * finished: a write must not land on a shard that stopped being authoritative, and a read routed before a
      * cutover must not read a source whose copies the cleanup is deleting. (A statement that runs longer than
-     * the drain timeout therefore delays a cutover, which the migrator retries.) A write to slots in cutover, and any
+     * the drain timeout therefore delays a cutover, which the migrator retries.) A dual write inside a client transaction
+     * keeps its snapshot held for cleanup barriers until the transaction ends (see {@link SnapshotGate}). A write to slots in cutover, and any
      * statement on a hot key being split or merged, is held (not failed) until a newer snapshot arrives, then routed
      * again; holding longer than the hold timeout fails it with WRITE_HOLD_TIMEOUT. Inside a client transaction the
      * held statement keeps the transaction's connections (and row locks) while it waits.
@@ -504,13 +554,20 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 } else if (!routed.holdsSnapshot()) {
                     ticket.close(); // see RoutedStatement#holdsSnapshot
                 }
+                if (routed.writesMovingSlots() && transactional()) {
+                    backends.holdCopiesUntilTransactionEnds(ticket); // a cleanup must not start before they commit
+                }
                 long previousInsertId = lastInsertId;
                 List<Object> bound = ids.generated() && !(plan instanceof RoutePlan.Rejected) ? ids.withIds(parameters) : parameters;
                 if (!state.none()) {
                     return withSequenceIds(stateRules.execute(statement, state, plan,
                             () -> execute(statement, plan, bound, snapshot, ticket)), previousInsertId);
                 }
-                return withSequenceIds(stateRules.seen(execute(statement, plan, bound, snapshot, ticket)), previousInsertId);
+                StatementResult result = execute(statement, plan, bound, snapshot, ticket);
+                if (postgres() && statement.modifiesRows() && inTransaction()) {
+                    backends.transactionWrote(ServerStateRules.shards(plan));
+                }
+                return withSequenceIds(stateRules.seen(result), previousInsertId);
             } finally {
                 ticket.close();
             }
@@ -635,7 +692,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         // PostgreSQL shards answer table-less SELECTs themselves: the local answers are MySQL's types and functions
         var local = parameters.isEmpty() && !postgres() ? core.topology().localAnswers().answer(sql, plan.columns(), this)
                 : java.util.Optional.<StatementResult.Rows>empty();
-        return local.isPresent() ? local.get() : executor.single(plan.statement(), parameters);
+        StatementResult result = local.isPresent() ? local.get() : executor.single(plan.statement(), parameters);
+        if (!plan.columns().isEmpty() && running != null && running.count() == 0) {
+            keepWarnings = true; // MariaDB clears the warnings list for a statement that uses tables or has warnings of its own
+        }
+        return result;
     }
 
     /** A connection of the transaction broke: the transaction is over, rolled back on every shard (see {@link SessionBackends#abandon}). */
@@ -691,6 +752,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             commit(); // MySQL commits an open transaction on BEGIN
         }
         explicitTransaction = true;
+        backends.transactionBegins();
         startTransactionWith(characteristics);
     }
 

@@ -144,6 +144,12 @@ final class ServerStateRules {
                     + " own (SELECT " + (functions.startsWith("F") ? "FOUND_ROWS()" : "LAST_INSERT_ID()") + "): in this statement "
                     + where + " would compute them for its own backend connection, not for this session");
         }
+        if (state.has(Use.SEQUENCE_VALUE) && (shards.size() != 1 || !backends.keepsSequenceValues(shards.getFirst()))) {
+            throw unsupported("lastval() and currval() answer the last nextval() of the server connection that runs them, and"
+                    + " Shardgate's connections to " + where + " are pooled and shared between sessions: outside a transaction that"
+                    + " has written on that one shard they could answer for another session. Read the id with INSERT … RETURNING,"
+                    + " or call them inside the transaction, after its INSERT, when it has touched no other shard");
+        }
         if (state.has(Use.NAMED_LOCK)) {
             String home = session.defaultShard();
             if (!shards.equals(List.of(home)) || plan instanceof RoutePlan.MultiShard || plan instanceof RoutePlan.DualWrite) {

@@ -38,11 +38,19 @@ final class SessionBackends {
     private final ConnectionStates states;
     private final Map<String, Lease> pinned = new LinkedHashMap<>();
     private final List<String> savepoints = new ArrayList<>();
+    /** Pinned shards on which the open transaction ran a statement that changes rows (so its INSERTs' nextval calls). */
+    private final java.util.Set<String> wrote = new java.util.HashSet<>();
     /** Pinned shards that received dual-write copies in this transaction: they commit before the others. */
     private final java.util.Set<String> shadows = new java.util.HashSet<>();
+    /** The snapshots this transaction's dual writes routed with, held until it ends (see {@link SnapshotGate}). */
+    private final SnapshotGate.CopyHold copies;
     private final Dialect dialect;
-    /** Connections lent to this session right now (borrowed or pinned), for {@link #cancelRunning} from another thread. */
-    private final java.util.Set<Connection> lent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Connections lent to this session right now (borrowed, pinned or reserved), each tracked by the session's running
+     * statement so another thread can cancel what runs on it (see {@link RunningStatement}).
+     */
+    private final Map<Connection, io.shardgate.proxy.exec.ShardWork.Tracked> lent = new java.util.concurrent.ConcurrentHashMap<>();
+    private final io.shardgate.proxy.exec.ShardWork.Tracker tracker;
     /** Lent connections whose protocol state is unknown (see {@link #markBroken}): discarded, never given back to the pool. */
     private final java.util.Set<Connection> broken = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private SessionSettings settings = SessionSettings.NONE;
@@ -53,6 +61,13 @@ final class SessionBackends {
     private final PinnedConnections pinnedCount;
     /** The client's CLIENT_FOUND_ROWS: which of a shard's pools its connections come from (see {@link ShardPools}). */
     private final boolean foundRows;
+    /**
+     * PostgreSQL: the settings when the open transaction began, and at each of its savepoints. A SET (or RESET) is
+     * transactional there: a ROLLBACK undoes it, a ROLLBACK TO SAVEPOINT undoes those made since the savepoint.
+     * Null outside a transaction and on MySQL, where SET outlives a rollback.
+     */
+    private SessionSettings atBegin;
+    private final Map<String, SessionSettings> atSavepoint = new java.util.HashMap<>();
 
     /** A connection reserved for the session's state; {@code reason} is what reserved it (for the metrics), {@code uses} all uses since. */
     private record Reserved(ShardPool pool, Connection connection, String reason, java.util.Set<String> uses) {}
@@ -64,8 +79,11 @@ final class SessionBackends {
         }
     }
 
-    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows) {
+    SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows,
+            io.shardgate.proxy.exec.ShardWork.Tracker tracker, SnapshotGate.CopyHold copies) {
         this.pools = pools;
+        this.tracker = tracker;
+        this.copies = copies;
         this.foundRows = foundRows;
         this.states = states;
         this.dialect = dialect;
@@ -104,7 +122,7 @@ final class SessionBackends {
         }
         ShardPool pool = pools.pool(shard, foundRows);
         Connection c = pool.borrow();
-        lent.add(c);
+        lent.put(c, tracker.track(new JdbcWork(pool, c)));
         long start = System.nanoTime();
         try {
             states.ensure(c, settings);
@@ -112,7 +130,7 @@ final class SessionBackends {
             close(pool, c);
             throw BackendErrors.translate(e, pool, start);
         } catch (RuntimeException | Error e) {
-            lent.remove(c);
+            untrack(c);
             pool.discard(c);
             throw BackendErrors.unexpected(e, pool);
         }
@@ -135,7 +153,7 @@ final class SessionBackends {
             release(borrowed);
             throw BackendErrors.translate(e, borrowed.pool(), start);
         } catch (RuntimeException | Error e) {
-            lent.remove(borrowed.connection());
+            untrack(borrowed.connection());
             borrowed.pool().discard(borrowed.connection());
             throw BackendErrors.unexpected(e, borrowed.pool());
         }
@@ -242,7 +260,7 @@ final class SessionBackends {
             org.slf4j.LoggerFactory.getLogger(SessionBackends.class).warn("{}: discarding a connection pinned for session state ({}):"
                     + " resetting it failed: {}", r.pool().describe(), r.uses(), failed.toString());
             r.pool().discard(r.connection());
-            lent.remove(r.connection());
+            untrack(r.connection());
         } finally {
             pinnedCount.release(shard, r.reason());
         }
@@ -445,22 +463,85 @@ final class SessionBackends {
 
     // ---- savepoints
 
+    /** The client began a transaction (BEGIN): on PostgreSQL its settings from now on are undone by a ROLLBACK. */
+    void transactionBegins() {
+        if (dialect == Dialect.POSTGRES && atBegin == null) {
+            atBegin = settings;
+        }
+    }
+
     void savepoint(String name) {
         forEachPinned("SAVEPOINT " + quote(name));
         savepoints.remove(name);
         savepoints.add(name);
+        if (atBegin != null) {
+            atSavepoint.put(name, settings);
+        }
     }
 
     void rollbackToSavepoint(String name) {
         requireSavepoint(name);
         forEachPinned("ROLLBACK TO SAVEPOINT " + quote(name));
-        savepoints.subList(savepoints.indexOf(name) + 1, savepoints.size()).clear();
+        List<String> later = savepoints.subList(savepoints.indexOf(name) + 1, savepoints.size());
+        later.forEach(atSavepoint::remove);
+        later.clear();
+        SessionSettings then = atSavepoint.get(name);
+        if (then != null && !then.equals(settings)) {
+            // the server undid the SETs made since the savepoint on connections pinned before it, but not on those
+            // pinned after it (they took the session's settings before their BEGIN): bring every kept one to `then`
+            settings = then;
+            for (Lease lease : pinned.values()) {
+                bringTo(lease, then);
+            }
+            forEachReservedUnpinned(lease -> bringTo(lease, then));
+        }
     }
 
     void releaseSavepoint(String name) {
         requireSavepoint(name);
         forEachPinned("RELEASE SAVEPOINT " + quote(name));
-        savepoints.subList(savepoints.indexOf(name), savepoints.size()).clear();
+        List<String> released = savepoints.subList(savepoints.indexOf(name), savepoints.size());
+        released.forEach(atSavepoint::remove);
+        released.clear();
+    }
+
+    /**
+     * After a PostgreSQL rollback of the whole transaction: the settings are those it began with. A pinned connection
+     * goes back to its pool with its state unknown (the server undid some SETs, kept those it got before its BEGIN);
+     * a reserved one, which stays the session's, is brought to the restored settings now.
+     */
+    private void settingsRolledBack() {
+        SessionSettings before = atBegin;
+        if (before == null || before.equals(settings)) {
+            return;
+        }
+        for (Lease lease : pinned.values()) {
+            states.forget(lease.connection());
+        }
+        settings = before;
+    }
+
+    private void reservedToSettings() {
+        forEachReservedUnpinned(lease -> bringTo(lease, settings));
+    }
+
+    private void forEachReservedUnpinned(java.util.function.Consumer<Lease> action) {
+        for (Reserved r : reserved.values()) {
+            if (!pinned.containsKey(r.pool().name())) {
+                action.accept(new Lease(r.pool(), r.connection(), false));
+            }
+        }
+    }
+
+    /** Brings a connection the session keeps to {@code wanted} (RESET ALL and the settings' SETs), whatever it carries now. */
+    private void bringTo(Lease lease, SessionSettings wanted) {
+        long start = System.nanoTime();
+        states.forget(lease.connection());
+        try {
+            states.ensure(lease.connection(), wanted);
+        } catch (SQLException e) {
+            throw BackendErrors.translate(e, lease.pool(), start);
+        }
     }
 
     private void requireSavepoint(String name) {
@@ -494,6 +575,24 @@ final class SessionBackends {
 
     // ---- ending the transaction
 
+    /** The open transaction ran a statement that changes rows on {@code shards} (PostgreSQL: see {@link #keepsSequenceValues}). */
+    void transactionWrote(List<String> shards) {
+        for (String shard : shards) {
+            if (pinned.containsKey(shard)) {
+                wrote.add(shard);
+            }
+        }
+    }
+
+    /**
+     * Whether PostgreSQL's lastval()/currval() on {@code shard} answer for this session: only inside a transaction that
+     * holds that shard alone and has written on it, so that the connection's last nextval is this transaction's (a
+     * pooled connection otherwise keeps another session's, or none).
+     */
+    boolean keepsSequenceValues(String shard) {
+        return pinned.size() == 1 && pinned.containsKey(shard) && wrote.contains(shard);
+    }
+
     /**
      * Marks a pinned shard as holding copies of rows whose authoritative shard is another: at COMMIT it goes first.
      * Otherwise a later transaction on the same key could start on the authoritative shard before this copy commits
@@ -502,6 +601,14 @@ final class SessionBackends {
      */
     void receivesCopies(String shard) {
         shadows.add(shard);
+    }
+
+    /**
+     * A dual write of the client's transaction is about to run with {@code ticket}'s snapshot: its copies (and its write)
+     * stay uncommitted until the transaction ends, so the snapshot stays held for cleanup barriers until then.
+     */
+    void holdCopiesUntilTransactionEnds(SnapshotGate.Ticket ticket) {
+        copies.add(ticket);
     }
 
     /**
@@ -564,7 +671,12 @@ final class SessionBackends {
     /** Rolls back every pinned shard and returns the connections; failures are ignored (the server rolls back on disconnect). */
     void rollback() {
         rollbackAll(List.of(), null);
+        boolean reverted = atBegin != null && !atBegin.equals(settings);
+        settingsRolledBack();
         releaseAll();
+        if (reverted) {
+            reservedToSettings();
+        }
     }
 
     /**
@@ -573,7 +685,12 @@ final class SessionBackends {
      */
     ProxyException abandon(ProxyException cause, String broken) {
         List<String> rolledBack = rollbackAll(List.of(), broken);
+        boolean reverted = atBegin != null && !atBegin.equals(settings);
+        settingsRolledBack();
         releaseAll();
+        if (reverted) {
+            reservedToSettings();
+        }
         String message = cause.getMessage() + "; the transaction is over: its connection to shard " + broken + " broke"
                 + (rolledBack.isEmpty() ? "" : ", and it was rolled back on shards " + rolledBack);
         return rewrap(cause, message);
@@ -586,7 +703,14 @@ final class SessionBackends {
                 continue;
             }
             try {
-                lease.connection().rollback();
+                if (dialect == Dialect.POSTGRES) {
+                    lease.connection().rollback();
+                } else {
+                    // sent whatever Connector/J believes (useLocalTransactionState): after an interrupted statement's
+                    // error packet it takes the transaction for ended and skips rollback(), and the pool's reset to
+                    // autocommit=1 would then commit what the client rolled back
+                    ShardExecutor.execute(lease.connection(), "ROLLBACK");
+                }
                 if (!lease.shard().equals(failed)) {
                     rolledBack.add(lease.shard());
                 }
@@ -608,21 +732,45 @@ final class SessionBackends {
         pinned.clear();
         savepoints.clear();
         shadows.clear();
+        wrote.clear();
+        atBegin = null;
+        atSavepoint.clear();
+        copies.release(); // the transaction is over: its copies are committed or gone
     }
 
     /**
-     * Cancels whatever the session's PostgreSQL connections are running (pgJDBC sends the shard a CancelRequest for the
-     * connection's backend; an idle backend ignores it). Safe to call from another thread.
+     * One lent connection's work, as the session's {@link RunningStatement} sees it: interrupted with a CancelRequest
+     * (pgJDBC's {@code cancelQuery}, bounded by {@code cancelSignalTimeout}) or {@code KILL QUERY} of its thread id on a side
+     * connection, and cut by discarding it (see {@link #markBroken}).
      */
-    void cancelRunning() {
-        for (Connection c : lent) {
-            try {
-                if (c.isWrapperFor(org.postgresql.PGConnection.class)) {
-                    c.unwrap(org.postgresql.PGConnection.class).cancelQuery();
-                }
-            } catch (SQLException | RuntimeException ignored) {
-                // the connection went back to the pool or broke meanwhile: nothing of this session runs on it
+    private final class JdbcWork implements io.shardgate.proxy.exec.ShardWork {
+        private final ShardPool pool;
+        private final Connection connection;
+
+        JdbcWork(ShardPool pool, Connection connection) {
+            this.pool = pool;
+            this.connection = connection;
+        }
+
+        @Override
+        public String shard() {
+            return pool.describe();
+        }
+
+        @Override
+        public void interrupt() throws SQLException {
+            if (connection.isWrapperFor(org.postgresql.PGConnection.class)) {
+                connection.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+            } else {
+                io.shardgate.proxy.exec.MySqlKill.query(pool.definition(),
+                        connection.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getId());
             }
+        }
+
+        @Override
+        public void abort() {
+            broken.add(connection);
+            pool.discard(connection);
         }
     }
 
@@ -634,10 +782,23 @@ final class SessionBackends {
         }
     }
 
+    private void untrack(Connection c) {
+        io.shardgate.proxy.exec.ShardWork.Tracked t = lent.remove(c);
+        if (t != null) {
+            t.close();
+        }
+    }
+
     private void close(ShardPool pool, Connection c) {
-        lent.remove(c);
+        io.shardgate.proxy.exec.ShardWork.Tracked t = lent.remove(c);
+        // a cancel still in flight for this connection would interrupt its next borrower's statement
+        boolean settled = t == null || t.close();
         if (broken.remove(c)) {
             return; // discarded already
+        }
+        if (!settled) {
+            pool.discard(c);
+            return;
         }
         try {
             c.close();

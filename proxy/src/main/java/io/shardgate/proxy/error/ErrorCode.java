@@ -51,6 +51,17 @@ public enum ErrorCode {
      * table, a named lock, user variables) and the proxy's limit of pinned connections per shard is reached.
      */
     TOO_MANY_PINNED(ErrorCategory.UNAVAILABLE, 7108, "HY000", "53300"),
+    /**
+     * The statement ran past {@code limits.statement-timeout-ms} and was cancelled on its shards: MariaDB's
+     * ER_STATEMENT_TIMEOUT (max_statement_time), PostgreSQL's query_canceled (statement_timeout).
+     */
+    STATEMENT_TIMEOUT(ErrorCategory.UNAVAILABLE, 1969, "70100", "57014"),
+    /** The statement was cancelled by {@code KILL QUERY} from another connection (ER_QUERY_INTERRUPTED). */
+    QUERY_INTERRUPTED(ErrorCategory.USER, 1317, "70100", "57014"),
+    /** {@code KILL} of a connection id that no session of this proxy has (ER_NO_SUCH_THREAD). */
+    NO_SUCH_THREAD(ErrorCategory.USER, 1094, "HY000", "42704"),
+    /** {@code KILL} of another user's connection (ER_KILL_DENIED_ERROR: the proxy grants no SUPER). */
+    KILL_DENIED(ErrorCategory.USER, 1095, "HY000", "42501"),
     INTERNAL(ErrorCategory.INTERNAL, 7900, "HY000", "XX000");
 
     private final ErrorCategory category;

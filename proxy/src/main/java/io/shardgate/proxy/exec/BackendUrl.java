@@ -135,6 +135,21 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         return withParameters(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"), p);
     }
 
+    /**
+     * The URL of a short-lived side connection to a MySQL shard that runs one {@code KILL QUERY} (see {@link MySqlKill}):
+     * every wait (connect, login, the KILL's answer) ends within {@code timeout}, so a hung shard cannot hold it.
+     */
+    public String killUrl(Duration timeout) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("sslMode", "DISABLED");
+        p.put("allowPublicKeyRetrieval", "true");
+        p.put("connectTimeout", Long.toString(timeout.toMillis()));
+        p.put("socketTimeout", Long.toString(timeout.toMillis()));
+        p.put("autoReconnect", "false");
+        p.put("cacheServerConfiguration", "true");
+        return withParameters(jdbcUrl.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:"), p);
+    }
+
     private String pgJdbcUrl(Duration connectTimeout, int statementCacheSize) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("binaryTransfer", "false");
@@ -144,6 +159,8 @@ public record BackendUrl(String jdbcUrl, String hostPort, String database) {
         // pgJDBC counts its connect timeout in whole seconds
         p.put("connectTimeout", Long.toString(Math.max(1, (connectTimeout.toMillis() + 999) / 1000)));
         p.put("sslmode", "disable");
+        // a statement's cancel (CancelRequest on a new connection) waits this long at most for a hung server
+        p.put("cancelSignalTimeout", "2");
         return withParameters(jdbcUrl, p);
     }
 

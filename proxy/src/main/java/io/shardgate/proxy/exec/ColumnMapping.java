@@ -33,7 +33,8 @@ final class ColumnMapping {
         return new ColumnInfo(db == null || db.isEmpty() ? "" : logicalDatabase, nonNull(f.getTableName()),
                 nonNull(f.getOriginalTableName()), nonNull(f.getColumnLabel()), nonNull(f.getOriginalName()),
                 type(f.getMysqlTypeId(), flags, binaryCharset), f.getLength(), f.getDecimals(), (flags & FLAG_UNSIGNED) != 0,
-                (flags & FLAG_NOT_NULL) != 0, (flags & FLAG_BINARY) != 0 || binaryCharset, collation);
+                (flags & FLAG_NOT_NULL) != 0, (flags & FLAG_BINARY) != 0 || binaryCharset, collation, 0, -1, 0, 0,
+                new ColumnInfo.MySqlWire(f.getMysqlTypeId(), flags));
     }
 
     /** MySQL wire type id + flags + charset → column type (TEXT vs BLOB by the binary charset, ENUM/SET by flags). */

@@ -40,13 +40,14 @@ public final class MySqlFrontend implements AutoCloseable {
             throw new IllegalArgumentException("auth plugin must be " + MySqlAuth.NATIVE + " or " + MySqlAuth.CACHING_SHA2);
         }
         AtomicInteger ids = new AtomicInteger();
+        MySqlConnections connections = new MySqlConnections();
         NettyListener listener = NettyListener.bind(host, port, ioThreads, ch -> {
             ConnectionState state = new ConnectionState(maxPacketBytes);
             ch.pipeline().addLast("frames", new MySqlFrameDecoder(state))
                     .addLast("messages", new ClientMessageDecoder(state))
                     .addLast("encoder", new ServerMessageEncoder(state))
                     .addLast("session", new MySqlFrontendHandler(state, sessions, ids.incrementAndGet(),
-                            authPlugin, admission));
+                            authPlugin, admission, connections));
         });
         return new MySqlFrontend(listener, admission);
     }

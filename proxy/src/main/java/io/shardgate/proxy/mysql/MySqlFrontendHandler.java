@@ -51,6 +51,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private final int connectionId;
     private final String authPlugin;
     private final ClientAdmission admission;
+    private final MySqlConnections connections;
     private final byte[] nonce = MySqlAuth.nonce();
     /** This connection's place among the listener's connections; null when it was refused one. */
     private ClientAdmission.Ticket ticket;
@@ -66,7 +67,13 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
 
     public MySqlFrontendHandler(ConnectionState connection, SessionFactory sessions, int connectionId, String authPlugin,
             ClientAdmission admission) {
+        this(connection, sessions, connectionId, authPlugin, admission, new MySqlConnections());
+    }
+
+    MySqlFrontendHandler(ConnectionState connection, SessionFactory sessions, int connectionId, String authPlugin,
+            ClientAdmission admission, MySqlConnections connections) {
         super(ClientMessage.class);
+        this.connections = connections;
         this.connection = connection;
         this.sessions = sessions;
         this.connectionId = connectionId;
@@ -117,6 +124,11 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             ticket.release();
         }
         if (worker != null) {
+            connections.unregister(connectionId);
+            FrontendSession s = session;
+            if (s != null) {
+                s.clientGone(); // a statement still running is cancelled on its shards, not left to run on
+            }
             worker.execute(this::closeSession);
             worker.shutdown();
         }
@@ -179,7 +191,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             ctx.write(new ServerMessage.AuthMoreData(new byte[] {0x03}));
         }
         connection.phase(ConnectionState.Phase.COMMAND);
-        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes(), charset(hr), flags(hr));
+        ClientInfo client = new ClientInfo(hr.user(), hr.database(), host, hr.attributes(), charset(hr), flags(hr), connectionId);
         ctx.channel().config().setAutoRead(false);
         worker.execute(() -> openSession(ctx, client));
     }
@@ -237,6 +249,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 return;
             }
             session = sessions.open(client);
+            connections.register(connectionId, new Killable(ctx, client.user()));
             commentGate = MySqlLexer.Gate.of(sessions.serverVersion());
             ctx.writeAndFlush(ok(session, 0, 0));
             ctx.channel().config().setAutoRead(true);
@@ -309,7 +322,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
                 closeSession();
                 connection.clearPrepared();
                 session = sessions.open(new ClientInfo(pendingHandshake.user(), schema, remoteHost(ctx),
-                        pendingHandshake.attributes(), charset(pendingHandshake), flags(pendingHandshake)));
+                        pendingHandshake.attributes(), charset(pendingHandshake), flags(pendingHandshake), connectionId));
                 yield ok(session, 0, 0);
             }
             case ClientMessage.FieldList f -> fieldList(s, f);
@@ -335,6 +348,9 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         MySqlLexer.Latin1View text = new MySqlLexer.Latin1View(sql);
         int semicolon = indexOf(sql, (byte) ';');
         boolean multi = connection.has(Capabilities.MULTI_STATEMENTS) && semicolon >= 0 && !onlyTerminators(text, semicolon);
+        if (!multi && KillStatement.startsWithKill(text)) {
+            return kill(ctx, s, text);
+        }
         if (!multi && !mayBeBlank(text)) {
             if (s.relay(sql, new io.shardgate.proxy.backend.mysql.RelayTarget(ctx.channel(),
                     connection.has(Capabilities.DEPRECATE_EOF), connection.has(Capabilities.FOUND_ROWS),
@@ -362,6 +378,79 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             }
         }
         return piece(s, sql, pieces.getLast(), false);
+    }
+
+    /**
+     * {@code KILL [QUERY] <id>}, answered here as a server would (never forwarded: on a shard the id names another
+     * connection): of a connection of this listener logged in as the same user (the proxy grants no SUPER), else 1095;
+     * of an id no connection has, 1094. KILL QUERY cancels that session's running statement on its shards (it fails with
+     * 1317); KILL closes that connection. Of this connection: 1317 for KILL QUERY, 1927 and closed for KILL.
+     */
+    private ServerMessage kill(ChannelHandlerContext ctx, FrontendSession s, CharSequence text) {
+        KillStatement kill;
+        try {
+            kill = KillStatement.parse(text).orElseThrow();
+        } catch (KillStatement.Unsupported e) {
+            throw new ProxyException(ErrorCode.UNSUPPORTED, e.getMessage());
+        }
+        MySqlConnections.Killable target = kill.connectionId() > Integer.MAX_VALUE ? null : connections.get(kill.connectionId());
+        if (target == null) {
+            throw new ProxyException(ErrorCode.NO_SUCH_THREAD, "Unknown thread id: " + kill.connectionId());
+        }
+        if (!target.user().equals(pendingHandshake.user())) {
+            throw new ProxyException(ErrorCode.KILL_DENIED, "You are not owner of thread " + kill.connectionId());
+        }
+        if (kill.connectionId() == connectionId) {
+            if (kill.queryOnly()) {
+                throw new ProxyException(ErrorCode.QUERY_INTERRUPTED, "Query execution was interrupted");
+            }
+            failed = true;
+            ctx.writeAndFlush(new ServerMessage.Err(CONNECTION_KILLED, "70100", "Connection was killed"))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return null;
+        }
+        LOG.info("connection {} ({}): KILL {}{}", connectionId, pendingHandshake.user(), kill.queryOnly() ? "QUERY " : "",
+                kill.connectionId());
+        if (kill.queryOnly()) {
+            target.killQuery();
+        } else {
+            target.killConnection();
+        }
+        return ok(s, 0, 0);
+    }
+
+    /** MariaDB's ER_CONNECTION_KILLED, sent to a connection that kills itself. */
+    private static final int CONNECTION_KILLED = 1927;
+
+    /** This connection as other connections' KILL sees it. */
+    private final class Killable implements MySqlConnections.Killable {
+        private final ChannelHandlerContext ctx;
+        private final String user;
+
+        Killable(ChannelHandlerContext ctx, String user) {
+            this.ctx = ctx;
+            this.user = user;
+        }
+
+        @Override
+        public String user() {
+            return user;
+        }
+
+        @Override
+        public void killQuery() {
+            FrontendSession s = session;
+            if (s != null) {
+                s.cancel();
+            }
+        }
+
+        @Override
+        public void killConnection() {
+            // as a server does to a killed connection: it just closes (its client reads "Lost connection"); closing
+            // cancels the running statement and rolls back the transaction (see channelInactive)
+            ctx.close();
+        }
     }
 
     private ServerMessage piece(FrontendSession s, byte[] sql, MySqlLexer.Piece piece, boolean more) {

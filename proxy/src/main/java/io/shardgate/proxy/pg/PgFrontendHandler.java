@@ -197,6 +197,10 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         if (worker != null) {
             cancelKeys.unregister(processId);
+            FrontendSession s = session;
+            if (s != null) {
+                s.clientGone(); // a statement still running is cancelled on its shards, not left to run on
+            }
             worker.execute(this::closeSession);
             worker.shutdown();
         }

@@ -29,10 +29,28 @@ import java.util.Objects;
  *                    where catalog queries run) knows it, or 0: a client (pgJDBC's ResultSetMetaData) looks the column
  *                    up in pg_catalog by this OID, through the proxy, so another shard's OID would name another table
  * @param pgColumnNumber the column's attribute number (attnum) in that table, 0 with {@code pgTableOid} 0
+ * @param mysqlWire   the wire type and flags exactly as a MySQL backend sent them in the column definition, or null for a
+ *                    column the proxy describes itself (then {@code type} and the booleans say what it writes)
  */
 public record ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
         long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId, int pgTypeOid,
-        int pgTypeModifier, int pgTableOid, int pgColumnNumber) {
+        int pgTypeModifier, int pgTableOid, int pgColumnNumber, MySqlWire mysqlWire) {
+
+    /**
+     * A MySQL column definition's type byte and flags as the server wrote them. {@link ColumnType} is protocol-neutral
+     * and folds codes a client tells apart (LONG_BLOB 251 and BLOB 252 are both TEXT: pymysql's type_code and
+     * Connector/J's LONGTEXT/MEDIUMTEXT differ) and flags it does not model (PRI_KEY, AUTO_INCREMENT, ZEROFILL …); a
+     * column passed through unchanged is written back with these.
+     */
+    public record MySqlWire(int type, int flags) {}
+
+    /** A column with PostgreSQL table facts and no MySQL wire form. */
+    public ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
+            long length, int decimals, boolean unsigned, boolean notNull, boolean binary, int collationId, int pgTypeOid,
+            int pgTypeModifier, int pgTableOid, int pgColumnNumber) {
+        this(schema, table, orgTable, name, orgName, type, length, decimals, unsigned, notNull, binary, collationId, pgTypeOid,
+                pgTypeModifier, pgTableOid, pgColumnNumber, null);
+    }
 
     /** A column without a PostgreSQL table of its own (an expression, or a table no catalog query would find). */
     public ColumnInfo(String schema, String table, String orgTable, String name, String orgName, ColumnType type,
@@ -60,7 +78,7 @@ public record ColumnInfo(String schema, String table, String orgTable, String na
     /** This column without its PostgreSQL table OID and attribute number. */
     public ColumnInfo withoutPgTable() {
         return pgTableOid == 0 && pgColumnNumber == 0 ? this : new ColumnInfo(schema, table, orgTable, name, orgName, type, length,
-                decimals, unsigned, notNull, binary, collationId, pgTypeOid, pgTypeModifier, 0, 0);
+                decimals, unsigned, notNull, binary, collationId, pgTypeOid, pgTypeModifier, 0, 0, mysqlWire);
     }
 
     /** {@code columns} without their PostgreSQL table OIDs and attribute numbers. */

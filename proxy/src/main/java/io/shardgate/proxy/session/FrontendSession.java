@@ -133,11 +133,19 @@ public interface FrontendSession extends AutoCloseable {
     SessionState state();
 
     /**
-     * Asks the shards to cancel what this session's statement is running now (PostgreSQL CancelRequest); the statement
-     * then fails with the shard's error (57014 on PostgreSQL). Called from another thread than the session's; does
-     * nothing when no statement runs, and nothing on MySQL shards (not built yet).
+     * A client asked to cancel what this session's statement is running now (PostgreSQL CancelRequest, MySQL
+     * {@code KILL QUERY}): the shards are asked to stop it, and it then fails with the shard's error (57014 on
+     * PostgreSQL, 1317 on MySQL). Called from another thread than the session's; returns at once; does nothing when no
+     * statement runs.
      */
     default void cancel() {}
+
+    /**
+     * The client's connection closed: the statement running now, if any, is cancelled on its shards (and its
+     * connections cut if a shard does not take the cancel), so the session's thread can close the session. Called from
+     * another thread than the session's; returns at once.
+     */
+    default void clientGone() {}
 
     /**
      * A text the proxy wrote itself (its own error messages) in the wire form of names and error texts (see

@@ -86,8 +86,13 @@ class NativeRelayTest {
     }
 
     private static long relayed() {
-        Matcher m = Pattern.compile("shardgate_native_pool_events_total\\{eof=\"\\w+\",event=\"borrowed\",shard=\"(s0|s1)\"} ([0-9.]+)")
-                .matcher(relaying.metrics().scrape());
+        return poolEvents("borrowed", "s0|s1");
+    }
+
+    /** How many times {@code event} happened to the native connections of the shards {@code shards} (a regex). */
+    private static long poolEvents(String event, String shards) {
+        Matcher m = Pattern.compile("shardgate_native_pool_events_total\\{eof=\"\\w+\",event=\"" + event + "\",shard=\"(" + shards
+                + ")\"} ([0-9.]+)").matcher(relaying.metrics().scrape());
         long total = 0;
         while (m.find()) {
             total += (long) Double.parseDouble(m.group(2));
@@ -226,6 +231,71 @@ class NativeRelayTest {
         assertRelayedAsTheShardAnswers("SELECT id, note FROM orders WHERE customer_id = " + onS1 + " AND id = 102", "s1");
     }
 
+    /**
+     * A client that goes away in the middle of a large relayed result: the proxy stops reading the shard and closes the
+     * backend connection (discarded, never lent again half-read, and the shard not made to send the rest for nothing);
+     * the next relayed statement on that shard gets a sound connection.
+     */
+    @Test
+    void aClientLeavingMidResultHasItsBackendConnectionDiscarded() throws Exception {
+        long discarded = poolEvents("discarded", "s1");
+        Connection r = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + relayFront.port() + "/" + ShardedCluster.DB
+                + "?sslMode=DISABLED&allowPublicKeyRetrieval=true&useCursorFetch=false", "app", "secret");
+        try (Statement st = r.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+            st.setFetchSize(Integer.MIN_VALUE);
+            long before = relayed();
+            // about 400 MB: far more than the sockets between shard, proxy and client hold
+            ResultSet rs = st.executeQuery("SELECT id, REPEAT('x', 20000) FROM orders WHERE customer_id = " + onS1 + " ORDER BY id");
+            assertThat(rs.next()).isTrue();
+            assertThat(relayed() - before).isEqualTo(1);
+            r.abort(Runnable::run); // the socket closes at once, the rest unread
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (poolEvents("discarded", "s1") == discarded && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(poolEvents("discarded", "s1") - discarded).as("backend connections discarded").isEqualTo(1);
+        assertRelayedAsTheShardAnswers("SELECT id, note FROM orders WHERE customer_id = " + onS1 + " AND id = 102", "s1");
+    }
+
+    /**
+     * Values over 16 MB come as several packets (the first piece 0xFFFFFF bytes long); a text row whose first value is
+     * that long starts with 0xFE like the end of rows. Relayed whole, as the shard sends them, as text and binary rows.
+     */
+    @Test
+    void rowsLargerThanOnePacketAreRelayedWhole() throws Exception {
+        String sql = "SELECT REPEAT('y', 17000000) AS big, id, REPEAT('z', 16777215) AS exact FROM orders WHERE customer_id = "
+                + onS1 + " AND id IN (101, 102) ORDER BY id";
+        for (String extra : List.of("", "&useServerPrepStmts=true")) {
+            try (Connection r = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + relayFront.port() + "/" + ShardedCluster.DB
+                    + "?sslMode=DISABLED&allowPublicKeyRetrieval=true" + extra, "app", "secret");
+                    Connection direct = DriverManager.getConnection(cluster.server("s1").jdbcUrl(ShardedCluster.DB)
+                            + "?sslMode=DISABLED" + extra, "root", "")) {
+                long before = relayed();
+                List<String> viaRelay = digest(r, sql);
+                assertThat(relayed() - before).as("relayed" + extra).isEqualTo(1);
+                assertThat(viaRelay).as(extra).isEqualTo(digest(direct, sql)).hasSize(2);
+                assertThat(viaRelay.getFirst()).startsWith("17000000:");
+            }
+        }
+    }
+
+    /** Each row as its values' lengths and hashes (a 17 MB value printed in a failure helps nobody). */
+    private static List<String> digest(Connection c, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (java.sql.PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                StringBuilder row = new StringBuilder();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    byte[] b = rs.getBytes(i);
+                    row.append(b == null ? "NULL" : b.length + ":" + java.util.Arrays.hashCode(b)).append(' ');
+                }
+                out.add(row.toString().trim());
+            }
+        }
+        return out;
+    }
+
     @Test
     void statementsTheProxyAnswersOrRewritesAndTransactionsAreNotRelayed() throws Exception {
         assertNotRelayed("SELECT * FROM orders ORDER BY id LIMIT 3"); // two shards
@@ -243,6 +313,12 @@ class NativeRelayTest {
             long before = relayed();
             execute(r, "UPDATE orders SET status = 'v' WHERE customer_id = " + onS0 + " AND id = 9");
             assertThat(relayed() - before).as("writes").isZero();
+        }
+        try (Connection r = connect(relayFront)) {
+            execute(r, "SET NAMES latin1"); // the native connections speak utf8mb4 only
+            long before = relayed();
+            assertThat(rows(r, "SELECT status FROM orders WHERE customer_id = " + onS0 + " AND id = 1")).containsExactly(List.of("new"));
+            assertThat(relayed() - before).as("a latin1 session").isZero();
         }
     }
 

@@ -154,6 +154,8 @@ public final class FakeSessions implements SessionFactory {
         private volatile boolean autocommit = true;
         private volatile boolean inTransaction;
         private volatile boolean closed;
+        private final AtomicInteger cancels = new AtomicInteger();
+        private final AtomicInteger gone = new AtomicInteger();
 
         FakeSession(ClientInfo client) {
             this.client = client;
@@ -162,6 +164,26 @@ public final class FakeSessions implements SessionFactory {
 
         public ClientInfo client() {
             return client;
+        }
+
+        /** How often a client asked to cancel the running statement (KILL QUERY). */
+        public int cancels() {
+            return cancels.get();
+        }
+
+        /** How often the front end said the client went away. */
+        public int clientGoneCalls() {
+            return gone.get();
+        }
+
+        @Override
+        public void cancel() {
+            cancels.incrementAndGet();
+        }
+
+        @Override
+        public void clientGone() {
+            gone.incrementAndGet();
         }
 
         /** Every statement text received, through query or prepare, in order. */

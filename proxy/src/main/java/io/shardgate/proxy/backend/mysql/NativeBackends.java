@@ -5,6 +5,7 @@ import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.exec.BackendUrl;
 import io.shardgate.proxy.exec.ShardBudget;
+import io.shardgate.proxy.exec.ShardWork;
 import io.shardgate.proxy.exec.SessionSettings;
 import java.time.Duration;
 import java.util.Map;
@@ -66,7 +67,17 @@ public final class NativeBackends implements AutoCloseable {
      *                        error is thrown too
      */
     public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target) {
-        return relay(shard, settings, target, c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql));
+        return relay(shard, sql, settings, target, ShardWork.Tracker.NONE);
+    }
+
+    /**
+     * As {@link #relay(ShardDefinition, byte[], SessionSettings, RelayTarget)}, with the connection's work tracked by
+     * {@code tracker} while the statement runs, so the session's deadline or a {@code KILL QUERY} can stop it there.
+     */
+    public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target,
+            ShardWork.Tracker tracker) {
+        return relay(shard, settings, target, tracker,
+                c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql));
     }
 
     /**
@@ -79,7 +90,13 @@ public final class NativeBackends implements AutoCloseable {
      */
     public RelaySink.Outcome relayExecute(ShardDefinition shard, byte[] sql, byte[] execute, SessionSettings settings,
             RelayTarget target) {
-        return relay(shard, settings, target, c -> {
+        return relayExecute(shard, sql, execute, settings, target, ShardWork.Tracker.NONE);
+    }
+
+    /** As {@link #relayExecute(ShardDefinition, byte[], byte[], SessionSettings, RelayTarget)}, tracked (see {@link #relay}). */
+    public RelaySink.Outcome relayExecute(ShardDefinition shard, byte[] sql, byte[] execute, SessionSettings settings,
+            RelayTarget target, ShardWork.Tracker tracker) {
+        return relay(shard, settings, target, tracker, c -> {
             int id = c.preparedId(sql);
             if (id < 0) {
                 id = prepareOn(c, sql);
@@ -110,7 +127,7 @@ public final class NativeBackends implements AutoCloseable {
         }
     }
 
-    private RelaySink.Outcome relay(ShardDefinition shard, SessionSettings settings, RelayTarget target,
+    private RelaySink.Outcome relay(ShardDefinition shard, SessionSettings settings, RelayTarget target, ShardWork.Tracker tracker,
             Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         NativePool pool = pool(shard, target.deprecateEof(), target.foundRows());
         ShardBudget budget = budgets.apply(shard.name());
@@ -119,15 +136,45 @@ public final class NativeBackends implements AutoCloseable {
             throw budget.busy(pool.describe(), MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
         }
         try {
-            return relayOn(pool, settings, target, command);
+            return relayOn(shard, pool, settings, target, tracker, command);
         } finally {
             budget.releaseNative();
         }
     }
 
-    private static RelaySink.Outcome relayOn(NativePool pool, SessionSettings settings, RelayTarget target,
-            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
+    private static RelaySink.Outcome relayOn(ShardDefinition shard, NativePool pool, SessionSettings settings, RelayTarget target,
+            ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         MySqlBackendConnection c = pool.borrow();
+        ShardWork.Tracked tracked = tracker.track(new NativeWork(shard, pool, c));
+        try {
+            return relayOn(pool, c, settings, target, tracker, command);
+        } finally {
+            if (!tracked.close()) {
+                c.close(); // a cancel still in flight would reach the connection's next statement: never reused
+            }
+        }
+    }
+
+    /** A relayed statement's work on {@code connection}: {@code KILL QUERY} of its thread id, or closing it. */
+    private record NativeWork(ShardDefinition definition, NativePool pool, MySqlBackendConnection connection) implements ShardWork {
+        @Override
+        public String shard() {
+            return pool.describe();
+        }
+
+        @Override
+        public void interrupt() throws java.sql.SQLException {
+            io.shardgate.proxy.exec.MySqlKill.query(definition, connection.connectionId());
+        }
+
+        @Override
+        public void abort() {
+            connection.close();
+        }
+    }
+
+    private static RelaySink.Outcome relayOn(NativePool pool, MySqlBackendConnection c, SessionSettings settings, RelayTarget target,
+            ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         if (!carry(pool, c, settings)) {
             pool.discard(c);
             return null;
@@ -143,7 +190,7 @@ public final class NativeBackends implements AutoCloseable {
             pool.release(c, false); // a failed prepare leaves the connection as it was; a broken one is discarded
             return null;
         }
-        RelaySink sink = new RelaySink(target.client(), c, target.firstSequence(), target.deprecateEof());
+        RelaySink sink = new RelaySink(target.client(), c, target.firstSequence(), target.deprecateEof(), tracker::overridingError);
         try {
             c.send(packet, sink);
             RelaySink.Outcome outcome = sink.done.get();

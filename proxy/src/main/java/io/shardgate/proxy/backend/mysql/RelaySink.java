@@ -46,12 +46,23 @@ public final class RelaySink implements ReplySink {
     private long packets;
     private io.netty.buffer.CompositeByteBuf pending;
     private volatile boolean paused;
+    private boolean clientGone;
     private ServerError error;
     private int warnings;
     private final boolean deprecateEof;
 
+    /** The error to send instead of the shard's (the proxy cancelled the statement at its deadline), or null. */
+    private final java.util.function.Supplier<io.shardgate.proxy.error.SqlError> overridingError;
+
     /** {@code deprecateEof}: the reply's last packet after rows is an OK packet (0xFE header), not an EOF packet. */
     RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence, boolean deprecateEof) {
+        this(client, backend, firstSequence, deprecateEof, () -> null);
+    }
+
+    /** {@code overridingError}: asked when the shard's reply ends with an error; non-null replaces that error packet. */
+    RelaySink(Channel client, MySqlBackendConnection backend, int firstSequence, boolean deprecateEof,
+            java.util.function.Supplier<io.shardgate.proxy.error.SqlError> overridingError) {
+        this.overridingError = overridingError;
         this.deprecateEof = deprecateEof;
         this.client = client;
         this.backend = backend;
@@ -60,10 +71,19 @@ public final class RelaySink implements ReplySink {
 
     @Override
     public void packet(ByteBuf packet, PacketKind kind, boolean continuation, boolean last) {
+        if (!client.isActive()) {
+            clientGone(packet, last);
+            return;
+        }
         if (!continuation) {
             if (kind == PacketKind.ROW) {
                 rows++;
             } else if (kind == PacketKind.ERROR) {
+                io.shardgate.proxy.error.SqlError replacement = overridingError.get();
+                if (replacement != null) {
+                    packet.release();
+                    packet = errorPacket(replacement);
+                }
                 error = ServerError.parse(packet.slice(packet.readerIndex() + PieceDecoder.HEADER,
                         packet.readableBytes() - PieceDecoder.HEADER));
             } else if (kind == PacketKind.OK || kind == PacketKind.ROWS_END) {
@@ -100,6 +120,34 @@ public final class RelaySink implements ReplySink {
         }
     }
 
+    /**
+     * The client went away before the reply ended: the rest of it is not read (draining a large result would keep the
+     * shard busy for nothing) but the backend connection is closed mid-reply, so it is never lent again half-read.
+     * When this was the reply's last packet the connection is idle and sound, and the relay ends as it would have.
+     */
+    private void clientGone(ByteBuf packet, boolean last) {
+        packet.release();
+        if (pending != null) {
+            take().release();
+        }
+        if (last) {
+            done.complete(new Outcome(rows, warnings, error, null));
+            return;
+        }
+        clientGone = true;
+        backend.close(); // fails this sink (see #failed): the relay ends with the connection discarded
+    }
+
+    /** An ERR packet (header included, sequence id set later) of {@code e}, its text in utf8mb4 (the relay's only charset). */
+    private ByteBuf errorPacket(io.shardgate.proxy.error.SqlError e) {
+        byte[] text = e.message().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int length = 1 + 2 + 1 + 5 + text.length;
+        ByteBuf out = client.alloc().buffer(PieceDecoder.HEADER + length);
+        out.writeMediumLE(length).writeByte(0).writeByte(0xFF).writeShortLE(e.mysqlErrno()).writeByte('#')
+                .writeBytes(e.sqlState().getBytes(java.nio.charset.StandardCharsets.US_ASCII)).writeBytes(text);
+        return out;
+    }
+
     /** The warning count of an EOF packet (0xFE, warnings, status) or an OK packet (0x00 or 0xFE header). */
     private static int warnings(boolean eof, ByteBuf payload) {
         if (eof) {
@@ -124,6 +172,9 @@ public final class RelaySink implements ReplySink {
         if (pending != null) {
             client.writeAndFlush(take(), client.voidPromise());
         }
-        done.completeExceptionally(new Broken(e, packets > 0));
+        ProxyException error = clientGone ? new ProxyException(io.shardgate.proxy.error.ErrorCode.SHARD_UNAVAILABLE,
+                backend + ": the client closed its connection after " + rows + " relayed rows; the rest of the reply was not"
+                + " read and the backend connection is closed", e) : e;
+        done.completeExceptionally(new Broken(error, packets > 0 || clientGone));
     }
 }

@@ -1,0 +1,325 @@
+package io.shardgate.proxy.core;
+
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.error.SqlError;
+import io.shardgate.proxy.exec.ShardWork;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The statement one session runs now, so that it ends (DESIGN.md "Every statement ends", issue 15 item 5): a deadline
+ * ({@code limits.statement-timeout-ms}), and a cancel from another thread ({@code KILL QUERY}, a PostgreSQL
+ * CancelRequest, the client going away). Every backend connection lent to the session is tracked here
+ * ({@link ShardWork.Tracker}); a cancel interrupts each on a thread of its own ({@code KILL QUERY} on a side connection,
+ * CancelRequest), and for a deadline or a departed client, cuts those whose shard has not taken the interrupt within
+ * {@link #GRACE} (a stopped or hung shard), so the session's thread gets its answer promptly either way.
+ *
+ * <p>The answer: a statement that completed anyway (the interrupt came too late) keeps its result, as on a server; one
+ * that failed after a deadline cancel gets the server's own timeout error (MariaDB's 1969 of max_statement_time,
+ * PostgreSQL's 57014 of statement_timeout) naming the shards and the time; after a {@code KILL QUERY} the shard's own
+ * error passes (1317, 57014 "due to user request"), as a server sends it.
+ *
+ * <p>An interrupt still in flight when its connection is given back would hit whatever runs there next: giving a
+ * connection back waits for it ({@link ShardWork.Tracked#close}), and a connection whose interrupt does not finish is
+ * discarded, not reused.
+ */
+final class RunningStatement implements ShardWork.Tracker {
+    private static final Logger LOG = LoggerFactory.getLogger(RunningStatement.class);
+    /** How long a shard has to take an interrupt before its connection is cut (deadline and departed clients only). */
+    static final Duration GRACE = Duration.ofMillis(1000);
+    /** Longest wait, when a connection is given back or a statement ends, for its interrupt to finish. */
+    static final Duration SETTLE = Duration.ofMillis(3000);
+
+    /** Why a statement was cancelled. */
+    enum Reason {
+        /** It ran past the statement deadline. */
+        DEADLINE,
+        /** A client asked: {@code KILL QUERY}, a PostgreSQL CancelRequest. */
+        REQUEST,
+        /** The client's connection closed. */
+        CLIENT_GONE;
+
+        boolean cuts() {
+            return this != REQUEST;
+        }
+    }
+
+    /** One connection's work while tracked; {@code interrupt} is set once an interrupt was sent. */
+    private static final class Entry implements ShardWork.Tracked {
+        final ShardWork work;
+        final Set<Entry> owner;
+        volatile CompletableFuture<Boolean> interrupt;
+        volatile boolean aborted;
+
+        Entry(ShardWork work, Set<Entry> owner) {
+            this.work = work;
+            this.owner = owner;
+        }
+
+        @Override
+        public boolean close() {
+            owner.remove(this);
+            return settle();
+        }
+
+        /** Whether no interrupt is in flight any more (waiting up to {@link #SETTLE}); false after an abort. */
+        boolean settle() {
+            if (aborted) {
+                return false;
+            }
+            CompletableFuture<Boolean> f = interrupt;
+            if (f == null) {
+                return true;
+            }
+            try {
+                f.get(SETTLE.toMillis(), TimeUnit.MILLISECONDS);
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return false;
+            }
+        }
+    }
+
+    private record Cancel(Reason reason, long atNanos) {}
+
+    private final ScheduledExecutorService timer;
+    private final Duration timeout;
+    private final boolean postgres;
+    private final Set<Entry> work = ConcurrentHashMap.newKeySet();
+    /** The shards whose connections were interrupted for the running statement. */
+    private final Set<String> interrupted = ConcurrentHashMap.newKeySet();
+    private volatile boolean running;
+    private volatile Cancel cancel;
+    private volatile long startNanos;
+    private int depth;
+    private ScheduledFuture<?> deadline;
+    private ScheduledFuture<?> cut;
+    /** The session's thread while it runs the statement, interrupted as a last resort (see {@link #cutUnanswered}). */
+    private volatile Thread owner;
+    private volatile boolean ownerInterrupted;
+
+    RunningStatement(ScheduledExecutorService timer, Duration timeout, boolean postgres) {
+        this.timer = timer;
+        this.timeout = timeout;
+        this.postgres = postgres;
+    }
+
+    /**
+     * Runs one client statement under the deadline, on the session's thread; a statement run within another (a session
+     * method calling another) is part of it.
+     */
+    <T> T run(Supplier<T> statement) {
+        if (depth > 0) {
+            return statement.get();
+        }
+        begin();
+        depth++;
+        T result;
+        try {
+            result = statement.get();
+        } catch (ProxyException e) {
+            throw answer(e);
+        } catch (RuntimeException e) {
+            Cancel c = cancel;
+            if (c != null && c.reason() == Reason.DEADLINE) {
+                throw timeoutError(c, e.toString());
+            }
+            throw e;
+        } finally {
+            depth--;
+            end();
+        }
+        return result;
+    }
+
+    private synchronized void begin() {
+        cancel = null;
+        interrupted.clear();
+        startNanos = System.nanoTime();
+        owner = Thread.currentThread();
+        ownerInterrupted = false;
+        running = true;
+        if (!timeout.isZero() && !timer.isShutdown()) {
+            try {
+                deadline = timer.schedule(() -> cancel(Reason.DEADLINE), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                deadline = null; // the core is closing: sessions end without deadlines
+            }
+        }
+    }
+
+    private void end() {
+        synchronized (this) {
+            running = false;
+            owner = null;
+            if (ownerInterrupted) {
+                Thread.interrupted(); // the last resort's interrupt must not reach the session's next statement
+            }
+            if (deadline != null) {
+                deadline.cancel(false);
+                deadline = null;
+            }
+            if (cut != null) {
+                cut.cancel(false);
+                cut = null;
+            }
+        }
+        if (cancel != null) {
+            // connections kept by the session (a transaction's) must not meet a late interrupt in the next statement
+            for (Entry e : work) {
+                if (!e.settle() && !e.aborted) {
+                    abort(e);
+                }
+                e.interrupt = null;
+            }
+        }
+    }
+
+    /** What the client gets for a statement that failed with {@code e}. */
+    private ProxyException answer(ProxyException e) {
+        Cancel c = cancel;
+        if (c == null || c.reason() != Reason.DEADLINE) {
+            return e;
+        }
+        SqlError error = e.error();
+        boolean plainInterrupt = error.mysqlErrno() == 1317 || "57014".equals(error.sqlState());
+        return timeoutError(c, plainInterrupt ? null : e.getMessage());
+    }
+
+    private ProxyException timeoutError(Cancel c, String cause) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        String server = postgres ? "canceling statement due to statement timeout"
+                : "Query execution was interrupted (max_statement_time exceeded)";
+        List<String> shards = new ArrayList<>(new java.util.TreeSet<>(interrupted));
+        String message = server + ": the statement ran past limits.statement-timeout-ms (" + timeout.toMillis() + " ms) and was"
+                + " cancelled after " + TimeUnit.NANOSECONDS.toMillis(c.atNanos() - startNanos) + " ms"
+                + (shards.isEmpty() ? "" : " on " + String.join(", ", shards)) + "; it ended after " + ms + " ms"
+                + (cause == null ? "" : "; " + cause);
+        return new ProxyException(ErrorCode.STATEMENT_TIMEOUT, message);
+    }
+
+    /**
+     * Cancels the running statement on its shards; nothing when none runs. From any thread; returns at once (the
+     * interrupts run on threads of their own).
+     */
+    void cancel(Reason reason) {
+        List<Entry> targets;
+        synchronized (this) {
+            if (!running || cancel != null) {
+                return;
+            }
+            cancel = new Cancel(reason, System.nanoTime());
+            targets = List.copyOf(work);
+            if (reason.cuts() && !timer.isShutdown()) {
+                try {
+                    cut = timer.schedule(this::cutUnanswered, GRACE.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    cut = null;
+                }
+            }
+        }
+        LOG.debug("cancelling a statement ({}) on {} connections", reason, targets.size());
+        targets.forEach(this::interrupt);
+    }
+
+    @Override
+    public ShardWork.Tracked track(ShardWork shardWork) {
+        Entry e = new Entry(shardWork, work);
+        work.add(e);
+        Cancel c = cancel;
+        if (c != null && running) {
+            interrupt(e); // work begun after the cancel is part of the cancelled statement
+        }
+        return e;
+    }
+
+    /** The error a relayed reply ends with instead of the shard's, once a deadline cancelled it; else null. */
+    @Override
+    public SqlError overridingError() {
+        Cancel c = cancel;
+        return c == null || c.reason() != Reason.DEADLINE ? null : timeoutError(c, null).error();
+    }
+
+    private void interrupt(Entry e) {
+        if (e.interrupt != null) {
+            return;
+        }
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        e.interrupt = f;
+        interrupted.add(e.work.shard());
+        Thread.ofVirtual().name("shardgate-cancel").start(() -> {
+            try {
+                e.work.interrupt();
+                f.complete(true);
+            } catch (Exception | Error x) {
+                LOG.warn("cancelling a statement on {} failed: {}", e.work.shard(), x.toString());
+                f.completeExceptionally(x);
+            }
+        });
+    }
+
+    /**
+     * After the grace: cuts each connection whose shard did not take its interrupt. A statement that still runs with no
+     * such connection is waiting for one (a pool's wait, a new connection's login, a ping of an idle one, to a shard that
+     * does not answer): its thread is interrupted, which ends those waits, now, or after another grace if connections
+     * were cut and that does not end it.
+     */
+    private void cutUnanswered() {
+        boolean cutAny = false;
+        for (Entry e : work) {
+            CompletableFuture<Boolean> f = e.interrupt;
+            if (f != null && !(f.isDone() && !f.isCompletedExceptionally()) && running) {
+                LOG.info("{} did not take the cancel of a statement within {} ms; cutting its connection", e.work.shard(),
+                        GRACE.toMillis());
+                abort(e);
+                cutAny = true;
+            }
+        }
+        if (!cutAny) {
+            interruptOwner();
+            return;
+        }
+        synchronized (this) {
+            if (running && !timer.isShutdown()) {
+                try {
+                    cut = timer.schedule(this::interruptOwner, GRACE.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                    // the core is closing
+                }
+            }
+        }
+    }
+
+    private synchronized void interruptOwner() {
+        Thread t = owner;
+        if (running && t != null && cancel != null && cancel.reason().cuts()) {
+            LOG.info("a cancelled statement still runs {} ms after its cancel; interrupting its session's thread",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancel.atNanos()));
+            ownerInterrupted = true;
+            t.interrupt();
+        }
+    }
+
+    private static void abort(Entry e) {
+        e.aborted = true;
+        try {
+            e.work.abort();
+        } catch (RuntimeException x) {
+            LOG.warn("cutting a connection to {} failed", e.work.shard(), x);
+        }
+    }
+}

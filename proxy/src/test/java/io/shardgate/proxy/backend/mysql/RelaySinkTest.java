@@ -1,0 +1,51 @@
+package io.shardgate.proxy.backend.mysql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.shardgate.proxy.error.SqlError;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** A relayed reply's error packet, as the shard sent it or replaced after the proxy's own deadline cancel. */
+class RelaySinkTest {
+
+    private static ByteBuf errorPacket(int sequence, int errno, String state, String message) {
+        byte[] text = message.getBytes(StandardCharsets.UTF_8);
+        ByteBuf p = Unpooled.buffer();
+        p.writeMediumLE(1 + 2 + 1 + 5 + text.length).writeByte(sequence).writeByte(0xFF).writeShortLE(errno).writeByte('#')
+                .writeBytes(state.getBytes(StandardCharsets.US_ASCII)).writeBytes(text);
+        return p;
+    }
+
+    private static byte[] written(EmbeddedChannel client) {
+        ByteBuf out = client.readOutbound();
+        try {
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
+    }
+
+    @Test
+    void theShardsErrorGoesOutAsItCameRenumbered() throws Exception {
+        EmbeddedChannel client = new EmbeddedChannel();
+        RelaySink sink = new RelaySink(client, null, 1, true, () -> null);
+        sink.packet(errorPacket(1, 1317, "70100", "Query execution was interrupted"), PacketKind.ERROR, false, true);
+        assertThat(written(client)).isEqualTo(ByteBufUtil.getBytes(errorPacket(1, 1317, "70100", "Query execution was interrupted")));
+        assertThat(sink.done.get().error().errno()).isEqualTo(1317);
+    }
+
+    @Test
+    void afterTheDeadlineTheShardsInterruptErrorIsReplacedByTheTimeoutError() throws Exception {
+        EmbeddedChannel client = new EmbeddedChannel();
+        String text = "Query execution was interrupted (max_statement_time exceeded): the statement ran past limits";
+        RelaySink sink = new RelaySink(client, null, 1, true, () -> new SqlError(1969, "70100", text, null));
+        sink.packet(errorPacket(1, 1317, "70100", "Query execution was interrupted"), PacketKind.ERROR, false, true);
+        assertThat(written(client)).isEqualTo(ByteBufUtil.getBytes(errorPacket(1, 1969, "70100", text)));
+        assertThat(sink.done.get().error().errno()).isEqualTo(1969);
+    }
+}

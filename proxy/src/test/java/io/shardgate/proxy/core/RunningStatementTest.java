@@ -1,0 +1,215 @@
+package io.shardgate.proxy.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.exec.ShardWork;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The statement deadline and cancels against a hand-written fake of a backend connection's work. */
+class RunningStatementTest {
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+
+    @AfterEach
+    void stop() {
+        timer.shutdownNow();
+    }
+
+    /**
+     * A connection running one statement until it is interrupted (then it fails as MariaDB's 1317) or cut; a shard that
+     * {@code answers} nothing never takes the interrupt.
+     */
+    private static final class FakeWork implements ShardWork {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        final CountDownLatch ended = new CountDownLatch(1);
+        final boolean answers;
+        volatile String endedBy;
+
+        FakeWork(boolean answers) {
+            this.answers = answers;
+        }
+
+        @Override
+        public String shard() {
+            return "shard s0 (127.0.0.1:1)";
+        }
+
+        @Override
+        public void interrupt() throws InterruptedException {
+            calls.add("interrupt");
+            if (!answers) {
+                Thread.sleep(60_000); // a stopped shard: the side connection hangs
+            }
+            endedBy = "interrupt";
+            ended.countDown();
+        }
+
+        @Override
+        public void abort() {
+            calls.add("abort");
+            endedBy = "abort";
+            ended.countDown();
+        }
+
+        /** What the statement's thread sees: the shard's error, or a broken connection. */
+        Object run() {
+            try {
+                assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, "interrupted while waiting for a connection");
+            }
+            throw endedBy.equals("interrupt") ? ProxyException.backend(1317, "70100", "Query execution was interrupted", null)
+                    : new ProxyException(ErrorCode.SHARD_UNAVAILABLE, "shard s0 (127.0.0.1:1) unavailable: connection closed");
+        }
+    }
+
+    @Test
+    void aStatementPastItsDeadlineIsInterruptedAndGetsMariaDbsTimeoutError() {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(200), false);
+        FakeWork work = new FakeWork(true);
+        long start = System.nanoTime();
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            ShardWork.Tracked t = running.track(work);
+            try {
+                return work.run();
+            } finally {
+                assertThat(t.close()).isTrue();
+            }
+        }));
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(190L, 1000L);
+        assertThat(work.calls).containsExactly("interrupt");
+        assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_TIMEOUT);
+        assertThat(e.error().mysqlErrno()).isEqualTo(1969);
+        assertThat(e.error().sqlState()).isEqualTo("70100");
+        assertThat(e.getMessage()).startsWith("Query execution was interrupted (max_statement_time exceeded): ")
+                .contains("limits.statement-timeout-ms (200 ms)").contains("on shard s0 (127.0.0.1:1)")
+                .doesNotContain("1317");
+    }
+
+    @Test
+    void onPostgresqlTheTimeoutIsWordedAsStatementTimeout() {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(100), true);
+        FakeWork work = new FakeWork(true);
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            running.track(work);
+            return work.run();
+        }));
+        assertThat(e.getMessage()).startsWith("canceling statement due to statement timeout: ");
+        assertThat(e.code().pgSqlState()).isEqualTo("57014");
+    }
+
+    @Test
+    void aShardThatDoesNotTakeTheInterruptHasItsConnectionCutAfterTheGrace() {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(100), false);
+        FakeWork stopped = new FakeWork(false);
+        long start = System.nanoTime();
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            ShardWork.Tracked t = running.track(stopped);
+            try {
+                return stopped.run();
+            } finally {
+                assertThat(t.close()).as("a cut connection is never reused").isFalse();
+            }
+        }));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(ms).isBetween(100 + RunningStatement.GRACE.toMillis() - 10, 100 + RunningStatement.GRACE.toMillis() + 1000);
+        assertThat(stopped.calls).containsExactly("interrupt", "abort");
+        assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_TIMEOUT);
+        assertThat(e.getMessage()).contains("connection closed");
+    }
+
+    @Test
+    void aStatementWaitingForAConnectionHasItsThreadInterruptedAfterTheGraceAndTheFlagIsCleared() {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(100), false);
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            try {
+                Thread.sleep(30_000); // a pool's wait, a login to a stopped shard
+                return null;
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, "interrupted while waiting for a connection");
+            }
+        }));
+        assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_TIMEOUT);
+        assertThat(Thread.currentThread().isInterrupted()).as("the session's next statement runs uninterrupted").isFalse();
+    }
+
+    @Test
+    void aKillQueryPassesTheShardsOwnErrorAndDoesNotCut() throws Exception {
+        RunningStatement running = new RunningStatement(timer, Duration.ZERO, false);
+        FakeWork work = new FakeWork(true);
+        CountDownLatch tracked = new CountDownLatch(1);
+        Thread killer = Thread.ofVirtual().start(() -> {
+            try {
+                tracked.await();
+            } catch (InterruptedException ignored) {
+                return;
+            }
+            running.cancel(RunningStatement.Reason.REQUEST);
+        });
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            running.track(work);
+            tracked.countDown();
+            return work.run();
+        }));
+        killer.join();
+        assertThat(e.code()).isNull();
+        assertThat(e.error().mysqlErrno()).isEqualTo(1317);
+        assertThat(e.getMessage()).isEqualTo("Query execution was interrupted");
+        assertThat(work.calls).containsExactly("interrupt");
+    }
+
+    @Test
+    void aStatementThatCompletesKeepsItsResultAndNothingIsInterruptedWhenIdle() {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(50), false);
+        FakeWork work = new FakeWork(true);
+        ShardWork.Tracked pinned = running.track(work); // a transaction's connection, kept between statements
+        assertThat(running.run(() -> "done")).isEqualTo("done");
+        running.cancel(RunningStatement.Reason.REQUEST); // no statement runs: nothing to cancel
+        assertThat(work.calls).isEmpty();
+        assertThat(pinned.close()).isTrue();
+    }
+
+    @Test
+    void workTrackedAfterTheCancelIsInterruptedToo() {
+        RunningStatement running = new RunningStatement(timer, Duration.ZERO, false);
+        FakeWork later = new FakeWork(true);
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            running.cancel(RunningStatement.Reason.REQUEST);
+            running.track(later);
+            return later.run();
+        }));
+        assertThat(e.error().mysqlErrno()).isEqualTo(1317);
+        assertThat(later.calls).containsExactly("interrupt");
+    }
+
+    @Test
+    void theRelayedReplyGetsTheTimeoutErrorOnlyAfterADeadline() throws Exception {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(100), false);
+        FakeWork work = new FakeWork(true);
+        assertThat(running.overridingError()).isNull();
+        catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            running.track(work);
+            try {
+                return work.run();
+            } finally {
+                assertThat(running.overridingError().mysqlErrno()).isEqualTo(1969);
+            }
+        }));
+        ProxyException killed = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            running.cancel(RunningStatement.Reason.REQUEST);
+            assertThat(running.overridingError()).as("after KILL QUERY the shard's own 1317 goes out").isNull();
+            throw ProxyException.backend(1317, "70100", "Query execution was interrupted", null);
+        }));
+        assertThat(killed.error().mysqlErrno()).isEqualTo(1317);
+    }
+}
