@@ -46,7 +46,7 @@ final class PgNativeRelay {
      * the final semicolon), if it qualifies and returns true; false: nothing ran, the caller runs it the usual way.
      */
     static boolean tryRelay(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules, String sql,
-            String text, io.netty.channel.Channel client) {
+            String text, io.netty.channel.Channel client, io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         PgNativeBackends natives = core.pgNativeBackends();
         if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
                 || containsIgnoreCase(text, "set_config")) {
@@ -69,7 +69,7 @@ final class PgNativeRelay {
         }
         return routeAndRelay(core, session, rules, statement, literals,
                 (shard, target) -> natives.relay(shard, text.getBytes(StandardCharsets.UTF_8), backends.settings(), target),
-                client) != RelayOutcome.NOT_RELAYED;
+                client, tracker) != RelayOutcome.NOT_RELAYED;
     }
 
     /**
@@ -78,7 +78,8 @@ final class PgNativeRelay {
      * above) and the session has no open cursor or pinned connection.
      */
     static RelayOutcome tryRelayExtended(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
-            String sql, List<Object> parameters, PgExtendedRequest request, io.netty.channel.Channel client) {
+            String sql, List<Object> parameters, PgExtendedRequest request, io.netty.channel.Channel client,
+            io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         PgNativeBackends natives = core.pgNativeBackends();
         if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
                 || containsIgnoreCase(sql, "set_config")) {
@@ -91,7 +92,7 @@ final class PgNativeRelay {
             return RelayOutcome.NOT_RELAYED; // the usual path reports it
         }
         return routeAndRelay(core, session, rules, statement, parameters,
-                (shard, target) -> natives.relayExtended(shard, request, backends.settings(), target), client);
+                (shard, target) -> natives.relayExtended(shard, request, backends.settings(), target), client, tracker);
     }
 
     /** How a qualifying statement reaches its shard. */
@@ -100,7 +101,8 @@ final class PgNativeRelay {
     }
 
     private static RelayOutcome routeAndRelay(ProxyCore core, ProxySession session, ServerStateRules rules,
-            AnalysedStatement statement, List<Object> parameters, Relay relay, io.netty.channel.Channel client) {
+            AnalysedStatement statement, List<Object> parameters, Relay relay, io.netty.channel.Channel client,
+            io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())
                 || statement.parameterCount() != parameters.size()) {
             return RelayOutcome.NOT_RELAYED;
@@ -125,7 +127,7 @@ final class PgNativeRelay {
                 ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
             }
             return relay(core, session, rules, shard, relay,
-                    new PgRelayTarget(client, JdbcBackendConnection.isCatalogShard(shard.name(), core), session.relayCancel()));
+                    new PgRelayTarget(client, JdbcBackendConnection.isCatalogShard(shard.name(), core), tracker));
         } finally {
             ticket.close();
         }

@@ -57,7 +57,6 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ClientInfo client;
     private final long connectionId;
     private final SessionBackends backends;
-    private final io.shardgate.proxy.backend.pg.PgCancelHandle relayCancel = new io.shardgate.proxy.backend.pg.PgCancelHandle();
     /** The statement running now: its deadline, and what cancels it on its shards. */
     private final RunningStatement deadline;
     private final ServerStateRules stateRules;
@@ -147,7 +146,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public boolean relayPg(String sql, String text, io.netty.channel.Channel client) {
         return postgres() && !explicitTransaction && !state().inTransaction()
-                && PgNativeRelay.tryRelay(core, this, backends, stateRules, sql, text, client);
+                && deadline.run(() -> PgNativeRelay.tryRelay(core, this, backends, stateRules, sql, text, client, deadline));
     }
 
     @Override
@@ -159,7 +158,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     public io.shardgate.proxy.session.RelayOutcome relayPgExtended(String sql, List<Object> parameters,
             io.shardgate.proxy.backend.pg.PgExtendedRequest request, io.netty.channel.Channel client) {
         return postgres() && !explicitTransaction && !state().inTransaction()
-                ? PgNativeRelay.tryRelayExtended(core, this, backends, stateRules, sql, parameters, request, client)
+                ? deadline.run(() -> PgNativeRelay.tryRelayExtended(core, this, backends, stateRules, sql, parameters, request, client,
+                        deadline))
                 : io.shardgate.proxy.session.RelayOutcome.NOT_RELAYED;
     }
 
@@ -353,18 +353,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public void cancel() {
         deadline.cancel(RunningStatement.Reason.REQUEST);
-        relayCancel.cancel();
     }
 
     @Override
     public void clientGone() {
         deadline.cancel(RunningStatement.Reason.CLIENT_GONE);
-        relayCancel.cancel();
-    }
-
-    /** Where a relayed PostgreSQL statement names its native connection for {@link #cancel}. */
-    io.shardgate.proxy.backend.pg.PgCancelHandle relayCancel() {
-        return relayCancel;
     }
 
     @Override

@@ -119,15 +119,42 @@ public final class PgNativeBackends implements AutoCloseable {
             return null;
         }
         PgRelaySink sink = new PgRelaySink(target, c, extended);
-        target.cancel().running(c);
+        io.shardgate.proxy.exec.ShardWork.Tracked tracked = target.tracker().track(new PgWork(pool, c));
+        try {
+            return relayOn(pool, c, sink, target, request, extended);
+        } finally {
+            if (!tracked.close()) {
+                c.close(); // a cancel still in flight would reach the connection's next statement: never reused
+            }
+        }
+    }
+
+    /** A relayed statement's work on {@code connection}: a CancelRequest for it, or closing it. */
+    private record PgWork(PgPool pool, PgBackendConnection connection) implements io.shardgate.proxy.exec.ShardWork {
+        @Override
+        public String shard() {
+            return pool.describe();
+        }
+
+        @Override
+        public void interrupt() throws Exception {
+            connection.cancelRequest().get(5, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void abort() {
+            connection.close();
+        }
+    }
+
+    private static PgRelaySink.Outcome relayOn(PgPool pool, PgBackendConnection c, PgRelaySink sink, PgRelayTarget target,
+            ByteBuf request, boolean extended) {
         try {
             c.send(request, extended ? "Parse/Bind/Execute/Sync" : "Query", sink);
             PgRelaySink.Outcome outcome = sink.done.get();
-            target.cancel().done();
             pool.release(c, false);
             return outcome;
         } catch (ExecutionException e) {
-            target.cancel().done();
             pool.release(c, false); // closed by the failure: discarded
             if (e.getCause() instanceof PgRelaySink.Broken broken) {
                 if (broken.started) {
@@ -137,14 +164,12 @@ public final class PgNativeBackends implements AutoCloseable {
             }
             throw new ProxyException(ErrorCode.INTERNAL, pool.describe() + ": relay failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
-            target.cancel().done();
             Thread.currentThread().interrupt();
             c.close();
             pool.release(c, false);
             target.client().close();
             throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": interrupted while relaying", e);
         } catch (RuntimeException e) {
-            target.cancel().done();
             pool.release(c, false);
             throw e;
         }

@@ -43,6 +43,7 @@ public final class PgRelaySink implements PgReplySink {
     private final PgBackendConnection backend;
     private final boolean keepTableOids;
     private final boolean extended;
+    private final java.util.function.Supplier<io.shardgate.proxy.error.SqlError> overridingError;
     private long rows;
     private long messages;
     private PgServerError error;
@@ -50,6 +51,7 @@ public final class PgRelaySink implements PgReplySink {
     private volatile boolean paused;
 
     PgRelaySink(PgRelayTarget target, PgBackendConnection backend, boolean extended) {
+        this.overridingError = target.tracker()::overridingError;
         this.extended = extended;
         this.client = target.client();
         this.keepTableOids = target.keepTableOids();
@@ -66,6 +68,13 @@ public final class PgRelaySink implements PgReplySink {
                 }
             }
             case 'E' -> {
+                io.shardgate.proxy.error.SqlError own = overridingError.get();
+                if (own != null) {
+                    // the proxy's deadline cancelled the statement: the client gets the proxy's timeout error, not the
+                    // shard's "due to user request"
+                    frame.release();
+                    frame = new PgFrame('E', errorResponse(own));
+                }
                 if (error == null) {
                     error = PgServerError.parse(frame.body());
                 }
@@ -128,6 +137,19 @@ public final class PgRelaySink implements PgReplySink {
             message.setShort(at + 4, 0);
             at += 18;
         }
+    }
+
+    /** An ErrorResponse of the proxy's own error: severity, SQLSTATE and message, as the front end's encoder writes them. */
+    static ByteBuf errorResponse(io.shardgate.proxy.error.SqlError error) {
+        String state = error.code() != null ? error.code().pgSqlState() : error.sqlState();
+        ByteBuf out = Unpooled.buffer(64 + error.message().length() * 3);
+        out.writeByte('E').writeInt(0);
+        for (String[] f : new String[][] {{"S", "ERROR"}, {"V", "ERROR"}, {"C", state}, {"M", error.message()}}) {
+            out.writeByte(f[0].charAt(0)).writeBytes(f[1].getBytes(java.nio.charset.StandardCharsets.UTF_8)).writeByte(0);
+        }
+        out.writeByte(0);
+        out.setInt(1, out.writerIndex() - 1);
+        return out;
     }
 
     private ByteBuf take() {
