@@ -84,17 +84,24 @@ final class PgShardedCluster implements AutoCloseable {
     }
 
     private ProxyServer newProxy() throws InterruptedException {
-        return newProxy(ShardgateConfig.defaults().limits());
+        return newProxy(ShardgateConfig.defaults().limits(), itBackendNative());
     }
 
-    private ProxyServer newProxy(ShardgateConfig.Limits limits) throws InterruptedException {
+    /** backend.native as a proxy's file has it by default; -Dshardgate.it.backend-native=false|true forces it. */
+    private static boolean itBackendNative() {
+        return Boolean.parseBoolean(System.getProperty("shardgate.it.backend-native",
+                String.valueOf(ShardgateConfig.Backend.DEFAULTS.nativeMySql())));
+    }
+
+    private ProxyServer newProxy(ShardgateConfig.Limits limits, boolean nativeBackends) throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, FreePorts.find(), "mysql_native_password", auth),
                 new ShardgateConfig.Admin("127.0.0.1", 0),
                 new ShardgateConfig.ZooKeeper(zooKeeper.connectString(), d.zookeeper().embeddedPort(),
                         d.zookeeper().embeddedDataDir(), 15_000, 10_000),
-                List.of(new ShardgateConfig.User(USER, PASSWORD)), limits);
+                List.of(new ShardgateConfig.User(USER, PASSWORD)), limits, ShardgateConfig.Tls.OFF,
+                new ShardgateConfig.Backend(nativeBackends));
         return ProxyServer.start(cfg, zooKeeper.connectString());
     }
 
@@ -107,7 +114,14 @@ final class PgShardedCluster implements AutoCloseable {
 
     /** Starts one more proxy with these limits (e.g. a short statement deadline), closed with the cluster. */
     ProxyServer startProxy(ShardgateConfig.Limits limits) throws InterruptedException {
-        ProxyServer p = newProxy(limits);
+        ProxyServer p = newProxy(limits, itBackendNative());
+        moreProxies.add(p);
+        return p;
+    }
+
+    /** As {@link #startProxy()}, with {@code backend.native} on or off whatever the run's default. */
+    ProxyServer startProxy(boolean nativeBackends) throws InterruptedException {
+        ProxyServer p = newProxy(ShardgateConfig.defaults().limits(), nativeBackends);
         moreProxies.add(p);
         return p;
     }

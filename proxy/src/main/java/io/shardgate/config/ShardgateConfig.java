@@ -94,8 +94,10 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      * @param nativeMySql {@code native}: relay single-shard text SELECTs of MySQL clients over the proxy's own MySQL
      *                    protocol connections, forwarding the client's bytes and the shard's reply packets as they are,
      *                    instead of reading the result through JDBC and encoding it again (issue 15; the statements and
-     *                    sessions that qualify are listed in {@code io.shardgate.proxy.core.NativeRelay}). These
-     *                    connections come in addition to the JDBC pool, up to each shard's pool-size. Default true;
+     *                    sessions that qualify are listed in {@code io.shardgate.proxy.core.NativeRelay}); and for
+     *                    PostgreSQL clients, a simple Query message's one SELECT and an unnamed statement's extended
+     *                    execution over the proxy's own PostgreSQL connections ({@code io.shardgate.proxy.core.PgNativeRelay}).
+     *                    These connections come in addition to the JDBC pool, up to each shard's pool-size. Default true;
      *                    false is the fallback: every statement then takes the JDBC path
      */
     public record Backend(boolean nativeMySql) {

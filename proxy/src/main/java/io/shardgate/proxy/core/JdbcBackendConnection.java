@@ -295,7 +295,7 @@ final class JdbcBackendConnection implements BackendConnection {
         return isCatalogShard(shard, core) ? columns : ColumnInfo.withoutPgTables(columns);
     }
 
-    private static boolean isCatalogShard(String shard, ProxyCore core) {
+    static boolean isCatalogShard(String shard, ProxyCore core) {
         io.shardgate.cluster.ClusterDefinition cluster = core.snapshot().cluster();
         return cluster.unknownTables() == io.shardgate.cluster.UnknownTablePolicy.SINGLE && cluster.defaultShard().equals(shard);
     }

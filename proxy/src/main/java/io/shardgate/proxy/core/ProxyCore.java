@@ -51,6 +51,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final ProxyCoreSettings settings;
     private final ShardPools pools;
     private final io.shardgate.proxy.backend.mysql.NativeBackends nativeBackends;
+    private final io.shardgate.proxy.backend.pg.PgNativeBackends pgNativeBackends;
     private final ConnectionStates connectionStates = new ConnectionStates();
     private final Router router = new Router();
     private final AnalysisCache analyses;
@@ -95,6 +96,16 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
                         settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
+        this.pgNativeBackends = settings.nativeBackends()
+                ? new io.shardgate.proxy.backend.pg.PgNativeBackends(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
+                        shard -> pools.pool(shard).budget())
+                : null;
+    }
+
+    /** The native PostgreSQL connections ({@code backend.native}), or null when they are off. */
+    io.shardgate.proxy.backend.pg.PgNativeBackends pgNativeBackends() {
+        return pgNativeBackends;
     }
 
     /** The native MySQL connections ({@code backend.native}), or null when they are off. */
@@ -479,6 +490,9 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         parallel.shutdownNow();
         deadlines.shutdownNow();
         pools.close();
+        if (pgNativeBackends != null) {
+            pgNativeBackends.close();
+        }
         if (nativeBackends != null) {
             nativeBackends.close();
         }

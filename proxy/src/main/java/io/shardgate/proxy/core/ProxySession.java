@@ -147,6 +147,26 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 && deadline.run(() -> NativeRelay.tryRelay(core, this, backends, stateRules, sql, target, deadline));
     }
 
+    @Override
+    public boolean relayPg(String sql, String text, io.netty.channel.Channel client) {
+        return postgres() && !explicitTransaction && !state().inTransaction()
+                && deadline.run(() -> PgNativeRelay.tryRelay(core, this, backends, stateRules, sql, text, client, deadline));
+    }
+
+    @Override
+    public boolean relaysPg() {
+        return postgres() && core.pgNativeBackends() != null;
+    }
+
+    @Override
+    public io.shardgate.proxy.session.RelayOutcome relayPgExtended(String sql, List<Object> parameters,
+            io.shardgate.proxy.backend.pg.PgExtendedRequest request, io.netty.channel.Channel client) {
+        return postgres() && !explicitTransaction && !state().inTransaction()
+                ? deadline.run(() -> PgNativeRelay.tryRelayExtended(core, this, backends, stateRules, sql, parameters, request, client,
+                        deadline))
+                : io.shardgate.proxy.session.RelayOutcome.NOT_RELAYED;
+    }
+
     /**
      * A statement was relayed on {@code shard} (see {@link NativeRelay}) and the client was told of {@code warnings}
      * warnings, which the shard listed as {@code listed} (null: they could not be read, so they are counted, not listed).

@@ -90,13 +90,16 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         final Statement statement;
         final List<Object> parameters;
         final List<Short> resultFormats;
+        /** The client's Bind, as sent: what a relayed execution forwards. */
+        final PgClientMessage.Bind bind;
         StatementResult result;
         int sent;
 
-        Portal(Statement statement, List<Object> parameters, List<Short> resultFormats) {
+        Portal(Statement statement, List<Object> parameters, List<Short> resultFormats, PgClientMessage.Bind bind) {
             this.statement = statement;
             this.parameters = parameters;
             this.resultFormats = resultFormats;
+            this.bind = bind;
         }
 
         void close() {
@@ -138,6 +141,11 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private final Map<String, Portal> portals = new HashMap<>();
     /** After an error in an extended-query batch, messages up to Sync are skipped. */
     private boolean skipUntilSync;
+    /**
+     * A Describe of the unnamed portal held back until the next message: when that is its Execute, both may be relayed
+     * as one request ({@code backend.native}); anything else runs the Describe first, as it came.
+     */
+    private PgClientMessage.Describe pendingDescribe;
     /** An error happened inside the open transaction. */
     private boolean failedTransaction;
     private String statementText;
@@ -433,12 +441,35 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (skipUntilSync && !(msg instanceof PgClientMessage.Sync) && !(msg instanceof PgClientMessage.Terminate)) {
             return;
         }
+        if (pendingDescribe != null && !(msg instanceof PgClientMessage.Execute e && e.portal().isEmpty())) {
+            PgClientMessage.Describe d = pendingDescribe;
+            pendingDescribe = null;
+            extended(ctx, () -> describe(ctx, d));
+            if (skipUntilSync && !(msg instanceof PgClientMessage.Sync) && !(msg instanceof PgClientMessage.Terminate)) {
+                return;
+            }
+        }
         switch (msg) {
             case PgClientMessage.Query q -> simpleQuery(ctx, q.sql());
             case PgClientMessage.Parse p -> extended(ctx, () -> parse(p));
             case PgClientMessage.Bind b -> extended(ctx, () -> bind(b));
-            case PgClientMessage.Describe d -> extended(ctx, () -> describe(ctx, d));
-            case PgClientMessage.Execute e -> extended(ctx, () -> execute(ctx, e));
+            case PgClientMessage.Describe d -> extended(ctx, () -> {
+                if (relayCandidate(d.kind() == 'P' ? portals.get(d.name()) : null, d.name(), 0)) {
+                    pendingDescribe = d;
+                } else {
+                    describe(ctx, d);
+                }
+            });
+            case PgClientMessage.Execute e -> extended(ctx, () -> {
+                PgClientMessage.Describe d = pendingDescribe;
+                pendingDescribe = null;
+                if (!relayedExecute(ctx, e, d != null)) {
+                    if (d != null) {
+                        describe(ctx, d);
+                    }
+                    execute(ctx, e);
+                }
+            });
             case PgClientMessage.Close c -> extended(ctx, () -> close(c));
             case PgClientMessage.Sync ignored -> {
                 skipUntilSync = false;
@@ -487,6 +518,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         if (parts.isEmpty()) {
             ctx.write(new PgServerMessage.EmptyQueryResponse());
+        } else if (parts.size() == 1 && relayed(ctx, sql, parts.getFirst())) {
+            return;
         }
         // A server runs the statements of one message in an implicit transaction: it starts before a statement run
         // outside a transaction, commits at the end of the message or at a COMMIT, becomes a regular transaction at a
@@ -558,6 +591,75 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             failedTransaction = false;
         }
         readyForQuery(ctx);
+    }
+
+    /**
+     * A one-statement query message of an idle session relayed to its shard ({@code backend.native}, see
+     * {@link FrontendSession#relayPg}): the shard's reply, ReadyForQuery included, went to the client as it came. The
+     * client's whole text goes out (its own bytes: comments and the final semicolon too), so an error's POSITION is the
+     * server's for the client's text.
+     */
+    private boolean relayed(ChannelHandlerContext ctx, String sql, String statement) {
+        if (failedTransaction || session.state().inTransaction() || PgStatements.implicitTransactions(List.of(statement))
+                || sqlPrepareCommand(statement).isPresent()) {
+            return false;
+        }
+        runningStatement(statement, 0);
+        try {
+            if (!session.relayPg(statement, sql, ctx.channel())) {
+                return false;
+            }
+        } catch (ProxyException e) {
+            error(ctx, e);   // nothing reached the client (or its connection is closed already)
+            readyForQuery(ctx);
+            return true;
+        }
+        // the shard's ReadyForQuery said 'I', as readyForQuery would for this idle session
+        portals.remove("");
+        return true;
+    }
+
+    /**
+     * Whether the portal {@code name} might be relayed when executed ({@code backend.native}; the session decides): the
+     * unnamed portal of the unnamed statement, not run yet, all rows at once, outside a transaction block. A named
+     * statement stays on the JDBC path, where pgJDBC keeps it prepared on the shard: relayed, the shard would parse and
+     * plan it again on every execution (measured: more CPU on both the shard and the proxy than the JDBC path), until
+     * native connections keep their own prepared statements.
+     */
+    private boolean relayCandidate(Portal portal, String name, int maxRows) {
+        return portal != null && name.isEmpty() && maxRows == 0 && portal.result == null && portal.bind != null
+                && portal.bind.statement().isEmpty() && session.relaysPg()
+                && portal.statement.sqlPrepared() == null && !failedTransaction && !session.state().inTransaction()
+                && !PgStatements.isBlank(portal.statement.sql()) && sqlPrepareCommand(portal.statement.sql()).isEmpty()
+                && PgStatements.split(portal.statement.sql()).size() == 1;
+    }
+
+    /**
+     * An Execute of the unnamed portal relayed to its shard with the client's Parse and Bind (and its Describe, held
+     * back): the shard's RowDescription or NoData, DataRows and CommandComplete or ErrorResponse went to the client. An
+     * error skips the batch to its Sync, as any error does here; the portal has run (its rows are gone).
+     */
+    private boolean relayedExecute(ChannelHandlerContext ctx, PgClientMessage.Execute e, boolean describe) {
+        Portal portal = portals.get(e.portal());
+        if (!relayCandidate(portal, e.portal(), e.maxRows())) {
+            return false;
+        }
+        PgClientMessage.Bind b = portal.bind;
+        io.shardgate.proxy.backend.pg.PgExtendedRequest request = new io.shardgate.proxy.backend.pg.PgExtendedRequest(
+                portal.statement.sql(), portal.statement.parameterTypes(), b.parameterFormats(), b.values(), b.resultFormats(),
+                describe);
+        runningStatement(portal.statement.sql(), 0);
+        io.shardgate.proxy.session.RelayOutcome outcome = session.relayPgExtended(portal.statement.sql(), portal.parameters,
+                request, ctx.channel());
+        switch (outcome) {
+            case NOT_RELAYED -> {
+                return false;
+            }
+            case ANSWERED -> { }
+            case FAILED -> skipUntilSync = true;
+        }
+        portals.remove(e.portal());
+        return true;
     }
 
     // ---- COPY FROM STDIN
@@ -805,7 +907,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 parameters.add(PgTypes.fromBinary(type, v));
             }
         }
-        Portal replaced = portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats()));
+        Portal replaced = portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats(), b));
         if (replaced != null) {
             replaced.close();
         }

@@ -59,6 +59,32 @@ public interface FrontendSession extends AutoCloseable {
     }
 
     /**
+     * PostgreSQL only: runs a simple-protocol Query message {@code text} whose one statement is {@code sql} by relaying
+     * the text to its shard and the shard's reply messages, ReadyForQuery included, straight to {@code client}, when the
+     * statement and the session qualify (the {@code backend.native} hot path, see {@code core.PgNativeRelay}). True: the
+     * client has its whole answer; false: nothing ran, run it the usual way.
+     */
+    default boolean relayPg(String sql, String text, io.netty.channel.Channel client) {
+        return false;
+    }
+
+    /**
+     * PostgreSQL only: runs an extended-protocol execution of the unnamed statement {@code sql} with {@code parameters}
+     * (decoded for routing) by relaying {@code request} (the client's Parse, Bind, Describe and Execute) to its shard and
+     * the reply's RowDescription or NoData, DataRows and CommandComplete or ErrorResponse straight to {@code client}, when
+     * the statement and the session qualify (see {@code core.PgNativeRelay}).
+     */
+    default RelayOutcome relayPgExtended(String sql, List<Object> parameters,
+            io.shardgate.proxy.backend.pg.PgExtendedRequest request, io.netty.channel.Channel client) {
+        return RelayOutcome.NOT_RELAYED;
+    }
+
+    /** Whether {@link #relayPgExtended} may relay at all ({@code backend.native} is on for this PostgreSQL session). */
+    default boolean relaysPg() {
+        return false;
+    }
+
+    /**
      * MySQL only: runs COM_STMT_EXECUTE of a statement prepared with {@link #prepare(byte[])} by relaying it (its
      * {@code packet}, see {@code ClientMessage.StmtExecute#relayPacket}) and the shard's reply, as {@link #relay} does;
      * {@code parameters} (decoded as for {@link #execute}) route it. False: nothing ran, run it with {@link #execute}.

@@ -1,0 +1,39 @@
+package io.shardgate.proxy.backend.pg;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The event loops PostgreSQL backend connections run on, with the matching channel type (epoll where available, else
+ * NIO). The twin of {@code backend.mysql.BackendEventLoops}, whose accessors that package keeps to itself.
+ */
+public final class PgEventLoops implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final Class<? extends SocketChannel> channelType;
+
+    public PgEventLoops(int threads) {
+        boolean epoll = Epoll.isAvailable();
+        this.group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    Class<? extends SocketChannel> channelType() {
+        return channelType;
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

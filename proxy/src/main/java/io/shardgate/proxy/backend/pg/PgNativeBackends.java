@@ -1,0 +1,262 @@
+package io.shardgate.proxy.backend.pg;
+
+import io.netty.buffer.ByteBuf;
+import io.shardgate.cluster.ShardDefinition;
+import io.shardgate.proxy.error.ErrorCode;
+import io.shardgate.proxy.error.ProxyException;
+import io.shardgate.proxy.exec.BackendUrl;
+import io.shardgate.proxy.exec.SessionSettings;
+import io.shardgate.proxy.exec.ShardBudget;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's native PostgreSQL connections (configuration key {@code backend.native}, the switch of the MySQL side's
+ * {@code NativeBackends}): a {@link PgPool} per shard, and {@link #relay}, the hot path that forwards a client's Query
+ * message and relays the reply.
+ *
+ * <p>A relayed statement takes a place in the shard's {@link ShardBudget} first, the budget the JDBC pool (which still
+ * serves everything that is not relayed) lends from too: at most {@code pool-size} connections of a shard are in use at
+ * once whichever path lends them, and a statement that finds them all in use waits up to {@code limits.pool-wait-ms}
+ * and fails with SHARD_BUSY, as on the JDBC path. A shard whose definition changes gets a new pool; the old one closes.
+ * The event loops start with the first pool, so a MySQL cluster never has them.
+ */
+public final class PgNativeBackends implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PgNativeBackends.class);
+    /** How long a relayed statement may go without the shard sending anything before it is declared hung. */
+    public static final Duration REPLY_TIMEOUT = Duration.ofMinutes(10);
+    /** What the proxy's pgJDBC connections call themselves (see {@code BackendUrl}); the native ones say the same. */
+    static final String APPLICATION_NAME = "shardgate";
+
+    private record Entry(ShardDefinition definition, PgPool pool) {}
+
+    private final int ioThreads;
+    private final Duration connectTimeout;
+    private final Duration poolWait;
+    private final Consumer<PgPool> onNewPool;
+    private final Function<String, ShardBudget> budgets;
+    private final Map<String, Entry> pools = new ConcurrentHashMap<>();
+    private PgEventLoops loops;
+    private boolean closed;
+
+    /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
+    public PgNativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<PgPool> onNewPool,
+            Function<String, ShardBudget> budgets) {
+        this.ioThreads = ioThreads;
+        this.connectTimeout = connectTimeout;
+        this.poolWait = poolWait;
+        this.onNewPool = onNewPool;
+        this.budgets = budgets;
+    }
+
+    /**
+     * Sends {@code sql} (the client's Query text, UTF-8) to {@code shard} as a Query message on a pooled native
+     * connection that carries the session's {@code settings} (their statements run first on a connection that lacks
+     * them; one carrying other settings is reset first), and relays the reply to the client as it comes, ReadyForQuery
+     * included. Returns once the reply's last message is written; null when the connection could not be given the
+     * settings (nothing reached the client: run it another way).
+     *
+     * @throws ProxyException when nothing reached the client (the caller answers with the error); when part of the
+     *                        reply had, the client's connection is closed (as when a server dies mid-result) and the
+     *                        error is thrown too
+     */
+    public PgRelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, PgRelayTarget target) {
+        PgPool pool = pool(shard);
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), PgBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        try {
+            return relayOn(pool, settings, target, PgBackendConnection.queryMessage(sql), false);
+        } finally {
+            budget.releaseNative();
+        }
+    }
+
+    /**
+     * Runs a client's extended-protocol execution ({@code request}: its unnamed statement, bound values and result formats)
+     * on {@code shard} as {@link #relay} runs a Query: the reply's RowDescription or NoData (when the client described the
+     * portal), DataRows and CommandComplete or ErrorResponse go to the client as they come; ParseComplete, BindComplete and
+     * ReadyForQuery do not (the front end answers the client's own Parse, Bind and Sync). Null when nothing reached the
+     * client.
+     */
+    public PgRelaySink.Outcome relayExtended(ShardDefinition shard, PgExtendedRequest request, SessionSettings settings,
+            PgRelayTarget target) {
+        PgPool pool = pool(shard);
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), PgBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        try {
+            return relayOn(pool, settings, target, request.encode(), true);
+        } finally {
+            budget.releaseNative();
+        }
+    }
+
+    private static PgRelaySink.Outcome relayOn(PgPool pool, SessionSettings settings, PgRelayTarget target, ByteBuf request,
+            boolean extended) {
+        PgBackendConnection c;
+        try {
+            c = pool.borrow();
+        } catch (RuntimeException e) {
+            request.release();
+            throw e;
+        }
+        if (!carry(pool, c, settings)) {
+            request.release();
+            pool.discard(c);
+            return null;
+        }
+        PgRelaySink sink = new PgRelaySink(target, c, extended);
+        io.shardgate.proxy.exec.ShardWork.Tracked tracked = target.tracker().track(new PgWork(pool, c));
+        try {
+            return relayOn(pool, c, sink, target, request, extended);
+        } finally {
+            if (!tracked.close()) {
+                c.close(); // a cancel still in flight would reach the connection's next statement: never reused
+            }
+        }
+    }
+
+    /** A relayed statement's work on {@code connection}: a CancelRequest for it, or closing it. */
+    private record PgWork(PgPool pool, PgBackendConnection connection) implements io.shardgate.proxy.exec.ShardWork {
+        @Override
+        public String shard() {
+            return pool.describe();
+        }
+
+        @Override
+        public void interrupt() throws Exception {
+            connection.cancelRequest().get(5, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void abort() {
+            connection.close();
+        }
+    }
+
+    private static PgRelaySink.Outcome relayOn(PgPool pool, PgBackendConnection c, PgRelaySink sink, PgRelayTarget target,
+            ByteBuf request, boolean extended) {
+        try {
+            c.send(request, extended ? "Parse/Bind/Execute/Sync" : "Query", sink);
+            PgRelaySink.Outcome outcome = sink.done.get();
+            pool.release(c, false);
+            return outcome;
+        } catch (ExecutionException e) {
+            pool.release(c, false); // closed by the failure: discarded
+            if (e.getCause() instanceof PgRelaySink.Broken broken) {
+                if (broken.started) {
+                    target.client().close();
+                }
+                throw broken.error;
+            }
+            throw new ProxyException(ErrorCode.INTERNAL, pool.describe() + ": relay failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            c.close();
+            pool.release(c, false);
+            target.client().close();
+            throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": interrupted while relaying", e);
+        } catch (RuntimeException e) {
+            pool.release(c, false);
+            throw e;
+        }
+    }
+
+    /**
+     * Brings {@code c} to the session's settings, as ConnectionStates does for JDBC connections (a connection carrying
+     * other settings is reset first, then the session's SET statements run); false if that failed.
+     */
+    private static boolean carry(PgPool pool, PgBackendConnection c, SessionSettings settings) {
+        String wanted = settings.fingerprint();
+        if (wanted.equals(c.sessionTag())) {
+            return true;
+        }
+        if (!c.sessionTag().isEmpty() && !pool.resetSession(c)) {
+            return false;
+        }
+        c.sessionTag(PgBackendConnection.UNKNOWN_SESSION);
+        try {
+            for (String statement : settings.statements()) {
+                PgReply r = c.query(statement).get(REPLY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                if (!r.ok() || r.status() != 'I') {
+                    return false;
+                }
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        c.sessionTag(wanted);
+        return true;
+    }
+
+    private PgPool pool(ShardDefinition shard) {
+        Entry e = pools.get(shard.name());
+        if (e != null && e.definition().equals(shard)) {
+            return e.pool();
+        }
+        synchronized (this) {
+            e = pools.get(shard.name());
+            if (e != null && e.definition().equals(shard)) {
+                return e.pool();
+            }
+            if (closed) {
+                throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, "shard " + shard.name() + ": the proxy is shutting down");
+            }
+            if (loops == null) {
+                loops = new PgEventLoops(ioThreads);
+            }
+            PgPool pool = new PgPool(loops, settings(shard),
+                    PgPool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));
+            pools.put(shard.name(), new Entry(shard, pool));
+            LOG.info("{}: native PostgreSQL pool {} (max {} connections)", shard.name(), e == null ? "created" : "replaced",
+                    Math.max(1, shard.poolSize()));
+            if (e != null) {
+                e.pool().close();
+            } else {
+                onNewPool.accept(pool);
+            }
+            return pool;
+        }
+    }
+
+    private PgBackendSettings settings(ShardDefinition shard) {
+        BackendUrl url = BackendUrl.parse(shard.jdbcUrl());
+        String hostPort = url.hostPort();
+        int colon = hostPort.lastIndexOf(':');
+        boolean bracketed = hostPort.startsWith("[");
+        String host = colon < 0 || (bracketed && colon < hostPort.indexOf(']')) ? hostPort : hostPort.substring(0, colon);
+        int port = colon < 0 || (bracketed && colon < hostPort.indexOf(']')) ? 5432 : Integer.parseInt(hostPort.substring(colon + 1));
+        if (bracketed) {
+            host = host.substring(1, host.length() - 1);
+        }
+        String database = url.database().isEmpty() ? shard.user() : url.database();
+        return new PgBackendSettings(shard.name(), host, port, shard.user(), shard.password(), database, APPLICATION_NAME,
+                PgBackendSettings.jdbcTimeZone(), connectTimeout, REPLY_TIMEOUT);
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        pools.values().forEach(e -> e.pool().close());
+        pools.clear();
+        if (loops != null) {
+            loops.close();
+        }
+    }
+}
