@@ -129,21 +129,77 @@ final class RunningStatement implements ShardWork.Tracker {
         begin();
         depth++;
         T result;
+        boolean streaming = false;
         try {
             result = statement.get();
+            if (result instanceof io.shardgate.proxy.session.StatementResult.Stream stream) {
+                // its rows are still to come from the shards: the statement runs (under its deadline, cancellable) until
+                // the front end has closed the stream
+                streaming = true;
+                @SuppressWarnings("unchecked")
+                T streamed = (T) new io.shardgate.proxy.session.StatementResult.Stream(stream.columns(), new Streamed(stream.rows()));
+                return streamed;
+            }
         } catch (ProxyException e) {
             throw answer(e);
         } catch (RuntimeException e) {
-            Cancel c = cancel;
-            if (c != null && c.reason() == Reason.DEADLINE) {
-                throw timeoutError(c, e.toString());
-            }
-            throw e;
+            throw mapped(e);
         } finally {
             depth--;
-            end();
+            if (!streaming) {
+                end();
+            }
         }
         return result;
+    }
+
+    private RuntimeException mapped(RuntimeException e) {
+        Cancel c = cancel;
+        if (c != null && c.reason() == Reason.DEADLINE) {
+            return timeoutError(c, e.toString());
+        }
+        return e;
+    }
+
+    /**
+     * The rows of a streamed result: an error while they are read is answered as one of the statement (a deadline's
+     * interruption becomes the timeout error), and the statement ends when the stream is closed.
+     */
+    private final class Streamed implements io.shardgate.proxy.session.RowStream {
+        private final io.shardgate.proxy.session.RowStream rows;
+        private boolean ended;
+
+        Streamed(io.shardgate.proxy.session.RowStream rows) {
+            this.rows = rows;
+        }
+
+        @Override
+        public byte[][] next() {
+            try {
+                return rows.next();
+            } catch (ProxyException e) {
+                throw answer(e);
+            } catch (RuntimeException e) {
+                throw mapped(e);
+            }
+        }
+
+        @Override
+        public int warnings() {
+            return rows.warnings();
+        }
+
+        @Override
+        public void close() {
+            try {
+                rows.close();
+            } finally {
+                if (!ended) {
+                    ended = true;
+                    end();
+                }
+            }
+        }
     }
 
     private synchronized void begin() {

@@ -96,6 +96,40 @@ class RunningStatementTest {
     }
 
     @Test
+    void aStreamedResultStaysUnderTheDeadlineUntilClosedAndItsInterruptionIsTheTimeoutError() {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(200), false);
+        FakeWork work = new FakeWork(true);
+        ShardWork.Tracked[] tracked = new ShardWork.Tracked[1];
+        // the statement returns its stream at once; its rows come from the shard while the front end pulls them
+        io.shardgate.proxy.session.StatementResult result = running.run(() -> {
+            tracked[0] = running.track(work);
+            return new io.shardgate.proxy.session.StatementResult.Stream(List.of(), new io.shardgate.proxy.session.RowStream() {
+                @Override
+                public byte[][] next() {
+                    return (byte[][]) work.run();
+                }
+
+                @Override
+                public int warnings() {
+                    return 0;
+                }
+
+                @Override
+                public void close() {
+                    tracked[0].close();
+                }
+            });
+        });
+        var rows = ((io.shardgate.proxy.session.StatementResult.Stream) result).rows();
+        ProxyException e = catchThrowableOfType(ProxyException.class, rows::next);
+        assertThat(work.calls).as("the deadline still ran while the rows were read").containsExactly("interrupt");
+        assertThat(e.error().mysqlErrno()).isEqualTo(1969);
+        rows.close();
+        running.cancel(RunningStatement.Reason.DEADLINE);
+        assertThat(work.calls).as("closed: the statement is over, nothing more to cancel").containsExactly("interrupt");
+    }
+
+    @Test
     void onPostgresqlTheTimeoutIsWordedAsStatementTimeout() {
         RunningStatement running = new RunningStatement(timer, Duration.ofMillis(100), true);
         FakeWork work = new FakeWork(true);
