@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.mysql;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

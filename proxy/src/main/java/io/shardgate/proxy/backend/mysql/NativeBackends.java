@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.mysql;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import io.shardgate.cluster.ShardDefinition;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;

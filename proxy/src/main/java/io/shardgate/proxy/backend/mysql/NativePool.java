@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.mysql;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.pg;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -57,7 +59,7 @@ public final class PgBackendConnection {
     public static final String UNKNOWN_SESSION = "/* changed by a statement */";
 
     private final PgBackendSettings settings;
-    private final PgEventLoops loops;
+    private final BackendEventLoops loops;
     private final CompletableFuture<PgBackendConnection> login = new CompletableFuture<>();
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.LOGIN);
     private final long createdNanos = System.nanoTime();
@@ -83,13 +85,13 @@ public final class PgBackendConnection {
     private volatile long lastUsedNanos = createdNanos;
     private volatile String sessionTag = "";
 
-    private PgBackendConnection(PgEventLoops loops, PgBackendSettings settings) {
+    private PgBackendConnection(BackendEventLoops loops, PgBackendSettings settings) {
         this.loops = loops;
         this.settings = settings;
     }
 
     /** Opens a connection; the future completes once logged in and ready, or fails with {@code SHARD_UNAVAILABLE}. */
-    public static CompletableFuture<PgBackendConnection> connect(PgEventLoops loops, PgBackendSettings settings) {
+    public static CompletableFuture<PgBackendConnection> connect(BackendEventLoops loops, PgBackendSettings settings) {
         Objects.requireNonNull(settings, "settings");
         PgBackendConnection c = new PgBackendConnection(loops, settings);
         ChannelFuture connecting = bootstrap(loops, settings)
@@ -114,7 +116,7 @@ public final class PgBackendConnection {
         return c.login;
     }
 
-    private static Bootstrap bootstrap(PgEventLoops loops, PgBackendSettings settings) {
+    private static Bootstrap bootstrap(BackendEventLoops loops, PgBackendSettings settings) {
         return new Bootstrap()
                 .group(loops.group())
                 .channel(loops.channelType())

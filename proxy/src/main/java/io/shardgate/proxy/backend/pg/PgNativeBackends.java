@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.pg;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import io.netty.buffer.ByteBuf;
 import io.shardgate.cluster.ShardDefinition;
 import io.shardgate.proxy.error.ErrorCode;
@@ -44,7 +46,7 @@ public final class PgNativeBackends implements AutoCloseable {
     private final Consumer<PgPool> onNewPool;
     private final Function<String, ShardBudget> budgets;
     private final Map<String, Entry> pools = new ConcurrentHashMap<>();
-    private PgEventLoops loops;
+    private BackendEventLoops loops;
     private boolean closed;
 
     /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
@@ -219,7 +221,7 @@ public final class PgNativeBackends implements AutoCloseable {
                 throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, "shard " + shard.name() + ": the proxy is shutting down");
             }
             if (loops == null) {
-                loops = new PgEventLoops(ioThreads);
+                loops = new BackendEventLoops(ioThreads);
             }
             PgPool pool = new PgPool(loops, settings(shard),
                     PgPool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));

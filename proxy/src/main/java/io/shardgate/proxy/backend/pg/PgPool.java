@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.pg;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -87,7 +89,7 @@ public final class PgPool implements AutoCloseable {
     public record Counters(long opened, long openFailures, long borrowed, long waited, long busyTimeouts, long resets,
             long validationFailures, long discardedBroken, long closedIdle, long closedLifetime) {}
 
-    private final PgEventLoops loops;
+    private final BackendEventLoops loops;
     private final PgBackendSettings connection;
     private final Settings settings;
     private final ReentrantLock lock = new ReentrantLock();
@@ -110,7 +112,7 @@ public final class PgPool implements AutoCloseable {
     private final LongAdder closedIdle = new LongAdder();
     private final LongAdder closedLifetime = new LongAdder();
 
-    public PgPool(PgEventLoops loops, PgBackendSettings connection, Settings settings) {
+    public PgPool(BackendEventLoops loops, PgBackendSettings connection, Settings settings) {
         this.loops = Objects.requireNonNull(loops, "loops");
         this.connection = Objects.requireNonNull(connection, "connection");
         this.settings = Objects.requireNonNull(settings, "settings");

@@ -9,7 +9,6 @@
  * {@link io.shardgate.proxy.backend.pg.PgPool} keeps such connections per shard and
  * {@link io.shardgate.proxy.backend.pg.PgNativeBackends} owns the pools and the relay.
  *
- * <p>The event loops are the MySQL side's {@code BackendEventLoops} pattern, kept separate here so the two packages do
- * not change each other.
+ * <p>The event loops are {@code io.shardgate.proxy.backend.BackendEventLoops}, shared with the MySQL side.
  */
 package io.shardgate.proxy.backend.pg;

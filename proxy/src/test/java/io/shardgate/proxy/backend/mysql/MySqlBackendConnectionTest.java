@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.mysql;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import static io.shardgate.proxy.backend.mysql.PacketKind.COLUMN_COUNT;
 import static io.shardgate.proxy.backend.mysql.PacketKind.COLUMN_DEFINITION;
 import static io.shardgate.proxy.backend.mysql.PacketKind.ERROR;

@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.mysql;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

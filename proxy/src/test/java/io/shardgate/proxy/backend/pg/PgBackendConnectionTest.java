@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.pg;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -28,13 +30,13 @@ class PgBackendConnectionTest {
     static final String DB = "shop";
     private static final long WAIT = 30;
     private static LocalPostgres pg;
-    private static PgEventLoops loops;
+    private static BackendEventLoops loops;
 
     @BeforeAll
     static void start() throws Exception {
         assumeTrue(LocalPostgres.isAvailable(), "PostgreSQL binaries are not installed");
         pg = LocalPostgres.temporary();
-        loops = new PgEventLoops(1);
+        loops = new BackendEventLoops(1);
         pg.createDatabase(DB);
         pg.createDatabaseUser(DB, "app", "secret");
         pg.execute("SET password_encryption = 'scram-sha-256'; CREATE ROLE scram_app LOGIN PASSWORD 's3cret'");

@@ -1,5 +1,7 @@
 package io.shardgate.proxy.backend.pg;
 
+import io.shardgate.proxy.backend.BackendEventLoops;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -21,13 +23,13 @@ import org.junit.jupiter.api.Test;
 class PgPoolTest {
     private static final String DB = "shop";
     private static LocalPostgres pg;
-    private static PgEventLoops loops;
+    private static BackendEventLoops loops;
 
     @BeforeAll
     static void start() {
         assumeTrue(LocalPostgres.isAvailable(), "PostgreSQL binaries are not installed");
         pg = LocalPostgres.temporary();
-        loops = new PgEventLoops(1);
+        loops = new BackendEventLoops(1);
         pg.createDatabase(DB);
         pg.createDatabaseUser(DB, "app", "secret");
     }

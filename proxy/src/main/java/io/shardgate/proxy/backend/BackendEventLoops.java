@@ -1,4 +1,4 @@
-package io.shardgate.proxy.backend.pg;
+package io.shardgate.proxy.backend;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -11,24 +11,24 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The event loops PostgreSQL backend connections run on, with the matching channel type (epoll where available, else
- * NIO). The twin of {@code backend.mysql.BackendEventLoops}, whose accessors that package keeps to itself.
+ * The event loops the proxy's native backend connections (MySQL and PostgreSQL) run on, with the matching channel type
+ * (epoll where available, else NIO).
  */
-public final class PgEventLoops implements AutoCloseable {
+public final class BackendEventLoops implements AutoCloseable {
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelType;
 
-    public PgEventLoops(int threads) {
+    public BackendEventLoops(int threads) {
         boolean epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 
-    EventLoopGroup group() {
+    public EventLoopGroup group() {
         return group;
     }
 
-    Class<? extends SocketChannel> channelType() {
+    public Class<? extends SocketChannel> channelType() {
         return channelType;
     }
 
