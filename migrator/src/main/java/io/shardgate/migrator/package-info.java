@@ -37,6 +37,11 @@
  *       quotes, {@code FOR SHARE}, {@code INSERT … ON CONFLICT (key) DO UPDATE}, catalog queries on the current
  *       schema, {@code lock_timeout}, exact numbers bound as untyped text so key comparisons keep their index; and
  *       the slot function the proxies' shadow filters call is installed on source and target first.</li>
+ *   <li><b>The DUAL_WRITE barrier</b> is where the move waits for client transactions that wrote rows on the source
+ *       before it (each proxy acknowledges that epoch only once they have ended): their writes made no copies, and the
+ *       backfill's and the verify's unlocked chunk reads cannot see a row they inserted, which would otherwise reach
+ *       the source only after the verify. While one is open the barrier times out, {@code lastError} says
+ *       {@code barrier for DUAL_WRITE}, and the worker retries it; nothing is copied meanwhile.</li>
  *   <li><b>Backfill</b> reads a chunk under {@code LOCK IN SHARE MODE}, filters rows by slot in Java
  *       ({@code SlotFunction}/{@code ShardKeys}, exactly the proxy's routing), upserts with
  *       {@code INSERT … ON DUPLICATE KEY UPDATE}, commits the target, then the source. Key ranges are

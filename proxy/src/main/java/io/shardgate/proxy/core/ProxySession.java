@@ -99,7 +99,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.schema = schema;
         this.deadline = core.runningStatement(core.topology().cluster().dialect() == io.shardgate.cluster.Dialect.POSTGRES);
         this.backends = new SessionBackends(core.pools(), core.connectionStates(), core.topology().cluster().dialect(), core.pinned(),
-                client.flags().foundRows(), deadline, core.gate().copyHold("connection " + connectionId));
+                client.flags().foundRows(), deadline, core.gate().transactionHold("connection " + connectionId));
         this.spread = (int) connectionId;
         this.stateRules = new ServerStateRules(this, backends);
         this.pgSqlPrepared = new PgSqlPrepared(backends, core.topology().logicalDatabase());
@@ -621,8 +621,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 } else if (!routed.holdsSnapshot()) {
                     ticket.close(); // see RoutedStatement#holdsSnapshot
                 }
-                if (routed.writesMovingSlots() && transactional()) {
-                    backends.holdCopiesUntilTransactionEnds(ticket); // a cleanup must not start before they commit
+                if (transactional()) {
+                    holdUntilTransactionEnds(routed, statement, ticket);
                 }
                 long previousInsertId = lastInsertId;
                 List<Object> bound = ids.generated() && !(plan instanceof RoutePlan.Rejected) ? ids.withIds(parameters) : parameters;
@@ -645,6 +645,22 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                     ticket.close();
                 }
             }
+        }
+    }
+
+    /**
+     * A write of the client's transaction stays uncommitted until the transaction ends: a move must not start copying its
+     * slots before then (the backfill cannot see a row it inserted), nor a cleanup deleting them if it made dual-write
+     * copies. Broadcast tables never move. {@code ticket} is open: every write holds its snapshot.
+     */
+    private void holdUntilTransactionEnds(io.shardgate.router.RoutedStatement routed, AnalysedStatement statement,
+            SnapshotGate.Ticket ticket) {
+        RoutePlan plan = routed.plan();
+        if ((routed.writesShardedRows() || statement.modifiesRows()) && !(plan instanceof RoutePlan.Broadcast)) {
+            backends.holdWritesUntilTransactionEnds(ticket, ServerStateRules.shards(plan));
+        }
+        if (routed.writesMovingSlots()) {
+            backends.holdCopiesUntilTransactionEnds(ticket);
         }
     }
 

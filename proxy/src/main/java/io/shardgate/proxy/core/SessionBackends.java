@@ -42,8 +42,8 @@ final class SessionBackends {
     private final java.util.Set<String> wrote = new java.util.HashSet<>();
     /** Pinned shards that received dual-write copies in this transaction: they commit before the others. */
     private final java.util.Set<String> shadows = new java.util.HashSet<>();
-    /** The snapshots this transaction's dual writes routed with, held until it ends (see {@link SnapshotGate}). */
-    private final SnapshotGate.CopyHold copies;
+    /** The snapshots this transaction's dual writes routed with and the shards it wrote on, held until it ends (see {@link SnapshotGate}). */
+    private final SnapshotGate.TransactionHold held;
     private final Dialect dialect;
     /**
      * Connections lent to this session right now (borrowed, pinned or reserved), each tracked by the session's running
@@ -80,10 +80,10 @@ final class SessionBackends {
     }
 
     SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows,
-            io.shardgate.proxy.exec.ShardWork.Tracker tracker, SnapshotGate.CopyHold copies) {
+            io.shardgate.proxy.exec.ShardWork.Tracker tracker, SnapshotGate.TransactionHold held) {
         this.pools = pools;
         this.tracker = tracker;
-        this.copies = copies;
+        this.held = held;
         this.foundRows = foundRows;
         this.states = states;
         this.dialect = dialect;
@@ -613,7 +613,15 @@ final class SessionBackends {
      * stay uncommitted until the transaction ends, so the snapshot stays held for cleanup barriers until then.
      */
     void holdCopiesUntilTransactionEnds(SnapshotGate.Ticket ticket) {
-        copies.add(ticket);
+        held.copied(ticket);
+    }
+
+    /**
+     * A write of the client's transaction is about to run on {@code shards} with {@code ticket}'s snapshot: its rows stay
+     * uncommitted until the transaction ends, so a move of their slots must not start copying before then.
+     */
+    void holdWritesUntilTransactionEnds(SnapshotGate.Ticket ticket, List<String> shards) {
+        held.wrote(ticket, shards);
     }
 
     /**
@@ -740,7 +748,7 @@ final class SessionBackends {
         wrote.clear();
         atBegin = null;
         atSavepoint.clear();
-        copies.release(); // the transaction is over: its copies are committed or gone
+        held.release(); // the transaction is over: its writes and copies are committed or gone
     }
 
     /**
