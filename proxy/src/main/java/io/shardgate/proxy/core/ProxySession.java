@@ -401,6 +401,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             backends.endSession();
             return null;
         });
+        deadline.close();
         prepared.clear();
         preparedBytes.clear();
     }

@@ -209,13 +209,52 @@ final class RunningStatement implements ShardWork.Tracker {
         owner = Thread.currentThread();
         ownerInterrupted = false;
         running = true;
-        if (!timeout.isZero() && !timer.isShutdown()) {
-            try {
-                deadline = timer.schedule(() -> cancel(Reason.DEADLINE), timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                deadline = null; // the core is closing: sessions end without deadlines
+        if (!timeout.isZero() && deadline == null) {
+            armDeadline(timeout.toNanos());
+        }
+    }
+
+    /**
+     * The deadline check is armed lazily and stays armed across statements: scheduling and cancelling a timer task per
+     * statement woke the timer thread each time (a context switch per statement on the relayed hot path). When the
+     * check fires it cancels the statement running then if that one has reached its deadline, and otherwise re-arms for
+     * the running statement's deadline, or disarms while none runs (the next {@link #begin} arms it again).
+     */
+    private void armDeadline(long delayNanos) {
+        if (timer.isShutdown()) {
+            deadline = null;
+            return;
+        }
+        try {
+            deadline = timer.schedule(this::checkDeadline, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            deadline = null; // the core is closing: sessions end without deadlines
+        }
+    }
+
+    /** The session is gone: its deadline check, armed across statements, is dropped (no statement runs any more). */
+    synchronized void close() {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+    }
+
+    private void checkDeadline() {
+        boolean due;
+        synchronized (this) {
+            deadline = null;
+            if (!running) {
+                return;
+            }
+            long left = startNanos + timeout.toNanos() - System.nanoTime();
+            due = left <= 0;
+            if (!due) {
+                armDeadline(left);
+                return;
             }
         }
+        cancel(Reason.DEADLINE);
     }
 
     private void end() {
@@ -224,10 +263,6 @@ final class RunningStatement implements ShardWork.Tracker {
             owner = null;
             if (ownerInterrupted) {
                 Thread.interrupted(); // the last resort's interrupt must not reach the session's next statement
-            }
-            if (deadline != null) {
-                deadline.cancel(false);
-                deadline = null;
             }
             if (cut != null) {
                 cut.cancel(false);

@@ -423,7 +423,10 @@ public final class MySqlBackendConnection {
             paused = false;
             channel.config().setAutoRead(true);
         }
-        armWatchdog(settings.replyTimeout().toNanos());
+        if (watchdog == null) {
+            // armed once and kept across commands (see checkProgress): a schedule and cancel per command cost the hot path
+            armWatchdog(settings.replyTimeout().toNanos());
+        }
         writeFramed(payload);
         channel.flush();
     }
@@ -494,7 +497,6 @@ public final class MySqlBackendConnection {
     }
 
     private void endCommand() {
-        cancelWatchdog();
         sink = null;
         reader = null;
         lastUsedNanos = System.nanoTime();
@@ -517,7 +519,7 @@ public final class MySqlBackendConnection {
         watchdog = null;
         Phase now = phase.get();
         if (now != Phase.BUSY && now != Phase.LOGIN) {
-            return;
+            return; // idle: the next command arms it again
         }
         long timeout = settings.replyTimeout().toNanos();
         if (packets != packetsAtCheck) {

@@ -55,8 +55,12 @@ public final class NativeBackends implements AutoCloseable {
 
     /** The database a shard's URL names (what its native connections select). */
     public static String database(ShardDefinition shard) {
-        return BackendUrl.parse(shard.jdbcUrl()).database();
+        // asked per relayed statement: parsing the URL each time cost ~2 % of the proxy's CPU on point selects
+        return DATABASES.computeIfAbsent(shard.jdbcUrl(), url -> BackendUrl.parse(url).database());
     }
+
+    /** Databases by shard URL; bounded by the URLs the cluster ever had (a few per shard). */
+    private static final Map<String, String> DATABASES = new ConcurrentHashMap<>();
 
     /**
      * Sends {@code sql} (a COM_QUERY's bytes) to {@code shard} on a pooled native connection that carries the session's
