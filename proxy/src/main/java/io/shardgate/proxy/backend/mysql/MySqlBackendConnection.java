@@ -98,10 +98,16 @@ public final class MySqlBackendConnection {
 
     /** Opens a connection; the future completes once logged in, or fails with {@code SHARD_UNAVAILABLE}. */
     public static CompletableFuture<MySqlBackendConnection> connect(BackendEventLoops loops, BackendSettings settings) {
+        return connect(loops, settings, null);
+    }
+
+    /** As {@link #connect(BackendEventLoops, BackendSettings)}, on {@code loop} when it is one of {@code loops}. */
+    public static CompletableFuture<MySqlBackendConnection> connect(BackendEventLoops loops, BackendSettings settings,
+            io.netty.channel.EventLoop loop) {
         Objects.requireNonNull(settings, "settings");
         MySqlBackendConnection c = new MySqlBackendConnection(settings);
         ChannelFuture connecting = new Bootstrap()
-                .group(loops.group())
+                .group(loops.loopOf(loop))
                 .channel(loops.channelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -137,6 +143,12 @@ public final class MySqlBackendConnection {
      * @throws ProxyException        SHARD_UNAVAILABLE if the connection is closed
      * @throws IllegalStateException if another command is still running
      */
+    /** The event loop this connection's I/O runs on; null before it is connected. */
+    public io.netty.channel.EventLoop eventLoop() {
+        Channel ch = channel;
+        return ch == null ? null : ch.eventLoop();
+    }
+
     public void send(ByteBuf payload, ReplySink sink) {
         Objects.requireNonNull(sink, "sink");
         ReplyReader.Grammar grammar;

@@ -46,7 +46,16 @@ public final class NativeBackends implements AutoCloseable {
     /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
     public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
             Function<String, ShardBudget> budgets) {
-        this.loops = new BackendEventLoops(ioThreads);
+        this(new BackendEventLoops(ioThreads), connectTimeout, poolWait, onNewPool, budgets);
+    }
+
+    /**
+     * On {@code loops} (the proxy's, shared with its front ends: a relayed statement borrows a connection on its client's
+     * loop when one is idle, see {@link NativePool#borrow(io.netty.channel.EventLoop)}).
+     */
+    public NativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
+            Function<String, ShardBudget> budgets) {
+        this.loops = java.util.Objects.requireNonNull(loops, "loops");
         this.budgets = budgets;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;
@@ -150,7 +159,7 @@ public final class NativeBackends implements AutoCloseable {
 
     private static RelaySink.Outcome relayOn(ShardDefinition shard, NativePool pool, SessionSettings settings, RelayTarget target,
             ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
-        MySqlBackendConnection c = pool.borrow();
+        MySqlBackendConnection c = pool.borrow(target.client().eventLoop());
         ShardWork.Tracked tracked = tracker.track(new NativeWork(shard, pool, c));
         try {
             return relayOn(pool, c, settings, target, tracker, command);

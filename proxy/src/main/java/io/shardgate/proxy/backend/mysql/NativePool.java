@@ -141,6 +141,15 @@ public final class NativePool implements AutoCloseable {
      *                        cannot be reached or logged into
      */
     public MySqlBackendConnection borrow() {
+        return borrow(null);
+    }
+
+    /**
+     * As {@link #borrow()}, preferring a connection on {@code loop} (the client's event loop: the reply then reaches the
+     * client's socket on the thread that reads it): an idle one there is lent first, else the newest idle one, and a new
+     * connection is opened on it.
+     */
+    public MySqlBackendConnection borrow(io.netty.channel.EventLoop loop) {
         long start = System.nanoTime();
         long deadline = start + settings.poolWait().toNanos();
         boolean counted = false;
@@ -153,7 +162,7 @@ public final class NativePool implements AutoCloseable {
                     if (closed) {
                         throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, connection.describe() + ": the pool is closed");
                     }
-                    candidate = idle.pollFirst();
+                    candidate = takeIdle(loop);
                     if (candidate != null) {
                         lent++;
                         break;
@@ -187,7 +196,7 @@ public final class NativePool implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            MySqlBackendConnection c = open ? openOne(start) : candidate;
+            MySqlBackendConnection c = open ? openOne(start, loop) : candidate;
             if (open || usable(c)) {
                 borrowed.increment();
                 return c;
@@ -296,9 +305,23 @@ public final class NativePool implements AutoCloseable {
 
     // ---- internals
 
-    private MySqlBackendConnection openOne(long start) {
+    /** The newest idle connection on {@code loop}, else the newest idle one, else null; under the lock. */
+    private MySqlBackendConnection takeIdle(io.netty.channel.EventLoop loop) {
+        if (loop != null) {
+            for (Iterator<MySqlBackendConnection> it = idle.iterator(); it.hasNext(); ) {
+                MySqlBackendConnection c = it.next();
+                if (c.eventLoop() == loop) {
+                    it.remove();
+                    return c;
+                }
+            }
+        }
+        return idle.pollFirst();
+    }
+
+    private MySqlBackendConnection openOne(long start, io.netty.channel.EventLoop loop) {
         Duration limit = connection.connectTimeout().plus(connection.replyTimeout());
-        CompletableFuture<MySqlBackendConnection> connecting = MySqlBackendConnection.connect(loops, connection);
+        CompletableFuture<MySqlBackendConnection> connecting = MySqlBackendConnection.connect(loops, connection, loop);
         try {
             MySqlBackendConnection c = connecting.get(limit.toNanos(), TimeUnit.NANOSECONDS);
             opened.increment();
