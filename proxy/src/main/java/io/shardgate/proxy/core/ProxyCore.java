@@ -329,6 +329,11 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return analyses.get(sql, dialect, commentGate);
     }
 
+    /** {@code sql}'s analysis if it is cached, else null (nothing is parsed: for an event loop). */
+    AnalysedStatement analysedIfCached(String sql) {
+        return analyses.cached(sql);
+    }
+
     ShardPools pools() {
         return pools;
     }

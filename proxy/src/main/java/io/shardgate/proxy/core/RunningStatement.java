@@ -73,6 +73,11 @@ final class RunningStatement implements ShardWork.Tracker {
             return settle();
         }
 
+        @Override
+        public boolean interrupted() {
+            return interrupt != null || aborted;
+        }
+
         /** Whether no interrupt is in flight any more (waiting up to {@link #SETTLE}); false after an abort. */
         boolean settle() {
             if (aborted) {
@@ -202,11 +207,47 @@ final class RunningStatement implements ShardWork.Tracker {
         }
     }
 
-    private synchronized void begin() {
+    /**
+     * Begins a statement that runs on an event loop rather than on the session's thread (a statement relayed from the
+     * loop): cancels and the deadline work as for {@link #run}, except that no thread is interrupted as a last resort
+     * (the loop's work never waits). False, and nothing begins, when a statement runs already. Ended by
+     * {@link #endDetached}.
+     */
+    synchronized boolean beginDetached() {
+        if (running || depth > 0) {
+            return false;
+        }
+        begin(null);
+        return true;
+    }
+
+    /**
+     * Ends a statement begun by {@link #beginDetached}; may wait (briefly) for interrupts still in flight when it was
+     * cancelled ({@link #cancelled}): call it where waiting is allowed then.
+     */
+    void endDetached() {
+        end();
+    }
+
+    /** Whether the running statement was cancelled (its end then settles the interrupts sent). */
+    boolean cancelled() {
+        return cancel != null;
+    }
+
+    /** What the client gets for a detached statement that failed with {@code e} (as {@link #run} maps it). */
+    RuntimeException answerDetached(RuntimeException e) {
+        return e instanceof ProxyException p ? answer(p) : mapped(e);
+    }
+
+    private void begin() {
+        begin(Thread.currentThread());
+    }
+
+    private synchronized void begin(Thread thread) {
         cancel = null;
         interrupted.clear();
         startNanos = System.nanoTime();
-        owner = Thread.currentThread();
+        owner = thread;
         ownerInterrupted = false;
         running = true;
         if (!timeout.isZero() && deadline == null) {

@@ -305,6 +305,34 @@ public final class NativePool implements AutoCloseable {
 
     // ---- internals
 
+    /**
+     * An idle connection on {@code loop} that can be lent without any I/O (open, not expired, used within
+     * {@link Settings#validateAfter}), or null; never waits, never connects: for a statement relayed from that loop.
+     * Give it back with {@link #release} or {@link #discard}.
+     */
+    public MySqlBackendConnection borrowReady(io.netty.channel.EventLoop loop) {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            if (closed || waiting > 0) {
+                return null;
+            }
+            for (Iterator<MySqlBackendConnection> it = idle.iterator(); it.hasNext(); ) {
+                MySqlBackendConnection c = it.next();
+                if (c.eventLoop() == loop && c.isUsable() && !expired(c, now)
+                        && now - c.lastUsedNanos() < settings.validateAfter().toNanos()) {
+                    it.remove();
+                    lent++;
+                    borrowed.increment();
+                    return c;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The newest idle connection on {@code loop}, else the newest idle one, else null; under the lock. */
     private MySqlBackendConnection takeIdle(io.netty.channel.EventLoop loop) {
         if (loop != null) {
