@@ -313,6 +313,84 @@ class StatementCancelIT {
         }
     }
 
+    /**
+     * Runs {@code sleepOn(id, 0)} with {@code marker} on {@code c} until a statement of that text is relayed from the
+     * client's event loop (its analysis is cached and a connection on that loop is ready), so the next statement of the
+     * same shape starts there too: the loop path has its own start and end of a statement, cancelled like any.
+     */
+    private void warmTheLoopPath(Connection c, long id, String marker) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            long before = proxy.core().metrics().relayedCount(true);
+            Sql.query(c, sleepOn(id, 0) + " /* " + marker + " */");
+            if (proxy.core().metrics().relayedCount(true) > before) {
+                return;
+            }
+        }
+        throw new AssertionError("a warm point select was never relayed from the event loop");
+    }
+
+    @Test
+    @Order(10)
+    void onTheLoopPathTheDeadlineCancelsTheStatementWithTheTimeoutError() throws Exception {
+        try (Connection c = connect()) {
+            warmTheLoopPath(c, onS0, "loop-deadline-10");
+            long fromLoop = proxy.core().metrics().relayedCount(true);
+            long start = System.nanoTime();
+            SQLException e = catchThrowableOfType(SQLException.class,
+                    () -> Sql.query(c, sleepOn(onS0, 30) + " /* loop-deadline-10 */"));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(proxy.core().metrics().relayedCount(true)).as("relayed from the loop").isEqualTo(fromLoop + 1);
+            assertThat((Throwable) e).as("a statement past the deadline fails").isNotNull();
+            assertThat(ms).as("it fails at its deadline").isBetween((long) TIMEOUT_MS - 50, PROMPT_MS);
+            assertThat(e.getErrorCode()).isEqualTo(1969);
+            assertThat(e.getSQLState()).isEqualTo("70100");
+            assertThat(e.getMessage()).contains("limits.statement-timeout-ms (" + TIMEOUT_MS + " ms)").contains("shard s0");
+            awaitGone(0, "loop-deadline-10", Duration.ofSeconds(1));
+            assertThat(Sql.query(c, "SELECT n FROM kv WHERE id = " + onS0)).containsExactly(List.of("0"));
+        }
+    }
+
+    @Test
+    @Order(11)
+    void onTheLoopPathKillQueryInterruptsTheStatementAsTheServerDoes() throws Exception {
+        SQLException server = serverKillQuery();
+        try (Connection victim = connect(); Connection killer = connect()) {
+            long id = Long.parseLong(Sql.query(victim, "SELECT CONNECTION_ID()").getFirst().getFirst());
+            warmTheLoopPath(victim, onS1, "loop-killed-11");
+            long fromLoop = proxy.core().metrics().relayedCount(true);
+            CompletableFuture<SQLException> failed = CompletableFuture.supplyAsync(() -> catchThrowableOfType(SQLException.class,
+                    () -> Sql.query(victim, sleepOn(onS1, 30) + " /* loop-killed-11 */")), Executors.newVirtualThreadPerTaskExecutor());
+            awaitRunning(1, "SLEEP(30) FROM kv WHERE id = " + onS1 + " /* loop-killed-11");
+            assertThat(Sql.update(killer, "KILL QUERY " + id)).isZero();
+            SQLException e = failed.get(5, TimeUnit.SECONDS);
+            assertThat(proxy.core().metrics().relayedCount(true)).as("relayed from the loop").isGreaterThan(fromLoop);
+            assertThat(e.getErrorCode()).isEqualTo(server.getErrorCode()).isEqualTo(1317);
+            assertThat(e.getSQLState()).isEqualTo(server.getSQLState());
+            assertThat(e.getMessage()).isEqualTo(server.getMessage());
+            awaitGone(1, "loop-killed-11", Duration.ofSeconds(1));
+            // the session goes on, on the loop path too
+            assertThat(Sql.query(victim, sleepOn(onS1, 0) + " /* loop-killed-11 */")).containsExactly(List.of("0"));
+        }
+    }
+
+    @Test
+    @Order(12)
+    void onTheLoopPathAClientThatGoesAwayHasItsStatementCancelled() throws Exception {
+        Connection c = connect();
+        warmTheLoopPath(c, onS0, "loop-gone-12");
+        long fromLoop = proxy.core().metrics().relayedCount(true);
+        CompletableFuture<SQLException> failed = CompletableFuture.supplyAsync(() -> catchThrowableOfType(SQLException.class,
+                () -> Sql.query(c, sleepOn(onS0, 30) + " /* loop-gone-12 */")), Executors.newVirtualThreadPerTaskExecutor());
+        awaitRunning(0, "SLEEP(30) FROM kv WHERE id = " + onS0 + " /* loop-gone-12");
+        assertThat(proxy.core().metrics().relayedCount(true)).as("relayed from the loop").isGreaterThan(fromLoop);
+        c.abort(Runnable::run); // the socket closes without COM_QUIT
+        failed.get(5, TimeUnit.SECONDS);
+        awaitGone(0, "loop-gone-12", Duration.ofMillis(1500));
+        try (Connection next = connect()) {
+            assertThat(Sql.query(next, sleepOn(onS0, 0) + " /* loop-gone-12 */")).containsExactly(List.of("0"));
+        }
+    }
+
     private static void signal(String signal, long pid) throws Exception {
         Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
         assertThat(p.waitFor()).isZero();

@@ -177,6 +177,7 @@ final class NativeRelay {
                 ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
             }
             core.metrics().statement("single");
+            core.metrics().relayed(true);
             var done = new java.util.concurrent.CompletableFuture<Void>();
             relayed.whenComplete((outcome, failure) -> {
                 ticket.close();
@@ -275,6 +276,7 @@ final class NativeRelay {
             if (outcome == null) {
                 return false; // the connection could not take the session's settings; nothing ran
             }
+            core.metrics().relayed(false);
             session.relayed(shardStatement.shard(), outcome.warnings(), outcome.warningRows());
             if (outcome.error() != null) {
                 rules.failed();

@@ -213,7 +213,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         try {
             done = s.relayFromLoop(sql, statementId, parameters, packet, new io.shardgate.proxy.backend.mysql.RelayTarget(ctx.channel(),
                     connection.has(Capabilities.DEPRECATE_EOF), connection.has(Capabilities.FOUND_ROWS), connection.peekSequence()),
-                    worker);
+                    RARE_WAITS);
         } catch (RuntimeException e) {
             LOG.debug("connection {}: relaying from the event loop failed before anything ran; the session runs it", connectionId, e);
             return false;
@@ -232,6 +232,12 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         });
         return true;
     }
+
+    /**
+     * Where a statement relayed from the loop does the rare steps that may wait (settling a cancel's interrupts): a
+     * virtual thread of their own. Not the session's thread: a command queued there waits for that statement to end.
+     */
+    private static final java.util.concurrent.Executor RARE_WAITS = work -> Thread.ofVirtual().name("shardgate-relay-end").start(work);
 
     /** Waits (on the session's thread) for a statement relayed from the loop to end: the session runs one at a time. */
     private void afterLoopRelay() {

@@ -99,8 +99,9 @@ public interface FrontendSession extends AutoCloseable {
      * loop, which must not wait: starts the relay only when nothing it takes needs waiting (a cached analysis, a ready
      * backend connection on that loop). Null: nothing ran, run it on the session's thread. Else a future completing once
      * the client has its answer and the session's bookkeeping is done; it fails with the error to answer when nothing
-     * reached the client (as relay throws). Work that may wait in rare cases runs on {@code blocking} (the session's
-     * thread). The caller hands the session no other command until the future completes.
+     * reached the client (as relay throws). Work that may wait in rare cases runs on {@code blocking}, which must not be
+     * the session's thread (a command queued there waits for this one). The caller hands the session no other command
+     * until the future completes.
      */
     default java.util.concurrent.CompletableFuture<Void> relayFromLoop(byte[] sql, int statementId, List<Object> parameters,
             byte[] packet, io.shardgate.proxy.backend.mysql.RelayTarget target, java.util.concurrent.Executor blocking) {

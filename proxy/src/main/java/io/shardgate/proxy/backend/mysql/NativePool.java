@@ -162,7 +162,9 @@ public final class NativePool implements AutoCloseable {
                     if (closed) {
                         throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, connection.describe() + ": the pool is closed");
                     }
-                    candidate = takeIdle(loop);
+                    // on the client's loop first; below the pool's size a new connection there beats an idle one
+                    // on another loop (every later statement of that loop's clients can then be relayed from the loop)
+                    candidate = takeIdle(loop, total >= settings.maxSize());
                     if (candidate != null) {
                         lent++;
                         break;
@@ -333,18 +335,22 @@ public final class NativePool implements AutoCloseable {
         }
     }
 
-    /** The newest idle connection on {@code loop}, else the newest idle one, else null; under the lock. */
-    private MySqlBackendConnection takeIdle(io.netty.channel.EventLoop loop) {
-        if (loop != null) {
-            for (Iterator<MySqlBackendConnection> it = idle.iterator(); it.hasNext(); ) {
-                MySqlBackendConnection c = it.next();
-                if (c.eventLoop() == loop) {
-                    it.remove();
-                    return c;
-                }
+    /**
+     * The newest idle connection on {@code loop} (any loop when null), else, if {@code anyLoop}, the newest idle one,
+     * else null; under the lock.
+     */
+    private MySqlBackendConnection takeIdle(io.netty.channel.EventLoop loop, boolean anyLoop) {
+        if (loop == null) {
+            return idle.pollFirst();
+        }
+        for (Iterator<MySqlBackendConnection> it = idle.iterator(); it.hasNext(); ) {
+            MySqlBackendConnection c = it.next();
+            if (c.eventLoop() == loop) {
+                it.remove();
+                return c;
             }
         }
-        return idle.pollFirst();
+        return anyLoop ? idle.pollFirst() : null;
     }
 
     private MySqlBackendConnection openOne(long start, io.netty.channel.EventLoop loop) {
