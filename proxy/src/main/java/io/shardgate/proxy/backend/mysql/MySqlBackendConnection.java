@@ -447,6 +447,14 @@ public final class MySqlBackendConnection {
     private void writeFramed(ByteBuf payload) {
         int sequence = 0;
         try {
+            int length = payload.readableBytes();
+            if (length < PieceDecoder.MAX_PIECE) {
+                // one packet: header and payload in one I/O buffer (one write, no copy of a heap buffer at flush)
+                ByteBuf frame = channel.alloc().ioBuffer(PieceDecoder.HEADER + length);
+                frame.writeMediumLE(length).writeByte(0).writeBytes(payload);
+                channel.write(frame, channel.voidPromise());
+                return;
+            }
             while (true) {
                 int n = Math.min(PieceDecoder.MAX_PIECE, payload.readableBytes());
                 ByteBuf header = channel.alloc().buffer(PieceDecoder.HEADER).writeMediumLE(n).writeByte(sequence++ & 0xFF);
