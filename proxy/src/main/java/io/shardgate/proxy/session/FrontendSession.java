@@ -97,7 +97,7 @@ public interface FrontendSession extends AutoCloseable {
     /**
      * MySQL only: {@link #relay} or, with {@code statementId >= 0}, {@link #relayExecute} called on the client's event
      * loop, which must not wait: starts the relay only when nothing it takes needs waiting (a cached analysis, a ready
-     * backend connection on that loop). Null: nothing ran, run it on the session's thread. Else a future completing once
+     * backend connection, on that loop when one is). Null: nothing ran, run it on the session's thread. Else a future completing once
      * the client has its answer and the session's bookkeeping is done; it fails with the error to answer when nothing
      * reached the client (as relay throws). Work that may wait in rare cases runs on {@code blocking}, which must not be
      * the session's thread (a command queued there waits for this one). The caller hands the session no other command

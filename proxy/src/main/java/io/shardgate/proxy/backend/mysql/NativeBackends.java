@@ -125,8 +125,8 @@ public final class NativeBackends implements AutoCloseable {
 
     /**
      * {@link #relay} for a caller on the client's event loop, which must not wait: starts the statement only if it can
-     * start now (a place in the shard's budget and a ready idle connection on the client's loop that carries the
-     * session's {@code settings}); else returns null and nothing ran (the caller runs it the usual way). The future
+     * start now (a place in the shard's budget and a ready idle connection, on the client's loop if one is, that carries
+     * the session's {@code settings}); else returns null and nothing ran (the caller runs it the usual way). The future
      * completes, on an event loop, as {@link #relay} returns or throws; the rare steps that may wait (settling an
      * interrupt sent to the connection) run on {@code blocking}.
      */

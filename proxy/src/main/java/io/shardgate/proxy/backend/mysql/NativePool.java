@@ -308,9 +308,10 @@ public final class NativePool implements AutoCloseable {
     // ---- internals
 
     /**
-     * An idle connection on {@code loop} that can be lent without any I/O (open, not expired, used within
-     * {@link Settings#validateAfter}), or null; never waits, never connects: for a statement relayed from that loop.
-     * Give it back with {@link #release} or {@link #discard}.
+     * An idle connection that can be lent without any I/O (open, not expired, used within
+     * {@link Settings#validateAfter}), on {@code loop} if one is (its reply then reaches a client of that loop on the
+     * same thread), or null; never waits, never connects: for a statement relayed from an event loop. Give it back with
+     * {@link #release} or {@link #discard}.
      */
     public MySqlBackendConnection borrowReady(io.netty.channel.EventLoop loop) {
         long now = System.nanoTime();
@@ -319,20 +320,29 @@ public final class NativePool implements AutoCloseable {
             if (closed || waiting > 0) {
                 return null;
             }
-            for (Iterator<MySqlBackendConnection> it = idle.iterator(); it.hasNext(); ) {
-                MySqlBackendConnection c = it.next();
-                if (c.eventLoop() == loop && c.isUsable() && !expired(c, now)
-                        && now - c.lastUsedNanos() < settings.validateAfter().toNanos()) {
-                    it.remove();
-                    lent++;
-                    borrowed.increment();
-                    return c;
+            MySqlBackendConnection elsewhere = null;
+            for (MySqlBackendConnection c : idle) {
+                if (c.isUsable() && !expired(c, now) && now - c.lastUsedNanos() < settings.validateAfter().toNanos()) {
+                    if (c.eventLoop() == loop) {
+                        return lend(c);
+                    }
+                    if (elsewhere == null) {
+                        elsewhere = c;
+                    }
                 }
             }
-            return null;
+            return elsewhere == null ? null : lend(elsewhere);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Takes {@code c} out of the idle connections and lends it; under the lock. */
+    private MySqlBackendConnection lend(MySqlBackendConnection c) {
+        idle.remove(c);
+        lent++;
+        borrowed.increment();
+        return c;
     }
 
     /**
