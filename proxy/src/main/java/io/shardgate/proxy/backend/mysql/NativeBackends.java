@@ -132,7 +132,7 @@ public final class NativeBackends implements AutoCloseable {
      */
     public java.util.concurrent.CompletableFuture<RelaySink.Outcome> relayFromLoop(ShardDefinition shard, byte[] sql,
             SessionSettings settings, RelayTarget target, ShardWork.Tracker tracker, java.util.concurrent.Executor blocking) {
-        return relayFromLoop(shard, settings, target, tracker, blocking,
+        return relayFromLoop(shard, settings, target, tracker, blocking, c -> true,
                 c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql));
     }
 
@@ -143,10 +143,8 @@ public final class NativeBackends implements AutoCloseable {
     public java.util.concurrent.CompletableFuture<RelaySink.Outcome> relayExecuteFromLoop(ShardDefinition shard, byte[] sql,
             byte[] execute, SessionSettings settings, RelayTarget target, ShardWork.Tracker tracker,
             java.util.concurrent.Executor blocking) {
-        return relayFromLoop(shard, settings, target, tracker, blocking, c -> {
-            int id = c.preparedId(sql);
-            return id < 0 ? null : io.netty.buffer.Unpooled.wrappedBuffer(withStatementId(execute, id));
-        });
+        return relayFromLoop(shard, settings, target, tracker, blocking, c -> c.preparedId(sql) >= 0,
+                c -> io.netty.buffer.Unpooled.wrappedBuffer(withStatementId(execute, c.preparedId(sql))));
     }
 
     private static byte[] withStatementId(byte[] execute, int id) {
@@ -160,22 +158,21 @@ public final class NativeBackends implements AutoCloseable {
 
     private java.util.concurrent.CompletableFuture<RelaySink.Outcome> relayFromLoop(ShardDefinition shard, SessionSettings settings,
             RelayTarget target, ShardWork.Tracker tracker, java.util.concurrent.Executor blocking,
-            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
+            java.util.function.Predicate<MySqlBackendConnection> fits, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
         NativePool pool = pool(shard, target.deprecateEof(), target.foundRows());
         ShardBudget budget = budgets.apply(shard.name());
         if (!budget.tryAcquireNative()) {
             return null;
         }
-        MySqlBackendConnection c = pool.borrowReady(target.client().eventLoop());
+        String wanted = settings.fingerprint();
+        MySqlBackendConnection c = pool.borrowReady(target.client().eventLoop(), x -> wanted.equals(x.sessionTag()) && fits.test(x));
         if (c == null) {
             budget.releaseNative();
             return null;
         }
         io.netty.buffer.ByteBuf packet = null;
         try {
-            if (settings.fingerprint().equals(c.sessionTag())) {
-                packet = command.apply(c);
-            }
+            packet = command.apply(c);
         } finally {
             if (packet == null) {
                 pool.release(c, false); // untouched: it goes back as it came

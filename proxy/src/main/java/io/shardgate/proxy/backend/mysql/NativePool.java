@@ -309,11 +309,13 @@ public final class NativePool implements AutoCloseable {
 
     /**
      * An idle connection that can be lent without any I/O (open, not expired, used within
-     * {@link Settings#validateAfter}), on {@code loop} if one is (its reply then reaches a client of that loop on the
+     * {@link Settings#validateAfter}) and {@code fits} the statement (its session settings, its prepared statements),
+     * on {@code loop} if one is (its reply then reaches a client of that loop on the
      * same thread), or null; never waits, never connects: for a statement relayed from an event loop. Give it back with
      * {@link #release} or {@link #discard}.
      */
-    public MySqlBackendConnection borrowReady(io.netty.channel.EventLoop loop) {
+    public MySqlBackendConnection borrowReady(io.netty.channel.EventLoop loop,
+            java.util.function.Predicate<MySqlBackendConnection> fits) {
         long now = System.nanoTime();
         lock.lock();
         try {
@@ -322,7 +324,7 @@ public final class NativePool implements AutoCloseable {
             }
             MySqlBackendConnection elsewhere = null;
             for (MySqlBackendConnection c : idle) {
-                if (c.isUsable() && !expired(c, now) && now - c.lastUsedNanos() < settings.validateAfter().toNanos()) {
+                if (c.isUsable() && !expired(c, now) && now - c.lastUsedNanos() < settings.validateAfter().toNanos() && fits.test(c)) {
                     if (c.eventLoop() == loop) {
                         return lend(c);
                     }
