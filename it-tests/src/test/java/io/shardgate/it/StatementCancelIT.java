@@ -44,6 +44,9 @@ class StatementCancelIT {
     private ProxyServer proxy;
     private long onS0;
     private long onS1;
+    /** Keys of s0 and s1 with no row: a SLEEP over their rows answers at once. */
+    private long emptyOnS0;
+    private long emptyOnS1;
 
     @BeforeAll
     void start() throws Exception {
@@ -57,12 +60,18 @@ class StatementCancelIT {
         SlotMap map = cluster.store().readSlotMap().value();
         onS0 = -1;
         onS1 = -1;
-        for (long id = 1; onS0 < 0 || onS1 < 0; id++) {
+        emptyOnS0 = -1;
+        emptyOnS1 = -1;
+        for (long id = 1; onS0 < 0 || onS1 < 0 || emptyOnS0 < 0 || emptyOnS1 < 0; id++) {
             String owner = map.owner(SlotFunction.slot(ShardKeys.normalize(KeyType.INT, id), map.slotCount()));
             if (owner.equals("s0") && onS0 < 0) {
                 onS0 = id;
             } else if (owner.equals("s1") && onS1 < 0) {
                 onS1 = id;
+            } else if (owner.equals("s0") && emptyOnS0 < 0) {
+                emptyOnS0 = id;
+            } else if (owner.equals("s1") && emptyOnS1 < 0) {
+                emptyOnS1 = id;
             }
         }
         try (Connection c = connect()) {
@@ -310,6 +319,85 @@ class StatementCancelIT {
                 assertThat(System.nanoTime()).as("s1 serves again after SIGCONT: " + e).isLessThan(deadline);
                 Thread.sleep(200);
             }
+        }
+    }
+
+    /**
+     * Runs {@code sleepOn(emptyId, 30)} with {@code marker} (no row there: it answers at once) on {@code c} until a
+     * statement of that shape is relayed from the client's event loop (its analysis, shared by every key since the key
+     * is a templated literal, is cached and a connection on that loop is ready), so that the same statement on a key
+     * that has a row starts there too: the loop path has its own start and end of a statement, cancelled like any.
+     */
+    private void warmTheLoopPath(Connection c, long emptyId, String marker) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            long before = proxy.core().metrics().relayedCount(true);
+            assertThat(Sql.query(c, sleepOn(emptyId, 30) + " /* " + marker + " */")).isEmpty();
+            if (proxy.core().metrics().relayedCount(true) > before) {
+                return;
+            }
+        }
+        throw new AssertionError("a warm point select was never relayed from the event loop");
+    }
+
+    @Test
+    @Order(10)
+    void onTheLoopPathTheDeadlineCancelsTheStatementWithTheTimeoutError() throws Exception {
+        try (Connection c = connect()) {
+            warmTheLoopPath(c, emptyOnS0, "loop-deadline-10");
+            long fromLoop = proxy.core().metrics().relayedCount(true);
+            long start = System.nanoTime();
+            SQLException e = catchThrowableOfType(SQLException.class,
+                    () -> Sql.query(c, sleepOn(onS0, 30) + " /* loop-deadline-10 */"));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(proxy.core().metrics().relayedCount(true)).as("relayed from the loop").isEqualTo(fromLoop + 1);
+            assertThat((Throwable) e).as("a statement past the deadline fails").isNotNull();
+            assertThat(ms).as("it fails at its deadline").isBetween((long) TIMEOUT_MS - 50, PROMPT_MS);
+            assertThat(e.getErrorCode()).isEqualTo(1969);
+            assertThat(e.getSQLState()).isEqualTo("70100");
+            assertThat(e.getMessage()).contains("limits.statement-timeout-ms (" + TIMEOUT_MS + " ms)").contains("shard s0");
+            awaitGone(0, "loop-deadline-10", Duration.ofSeconds(1));
+            assertThat(Sql.query(c, "SELECT n FROM kv WHERE id = " + onS0)).containsExactly(List.of("0"));
+        }
+    }
+
+    @Test
+    @Order(11)
+    void onTheLoopPathKillQueryInterruptsTheStatementAsTheServerDoes() throws Exception {
+        SQLException server = serverKillQuery();
+        try (Connection victim = connect(); Connection killer = connect()) {
+            long id = Long.parseLong(Sql.query(victim, "SELECT CONNECTION_ID()").getFirst().getFirst());
+            warmTheLoopPath(victim, emptyOnS1, "loop-killed-11");
+            long fromLoop = proxy.core().metrics().relayedCount(true);
+            CompletableFuture<SQLException> failed = CompletableFuture.supplyAsync(() -> catchThrowableOfType(SQLException.class,
+                    () -> Sql.query(victim, sleepOn(onS1, 30) + " /* loop-killed-11 */")), Executors.newVirtualThreadPerTaskExecutor());
+            awaitRunning(1, "SLEEP(30) FROM kv WHERE id = " + onS1 + " /* loop-killed-11");
+            assertThat(Sql.update(killer, "KILL QUERY " + id)).isZero();
+            SQLException e = failed.get(5, TimeUnit.SECONDS);
+            assertThat(proxy.core().metrics().relayedCount(true)).as("relayed from the loop").isGreaterThan(fromLoop);
+            assertThat(e.getErrorCode()).isEqualTo(server.getErrorCode()).isEqualTo(1317);
+            assertThat(e.getSQLState()).isEqualTo(server.getSQLState());
+            assertThat(e.getMessage()).isEqualTo(server.getMessage());
+            awaitGone(1, "loop-killed-11", Duration.ofSeconds(1));
+            // the session goes on, on the loop path too
+            assertThat(Sql.query(victim, sleepOn(emptyOnS1, 30) + " /* loop-killed-11 */")).isEmpty();
+        }
+    }
+
+    @Test
+    @Order(12)
+    void onTheLoopPathAClientThatGoesAwayHasItsStatementCancelled() throws Exception {
+        Connection c = connect();
+        warmTheLoopPath(c, emptyOnS0, "loop-gone-12");
+        long fromLoop = proxy.core().metrics().relayedCount(true);
+        CompletableFuture<SQLException> failed = CompletableFuture.supplyAsync(() -> catchThrowableOfType(SQLException.class,
+                () -> Sql.query(c, sleepOn(onS0, 30) + " /* loop-gone-12 */")), Executors.newVirtualThreadPerTaskExecutor());
+        awaitRunning(0, "SLEEP(30) FROM kv WHERE id = " + onS0 + " /* loop-gone-12");
+        assertThat(proxy.core().metrics().relayedCount(true)).as("relayed from the loop").isGreaterThan(fromLoop);
+        c.abort(Runnable::run); // the socket closes without COM_QUIT
+        failed.get(5, TimeUnit.SECONDS);
+        awaitGone(0, "loop-gone-12", Duration.ofMillis(1500));
+        try (Connection next = connect()) {
+            assertThat(Sql.query(next, sleepOn(emptyOnS0, 30) + " /* loop-gone-12 */")).isEmpty();
         }
     }
 

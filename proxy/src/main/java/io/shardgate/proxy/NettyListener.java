@@ -23,11 +23,13 @@ import java.util.function.Consumer;
 public final class NettyListener implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
+    private final boolean ownsWorkers;
     private final Channel channel;
 
-    private NettyListener(EventLoopGroup boss, EventLoopGroup workers, Channel channel) {
+    private NettyListener(EventLoopGroup boss, EventLoopGroup workers, boolean ownsWorkers, Channel channel) {
         this.boss = boss;
         this.workers = workers;
+        this.ownsWorkers = ownsWorkers;
         this.channel = channel;
     }
 
@@ -39,10 +41,24 @@ public final class NettyListener implements AutoCloseable {
      */
     public static NettyListener bind(String host, int port, int ioThreads, Consumer<SocketChannel> pipeline)
             throws InterruptedException {
+        var factory = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        return bind(host, port, new MultiThreadIoEventLoopGroup(ioThreads, factory), true, pipeline);
+    }
+
+    /**
+     * Binds {@code host:port} with its client connections on {@code workers}, loops the caller owns (the proxy's, shared
+     * with its backend connections) and that {@link #close} leaves running.
+     */
+    public static NettyListener bind(String host, int port, EventLoopGroup workers, Consumer<SocketChannel> pipeline)
+            throws InterruptedException {
+        return bind(host, port, workers, false, pipeline);
+    }
+
+    private static NettyListener bind(String host, int port, EventLoopGroup workers, boolean ownsWorkers,
+            Consumer<SocketChannel> pipeline) throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
         var factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, factory);
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads, factory);
         try {
             Channel ch = new ServerBootstrap()
                     .group(boss, workers)
@@ -56,12 +72,20 @@ public final class NettyListener implements AutoCloseable {
                         }
                     })
                     .bind(host, port).sync().channel();
-            return new NettyListener(boss, workers, ch);
+            return new NettyListener(boss, workers, ownsWorkers, ch);
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully();
-            workers.shutdownGracefully();
+            if (ownsWorkers) {
+                workers.shutdownGracefully();
+            }
             throw e;
         }
+    }
+
+    /** Binds a listener whose connections get {@code pipeline}: how a front end is told where and on which loops. */
+    @FunctionalInterface
+    public interface Binder {
+        NettyListener bind(Consumer<SocketChannel> pipeline) throws InterruptedException;
     }
 
     public int port() {
@@ -72,6 +96,8 @@ public final class NettyListener implements AutoCloseable {
     public void close() {
         channel.close().syncUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (ownsWorkers) {
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 }

@@ -84,8 +84,7 @@ public final class ProxyServer implements AutoCloseable {
         if (config.listen().mysqlPort() != 0 || config.listen().postgresPort() == 0) {
             ClientAdmission admission = ClientAdmission.of(config.limits(), throttle);
             mysql = MySqlFrontend.start(config.listen().host(), config.listen().mysqlPort(), core,
-                    config.listen().mysqlAuth(), config.limits().maxPacketBytes(), admission,
-                    Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+                    config.listen().mysqlAuth(), config.limits().maxPacketBytes(), admission, core.eventLoops().group());
             parts.push(mysql);
             core.metrics().clientConnections("mysql", admission);
             LOG.info("proxy {} serving cluster '{}' on MySQL port {}:{}", proxyId, config.cluster(),
@@ -94,8 +93,7 @@ public final class ProxyServer implements AutoCloseable {
         if (config.listen().postgresPort() != 0) {
             ClientAdmission admission = ClientAdmission.of(config.limits(), throttle);
             postgres = PgFrontend.start(config.listen().host(), config.listen().postgresPort(), core, config.listen().postgresAuth(),
-                    config.limits().maxPacketBytes(), admission,
-                    Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                    config.limits().maxPacketBytes(), admission, core.eventLoops().group(),
                     io.shardgate.proxy.pg.PgTls.of(config.tls()));
             parts.push(postgres);
             core.metrics().clientConnections("postgres", admission);

@@ -30,6 +30,25 @@ public final class ProxyMetrics {
     private final Map<String, Counter> dualWriteRetries = new ConcurrentHashMap<>();
     private final Map<String, ShardCalls> shards = new ConcurrentHashMap<>();
     private final LongAdder statementTotal = new LongAdder();
+    private final Counter relayedFromLoop = relayed("event-loop");
+    private final Counter relayedFromSession = relayed("session-thread");
+
+    private Counter relayed(String from) {
+        return Counter.builder("shardgate.relayed.statements")
+                .description("Statements relayed to one shard on a native connection, by the thread that started them: the"
+                        + " client's event loop (no hand-off) or the session's thread")
+                .tag("from", from).register(registry);
+    }
+
+    /** One statement relayed on a native connection, started on the client's event loop or on the session's thread. */
+    public void relayed(boolean fromLoop) {
+        (fromLoop ? relayedFromLoop : relayedFromSession).increment();
+    }
+
+    /** Statements relayed so far from the client's event loop ({@code fromLoop}) or from session threads. */
+    public long relayedCount(boolean fromLoop) {
+        return (long) (fromLoop ? relayedFromLoop : relayedFromSession).count();
+    }
 
     /** Calls to one shard: the timer, plus totals for the JSON API. */
     private static final class ShardCalls {

@@ -11,21 +11,53 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The event loops the proxy's native backend connections (MySQL and PostgreSQL) run on, with the matching channel type
- * (epoll where available, else NIO).
+ * The proxy's event loops, with the matching channel type (epoll where available, else NIO): the client connections of
+ * both front ends and the native backend connections (MySQL and PostgreSQL) run on the same loops, so a relayed
+ * statement whose backend connection shares its client's loop crosses no thread between the shard's reply and the
+ * client's socket (a pool lends such a connection first, see {@link #loopOf}).
  */
 public final class BackendEventLoops implements AutoCloseable {
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelType;
+    private final java.util.Set<io.netty.util.concurrent.EventExecutor> loops;
+    private final boolean owned;
 
     public BackendEventLoops(int threads) {
         boolean epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.loops = loopsOf(group);
+        this.owned = true;
+    }
+
+    private BackendEventLoops(BackendEventLoops of) {
+        this.group = of.group;
+        this.channelType = of.channelType;
+        this.loops = of.loops;
+        this.owned = false;
+    }
+
+    private static java.util.Set<io.netty.util.concurrent.EventExecutor> loopsOf(EventLoopGroup group) {
+        java.util.Set<io.netty.util.concurrent.EventExecutor> all = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        group.forEach(all::add);
+        return java.util.Collections.unmodifiableSet(all);
+    }
+
+    /** The same loops for another user, whose {@link #close} leaves them running (their owner closes them). */
+    public BackendEventLoops shared() {
+        return new BackendEventLoops(this);
     }
 
     public EventLoopGroup group() {
         return group;
+    }
+
+    /**
+     * {@code preferred} when it is one of these loops (a new connection is registered there), else the group (which
+     * picks one in turn).
+     */
+    public EventLoopGroup loopOf(io.netty.channel.EventLoop preferred) {
+        return preferred != null && loops.contains(preferred) ? preferred : group;
     }
 
     public Class<? extends SocketChannel> channelType() {
@@ -34,6 +66,9 @@ public final class BackendEventLoops implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!owned) {
+            return;
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -38,42 +38,182 @@ final class NativeRelay {
     static boolean tryRelay(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules, byte[] sql,
             RelayTarget target, io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         NativeBackends natives = core.nativeBackends();
-        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || !backends.variables().isEmpty()) {
+        if (natives == null || !sessionQualifies(backends)) {
             return false;
         }
-        ClientSql client = ClientSql.of(sql, ClientCharset.UTF8MB4);
-        AnalysedStatement statement;
-        SourceLiterals literals;
-        try {
-            Optional<SqlTemplate> template = SqlTemplate.of(client.text(), Dialect.MYSQL);
-            AnalysedStatement templated = template.map(t -> core.analyse(t.template(), Dialect.MYSQL)).orElse(null);
-            if (templated != null && templated.parameterCount() == template.get().literals().size()) {
-                statement = templated;
-                literals = new SourceLiterals(client, template.get());
-            } else {
-                statement = core.analyse(client.text(), Dialect.MYSQL);
-                literals = new SourceLiterals(client, null);
-            }
-        } catch (RuntimeException e) {
-            return false; // the usual path reports it
-        }
-        if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())) {
+        Analysed analysed = analyse(sql, text -> core.analyse(text, Dialect.MYSQL));
+        if (analysed == null || !qualifies(analysed.statement())) {
             return false;
         }
         SnapshotGate.Ticket ticket = core.enter();
         try {
-            RoutingSnapshot snapshot = ticket.snapshot();
-            if (!(core.router().route(statement, literals, snapshot) instanceof RoutePlan.SingleShard single)) {
+            ShardStatement shardStatement = routedAsWritten(core, analysed, sql, ticket.snapshot());
+            if (shardStatement == null) {
                 return false;
             }
-            ShardStatement shardStatement = single.statement();
-            if (!Arrays.equals(literals.bytesFor(shardStatement), sql)) {
-                return false;
-            }
-            return relayRouted(core, session, rules, statement, ticket, shardStatement,
+            return relayRouted(core, session, rules, analysed.statement(), ticket, shardStatement,
                     shard -> natives.relay(shard, sql, backends.settings(), target, tracker));
         } finally {
             ticket.close();
+        }
+    }
+
+    /** A text statement's analysis and where its literals are in the client's bytes. */
+    private record Analysed(AnalysedStatement statement, SourceLiterals literals) {}
+
+    private static boolean sessionQualifies(SessionBackends backends) {
+        return !backends.hasPinned() && backends.reservedUses().isEmpty() && backends.variables().isEmpty();
+    }
+
+    private static boolean qualifies(AnalysedStatement statement) {
+        return statement.serverState().none() && !statement.modifiesRows() && SqlPrepared.isSelect(statement.sql());
+    }
+
+    /** {@code sql} analysed by {@code analyser} (its template's analysis when it has one); null when that fails. */
+    private static Analysed analyse(byte[] sql, java.util.function.Function<String, AnalysedStatement> analyser) {
+        ClientSql client = ClientSql.of(sql, ClientCharset.UTF8MB4);
+        try {
+            Optional<SqlTemplate> template = SqlTemplate.of(client.text(), Dialect.MYSQL);
+            AnalysedStatement templated = template.map(t -> analyser.apply(t.template())).orElse(null);
+            if (templated != null && templated.parameterCount() == template.get().literals().size()) {
+                return new Analysed(templated, new SourceLiterals(client, template.get()));
+            }
+            AnalysedStatement statement = analyser.apply(client.text());
+            return statement == null ? null : new Analysed(statement, new SourceLiterals(client, null));
+        } catch (RuntimeException e) {
+            return null; // the usual path reports it
+        }
+    }
+
+    /** The statement for the one shard that answers {@code sql} as the client wrote it; null when no such shard. */
+    private static ShardStatement routedAsWritten(ProxyCore core, Analysed analysed, byte[] sql, RoutingSnapshot snapshot) {
+        if (!(core.router().route(analysed.statement(), analysed.literals(), snapshot) instanceof RoutePlan.SingleShard single)) {
+            return null;
+        }
+        ShardStatement shardStatement = single.statement();
+        return Arrays.equals(analysed.literals().bytesFor(shardStatement), sql) ? shardStatement : null;
+    }
+
+    /**
+     * {@link #tryRelay} from the client's event loop, where nothing may wait: relays {@code sql} when it qualifies as
+     * there, its analysis is cached already (parsing a new statement is left to the session's thread), and its shard can
+     * start it at once ({@link NativeBackends#relayFromLoop}). Null when nothing ran (the caller runs it the usual way);
+     * else a future that completes, on an event loop, once the reply reached the client and the session's bookkeeping is
+     * done, or fails with the exception to answer (when nothing reached the client) as tryRelay throws it.
+     */
+    static java.util.concurrent.CompletableFuture<Void> relayFromLoop(ProxyCore core, ProxySession session, SessionBackends backends,
+            ServerStateRules rules, byte[] sql, RelayTarget target, RunningStatement running, java.util.concurrent.Executor blocking) {
+        NativeBackends natives = core.nativeBackends();
+        if (natives == null || !sessionQualifies(backends)) {
+            return null;
+        }
+        Analysed analysed = analyse(sql, core::analysedIfCached);
+        if (analysed == null || !qualifies(analysed.statement())) {
+            return null;
+        }
+        return startFromLoop(core, session, rules, analysed.statement(), running, blocking, snapshot -> routedAsWritten(core, analysed, sql, snapshot),
+                shard -> natives.relayFromLoop(shard, sql, backends.settings(), target, running, blocking));
+    }
+
+    /** {@link #tryRelayExecute} from the client's event loop, as {@link #relayFromLoop}. */
+    static java.util.concurrent.CompletableFuture<Void> relayExecuteFromLoop(ProxyCore core, ProxySession session,
+            SessionBackends backends, ServerStateRules rules, AnalysedStatement statement, byte[] sql, java.util.List<Object> parameters,
+            byte[] packet, RelayTarget target, RunningStatement running, java.util.concurrent.Executor blocking) {
+        NativeBackends natives = core.nativeBackends();
+        if (natives == null || !sessionQualifies(backends) || !qualifies(statement)) {
+            return null;
+        }
+        return startFromLoop(core, session, rules, statement, running, blocking, snapshot -> routedAsPrepared(core, statement, parameters, snapshot),
+                shard -> natives.relayExecuteFromLoop(shard, sql, packet, backends.settings(), target, running, blocking));
+    }
+
+    /** The statement for the one shard that runs the prepared {@code statement} as the client prepared it; else null. */
+    private static ShardStatement routedAsPrepared(ProxyCore core, AnalysedStatement statement, java.util.List<Object> parameters,
+            RoutingSnapshot snapshot) {
+        RoutePlan plan;
+        try {
+            plan = core.router().route(statement, parameters, snapshot);
+        } catch (RuntimeException e) {
+            return null; // the usual path reports it
+        }
+        if (!(plan instanceof RoutePlan.SingleShard single) || !single.statement().sql().equals(statement.sql())
+                || !inOrder(single.statement().parameters(), statement.parameterCount())) {
+            return null;
+        }
+        return single.statement();
+    }
+
+    private static java.util.concurrent.CompletableFuture<Void> startFromLoop(ProxyCore core, ProxySession session,
+            ServerStateRules rules, AnalysedStatement statement, RunningStatement running, java.util.concurrent.Executor blocking,
+            java.util.function.Function<RoutingSnapshot, ShardStatement> route,
+            java.util.function.Function<ShardDefinition, java.util.concurrent.CompletableFuture<io.shardgate.proxy.backend.mysql.RelaySink.Outcome>> relay) {
+        SnapshotGate.Ticket ticket = core.enter();
+        boolean started = false;
+        try {
+            RoutingSnapshot snapshot = ticket.snapshot();
+            ShardStatement shardStatement = route.apply(snapshot);
+            if (shardStatement == null) {
+                return null;
+            }
+            ShardDefinition shard = snapshot.cluster().shard(shardStatement.shard()).orElse(null);
+            if (shard == null || !NativeBackends.database(shard).equals(core.topology().logicalDatabase())
+                    || !running.beginDetached()) {
+                return null;
+            }
+            long start = System.nanoTime();
+            java.util.concurrent.CompletableFuture<io.shardgate.proxy.backend.mysql.RelaySink.Outcome> relayed;
+            try {
+                relayed = relay.apply(shard);
+            } catch (RuntimeException e) {
+                running.endDetached();
+                throw e;
+            }
+            if (relayed == null) {
+                running.endDetached(); // nothing was sent: no cancel can have reached a shard
+                return null;
+            }
+            started = true;
+            if (!statement.touchesShardedRows(snapshot.cluster())) {
+                ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
+            }
+            core.metrics().statement("single");
+            core.metrics().relayed(true);
+            var done = new java.util.concurrent.CompletableFuture<Void>();
+            relayed.whenComplete((outcome, failure) -> {
+                ticket.close();
+                core.metrics().shardCall(shardStatement.shard(), System.nanoTime() - start, failure == null);
+                if (failure == null) {
+                    session.relayed(shardStatement.shard(), outcome.warnings(), outcome.warningRows());
+                    if (outcome.error() != null) {
+                        rules.failed();
+                        core.metrics().error("backend-" + outcome.error().errno());
+                    } else {
+                        rules.seenRows(outcome.rows());
+                    }
+                } else {
+                    rules.failed();
+                }
+                Runnable end = () -> {
+                    running.endDetached();
+                    if (failure == null) {
+                        done.complete(null);
+                    } else {
+                        Throwable cause = failure instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null
+                                ? ce.getCause() : failure;
+                        done.completeExceptionally(cause instanceof RuntimeException e ? running.answerDetached(e) : cause);
+                    }
+                };
+                if (running.cancelled()) {
+                    blocking.execute(end); // settling the cancel's interrupts may wait
+                } else {
+                    end.run();
+                }
+            });
+            return done;
+        } finally {
+            if (!started) {
+                ticket.close();
+            }
         }
     }
 
@@ -87,23 +227,16 @@ final class NativeRelay {
             AnalysedStatement statement, byte[] sql, java.util.List<Object> parameters, byte[] packet, RelayTarget target,
             io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         NativeBackends natives = core.nativeBackends();
-        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || !backends.variables().isEmpty()
-                || !statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())) {
+        if (natives == null || !sessionQualifies(backends) || !qualifies(statement)) {
             return false;
         }
         SnapshotGate.Ticket ticket = core.enter();
         try {
-            RoutePlan plan;
-            try {
-                plan = core.router().route(statement, parameters, ticket.snapshot());
-            } catch (RuntimeException e) {
-                return false; // the usual path reports it
-            }
-            if (!(plan instanceof RoutePlan.SingleShard single) || !single.statement().sql().equals(statement.sql())
-                    || !inOrder(single.statement().parameters(), statement.parameterCount())) {
+            ShardStatement shardStatement = routedAsPrepared(core, statement, parameters, ticket.snapshot());
+            if (shardStatement == null) {
                 return false;
             }
-            return relayRouted(core, session, rules, statement, ticket, single.statement(),
+            return relayRouted(core, session, rules, statement, ticket, shardStatement,
                     shard -> natives.relayExecute(shard, sql, packet, backends.settings(), target, tracker));
         } finally {
             ticket.close();
@@ -143,6 +276,7 @@ final class NativeRelay {
             if (outcome == null) {
                 return false; // the connection could not take the session's settings; nothing ran
             }
+            core.metrics().relayed(false);
             session.relayed(shardStatement.shard(), outcome.warnings(), outcome.warningRows());
             if (outcome.error() != null) {
                 rules.failed();

@@ -50,6 +50,12 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     private final RoutingSnapshotWatcher watcher;
     private final ProxyCoreSettings settings;
     private final ShardPools pools;
+    /**
+     * The proxy's event loops: both front ends' client connections and the native backend connections (one loop per
+     * core; session work runs on virtual threads). Sharing them lets a relayed reply reach its client on the same thread.
+     */
+    private final io.shardgate.proxy.backend.BackendEventLoops eventLoops =
+            new io.shardgate.proxy.backend.BackendEventLoops(Math.max(1, Runtime.getRuntime().availableProcessors()));
     private final io.shardgate.proxy.backend.mysql.NativeBackends nativeBackends;
     private final io.shardgate.proxy.backend.pg.PgNativeBackends pgNativeBackends;
     private final ConnectionStates connectionStates = new ConnectionStates();
@@ -92,12 +98,12 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         this.pools = new ShardPools(new ShardPool.ProxyPoolSettings(settings.connectTimeout(), settings.borrowTimeout(),
                 settings.minimumIdle(), settings.statementCacheSize(), settings.poolWait()));
         this.nativeBackends = settings.nativeBackends()
-                ? new io.shardgate.proxy.backend.mysql.NativeBackends(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                ? new io.shardgate.proxy.backend.mysql.NativeBackends(eventLoops.shared(),
                         settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
         this.pgNativeBackends = settings.nativeBackends()
-                ? new io.shardgate.proxy.backend.pg.PgNativeBackends(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                ? new io.shardgate.proxy.backend.pg.PgNativeBackends(eventLoops.shared(),
                         settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
@@ -109,6 +115,11 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     }
 
     /** The native MySQL connections ({@code backend.native}), or null when they are off. */
+    /** The proxy's event loops, for the front ends' client connections (closed with the core). */
+    public io.shardgate.proxy.backend.BackendEventLoops eventLoops() {
+        return eventLoops;
+    }
+
     io.shardgate.proxy.backend.mysql.NativeBackends nativeBackends() {
         return nativeBackends;
     }
@@ -318,6 +329,11 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return analyses.get(sql, dialect, commentGate);
     }
 
+    /** {@code sql}'s analysis if it is cached, else null (nothing is parsed: for an event loop). */
+    AnalysedStatement analysedIfCached(String sql) {
+        return analyses.cached(sql);
+    }
+
     ShardPools pools() {
         return pools;
     }
@@ -496,5 +512,6 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         if (nativeBackends != null) {
             nativeBackends.close();
         }
+        eventLoops.close();
     }
 }

@@ -200,6 +200,23 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     @Override
+    public java.util.concurrent.CompletableFuture<Void> relayFromLoop(byte[] sql, int statementId, List<Object> parameters,
+            byte[] packet, io.shardgate.proxy.backend.mysql.RelayTarget target, java.util.concurrent.Executor blocking) {
+        if (postgres() || !autocommit || explicitTransaction || !charset.utf8mb4() || closed) {
+            return null;
+        }
+        if (statementId < 0) {
+            return NativeRelay.relayFromLoop(core, this, backends, stateRules, sql, target, deadline, blocking);
+        }
+        AnalysedStatement statement = prepared.get(statementId);
+        byte[] preparedSql = preparedBytes.get(statementId);
+        if (statement == null || preparedSql == null || parameters.size() != statement.parameterCount()) {
+            return null;
+        }
+        return NativeRelay.relayExecuteFromLoop(core, this, backends, stateRules, statement, preparedSql, decodeText(parameters),
+                packet, target, deadline, blocking);
+    }
+
     public boolean relayExecute(int statementId, List<Object> parameters, byte[] packet, io.shardgate.proxy.backend.mysql.RelayTarget target) {
         AnalysedStatement statement = prepared.get(statementId);
         byte[] sql = preparedBytes.get(statementId);
@@ -401,6 +418,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             backends.endSession();
             return null;
         });
+        deadline.close();
         prepared.clear();
         preparedBytes.clear();
     }

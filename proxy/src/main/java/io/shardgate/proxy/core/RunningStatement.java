@@ -73,6 +73,11 @@ final class RunningStatement implements ShardWork.Tracker {
             return settle();
         }
 
+        @Override
+        public boolean interrupted() {
+            return interrupt != null || aborted;
+        }
+
         /** Whether no interrupt is in flight any more (waiting up to {@link #SETTLE}); false after an abort. */
         boolean settle() {
             if (aborted) {
@@ -202,20 +207,95 @@ final class RunningStatement implements ShardWork.Tracker {
         }
     }
 
-    private synchronized void begin() {
+    /**
+     * Begins a statement that runs on an event loop rather than on the session's thread (a statement relayed from the
+     * loop): cancels and the deadline work as for {@link #run}, except that no thread is interrupted as a last resort
+     * (the loop's work never waits). False, and nothing begins, when a statement runs already. Ended by
+     * {@link #endDetached}.
+     */
+    synchronized boolean beginDetached() {
+        if (running || depth > 0) {
+            return false;
+        }
+        begin(null);
+        return true;
+    }
+
+    /**
+     * Ends a statement begun by {@link #beginDetached}; may wait (briefly) for interrupts still in flight when it was
+     * cancelled ({@link #cancelled}): call it where waiting is allowed then.
+     */
+    void endDetached() {
+        end();
+    }
+
+    /** Whether the running statement was cancelled (its end then settles the interrupts sent). */
+    boolean cancelled() {
+        return cancel != null;
+    }
+
+    /** What the client gets for a detached statement that failed with {@code e} (as {@link #run} maps it). */
+    RuntimeException answerDetached(RuntimeException e) {
+        return e instanceof ProxyException p ? answer(p) : mapped(e);
+    }
+
+    private void begin() {
+        begin(Thread.currentThread());
+    }
+
+    private synchronized void begin(Thread thread) {
         cancel = null;
         interrupted.clear();
         startNanos = System.nanoTime();
-        owner = Thread.currentThread();
+        owner = thread;
         ownerInterrupted = false;
         running = true;
-        if (!timeout.isZero() && !timer.isShutdown()) {
-            try {
-                deadline = timer.schedule(() -> cancel(Reason.DEADLINE), timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                deadline = null; // the core is closing: sessions end without deadlines
+        if (!timeout.isZero() && deadline == null) {
+            armDeadline(timeout.toNanos());
+        }
+    }
+
+    /**
+     * The deadline check is armed lazily and stays armed across statements: scheduling and cancelling a timer task per
+     * statement woke the timer thread each time (a context switch per statement on the relayed hot path). When the
+     * check fires it cancels the statement running then if that one has reached its deadline, and otherwise re-arms for
+     * the running statement's deadline, or disarms while none runs (the next {@link #begin} arms it again).
+     */
+    private void armDeadline(long delayNanos) {
+        if (timer.isShutdown()) {
+            deadline = null;
+            return;
+        }
+        try {
+            deadline = timer.schedule(this::checkDeadline, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            deadline = null; // the core is closing: sessions end without deadlines
+        }
+    }
+
+    /** The session is gone: its deadline check, armed across statements, is dropped (no statement runs any more). */
+    synchronized void close() {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+    }
+
+    private void checkDeadline() {
+        boolean due;
+        synchronized (this) {
+            deadline = null;
+            if (!running) {
+                return;
+            }
+            long left = startNanos + timeout.toNanos() - System.nanoTime();
+            due = left <= 0;
+            if (!due) {
+                armDeadline(left);
+                return;
             }
         }
+        cancel(Reason.DEADLINE);
     }
 
     private void end() {
@@ -224,10 +304,6 @@ final class RunningStatement implements ShardWork.Tracker {
             owner = null;
             if (ownerInterrupted) {
                 Thread.interrupted(); // the last resort's interrupt must not reach the session's next statement
-            }
-            if (deadline != null) {
-                deadline.cancel(false);
-                deadline = null;
             }
             if (cut != null) {
                 cut.cancel(false);

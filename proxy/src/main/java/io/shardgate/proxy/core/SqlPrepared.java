@@ -26,13 +26,13 @@ final class SqlPrepared {
     private static final Pattern EXECUTE = Pattern.compile("(?is)^\\s*EXECUTE\\s+(`[^`]+`|[\\w$]+)(?:\\s+USING\\s+(.+?))?\\s*$");
     private static final Pattern DEALLOCATE = Pattern.compile("(?is)^\\s*(?:DEALLOCATE|DROP)\\s+PREPARE\\s+(`[^`]+`|[\\w$]+)\\s*$");
     private static final Pattern VARIABLE = Pattern.compile("(?s)\\s*@(`[^`]+`|[\\w$.]+)\\s*");
-    private static final Pattern SELECT = Pattern.compile("(?is)^[\\s(]*(SELECT|WITH|VALUES|TABLE)\\b.*");
+    private static final Pattern SELECT = Pattern.compile("(?i)^[\\s(]*(SELECT|WITH|VALUES|TABLE)\\b");
 
     private final Map<String, String> statements = new HashMap<>();
 
     /** Whether {@code sql} is a query (its columns are labelled by their text, so nothing in it may be rewritten). */
     static boolean isSelect(String sql) {
-        return SELECT.matcher(sql).matches();
+        return SELECT.matcher(sql).lookingAt(); // the start decides: matching the whole text cost a scan of it
     }
 
     /**

@@ -117,6 +117,23 @@ public final class ShardBudget {
         }
     }
 
+    /**
+     * Takes a place for a native connection if one is free now and nobody waits for one (they go first); never waits:
+     * for work on an event loop.
+     */
+    public boolean tryAcquireNative() {
+        lock.lock();
+        try {
+            if (waiting > 0 || nativeInUse + jdbcInUse() >= max) {
+                return false;
+            }
+            nativeInUse++;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public void releaseNative() {
         lock.lock();
         try {

@@ -46,5 +46,10 @@ public interface ShardWork {
          * next statement run on it; false if one is still in flight, and then the connection must not be reused.
          */
         boolean close();
+
+        /** Whether an interrupt was sent to this work (then {@link #close} may wait for it). */
+        default boolean interrupted() {
+            return false;
+        }
     }
 }

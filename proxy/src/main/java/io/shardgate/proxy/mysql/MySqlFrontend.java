@@ -36,12 +36,26 @@ public final class MySqlFrontend implements AutoCloseable {
      */
     public static MySqlFrontend start(String host, int port, SessionFactory sessions, String authPlugin, int maxPacketBytes,
             ClientAdmission admission, int ioThreads) throws InterruptedException {
+        return start(sessions, authPlugin, maxPacketBytes, admission, ch -> NettyListener.bind(host, port, ioThreads, ch));
+    }
+
+    /**
+     * Binds {@code host:port} with its client connections on {@code loops} (the proxy's event loops, shared with its
+     * native backend connections; they stay running when this front end closes).
+     */
+    public static MySqlFrontend start(String host, int port, SessionFactory sessions, String authPlugin, int maxPacketBytes,
+            ClientAdmission admission, io.netty.channel.EventLoopGroup loops) throws InterruptedException {
+        return start(sessions, authPlugin, maxPacketBytes, admission, ch -> NettyListener.bind(host, port, loops, ch));
+    }
+
+    private static MySqlFrontend start(SessionFactory sessions, String authPlugin, int maxPacketBytes, ClientAdmission admission,
+            NettyListener.Binder binder) throws InterruptedException {
         if (!MySqlAuth.supported(authPlugin)) {
             throw new IllegalArgumentException("auth plugin must be " + MySqlAuth.NATIVE + " or " + MySqlAuth.CACHING_SHA2);
         }
         AtomicInteger ids = new AtomicInteger();
         MySqlConnections connections = new MySqlConnections();
-        NettyListener listener = NettyListener.bind(host, port, ioThreads, ch -> {
+        NettyListener listener = binder.bind(ch -> {
             ConnectionState state = new ConnectionState(maxPacketBytes);
             ch.pipeline().addLast("frames", new MySqlFrameDecoder(state))
                     .addLast("messages", new ClientMessageDecoder(state))

@@ -66,6 +66,13 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private final io.shardgate.proxy.RowPump pump = new io.shardgate.proxy.RowPump();
     /** Set once an error has been sent that ends this connection; later messages are dropped. */
     private volatile boolean failed;
+    /**
+     * Commands handed to the session's thread and not finished, plus a statement relayed from the event loop that has
+     * not ended: a command is relayed from the loop only when this is 0, so the session runs one command at a time.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
+    /** The statement relayed from the loop, until it ends: the session's thread waits for it before its next command. */
+    private volatile java.util.concurrent.CompletableFuture<Void> fromLoop = java.util.concurrent.CompletableFuture.completedFuture(null);
 
     public MySqlFrontendHandler(ConnectionState connection, SessionFactory sessions, int connectionId, String authPlugin,
             ClientAdmission admission) {
@@ -131,7 +138,10 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             if (s != null) {
                 s.clientGone(); // a statement still running is cancelled on its shards, not left to run on
             }
-            worker.execute(this::closeSession);
+            worker.execute(() -> {
+                afterLoopRelay();
+                closeSession();
+            });
             worker.shutdown();
         }
     }
@@ -145,7 +155,96 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             case ClientMessage.HandshakeResponse hr -> handshake(ctx, hr);
             case ClientMessage.SslRequest ssl -> fail(ctx, unsupported("TLS is not enabled on this proxy; connect without SSL"));
             case ClientMessage.AuthSwitchResponse asr -> authenticate(ctx, pendingHandshake, pluginInUse, asr.authResponse());
-            default -> worker.execute(() -> command(ctx, msg));
+            default -> {
+                if (!relayFromLoop(ctx, msg)) {
+                    outstanding.incrementAndGet();
+                    worker.execute(() -> {
+                        try {
+                            afterLoopRelay();
+                            command(ctx, msg);
+                        } finally {
+                            outstanding.decrementAndGet();
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /**
+     * The hot path without a thread hand-off: a text statement or prepared execute that the session can relay to one
+     * shard without waiting for anything ({@link FrontendSession#relayFromLoop}) is started right here on the event
+     * loop, when the session is idle; its reply reaches the client from the backend connection on the same loop. False:
+     * nothing ran, the session's thread runs it as any command.
+     */
+    private boolean relayFromLoop(ChannelHandlerContext ctx, ClientMessage msg) {
+        FrontendSession s = session;
+        if (s == null || outstanding.get() != 0) {
+            return false;
+        }
+        byte[] sql = null;
+        int statementId = -1;
+        List<Object> parameters = null;
+        byte[] packet = null;
+        switch (msg) {
+            case ClientMessage.Query q -> {
+                sql = q.sql();
+                // what query() runs some other way: multi-statement messages, KILL, blank or comment-only text
+                MySqlLexer.Latin1View text = new MySqlLexer.Latin1View(sql);
+                int semicolon = indexOf(sql, (byte) ';');
+                if ((connection.has(Capabilities.MULTI_STATEMENTS) && semicolon >= 0 && !onlyTerminators(text, semicolon))
+                        || KillStatement.startsWithKill(text) || mayBeBlank(text)) {
+                    return false;
+                }
+            }
+            case ClientMessage.StmtExecute e -> {
+                if (e.relayPacket() == null) {
+                    return false;
+                }
+                statementId = e.statementId();
+                parameters = e.parameters();
+                packet = e.relayPacket();
+            }
+            default -> {
+                return false;
+            }
+        }
+        java.util.concurrent.CompletableFuture<Void> done;
+        try {
+            done = s.relayFromLoop(sql, statementId, parameters, packet, new io.shardgate.proxy.backend.mysql.RelayTarget(ctx.channel(),
+                    connection.has(Capabilities.DEPRECATE_EOF), connection.has(Capabilities.FOUND_ROWS), connection.peekSequence()),
+                    RARE_WAITS);
+        } catch (RuntimeException e) {
+            LOG.debug("connection {}: relaying from the event loop failed before anything ran; the session runs it", connectionId, e);
+            return false;
+        }
+        if (done == null) {
+            return false;
+        }
+        outstanding.incrementAndGet();
+        fromLoop = done;
+        done.whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                answerError(ctx, s, msg, failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause() : failure);
+            }
+            outstanding.decrementAndGet();
+        });
+        return true;
+    }
+
+    /**
+     * Where a statement relayed from the loop does the rare steps that may wait (settling a cancel's interrupts): a
+     * virtual thread of their own. Not the session's thread: a command queued there waits for that statement to end.
+     */
+    private static final java.util.concurrent.Executor RARE_WAITS = work -> Thread.ofVirtual().name("shardgate-relay-end").start(work);
+
+    /** Waits (on the session's thread) for a statement relayed from the loop to end: the session runs one at a time. */
+    private void afterLoopRelay() {
+        try {
+            fromLoop.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException ignored) {
+            // answered where it failed
         }
     }
 
@@ -273,21 +372,28 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             if (answer != null) {
                 ctx.writeAndFlush(answer);
             }
-        } catch (ProxyException e) {
-            sessions.errorSent(e.error());
-            // a shard's error text is already as the server wrote it; the proxy's own is written as one would
-            SqlError error = e.error();
-            ctx.writeAndFlush(e.code() == null ? err(error)
-                    : new ServerMessage.Err(error.mysqlErrno(), error.sqlState(), s.ownText(error.message())));
         } catch (RuntimeException e) {
-            LOG.error("connection {}: {} failed", connectionId, msg.getClass().getSimpleName(), e);
-            SqlError internal = internal(e);
-            sessions.errorSent(internal);
-            ctx.writeAndFlush(err(internal));
+            answerError(ctx, s, msg, e);
         } catch (StackOverflowError e) {
             // the router refuses statements past limits.max-statement-*; anything else that overflows ends here
             lastResort(ctx, e);
         }
+    }
+
+    /** Answers a command that failed with {@code e} (nothing of its answer was sent). */
+    private void answerError(ChannelHandlerContext ctx, FrontendSession s, ClientMessage msg, Throwable e) {
+        if (e instanceof ProxyException p) {
+            sessions.errorSent(p.error());
+            // a shard's error text is already as the server wrote it; the proxy's own is written as one would
+            SqlError error = p.error();
+            ctx.writeAndFlush(p.code() == null ? err(error)
+                    : new ServerMessage.Err(error.mysqlErrno(), error.sqlState(), s.ownText(error.message())));
+            return;
+        }
+        LOG.error("connection {}: {} failed", connectionId, msg.getClass().getSimpleName(), e);
+        SqlError internal = internal(e);
+        sessions.errorSent(internal);
+        ctx.writeAndFlush(err(internal));
     }
 
     /** The reply to one command, or null for commands that have none. */

@@ -34,12 +34,26 @@ public final class PgFrontend implements AutoCloseable {
     /** As above, letting clients in as {@code admission} says. */
     public static PgFrontend start(String host, int port, SessionFactory sessions, String authMethod, int maxMessageBytes,
             ClientAdmission admission, int ioThreads, PgTls tls) throws InterruptedException {
+        return start(sessions, authMethod, maxMessageBytes, admission, tls, ch -> NettyListener.bind(host, port, ioThreads, ch));
+    }
+
+    /**
+     * As above, with the client connections on {@code loops} (the proxy's event loops, shared with its native backend
+     * connections; they stay running when this front end closes).
+     */
+    public static PgFrontend start(String host, int port, SessionFactory sessions, String authMethod, int maxMessageBytes,
+            ClientAdmission admission, io.netty.channel.EventLoopGroup loops, PgTls tls) throws InterruptedException {
+        return start(sessions, authMethod, maxMessageBytes, admission, tls, ch -> NettyListener.bind(host, port, loops, ch));
+    }
+
+    private static PgFrontend start(SessionFactory sessions, String authMethod, int maxMessageBytes, ClientAdmission admission,
+            PgTls tls, NettyListener.Binder binder) throws InterruptedException {
         if (!PgAuth.supported(authMethod)) {
             throw new IllegalArgumentException("PostgreSQL auth method must be scram-sha-256, md5 or trust, was " + authMethod);
         }
         AtomicInteger ids = new AtomicInteger();
         CancelKeys cancelKeys = new CancelKeys();
-        NettyListener listener = NettyListener.bind(host, port, ioThreads, ch -> {
+        NettyListener listener = binder.bind(ch -> {
             ch.pipeline().addLast("decoder", new PgMessageDecoder(maxMessageBytes))
                     .addLast("encoder", new PgMessageEncoder())
                     .addLast("session", new PgFrontendHandler(sessions, authMethod, admission, ids.incrementAndGet(),

@@ -94,6 +94,20 @@ public interface FrontendSession extends AutoCloseable {
         return false;
     }
 
+    /**
+     * MySQL only: {@link #relay} or, with {@code statementId >= 0}, {@link #relayExecute} called on the client's event
+     * loop, which must not wait: starts the relay only when nothing it takes needs waiting (a cached analysis, a ready
+     * backend connection, on that loop when one is). Null: nothing ran, run it on the session's thread. Else a future completing once
+     * the client has its answer and the session's bookkeeping is done; it fails with the error to answer when nothing
+     * reached the client (as relay throws). Work that may wait in rare cases runs on {@code blocking}, which must not be
+     * the session's thread (a command queued there waits for this one). The caller hands the session no other command
+     * until the future completes.
+     */
+    default java.util.concurrent.CompletableFuture<Void> relayFromLoop(byte[] sql, int statementId, List<Object> parameters,
+            byte[] packet, io.shardgate.proxy.backend.mysql.RelayTarget target, java.util.concurrent.Executor blocking) {
+        return null;
+    }
+
     /** COM_STMT_PREPARE's statement as the client's bytes, in the session's client character set. */
     default PreparedInfo prepare(byte[] sql) {
         return prepare(ClientCharset.UTF8MB4.decode(sql));

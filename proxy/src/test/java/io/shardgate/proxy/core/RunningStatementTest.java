@@ -19,6 +19,10 @@ import org.junit.jupiter.api.Test;
 class RunningStatementTest {
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
 
+    {
+        timer.setRemoveOnCancelPolicy(true); // as the core's deadline timer
+    }
+
     @AfterEach
     void stop() {
         timer.shutdownNow();
@@ -245,5 +249,30 @@ class RunningStatementTest {
             throw ProxyException.backend(1317, "70100", "Query execution was interrupted", null);
         }));
         assertThat(killed.error().mysqlErrno()).isEqualTo(1317);
+    }
+
+    @Test
+    void theDeadlineCheckStaysArmedAcrossShortStatementsAndCountsFromTheRunningOnesStart() throws Exception {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(300), false);
+        for (int i = 0; i < 1000; i++) {
+            assertThat(running.run(() -> "ok")).isEqualTo("ok");
+        }
+        assertThat(timer.getQueue()).as("one armed check for all those statements, not one per statement").hasSize(1);
+        Thread.sleep(200); // the check armed by the first statement fires 100 ms into the next one
+        FakeWork work = new FakeWork(true);
+        long start = System.nanoTime();
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            ShardWork.Tracked t = running.track(work);
+            try {
+                return work.run();
+            } finally {
+                t.close();
+            }
+        }));
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("cancelled at its own deadline")
+                .isBetween(290L, 1000L);
+        assertThat(e.error().mysqlErrno()).isEqualTo(1969);
+        running.close();
+        assertThat(timer.getQueue()).as("a closed session leaves no check behind").isEmpty();
     }
 }

@@ -98,10 +98,16 @@ public final class MySqlBackendConnection {
 
     /** Opens a connection; the future completes once logged in, or fails with {@code SHARD_UNAVAILABLE}. */
     public static CompletableFuture<MySqlBackendConnection> connect(BackendEventLoops loops, BackendSettings settings) {
+        return connect(loops, settings, null);
+    }
+
+    /** As {@link #connect(BackendEventLoops, BackendSettings)}, on {@code loop} when it is one of {@code loops}. */
+    public static CompletableFuture<MySqlBackendConnection> connect(BackendEventLoops loops, BackendSettings settings,
+            io.netty.channel.EventLoop loop) {
         Objects.requireNonNull(settings, "settings");
         MySqlBackendConnection c = new MySqlBackendConnection(settings);
         ChannelFuture connecting = new Bootstrap()
-                .group(loops.group())
+                .group(loops.loopOf(loop))
                 .channel(loops.channelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -137,6 +143,12 @@ public final class MySqlBackendConnection {
      * @throws ProxyException        SHARD_UNAVAILABLE if the connection is closed
      * @throws IllegalStateException if another command is still running
      */
+    /** The event loop this connection's I/O runs on; null before it is connected. */
+    public io.netty.channel.EventLoop eventLoop() {
+        Channel ch = channel;
+        return ch == null ? null : ch.eventLoop();
+    }
+
     public void send(ByteBuf payload, ReplySink sink) {
         Objects.requireNonNull(sink, "sink");
         ReplyReader.Grammar grammar;
@@ -423,7 +435,10 @@ public final class MySqlBackendConnection {
             paused = false;
             channel.config().setAutoRead(true);
         }
-        armWatchdog(settings.replyTimeout().toNanos());
+        if (watchdog == null) {
+            // armed once and kept across commands (see checkProgress): a schedule and cancel per command cost the hot path
+            armWatchdog(settings.replyTimeout().toNanos());
+        }
         writeFramed(payload);
         channel.flush();
     }
@@ -432,6 +447,14 @@ public final class MySqlBackendConnection {
     private void writeFramed(ByteBuf payload) {
         int sequence = 0;
         try {
+            int length = payload.readableBytes();
+            if (length < PieceDecoder.MAX_PIECE) {
+                // one packet: header and payload in one I/O buffer (one write, no copy of a heap buffer at flush)
+                ByteBuf frame = channel.alloc().ioBuffer(PieceDecoder.HEADER + length);
+                frame.writeMediumLE(length).writeByte(0).writeBytes(payload);
+                channel.write(frame, channel.voidPromise());
+                return;
+            }
             while (true) {
                 int n = Math.min(PieceDecoder.MAX_PIECE, payload.readableBytes());
                 ByteBuf header = channel.alloc().buffer(PieceDecoder.HEADER).writeMediumLE(n).writeByte(sequence++ & 0xFF);
@@ -494,7 +517,6 @@ public final class MySqlBackendConnection {
     }
 
     private void endCommand() {
-        cancelWatchdog();
         sink = null;
         reader = null;
         lastUsedNanos = System.nanoTime();
@@ -517,7 +539,7 @@ public final class MySqlBackendConnection {
         watchdog = null;
         Phase now = phase.get();
         if (now != Phase.BUSY && now != Phase.LOGIN) {
-            return;
+            return; // idle: the next command arms it again
         }
         long timeout = settings.replyTimeout().toNanos();
         if (packets != packetsAtCheck) {

@@ -46,7 +46,16 @@ public final class NativeBackends implements AutoCloseable {
     /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
     public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
             Function<String, ShardBudget> budgets) {
-        this.loops = new BackendEventLoops(ioThreads);
+        this(new BackendEventLoops(ioThreads), connectTimeout, poolWait, onNewPool, budgets);
+    }
+
+    /**
+     * On {@code loops} (the proxy's, shared with its front ends: a relayed statement borrows a connection on its client's
+     * loop when one is idle, see {@link NativePool#borrow(io.netty.channel.EventLoop)}).
+     */
+    public NativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
+            Function<String, ShardBudget> budgets) {
+        this.loops = java.util.Objects.requireNonNull(loops, "loops");
         this.budgets = budgets;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;
@@ -55,8 +64,12 @@ public final class NativeBackends implements AutoCloseable {
 
     /** The database a shard's URL names (what its native connections select). */
     public static String database(ShardDefinition shard) {
-        return BackendUrl.parse(shard.jdbcUrl()).database();
+        // asked per relayed statement: parsing the URL each time cost ~2 % of the proxy's CPU on point selects
+        return DATABASES.computeIfAbsent(shard.jdbcUrl(), url -> BackendUrl.parse(url).database());
     }
+
+    /** Databases by shard URL; bounded by the URLs the cluster ever had (a few per shard). */
+    private static final Map<String, String> DATABASES = new ConcurrentHashMap<>();
 
     /**
      * Sends {@code sql} (a COM_QUERY's bytes) to {@code shard} on a pooled native connection that carries the session's
@@ -106,13 +119,143 @@ public final class NativeBackends implements AutoCloseable {
                     return null;
                 }
             }
-            byte[] packet = execute.clone();
-            packet[1] = (byte) id;
-            packet[2] = (byte) (id >>> 8);
-            packet[3] = (byte) (id >>> 16);
-            packet[4] = (byte) (id >>> 24);
-            return io.netty.buffer.Unpooled.wrappedBuffer(packet);
+            return io.netty.buffer.Unpooled.wrappedBuffer(withStatementId(execute, id));
         });
+    }
+
+    /**
+     * {@link #relay} for a caller on the client's event loop, which must not wait: starts the statement only if it can
+     * start now (a place in the shard's budget and a ready idle connection, on the client's loop if one is, that carries
+     * the session's {@code settings}); else returns null and nothing ran (the caller runs it the usual way). The future
+     * completes, on an event loop, as {@link #relay} returns or throws; the rare steps that may wait (settling an
+     * interrupt sent to the connection) run on {@code blocking}.
+     */
+    public java.util.concurrent.CompletableFuture<RelaySink.Outcome> relayFromLoop(ShardDefinition shard, byte[] sql,
+            SessionSettings settings, RelayTarget target, ShardWork.Tracker tracker, java.util.concurrent.Executor blocking) {
+        return relayFromLoop(shard, settings, target, tracker, blocking, c -> true,
+                c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql));
+    }
+
+    /**
+     * {@link #relayExecute} from the client's event loop, as {@link #relayFromLoop}: null (nothing ran) also when the
+     * connection lent has not prepared {@code sql} yet (preparing waits; the usual path does it).
+     */
+    public java.util.concurrent.CompletableFuture<RelaySink.Outcome> relayExecuteFromLoop(ShardDefinition shard, byte[] sql,
+            byte[] execute, SessionSettings settings, RelayTarget target, ShardWork.Tracker tracker,
+            java.util.concurrent.Executor blocking) {
+        return relayFromLoop(shard, settings, target, tracker, blocking, c -> c.preparedId(sql) >= 0,
+                c -> io.netty.buffer.Unpooled.wrappedBuffer(withStatementId(execute, c.preparedId(sql))));
+    }
+
+    private static byte[] withStatementId(byte[] execute, int id) {
+        byte[] packet = execute.clone();
+        packet[1] = (byte) id;
+        packet[2] = (byte) (id >>> 8);
+        packet[3] = (byte) (id >>> 16);
+        packet[4] = (byte) (id >>> 24);
+        return packet;
+    }
+
+    private java.util.concurrent.CompletableFuture<RelaySink.Outcome> relayFromLoop(ShardDefinition shard, SessionSettings settings,
+            RelayTarget target, ShardWork.Tracker tracker, java.util.concurrent.Executor blocking,
+            java.util.function.Predicate<MySqlBackendConnection> fits, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
+        NativePool pool = pool(shard, target.deprecateEof(), target.foundRows());
+        ShardBudget budget = budgets.apply(shard.name());
+        if (!budget.tryAcquireNative()) {
+            return null;
+        }
+        String wanted = settings.fingerprint();
+        MySqlBackendConnection c = pool.borrowReady(target.client().eventLoop(), x -> wanted.equals(x.sessionTag()) && fits.test(x));
+        if (c == null) {
+            budget.releaseNative();
+            return null;
+        }
+        io.netty.buffer.ByteBuf packet = null;
+        try {
+            packet = command.apply(c);
+        } finally {
+            if (packet == null) {
+                pool.release(c, false); // untouched: it goes back as it came
+                budget.releaseNative();
+            }
+        }
+        if (packet == null) {
+            return null;
+        }
+        var result = new java.util.concurrent.CompletableFuture<RelaySink.Outcome>();
+        ShardWork.Tracked tracked = tracker.track(new NativeWork(shard, pool, c));
+        RelaySink sink = new RelaySink(target.client(), c, target.firstSequence(), target.deprecateEof(), tracker::overridingError);
+        sink.done.whenComplete((outcome, failure) -> {
+            if (failure == null && outcome.warnings() > 0) {
+                // listed now, on the same connection, as relay does; without waiting: the listing's reply completes it
+                listWarnings(c).whenComplete((rows, ignored) ->
+                        endFromLoop(pool, budget, c, tracked, target, outcome.withWarningRows(rows), null, result, blocking));
+            } else {
+                endFromLoop(pool, budget, c, tracked, target, outcome, failure, result, blocking);
+            }
+        });
+        try {
+            c.send(packet, sink);
+        } catch (RuntimeException e) {
+            sink.done.completeExceptionally(new RelaySink.Broken(e instanceof io.shardgate.proxy.error.ProxyException p ? p
+                    : new io.shardgate.proxy.error.ProxyException(ErrorCode.INTERNAL, pool.describe() + ": relay failed: " + e, e),
+                    false));
+        }
+        return result;
+    }
+
+    /** The rows of {@code SHOW WARNINGS} on {@code c} when its reply comes; null rows if they could not be read. */
+    private static java.util.concurrent.CompletableFuture<java.util.List<byte[][]>> listWarnings(MySqlBackendConnection c) {
+        WarningsSink sink = new WarningsSink();
+        try {
+            c.send(MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY,
+                    "SHOW WARNINGS".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), sink);
+        } catch (RuntimeException e) {
+            sink.done.completeExceptionally(e);
+        }
+        return sink.done.handle((rows, e) -> {
+            if (e != null) {
+                LOG.warn("{}: reading a relayed statement's warnings failed: {}", c, e.toString());
+                return null;
+            }
+            return rows;
+        });
+    }
+
+    /** The end of a statement relayed from the loop: as {@link #relay}'s, then the future completes. */
+    private static void endFromLoop(NativePool pool, ShardBudget budget, MySqlBackendConnection c, ShardWork.Tracked tracked,
+            RelayTarget target, RelaySink.Outcome outcome, Throwable failure,
+            java.util.concurrent.CompletableFuture<RelaySink.Outcome> result, java.util.concurrent.Executor blocking) {
+        Runnable end = () -> {
+            try {
+                if (!tracked.close()) {
+                    c.close(); // a cancel still in flight would reach the connection's next statement: never reused
+                }
+                pool.release(c, false); // closed by a failure: discarded
+            } finally {
+                budget.releaseNative();
+            }
+            if (failure == null) {
+                result.complete(outcome);
+                return;
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null
+                    ? ce.getCause() : failure;
+            if (cause instanceof RelaySink.Broken broken) {
+                if (broken.started) {
+                    target.client().close();
+                }
+                result.completeExceptionally(broken.error);
+            } else {
+                result.completeExceptionally(new io.shardgate.proxy.error.ProxyException(ErrorCode.INTERNAL,
+                        pool.describe() + ": relay failed: " + cause, cause));
+            }
+        };
+        if (tracked.interrupted()) {
+            blocking.execute(end); // settling the interrupt may wait
+        } else {
+            end.run();
+        }
     }
 
     private static int prepareOn(MySqlBackendConnection c, byte[] sql) {
@@ -146,7 +289,7 @@ public final class NativeBackends implements AutoCloseable {
 
     private static RelaySink.Outcome relayOn(ShardDefinition shard, NativePool pool, SessionSettings settings, RelayTarget target,
             ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
-        MySqlBackendConnection c = pool.borrow();
+        MySqlBackendConnection c = pool.borrow(target.client().eventLoop());
         ShardWork.Tracked tracked = tracker.track(new NativeWork(shard, pool, c));
         try {
             return relayOn(pool, c, settings, target, tracker, command);

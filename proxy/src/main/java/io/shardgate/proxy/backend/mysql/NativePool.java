@@ -141,6 +141,15 @@ public final class NativePool implements AutoCloseable {
      *                        cannot be reached or logged into
      */
     public MySqlBackendConnection borrow() {
+        return borrow(null);
+    }
+
+    /**
+     * As {@link #borrow()}, preferring a connection on {@code loop} (the client's event loop: the reply then reaches the
+     * client's socket on the thread that reads it): an idle one there is lent first, else the newest idle one, and a new
+     * connection is opened on it.
+     */
+    public MySqlBackendConnection borrow(io.netty.channel.EventLoop loop) {
         long start = System.nanoTime();
         long deadline = start + settings.poolWait().toNanos();
         boolean counted = false;
@@ -153,7 +162,9 @@ public final class NativePool implements AutoCloseable {
                     if (closed) {
                         throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, connection.describe() + ": the pool is closed");
                     }
-                    candidate = idle.pollFirst();
+                    // on the client's loop first; below the pool's size a new connection there beats an idle one
+                    // on another loop (every later statement of that loop's clients can then be relayed from the loop)
+                    candidate = takeIdle(loop, total >= settings.maxSize());
                     if (candidate != null) {
                         lent++;
                         break;
@@ -187,7 +198,7 @@ public final class NativePool implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            MySqlBackendConnection c = open ? openOne(start) : candidate;
+            MySqlBackendConnection c = open ? openOne(start, loop) : candidate;
             if (open || usable(c)) {
                 borrowed.increment();
                 return c;
@@ -296,9 +307,67 @@ public final class NativePool implements AutoCloseable {
 
     // ---- internals
 
-    private MySqlBackendConnection openOne(long start) {
+    /**
+     * An idle connection that can be lent without any I/O (open, not expired, used within
+     * {@link Settings#validateAfter}) and {@code fits} the statement (its session settings, its prepared statements),
+     * on {@code loop} if one is (its reply then reaches a client of that loop on the
+     * same thread), or null; never waits, never connects: for a statement relayed from an event loop. Give it back with
+     * {@link #release} or {@link #discard}.
+     */
+    public MySqlBackendConnection borrowReady(io.netty.channel.EventLoop loop,
+            java.util.function.Predicate<MySqlBackendConnection> fits) {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            if (closed || waiting > 0) {
+                return null;
+            }
+            MySqlBackendConnection elsewhere = null;
+            for (MySqlBackendConnection c : idle) {
+                if (c.isUsable() && !expired(c, now) && now - c.lastUsedNanos() < settings.validateAfter().toNanos() && fits.test(c)) {
+                    if (c.eventLoop() == loop) {
+                        return lend(c);
+                    }
+                    if (elsewhere == null) {
+                        elsewhere = c;
+                    }
+                }
+            }
+            return elsewhere == null ? null : lend(elsewhere);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes {@code c} out of the idle connections and lends it; under the lock. */
+    private MySqlBackendConnection lend(MySqlBackendConnection c) {
+        idle.remove(c);
+        lent++;
+        borrowed.increment();
+        return c;
+    }
+
+    /**
+     * The newest idle connection on {@code loop} (any loop when null), else, if {@code anyLoop}, the newest idle one,
+     * else null; under the lock.
+     */
+    private MySqlBackendConnection takeIdle(io.netty.channel.EventLoop loop, boolean anyLoop) {
+        if (loop == null) {
+            return idle.pollFirst();
+        }
+        for (Iterator<MySqlBackendConnection> it = idle.iterator(); it.hasNext(); ) {
+            MySqlBackendConnection c = it.next();
+            if (c.eventLoop() == loop) {
+                it.remove();
+                return c;
+            }
+        }
+        return anyLoop ? idle.pollFirst() : null;
+    }
+
+    private MySqlBackendConnection openOne(long start, io.netty.channel.EventLoop loop) {
         Duration limit = connection.connectTimeout().plus(connection.replyTimeout());
-        CompletableFuture<MySqlBackendConnection> connecting = MySqlBackendConnection.connect(loops, connection);
+        CompletableFuture<MySqlBackendConnection> connecting = MySqlBackendConnection.connect(loops, connection, loop);
         try {
             MySqlBackendConnection c = connecting.get(limit.toNanos(), TimeUnit.NANOSECONDS);
             opened.increment();

@@ -52,6 +52,18 @@ public final class PgNativeBackends implements AutoCloseable {
     /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
     public PgNativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<PgPool> onNewPool,
             Function<String, ShardBudget> budgets) {
+        this(null, ioThreads, connectTimeout, poolWait, onNewPool, budgets);
+    }
+
+    /** On {@code loops} (the proxy's, shared with its front ends: see {@link BackendEventLoops}). */
+    public PgNativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, Consumer<PgPool> onNewPool,
+            Function<String, ShardBudget> budgets) {
+        this(java.util.Objects.requireNonNull(loops, "loops"), 1, connectTimeout, poolWait, onNewPool, budgets);
+    }
+
+    private PgNativeBackends(BackendEventLoops loops, int ioThreads, Duration connectTimeout, Duration poolWait,
+            Consumer<PgPool> onNewPool, Function<String, ShardBudget> budgets) {
+        this.loops = loops;
         this.ioThreads = ioThreads;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;

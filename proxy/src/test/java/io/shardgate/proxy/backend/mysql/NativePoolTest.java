@@ -272,4 +272,25 @@ class NativePoolTest {
         } while (System.nanoTime() < deadline);
         throw new AssertionError("connection " + id + " is still open on the server");
     }
+
+    @Test
+    void borrowReadyLendsOnlyAnIdleConnectionThatFitsAndNeverConnects() throws Exception {
+        try (NativePool pool = pool(settings(2))) {
+            assertThat(pool.borrowReady(null, c -> true)).as("nothing idle: no connection is opened").isNull();
+            assertThat(pool.counters().opened()).isZero();
+            MySqlBackendConnection c = pool.borrow();
+            c.sessionTag("settings-a");
+            pool.release(c, false);
+            long borrowed = pool.counters().borrowed();
+            assertThat(pool.borrowReady(null, x -> x.sessionTag().equals("settings-b"))).as("none fits").isNull();
+            assertThat(pool.counters().borrowed()).as("a connection that does not fit is not lent").isEqualTo(borrowed);
+            MySqlBackendConnection ready = pool.borrowReady(c.eventLoop(), x -> x.sessionTag().equals("settings-a"));
+            assertThat(ready).isSameAs(c);
+            assertThat(pool.stats().active()).isEqualTo(1);
+            assertThat(row(ready, "SELECT 1")).containsExactly("1");
+            pool.release(ready, false);
+            assertThat(pool.stats().idle()).isEqualTo(1);
+            assertThat(pool.counters().opened()).isEqualTo(1);
+        }
+    }
 }
