@@ -40,6 +40,11 @@ import java.util.function.Supplier;
  *       twice), ROW_COUNT() is the affected-row count the client saw (-1 after a result set), and
  *       {@code LAST_INSERT_ID(expr)} sets the session's value. They are refused inside statements the proxy does not
  *       answer itself, except {@code LAST_INSERT_ID()} in a write, which gets the session's value as a literal.</li>
+ *   <li><b>Session ids</b>: {@code CONNECTION_ID()} is the handshake's id: answered by the proxy when selected on its
+ *       own, replaced by {@code CAST(<id> AS UNSIGNED)} where a literal cannot change what the client sees
+ *       ({@link SqlPrepared#callReplaceableFrom}), refused elsewhere. PostgreSQL {@code pg_backend_pid()},
+ *       {@code pg_cancel_backend()} and {@code pg_terminate_backend()} are refused: on a shard they would name or
+ *       signal a pooled backend process, not the session's BackendKeyData pid.</li>
  * </ul>
  * Reserved connections stay the session's until it ends, except that a shard's connection kept for temporary tables
  * only goes back to the pool (reset) when the session drops the last of them; named locks and user variables are not
