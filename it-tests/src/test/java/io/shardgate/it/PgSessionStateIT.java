@@ -76,13 +76,36 @@ class PgSessionStateIT {
         }
     }
 
+    /**
+     * pg_backend_pid() on a shard is a pooled backend's pid, not the one the session got in BackendKeyData, and
+     * pg_cancel_backend/pg_terminate_backend would signal a shard's process by a pid that names none of the proxy's
+     * sessions: refused before anything runs (the reference server answers them for its own session).
+     */
+    @Test
+    void backendPidAndSignalsAreRefused() throws SQLException {
+        try (Connection p = cluster.proxyConnection("")) {
+            int pid = p.unwrap(org.postgresql.PGConnection.class).getBackendPID();
+            for (String sql : List.of("SELECT pg_backend_pid()", "SELECT pg_backend_pid() AS pid", "SELECT id FROM items WHERE id = 1 AND"
+                    + " pg_backend_pid() > 0", "SELECT count(*) FROM items WHERE id <> pg_backend_pid()")) {
+                assertThat(SessionStateIT.answer(p, sql)).as(sql).startsWith("error ").contains("pg_backend_pid() would answer");
+            }
+            for (String sql : List.of("SELECT pg_cancel_backend(" + pid + ")", "SELECT pg_terminate_backend(" + pid + ")")) {
+                assertThat(SessionStateIT.answer(p, sql)).as(sql).startsWith("error ").contains("would signal a backend process");
+            }
+            assertThat(SessionStateIT.answer(p, "SELECT count(*) FROM items")).as("the session lives on").endsWith("[[6]]");
+        }
+    }
+
     @Test
     void nothingOutlivesTheSession() throws Exception {
         String pid;
         try (Connection first = cluster.proxyConnection("")) {
             Sql.query(first, "SELECT pg_advisory_lock(77)");
             Sql.update(first, "CREATE TEMP TABLE leftover (id INT)");
-            pid = Sql.query(first, "SELECT pg_backend_pid()").getFirst().getFirst(); // the pinned connection's
+            try (Connection s0 = cluster.shardConnection(0)) { // the pinned connection, which holds the lock
+                pid = Sql.query(s0, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 77 AND granted").getFirst()
+                        .getFirst();
+            }
         }
         try (Connection s0 = cluster.shardConnection(0)) {
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -318,6 +318,36 @@ class SessionStateIT {
         }
     }
 
+    /**
+     * CONNECTION_ID() is the id the session got in the handshake wherever it appears: selected alone the proxy answers
+     * it, in writes and after a select list it becomes the value (each statement may run on another pooled shard
+     * connection, whose own id a shard would give), and in a select list, whose text labels the column, it is refused.
+     */
+    @Test
+    void connectionIdIsTheSessionsInEveryStatement() throws Exception {
+        try (Connection c = cluster.proxyConnection("")) {
+            String id = Long.toString(c.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getId());
+            try {
+                assertThat(answer(c, "SELECT CONNECTION_ID() AS mine")).isEqualTo("[mine] [[" + id + "]]");
+                assertThat(answer(c, "INSERT INTO users (id, name, score) VALUES (1001, 'conn-a', CONNECTION_ID()),"
+                        + " (1002, 'conn-b', connection_id( ))")).isEqualTo("updated 2");
+                assertThat(answer(c, "SELECT id, score FROM users WHERE id IN (1001, 1002) ORDER BY id"))
+                        .isEqualTo("[id, score] [[1001, " + id + "], [1002, " + id + "]]");
+                assertThat(answer(c, "SELECT id FROM users WHERE score = CONNECTION_ID() ORDER BY id")).isEqualTo("[id] [[1001], [1002]]");
+                assertThat(answer(c, "SELECT name FROM users WHERE id = 1002 AND score = CONNECTION_ID()")).isEqualTo("[name] [[conn-b]]");
+                assertThat(answer(c, "UPDATE users SET name = 'mine' WHERE id IN (1001, 1002) AND score = CONNECTION_ID()"))
+                        .isEqualTo("updated 2");
+                assertThat(answer(c, "DELETE FROM users WHERE id = 1001 AND score = CONNECTION_ID()")).isEqualTo("updated 1");
+                for (String sql : List.of("SELECT CONNECTION_ID() + 0", "SELECT id, CONNECTION_ID() FROM users WHERE id = 1002",
+                        "SELECT CONNECTION_ID() FROM users WHERE id = 1002", "SELECT 1 AS one WHERE CONNECTION_ID() > 0")) {
+                    assertThat(answer(c, sql)).as(sql).startsWith("error ").contains("CONNECTION_ID() is this session's id");
+                }
+            } finally {
+                Sql.update(c, "DELETE FROM users WHERE id IN (1001, 1002)");
+            }
+        }
+    }
+
     @Test
     void pinnedConnectionLimitAndMetric() throws Exception {
         ProxyServer limited = cluster.startProxyWithAdmin(new ShardgateConfig.Limits(16 * 1024 * 1024, 100, 2));
@@ -359,8 +389,9 @@ class SessionStateIT {
             Sql.query(first, "SELECT GET_LOCK('leftover', 0)");
             Sql.update(first, "SET @leftover = 'still here'");
             Sql.query(first, "SELECT @leftover2 := name FROM users WHERE id = 1");
-            // CONNECTION_ID() alone is the proxy's session id; in an expression s0 computes it on the pinned connection
-            backendId = Sql.query(first, "SELECT CONNECTION_ID() + 0").getFirst().getFirst();
+            try (Connection s0 = cluster.shardConnection(0)) {
+                backendId = Sql.query(s0, "SELECT IS_USED_LOCK('leftover')").getFirst().getFirst(); // the pinned connection
+            }
         }
         try (Connection s0 = cluster.shardConnection(0)) {
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -50,7 +50,17 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
         /** {@code DROP [TEMPORARY] TABLE}: may drop a temporary table, after which its connection need not stay pinned. */
         DROP_TABLE,
         /** PostgreSQL {@code lastval()}, {@code currval(…)}: the last {@code nextval} of the server connection. */
-        SEQUENCE_VALUE
+        SEQUENCE_VALUE,
+        /**
+         * {@code CONNECTION_ID()}, PostgreSQL {@code pg_backend_pid()}: on a shard the id of the pooled backend connection
+         * that runs the statement, not the id the proxy gave the session (handshake, BackendKeyData).
+         */
+        SESSION_ID,
+        /**
+         * PostgreSQL {@code pg_cancel_backend(pid)}, {@code pg_terminate_backend(pid)}: on a shard they signal that
+         * server's backend of the pid, which is not a session of the proxy's.
+         */
+        SIGNAL_BACKEND
     }
 
     public boolean none() {
@@ -148,6 +158,10 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
             uses.add(Use.ROW_COUNT);
         } else if (!mysql && (word.equals("LASTVAL") || word.equals("CURRVAL"))) {
             uses.add(Use.SEQUENCE_VALUE);
+        } else if (mysql ? word.equals("CONNECTION_ID") : word.equals("PG_BACKEND_PID")) {
+            uses.add(Use.SESSION_ID);
+        } else if (!mysql && (word.equals("PG_CANCEL_BACKEND") || word.equals("PG_TERMINATE_BACKEND"))) {
+            uses.add(Use.SIGNAL_BACKEND);
         } else if (mysql && word.equals("LAST_INSERT_ID")) {
             int arg = skipSpaces(sql, next + 1);
             uses.add(arg < sql.length() && sql.charAt(arg) == ')' ? Use.LAST_INSERT_ID : Use.LAST_INSERT_ID_EXPR);
@@ -310,6 +324,14 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
 
     /** {@code LAST_INSERT_ID()} from index {@code from} on replaced by {@code value}. */
     public static String withLastInsertId(String sql, String value, int from) {
+        return withCall(sql, "LAST_INSERT_ID", value, from);
+    }
+
+    /**
+     * Each call of the MySQL function {@code function} without arguments ({@code NAME()}, any case, spaces allowed
+     * inside the parentheses; outside quotes and comments) from index {@code from} on replaced by {@code value}.
+     */
+    public static String withCall(String sql, String function, String value, int from) {
         StringBuilder out = new StringBuilder(sql.length()).append(sql, 0, from);
         int i = from;
         while (i < sql.length()) {
@@ -324,7 +346,7 @@ public record ServerState(Set<Use> uses, List<String> variables, List<String> as
                 int end = wordEnd(sql, i, false);
                 int open = skipSpaces(sql, end);
                 int close = open < sql.length() && sql.charAt(open) == '(' ? skipSpaces(sql, open + 1) : -1;
-                if (sql.substring(i, end).equalsIgnoreCase("LAST_INSERT_ID") && close >= 0 && close < sql.length()
+                if (sql.substring(i, end).equalsIgnoreCase(function) && close >= 0 && close < sql.length()
                         && sql.charAt(close) == ')') {
                     out.append(value);
                     i = close + 1;

@@ -55,6 +55,28 @@ class ServerStateTest {
     }
 
     @Test
+    void sessionIdsAndBackendSignals() {
+        assertThat(mysql("SELECT CONNECTION_ID()").uses()).containsExactly(Use.SESSION_ID);
+        assertThat(mysql("INSERT INTO t VALUES (5, connection_id ( ))").uses()).containsExactly(Use.SESSION_ID);
+        assertThat(mysql("SELECT 'CONNECTION_ID()', connection_id FROM t -- CONNECTION_ID()").none()).isTrue();
+        assertThat(ServerState.of("SELECT pg_backend_pid()", Dialect.POSTGRES).uses()).containsExactly(Use.SESSION_ID);
+        assertThat(ServerState.of("SELECT PG_CANCEL_BACKEND(42)", Dialect.POSTGRES).uses()).containsExactly(Use.SIGNAL_BACKEND);
+        assertThat(ServerState.of("SELECT pg_terminate_backend (pid) FROM pg_stat_activity", Dialect.POSTGRES).uses())
+                .containsExactly(Use.SIGNAL_BACKEND);
+        assertThat(ServerState.of("SELECT CONNECTION_ID()", Dialect.POSTGRES).none()).as("not a PostgreSQL function").isTrue();
+        assertThat(mysql("SELECT pg_backend_pid()").none()).as("not a MySQL function").isTrue();
+    }
+
+    @Test
+    void argumentLessCallsAreReplacedOutsideQuotes() {
+        assertThat(ServerState.withCall("UPDATE t SET o = Connection_Id( ), n = 'CONNECTION_ID()' WHERE o <> CONNECTION_ID()",
+                "CONNECTION_ID", "CAST(7 AS UNSIGNED)", 0))
+                .isEqualTo("UPDATE t SET o = CAST(7 AS UNSIGNED), n = 'CONNECTION_ID()' WHERE o <> CAST(7 AS UNSIGNED)");
+        assertThat(ServerState.withCall("SELECT CONNECTION_ID(1), CONNECTION_IDX()", "CONNECTION_ID", "7", 0))
+                .isEqualTo("SELECT CONNECTION_ID(1), CONNECTION_IDX()");
+    }
+
+    @Test
     void temporaryTablesCreatedAndDropped() {
         assertThat(ServerState.temporaryTableCreated("CREATE TEMPORARY TABLE IF NOT EXISTS `my t` (id INT)")).contains("my t");
         assertThat(ServerState.temporaryTableCreated("create temp table shardgate.scratch AS SELECT 1")).contains("scratch");

@@ -40,6 +40,11 @@ import java.util.function.Supplier;
  *       twice), ROW_COUNT() is the affected-row count the client saw (-1 after a result set), and
  *       {@code LAST_INSERT_ID(expr)} sets the session's value. They are refused inside statements the proxy does not
  *       answer itself, except {@code LAST_INSERT_ID()} in a write, which gets the session's value as a literal.</li>
+ *   <li><b>Session ids</b>: {@code CONNECTION_ID()} is the handshake's id: answered by the proxy when selected on its
+ *       own, replaced by {@code CAST(<id> AS UNSIGNED)} where a literal cannot change what the client sees
+ *       ({@link SqlPrepared#callReplaceableFrom}), refused elsewhere. PostgreSQL {@code pg_backend_pid()},
+ *       {@code pg_cancel_backend()} and {@code pg_terminate_backend()} are refused: on a shard they would name or
+ *       signal a pooled backend process, not the session's BackendKeyData pid.</li>
  * </ul>
  * Reserved connections stay the session's until it ends, except that a shard's connection kept for temporary tables
  * only goes back to the pool (reset) when the session drops the last of them; named locks and user variables are not
@@ -52,6 +57,7 @@ final class ServerStateRules {
     private static final String USER_VARIABLES = "user variables";
     private static final String FOUND_ROWS = "SQL_CALC_FOUND_ROWS";
     private static final String LAST_INSERT_ID = "LAST_INSERT_ID(expr)";
+    private static final String CONNECTION_ID = "CONNECTION_ID";
 
     private final ProxySession session;
     private final SessionBackends backends;
@@ -111,6 +117,12 @@ final class ServerStateRules {
             String literal = Long.toUnsignedString(session.lastInsertId());
             return java.util.Optional.of(session.query(ServerState.withLastInsertId(sql, literal, from), parameters));
         }
+        from = state.has(Use.SESSION_ID) ? SqlPrepared.callReplaceableFrom(sql, CONNECTION_ID) : -1;
+        if (from >= 0) {
+            // unsigned as the function is, so arithmetic on it behaves (and overflows) as on the server
+            String literal = "CAST(" + session.connectionId() + " AS UNSIGNED)";
+            return java.util.Optional.of(session.query(ServerState.withCall(sql, CONNECTION_ID, literal, from), parameters));
+        }
         return java.util.Optional.empty();
     }
 
@@ -135,15 +147,33 @@ final class ServerStateRules {
         }
         List<String> shards = shards(plan);
         String where = shards.size() == 1 ? "shard " + shards.getFirst() : "shards " + shards;
-        if (state.has(Use.FOUND_ROWS) || state.has(Use.ROW_COUNT) || state.has(Use.LAST_INSERT_ID) && !session.postgres()) {
+        if (state.has(Use.FOUND_ROWS) || state.has(Use.ROW_COUNT) || !session.postgres() && (state.has(Use.LAST_INSERT_ID)
+                || state.has(Use.SESSION_ID))) {
             var local = session.localAnswer(plan, statement.sql());
             if (local.isPresent()) {
                 return seen(local.get());
+            }
+            if (state.has(Use.SESSION_ID) && !session.postgres()) {
+                throw unsupported("CONNECTION_ID() is this session's id, which Shardgate answers itself: selected on its own"
+                        + " (SELECT CONNECTION_ID()), or replaced by its value after the select list and in writes; here, in a"
+                        + " select list whose text labels the column, " + where + " would compute it for its own pooled"
+                        + " backend connection, another id. Select it on its own and use the value");
             }
             String functions = state.has(Use.FOUND_ROWS) || state.has(Use.ROW_COUNT) ? "FOUND_ROWS() and ROW_COUNT()" : "LAST_INSERT_ID()";
             throw unsupported(functions + " are answered by Shardgate itself, and in a SELECT only when selected on their"
                     + " own (SELECT " + (functions.startsWith("F") ? "FOUND_ROWS()" : "LAST_INSERT_ID()") + "): in this statement "
                     + where + " would compute them for its own backend connection, not for this session");
+        }
+        if (state.has(Use.SESSION_ID)) {
+            throw unsupported("pg_backend_pid() would answer the process id of the pooled backend connection of " + where
+                    + ", not the one Shardgate gave this session in BackendKeyData (which CancelRequest takes); use the driver's"
+                    + " (pgJDBC PGConnection.getBackendPID(), libpq PQbackendPID())");
+        }
+        if (state.has(Use.SIGNAL_BACKEND)) {
+            throw unsupported("pg_cancel_backend() and pg_terminate_backend() would signal a backend process of " + where
+                    + ", which is none of Shardgate's sessions (the pid Shardgate gave a session in BackendKeyData names no"
+                    + " process of a shard): cancel a session's statement with the driver's cancel (CancelRequest), which"
+                    + " Shardgate passes to that session");
         }
         if (state.has(Use.SEQUENCE_VALUE) && (shards.size() != 1 || !backends.keepsSequenceValues(shards.getFirst()))) {
             throw unsupported("lastval() and currval() answer the last nextval() of the server connection that runs them, and"

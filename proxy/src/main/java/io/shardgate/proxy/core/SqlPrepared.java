@@ -48,6 +48,31 @@ final class SqlPrepared {
         return end > 0 && ServerState.withLastInsertId(selectList, "?").equals(selectList) ? end : -1;
     }
 
+    private static final Pattern ROW_WRITE = Pattern.compile("(?is)^[\\s(]*(INSERT|UPDATE|DELETE|REPLACE)\\b.*");
+    private static final Pattern SET_OPERATION = Pattern.compile("(?i)\\b(UNION|INTERSECT|EXCEPT)\\b");
+    private static final Pattern RETURNING = Pattern.compile("(?i)\\bRETURNING\\b");
+
+    /**
+     * Where a call of the argument-less MySQL function {@code function} may be replaced by a literal of its value without
+     * changing what the client sees; -1 when it may not. In a row write (INSERT, UPDATE, DELETE, REPLACE) anywhere: the
+     * value goes into a column, whose type decides, or into a condition (not with MariaDB's RETURNING, a select list).
+     * In a SELECT only after its select list, when
+     * neither the select list (whose text labels the columns, and whose types the client sees) nor a set operation
+     * (whose later select lists decide the types too) holds the call. Anywhere else (CREATE TABLE … SELECT, SET, DO …)
+     * a literal could change a type the client sees: never.
+     */
+    static int callReplaceableFrom(String sql, String function) {
+        if (ROW_WRITE.matcher(sql).matches()) {
+            return RETURNING.matcher(sql).find() ? -1 : 0;
+        }
+        if (!isSelect(sql) || SET_OPERATION.matcher(sql).find()) {
+            return -1;
+        }
+        int end = ServerState.selectListEnd(sql);
+        String selectList = end > 0 ? sql.substring(0, end) : "";
+        return end > 0 && ServerState.withCall(selectList, function, "?", 0).equals(selectList) ? end : -1;
+    }
+
     StatementResult run(String sql, ProxySession session) {
         Matcher m = PREPARE.matcher(sql);
         if (m.matches()) {
