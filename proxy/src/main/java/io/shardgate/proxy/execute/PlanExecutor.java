@@ -91,7 +91,7 @@ public final class PlanExecutor {
      * that returned no rows is answered as by {@link #single}.
      */
     public StatementResult singleStream(ShardStatement statement, List<Object> parameters) {
-        Reads opened = open(List.of(statement), parameters);
+        Reads opened = open(List.of(statement), parameters, false);
         OpenRead read = opened.reads().getFirst();
         if (read == null) {
             return opened.done();
@@ -106,7 +106,7 @@ public final class PlanExecutor {
      */
     public StatementResult multiStream(RoutePlan.MultiShard plan, List<Object> parameters) {
         MergePlan.Rows merge = (MergePlan.Rows) plan.merge();
-        List<OpenRead> reads = open(plan.statements(), parameters).reads();
+        List<OpenRead> reads = open(plan.statements(), parameters, true).reads();
         if (reads.contains(null)) {
             reads.stream().filter(Objects::nonNull).forEach(OpenRead::close);
             throw new ProxyException(ErrorCode.INTERNAL, "a shard returned no rows for a merged read");
@@ -140,17 +140,18 @@ public final class PlanExecutor {
     private record Reads(List<OpenRead> reads, StatementResult done) {}
 
     /**
-     * Opens each statement's read, in parallel when there are several (connections are taken first, on this thread).
-     * A failure closes the reads that opened and throws as {@link #multi} would.
+     * Opens each statement's read, in parallel when there are several (connections are taken first, on this thread;
+     * for a {@code merged} read through {@link SessionCursor#acquireRead}). A failure closes the reads that opened and
+     * throws as {@link #multi} would.
      */
-    private Reads open(List<ShardStatement> statements, List<Object> parameters) {
+    private Reads open(List<ShardStatement> statements, List<Object> parameters, boolean merged) {
         StatementResult done = null;
         List<BackendConnection> connections = new ArrayList<>(statements.size());
         List<OpenRead> reads = new ArrayList<>(statements.size());
         boolean ok = false;
         try {
             for (ShardStatement s : statements) {
-                connections.add(cursor.acquire(s.shard()));
+                connections.add(merged ? cursor.acquireRead(s.shard(), parameters) : cursor.acquire(s.shard()));
             }
             List<Opening> openings = new ArrayList<>(statements.size());
             if (statements.size() == 1) {

@@ -16,6 +16,14 @@ public interface SessionCursor {
     /** A connection to {@code shard} for one statement: the transaction's (joining it now) when transactional, else one lent. */
     BackendConnection acquire(String shard);
 
+    /**
+     * A connection to {@code shard} for one streamed read of a merge with {@code parameters}: as {@link #acquire}, or
+     * one that reads over the shard's own protocol when the session allows it.
+     */
+    default BackendConnection acquireRead(String shard, java.util.List<Object> parameters) {
+        return acquire(shard);
+    }
+
     /** A connection outside the transaction, even when one is pinned on {@code shard}. */
     BackendConnection borrow(String shard);
 
