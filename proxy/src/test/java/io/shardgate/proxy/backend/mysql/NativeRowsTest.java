@@ -250,7 +250,7 @@ class NativeRowsTest {
     void aLostConnectionIsShardUnavailable() throws Exception {
         MySqlBackendConnection c = open(true);
         Recorded ending = new Recorded();
-        RowSource rows = ((RowSource.Opened.Streaming) read(c, ending, "SELECT seq, SLEEP(seq = 3) FROM seq_1_to_5")).rows();
+        RowSource rows = ((RowSource.Opened.Streaming) read(c, ending, "SELECT seq, REPEAT('r', 100) FROM seq_1_to_5000000")).rows();
         assertThat(values(rows.next()).getFirst()).isEqualTo("1");
         c.close();
         assertThatThrownBy(() -> {
