@@ -33,11 +33,11 @@ final class JdbcSessionCursor implements SessionCursor {
 
     /** A native connection's read when the session and the statement qualify (see {@link NativeReadConnection}). */
     @Override
-    public BackendConnection acquireRead(String shard, java.util.List<Object> parameters) {
-        if (NativeReadConnection.qualifies(core, session, backends, parameters)) {
-            return new NativeReadConnection(shard, core, session, backends);
+    public BackendConnection acquireRead(io.shardgate.router.plan.ShardStatement statement, java.util.List<Object> parameters) {
+        if (NativeReadConnection.qualifies(core, session, backends, statement, parameters)) {
+            return new NativeReadConnection(statement.shard(), core, session, backends);
         }
-        return acquire(shard);
+        return acquire(statement.shard());
     }
 
     @Override

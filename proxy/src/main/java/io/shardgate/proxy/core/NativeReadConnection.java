@@ -19,7 +19,8 @@ import java.util.List;
  * {@link NativeBackends#openRead}): the text statement goes out as the client's bytes, the result's column definitions
  * are the shard's own (Connector/J rewrites numeric lengths), and the rows are split into values only to be merged. Lent
  * by {@link JdbcSessionCursor#acquireRead} when the session qualifies as for the relay (see there); it holds nothing
- * until {@link #open}, whose source owns the native connection from then on. It runs streamed reads only.
+ * until {@link #open}, whose source owns the native connection from then on. It runs reads only: streamed, or read
+ * whole by {@link #run(ShardStatement, List)} for the merges that take whole results (grouped, counter rows).
  */
 final class NativeReadConnection implements BackendConnection {
     private final String shard;
@@ -38,12 +39,13 @@ final class NativeReadConnection implements BackendConnection {
     /**
      * Whether {@code session}'s read with {@code parameters} can run here: native connections are on, the session is in
      * autocommit with no transaction, no pinned or reserved connection and no user variables, its client character set
-     * is utf8mb4, and the statement is a text one (its bytes are the client's).
+     * is utf8mb4, and the statement is a text SELECT (its bytes are the client's).
      */
-    static boolean qualifies(ProxyCore core, ProxySession session, SessionBackends backends, List<Object> parameters) {
+    static boolean qualifies(ProxyCore core, ProxySession session, SessionBackends backends, ShardStatement statement,
+            List<Object> parameters) {
         return core.nativeBackends() != null && !session.postgres() && !session.transactional() && session.charset().utf8mb4()
                 && parameters instanceof SourceLiterals && !backends.hasPinned() && backends.reservedUses().isEmpty()
-                && backends.variables().isEmpty() && core.backendFault() == null;
+                && backends.variables().isEmpty() && core.backendFault() == null && SqlPrepared.isSelect(statement.sql());
     }
 
     @Override
@@ -70,9 +72,24 @@ final class NativeReadConnection implements BackendConnection {
                 core.topology().logicalDatabase(), (count, rows) -> session.listedWarnings(shard, count, rows));
     }
 
+    /** A read of a merge that takes whole results (grouped, or a counter row): its rows are all read here. */
     @Override
-    public StatementResult run(ShardStatement statement, List<Object> parameters) {
-        throw streamedReadsOnly("run");
+    public StatementResult run(ShardStatement statement, List<Object> parameters) throws BackendError {
+        return switch (open(statement, parameters)) {
+            case RowSource.Opened.Done d -> d.result();
+            case RowSource.Opened.Streaming st -> {
+                RowSource rows = st.rows();
+                try {
+                    List<byte[][]> all = new java.util.ArrayList<>();
+                    for (byte[][] row = rows.next(); row != null; row = rows.next()) {
+                        all.add(row);
+                    }
+                    yield new StatementResult.Rows(rows.columns(), all, rows.warnings());
+                } finally {
+                    rows.close();
+                }
+            }
+        };
     }
 
     @Override

@@ -72,7 +72,8 @@ public final class PlanExecutor {
         if (plan.merge() instanceof MergePlan.AffectedRowsOf home) {
             return homeFirst(plan, home.shard(), parameters);
         }
-        List<Outcome> outcomes = runAll(plan.statements(), parameters);
+        boolean read = plan.merge() instanceof MergePlan.Rows || plan.merge() instanceof MergePlan.CounterRow;
+        List<Outcome> outcomes = runAll(plan.statements(), parameters, read);
         boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows || plan.merge() instanceof MergePlan.InsertedRows;
         throwOnFailure(outcomes, isWrite && !cursor.transactional() ? "write" : null);
         return switch (plan.merge()) {
@@ -151,7 +152,7 @@ public final class PlanExecutor {
         boolean ok = false;
         try {
             for (ShardStatement s : statements) {
-                connections.add(merged ? cursor.acquireRead(s.shard(), parameters) : cursor.acquire(s.shard()));
+                connections.add(merged ? cursor.acquireRead(s, parameters) : cursor.acquire(s.shard()));
             }
             List<Opening> openings = new ArrayList<>(statements.size());
             if (statements.size() == 1) {
@@ -374,12 +375,19 @@ public final class PlanExecutor {
     /** The outcome of one shard's statement: a result or an error. */
     private record Outcome(String shard, StatementResult result, ProxyException error) {}
 
-    /** Runs the statements in parallel, one per shard; connections are taken first, on this thread (pinning is not thread-safe). */
     private List<Outcome> runAll(List<ShardStatement> statements, List<Object> parameters) {
+        return runAll(statements, parameters, false);
+    }
+
+    /**
+     * Runs the statements in parallel, one per shard; connections are taken first, on this thread (pinning is not
+     * thread-safe), for a {@code read} through {@link SessionCursor#acquireRead}.
+     */
+    private List<Outcome> runAll(List<ShardStatement> statements, List<Object> parameters, boolean read) {
         List<BackendConnection> connections = new ArrayList<>(statements.size());
         try {
             for (ShardStatement s : statements) {
-                connections.add(cursor.acquire(s.shard()));
+                connections.add(read ? cursor.acquireRead(s, parameters) : cursor.acquire(s.shard()));
             }
             List<Future<Outcome>> futures = new ArrayList<>(statements.size());
             for (int i = 0; i < statements.size(); i++) {

@@ -17,11 +17,11 @@ public interface SessionCursor {
     BackendConnection acquire(String shard);
 
     /**
-     * A connection to {@code shard} for one streamed read of a merge with {@code parameters}: as {@link #acquire}, or
-     * one that reads over the shard's own protocol when the session allows it.
+     * A connection for one shard's read of a merge ({@code statement} with {@code parameters}): as {@link #acquire}, or
+     * one that reads over the shard's own protocol when the session and the statement allow it.
      */
-    default BackendConnection acquireRead(String shard, java.util.List<Object> parameters) {
-        return acquire(shard);
+    default BackendConnection acquireRead(io.shardgate.router.plan.ShardStatement statement, java.util.List<Object> parameters) {
+        return acquire(statement.shard());
     }
 
     /** A connection outside the transaction, even when one is pinned on {@code shard}. */
