@@ -23,7 +23,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One text statement's result read from a native connection as a {@link RowSource} (issue 15 items 3-4): the column
  * definitions are the shard's own ({@link TextRows#column}), the rows are queued as their payloads by the connection's
- * event loop and split into values only when pulled. Backpressure: past {@link #PAUSE_BYTES} of queued rows the
+ * event loop, in batches (what one read of the socket brought: one hand-over between threads per batch, not per row),
+ * and split into values only when pulled. Backpressure: past {@link #PAUSE_BYTES} of queued rows the
  * connection stops reading its socket, and it reads again once the puller has brought the queue under
  * {@link #RESUME_BYTES}, so a slow client (or the slowest shard of a merge) bounds what the proxy holds.
  *
@@ -38,6 +39,9 @@ import java.util.concurrent.locks.LockSupport;
 final class NativeRows implements RowSource {
     static final int PAUSE_BYTES = 1 << 20;
     static final int RESUME_BYTES = 256 << 10;
+    /** Most rows and bytes handed over at once. */
+    static final int BATCH_ROWS = 256;
+    static final int BATCH_BYTES = 64 << 10;
     private static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** What the owner of the connection does when the result is over. */
@@ -54,6 +58,8 @@ final class NativeRows implements RowSource {
 
     private record End(int warnings) {}
 
+    private record Batch(List<byte[]> rows, long bytes) {}
+
     private record Failed(BackendError error) {}
 
     private final MySqlBackendConnection connection;
@@ -69,6 +75,8 @@ final class NativeRows implements RowSource {
     private volatile boolean replyEnded;
 
     // reader side
+    private List<byte[]> batch = List.of();
+    private int inBatch;
     private List<ColumnInfo> columns;
     private int warnings;
     private boolean finished;
@@ -141,19 +149,31 @@ final class NativeRows implements RowSource {
         if (finished) {
             return null;
         }
-        Object item = take();
-        if (item instanceof byte[] payload) {
-            consumed(payload.length);
-            try {
-                return TextRows.row(payload, columns.size());
-            } catch (RuntimeException e) {
-                finished = true;
-                connection.close();
-                ending.ended(false, true);
-                throw new BackendError(new ProxyException(ErrorCode.INTERNAL, connection.settings().describe() + ": " + e.getMessage()
-                        + "; the connection is closed", e), 0, null);
+        if (inBatch == batch.size()) {
+            Object item = take();
+            if (item instanceof Batch b) {
+                batch = b.rows();
+                inBatch = 0;
+                consumed(b.bytes());
+            } else {
+                return ended(item);
             }
         }
+        byte[] payload = batch.get(inBatch);
+        batch.set(inBatch++, null);
+        try {
+            return TextRows.row(payload, columns.size());
+        } catch (RuntimeException e) {
+            finished = true;
+            connection.close();
+            ending.ended(false, true);
+            throw new BackendError(new ProxyException(ErrorCode.INTERNAL, connection.settings().describe() + ": " + e.getMessage()
+                    + "; the connection is closed", e), 0, null);
+        }
+    }
+
+    /** The end of the rows, or a failure. */
+    private byte[][] ended(Object item) throws BackendError {
         finished = true;
         if (item instanceof End end) {
             warnings = end.warnings();
@@ -192,7 +212,7 @@ final class NativeRows implements RowSource {
         return item;
     }
 
-    private void consumed(int bytes) {
+    private void consumed(long bytes) {
         if (queuedBytes.addAndGet(-bytes) < RESUME_BYTES) {
             resumeIfPaused();
         }
@@ -240,11 +260,13 @@ final class NativeRows implements RowSource {
         if (replyEnded) {
             // the rest came already: dropped, and the connection serves the next statement
             queue.clear();
+            batch = List.of();
             ending.ended(true, false);
             return;
         }
         connection.close(); // reading the rest could take as long as the whole result
         queue.clear();
+        batch = List.of();
         ending.ended(false, true);
     }
 
@@ -257,6 +279,9 @@ final class NativeRows implements RowSource {
         private long columnCount;
         private ByteBuf pieces;
         private boolean failed;
+        /** Rows read and not handed over yet; handed over by a task run after this read (or before the end). */
+        private List<byte[]> gathered;
+        private long gatheredBytes;
 
         @Override
         public void packet(ByteBuf packet, PacketKind kind, boolean continuation, boolean last) {
@@ -297,6 +322,7 @@ final class NativeRows implements RowSource {
                         connection.close();
                         return;
                     }
+                    handOver();
                     offer(new End(endWarnings(payload)));
                 }
                 case OK -> {
@@ -341,8 +367,28 @@ final class NativeRows implements RowSource {
         }
 
         private void queueRow(byte[] payload) {
-            long queued = queuedBytes.addAndGet(payload.length);
-            offer(payload);
+            if (gathered == null) {
+                gathered = new ArrayList<>(64);
+                connection.later(this::handOver);
+            }
+            gathered.add(payload);
+            gatheredBytes += payload.length;
+            if (gathered.size() >= BATCH_ROWS || gatheredBytes >= BATCH_BYTES) {
+                handOver(); // a long read of the socket: the reader can start on these
+            }
+        }
+
+        /** Hands the gathered rows to the reader; pauses the socket's reads when the reader is that far behind. */
+        private void handOver() {
+            if (gathered == null) {
+                return;
+            }
+            List<byte[]> rows = gathered;
+            long bytes = gatheredBytes;
+            gathered = null;
+            gatheredBytes = 0;
+            long queued = queuedBytes.addAndGet(bytes);
+            offer(new Batch(rows, bytes));
             if (queued > PAUSE_BYTES && paused.compareAndSet(false, true)) {
                 connection.pauseReading();
             }
@@ -358,6 +404,7 @@ final class NativeRows implements RowSource {
         }
 
         private void fail(ProxyException error, int errno, String sqlState) {
+            handOver(); // the rows before the error come first
             BackendError e = new BackendError(error, errno, sqlState);
             if (!opened.completeExceptionally(e)) {
                 offer(new Failed(e));
