@@ -4,6 +4,11 @@
 # and through a proxy started with a small heap (-Xmx256m), once with the native relay
 # (backend.native: true) and once with the JDBC path (backend.native: false), in one run.
 #
+# With --shards N (N > 1) the proxies' cluster has N shards (databases of the same server, each
+# holding the rows with id mod N = i) and the query is a scatter read of every row, merged by the
+# proxy: concatenated, or with --order-by a k-way merge of "ORDER BY id". Direct is the same query
+# on one database of that server holding all the rows.
+#
 # Per target and round it prints the time to the first row (from starting the client, connect and
 # login included), the total time, rows/s and its ratio to direct, and for the proxies the growth of
 # the JVM's resident set (VmRSS, sampled every 50 ms from /proc/<pid>/status) during the query over
@@ -24,6 +29,8 @@ xmx=256m
 targets_arg=direct,native,jdbc
 timeout_s=300
 keep=0
+shards=1
+order_by=0
 out=""
 command_line="bench/stream-bench.sh${*:+ $*}"
 
@@ -41,6 +48,8 @@ Options:
   --targets LIST    comma-separated subset of direct,native,jdbc (default all)
   --timeout S       a measurement taking longer fails (default $timeout_s)
   --out FILE        where to write the markdown report (default bench/results/stream-<date>.md)
+  --shards N        N > 1: a scatter read of all rows over N shards (databases of the one server)
+  --order-by        with --shards: ORDER BY id (the proxy merges the shards' ordered rows)
   --keep            keep the temp dir (server data, configs, logs)
   -h, --help        this text
 
@@ -67,6 +76,8 @@ while [[ $# -gt 0 ]]; do
     --timeout) timeout_s=${2:-}; shift 2 ;;
     --out) out=${2:-}; shift 2 ;;
     --keep) keep=1; shift ;;
+    --shards) shards=${2:-}; shift 2 ;;
+    --order-by) order_by=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -74,6 +85,8 @@ done
 need_int --rows "$rows" 1
 need_int --rounds "$rounds" 1
 need_int --timeout "$timeout_s" 1
+need_int --shards "$shards" 1
+(( order_by == 0 || shards > 1 )) || die "--order-by needs --shards N with N > 1"
 [[ $xmx =~ ^[0-9]+[kmgKMG]?$ ]] || die "--xmx must be a JVM heap size such as 256m, was '$xmx'"
 
 targets=()
@@ -99,7 +112,19 @@ db_password=sbtest
 db_name=streamdb
 proxy_user=app
 proxy_password=app
-sql="SELECT * FROM stream_rows WHERE customer_id = 1"
+# the proxies' logical database is their default shard's; direct reads a database holding every row
+proxy_db=$db_name
+direct_db=$db_name
+if (( shards > 1 )); then
+  direct_db=${db_name}_all
+  sql="SELECT * FROM stream_rows"
+  (( order_by )) && sql+=" ORDER BY id"
+  point_sql="SELECT * FROM stream_rows WHERE id = 1"
+else
+  sql="SELECT * FROM stream_rows WHERE customer_id = 1"
+  point_sql="$sql AND id = 1"
+fi
+shard_db() { (( $1 == 0 )) && echo "$db_name" || echo "${db_name}_s$1"; }
 
 # ---------------------------------------------------------------------------------------------------
 # MariaDB: one server, one table of $rows rows of customer 1 (so all on one shard), about 200 bytes each
@@ -125,19 +150,25 @@ done
 root_sql() { mariadb --no-defaults --socket="$dir/s.sock" -uroot "$@"; }
 root_sql -e "CREATE USER '$db_user'@'127.0.0.1' IDENTIFIED BY '$db_password';
   GRANT ALL ON *.* TO '$db_user'@'127.0.0.1';
-  CREATE DATABASE $db_name;
-  CREATE TABLE $db_name.stream_rows (customer_id INT NOT NULL, id BIGINT NOT NULL, payload VARCHAR(200) NOT NULL,
-    PRIMARY KEY (customer_id, id))"
+  CREATE DATABASE $direct_db;
+  CREATE TABLE $direct_db.stream_rows (customer_id INT NOT NULL, id BIGINT NOT NULL, payload VARCHAR(200) NOT NULL,
+    $( (( shards > 1 )) && echo "PRIMARY KEY (id), KEY (customer_id)" || echo "PRIMARY KEY (customer_id, id)"))"
 log "mariadbd on 127.0.0.1:$db_port (pid $db_pid); loading $rows rows…"
 load_start=$SECONDS
 for (( from = 1; from <= rows; from += 500000 )); do
   to=$(( from + 499999 < rows ? from + 499999 : rows ))
-  root_sql "$db_name" -e "INSERT INTO stream_rows SELECT 1, seq, RPAD(CONCAT('row ', seq, ' '), 185, 'abcdefghij')
-    FROM seq_${from}_to_${to}"
+  # one customer for the single-shard read; with shards, customers spread (the scatter read does not look) and the
+  # rows are clustered by id, so ORDER BY id reads them in index order on every database (no filesort)
+  root_sql "$direct_db" -e "INSERT INTO stream_rows SELECT $( (( shards > 1 )) && echo "seq % 1000 + 1" || echo 1), seq,
+    RPAD(CONCAT('row ', seq, ' '), 185, 'abcdefghij') FROM seq_${from}_to_${to}"
 done
-bytes=$(root_sql -N -B -e "SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db_name'
+bytes=$(root_sql -N -B -e "SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$direct_db'
   AND TABLE_NAME = 'stream_rows'")
-log "loaded in $(( SECONDS - load_start )) s ($(( bytes / 1048576 )) MiB of InnoDB data)"
+for (( i = 0; shards > 1 && i < shards; i++ )); do
+  root_sql -e "CREATE DATABASE $(shard_db "$i"); CREATE TABLE $(shard_db "$i").stream_rows LIKE $direct_db.stream_rows;
+    INSERT INTO $(shard_db "$i").stream_rows SELECT * FROM $direct_db.stream_rows WHERE id % $shards = $i"
+done
+log "loaded in $(( SECONDS - load_start )) s ($(( bytes / 1048576 )) MiB of InnoDB data$( (( shards > 1 )) && echo ", copied to $shards shards"))"
 target_port[direct]=$db_port
 
 # ---------------------------------------------------------------------------------------------------
@@ -183,11 +214,10 @@ slots: 4096
 default-shard: s0
 unknown-tables: single
 shards:
-  - name: s0
-    url: jdbc:mysql://127.0.0.1:$db_port/$db_name
-    user: $db_user
-    password: $db_password
-    pool-size: 8
+$(for (( i = 0; i < shards; i++ )); do
+  printf '  - name: s%d\n    url: jdbc:mysql://127.0.0.1:%s/%s\n    user: %s\n    password: %s\n    pool-size: 8\n' \
+    "$i" "$db_port" "$(shard_db "$i")" "$db_user" "$db_password"
+done)
 tables:
   - name: stream_rows
     kind: sharded
@@ -207,7 +237,7 @@ EOF
     wait_port "shardgate proxy ($t)" "$port" "$started_pid" "$tmp/proxy-$t.log" 120 || die "$wait_error"
     deadline=$(( SECONDS + 60 ))
     until mariadb --no-defaults --default-character-set=utf8mb4 --skip-ssl -h127.0.0.1 -P"$port" -u"$proxy_user" -p"$proxy_password" -N -B \
-        -e "SELECT COUNT(*) FROM stream_rows WHERE customer_id = 1 AND id = 1" "$db_name" >"$tmp/ready-$t.log" 2>&1; do
+        -e "SELECT COUNT(*) FROM stream_rows WHERE customer_id = 1 AND id = 1" "$proxy_db" >"$tmp/ready-$t.log" 2>&1; do
       alive "$started_pid" && (( SECONDS < deadline )) || { cat "$tmp/ready-$t.log" >&2; die "proxy $t does not answer"; }
       sleep 0.5
     done
@@ -244,12 +274,12 @@ measure() {
   # the same client, connect and login with a one-row query: what the first row's time owes to connecting
   start=$EPOCHREALTIME
   timeout --kill-after=10 60 mariadb --no-defaults --default-character-set=utf8mb4 --skip-ssl -N -B -h127.0.0.1 \
-    -P"${target_port[$t]}" -u"$user" -p"$password" -e "$sql AND id = 1" "$db_name" >/dev/null 2>"$tmp/client-$t.err" || { m_error="one-row query failed: $(head -c 300 "$tmp/client-$t.err")"; return 1; }
+    -P"${target_port[$t]}" -u"$user" -p"$password" -e "$point_sql" "$(db_of "$t")" >/dev/null 2>"$tmp/client-$t.err" || { m_error="one-row query failed: $(head -c 300 "$tmp/client-$t.err")"; return 1; }
   m_point_ms=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
   start=$EPOCHREALTIME
   # the first line is read by the shell byte by byte (a pipe), stamped, and the rest counted by wc
   { timeout --kill-after=10 "$timeout_s" mariadb --no-defaults --default-character-set=utf8mb4 --skip-ssl --quick -N -B -h127.0.0.1 -P"${target_port[$t]}" \
-      -u"$user" -p"$password" -e "$sql" "$db_name" 2>"$tmp/client-$t.err"; } |
+      -u"$user" -p"$password" -e "$sql" "$(db_of "$t")" 2>"$tmp/client-$t.err"; } |
     { IFS= read -r _ && first=$EPOCHREALTIME; n=$(wc -l); echo "${first:-} $(( n + 1 ))"; } >"$tmp/client-$t.out" || status=$?
   end=$EPOCHREALTIME
   if [[ -n $sampler ]]; then
@@ -271,6 +301,7 @@ measure() {
   m_rows=$n
 }
 
+db_of() { [[ $1 == direct ]] && echo "$direct_db" || echo "$proxy_db"; }
 user_of() { [[ $1 == direct ]] && echo "$db_user" || echo "$proxy_user"; }
 password_of() { [[ $1 == direct ]] && echo "$db_password" || echo "$proxy_password"; }
 
@@ -280,12 +311,12 @@ failed=()
 # warm-up: the table into the buffer pool (direct), the proxies' code paths (a tenth of the rows)
 if [[ -n ${target_port[direct]:-} ]]; then
   log "warm-up: direct"
-  root_sql -N -B --quick -e "$sql" "$db_name" >/dev/null
+  root_sql -N -B --quick -e "$sql" "$direct_db" >/dev/null
 fi
 for t in "${proxies[@]}"; do
   log "warm-up: $t (LIMIT $(( rows / 10 + 1 )))"
   mariadb --no-defaults --default-character-set=utf8mb4 --skip-ssl --quick -N -B -h127.0.0.1 -P"${target_port[$t]}" -u"$proxy_user" -p"$proxy_password" \
-    -e "$sql LIMIT $(( rows / 10 + 1 ))" "$db_name" >/dev/null 2>"$tmp/warmup-$t.err" ||
+    -e "$sql LIMIT $(( rows / 10 + 1 ))" "$proxy_db" >/dev/null 2>"$tmp/warmup-$t.err" ||
     log "    warm-up through $t failed: $(head -c 300 "$tmp/warmup-$t.err")"
 done
 declare -A gave_up=()
@@ -329,13 +360,18 @@ direct_total=$(median_of direct 4)
 stamp=$(date +%Y-%m-%d-%H%M)
 out=${out:-$root/bench/results/stream-$stamp.md}
 {
-  echo "# Streaming: SELECT * of $rows rows through Shardgate, $stamp"
+  echo "# Streaming: SELECT * of $rows rows through Shardgate$( (( shards > 1 )) && echo ", a $shards-shard scatter read$( (( order_by )) && echo " with ORDER BY")"), $stamp"
   echo
   echo "Command: \`$command_line\`"
   echo
-  echo "- Query: \`$sql\` (all rows on the one shard; about 200 bytes a row, $(( bytes / 1048576 )) MiB of InnoDB data),"
+  if (( shards > 1 )); then
+    echo "- Query: \`$sql\` over $shards shards (databases of the one server, rows with id mod $shards = i on shard i; direct:"
+    echo "  one database of that server holding all of them; about 200 bytes a row, $(( bytes / 1048576 )) MiB of InnoDB data),"
+  else
+    echo "- Query: \`$sql\` (all rows on the one shard; about 200 bytes a row, $(( bytes / 1048576 )) MiB of InnoDB data),"
+  fi
   echo "  read with \`mariadb --quick -N -B\` (rows printed as they arrive), the output counted by \`wc -l\`."
-  echo "- Proxies: \`bin/shardgate proxy\` with -Xmx$xmx, one shard (that same server), \`backend.native\` true (native) / false (jdbc)."
+  echo "- Proxies: \`bin/shardgate proxy\` with -Xmx$xmx, $shards shard(s) on that same server, \`backend.native\` true (native) / false (jdbc)."
   echo "- First row: from starting the client (connect and login included) to its first output line. RSS growth: the"
   echo "  proxy JVM's highest VmRSS during the query (sampled every 50 ms) minus its VmRSS just before, largest over rounds."
   echo "  One-row query: the same client, connect and login included, reading \`… AND id = 1\` just before (what connecting costs)."

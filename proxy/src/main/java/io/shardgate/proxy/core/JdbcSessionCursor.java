@@ -31,6 +31,15 @@ final class JdbcSessionCursor implements SessionCursor {
         return wrap(backends.acquire(shard, session.transactional(), session.transactionStart()));
     }
 
+    /** A native connection's read when the session and the statement qualify (see {@link NativeReadConnection}). */
+    @Override
+    public BackendConnection acquireRead(io.shardgate.router.plan.ShardStatement statement, java.util.List<Object> parameters) {
+        if (NativeReadConnection.qualifies(core, session, backends, statement, parameters)) {
+            return new NativeReadConnection(statement.shard(), core, session, backends);
+        }
+        return acquire(statement.shard());
+    }
+
     @Override
     public BackendConnection borrow(String shard) {
         return wrap(backends.borrow(shard));
@@ -51,6 +60,9 @@ final class JdbcSessionCursor implements SessionCursor {
 
     @Override
     public void release(BackendConnection connection) {
+        if (connection instanceof NativeReadConnection) {
+            return; // its source gave the native connection back
+        }
         backends.release(JdbcBackendConnection.of(connection).lease());
     }
 

@@ -181,6 +181,32 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
     }
 
+    /**
+     * A streamed read's shard reported {@code count} warnings at the end of its rows, which it listed as {@code listed}
+     * (null: they could not be read, so they are counted, not listed); see {@link NativeReadConnection}.
+     */
+    void listedWarnings(String shard, int count, List<byte[][]> listed) {
+        StatementWarnings target = running != null ? running : streaming;
+        if (target == null) {
+            return;
+        }
+        if (listed != null) {
+            target.add(shard, count, new StatementResult.Rows(WARNING_COLUMNS, listed, 0));
+        } else {
+            target.addUnlisted(shard, count);
+        }
+    }
+
+    /** The running statement, which tracks the work of the session's backend connections. */
+    io.shardgate.proxy.exec.ShardWork.Tracker tracker() {
+        return deadline;
+    }
+
+    /** The client's CLIENT_FOUND_ROWS flag. */
+    boolean foundRowsFlag() {
+        return client.flags().foundRows();
+    }
+
     /** The columns of SHOW WARNINGS as MariaDB describes them. */
     private static final List<ColumnInfo> WARNING_COLUMNS = List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
             new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),

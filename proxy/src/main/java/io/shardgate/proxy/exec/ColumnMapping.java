@@ -6,7 +6,7 @@ import io.shardgate.proxy.session.ColumnType;
 import java.util.List;
 
 /** Connector/J's column definitions (as the backend sent them) to protocol-neutral {@link ColumnInfo}s. */
-final class ColumnMapping {
+public final class ColumnMapping {
     private static final int FLAG_NOT_NULL = 1;
     private static final int FLAG_UNSIGNED = 1 << 5;
     private static final int FLAG_BINARY = 1 << 7;
@@ -38,7 +38,7 @@ final class ColumnMapping {
     }
 
     /** MySQL wire type id + flags + charset → column type (TEXT vs BLOB by the binary charset, ENUM/SET by flags). */
-    static ColumnType type(int typeId, int flags, boolean binaryCharset) {
+    public static ColumnType type(int typeId, int flags, boolean binaryCharset) {
         if ((flags & FLAG_ENUM) != 0) {
             return ColumnType.ENUM;
         }

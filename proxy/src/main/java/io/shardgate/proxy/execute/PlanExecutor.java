@@ -72,7 +72,8 @@ public final class PlanExecutor {
         if (plan.merge() instanceof MergePlan.AffectedRowsOf home) {
             return homeFirst(plan, home.shard(), parameters);
         }
-        List<Outcome> outcomes = runAll(plan.statements(), parameters);
+        boolean read = plan.merge() instanceof MergePlan.Rows || plan.merge() instanceof MergePlan.CounterRow;
+        List<Outcome> outcomes = runAll(plan.statements(), parameters, read);
         boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows || plan.merge() instanceof MergePlan.InsertedRows;
         throwOnFailure(outcomes, isWrite && !cursor.transactional() ? "write" : null);
         return switch (plan.merge()) {
@@ -91,7 +92,7 @@ public final class PlanExecutor {
      * that returned no rows is answered as by {@link #single}.
      */
     public StatementResult singleStream(ShardStatement statement, List<Object> parameters) {
-        Reads opened = open(List.of(statement), parameters);
+        Reads opened = open(List.of(statement), parameters, false);
         OpenRead read = opened.reads().getFirst();
         if (read == null) {
             return opened.done();
@@ -106,7 +107,7 @@ public final class PlanExecutor {
      */
     public StatementResult multiStream(RoutePlan.MultiShard plan, List<Object> parameters) {
         MergePlan.Rows merge = (MergePlan.Rows) plan.merge();
-        List<OpenRead> reads = open(plan.statements(), parameters).reads();
+        List<OpenRead> reads = open(plan.statements(), parameters, true).reads();
         if (reads.contains(null)) {
             reads.stream().filter(Objects::nonNull).forEach(OpenRead::close);
             throw new ProxyException(ErrorCode.INTERNAL, "a shard returned no rows for a merged read");
@@ -140,17 +141,18 @@ public final class PlanExecutor {
     private record Reads(List<OpenRead> reads, StatementResult done) {}
 
     /**
-     * Opens each statement's read, in parallel when there are several (connections are taken first, on this thread).
-     * A failure closes the reads that opened and throws as {@link #multi} would.
+     * Opens each statement's read, in parallel when there are several (connections are taken first, on this thread;
+     * for a {@code merged} read through {@link SessionCursor#acquireRead}). A failure closes the reads that opened and
+     * throws as {@link #multi} would.
      */
-    private Reads open(List<ShardStatement> statements, List<Object> parameters) {
+    private Reads open(List<ShardStatement> statements, List<Object> parameters, boolean merged) {
         StatementResult done = null;
         List<BackendConnection> connections = new ArrayList<>(statements.size());
         List<OpenRead> reads = new ArrayList<>(statements.size());
         boolean ok = false;
         try {
             for (ShardStatement s : statements) {
-                connections.add(cursor.acquire(s.shard()));
+                connections.add(merged ? cursor.acquireRead(s, parameters) : cursor.acquire(s.shard()));
             }
             List<Opening> openings = new ArrayList<>(statements.size());
             if (statements.size() == 1) {
@@ -373,12 +375,19 @@ public final class PlanExecutor {
     /** The outcome of one shard's statement: a result or an error. */
     private record Outcome(String shard, StatementResult result, ProxyException error) {}
 
-    /** Runs the statements in parallel, one per shard; connections are taken first, on this thread (pinning is not thread-safe). */
     private List<Outcome> runAll(List<ShardStatement> statements, List<Object> parameters) {
+        return runAll(statements, parameters, false);
+    }
+
+    /**
+     * Runs the statements in parallel, one per shard; connections are taken first, on this thread (pinning is not
+     * thread-safe), for a {@code read} through {@link SessionCursor#acquireRead}.
+     */
+    private List<Outcome> runAll(List<ShardStatement> statements, List<Object> parameters, boolean read) {
         List<BackendConnection> connections = new ArrayList<>(statements.size());
         try {
             for (ShardStatement s : statements) {
-                connections.add(cursor.acquire(s.shard()));
+                connections.add(read ? cursor.acquireRead(s, parameters) : cursor.acquire(s.shard()));
             }
             List<Future<Outcome>> futures = new ArrayList<>(statements.size());
             for (int i = 0; i < statements.size(); i++) {

@@ -16,6 +16,14 @@ public interface SessionCursor {
     /** A connection to {@code shard} for one statement: the transaction's (joining it now) when transactional, else one lent. */
     BackendConnection acquire(String shard);
 
+    /**
+     * A connection for one shard's read of a merge ({@code statement} with {@code parameters}): as {@link #acquire}, or
+     * one that reads over the shard's own protocol when the session and the statement allow it.
+     */
+    default BackendConnection acquireRead(io.shardgate.router.plan.ShardStatement statement, java.util.List<Object> parameters) {
+        return acquire(statement.shard());
+    }
+
     /** A connection outside the transaction, even when one is pinned on {@code shard}. */
     BackendConnection borrow(String shard);
 

@@ -285,6 +285,14 @@ public final class MySqlBackendConnection {
         return serverVersion;
     }
 
+    /**
+     * Runs {@code task} on the connection's event loop after what it is doing now (e.g. after the packets of the read
+     * being processed): a sink that gathers packets hands them over once per read this way.
+     */
+    void later(Runnable task) {
+        channel.eventLoop().execute(task);
+    }
+
     /** The server's thread id (what {@code KILL QUERY} takes). */
     public long connectionId() {
         return connectionId;

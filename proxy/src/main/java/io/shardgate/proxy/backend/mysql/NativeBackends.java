@@ -366,6 +366,92 @@ public final class NativeBackends implements AutoCloseable {
         }
     }
 
+    /** What a streamed read's owner learns as its rows end: the warnings the shard listed (see {@link NativeRows}). */
+    public interface ReadWarnings {
+        /** {@code count} warnings, listed as {@code rows} (Level, Code, Message as the server's bytes; null if unreadable). */
+        void listed(int count, java.util.List<byte[][]> rows);
+    }
+
+    /**
+     * Starts a read of {@code sql} (a text statement's bytes, utf8mb4) on {@code shard} with its rows left to come
+     * ({@link io.shardgate.proxy.execute.RowSource}, see {@link NativeRows}): a place in the shard's budget and a pooled
+     * connection carrying the session's {@code settings} are taken, and given back when the source ends or is closed;
+     * the connection's work is tracked by {@code tracker} meanwhile (deadline, KILL QUERY). The column definitions are
+     * the shard's own, the schema named {@code logicalDatabase}.
+     *
+     * @throws io.shardgate.proxy.execute.BackendError the server's error, or SHARD_BUSY / SHARD_UNAVAILABLE naming the shard
+     */
+    public io.shardgate.proxy.execute.RowSource.Opened openRead(ShardDefinition shard, byte[] sql, SessionSettings settings,
+            boolean foundRows, ShardWork.Tracker tracker, String logicalDatabase, ReadWarnings warnings)
+            throws io.shardgate.proxy.execute.BackendError {
+        NativePool pool = pool(shard, true, foundRows);
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw new io.shardgate.proxy.execute.BackendError(budget.busy(pool.describe(),
+                    MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0), 0, null);
+        }
+        MySqlBackendConnection c;
+        try {
+            c = pool.borrow();
+        } catch (ProxyException e) {
+            budget.releaseNative();
+            throw new io.shardgate.proxy.execute.BackendError(e, 0, null);
+        } catch (RuntimeException | Error e) {
+            budget.releaseNative();
+            throw e;
+        }
+        ShardWork.Tracked tracked = tracker.track(new NativeWork(shard, pool, c));
+        NativeRows.Ending ending = new NativeRows.Ending() {
+            private boolean ended;
+
+            @Override
+            public void warnings(int count, java.util.List<byte[][]> rows) {
+                warnings.listed(count, rows);
+            }
+
+            @Override
+            public void ended(boolean idle, boolean killQuery) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+                try {
+                    if (!tracked.close() || !idle) {
+                        c.close(); // a cancel still in flight would reach the connection's next statement: never reused
+                    }
+                    if (killQuery) {
+                        long thread = c.connectionId();
+                        Thread.ofVirtual().name("shardgate-kill").start(() -> {
+                            try {
+                                io.shardgate.proxy.exec.MySqlKill.query(shard, thread);
+                            } catch (Exception e) {
+                                LOG.debug("{}: KILL QUERY {} after an early end: {}", pool.describe(), thread, e.toString());
+                            }
+                        });
+                    }
+                    pool.release(c, false); // a closed one is discarded
+                } finally {
+                    budget.releaseNative();
+                }
+            }
+        };
+        boolean carried;
+        try {
+            carried = carry(pool, c, settings);
+        } catch (RuntimeException | Error e) {
+            ending.ended(false, false);
+            throw e;
+        }
+        if (!carried) {
+            ending.ended(false, false);
+            throw new io.shardgate.proxy.execute.BackendError(new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe()
+                    + ": a native connection could not be given the session's settings " + settings.keys()
+                    + "; the connection is closed"), 0, null);
+        }
+        return new NativeRows(c, logicalDatabase, ending).open(sql);
+    }
+
     /** The rows of {@code SHOW WARNINGS} on {@code c}, or null if they could not be read (the session then refuses to list them). */
     private static java.util.List<byte[][]> warnings(MySqlBackendConnection c) throws InterruptedException {
         WarningsSink sink = new WarningsSink();
