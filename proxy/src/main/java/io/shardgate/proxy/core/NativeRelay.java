@@ -25,7 +25,7 @@ import java.util.Optional;
  *       the utf8mb4 client character set; its settings (SET …) are given to the native connection first, as the JDBC
  *       path does, so a pooled connection's session is the session's own;</li>
  *   <li>the statement is a SELECT that modifies nothing and uses no server state the proxy tracks (LAST_INSERT_ID(),
- *       FOUND_ROWS(), SQL PREPARE, user variables …);</li>
+ *       FOUND_ROWS(), SQL PREPARE, user variables …), or a write that {@link NativeWriteRelay} relays;</li>
  *   <li>the router sends it to one shard, unchanged (not rewritten, no sequence ids, no dual write, not held), and
  *       that shard's database has the logical database's name (the column definitions name it).</li>
  * </ul>
@@ -57,7 +57,10 @@ final class NativeRelay {
         } catch (RuntimeException e) {
             return false; // the usual path reports it
         }
-        if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())) {
+        if (statement.modifiesRows()) {
+            return NativeWriteRelay.tryRelay(core, session, rules, statement, literals, sql, target, tracker);
+        }
+        if (!statement.serverState().none() || !SqlPrepared.isSelect(statement.sql())) {
             return false;
         }
         SnapshotGate.Ticket ticket = core.enter();
@@ -87,8 +90,13 @@ final class NativeRelay {
             AnalysedStatement statement, byte[] sql, java.util.List<Object> parameters, byte[] packet, RelayTarget target,
             io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         NativeBackends natives = core.nativeBackends();
-        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || !backends.variables().isEmpty()
-                || !statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())) {
+        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || !backends.variables().isEmpty()) {
+            return false;
+        }
+        if (statement.modifiesRows()) {
+            return NativeWriteRelay.tryRelayExecute(core, session, rules, statement, sql, parameters, packet, target, tracker);
+        }
+        if (!statement.serverState().none() || !SqlPrepared.isSelect(statement.sql())) {
             return false;
         }
         SnapshotGate.Ticket ticket = core.enter();
