@@ -51,6 +51,11 @@ final class SessionIds implements IdSource {
         generated = false;
         touched = false;
         reservedTable = null;
+        if (keptFresh) {
+            keptFresh = false; // the route this begins may take them
+        } else {
+            keptTable = null;
+        }
     }
 
     boolean generated() {
@@ -82,15 +87,20 @@ final class SessionIds implements IdSource {
     /**
      * The statement routed since {@link #begin} will not run as routed (the native relay passed it on to the JDBC path,
      * which routes it again): the ids it took are kept for the next {@link #reserve} of the same table and count, so that
-     * passing a statement on costs no ids. Kept once; a reserve of another table or count drops them (a gap, as after a hold).
+     * passing a statement on costs no ids. Kept for that route only; a reserve of another table or count, an explicit id
+     * at or past them, or a later statement drops them (a gap, as after a hold).
      */
     void keepForRetry() {
         if (reservedTable != null) {
             keptTable = reservedTable;
             keptCount = issued.size();
             keptFirst = first;
+            keptFresh = true;
         }
     }
+
+    /** The kept ids were kept by the statement now passed on: the next {@link #begin} (its route on the JDBC path) keeps them. */
+    private boolean keptFresh;
 
     /** The table of the statement's one reserve, null when it made none or several. */
     private String reservedTable;
@@ -124,6 +134,9 @@ final class SessionIds implements IdSource {
     @Override
     public void given(String table, long value) {
         touched = true;
+        if (table.equals(keptTable) && value >= keptFirst) {
+            keptTable = null; // an explicit id at or past them: the sequence moves past it, and so must the next id
+        }
         try {
             blocks.movePast(table, value);
         } catch (StoreException e) {
