@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  * on the same connection) and the shard that answered.
  */
 final class NativeWriteRelay {
-    private static final Pattern RETURNING = Pattern.compile("(?is).*\\bRETURNING\\b.*");
+    private static final Pattern RETURNING = Pattern.compile("(?i)\\bRETURNING\\b");
 
     private NativeWriteRelay() {}
 
@@ -78,7 +78,7 @@ final class NativeWriteRelay {
     }
 
     private static boolean qualifies(AnalysedStatement statement) {
-        return statement.modifiesRows() && statement.serverState().none() && !RETURNING.matcher(statement.sql()).matches();
+        return statement.modifiesRows() && statement.serverState().none() && !RETURNING.matcher(statement.sql()).find();
     }
 
     private static boolean inOrder(List<Integer> picked, int count) {
