@@ -276,7 +276,7 @@ class NativeWriteRelayTest {
         }
     }
 
-    /** Writes the relay must not take: several shards, broadcast tables, a transaction, LAST_INSERT_ID() in the text. */
+    /** Writes the relay must not take: several shards, LAST_INSERT_ID() in the text, rows returned, a transaction. */
     @Test
     void writesThatAreNotOneStatementOnOneShardTakeTheJdbcPath() throws Exception {
         try (Connection p = connect()) {
@@ -284,6 +284,14 @@ class NativeWriteRelayTest {
             execute(p, "INSERT INTO orders (id, customer_id, status) VALUES (231, " + onS0 + ", 'm'), (331, " + onS1 + ", 'm')");
             execute(p, "UPDATE orders SET status = 'n' WHERE status = 'm'");
             execute(p, "UPDATE orders SET note = LAST_INSERT_ID() WHERE customer_id = " + onS0);
+            try (Statement st = p.createStatement()) {
+                assertThat(st.execute("DELETE FROM orders WHERE customer_id = " + onS0 + " AND id = 231 RETURNING id, status"))
+                        .as("rows").isTrue();
+                try (var rs = st.getResultSet()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1) + " " + rs.getString(2)).isEqualTo("231 n");
+                }
+            }
             p.setAutoCommit(false);
             execute(p, "UPDATE orders SET status = 'o' WHERE customer_id = " + onS0 + " AND id = 231");
             p.commit();
