@@ -55,7 +55,10 @@ Options:
   --warmup S         seconds of untimed warm-up per target and workload before round 1 (default $warmup_s; 0 = none)
   --targets LIST     comma-separated subset of direct,haproxy,proxy1,proxy4 (default all)
   --workloads LIST   comma-separated WORKLOAD:PSMODE, WORKLOAD one of point_select, read_only,
-                     PSMODE one of auto (prepared), disable (text)
+                     write_only (sysbench's oltp_write_only: UPDATEs, DELETE, INSERT in BEGIN … COMMIT),
+                     write_only_autocommit (the same statements each in autocommit, --skip_trx=on; duplicate-key
+                     errors of two threads re-inserting one id are counted as errors, not fatal),
+                     optionally with sysbench's oltp_ prefix; PSMODE one of auto (prepared), disable (text)
                      (default $workloads_arg)
   --out FILE         where to write the markdown report (default bench/results/mysql-<date>.md)
   --keep             keep the temp dir (server data, configs, sysbench and server logs)
@@ -115,9 +118,11 @@ select_targets "$targets_arg"
 workloads=()
 IFS=, read -ra requested <<<"$workloads_arg"
 for w in "${requested[@]}"; do
+  w=${w#oltp_}
   case $w in
     point_select:auto|point_select:disable|read_only:auto|read_only:disable) workloads+=("$w") ;;
-    *) die "--workloads: '$w' is not WORKLOAD:PSMODE with WORKLOAD point_select|read_only and PSMODE auto|disable" ;;
+    write_only:auto|write_only:disable|write_only_autocommit:auto|write_only_autocommit:disable) workloads+=("$w") ;;
+    *) die "--workloads: '$w' is not WORKLOAD:PSMODE with WORKLOAD point_select|read_only|write_only|write_only_autocommit (an oltp_ prefix is allowed) and PSMODE auto|disable" ;;
   esac
 done
 [[ ${#workloads[@]} -gt 0 ]] || die "--workloads: no workload given"
@@ -459,11 +464,16 @@ mkdir -p "$tmp/logs"
 results=$tmp/results.tsv
 : >"$results"
 
-# Runs sysbench workload $1 (point_select|read_only) with ps-mode $2 for $3 s against target $4;
-# writes its output to $5. Fails when sysbench fails.
+# Runs sysbench workload $1 (point_select|read_only|write_only|write_only_autocommit) with ps-mode $2
+# for $3 s against target $4; writes its output to $5. Fails when sysbench fails.
 sb_run() {
-  local workload=$1 ps=$2 seconds=$3 target=$4 logfile=$5
-  timeout --foreground --kill-after=10 $(( seconds + 120 )) sysbench "oltp_$workload" "${sb_common[@]}" \
+  local workload=$1 ps=$2 seconds=$3 target=$4 logfile=$5 extra=()
+  if [[ $workload == write_only_autocommit ]]; then
+    workload=write_only
+    # two threads may delete and insert one id at once outside transactions: the loser's duplicate key is counted, not fatal
+    extra=(--skip_trx=on --mysql-ignore-errors=1062)
+  fi
+  timeout --foreground --kill-after=10 $(( seconds + 120 )) sysbench "oltp_$workload" "${sb_common[@]}" "${extra[@]}" \
     --mysql-port="${target_port[$target]}" --mysql-user="${target_user[$target]}" \
     --mysql-password="${target_password[$target]}" --threads="$threads" --time="$seconds" \
     --report-interval=0 --percentile=95 --db-ps-mode="$ps" run >"$logfile" 2>&1

@@ -25,7 +25,7 @@ import java.util.Optional;
  *       the utf8mb4 client character set; its settings (SET …) are given to the native connection first, as the JDBC
  *       path does, so a pooled connection's session is the session's own;</li>
  *   <li>the statement is a SELECT that modifies nothing and uses no server state the proxy tracks (LAST_INSERT_ID(),
- *       FOUND_ROWS(), SQL PREPARE, user variables …);</li>
+ *       FOUND_ROWS(), SQL PREPARE, user variables …), or a write that {@link NativeWriteRelay} relays;</li>
  *   <li>the router sends it to one shard, unchanged (not rewritten, no sequence ids, no dual write, not held), and
  *       that shard's database has the logical database's name (the column definitions name it).</li>
  * </ul>
@@ -42,7 +42,13 @@ final class NativeRelay {
             return false;
         }
         Analysed analysed = analyse(sql, text -> core.analyse(text, Dialect.MYSQL));
-        if (analysed == null || !qualifies(analysed.statement())) {
+        if (analysed == null) {
+            return false;
+        }
+        if (analysed.statement().modifiesRows()) {
+            return NativeWriteRelay.tryRelay(core, session, rules, analysed.statement(), analysed.literals(), sql, target, tracker);
+        }
+        if (!qualifies(analysed.statement())) {
             return false;
         }
         SnapshotGate.Ticket ticket = core.enter();
@@ -227,7 +233,13 @@ final class NativeRelay {
             AnalysedStatement statement, byte[] sql, java.util.List<Object> parameters, byte[] packet, RelayTarget target,
             io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         NativeBackends natives = core.nativeBackends();
-        if (natives == null || !sessionQualifies(backends) || !qualifies(statement)) {
+        if (natives == null || !sessionQualifies(backends)) {
+            return false;
+        }
+        if (statement.modifiesRows()) {
+            return NativeWriteRelay.tryRelayExecute(core, session, rules, statement, sql, parameters, packet, target, tracker);
+        }
+        if (!qualifies(statement)) {
             return false;
         }
         SnapshotGate.Ticket ticket = core.enter();

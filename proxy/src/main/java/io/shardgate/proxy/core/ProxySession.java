@@ -511,6 +511,16 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return stateRules;
     }
 
+    /** The session's ids from cluster sequences (see {@link NativeWriteRelay}, which routes writes as {@link #run} does). */
+    SessionIds ids() {
+        return ids;
+    }
+
+    /** Which sub-row of a split counter key the next statement's increment goes to (see {@link #run}). */
+    int nextSpread() {
+        return spread++;
+    }
+
     /** Refuses {@code sql} as {@link #prepare} would: when it cannot be parsed, or could never be routed. */
     void check(String sql) {
         RoutingSnapshot snapshot = core.snapshot();
@@ -795,7 +805,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     // ---- moving slots
 
     /** A fenced proxy refuses writes to moving slots; one whose session may have expired refuses every sharded write. */
-    private void checkFence(io.shardgate.router.RoutedStatement routed) {
+    void checkFence(io.shardgate.router.RoutedStatement routed) {
         boolean moving = routed.writesMovingSlots();
         if (core.fencedEverywhere()) {
             throw new ProxyException(ErrorCode.FENCED, "Shardgate refuses writes to sharded tables for now: its ZooKeeper session was"

@@ -26,11 +26,15 @@ final class SessionIds implements IdSource {
     private final Supplier<String> settingsFingerprint;
     private final SqlModeReader sqlMode;
     private long first;
-    private final java.util.List<Object> issued = new java.util.ArrayList<>();
+    private final java.util.List<Long> issued = new java.util.ArrayList<>();
     private boolean generated;
     private boolean touched;
     private String zeroCheckedFor;
     private boolean zeroGenerates;
+    /** Ids a route took for a statement that then ran another way (see {@link #keepForRetry}): given to its next route. */
+    private String keptTable;
+    private int keptCount;
+    private long keptFirst;
 
     SessionIds(SequenceBlocks blocks, Supplier<String> settingsFingerprint, SqlModeReader sqlMode) {
         this.blocks = blocks;
@@ -46,6 +50,12 @@ final class SessionIds implements IdSource {
         }
         generated = false;
         touched = false;
+        reservedTable = null;
+        if (keptFresh) {
+            keptFresh = false; // the route this begins may take them
+        } else {
+            keptTable = null;
+        }
     }
 
     boolean generated() {
@@ -61,6 +71,11 @@ final class SessionIds implements IdSource {
         return first;
     }
 
+    /** The ids this statement took, in order. */
+    java.util.List<Long> issued() {
+        return java.util.Collections.unmodifiableList(issued);
+    }
+
     /** The client's parameters followed by the ids this statement took, in order: what the plan binds (see {@link IdSource}). */
     java.util.List<Object> withIds(java.util.List<Object> parameters) {
         java.util.List<Object> all = new java.util.ArrayList<>(parameters.size() + issued.size());
@@ -69,15 +84,43 @@ final class SessionIds implements IdSource {
         return all;
     }
 
+    /**
+     * The statement routed since {@link #begin} will not run as routed (the native relay passed it on to the JDBC path,
+     * which routes it again): the ids it took are kept for the next {@link #reserve} of the same table and count, so that
+     * passing a statement on costs no ids. Kept for that route only; a reserve of another table or count, an explicit id
+     * at or past them, or a later statement drops them (a gap, as after a hold).
+     */
+    void keepForRetry() {
+        if (reservedTable != null) {
+            keptTable = reservedTable;
+            keptCount = issued.size();
+            keptFirst = first;
+            keptFresh = true;
+        }
+    }
+
+    /** The kept ids were kept by the statement now passed on: the next {@link #begin} (its route on the JDBC path) keeps them. */
+    private boolean keptFresh;
+
+    /** The table of the statement's one reserve, null when it made none or several. */
+    private String reservedTable;
+
     @Override
     public long reserve(String table, int count) {
         touched = true;
         long id;
-        try {
-            id = blocks.reserve(table, count);
-        } catch (StoreException e) {
-            throw unavailable(table, e);
+        if (keptTable != null && keptTable.equals(table) && keptCount == count && !generated) {
+            id = keptFirst;
+            keptTable = null;
+        } else {
+            keptTable = null;
+            try {
+                id = blocks.reserve(table, count);
+            } catch (StoreException e) {
+                throw unavailable(table, e);
+            }
         }
+        reservedTable = generated ? null : table;
         if (!generated) {
             first = id;
             generated = true;
@@ -91,6 +134,9 @@ final class SessionIds implements IdSource {
     @Override
     public void given(String table, long value) {
         touched = true;
+        if (table.equals(keptTable) && value >= keptFirst) {
+            keptTable = null; // an explicit id at or past them: the sequence moves past it, and so must the next id
+        }
         try {
             blocks.movePast(table, value);
         } catch (StoreException e) {

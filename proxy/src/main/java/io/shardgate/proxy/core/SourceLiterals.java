@@ -99,6 +99,30 @@ final class SourceLiterals extends AbstractList<Object> implements RandomAccess 
         return sql.bytesOf(template.render(statement.sql(), statement.parameters()));
     }
 
+    /**
+     * The bytes to send for {@code statement}, routed with {@code ids} taken from a cluster sequence: its parameters are
+     * this statement's literals (the client's spelling) and then the ids, written as decimal numbers.
+     */
+    byte[] bytesFor(ShardStatement statement, List<Long> ids) {
+        if (ids.isEmpty()) {
+            return bytesFor(statement);
+        }
+        List<String> sources = new ArrayList<>(size() + ids.size());
+        List<Object> values = new ArrayList<>(size() + ids.size());
+        if (template != null) {
+            sources.addAll(template.sources());
+            values.addAll(template.literals());
+        }
+        if (sources.size() != values.size()) {
+            throw new IllegalStateException("a template without the spelling of its literals: " + template.template());
+        }
+        for (Long id : ids) {
+            sources.add(Long.toString(id));
+            values.add(id);
+        }
+        return sql.bytesOf(new SqlTemplate(statement.sql(), values, sources).render(statement.sql(), statement.parameters()));
+    }
+
     private static boolean inOrder(List<Integer> parameters) {
         for (int i = 0; i < parameters.size(); i++) {
             if (parameters.get(i) != i) {

@@ -54,7 +54,7 @@ public final class RawClient implements AutoCloseable {
     }
 
     /** Logs in asking for these capabilities as well (CLIENT_MULTI_STATEMENTS, CLIENT_DEPRECATE_EOF, …). */
-    Packet login(String user, String password, int moreCapabilities) throws IOException {
+    public Packet login(String user, String password, int moreCapabilities) throws IOException {
         byte[] hs = read().payload();
         assertThat(hs[0]).as("protocol version 10").isEqualTo((byte) 10);
         int at = indexOf(hs, 1, (byte) 0) + 1 + 4;

@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The proxy's native MySQL connections (configuration key {@code backend.native}): a {@link NativePool} per shard and
@@ -91,8 +92,17 @@ public final class NativeBackends implements AutoCloseable {
      */
     public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target,
             ShardWork.Tracker tracker) {
+        return relay(shard, sql, settings, target, tracker, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #relay(ShardDefinition, byte[], SessionSettings, RelayTarget, ShardWork.Tracker)}, with the reply passing
+     * through {@code around} (given the relay's sink, it returns the sink the reply goes to; see {@link WriteReply}).
+     */
+    public RelaySink.Outcome relay(ShardDefinition shard, byte[] sql, SessionSettings settings, RelayTarget target,
+            ShardWork.Tracker tracker, UnaryOperator<ReplySink> around) {
         return relay(shard, settings, target, tracker,
-                c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql));
+                c -> MySqlBackendConnection.commandPacket(MySqlBackendConnection.COM_QUERY, sql), around);
     }
 
     /**
@@ -111,6 +121,12 @@ public final class NativeBackends implements AutoCloseable {
     /** As {@link #relayExecute(ShardDefinition, byte[], byte[], SessionSettings, RelayTarget)}, tracked (see {@link #relay}). */
     public RelaySink.Outcome relayExecute(ShardDefinition shard, byte[] sql, byte[] execute, SessionSettings settings,
             RelayTarget target, ShardWork.Tracker tracker) {
+        return relayExecute(shard, sql, execute, settings, target, tracker, UnaryOperator.identity());
+    }
+
+    /** As {@link #relayExecute(ShardDefinition, byte[], byte[], SessionSettings, RelayTarget, ShardWork.Tracker)}, the reply passing through {@code around}. */
+    public RelaySink.Outcome relayExecute(ShardDefinition shard, byte[] sql, byte[] execute, SessionSettings settings,
+            RelayTarget target, ShardWork.Tracker tracker, UnaryOperator<ReplySink> around) {
         return relay(shard, settings, target, tracker, c -> {
             int id = c.preparedId(sql);
             if (id < 0) {
@@ -120,7 +136,7 @@ public final class NativeBackends implements AutoCloseable {
                 }
             }
             return io.netty.buffer.Unpooled.wrappedBuffer(withStatementId(execute, id));
-        });
+        }, around);
     }
 
     /**
@@ -273,7 +289,7 @@ public final class NativeBackends implements AutoCloseable {
     }
 
     private RelaySink.Outcome relay(ShardDefinition shard, SessionSettings settings, RelayTarget target, ShardWork.Tracker tracker,
-            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
+            Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command, UnaryOperator<ReplySink> around) {
         NativePool pool = pool(shard, target.deprecateEof(), target.foundRows());
         ShardBudget budget = budgets.apply(shard.name());
         long start = System.nanoTime();
@@ -281,18 +297,19 @@ public final class NativeBackends implements AutoCloseable {
             throw budget.busy(pool.describe(), MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
         }
         try {
-            return relayOn(shard, pool, settings, target, tracker, command);
+            return relayOn(shard, pool, settings, target, tracker, command, around);
         } finally {
             budget.releaseNative();
         }
     }
 
     private static RelaySink.Outcome relayOn(ShardDefinition shard, NativePool pool, SessionSettings settings, RelayTarget target,
-            ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
+            ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command,
+            UnaryOperator<ReplySink> around) {
         MySqlBackendConnection c = pool.borrow(target.client().eventLoop());
         ShardWork.Tracked tracked = tracker.track(new NativeWork(shard, pool, c));
         try {
-            return relayOn(pool, c, settings, target, tracker, command);
+            return relayOn(pool, c, settings, target, tracker, command, around);
         } finally {
             if (!tracked.close()) {
                 c.close(); // a cancel still in flight would reach the connection's next statement: never reused
@@ -319,7 +336,8 @@ public final class NativeBackends implements AutoCloseable {
     }
 
     private static RelaySink.Outcome relayOn(NativePool pool, MySqlBackendConnection c, SessionSettings settings, RelayTarget target,
-            ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command) {
+            ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command,
+            UnaryOperator<ReplySink> around) {
         if (!carry(pool, c, settings)) {
             pool.discard(c);
             return null;
@@ -337,7 +355,7 @@ public final class NativeBackends implements AutoCloseable {
         }
         RelaySink sink = new RelaySink(target.client(), c, target.firstSequence(), target.deprecateEof(), tracker::overridingError);
         try {
-            c.send(packet, sink);
+            c.send(packet, around.apply(sink));
             RelaySink.Outcome outcome = sink.done.get();
             if (outcome.warnings() > 0) {
                 // listed now, on the same connection: once it is back in the pool, another statement replaces them

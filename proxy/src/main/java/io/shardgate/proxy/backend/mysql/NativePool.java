@@ -260,11 +260,13 @@ public final class NativePool implements AutoCloseable {
      * Registers the pool's meters: gauges {@code shardgate.native.pool.connections} by shard and state (active, idle,
      * waiting, max: the states of today's {@code shardgate.pool.connections}) and counters
      * {@code shardgate.native.pool.events} by shard and event (the fields of {@link Counters}); both also tagged
-     * {@code eof} ({@code deprecated} or {@code classic}: a shard has a pool for each, see {@link NativeBackends}).
+     * {@code eof} ({@code deprecated} or {@code classic}: a shard has a pool for each, see {@link NativeBackends}), with
+     * {@code _changed_rows} added for the pools of clients without {@code CLIENT_FOUND_ROWS} (a pool per flag too; one
+     * tag, because every pool of the proxy, PostgreSQL's included, must register these meters with the same tag keys).
      */
     public void register(MeterRegistry registry) {
         String shard = connection.shard();
-        String eof = connection.deprecateEof() ? "deprecated" : "classic";
+        String eof = (connection.deprecateEof() ? "deprecated" : "classic") + (connection.foundRows() ? "" : "_changed_rows");
         Map<String, java.util.function.ToDoubleFunction<NativePool>> gauges = Map.of(
                 "active", p -> p.stats().active(), "idle", p -> p.stats().idle(), "waiting", p -> p.stats().waiting(),
                 "max", p -> p.stats().max());

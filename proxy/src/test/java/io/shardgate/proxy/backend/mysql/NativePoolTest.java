@@ -107,8 +107,8 @@ class NativePoolTest {
                     io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
             pool.register(registry);
             assertThat(registry.scrape())
-                    .contains("shardgate_native_pool_connections{eof=\"deprecated\",shard=\"s0\",state=\"idle\"} 1.0")
-                    .contains("shardgate_native_pool_events_total{eof=\"deprecated\",event=\"borrowed\",shard=\"s0\"} 2.0");
+                    .contains("shardgate_native_pool_connections{eof=\"deprecated_changed_rows\",shard=\"s0\",state=\"idle\"} 1.0")
+                    .contains("shardgate_native_pool_events_total{eof=\"deprecated_changed_rows\",event=\"borrowed\",shard=\"s0\"} 2.0");
         }
     }
 
