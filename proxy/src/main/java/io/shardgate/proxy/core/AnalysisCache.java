@@ -49,6 +49,13 @@ final class AnalysisCache {
         return analysed;
     }
 
+    /** The cached analysis of {@code sql}, or null: never parses (for callers that must not spend long, an event loop). */
+    AnalysedStatement cached(String sql) {
+        synchronized (entries) {
+            return entries.get(sql);
+        }
+    }
+
     /** Forgets every analysis: the shards' version, which decides what executable comments mean, became known. */
     void clear() {
         synchronized (entries) {

@@ -318,6 +318,11 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return analyses.get(sql, dialect, commentGate);
     }
 
+    /** The analysis of {@code sql} if it is cached, else null (see {@link AnalysisCache#cached}). */
+    AnalysedStatement analysedIfCached(String sql) {
+        return analyses.cached(sql);
+    }
+
     ShardPools pools() {
         return pools;
     }

@@ -218,7 +218,37 @@ final class RunningStatement implements ShardWork.Tracker {
         }
     }
 
+    /**
+     * Begins a statement that runs without a session thread waiting for it (a query relayed from the client's event
+     * loop, see {@link PgNativeRelay#tryRelayOnLoop}): as {@link #run} begins one, except that no thread is interrupted
+     * as a last resort (it would be an event loop). False, and nothing begun, when a statement runs already.
+     */
+    synchronized boolean beginDetached() {
+        if (depth > 0 || running) {
+            return false;
+        }
+        begin();
+        owner = null;
+        return true;
+    }
+
+    /**
+     * Ends a statement {@link #beginDetached} began, without waiting: true when it is over; false when it was cancelled,
+     * and {@link #settleCancelled} must then run, on a thread that may wait, before its connections are given back.
+     */
+    boolean endDetached() {
+        stop();
+        return cancel == null;
+    }
+
     private void end() {
+        stop();
+        if (cancel != null) {
+            settleCancelled();
+        }
+    }
+
+    private void stop() {
         synchronized (this) {
             running = false;
             owner = null;
@@ -234,19 +264,21 @@ final class RunningStatement implements ShardWork.Tracker {
                 cut = null;
             }
         }
-        if (cancel != null) {
-            // connections kept by the session (a transaction's) must not meet a late interrupt in the next statement
-            for (Entry e : work) {
-                if (!e.settle() && !e.aborted) {
-                    abort(e);
-                }
-                e.interrupt = null;
+    }
+
+    /** After a cancel: waits for the interrupts still in flight, cutting the connections that do not settle. */
+    void settleCancelled() {
+        // connections kept by the session (a transaction's) must not meet a late interrupt in the next statement
+        for (Entry e : work) {
+            if (!e.settle() && !e.aborted) {
+                abort(e);
             }
+            e.interrupt = null;
         }
     }
 
     /** What the client gets for a statement that failed with {@code e}. */
-    private ProxyException answer(ProxyException e) {
+    ProxyException answer(ProxyException e) {
         Cancel c = cancel;
         if (c == null || c.reason() != Reason.DEADLINE) {
             return e;

@@ -92,9 +92,19 @@ public final class PgBackendConnection {
 
     /** Opens a connection; the future completes once logged in and ready, or fails with {@code SHARD_UNAVAILABLE}. */
     public static CompletableFuture<PgBackendConnection> connect(BackendEventLoops loops, PgBackendSettings settings) {
+        return connect(loops, settings, null);
+    }
+
+    /**
+     * Opens a connection on {@code loop} (null, or a loop of another transport: one of {@code loops}'), so that a relay
+     * for a client served by that loop reads the shard's reply and writes it to the client on one thread, without
+     * handing each reply to another event loop.
+     */
+    public static CompletableFuture<PgBackendConnection> connect(BackendEventLoops loops, PgBackendSettings settings,
+            io.netty.channel.EventLoop loop) {
         Objects.requireNonNull(settings, "settings");
         PgBackendConnection c = new PgBackendConnection(loops, settings);
-        ChannelFuture connecting = bootstrap(loops, settings)
+        ChannelFuture connecting = bootstrap(loop != null && loops.compatible(loop) ? loop : loops.group(), loops, settings)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -117,8 +127,12 @@ public final class PgBackendConnection {
     }
 
     private static Bootstrap bootstrap(BackendEventLoops loops, PgBackendSettings settings) {
+        return bootstrap(loops.group(), loops, settings);
+    }
+
+    private static Bootstrap bootstrap(io.netty.channel.EventLoopGroup group, BackendEventLoops loops, PgBackendSettings settings) {
         return new Bootstrap()
-                .group(loops.group())
+                .group(group)
                 .channel(loops.channelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -234,6 +248,12 @@ public final class PgBackendConnection {
     /** The server's parameters as its ParameterStatus messages last gave them (server_version, TimeZone, …). */
     public Map<String, String> parameters() {
         return Map.copyOf(parameters);
+    }
+
+    /** The event loop the connection's reads and writes run on (null before it connected). */
+    public io.netty.channel.EventLoop eventLoop() {
+        Channel ch = channel;
+        return ch == null ? null : ch.eventLoop();
     }
 
     /** The backend's process id (BackendKeyData). */
