@@ -117,13 +117,8 @@ public final class PgNativeBackends implements AutoCloseable {
         if (!budget.acquireNative(System.nanoTime())) {
             return null;
         }
-        PgBackendConnection c = pool.tryBorrow(loop);
+        PgBackendConnection c = pool.tryBorrow(loop, settings.fingerprint());
         if (c == null) {
-            budget.releaseNative();
-            return null;
-        }
-        if (!settings.fingerprint().equals(c.sessionTag())) {
-            pool.release(c, false);
             budget.releaseNative();
             return null;
         }

@@ -196,32 +196,35 @@ public final class PgPool implements AutoCloseable {
     }
 
     /**
-     * An idle connection on {@code loop} that can be lent without waiting for anything (no ping due, its session known),
-     * or null: the caller, which must not block (an event loop), takes the usual way instead.
+     * An idle connection on {@code loop} carrying the session state {@code sessionTag} that can be lent without waiting
+     * for anything (no ping due), or null: the caller, which must not block (an event loop), takes the usual way instead.
      */
-    public PgBackendConnection tryBorrow(io.netty.channel.EventLoop loop) {
-        PgBackendConnection c;
+    public PgBackendConnection tryBorrow(io.netty.channel.EventLoop loop, String sessionTag) {
+        long now = System.nanoTime();
+        PgBackendConnection found = null;
         lock.lock();
         try {
             if (closed) {
                 return null;
             }
-            c = takeIdleOn(loop);
-            if (c == null) {
-                return null;
+            for (Iterator<PgBackendConnection> it = idle.iterator(); it.hasNext(); ) {
+                PgBackendConnection c = it.next();
+                if (c.eventLoop() == loop && sessionTag.equals(c.sessionTag())) {
+                    if (c.isUsable() && !expired(c, now) && now - c.lastUsedNanos() < settings.validateAfter().toNanos()) {
+                        it.remove();
+                        lent++;
+                        found = c;
+                    }
+                    break; // newest first; an older one due a ping is for a borrower that may wait
+                }
             }
-            long now = System.nanoTime();
-            if (!c.isUsable() || expired(c, now) || now - c.lastUsedNanos() >= settings.validateAfter().toNanos()
-                    || PgBackendConnection.UNKNOWN_SESSION.equals(c.sessionTag())) {
-                idle.addFirst(c); // a borrower that may wait deals with it
-                return null;
-            }
-            lent++;
         } finally {
             lock.unlock();
         }
-        borrowed.increment();
-        return c;
+        if (found != null) {
+            borrowed.increment();
+        }
+        return found;
     }
 
     /**
