@@ -313,7 +313,11 @@ public final class PgBackendConnection {
             channel.config().setAutoRead(true);
         }
         channel.writeAndFlush(request, channel.voidPromise());
-        armWatchdog(settings.replyTimeout().toNanos());
+        if (watchdog == null) {
+            // one left armed by an earlier request checks this one when it fires (it measures from lastProgress): no
+            // timer to schedule and cancel per request on the event loop
+            armWatchdog(settings.replyTimeout().toNanos());
+        }
     }
 
     private void onFrame(PgFrame frame) {
@@ -401,8 +405,7 @@ public final class PgBackendConnection {
     }
 
     private void endRequest() {
-        cancelWatchdog();
-        sink = null;
+        sink = null; // the watchdog stays armed: it finds the connection idle and stops, or checks the next request
         lastUsedNanos = System.nanoTime();
         phase.compareAndSet(Phase.BUSY, Phase.READY);
     }
