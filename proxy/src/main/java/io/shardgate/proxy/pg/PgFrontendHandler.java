@@ -41,8 +41,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One PostgreSQL client connection. Every message runs on the connection's own virtual thread, in order: the startup
- * and authentication, then simple and extended queries against the protocol-neutral {@link FrontendSession}.
- * Protocol violations close this connection only.
+ * and authentication, then simple and extended queries against the protocol-neutral {@link FrontendSession}. The one
+ * exception is the hot path: a one-statement Query the session can relay without waiting for anything
+ * ({@link FrontendSession#relayPgOnLoop}) is relayed from the event loop while that thread is idle, and what arrives
+ * meanwhile goes to the thread, in order, once the relay has ended (issue 15: the hand-offs between threads cost more
+ * than the relay's own work). Protocol violations close this connection only.
  *
  * <p>Decisions a client may notice:
  * <ul>
