@@ -57,6 +57,24 @@ class PgStatementCancelIT {
         return cluster.proxyConnection(proxy, "");
     }
 
+    /**
+     * A simple-protocol connection whose {@link #sleeping} query is relayed from the client's event loop (no session
+     * thread waits for it): its template was analysed by the runs here (which match no row, so sleep not at all), and
+     * their connection, left idle on that loop, carries the session's settings.
+     */
+    private Connection relayingFromTheEventLoop(String marker) throws SQLException {
+        Connection c = cluster.proxyConnection(proxy, "preferQueryMode=simple");
+        for (int i = 0; i < 3; i++) {
+            assertThat(Sql.query(c, sleeping(marker, 99))).isEmpty();
+        }
+        return c;
+    }
+
+    /** Sleeps 30 s on the shard when {@code n} is kv's n for id 1 (0); returns at once with no row otherwise. */
+    private static String sleeping(String marker, int n) {
+        return "SELECT pg_sleep(30) FROM kv WHERE id = 1 AND n = " + n + " /* " + marker + " */";
+    }
+
     private long active(String marker) throws SQLException {
         try (Connection c = cluster.shardConnection(0)) {
             return Sql.count(c, "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%" + marker
@@ -120,6 +138,63 @@ class PgStatementCancelIT {
                 .env("PGPASSWORD", PgShardedCluster.PASSWORD).env("PGSSLMODE", "disable").timeout(Duration.ofSeconds(20)).run();
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.output()).contains("ERROR:  canceling statement due to statement timeout");
+    }
+
+    @Test
+    void theDeadlineEndsAQueryRelayedFromTheEventLoop() throws Exception {
+        try (Connection c = relayingFromTheEventLoop("pg-loop-1"); Statement st = c.createStatement()) {
+            long start = System.nanoTime();
+            SQLException e = catchThrowableOfType(SQLException.class,
+                    () -> st.executeQuery(sleeping("pg-loop-1", 0)));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat((Throwable) e).isNotNull();
+            assertThat(ms).isBetween((long) TIMEOUT_MS - 50, PROMPT_MS);
+            assertThat(e.getSQLState()).isEqualTo("57014");
+            assertThat(((org.postgresql.util.PSQLException) e).getServerErrorMessage().getMessage())
+                    .startsWith("canceling statement due to statement timeout")
+                    .contains("limits.statement-timeout-ms (" + TIMEOUT_MS + " ms)").contains("shard s0");
+            awaitIdle("pg-loop-1", Duration.ofSeconds(1));
+            // the session goes on, relaying again
+            assertThat(Sql.query(c, "SELECT n FROM kv WHERE id = 1")).containsExactly(List.of("0"));
+            assertThat(Sql.query(c, sleeping("pg-loop-1", 99))).isEmpty();
+        }
+    }
+
+    @Test
+    void theClientsCancelRequestEndsAQueryRelayedFromTheEventLoop() throws Exception {
+        try (Connection c = relayingFromTheEventLoop("pg-loop-2"); Statement st = c.createStatement()) {
+            CompletableFuture<SQLException> failed = CompletableFuture.supplyAsync(() -> catchThrowableOfType(SQLException.class,
+                    () -> st.executeQuery(sleeping("pg-loop-2", 0))),
+                    Executors.newVirtualThreadPerTaskExecutor());
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (active("pg-loop-2") == 0) {
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            st.cancel();
+            SQLException e = failed.get(5, TimeUnit.SECONDS);
+            assertThat((Throwable) e).isNotNull();
+            assertThat(e.getSQLState()).isEqualTo("57014");
+            assertThat(((org.postgresql.util.PSQLException) e).getServerErrorMessage().getMessage())
+                    .isEqualTo("canceling statement due to user request");
+            awaitIdle("pg-loop-2", Duration.ofSeconds(1));
+            assertThat(Sql.query(c, "SELECT n FROM kv WHERE id = 1")).containsExactly(List.of("0"));
+        }
+    }
+
+    @Test
+    void aClientThatGoesAwayHasItsQueryRelayedFromTheEventLoopCancelled() throws Exception {
+        Connection c = relayingFromTheEventLoop("pg-loop-3");
+        CompletableFuture<SQLException> failed = CompletableFuture.supplyAsync(() -> catchThrowableOfType(SQLException.class,
+                () -> Sql.query(c, sleeping("pg-loop-3", 0))), Executors.newVirtualThreadPerTaskExecutor());
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (active("pg-loop-3") == 0) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        c.abort(Runnable::run);
+        failed.get(5, TimeUnit.SECONDS);
+        awaitIdle("pg-loop-3", Duration.ofMillis(1500));
     }
 
     @Test

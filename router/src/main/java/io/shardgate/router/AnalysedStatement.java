@@ -23,6 +23,7 @@ public final class AnalysedStatement {
     private final ParsedStatement parsed;
     private volatile Cached cached;
     private volatile ServerState serverState;
+    private volatile String jdbcSql;
 
     private record Cached(ClusterDefinition cluster, Analysis analysis) {}
 
@@ -41,7 +42,15 @@ public final class AnalysedStatement {
      * the driver does not know of).
      */
     public String jdbcSql() {
-        return parsed.dialect() == Dialect.MYSQL ? parsed.sql() : SqlText.toJdbc(parsed.sql(), parsed.dialect()).sql();
+        if (parsed.dialect() == Dialect.MYSQL) {
+            return parsed.sql();
+        }
+        String s = jdbcSql;
+        if (s == null) {
+            s = SqlText.toJdbc(parsed.sql(), parsed.dialect()).sql(); // once: the relay compares it per statement
+            jdbcSql = s;
+        }
+        return s;
     }
 
     public Dialect dialect() {

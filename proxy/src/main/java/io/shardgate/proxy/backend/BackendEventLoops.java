@@ -64,6 +64,18 @@ public final class BackendEventLoops implements AutoCloseable {
         return channelType;
     }
 
+    /**
+     * Whether a channel of {@link #channelType} can be registered on {@code loop}, an event loop of another group (the
+     * listener's, which picks its transport the same way): a backend connection can then live on its client's loop.
+     */
+    public boolean compatible(io.netty.channel.EventLoop loop) {
+        if (!(loop instanceof io.netty.channel.IoEventLoop io) || loop.isShuttingDown()) {
+            return false;
+        }
+        return channelType == EpollSocketChannel.class ? io.isCompatible(io.netty.channel.epoll.EpollIoHandle.class)
+                : io.isCompatible(io.netty.channel.nio.NioIoHandle.class);
+    }
+
     @Override
     public void close() {
         if (!owned) {

@@ -49,7 +49,7 @@ final class AnalysisCache {
         return analysed;
     }
 
-    /** The cached analysis of {@code sql}, or null; never parses. */
+    /** The cached analysis of {@code sql}, or null: never parses (for callers that must not spend long, an event loop). */
     AnalysedStatement cached(String sql) {
         synchronized (entries) {
             return entries.get(sql);

@@ -133,6 +133,13 @@ final class NativeRelay {
                 shard -> natives.relayExecuteFromLoop(shard, sql, packet, backends.settings(), target, running, blocking));
     }
 
+    /** Ends a detached statement before anything was sent for it: no connection of its was interrupted, nothing waits. */
+    private static void endUnsent(RunningStatement running) {
+        if (!running.endDetached()) {
+            running.settleCancelled(); // tracks no connection yet: returns at once
+        }
+    }
+
     /** The statement for the one shard that runs the prepared {@code statement} as the client prepared it; else null. */
     private static ShardStatement routedAsPrepared(ProxyCore core, AnalysedStatement statement, java.util.List<Object> parameters,
             RoutingSnapshot snapshot) {
@@ -171,11 +178,11 @@ final class NativeRelay {
             try {
                 relayed = relay.apply(shard);
             } catch (RuntimeException e) {
-                running.endDetached();
+                endUnsent(running);
                 throw e;
             }
             if (relayed == null) {
-                running.endDetached(); // nothing was sent: no cancel can have reached a shard
+                endUnsent(running);
                 return null;
             }
             started = true;
@@ -199,8 +206,7 @@ final class NativeRelay {
                 } else {
                     rules.failed();
                 }
-                Runnable end = () -> {
-                    running.endDetached();
+                Runnable answer = () -> {
                     if (failure == null) {
                         done.complete(null);
                     } else {
@@ -209,10 +215,13 @@ final class NativeRelay {
                         done.completeExceptionally(cause instanceof RuntimeException e ? running.answerDetached(e) : cause);
                     }
                 };
-                if (running.cancelled()) {
-                    blocking.execute(end); // settling the cancel's interrupts may wait
+                if (running.endDetached()) {
+                    answer.run();
                 } else {
-                    end.run();
+                    blocking.execute(() -> { // settling the cancel's interrupts may wait
+                        running.settleCancelled();
+                        answer.run();
+                    });
                 }
             });
             return done;

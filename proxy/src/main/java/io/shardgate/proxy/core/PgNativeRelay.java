@@ -73,6 +73,128 @@ final class PgNativeRelay {
     }
 
     /**
+     * As {@link #tryRelay}, from the client's event loop, for a statement that needs no waiting there: its template's
+     * analysis is cached and an idle connection living on that loop, carrying the session's settings, has a place in
+     * the shard's budget ({@link PgNativeBackends#tryLease}). The shard's reply is then read and written to the client on
+     * that loop, with no thread of the session's in between (issue 15: each hand-off between threads cost more than the
+     * relay's own work). False when anything is missing: nothing ran, the caller takes the usual way. Once true,
+     * {@code done} is called on the loop when the reply has ended; a cancelled statement ends on a virtual thread of its
+     * own first (its interrupts may need waiting for), then {@code done} is called on the loop.
+     */
+    static boolean tryRelayOnLoop(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
+            RunningStatement deadline, String sql, String text, io.netty.channel.Channel client,
+            io.shardgate.proxy.session.FrontendSession.LoopRelayDone done) {
+        PgNativeBackends natives = core.pgNativeBackends();
+        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
+                || containsIgnoreCase(text, "set_config")) {
+            return false;
+        }
+        AnalysedStatement statement;
+        List<Object> literals;
+        try {
+            Optional<SqlTemplate> template = SqlTemplate.of(sql, Dialect.POSTGRES);
+            AnalysedStatement templated = template.map(t -> core.analysedIfCached(t.template())).orElse(null);
+            if (templated != null && templated.parameterCount() == template.get().literals().size()) {
+                statement = templated;
+                literals = template.get().literals();
+            } else {
+                return false; // the usual path analyses it (and caches it for the next time)
+            }
+        } catch (RuntimeException e) {
+            return false;
+        }
+        if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())
+                || statement.parameterCount() != literals.size()) {
+            return false;
+        }
+        SnapshotGate.Ticket ticket = core.enter();
+        boolean started = false;
+        try {
+            RoutingSnapshot snapshot = ticket.snapshot();
+            RoutePlan plan;
+            try {
+                plan = core.router().route(statement, literals, snapshot);
+            } catch (RuntimeException e) {
+                return false;
+            }
+            if (!(plan instanceof RoutePlan.SingleShard single) || !unchanged(single.statement(), statement)) {
+                return false;
+            }
+            ShardDefinition shard = snapshot.cluster().shard(single.statement().shard()).orElse(null);
+            if (shard == null) {
+                return false;
+            }
+            PgNativeBackends.LoopLease lease = natives.tryLease(shard, client.eventLoop(), backends.settings());
+            if (lease == null) {
+                return false;
+            }
+            if (!deadline.beginDetached()) {
+                lease.giveBack();
+                return false;
+            }
+            if (!statement.touchesShardedRows(snapshot.cluster())) {
+                ticket.close(); // as on the usual path: reads of other tables never delay an acknowledgement
+            }
+            PgRelayTarget target = new PgRelayTarget(client, JdbcBackendConnection.isCatalogShard(shard.name(), core), deadline);
+            long start = System.nanoTime();
+            java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> reply;
+            try {
+                reply = lease.start(text.getBytes(StandardCharsets.UTF_8), target);
+            } catch (RuntimeException e) {
+                // the connection was lost before the Query left: nothing ran
+                lease.finish();
+                if (!deadline.endDetached()) {
+                    deadline.settleCancelled();
+                }
+                return false;
+            }
+            started = true;
+            core.metrics().statement("single");
+            SnapshotGate.Ticket held = ticket;
+            reply.whenComplete((outcome, failure) -> {
+                held.close();
+                if (deadline.endDetached()) {
+                    lease.finish();
+                    ended(core, session, rules, deadline, shard, start, outcome, failure, lease, target, done);
+                    return;
+                }
+                Thread.ofVirtual().name("shardgate-relay-end").start(() -> {
+                    deadline.settleCancelled();
+                    lease.finish();
+                    client.eventLoop().execute(() -> ended(core, session, rules, deadline, shard, start, outcome, failure, lease,
+                            target, done));
+                });
+            });
+            return true;
+        } finally {
+            if (!started) {
+                ticket.close();
+            }
+        }
+    }
+
+    /** The bookkeeping of a relay from the event loop once its connection is back, as {@link #relay} does it; then {@code done}. */
+    private static void ended(ProxyCore core, ProxySession session, ServerStateRules rules, RunningStatement deadline,
+            ShardDefinition shard, long start, PgRelaySink.Outcome outcome, Throwable failure, PgNativeBackends.LoopLease lease,
+            PgRelayTarget target, io.shardgate.proxy.session.FrontendSession.LoopRelayDone done) {
+        core.metrics().shardCall(shard.name(), System.nanoTime() - start, failure == null);
+        if (failure != null) {
+            rules.failed();
+            done.done(null, deadline.answer(lease.failure(failure, target)));
+            return;
+        }
+        session.relayed(shard.name(), 0, null);
+        if (outcome.error() != null) {
+            rules.failed();
+            core.metrics().error("backend-" + outcome.error().sqlState()); // as the front end counts the errors it sends
+            done.done(RelayOutcome.FAILED, null);
+            return;
+        }
+        rules.seenRows(outcome.rows());
+        done.done(RelayOutcome.ANSWERED, null);
+    }
+
+    /**
      * Relays an extended-protocol execution of the unnamed statement {@code sql} bound to {@code parameters} (decoded as
      * the front end decodes them, for routing), sent as {@code request}, when it qualifies as a simple query does (see
      * above) and the session has no open cursor or pinned connection.

@@ -154,6 +154,13 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     @Override
+    public boolean relayPgOnLoop(String sql, String text, io.netty.channel.Channel client,
+            io.shardgate.proxy.session.FrontendSession.LoopRelayDone done) {
+        return postgres() && !explicitTransaction && !state().inTransaction()
+                && PgNativeRelay.tryRelayOnLoop(core, this, backends, stateRules, deadline, sql, text, client, done);
+    }
+
+    @Override
     public boolean relaysPg() {
         return postgres() && core.pgNativeBackends() != null;
     }

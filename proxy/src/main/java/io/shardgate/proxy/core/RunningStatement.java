@@ -207,33 +207,6 @@ final class RunningStatement implements ShardWork.Tracker {
         }
     }
 
-    /**
-     * Begins a statement that runs on an event loop rather than on the session's thread (a statement relayed from the
-     * loop): cancels and the deadline work as for {@link #run}, except that no thread is interrupted as a last resort
-     * (the loop's work never waits). False, and nothing begins, when a statement runs already. Ended by
-     * {@link #endDetached}.
-     */
-    synchronized boolean beginDetached() {
-        if (running || depth > 0) {
-            return false;
-        }
-        begin(null);
-        return true;
-    }
-
-    /**
-     * Ends a statement begun by {@link #beginDetached}; may wait (briefly) for interrupts still in flight when it was
-     * cancelled ({@link #cancelled}): call it where waiting is allowed then.
-     */
-    void endDetached() {
-        end();
-    }
-
-    /** Whether the running statement was cancelled (its end then settles the interrupts sent). */
-    boolean cancelled() {
-        return cancel != null;
-    }
-
     /** What the client gets for a detached statement that failed with {@code e} (as {@link #run} maps it). */
     RuntimeException answerDetached(RuntimeException e) {
         return e instanceof ProxyException p ? answer(p) : mapped(e);
@@ -298,7 +271,37 @@ final class RunningStatement implements ShardWork.Tracker {
         cancel(Reason.DEADLINE);
     }
 
+    /**
+     * Begins a statement that runs without a session thread waiting for it (a query relayed from the client's event
+     * loop, see {@link PgNativeRelay#tryRelayOnLoop}): as {@link #run} begins one, except that no thread is interrupted
+     * as a last resort (it would be an event loop). False, and nothing begun, when a statement runs already.
+     */
+    synchronized boolean beginDetached() {
+        if (depth > 0 || running) {
+            return false;
+        }
+        begin();
+        owner = null;
+        return true;
+    }
+
+    /**
+     * Ends a statement {@link #beginDetached} began, without waiting: true when it is over; false when it was cancelled,
+     * and {@link #settleCancelled} must then run, on a thread that may wait, before its connections are given back.
+     */
+    boolean endDetached() {
+        stop();
+        return cancel == null;
+    }
+
     private void end() {
+        stop();
+        if (cancel != null) {
+            settleCancelled();
+        }
+    }
+
+    private void stop() {
         synchronized (this) {
             running = false;
             owner = null;
@@ -310,19 +313,21 @@ final class RunningStatement implements ShardWork.Tracker {
                 cut = null;
             }
         }
-        if (cancel != null) {
-            // connections kept by the session (a transaction's) must not meet a late interrupt in the next statement
-            for (Entry e : work) {
-                if (!e.settle() && !e.aborted) {
-                    abort(e);
-                }
-                e.interrupt = null;
+    }
+
+    /** After a cancel: waits for the interrupts still in flight, cutting the connections that do not settle. */
+    void settleCancelled() {
+        // connections kept by the session (a transaction's) must not meet a late interrupt in the next statement
+        for (Entry e : work) {
+            if (!e.settle() && !e.aborted) {
+                abort(e);
             }
+            e.interrupt = null;
         }
     }
 
     /** What the client gets for a statement that failed with {@code e}. */
-    private ProxyException answer(ProxyException e) {
+    ProxyException answer(ProxyException e) {
         Cancel c = cancel;
         if (c == null || c.reason() != Reason.DEADLINE) {
             return e;

@@ -41,8 +41,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One PostgreSQL client connection. Every message runs on the connection's own virtual thread, in order: the startup
- * and authentication, then simple and extended queries against the protocol-neutral {@link FrontendSession}.
- * Protocol violations close this connection only.
+ * and authentication, then simple and extended queries against the protocol-neutral {@link FrontendSession}. The one
+ * exception is the hot path: a one-statement Query the session can relay without waiting for anything
+ * ({@link FrontendSession#relayPgOnLoop}) is relayed from the event loop while that thread is idle, and what arrives
+ * meanwhile goes to the thread, in order, once the relay has ended (issue 15: the hand-offs between threads cost more
+ * than the relay's own work). Protocol violations close this connection only.
  *
  * <p>Decisions a client may notice:
  * <ul>
@@ -139,6 +142,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     private volatile FrontendSession session;
     private final Map<String, Statement> statements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
+    /** Messages given to the worker and not handled yet: the event loop relays a query itself only when there are none. */
+    private final java.util.concurrent.atomic.AtomicInteger inWorker = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * While a query relayed from the event loop runs: what arrived meanwhile, given to the worker once it has ended
+     * (event loop only); null otherwise.
+     */
+    private java.util.ArrayDeque<Runnable> afterLoopRelay;
     /** After an error in an extended-query batch, messages up to Sync are skipped. */
     private boolean skipUntilSync;
     /**
@@ -220,15 +230,96 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             if (s != null) {
                 s.clientGone(); // a statement still running is cancelled on its shards, not left to run on
             }
-            worker.execute(this::closeSession);
-            worker.shutdown();
+            Runnable close = () -> {
+                worker.execute(this::closeSession);
+                worker.shutdown();
+            };
+            if (afterLoopRelay != null) {
+                afterLoopRelay.add(close); // after the relay from the event loop has ended
+            } else {
+                close.run();
+            }
         }
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, PgClientMessage msg) {
-        if (!failed && worker != null) {
-            worker.execute(() -> handle(ctx, msg));
+        if (failed || worker == null) {
+            return;
+        }
+        if (afterLoopRelay != null) {
+            afterLoopRelay.add(() -> toWorker(ctx, msg));
+        } else if (!(msg instanceof PgClientMessage.Query q && inWorker.get() == 0 && relayedOnLoop(ctx, q.sql()))) {
+            toWorker(ctx, msg);
+        }
+    }
+
+    private void toWorker(ChannelHandlerContext ctx, PgClientMessage msg) {
+        inWorker.incrementAndGet();
+        worker.execute(() -> {
+            try {
+                handle(ctx, msg);
+            } finally {
+                inWorker.decrementAndGet();
+            }
+        });
+    }
+
+    /**
+     * A one-statement query message relayed from the event loop (the session's thread is idle and stays so until the
+     * reply has ended; see {@link FrontendSession#relayPgOnLoop}): the same statements as {@link #relayed}, when the
+     * session can relay them without waiting for anything. False: nothing ran, the worker runs the message as usual.
+     * Reads the session's state on the loop: the worker has finished every message before (the counter's decrement
+     * publishes what it wrote), and is given none until the relay ends.
+     */
+    private boolean relayedOnLoop(ChannelHandlerContext ctx, String sql) {
+        if (phase != Phase.READY || copyIn != null || skipUntilSync || pendingDescribe != null || failedTransaction
+                || session == null || !session.relaysPg() || session.state().inTransaction()
+                || PgClientEncoding.invalidUtf8(sql).isPresent()) {
+            return false;
+        }
+        List<String> parts = PgStatements.split(sql);
+        if (parts.size() != 1) {
+            return false;
+        }
+        String statement = parts.getFirst();
+        if (PgStatements.firstWordIs(statement, "COPY") || PgStatements.implicitTransactions(parts)
+                || sqlPrepareCommand(statement).isPresent()) {
+            return false;
+        }
+        afterLoopRelay = new java.util.ArrayDeque<>();
+        boolean began;
+        try {
+            began = session.relayPgOnLoop(statement, sql, ctx.channel(), (outcome, error) -> loopRelayDone(ctx, statement, error));
+        } catch (RuntimeException e) {
+            LOG.warn("pg connection {}: relaying from the event loop failed before anything ran; the usual way runs it", processId, e);
+            began = false;
+        }
+        if (!began) {
+            afterLoopRelay = null;
+        }
+        return began;
+    }
+
+    /** The end of a relay from the event loop: the error if nothing had reached the client, then what arrived meanwhile. */
+    private void loopRelayDone(ChannelHandlerContext ctx, String statement, ProxyException error) {
+        try {
+            if (error != null) {
+                runningStatement(statement, 0);
+                error(ctx, error);
+                readyForQuery(ctx);
+            } else {
+                // the shard's ReadyForQuery said 'I', as readyForQuery would for this idle session
+                portals.remove("");
+            }
+        } catch (RuntimeException e) {
+            lastResort(ctx, e);
+        } finally {
+            java.util.ArrayDeque<Runnable> waiting = afterLoopRelay;
+            afterLoopRelay = null;
+            if (waiting != null) {
+                waiting.forEach(Runnable::run);
+            }
         }
     }
 

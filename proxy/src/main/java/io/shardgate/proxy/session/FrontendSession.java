@@ -69,6 +69,26 @@ public interface FrontendSession extends AutoCloseable {
     }
 
     /**
+     * PostgreSQL only: as {@link #relayPg}, called on {@code client}'s event loop while the session runs nothing, for a
+     * statement that can be relayed from there without waiting for anything (its analysis cached, an idle connection
+     * on that loop carrying the session's settings). True: the relay has begun, and {@code done} is called once, on
+     * that loop, when the client has its answer (or the error to send it: nothing had reached the client); until then
+     * the session must be given nothing else. False: nothing ran and {@code done} is never called.
+     */
+    default boolean relayPgOnLoop(String sql, String text, io.netty.channel.Channel client, LoopRelayDone done) {
+        return false;
+    }
+
+    /** The end of a relay {@link #relayPgOnLoop} began. */
+    interface LoopRelayDone {
+        /**
+         * @param outcome ANSWERED or FAILED (the shard's answer went to the client), or null with {@code error}
+         * @param error   the statement's error when nothing of the answer reached the client (the caller sends it)
+         */
+        void done(RelayOutcome outcome, io.shardgate.proxy.error.ProxyException error);
+    }
+
+    /**
      * PostgreSQL only: runs an extended-protocol execution of the unnamed statement {@code sql} with {@code parameters}
      * (decoded for routing) by relaying {@code request} (the client's Parse, Bind, Describe and Execute) to its shard and
      * the reply's RowDescription or NoData, DataRows and CommandComplete or ErrorResponse straight to {@code client}, when

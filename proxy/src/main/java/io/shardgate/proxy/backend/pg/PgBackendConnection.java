@@ -92,9 +92,19 @@ public final class PgBackendConnection {
 
     /** Opens a connection; the future completes once logged in and ready, or fails with {@code SHARD_UNAVAILABLE}. */
     public static CompletableFuture<PgBackendConnection> connect(BackendEventLoops loops, PgBackendSettings settings) {
+        return connect(loops, settings, null);
+    }
+
+    /**
+     * Opens a connection on {@code loop} (null, or a loop of another transport: one of {@code loops}'), so that a relay
+     * for a client served by that loop reads the shard's reply and writes it to the client on one thread, without
+     * handing each reply to another event loop.
+     */
+    public static CompletableFuture<PgBackendConnection> connect(BackendEventLoops loops, PgBackendSettings settings,
+            io.netty.channel.EventLoop loop) {
         Objects.requireNonNull(settings, "settings");
         PgBackendConnection c = new PgBackendConnection(loops, settings);
-        ChannelFuture connecting = bootstrap(loops, settings)
+        ChannelFuture connecting = bootstrap(loop != null && loops.compatible(loop) ? loop : loops.group(), loops, settings)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -117,8 +127,12 @@ public final class PgBackendConnection {
     }
 
     private static Bootstrap bootstrap(BackendEventLoops loops, PgBackendSettings settings) {
+        return bootstrap(loops.group(), loops, settings);
+    }
+
+    private static Bootstrap bootstrap(io.netty.channel.EventLoopGroup group, BackendEventLoops loops, PgBackendSettings settings) {
         return new Bootstrap()
-                .group(loops.group())
+                .group(group)
                 .channel(loops.channelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -236,6 +250,12 @@ public final class PgBackendConnection {
         return Map.copyOf(parameters);
     }
 
+    /** The event loop the connection's reads and writes run on (null before it connected). */
+    public io.netty.channel.EventLoop eventLoop() {
+        Channel ch = channel;
+        return ch == null ? null : ch.eventLoop();
+    }
+
     /** The backend's process id (BackendKeyData). */
     public int processId() {
         return processId;
@@ -293,7 +313,11 @@ public final class PgBackendConnection {
             channel.config().setAutoRead(true);
         }
         channel.writeAndFlush(request, channel.voidPromise());
-        armWatchdog(settings.replyTimeout().toNanos());
+        if (watchdog == null) {
+            // one left armed by an earlier request checks this one when it fires (it measures from lastProgress): no
+            // timer to schedule and cancel per request on the event loop
+            armWatchdog(settings.replyTimeout().toNanos());
+        }
     }
 
     private void onFrame(PgFrame frame) {
@@ -381,8 +405,7 @@ public final class PgBackendConnection {
     }
 
     private void endRequest() {
-        cancelWatchdog();
-        sink = null;
+        sink = null; // the watchdog stays armed: it finds the connection idle and stops, or checks the next request
         lastUsedNanos = System.nanoTime();
         phase.compareAndSet(Phase.BUSY, Phase.READY);
     }

@@ -118,11 +118,104 @@ public final class PgNativeBackends implements AutoCloseable {
         }
     }
 
+    /**
+     * A connection of {@code shard} taken for a relay from the client's event loop {@code loop}, without waiting: an idle
+     * one living on that loop that carries the session's {@code settings} already, with a place in the shard's budget.
+     * Null when that is not to be had at once (the caller takes the usual way, which may wait).
+     */
+    public LoopLease tryLease(ShardDefinition shard, io.netty.channel.EventLoop loop, SessionSettings settings) {
+        PgPool pool = pool(shard);
+        ShardBudget budget = budgets.apply(shard.name());
+        if (!budget.acquireNative(System.nanoTime())) {
+            return null;
+        }
+        PgBackendConnection c = pool.tryBorrow(loop, settings.fingerprint());
+        if (c == null) {
+            budget.releaseNative();
+            return null;
+        }
+        return new LoopLease(pool, budget, c);
+    }
+
+    /**
+     * A relay run from the client's event loop ({@link #tryLease}): the connection lives on that loop, so the reply is
+     * read and written to the client there, and {@link #start}'s future completes there. Exactly one of
+     * {@link #giveBack} (nothing was sent) or {@link #start} then {@link #finish}.
+     */
+    public static final class LoopLease {
+        private final PgPool pool;
+        private final ShardBudget budget;
+        private final PgBackendConnection connection;
+        private io.shardgate.proxy.exec.ShardWork.Tracked tracked;
+
+        private LoopLease(PgPool pool, ShardBudget budget, PgBackendConnection connection) {
+            this.pool = pool;
+            this.budget = budget;
+            this.connection = connection;
+        }
+
+        /** Nothing was sent: the connection and the budget's place go back. */
+        public void giveBack() {
+            pool.release(connection, false);
+            budget.releaseNative();
+        }
+
+        /**
+         * Sends the Query message of {@code sql} (the client's text, UTF-8) and relays the reply to the client as
+         * {@link #relay} does; the future completes on the connection's (the client's) event loop with the outcome, or
+         * with the failure ({@link #failure} reads it).
+         */
+        public java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> start(byte[] sql, PgRelayTarget target) {
+            PgRelaySink sink = new PgRelaySink(target, connection, false);
+            tracked = target.tracker().track(new PgWork(pool, connection));
+            connection.send(PgBackendConnection.queryMessage(sql), "Query", sink);
+            return sink.done;
+        }
+
+        /**
+         * Gives the connection back once the reply ended (or broke off). Waits only when an interrupt of the statement
+         * is still in flight: call it on a thread that may wait when the statement was cancelled.
+         */
+        public void finish() {
+            try {
+                if (!tracked.close()) {
+                    connection.close(); // a cancel still in flight would reach the connection's next statement
+                }
+                pool.release(connection, false); // closed or broken: discarded
+            } finally {
+                budget.releaseNative();
+            }
+        }
+
+        public String describe() {
+            return pool.describe();
+        }
+
+        /**
+         * The error of a relay whose future failed with {@code failure}; when part of the reply had reached the client,
+         * its connection is closed (as when a server dies mid-result).
+         */
+        public ProxyException failure(Throwable failure, PgRelayTarget target) {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof PgRelaySink.Broken broken) {
+                if (broken.started) {
+                    target.client().close();
+                }
+                return broken.error;
+            }
+            if (cause instanceof ProxyException p) {
+                return p;
+            }
+            return new ProxyException(ErrorCode.INTERNAL, pool.describe() + ": relay failed: " + cause, cause);
+        }
+    }
+
     private static PgRelaySink.Outcome relayOn(PgPool pool, SessionSettings settings, PgRelayTarget target, ByteBuf request,
             boolean extended) {
         PgBackendConnection c;
         try {
-            c = pool.borrow();
+            c = pool.borrow(target.client().eventLoop());
         } catch (RuntimeException e) {
             request.release();
             throw e;

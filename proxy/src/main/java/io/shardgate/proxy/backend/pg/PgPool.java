@@ -127,6 +127,15 @@ public final class PgPool implements AutoCloseable {
      *                        cannot be reached or logged into
      */
     public PgBackendConnection borrow() {
+        return borrow(null);
+    }
+
+    /**
+     * As {@link #borrow()}, preferring a connection that lives on {@code loop} (the client's event loop, when the relay
+     * writes the shard's reply to that client): an idle one there first, else a new one opened there while the pool is
+     * below its size, else any idle one. The reply is then read and written to the client on one thread.
+     */
+    public PgBackendConnection borrow(io.netty.channel.EventLoop loop) {
         long start = System.nanoTime();
         long deadline = start + settings.poolWait().toNanos();
         boolean counted = false;
@@ -139,7 +148,7 @@ public final class PgPool implements AutoCloseable {
                     if (closed) {
                         throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, connection.describe() + ": the pool is closed");
                     }
-                    candidate = idle.pollFirst();
+                    candidate = loop == null ? idle.pollFirst() : takeIdleOn(loop);
                     if (candidate != null) {
                         lent++;
                         break;
@@ -148,6 +157,11 @@ public final class PgPool implements AutoCloseable {
                         total++;
                         lent++;
                         open = true;
+                        break;
+                    }
+                    candidate = idle.pollFirst();
+                    if (candidate != null) {
+                        lent++;
                         break;
                     }
                     long left = deadline - System.nanoTime();
@@ -173,12 +187,44 @@ public final class PgPool implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            PgBackendConnection c = open ? openOne(start) : candidate;
+            PgBackendConnection c = open ? openOne(start, loop) : candidate;
             if (open || usable(c)) {
                 borrowed.increment();
                 return c;
             }
         }
+    }
+
+    /**
+     * An idle connection on {@code loop} carrying the session state {@code sessionTag} that can be lent without waiting
+     * for anything (no ping due), or null: the caller, which must not block (an event loop), takes the usual way instead.
+     */
+    public PgBackendConnection tryBorrow(io.netty.channel.EventLoop loop, String sessionTag) {
+        long now = System.nanoTime();
+        PgBackendConnection found = null;
+        lock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            for (Iterator<PgBackendConnection> it = idle.iterator(); it.hasNext(); ) {
+                PgBackendConnection c = it.next();
+                if (c.eventLoop() == loop && sessionTag.equals(c.sessionTag())) {
+                    if (c.isUsable() && !expired(c, now) && now - c.lastUsedNanos() < settings.validateAfter().toNanos()) {
+                        it.remove();
+                        lent++;
+                        found = c;
+                    }
+                    break; // newest first; an older one due a ping is for a borrower that may wait
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (found != null) {
+            borrowed.increment();
+        }
+        return found;
     }
 
     /**
@@ -282,9 +328,21 @@ public final class PgPool implements AutoCloseable {
 
     // ---- internals
 
-    private PgBackendConnection openOne(long start) {
+    /** The newest idle connection living on {@code loop}, taken out of the idle list; null if none (under the lock). */
+    private PgBackendConnection takeIdleOn(io.netty.channel.EventLoop loop) {
+        for (Iterator<PgBackendConnection> it = idle.iterator(); it.hasNext(); ) {
+            PgBackendConnection c = it.next();
+            if (c.eventLoop() == loop) {
+                it.remove();
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private PgBackendConnection openOne(long start, io.netty.channel.EventLoop loop) {
         Duration limit = connection.connectTimeout().plus(connection.replyTimeout());
-        CompletableFuture<PgBackendConnection> connecting = PgBackendConnection.connect(loops, connection);
+        CompletableFuture<PgBackendConnection> connecting = PgBackendConnection.connect(loops, connection, loop);
         try {
             PgBackendConnection c = connecting.get(limit.toNanos(), TimeUnit.NANOSECONDS);
             opened.increment();
