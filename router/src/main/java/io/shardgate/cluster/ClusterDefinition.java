@@ -77,6 +77,11 @@ public record ClusterDefinition(
     }
 
     private static Optional<ShardDefinition> shard(String name, List<ShardDefinition> shards) {
-        return shards.stream().filter(s -> s.name().equals(name)).findFirst();
+        for (ShardDefinition s : shards) { // asked per routed statement: no stream
+            if (s.name().equals(name)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
     }
 }

@@ -30,9 +30,51 @@ final class SqlPrepared {
 
     private final Map<String, String> statements = new HashMap<>();
 
-    /** Whether {@code sql} is a query (its columns are labelled by their text, so nothing in it may be rewritten). */
+    private static final String[] QUERY_WORDS = {"select", "with", "values", "table"};
+
+    /**
+     * Whether {@code sql} is a query (its columns are labelled by their text, so nothing in it may be rewritten): after
+     * whitespace and opening parentheses it starts with SELECT, WITH, VALUES or TABLE (ASCII, any case) as a whole word.
+     * Written out by hand: asked for every relayed statement, where the equivalent regex cost ~3 % of the proxy's CPU.
+     */
     static boolean isSelect(String sql) {
-        return SELECT.matcher(sql).lookingAt(); // the start decides: matching the whole text cost a scan of it
+        int n = sql.length();
+        int i = 0;
+        while (i < n && isSpaceOrParen(sql.charAt(i))) {
+            i++;
+        }
+        for (String word : QUERY_WORDS) {
+            int end = i + word.length();
+            if (end <= n && startsWithAsciiIgnoringCase(sql, i, word) && (end == n || !isWordChar(sql.charAt(end)))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The regex that {@link #isSelect} spells out (kept for its test). */
+    static boolean isSelectByPattern(String sql) {
+        return SELECT.matcher(sql).lookingAt();
+    }
+
+    private static boolean isSpaceOrParen(char c) {
+        return c == '(' || c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
+    }
+
+    /** {@code lowerWord} (ASCII lower case) at {@code from}, ASCII letters compared in either case. */
+    private static boolean startsWithAsciiIgnoringCase(String sql, int from, String lowerWord) {
+        for (int k = 0; k < lowerWord.length(); k++) {
+            char c = sql.charAt(from + k);
+            if (c != lowerWord.charAt(k) && !(c >= 'A' && c <= 'Z' && (char) (c + 32) == lowerWord.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A word character for the regex's {@code \\b} (ASCII since JDK 19, as {@code \\w}): a letter, a digit or an underscore. */
+    private static boolean isWordChar(char c) {
+        return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
 
     /**

@@ -36,4 +36,16 @@ class SqlPreparedTest {
         assertThat(from("SET @c = CONNECTION_ID()")).isEqualTo(-1);
         assertThat(from("DO CONNECTION_ID()")).isEqualTo(-1);
     }
+
+    @Test
+    void isSelectAnswersAsItsRegexDoes() {
+        java.util.List<String> cases = java.util.List.of("SELECT 1", "select * from t", " \t\n( (SeLeCt 1))", "WITH a AS (SELECT 1) SELECT *",
+                "VALUES (1)", "TABLE t", "SELECTED", "select_x", "selectä", "SELECT", "(", "", "  ", "INSERT INTO t SELECT 1",
+                "/* c */ SELECT 1", "ſELECT 1", "SELECT\u00a0x", "valuesx", "TABLE", "with\r\nx", "SELECT1", "\u000bSELECT 2");
+        for (String sql : cases) {
+            assertThat(SqlPrepared.isSelect(sql)).as(sql).isEqualTo(SqlPrepared.isSelectByPattern(sql));
+        }
+        assertThat(SqlPrepared.isSelect("(SELECT 1)")).isTrue();
+        assertThat(SqlPrepared.isSelect("SELECTED")).isFalse();
+    }
 }

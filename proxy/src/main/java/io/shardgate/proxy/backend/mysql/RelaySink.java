@@ -13,7 +13,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class RelaySink implements ReplySink {
     private static final int FLUSH_BYTES = 64 * 1024;
-    private static final int MAX_COMPONENTS = 256;
+    /**
+     * Packets up to this size are copied into one pending buffer (a point select's reply: column definitions, a row and
+     * its end, in one contiguous write); larger ones are written as they came, without a copy.
+     */
+    private static final int COPY_MAX = 8 * 1024;
 
     /**
      * The reply reached the client whole: how many rows, the warning count of its last OK or EOF packet (what the
@@ -44,7 +48,10 @@ public final class RelaySink implements ReplySink {
     private int sequence;
     private long rows;
     private long packets;
-    private io.netty.buffer.CompositeByteBuf pending;
+    /** Copies of small packets not yet written. */
+    private ByteBuf pending;
+    /** Bytes written to the client since its last flush. */
+    private int unflushed;
     private volatile boolean paused;
     private boolean clientGone;
     private ServerError error;
@@ -93,18 +100,29 @@ public final class RelaySink implements ReplySink {
         packet.setByte(packet.readerIndex() + 3, sequence);
         sequence = (sequence + 1) & 0xFF;
         packets++;
-        // packets are gathered and handed to the client's event loop in batches: one hand-over per small reply
-        if (pending == null) {
-            pending = client.alloc().compositeBuffer(MAX_COMPONENTS);
+        // packets are gathered and written in batches: one write and one flush per small reply
+        int size = packet.readableBytes();
+        if (size <= COPY_MAX) {
+            if (pending == null) {
+                pending = client.alloc().ioBuffer(Math.max(1024, size), FLUSH_BYTES + COPY_MAX);
+            }
+            pending.writeBytes(packet);
+            packet.release();
+        } else {
+            writePending();
+            unflushed += size;
+            client.write(packet, client.voidPromise());
         }
-        pending.addComponent(true, packet);
         if (last) {
-            client.writeAndFlush(take(), client.voidPromise());
+            writePending();
+            client.flush();
             done.complete(new Outcome(rows, warnings, error, null));
             return;
         }
-        if (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS) {
-            client.writeAndFlush(take(), client.voidPromise());
+        if (unflushed + (pending == null ? 0 : pending.readableBytes()) >= FLUSH_BYTES) {
+            writePending();
+            client.flush();
+            unflushed = 0;
             if (!client.isWritable() && !paused) {
                 paused = true;
                 backend.pauseReading();
@@ -167,11 +185,18 @@ public final class RelaySink implements ReplySink {
         return out;
     }
 
+    /** Writes the pending copies (not flushed). */
+    private void writePending() {
+        if (pending != null) {
+            unflushed += pending.readableBytes();
+            client.write(take(), client.voidPromise());
+        }
+    }
+
     @Override
     public void failed(ProxyException e) {
-        if (pending != null) {
-            client.writeAndFlush(take(), client.voidPromise());
-        }
+        writePending();
+        client.flush();
         ProxyException error = clientGone ? new ProxyException(io.shardgate.proxy.error.ErrorCode.SHARD_UNAVAILABLE,
                 backend + ": the client closed its connection after " + rows + " relayed rows; the rest of the reply was not"
                 + " read and the backend connection is closed", e) : e;

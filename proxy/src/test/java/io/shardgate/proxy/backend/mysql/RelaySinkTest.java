@@ -48,4 +48,36 @@ class RelaySinkTest {
         assertThat(written(client)).isEqualTo(ByteBufUtil.getBytes(errorPacket(1, 1969, "70100", text)));
         assertThat(sink.done.get().error().errno()).isEqualTo(1969);
     }
+
+    private static ByteBuf packet(int sequence, int payloadLength, int fill) {
+        ByteBuf p = Unpooled.buffer();
+        p.writeMediumLE(payloadLength).writeByte(sequence);
+        for (int i = 0; i < payloadLength; i++) {
+            p.writeByte(fill + i);
+        }
+        return p;
+    }
+
+    @Test
+    void smallAndLargePacketsReachTheClientInOrderRenumberedWhateverWayTheyAreBatched() throws Exception {
+        EmbeddedChannel client = new EmbeddedChannel();
+        RelaySink sink = new RelaySink(client, null, 3, true, () -> null);
+        int[] sizes = {5, 20_000, 7, 8 * 1024 - 4, 9_000, 1, 70_000, 3};
+        java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < sizes.length; i++) {
+            ByteBuf p = packet(0x40 + i, sizes[i], i);
+            byte[] bytes = ByteBufUtil.getBytes(p);
+            bytes[3] = (byte) (3 + i);
+            expected.write(bytes);
+            sink.packet(p, PacketKind.ROW, false, i == sizes.length - 1);
+        }
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        ByteBuf out;
+        while ((out = client.readOutbound()) != null) {
+            got.write(ByteBufUtil.getBytes(out));
+            out.release();
+        }
+        assertThat(got.toByteArray()).isEqualTo(expected.toByteArray());
+        assertThat(sink.done.get().rows()).isEqualTo(sizes.length);
+    }
 }
