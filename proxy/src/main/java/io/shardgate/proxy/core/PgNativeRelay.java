@@ -103,6 +103,40 @@ final class PgNativeRelay {
         } catch (RuntimeException e) {
             return false;
         }
+        byte[] message = text.getBytes(StandardCharsets.UTF_8);
+        return relayOnLoop(core, session, backends, rules, deadline, statement, literals, client, done,
+                (lease, target) -> lease.start(message, target));
+    }
+
+    /**
+     * As {@link #tryRelayOnLoop} for an extended-protocol execution ({@link #tryRelayExtended}) of {@code sql}, whose
+     * analysis must be cached already, bound to {@code parameters}.
+     */
+    static boolean tryRelayExtendedOnLoop(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
+            RunningStatement deadline, String sql, List<Object> parameters, PgExtendedRequest request,
+            io.netty.channel.Channel client, io.shardgate.proxy.session.FrontendSession.LoopRelayDone done) {
+        if (core.pgNativeBackends() == null || backends.hasPinned() || !backends.reservedUses().isEmpty()
+                || PgCursors.isCursorStatement(sql) || containsIgnoreCase(sql, "set_config")) {
+            return false;
+        }
+        AnalysedStatement statement = core.analysedIfCached(sql);
+        if (statement == null) {
+            return false; // the usual path analyses it (and caches it for the next time)
+        }
+        return relayOnLoop(core, session, backends, rules, deadline, statement, parameters, client, done,
+                (lease, target) -> lease.start(request, target));
+    }
+
+    /** How a relay from the event loop sends its request on the connection it leased. */
+    private interface LoopStart {
+        java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> start(PgNativeBackends.LoopLease lease, PgRelayTarget target);
+    }
+
+    private static boolean relayOnLoop(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
+            RunningStatement deadline,
+            AnalysedStatement statement, List<Object> literals, io.netty.channel.Channel client,
+            io.shardgate.proxy.session.FrontendSession.LoopRelayDone done, LoopStart starter) {
+        PgNativeBackends natives = core.pgNativeBackends();
         if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())
                 || statement.parameterCount() != literals.size()) {
             return false;
@@ -139,7 +173,7 @@ final class PgNativeRelay {
             long start = System.nanoTime();
             java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> reply;
             try {
-                reply = lease.start(text.getBytes(StandardCharsets.UTF_8), target);
+                reply = starter.start(lease, target);
             } catch (RuntimeException e) {
                 // the connection was lost before the Query left: nothing ran
                 lease.finish();

@@ -79,9 +79,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
      * A named statement: from Parse, or from SQL PREPARE ({@code sqlPrepared} set), which share one namespace as on a
      * server (a PREPARE of a name Parse used fails with 42P05, DEALLOCATE ALL drops both kinds).
      */
-    private record Statement(String sql, List<Integer> parameterTypes, SqlPreparedStatement sqlPrepared) {
+    private record Statement(String sql, List<Integer> parameterTypes, SqlPreparedStatement sqlPrepared, long parsedNanos) {
         Statement(String sql, List<Integer> parameterTypes) {
-            this(sql, parameterTypes, null);
+            this(sql, parameterTypes, null, System.nanoTime());
+        }
+
+        Statement(String sql, List<Integer> parameterTypes, SqlPreparedStatement sqlPrepared) {
+            this(sql, parameterTypes, sqlPrepared, System.nanoTime());
         }
     }
 
@@ -149,6 +153,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
      * (event loop only); null otherwise.
      */
     private java.util.ArrayDeque<Runnable> afterLoopRelay;
+    /** Extended-protocol messages held on the event loop until their Sync, to be relayed from there (event loop only). */
+    private List<PgClientMessage> heldOnLoop;
     /** After an error in an extended-query batch, messages up to Sync are skipped. */
     private boolean skipUntilSync;
     /**
@@ -234,6 +240,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 worker.execute(this::closeSession);
                 worker.shutdown();
             };
+            heldOnLoop = null; // the client is gone: its unanswered messages with it
             if (afterLoopRelay != null) {
                 afterLoopRelay.add(close); // after the relay from the event loop has ended
             } else {
@@ -249,8 +256,160 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         if (afterLoopRelay != null) {
             afterLoopRelay.add(() -> toWorker(ctx, msg));
-        } else if (!(msg instanceof PgClientMessage.Query q && inWorker.get() == 0 && relayedOnLoop(ctx, q.sql()))) {
+        } else if (heldOnLoop != null) {
+            holdOnLoop(ctx, msg);
+        } else if (msg instanceof PgClientMessage.Query q && inWorker.get() == 0 && relayedOnLoop(ctx, q.sql())) {
+            return;
+        } else if ((msg instanceof PgClientMessage.Parse || msg instanceof PgClientMessage.Bind) && inWorker.get() == 0
+                && mayRelayOnLoop()) {
+            heldOnLoop = new ArrayList<>(5);
+            holdOnLoop(ctx, msg);
+        } else {
             toWorker(ctx, msg);
+        }
+    }
+
+    /**
+     * Holds an extended-protocol message on the event loop while the batch so far has the shape the loop relays
+     * ({@link #loopBatchShape}); runs the batch at its Sync. Anything else gives the held messages, in order, to the worker.
+     */
+    private void holdOnLoop(ChannelHandlerContext ctx, PgClientMessage msg) {
+        List<PgClientMessage> batch = heldOnLoop;
+        batch.add(msg);
+        int shape = loopBatchShape(batch);
+        if (shape == 0) {
+            return;
+        }
+        heldOnLoop = null;
+        if (shape < 0 || !extendedOnLoop(ctx, batch)) {
+            batch.forEach(m -> toWorker(ctx, m));
+        }
+    }
+
+    /**
+     * Whether {@code batch} is (-1: is not, 0: may become, 1: is) one execution the event loop may relay:
+     * [Parse] Bind [Describe of the portal] Execute of all rows, Sync, all of the unnamed portal, as libpq
+     * (PQexecParams, PQexecPrepared) and pgJDBC send one statement.
+     */
+    static int loopBatchShape(List<PgClientMessage> batch) {
+        int n = batch.size();
+        int i = batch.getFirst() instanceof PgClientMessage.Parse ? 1 : 0;
+        if (i == n) {
+            return 0;
+        }
+        if (!(batch.get(i++) instanceof PgClientMessage.Bind b && b.portal().isEmpty())) {
+            return -1;
+        }
+        if (i < n && batch.get(i) instanceof PgClientMessage.Describe d) {
+            if (d.kind() != 'P' || !d.name().isEmpty()) {
+                return -1;
+            }
+            i++;
+        }
+        if (i == n) {
+            return 0;
+        }
+        if (!(batch.get(i++) instanceof PgClientMessage.Execute e && e.portal().isEmpty() && e.maxRows() == 0)) {
+            return -1;
+        }
+        if (i == n) {
+            return 0;
+        }
+        return batch.get(i) instanceof PgClientMessage.Sync && i + 1 == n ? 1 : -1;
+    }
+
+    /** The session is idle in a state where a relay from the event loop may answer its next messages. */
+    private boolean mayRelayOnLoop() {
+        return phase == Phase.READY && copyIn == null && !skipUntilSync && pendingDescribe == null && !failedTransaction
+                && session != null && session.relaysPg() && !session.state().inTransaction();
+    }
+
+    /**
+     * Relays one extended-protocol execution ({@link #loopBatchShape}) from the event loop, as {@link #relayedOnLoop}
+     * relays a Query: the shard's reply, written as it comes, answers the client's Parse, Bind, Describe and Execute
+     * (with the shard's errors where a server sends them: a bad parameter value fails the Bind), and the Sync is answered
+     * once it has ended. False: nothing ran and no state changed; the worker runs the messages as usual (which also
+     * reports any error of theirs).
+     */
+    private boolean extendedOnLoop(ChannelHandlerContext ctx, List<PgClientMessage> batch) {
+        if (!mayRelayOnLoop()) {
+            return false;
+        }
+        PgClientMessage.Parse parse = batch.getFirst() instanceof PgClientMessage.Parse p ? p : null;
+        PgClientMessage.Bind bind = (PgClientMessage.Bind) batch.get(parse == null ? 0 : 1);
+        boolean describe = batch.stream().anyMatch(m -> m instanceof PgClientMessage.Describe);
+        Statement statement;
+        if (parse != null) {
+            if (!parse.name().equals(bind.statement()) || PgClientEncoding.invalidUtf8(parse.sql()).isPresent()
+                    || (!parse.name().isEmpty() && statements.containsKey(parse.name()))) {
+                return false;
+            }
+            statement = new Statement(parse.sql(), parse.parameterTypes());
+        } else {
+            statement = statements.get(bind.statement());
+        }
+        if (statement == null || !relayable(statement)) {
+            return false;
+        }
+        List<Object> parameters;
+        try {
+            parameters = boundValues(statement, bind, false);
+        } catch (ProxyException e) {
+            return false;
+        }
+        if (parameters == null) {
+            return false;
+        }
+        // the shard's reply answers the client's Parse and Bind too (a ParseComplete of the proxy's where the shard's
+        // connection had the statement already), so an error there comes where a server sends it
+        io.shardgate.proxy.backend.pg.PgExtendedRequest request = new io.shardgate.proxy.backend.pg.PgExtendedRequest(
+                statement.sql(), statement.parameterTypes(), bind.parameterFormats(), bind.values(), bind.resultFormats(), describe,
+                !bind.statement().isEmpty(), true, parse != null, statement.parsedNanos());
+        Statement replacedStatement = parse == null ? null : statements.put(parse.name(), statement);
+        afterLoopRelay = new java.util.ArrayDeque<>();
+        boolean began;
+        try {
+            began = session.relayPgExtendedOnLoop(statement.sql(), parameters, request, ctx.channel(),
+                    (outcome, error) -> extendedOnLoopDone(ctx, statement.sql(), error));
+        } catch (RuntimeException e) {
+            LOG.warn("pg connection {}: relaying from the event loop failed before anything ran; the usual way runs it", processId, e);
+            began = false;
+        }
+        if (!began) {
+            afterLoopRelay = null;
+            if (parse != null && replacedStatement != null) {
+                statements.put(parse.name(), replacedStatement);
+            } else if (parse != null) {
+                statements.remove(parse.name());
+            }
+            return false;
+        }
+        Portal replaced = portals.remove("");
+        if (replaced != null) {
+            replaced.close();
+        }
+        return true;
+    }
+
+    /**
+     * The end of an extended-protocol relay from the event loop: the error if nothing had reached the client, the batch's
+     * Sync answered (an error skipped the rest of the batch, which was only the Sync), then what arrived meanwhile.
+     */
+    private void extendedOnLoopDone(ChannelHandlerContext ctx, String sql, ProxyException error) {
+        try {
+            if (error != null) {
+                runningStatement(sql, 0);
+                error(ctx, error);
+            }
+            readyForQuery(ctx);
+        } catch (RuntimeException e) {
+            lastResort(ctx, e);
+        } finally {
+            java.util.ArrayDeque<Runnable> waiting = afterLoopRelay;
+            afterLoopRelay = null;
+            if (waiting != null) {
+                waiting.forEach(Runnable::run);
+            }
         }
     }
 
@@ -712,17 +871,20 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     /**
      * Whether the portal {@code name} might be relayed when executed ({@code backend.native}; the session decides): the
-     * unnamed portal of the unnamed statement, not run yet, all rows at once, outside a transaction block. A named
-     * statement stays on the JDBC path, where pgJDBC keeps it prepared on the shard: relayed, the shard would parse and
-     * plan it again on every execution (measured: more CPU on both the shard and the proxy than the JDBC path), until
-     * native connections keep their own prepared statements.
+     * unnamed portal, not run yet, all rows at once, outside a transaction block. Its statement, unnamed or named, must
+     * be one the shard can take as it is ({@link #relayable}); a named one is kept prepared on each shard connection
+     * that ran it (see {@code PgPreparedStatements}), so the shard plans it once per connection, as a server would once
+     * per session.
      */
     private boolean relayCandidate(Portal portal, String name, int maxRows) {
         return portal != null && name.isEmpty() && maxRows == 0 && portal.result == null && portal.bind != null
-                && portal.bind.statement().isEmpty() && session.relaysPg()
-                && portal.statement.sqlPrepared() == null && !failedTransaction && !session.state().inTransaction()
-                && !PgStatements.isBlank(portal.statement.sql()) && sqlPrepareCommand(portal.statement.sql()).isEmpty()
-                && PgStatements.split(portal.statement.sql()).size() == 1;
+                && session.relaysPg() && !failedTransaction && !session.state().inTransaction() && relayable(portal.statement);
+    }
+
+    /** A statement of the extended protocol the shard can be given as the client wrote it: one statement, no SQL PREPARE. */
+    private static boolean relayable(Statement statement) {
+        return statement.sqlPrepared() == null && !PgStatements.isBlank(statement.sql())
+                && sqlPrepareCommand(statement.sql()).isEmpty() && PgStatements.split(statement.sql()).size() == 1;
     }
 
     /**
@@ -735,10 +897,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (!relayCandidate(portal, e.portal(), e.maxRows())) {
             return false;
         }
-        PgClientMessage.Bind b = portal.bind;
-        io.shardgate.proxy.backend.pg.PgExtendedRequest request = new io.shardgate.proxy.backend.pg.PgExtendedRequest(
-                portal.statement.sql(), portal.statement.parameterTypes(), b.parameterFormats(), b.values(), b.resultFormats(),
-                describe);
+        io.shardgate.proxy.backend.pg.PgExtendedRequest request = request(portal.statement, portal.bind, describe);
         runningStatement(portal.statement.sql(), 0);
         io.shardgate.proxy.session.RelayOutcome outcome = session.relayPgExtended(portal.statement.sql(), portal.parameters,
                 request, ctx.channel());
@@ -751,6 +910,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         portals.remove(e.portal());
         return true;
+    }
+
+    /** The shard's request for an execution of {@code statement} bound by {@code b}. */
+    private static io.shardgate.proxy.backend.pg.PgExtendedRequest request(Statement statement, PgClientMessage.Bind b,
+            boolean describe) {
+        return new io.shardgate.proxy.backend.pg.PgExtendedRequest(statement.sql(), statement.parameterTypes(),
+                b.parameterFormats(), b.values(), b.resultFormats(), describe, !b.statement().isEmpty(), statement.parsedNanos());
     }
 
     // ---- COPY FROM STDIN
@@ -972,6 +1138,20 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (!b.portal().isEmpty() && portals.containsKey(b.portal())) {
             throw pgError("42P03", "cursor \"" + b.portal() + "\" already exists");
         }
+        List<Object> parameters = boundValues(statement, b, true);
+        Portal replaced = portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats(), b));
+        if (replaced != null) {
+            replaced.close();
+        }
+        write(new PgServerMessage.BindComplete());
+    }
+
+    /**
+     * The values of {@code b} for {@code statement}, decoded (for routing and the JDBC path). A binary value of a type the
+     * client left unspecified needs the server's inference ({@link #inferredTypes}): with {@code mayAsk} false (an event
+     * loop, which must not wait), null then.
+     */
+    private List<Object> boundValues(Statement statement, PgClientMessage.Bind b, boolean mayAsk) {
         int n = b.values().size();
         if (b.parameterFormats().size() > 1 && b.parameterFormats().size() != n) {
             throw pgError("08P01", "bind message has " + b.parameterFormats().size() + " parameter formats but " + n + " parameters");
@@ -982,6 +1162,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             byte[] v = b.values().get(i);
             short format = b.parameterFormats().isEmpty() ? 0 : b.parameterFormats().get(b.parameterFormats().size() == 1 ? 0 : i);
             if (v != null && format == 1 && (i >= types.size() || types.get(i) == 0) && types == statement.parameterTypes()) {
+                if (!mayAsk) {
+                    return null;
+                }
                 types = inferredTypes(statement);
             }
             if (v == null) {
@@ -998,11 +1181,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 parameters.add(PgTypes.fromBinary(type, v));
             }
         }
-        Portal replaced = portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats(), b));
-        if (replaced != null) {
-            replaced.close();
-        }
-        write(new PgServerMessage.BindComplete());
+        return parameters;
     }
 
     /**
