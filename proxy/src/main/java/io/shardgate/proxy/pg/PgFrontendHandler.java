@@ -162,6 +162,14 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
      * as one request ({@code backend.native}); anything else runs the Describe first, as it came.
      */
     private PgClientMessage.Describe pendingDescribe;
+    /**
+     * The answers to the client's Parse (of the statement named so; null: none) and Bind of the unnamed portal, held back
+     * while the batch may still be relayed, so that the shard's own answers (or its error in their place: a column that
+     * does not exist fails the Parse, a bad value the Bind) reach the client where a server sends them. Written as soon as
+     * anything else is to be answered ({@link #writeHeldAnswers}).
+     */
+    private String heldParse;
+    private boolean heldBind;
     /** An error happened inside the open transaction. */
     private boolean failedTransaction;
     private String statementText;
@@ -320,7 +328,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     /** The session is idle in a state where a relay from the event loop may answer its next messages. */
     private boolean mayRelayOnLoop() {
-        return phase == Phase.READY && copyIn == null && !skipUntilSync && pendingDescribe == null && !failedTransaction
+        return phase == Phase.READY && copyIn == null && !skipUntilSync && pendingDescribe == null && heldParse == null
+                && !heldBind && !failedTransaction
                 && session != null && session.relaysPg() && !session.state().inTransaction();
     }
 
@@ -362,9 +371,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         // the shard's reply answers the client's Parse and Bind too (a ParseComplete of the proxy's where the shard's
         // connection had the statement already), so an error there comes where a server sends it
-        io.shardgate.proxy.backend.pg.PgExtendedRequest request = new io.shardgate.proxy.backend.pg.PgExtendedRequest(
-                statement.sql(), statement.parameterTypes(), bind.parameterFormats(), bind.values(), bind.resultFormats(), describe,
-                !bind.statement().isEmpty(), true, parse != null, statement.parsedNanos());
+        io.shardgate.proxy.backend.pg.PgExtendedRequest request = request(statement, bind, describe, true, parse != null);
         Statement replacedStatement = parse == null ? null : statements.put(parse.name(), statement);
         afterLoopRelay = new java.util.ArrayDeque<>();
         boolean began;
@@ -691,6 +698,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (skipUntilSync && !(msg instanceof PgClientMessage.Sync) && !(msg instanceof PgClientMessage.Terminate)) {
             return;
         }
+        if (!keepsHeldAnswers(msg)) {
+            writeHeldAnswers();
+        }
         if (pendingDescribe != null && !(msg instanceof PgClientMessage.Execute e && e.portal().isEmpty())) {
             PgClientMessage.Describe d = pendingDescribe;
             pendingDescribe = null;
@@ -707,6 +717,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 if (relayCandidate(d.kind() == 'P' ? portals.get(d.name()) : null, d.name(), 0)) {
                     pendingDescribe = d;
                 } else {
+                    writeHeldAnswers();
                     describe(ctx, d);
                 }
             });
@@ -714,6 +725,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 PgClientMessage.Describe d = pendingDescribe;
                 pendingDescribe = null;
                 if (!relayedExecute(ctx, e, d != null)) {
+                    writeHeldAnswers();
                     if (d != null) {
                         describe(ctx, d);
                     }
@@ -897,7 +909,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (!relayCandidate(portal, e.portal(), e.maxRows())) {
             return false;
         }
-        io.shardgate.proxy.backend.pg.PgExtendedRequest request = request(portal.statement, portal.bind, describe);
+        io.shardgate.proxy.backend.pg.PgExtendedRequest request = request(portal.statement, portal.bind, describe, heldBind,
+                heldParse != null);
         runningStatement(portal.statement.sql(), 0);
         io.shardgate.proxy.session.RelayOutcome outcome = session.relayPgExtended(portal.statement.sql(), portal.parameters,
                 request, ctx.channel());
@@ -905,18 +918,25 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             case NOT_RELAYED -> {
                 return false;
             }
-            case ANSWERED -> { }
-            case FAILED -> skipUntilSync = true;
+            case ANSWERED -> heldAnswersRelayed();
+            case FAILED -> {
+                heldAnswersRelayed();
+                skipUntilSync = true;
+            }
         }
         portals.remove(e.portal());
         return true;
     }
 
-    /** The shard's request for an execution of {@code statement} bound by {@code b}. */
+    /**
+     * The shard's request for an execution of {@code statement} bound by {@code b}; its reply answers the client's Bind
+     * ({@code answersBind}) and Parse ({@code answersParse}) when their answers were held back.
+     */
     private static io.shardgate.proxy.backend.pg.PgExtendedRequest request(Statement statement, PgClientMessage.Bind b,
-            boolean describe) {
+            boolean describe, boolean answersBind, boolean answersParse) {
         return new io.shardgate.proxy.backend.pg.PgExtendedRequest(statement.sql(), statement.parameterTypes(),
-                b.parameterFormats(), b.values(), b.resultFormats(), describe, !b.statement().isEmpty(), statement.parsedNanos());
+                b.parameterFormats(), b.values(), b.resultFormats(), describe, !b.statement().isEmpty(), answersBind,
+                answersBind && answersParse, statement.parsedNanos());
     }
 
     // ---- COPY FROM STDIN
@@ -1116,9 +1136,41 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         try {
             step.run();
         } catch (ProxyException e) {
+            writeHeldAnswers(); // the client's Parse and Bind had succeeded: their answers come before the error
             error(ctx, e);
             skipUntilSync = true;
         }
+    }
+
+    /**
+     * Whether {@code msg} leaves the held answers held: a Bind of the held Parse's statement to the unnamed portal, a
+     * Describe of that portal, its Execute (which may relay them all).
+     */
+    private boolean keepsHeldAnswers(PgClientMessage msg) {
+        return switch (msg) {
+            case PgClientMessage.Bind b -> heldParse != null && !heldBind && b.portal().isEmpty() && b.statement().equals(heldParse);
+            case PgClientMessage.Describe d -> heldBind && d.kind() == 'P' && d.name().isEmpty();
+            case PgClientMessage.Execute e -> heldBind && e.portal().isEmpty();
+            default -> heldParse == null && !heldBind;
+        };
+    }
+
+    /** Writes the held ParseComplete and BindComplete, in that order. */
+    private void writeHeldAnswers() {
+        if (heldParse != null) {
+            heldParse = null;
+            write(new PgServerMessage.ParseComplete());
+        }
+        if (heldBind) {
+            heldBind = false;
+            write(new PgServerMessage.BindComplete());
+        }
+    }
+
+    /** The held answers went to the client from the shard (a relay answered the client's Parse and Bind). */
+    private void heldAnswersRelayed() {
+        heldParse = null;
+        heldBind = false;
     }
 
     private void parse(PgClientMessage.Parse p) {
@@ -1129,8 +1181,14 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (!p.name().isEmpty() && statements.containsKey(p.name())) {
             throw pgError("42P05", "prepared statement \"" + p.name() + "\" already exists");
         }
-        statements.put(p.name(), new Statement(p.sql(), p.parameterTypes()));
-        write(new PgServerMessage.ParseComplete());
+        Statement statement = new Statement(p.sql(), p.parameterTypes());
+        statements.put(p.name(), statement);
+        if (heldParse == null && !heldBind && session.relaysPg() && !failedTransaction && !session.state().inTransaction()
+                && relayable(statement)) {
+            heldParse = p.name(); // a relay of its execution may let the shard answer it
+        } else {
+            write(new PgServerMessage.ParseComplete());
+        }
     }
 
     private void bind(PgClientMessage.Bind b) {
@@ -1139,11 +1197,17 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             throw pgError("42P03", "cursor \"" + b.portal() + "\" already exists");
         }
         List<Object> parameters = boundValues(statement, b, true);
-        Portal replaced = portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats(), b));
+        Portal portal = new Portal(statement, parameters, b.resultFormats(), b);
+        Portal replaced = portals.put(b.portal(), portal);
         if (replaced != null) {
             replaced.close();
         }
-        write(new PgServerMessage.BindComplete());
+        if (relayCandidate(portal, b.portal(), 0)) {
+            heldBind = true; // a relay of its Execute may let the shard answer it
+        } else {
+            writeHeldAnswers();
+            write(new PgServerMessage.BindComplete());
+        }
     }
 
     /**

@@ -39,12 +39,6 @@ public record PgExtendedRequest(String sql, List<Integer> parameterTypes, List<S
         resultFormats = List.copyOf(resultFormats);
     }
 
-    /** A request whose Parse and Bind the front end answered itself. */
-    public PgExtendedRequest(String sql, List<Integer> parameterTypes, List<Short> parameterFormats, List<byte[]> values,
-            List<Short> resultFormats, boolean describe, boolean named, long parsedNanos) {
-        this(sql, parameterTypes, parameterFormats, values, resultFormats, describe, named, false, false, parsedNanos);
-    }
-
     /** What of the reply to {@code parse} (whether the request parses the statement) answers the client's messages. */
     PgRelaySink.Answers answers(boolean parse) {
         if (!answersClient) {
