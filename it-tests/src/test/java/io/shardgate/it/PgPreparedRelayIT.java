@@ -137,6 +137,9 @@ class PgPreparedRelayIT {
                         describePortal(), execute(), sync());
                 same(p, r, parse("bad" + i, "SELECT nosuch FROM items WHERE id = $1", 0), bind("bad" + i, Long.toString(keyOnS1)),
                         describePortal(), execute(), sync());
+                // the refused statements do not exist
+                same(p, r, bind("", Long.toString(keyOnS0)), describePortal(), execute(), sync());
+                same(p, r, bind("bad" + i, Long.toString(keyOnS1)), describePortal(), execute(), sync());
             }
         }
     }

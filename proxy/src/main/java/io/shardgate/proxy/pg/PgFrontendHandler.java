@@ -42,15 +42,17 @@ import org.slf4j.LoggerFactory;
 /**
  * One PostgreSQL client connection. Every message runs on the connection's own virtual thread, in order: the startup
  * and authentication, then simple and extended queries against the protocol-neutral {@link FrontendSession}. The one
- * exception is the hot path: a one-statement Query the session can relay without waiting for anything
- * ({@link FrontendSession#relayPgOnLoop}) is relayed from the event loop while that thread is idle, and what arrives
- * meanwhile goes to the thread, in order, once the relay has ended (issue 15: the hand-offs between threads cost more
- * than the relay's own work). Protocol violations close this connection only.
+ * exception is the hot path: a one-statement Query, or one extended-protocol execution ([Parse] Bind [Describe] Execute
+ * Sync), the session can relay without waiting for anything ({@link FrontendSession#relayPgOnLoop},
+ * {@link FrontendSession#relayPgExtendedOnLoop}) is relayed from the event loop while that thread is idle, and what
+ * arrives meanwhile goes to the thread, in order, once the relay has ended (issue 15: the hand-offs between threads cost
+ * more than the relay's own work). Protocol violations close this connection only.
  *
  * <p>Decisions a client may notice:
  * <ul>
  *   <li>Parse only remembers the statement; it is analysed at Bind/Describe/Execute, so a syntax error is reported
- *       there (before the batch's ReadyForQuery, as with a server).</li>
+ *       there (before the batch's ReadyForQuery, as with a server). When the execution is relayed, the answers to its
+ *       Parse and Bind are the shard's, so their errors come where a server sends them.</li>
  *   <li>Describe of a portal runs the portal's statement (the result columns of a bound statement are known once it
  *       ran); Execute then sends the rows already read.</li>
  *   <li>After an error inside a transaction, statements other than COMMIT/ROLLBACK/ROLLBACK TO SAVEPOINT fail with
@@ -377,7 +379,12 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         boolean began;
         try {
             began = session.relayPgExtendedOnLoop(statement.sql(), parameters, request, ctx.channel(),
-                    (outcome, error) -> extendedOnLoopDone(ctx, statement.sql(), error));
+                    (outcome, error) -> {
+                        if (outcome == io.shardgate.proxy.session.RelayOutcome.PARSE_FAILED) {
+                            statements.remove(parse.name()); // as on a server, the statement the shard refused is not there
+                        }
+                        extendedOnLoopDone(ctx, statement.sql(), parse != null, error);
+                    });
         } catch (RuntimeException e) {
             LOG.warn("pg connection {}: relaying from the event loop failed before anything ran; the usual way runs it", processId, e);
             began = false;
@@ -399,12 +406,17 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
     }
 
     /**
-     * The end of an extended-protocol relay from the event loop: the error if nothing had reached the client, the batch's
-     * Sync answered (an error skipped the rest of the batch, which was only the Sync), then what arrived meanwhile.
+     * The end of an extended-protocol relay from the event loop: the error if nothing had reached the client (after the
+     * answers to the client's Parse, when {@code parsed}, and Bind), the batch's Sync answered (an error skipped the rest of the batch, which was only the Sync), then what arrived meanwhile.
      */
-    private void extendedOnLoopDone(ChannelHandlerContext ctx, String sql, ProxyException error) {
+    private void extendedOnLoopDone(ChannelHandlerContext ctx, String sql, boolean parsed, ProxyException error) {
         try {
             if (error != null) {
+                // nothing of the shard's reached the client: its Parse and Bind had succeeded here, the execution failed
+                if (parsed) {
+                    write(new PgServerMessage.ParseComplete());
+                }
+                write(new PgServerMessage.BindComplete());
                 runningStatement(sql, 0);
                 error(ctx, error);
             }
@@ -920,6 +932,11 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             }
             case ANSWERED -> heldAnswersRelayed();
             case FAILED -> {
+                heldAnswersRelayed();
+                skipUntilSync = true;
+            }
+            case PARSE_FAILED -> {
+                statements.remove(heldParse);
                 heldAnswersRelayed();
                 skipUntilSync = true;
             }

@@ -35,9 +35,10 @@ public final class PgRelaySink implements PgReplySink {
 
     /**
      * The reply reached the client whole: how many DataRows, the shard's first ErrorResponse or null, the
-     * ReadyForQuery's status, and whether a ParseComplete came (the request's Parse succeeded).
+     * ReadyForQuery's status, whether a ParseComplete came (the request's Parse succeeded), and whether the error came in
+     * place of the answer to the client's own Parse ({@link Answers#passParse}).
      */
-    public record Outcome(long rows, PgServerError error, char status, boolean parsed) {}
+    public record Outcome(long rows, PgServerError error, char status, boolean parsed, boolean clientParseFailed) {}
 
     /** The relay broke off; {@code started}: some messages had reached the client already. */
     static final class Broken extends RuntimeException {
@@ -123,7 +124,7 @@ public final class PgRelaySink implements PgReplySink {
             } else if (pending != null) {
                 client.writeAndFlush(take(), client.voidPromise());
             }
-            done.complete(new Outcome(rows, error, status, parsed));
+            done.complete(new Outcome(rows, error, status, parsed, answers.passParse() && error != null && !parsed));
             return;
         }
         if (pending != null && (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS)) {
