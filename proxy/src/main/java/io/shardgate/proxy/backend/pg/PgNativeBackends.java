@@ -99,8 +99,9 @@ public final class PgNativeBackends implements AutoCloseable {
     /**
      * Runs a client's extended-protocol execution ({@code request}: its unnamed statement, bound values and result formats)
      * on {@code shard} as {@link #relay} runs a Query: the reply's RowDescription or NoData (when the client described the
-     * portal), DataRows and CommandComplete or ErrorResponse go to the client as they come; ParseComplete, BindComplete and
-     * ReadyForQuery do not (the front end answers the client's own Parse, Bind and Sync). A client's named statement is
+     * portal), DataRows and CommandComplete or ErrorResponse go to the client as they come; the ReadyForQuery does not
+     * (the front end answers the client's Sync), nor do ParseComplete and BindComplete unless the request says they answer
+     * the client's own Parse and Bind ({@link PgExtendedRequest#answersClient}). A client's named statement is
      * bound to the connection's own prepared statement, parsed in the same request the first time
      * ({@link PgPreparedStatements}). Null when nothing reached the client.
      */
