@@ -131,6 +131,15 @@ class PgPreparedRelayIT {
             // a name used again after it was closed is a new statement
             same(p, r, parse("e", "SELECT n FROM items WHERE id = $1", 0), sync());
             same(p, r, bind("e", Long.toString(keyOnS0)), describePortal(), execute(), sync());
+            // SQL DEALLOCATE drops a statement the protocol prepared, DEALLOCATE ALL every one
+            same(p, r, query("DEALLOCATE e"));
+            same(p, r, bind("e", Long.toString(keyOnS0)), describePortal(), execute(), sync());
+            same(p, r, parse("f", "SELECT n FROM items WHERE id = $1", 0), parse("g", "SELECT name FROM items WHERE id = $1", 0),
+                    sync());
+            same(p, r, bind("g", Long.toString(keyOnS1)), describePortal(), execute(), sync());
+            same(p, r, query("DEALLOCATE ALL"));
+            same(p, r, bind("f", Long.toString(keyOnS0)), describePortal(), execute(), sync());
+            same(p, r, bind("g", Long.toString(keyOnS1)), describePortal(), execute(), sync());
             // a column that does not exist fails the Parse, named or not, first execution or not
             for (int i = 0; i < 2; i++) {
                 same(p, r, parse("", "SELECT nosuch FROM items WHERE id = $1", 0), bind("", Long.toString(keyOnS0)),

@@ -108,7 +108,7 @@ class PgPreparedStatementsTest {
     @Test
     void aRequestClosesParsesAndBindsTheConnectionsStatementWithTheClientsValues() {
         PgExtendedRequest request = new PgExtendedRequest("SELECT $1::int8", INT8, List.of((short) 1),
-                java.util.Arrays.asList(new byte[] {0, 0, 0, 0, 0, 0, 0, 7}, null), List.of((short) 1), true, true, 0);
+                java.util.Arrays.asList(new byte[] {0, 0, 0, 0, 0, 0, 0, 7}, null), List.of((short) 1), true, true, false, false, 0);
         ByteBuf out = request.encode(new PgPreparedStatements.Use(null, "sg_2", true, List.of("sg_1")));
         try {
             List<String> messages = new ArrayList<>();
