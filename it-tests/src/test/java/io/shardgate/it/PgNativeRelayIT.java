@@ -196,8 +196,12 @@ class PgNativeRelayIT {
                             "SELECT nosuch FROM events WHERE id = ?", "SELECT 1/0 FROM events WHERE id = ?")) {
                         for (int i = 0; i < 6; i++) {
                             List<String> got = preparedAnswer(r, sql, id);
-                            // unnamed statements are relayed; named ones stay on the JDBC path, where they stay prepared
-                            assertThat(lastRelayed).as("relayed (%s, execution %d): %s", options, i, sql).isEqualTo(named ? 0 : 1);
+                            // unnamed and named statements are relayed (named ones kept prepared on the shard connections);
+                            // with prepareThreshold=-1 pgJDBC describes the statement before binding it, which fails for
+                            // an unknown column: then nothing is executed
+                            boolean describedOnly = options.equals("prepareThreshold=-1") && sql.contains("nosuch");
+                            assertThat(lastRelayed).as("relayed (%s, execution %d): %s", options, i, sql)
+                                    .isEqualTo(describedOnly ? 0 : 1);
                             relayedUnnamed |= !named;
                             keptNamed |= named;
                             // as the JDBC path answers (a named statement's columns come from its Describe, which the

@@ -21,9 +21,12 @@ import java.util.Optional;
  * {@link NativeRelay}: a simple-protocol Query message holding one SELECT that one shard answers exactly as it is
  * written goes out as the client's text on a native connection, and the shard's reply messages (RowDescription,
  * DataRows, CommandComplete or ErrorResponse, NoticeResponses, ReadyForQuery) go back to the client as they come, never
- * decoded into rows. An extended-protocol execution of the unnamed portal ({@link #tryRelayExtended}) goes out as the
- * client's Parse, Bind, Describe and Execute with a Sync, under the same conditions, routed by its bound values. Everything else takes the JDBC path, so a statement qualifies only when nothing the proxy does on
- * that path could change the answer:
+ * decoded into rows. An extended-protocol execution in the unnamed portal ({@link #tryRelayExtended}) goes out as the
+ * client's Parse, Bind, Describe and Execute with a Sync, under the same conditions, routed by its bound values; a
+ * client's named statement is bound to the shard connection's own prepared statement instead of being parsed again
+ * ({@code PgPreparedStatements}). Both are relayed from the client's event loop when nothing needs waiting for
+ * ({@link #tryRelayOnLoop}, {@link #tryRelayExtendedOnLoop}). Everything else takes the JDBC path, so a statement
+ * qualifies only when nothing the proxy does on that path could change the answer:
  * <ul>
  *   <li>the session is idle: no transaction block (the front end checks that, and that no error is pending), no pinned
  *       or reserved connection, no cursor; its settings (SET …, and the startup parameters the front end replays) are
@@ -48,8 +51,7 @@ final class PgNativeRelay {
     static boolean tryRelay(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules, String sql,
             String text, io.netty.channel.Channel client, io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         PgNativeBackends natives = core.pgNativeBackends();
-        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
-                || containsIgnoreCase(text, "set_config")) {
+        if (!mayRelay(core, backends, sql, text)) {
             return false;
         }
         AnalysedStatement statement;
@@ -84,9 +86,7 @@ final class PgNativeRelay {
     static boolean tryRelayOnLoop(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
             RunningStatement deadline, String sql, String text, io.netty.channel.Channel client,
             io.shardgate.proxy.session.FrontendSession.LoopRelayDone done) {
-        PgNativeBackends natives = core.pgNativeBackends();
-        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
-                || containsIgnoreCase(text, "set_config")) {
+        if (!mayRelay(core, backends, sql, text)) {
             return false;
         }
         AnalysedStatement statement;
@@ -103,6 +103,39 @@ final class PgNativeRelay {
         } catch (RuntimeException e) {
             return false;
         }
+        byte[] message = text.getBytes(StandardCharsets.UTF_8);
+        return relayOnLoop(core, session, backends, rules, deadline, statement, literals, client, done,
+                (lease, target) -> lease.start(message, target));
+    }
+
+    /**
+     * As {@link #tryRelayOnLoop} for an extended-protocol execution ({@link #tryRelayExtended}) of {@code sql}, whose
+     * analysis must be cached already, bound to {@code parameters}.
+     */
+    static boolean tryRelayExtendedOnLoop(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
+            RunningStatement deadline, String sql, List<Object> parameters, PgExtendedRequest request,
+            io.netty.channel.Channel client, io.shardgate.proxy.session.FrontendSession.LoopRelayDone done) {
+        if (!mayRelay(core, backends, sql, sql)) {
+            return false;
+        }
+        AnalysedStatement statement = core.analysedIfCached(sql);
+        if (statement == null) {
+            return false; // the usual path analyses it (and caches it for the next time)
+        }
+        return relayOnLoop(core, session, backends, rules, deadline, statement, parameters, client, done,
+                (lease, target) -> lease.start(request, target));
+    }
+
+    /** How a relay from the event loop sends its request on the connection it leased. */
+    private interface LoopStart {
+        java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> start(PgNativeBackends.LoopLease lease, PgRelayTarget target);
+    }
+
+    private static boolean relayOnLoop(ProxyCore core, ProxySession session, SessionBackends backends, ServerStateRules rules,
+            RunningStatement deadline,
+            AnalysedStatement statement, List<Object> literals, io.netty.channel.Channel client,
+            io.shardgate.proxy.session.FrontendSession.LoopRelayDone done, LoopStart starter) {
+        PgNativeBackends natives = core.pgNativeBackends();
         if (!statement.serverState().none() || statement.modifiesRows() || !SqlPrepared.isSelect(statement.sql())
                 || statement.parameterCount() != literals.size()) {
             return false;
@@ -139,7 +172,7 @@ final class PgNativeRelay {
             long start = System.nanoTime();
             java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> reply;
             try {
-                reply = lease.start(text.getBytes(StandardCharsets.UTF_8), target);
+                reply = starter.start(lease, target);
             } catch (RuntimeException e) {
                 // the connection was lost before the Query left: nothing ran
                 lease.finish();
@@ -187,7 +220,7 @@ final class PgNativeRelay {
         if (outcome.error() != null) {
             rules.failed();
             core.metrics().error("backend-" + outcome.error().sqlState()); // as the front end counts the errors it sends
-            done.done(RelayOutcome.FAILED, null);
+            done.done(outcome.clientParseFailed() ? RelayOutcome.PARSE_FAILED : RelayOutcome.FAILED, null);
             return;
         }
         rules.seenRows(outcome.rows());
@@ -203,8 +236,7 @@ final class PgNativeRelay {
             String sql, List<Object> parameters, PgExtendedRequest request, io.netty.channel.Channel client,
             io.shardgate.proxy.exec.ShardWork.Tracker tracker) {
         PgNativeBackends natives = core.pgNativeBackends();
-        if (natives == null || backends.hasPinned() || !backends.reservedUses().isEmpty() || PgCursors.isCursorStatement(sql)
-                || containsIgnoreCase(sql, "set_config")) {
+        if (!mayRelay(core, backends, sql, sql)) {
             return RelayOutcome.NOT_RELAYED;
         }
         AnalysedStatement statement;
@@ -286,7 +318,7 @@ final class PgNativeRelay {
             if (outcome.error() != null) {
                 rules.failed();
                 core.metrics().error("backend-" + outcome.error().sqlState()); // as the front end counts the errors it sends
-                return RelayOutcome.FAILED;
+                return outcome.clientParseFailed() ? RelayOutcome.PARSE_FAILED : RelayOutcome.FAILED;
             }
             rules.seenRows(outcome.rows());
             return RelayOutcome.ANSWERED;
@@ -296,6 +328,16 @@ final class PgNativeRelay {
         } finally {
             core.metrics().shardCall(shard.name(), System.nanoTime() - start, ok);
         }
+    }
+
+    /**
+     * The session and the statement {@code sql} (sent as {@code text}) may be relayed at all: native connections are on, no
+     * connection is pinned or reserved, no cursor, no {@code set_config} (which would change the pooled connection's
+     * session unseen).
+     */
+    private static boolean mayRelay(ProxyCore core, SessionBackends backends, String sql, String text) {
+        return core.pgNativeBackends() != null && !backends.hasPinned() && backends.reservedUses().isEmpty()
+                && !PgCursors.isCursorStatement(sql) && !containsIgnoreCase(text, "set_config");
     }
 
     private static boolean containsIgnoreCase(String text, String word) {

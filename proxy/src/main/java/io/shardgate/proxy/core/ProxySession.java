@@ -174,6 +174,14 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 : io.shardgate.proxy.session.RelayOutcome.NOT_RELAYED;
     }
 
+    @Override
+    public boolean relayPgExtendedOnLoop(String sql, List<Object> parameters, io.shardgate.proxy.backend.pg.PgExtendedRequest request,
+            io.netty.channel.Channel client, io.shardgate.proxy.session.FrontendSession.LoopRelayDone done) {
+        return postgres() && !explicitTransaction && !state().inTransaction()
+                && PgNativeRelay.tryRelayExtendedOnLoop(core, this, backends, stateRules, deadline, sql, parameters, request, client,
+                        done);
+    }
+
     /**
      * A statement was relayed on {@code shard} (see {@link NativeRelay}) and the client was told of {@code warnings}
      * warnings, which the shard listed as {@code listed} (null: they could not be read, so they are counted, not listed).

@@ -42,15 +42,17 @@ import org.slf4j.LoggerFactory;
 /**
  * One PostgreSQL client connection. Every message runs on the connection's own virtual thread, in order: the startup
  * and authentication, then simple and extended queries against the protocol-neutral {@link FrontendSession}. The one
- * exception is the hot path: a one-statement Query the session can relay without waiting for anything
- * ({@link FrontendSession#relayPgOnLoop}) is relayed from the event loop while that thread is idle, and what arrives
- * meanwhile goes to the thread, in order, once the relay has ended (issue 15: the hand-offs between threads cost more
- * than the relay's own work). Protocol violations close this connection only.
+ * exception is the hot path: a one-statement Query, or one extended-protocol execution ([Parse] Bind [Describe] Execute
+ * Sync), the session can relay without waiting for anything ({@link FrontendSession#relayPgOnLoop},
+ * {@link FrontendSession#relayPgExtendedOnLoop}) is relayed from the event loop while that thread is idle, and what
+ * arrives meanwhile goes to the thread, in order, once the relay has ended (issue 15: the hand-offs between threads cost
+ * more than the relay's own work). Protocol violations close this connection only.
  *
  * <p>Decisions a client may notice:
  * <ul>
  *   <li>Parse only remembers the statement; it is analysed at Bind/Describe/Execute, so a syntax error is reported
- *       there (before the batch's ReadyForQuery, as with a server).</li>
+ *       there (before the batch's ReadyForQuery, as with a server). When the execution is relayed, the answers to its
+ *       Parse and Bind are the shard's, so their errors come where a server sends them.</li>
  *   <li>Describe of a portal runs the portal's statement (the result columns of a bound statement are known once it
  *       ran); Execute then sends the rows already read.</li>
  *   <li>After an error inside a transaction, statements other than COMMIT/ROLLBACK/ROLLBACK TO SAVEPOINT fail with
@@ -79,9 +81,13 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
      * A named statement: from Parse, or from SQL PREPARE ({@code sqlPrepared} set), which share one namespace as on a
      * server (a PREPARE of a name Parse used fails with 42P05, DEALLOCATE ALL drops both kinds).
      */
-    private record Statement(String sql, List<Integer> parameterTypes, SqlPreparedStatement sqlPrepared) {
+    private record Statement(String sql, List<Integer> parameterTypes, SqlPreparedStatement sqlPrepared, long parsedNanos) {
         Statement(String sql, List<Integer> parameterTypes) {
-            this(sql, parameterTypes, null);
+            this(sql, parameterTypes, null, System.nanoTime());
+        }
+
+        Statement(String sql, List<Integer> parameterTypes, SqlPreparedStatement sqlPrepared) {
+            this(sql, parameterTypes, sqlPrepared, System.nanoTime());
         }
     }
 
@@ -149,6 +155,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
      * (event loop only); null otherwise.
      */
     private java.util.ArrayDeque<Runnable> afterLoopRelay;
+    /** Extended-protocol messages held on the event loop until their Sync, to be relayed from there (event loop only). */
+    private List<PgClientMessage> heldOnLoop;
     /** After an error in an extended-query batch, messages up to Sync are skipped. */
     private boolean skipUntilSync;
     /**
@@ -156,6 +164,14 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
      * as one request ({@code backend.native}); anything else runs the Describe first, as it came.
      */
     private PgClientMessage.Describe pendingDescribe;
+    /**
+     * The answers to the client's Parse (of the statement named so; null: none) and Bind of the unnamed portal, held back
+     * while the batch may still be relayed, so that the shard's own answers (or its error in their place: a column that
+     * does not exist fails the Parse, a bad value the Bind) reach the client where a server sends them. Written as soon as
+     * anything else is to be answered ({@link #writeHeldAnswers}).
+     */
+    private String heldParse;
+    private boolean heldBind;
     /** An error happened inside the open transaction. */
     private boolean failedTransaction;
     private String statementText;
@@ -234,6 +250,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 worker.execute(this::closeSession);
                 worker.shutdown();
             };
+            heldOnLoop = null; // the client is gone: its unanswered messages with it
             if (afterLoopRelay != null) {
                 afterLoopRelay.add(close); // after the relay from the event loop has ended
             } else {
@@ -249,8 +266,169 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         }
         if (afterLoopRelay != null) {
             afterLoopRelay.add(() -> toWorker(ctx, msg));
-        } else if (!(msg instanceof PgClientMessage.Query q && inWorker.get() == 0 && relayedOnLoop(ctx, q.sql()))) {
+        } else if (heldOnLoop != null) {
+            holdOnLoop(ctx, msg);
+        } else if (msg instanceof PgClientMessage.Query q && inWorker.get() == 0 && relayedOnLoop(ctx, q.sql())) {
+            return;
+        } else if ((msg instanceof PgClientMessage.Parse || msg instanceof PgClientMessage.Bind) && inWorker.get() == 0
+                && mayRelayOnLoop()) {
+            heldOnLoop = new ArrayList<>(5);
+            holdOnLoop(ctx, msg);
+        } else {
             toWorker(ctx, msg);
+        }
+    }
+
+    /**
+     * Holds an extended-protocol message on the event loop while the batch so far has the shape the loop relays
+     * ({@link #loopBatchShape}); runs the batch at its Sync. Anything else gives the held messages, in order, to the worker.
+     */
+    private void holdOnLoop(ChannelHandlerContext ctx, PgClientMessage msg) {
+        List<PgClientMessage> batch = heldOnLoop;
+        batch.add(msg);
+        int shape = loopBatchShape(batch);
+        if (shape == 0) {
+            return;
+        }
+        heldOnLoop = null;
+        if (shape < 0 || !extendedOnLoop(ctx, batch)) {
+            batch.forEach(m -> toWorker(ctx, m));
+        }
+    }
+
+    /**
+     * Whether {@code batch} is (-1: is not, 0: may become, 1: is) one execution the event loop may relay:
+     * [Parse] Bind [Describe of the portal] Execute of all rows, Sync, all of the unnamed portal, as libpq
+     * (PQexecParams, PQexecPrepared) and pgJDBC send one statement.
+     */
+    static int loopBatchShape(List<PgClientMessage> batch) {
+        int n = batch.size();
+        int i = batch.getFirst() instanceof PgClientMessage.Parse ? 1 : 0;
+        if (i == n) {
+            return 0;
+        }
+        if (!(batch.get(i++) instanceof PgClientMessage.Bind b && b.portal().isEmpty())) {
+            return -1;
+        }
+        if (i < n && batch.get(i) instanceof PgClientMessage.Describe d) {
+            if (d.kind() != 'P' || !d.name().isEmpty()) {
+                return -1;
+            }
+            i++;
+        }
+        if (i == n) {
+            return 0;
+        }
+        if (!(batch.get(i++) instanceof PgClientMessage.Execute e && e.portal().isEmpty() && e.maxRows() == 0)) {
+            return -1;
+        }
+        if (i == n) {
+            return 0;
+        }
+        return batch.get(i) instanceof PgClientMessage.Sync && i + 1 == n ? 1 : -1;
+    }
+
+    /** The session is idle in a state where a relay from the event loop may answer its next messages. */
+    private boolean mayRelayOnLoop() {
+        return phase == Phase.READY && copyIn == null && !skipUntilSync && pendingDescribe == null && heldParse == null
+                && !heldBind && !failedTransaction
+                && session != null && session.relaysPg() && !session.state().inTransaction();
+    }
+
+    /**
+     * Relays one extended-protocol execution ({@link #loopBatchShape}) from the event loop, as {@link #relayedOnLoop}
+     * relays a Query: the shard's reply, written as it comes, answers the client's Parse, Bind, Describe and Execute
+     * (with the shard's errors where a server sends them: a bad parameter value fails the Bind), and the Sync is answered
+     * once it has ended. False: nothing ran and no state changed; the worker runs the messages as usual (which also
+     * reports any error of theirs).
+     */
+    private boolean extendedOnLoop(ChannelHandlerContext ctx, List<PgClientMessage> batch) {
+        if (!mayRelayOnLoop()) {
+            return false;
+        }
+        PgClientMessage.Parse parse = batch.getFirst() instanceof PgClientMessage.Parse p ? p : null;
+        PgClientMessage.Bind bind = (PgClientMessage.Bind) batch.get(parse == null ? 0 : 1);
+        boolean describe = batch.stream().anyMatch(m -> m instanceof PgClientMessage.Describe);
+        Statement statement;
+        if (parse != null) {
+            if (!parse.name().equals(bind.statement()) || PgClientEncoding.invalidUtf8(parse.sql()).isPresent()
+                    || (!parse.name().isEmpty() && statements.containsKey(parse.name()))) {
+                return false;
+            }
+            statement = new Statement(parse.sql(), parse.parameterTypes());
+        } else {
+            statement = statements.get(bind.statement());
+        }
+        if (statement == null || !relayable(statement)) {
+            return false;
+        }
+        List<Object> parameters;
+        try {
+            parameters = boundValues(statement, bind, false);
+        } catch (ProxyException e) {
+            return false;
+        }
+        if (parameters == null) {
+            return false;
+        }
+        // the shard's reply answers the client's Parse and Bind too (a ParseComplete of the proxy's where the shard's
+        // connection had the statement already), so an error there comes where a server sends it
+        io.shardgate.proxy.backend.pg.PgExtendedRequest request = request(statement, bind, describe, true, parse != null);
+        Statement replacedStatement = parse == null ? null : statements.put(parse.name(), statement);
+        afterLoopRelay = new java.util.ArrayDeque<>();
+        boolean began;
+        try {
+            began = session.relayPgExtendedOnLoop(statement.sql(), parameters, request, ctx.channel(),
+                    (outcome, error) -> {
+                        if (outcome == io.shardgate.proxy.session.RelayOutcome.PARSE_FAILED) {
+                            statements.remove(parse.name()); // as on a server, the statement the shard refused is not there
+                        }
+                        extendedOnLoopDone(ctx, statement.sql(), parse != null, error);
+                    });
+        } catch (RuntimeException e) {
+            LOG.warn("pg connection {}: relaying from the event loop failed before anything ran; the usual way runs it", processId, e);
+            began = false;
+        }
+        if (!began) {
+            afterLoopRelay = null;
+            if (parse != null && replacedStatement != null) {
+                statements.put(parse.name(), replacedStatement);
+            } else if (parse != null) {
+                statements.remove(parse.name());
+            }
+            return false;
+        }
+        Portal replaced = portals.remove("");
+        if (replaced != null) {
+            replaced.close();
+        }
+        return true;
+    }
+
+    /**
+     * The end of an extended-protocol relay from the event loop: the error if nothing had reached the client (after the
+     * answers to the client's Parse, when {@code parsed}, and Bind), the batch's Sync answered (an error skipped the rest of the batch, which was only the Sync), then what arrived meanwhile.
+     */
+    private void extendedOnLoopDone(ChannelHandlerContext ctx, String sql, boolean parsed, ProxyException error) {
+        try {
+            if (error != null) {
+                // nothing of the shard's reached the client: its Parse and Bind had succeeded here, the execution failed
+                if (parsed) {
+                    write(new PgServerMessage.ParseComplete());
+                }
+                write(new PgServerMessage.BindComplete());
+                runningStatement(sql, 0);
+                error(ctx, error);
+            }
+            readyForQuery(ctx);
+        } catch (RuntimeException e) {
+            lastResort(ctx, e);
+        } finally {
+            java.util.ArrayDeque<Runnable> waiting = afterLoopRelay;
+            afterLoopRelay = null;
+            if (waiting != null) {
+                waiting.forEach(Runnable::run);
+            }
         }
     }
 
@@ -532,6 +710,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (skipUntilSync && !(msg instanceof PgClientMessage.Sync) && !(msg instanceof PgClientMessage.Terminate)) {
             return;
         }
+        if (!keepsHeldAnswers(msg)) {
+            writeHeldAnswers();
+        }
         if (pendingDescribe != null && !(msg instanceof PgClientMessage.Execute e && e.portal().isEmpty())) {
             PgClientMessage.Describe d = pendingDescribe;
             pendingDescribe = null;
@@ -548,6 +729,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 if (relayCandidate(d.kind() == 'P' ? portals.get(d.name()) : null, d.name(), 0)) {
                     pendingDescribe = d;
                 } else {
+                    writeHeldAnswers();
                     describe(ctx, d);
                 }
             });
@@ -555,6 +737,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 PgClientMessage.Describe d = pendingDescribe;
                 pendingDescribe = null;
                 if (!relayedExecute(ctx, e, d != null)) {
+                    writeHeldAnswers();
                     if (d != null) {
                         describe(ctx, d);
                     }
@@ -712,17 +895,20 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
 
     /**
      * Whether the portal {@code name} might be relayed when executed ({@code backend.native}; the session decides): the
-     * unnamed portal of the unnamed statement, not run yet, all rows at once, outside a transaction block. A named
-     * statement stays on the JDBC path, where pgJDBC keeps it prepared on the shard: relayed, the shard would parse and
-     * plan it again on every execution (measured: more CPU on both the shard and the proxy than the JDBC path), until
-     * native connections keep their own prepared statements.
+     * unnamed portal, not run yet, all rows at once, outside a transaction block. Its statement, unnamed or named, must
+     * be one the shard can take as it is ({@link #relayable}); a named one is kept prepared on each shard connection
+     * that ran it (see {@code PgPreparedStatements}), so the shard plans it once per connection, as a server would once
+     * per session.
      */
     private boolean relayCandidate(Portal portal, String name, int maxRows) {
         return portal != null && name.isEmpty() && maxRows == 0 && portal.result == null && portal.bind != null
-                && portal.bind.statement().isEmpty() && session.relaysPg()
-                && portal.statement.sqlPrepared() == null && !failedTransaction && !session.state().inTransaction()
-                && !PgStatements.isBlank(portal.statement.sql()) && sqlPrepareCommand(portal.statement.sql()).isEmpty()
-                && PgStatements.split(portal.statement.sql()).size() == 1;
+                && session.relaysPg() && !failedTransaction && !session.state().inTransaction() && relayable(portal.statement);
+    }
+
+    /** A statement of the extended protocol the shard can be given as the client wrote it: one statement, no SQL PREPARE. */
+    private static boolean relayable(Statement statement) {
+        return statement.sqlPrepared() == null && !PgStatements.isBlank(statement.sql())
+                && sqlPrepareCommand(statement.sql()).isEmpty() && PgStatements.split(statement.sql()).size() == 1;
     }
 
     /**
@@ -735,10 +921,8 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (!relayCandidate(portal, e.portal(), e.maxRows())) {
             return false;
         }
-        PgClientMessage.Bind b = portal.bind;
-        io.shardgate.proxy.backend.pg.PgExtendedRequest request = new io.shardgate.proxy.backend.pg.PgExtendedRequest(
-                portal.statement.sql(), portal.statement.parameterTypes(), b.parameterFormats(), b.values(), b.resultFormats(),
-                describe);
+        io.shardgate.proxy.backend.pg.PgExtendedRequest request = request(portal.statement, portal.bind, describe, heldBind,
+                heldParse != null);
         runningStatement(portal.statement.sql(), 0);
         io.shardgate.proxy.session.RelayOutcome outcome = session.relayPgExtended(portal.statement.sql(), portal.parameters,
                 request, ctx.channel());
@@ -746,11 +930,30 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             case NOT_RELAYED -> {
                 return false;
             }
-            case ANSWERED -> { }
-            case FAILED -> skipUntilSync = true;
+            case ANSWERED -> heldAnswersRelayed();
+            case FAILED -> {
+                heldAnswersRelayed();
+                skipUntilSync = true;
+            }
+            case PARSE_FAILED -> {
+                statements.remove(heldParse);
+                heldAnswersRelayed();
+                skipUntilSync = true;
+            }
         }
         portals.remove(e.portal());
         return true;
+    }
+
+    /**
+     * The shard's request for an execution of {@code statement} bound by {@code b}; its reply answers the client's Bind
+     * ({@code answersBind}) and Parse ({@code answersParse}) when their answers were held back.
+     */
+    private static io.shardgate.proxy.backend.pg.PgExtendedRequest request(Statement statement, PgClientMessage.Bind b,
+            boolean describe, boolean answersBind, boolean answersParse) {
+        return new io.shardgate.proxy.backend.pg.PgExtendedRequest(statement.sql(), statement.parameterTypes(),
+                b.parameterFormats(), b.values(), b.resultFormats(), describe, !b.statement().isEmpty(), answersBind,
+                answersBind && answersParse, statement.parsedNanos());
     }
 
     // ---- COPY FROM STDIN
@@ -950,9 +1153,41 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         try {
             step.run();
         } catch (ProxyException e) {
+            writeHeldAnswers(); // the client's Parse and Bind had succeeded: their answers come before the error
             error(ctx, e);
             skipUntilSync = true;
         }
+    }
+
+    /**
+     * Whether {@code msg} leaves the held answers held: a Bind of the held Parse's statement to the unnamed portal, a
+     * Describe of that portal, its Execute (which may relay them all).
+     */
+    private boolean keepsHeldAnswers(PgClientMessage msg) {
+        return switch (msg) {
+            case PgClientMessage.Bind b -> heldParse != null && !heldBind && b.portal().isEmpty() && b.statement().equals(heldParse);
+            case PgClientMessage.Describe d -> heldBind && d.kind() == 'P' && d.name().isEmpty();
+            case PgClientMessage.Execute e -> heldBind && e.portal().isEmpty();
+            default -> heldParse == null && !heldBind;
+        };
+    }
+
+    /** Writes the held ParseComplete and BindComplete, in that order. */
+    private void writeHeldAnswers() {
+        if (heldParse != null) {
+            heldParse = null;
+            write(new PgServerMessage.ParseComplete());
+        }
+        if (heldBind) {
+            heldBind = false;
+            write(new PgServerMessage.BindComplete());
+        }
+    }
+
+    /** The held answers went to the client from the shard (a relay answered the client's Parse and Bind). */
+    private void heldAnswersRelayed() {
+        heldParse = null;
+        heldBind = false;
     }
 
     private void parse(PgClientMessage.Parse p) {
@@ -963,8 +1198,14 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (!p.name().isEmpty() && statements.containsKey(p.name())) {
             throw pgError("42P05", "prepared statement \"" + p.name() + "\" already exists");
         }
-        statements.put(p.name(), new Statement(p.sql(), p.parameterTypes()));
-        write(new PgServerMessage.ParseComplete());
+        Statement statement = new Statement(p.sql(), p.parameterTypes());
+        statements.put(p.name(), statement);
+        if (heldParse == null && !heldBind && session.relaysPg() && !failedTransaction && !session.state().inTransaction()
+                && relayable(statement)) {
+            heldParse = p.name(); // a relay of its execution may let the shard answer it
+        } else {
+            write(new PgServerMessage.ParseComplete());
+        }
     }
 
     private void bind(PgClientMessage.Bind b) {
@@ -972,6 +1213,26 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
         if (!b.portal().isEmpty() && portals.containsKey(b.portal())) {
             throw pgError("42P03", "cursor \"" + b.portal() + "\" already exists");
         }
+        List<Object> parameters = boundValues(statement, b, true);
+        Portal portal = new Portal(statement, parameters, b.resultFormats(), b);
+        Portal replaced = portals.put(b.portal(), portal);
+        if (replaced != null) {
+            replaced.close();
+        }
+        if (relayCandidate(portal, b.portal(), 0)) {
+            heldBind = true; // a relay of its Execute may let the shard answer it
+        } else {
+            writeHeldAnswers();
+            write(new PgServerMessage.BindComplete());
+        }
+    }
+
+    /**
+     * The values of {@code b} for {@code statement}, decoded (for routing and the JDBC path). A binary value of a type the
+     * client left unspecified needs the server's inference ({@link #inferredTypes}): with {@code mayAsk} false (an event
+     * loop, which must not wait), null then.
+     */
+    private List<Object> boundValues(Statement statement, PgClientMessage.Bind b, boolean mayAsk) {
         int n = b.values().size();
         if (b.parameterFormats().size() > 1 && b.parameterFormats().size() != n) {
             throw pgError("08P01", "bind message has " + b.parameterFormats().size() + " parameter formats but " + n + " parameters");
@@ -982,6 +1243,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             byte[] v = b.values().get(i);
             short format = b.parameterFormats().isEmpty() ? 0 : b.parameterFormats().get(b.parameterFormats().size() == 1 ? 0 : i);
             if (v != null && format == 1 && (i >= types.size() || types.get(i) == 0) && types == statement.parameterTypes()) {
+                if (!mayAsk) {
+                    return null;
+                }
                 types = inferredTypes(statement);
             }
             if (v == null) {
@@ -998,11 +1262,7 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 parameters.add(PgTypes.fromBinary(type, v));
             }
         }
-        Portal replaced = portals.put(b.portal(), new Portal(statement, parameters, b.resultFormats(), b));
-        if (replaced != null) {
-            replaced.close();
-        }
-        write(new PgServerMessage.BindComplete());
+        return parameters;
     }
 
     /**

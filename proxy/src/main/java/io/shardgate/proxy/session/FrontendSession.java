@@ -89,14 +89,24 @@ public interface FrontendSession extends AutoCloseable {
     }
 
     /**
-     * PostgreSQL only: runs an extended-protocol execution of the unnamed statement {@code sql} with {@code parameters}
-     * (decoded for routing) by relaying {@code request} (the client's Parse, Bind, Describe and Execute) to its shard and
-     * the reply's RowDescription or NoData, DataRows and CommandComplete or ErrorResponse straight to {@code client}, when
-     * the statement and the session qualify (see {@code core.PgNativeRelay}).
+     * PostgreSQL only: runs an extended-protocol execution of the statement {@code sql} with {@code parameters} (decoded
+     * for routing) by relaying {@code request} (the client's Parse, Bind, Describe and Execute; a named statement bound
+     * to the shard connection's own) to its shard and the reply's RowDescription or NoData, DataRows and CommandComplete
+     * or ErrorResponse straight to {@code client}, when the statement and the session qualify (see
+     * {@code core.PgNativeRelay}).
      */
     default RelayOutcome relayPgExtended(String sql, List<Object> parameters,
             io.shardgate.proxy.backend.pg.PgExtendedRequest request, io.netty.channel.Channel client) {
         return RelayOutcome.NOT_RELAYED;
+    }
+
+    /**
+     * PostgreSQL only: {@link #relayPgExtended} called on {@code client}'s event loop while the session runs nothing, as
+     * {@link #relayPgOnLoop} is for a Query: true when the relay has begun ({@code done} then follows, on the loop).
+     */
+    default boolean relayPgExtendedOnLoop(String sql, List<Object> parameters,
+            io.shardgate.proxy.backend.pg.PgExtendedRequest request, io.netty.channel.Channel client, LoopRelayDone done) {
+        return false;
     }
 
     /** Whether {@link #relayPgExtended} may relay at all ({@code backend.native} is on for this PostgreSQL session). */

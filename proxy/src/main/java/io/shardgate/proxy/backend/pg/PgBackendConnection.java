@@ -84,6 +84,7 @@ public final class PgBackendConnection {
     private volatile ProxyException closedBy;
     private volatile long lastUsedNanos = createdNanos;
     private volatile String sessionTag = "";
+    private final PgPreparedStatements prepared = new PgPreparedStatements();
 
     private PgBackendConnection(BackendEventLoops loops, PgBackendSettings settings) {
         this.loops = loops;
@@ -285,6 +286,11 @@ public final class PgBackendConnection {
 
     public void sessionTag(String tag) {
         sessionTag = Objects.requireNonNull(tag, "tag");
+    }
+
+    /** The proxy's named statements on this connection (used by its borrower, one at a time). */
+    public PgPreparedStatements preparedStatements() {
+        return prepared;
     }
 
     @Override

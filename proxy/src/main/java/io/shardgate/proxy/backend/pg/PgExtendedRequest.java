@@ -7,10 +7,12 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A client's extended-protocol execution of an unnamed statement and portal as one request to a shard: Parse (the
+ * A client's extended-protocol execution of a statement in the unnamed portal as one request to a shard: Parse (the
  * client's text and declared parameter types), Bind (the client's parameter formats and values, as sent, and its result
  * formats), Describe of the portal when the client asked for it, Execute of all rows, Sync. The client's own messages
  * re-framed; the values are never decoded, so the shard reads them exactly as a server the client talked to would.
+ * A client's named statement ({@code named}) goes out as the connection's own named statement
+ * ({@link PgPreparedStatements}): parsed with the first execution on that connection, then only bound and executed.
  *
  * @param sql              the statement text (UTF-8 on the wire)
  * @param parameterTypes   the Parse's parameter type OIDs (0: let the server infer)
@@ -18,9 +20,17 @@ import java.util.Objects;
  * @param values           the Bind's values (null: SQL NULL)
  * @param resultFormats    the Bind's result format codes
  * @param describe         send Describe of the portal (the client did): the reply has a RowDescription or NoData
+ * @param named            the client's statement is a named one, kept prepared on the shard's connection
+ * @param answersClient    the shard's reply answers the client's Parse (if it sent one: {@code clientParse}) and Bind:
+ *                         their ParseComplete and BindComplete, or the error in their place, go to the client as they
+ *                         come (else the front end answered them itself)
+ * @param clientParse      the client sent this execution's Parse with it (only with {@code answersClient})
+ * @param parsedNanos      when the client's Parse of a named statement came ({@link System#nanoTime}): see
+ *                         {@link PgPreparedStatements} on schema changes
  */
 public record PgExtendedRequest(String sql, List<Integer> parameterTypes, List<Short> parameterFormats, List<byte[]> values,
-        List<Short> resultFormats, boolean describe) {
+        List<Short> resultFormats, boolean describe, boolean named, boolean answersClient, boolean clientParse,
+        long parsedNanos) {
     public PgExtendedRequest {
         Objects.requireNonNull(sql, "sql");
         parameterTypes = List.copyOf(parameterTypes);
@@ -29,16 +39,45 @@ public record PgExtendedRequest(String sql, List<Integer> parameterTypes, List<S
         resultFormats = List.copyOf(resultFormats);
     }
 
-    /** The messages, Parse to Sync, ready to write. */
+    /** What of the reply to {@code parse} (whether the request parses the statement) answers the client's messages. */
+    PgRelaySink.Answers answers(boolean parse) {
+        if (!answersClient) {
+            return PgRelaySink.Answers.NONE;
+        }
+        return new PgRelaySink.Answers(clientParse && parse, true, clientParse && !parse);
+    }
+
+    /** The messages of an unnamed statement, Parse to Sync, ready to write. */
     public ByteBuf encode() {
-        byte[] text = sql.getBytes(StandardCharsets.UTF_8);
-        ByteBuf out = Unpooled.buffer(64 + text.length + 8 * values.size());
-        int start = begin(out, 'P');
-        out.writeByte(0).writeBytes(text).writeByte(0).writeShort(parameterTypes.size());
-        parameterTypes.forEach(out::writeInt);
-        end(out, start);
+        return encode("", true, List.of());
+    }
+
+    /** The messages as {@code use} of a connection's prepared statements says (see {@link #encode(String, boolean, List)}). */
+    ByteBuf encode(PgPreparedStatements.Use use) {
+        return encode(use.name(), use.parse(), use.closed());
+    }
+
+    /**
+     * The messages for the shard's statement {@code name} ("" the unnamed one): Close of each of {@code closed} (the
+     * connection's statements it no longer keeps), Parse when {@code parse}, then Bind to Sync.
+     */
+    ByteBuf encode(String name, boolean parse, List<String> closed) {
+        byte[] text = parse ? sql.getBytes(StandardCharsets.UTF_8) : new byte[0];
+        byte[] statement = name.getBytes(StandardCharsets.US_ASCII);
+        ByteBuf out = Unpooled.buffer(64 + text.length + 16 * closed.size() + 8 * values.size());
+        for (String old : closed) {
+            byte[] n = old.getBytes(StandardCharsets.US_ASCII);
+            out.writeByte('C').writeInt(4 + 1 + n.length + 1).writeByte('S').writeBytes(n).writeByte(0);
+        }
+        int start;
+        if (parse) {
+            start = begin(out, 'P');
+            out.writeBytes(statement).writeByte(0).writeBytes(text).writeByte(0).writeShort(parameterTypes.size());
+            parameterTypes.forEach(out::writeInt);
+            end(out, start);
+        }
         start = begin(out, 'B');
-        out.writeByte(0).writeByte(0).writeShort(parameterFormats.size());
+        out.writeByte(0).writeBytes(statement).writeByte(0).writeShort(parameterFormats.size());
         parameterFormats.forEach(f -> out.writeShort(f));
         out.writeShort(values.size());
         for (byte[] v : values) {

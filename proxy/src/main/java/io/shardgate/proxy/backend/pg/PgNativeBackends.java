@@ -90,7 +90,7 @@ public final class PgNativeBackends implements AutoCloseable {
             throw budget.busy(pool.describe(), PgBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
         }
         try {
-            return relayOn(pool, settings, target, PgBackendConnection.queryMessage(sql), false);
+            return relayOn(pool, settings, target, c -> Sending.query(sql));
         } finally {
             budget.releaseNative();
         }
@@ -99,9 +99,11 @@ public final class PgNativeBackends implements AutoCloseable {
     /**
      * Runs a client's extended-protocol execution ({@code request}: its unnamed statement, bound values and result formats)
      * on {@code shard} as {@link #relay} runs a Query: the reply's RowDescription or NoData (when the client described the
-     * portal), DataRows and CommandComplete or ErrorResponse go to the client as they come; ParseComplete, BindComplete and
-     * ReadyForQuery do not (the front end answers the client's own Parse, Bind and Sync). Null when nothing reached the
-     * client.
+     * portal), DataRows and CommandComplete or ErrorResponse go to the client as they come; the ReadyForQuery does not
+     * (the front end answers the client's Sync), nor do ParseComplete and BindComplete unless the request says they answer
+     * the client's own Parse and Bind ({@link PgExtendedRequest#answersClient}). A client's named statement is
+     * bound to the connection's own prepared statement, parsed in the same request the first time
+     * ({@link PgPreparedStatements}). Null when nothing reached the client.
      */
     public PgRelaySink.Outcome relayExtended(ShardDefinition shard, PgExtendedRequest request, SessionSettings settings,
             PgRelayTarget target) {
@@ -112,7 +114,7 @@ public final class PgNativeBackends implements AutoCloseable {
             throw budget.busy(pool.describe(), PgBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
         }
         try {
-            return relayOn(pool, settings, target, request.encode(), true);
+            return relayOn(pool, settings, target, c -> Sending.of(request, c));
         } finally {
             budget.releaseNative();
         }
@@ -166,10 +168,19 @@ public final class PgNativeBackends implements AutoCloseable {
          * with the failure ({@link #failure} reads it).
          */
         public java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> start(byte[] sql, PgRelayTarget target) {
-            PgRelaySink sink = new PgRelaySink(target, connection, false);
+            return start(Sending.query(sql), target);
+        }
+
+        /** As {@link #start(byte[], PgRelayTarget)} for an extended-protocol execution, as {@link #relayExtended} sends it. */
+        public java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> start(PgExtendedRequest request, PgRelayTarget target) {
+            return start(Sending.of(request, connection), target);
+        }
+
+        private java.util.concurrent.CompletableFuture<PgRelaySink.Outcome> start(Sending sending, PgRelayTarget target) {
+            PgRelaySink sink = sending.sink(target, connection);
             tracked = target.tracker().track(new PgWork(pool, connection));
-            connection.send(PgBackendConnection.queryMessage(sql), "Query", sink);
-            return sink.done;
+            connection.send(sending.request(), sending.name(), sink);
+            return sending.use() == null ? sink.done : sink.done.thenApply(o -> sending.settle(pool, connection, o));
         }
 
         /**
@@ -211,24 +222,55 @@ public final class PgNativeBackends implements AutoCloseable {
         }
     }
 
-    private static PgRelaySink.Outcome relayOn(PgPool pool, SessionSettings settings, PgRelayTarget target, ByteBuf request,
-            boolean extended) {
-        PgBackendConnection c;
-        try {
-            c = pool.borrow(target.client().eventLoop());
-        } catch (RuntimeException e) {
-            request.release();
-            throw e;
+    /**
+     * What goes to a connection: a Query message, or an extended-protocol request ({@code extended}) and, when it binds a
+     * statement the connection keeps prepared, how it used them ({@code use}, settled once the reply has ended).
+     */
+    private record Sending(ByteBuf request, boolean extended, PgPreparedStatements.Use use, PgRelaySink.Answers answers) {
+        static Sending query(byte[] sql) {
+            return new Sending(PgBackendConnection.queryMessage(sql), false, null, PgRelaySink.Answers.NONE);
         }
+
+        static Sending of(PgExtendedRequest request, PgBackendConnection c) {
+            if (!request.named()) {
+                return new Sending(request.encode(), true, null, request.answers(true));
+            }
+            PgPreparedStatements.Use use = c.preparedStatements().use(request.sql(), request.parameterTypes(), c.sessionTag(),
+                    request.parsedNanos());
+            return new Sending(request.encode(use), true, use, request.answers(use.parse()));
+        }
+
+        PgRelaySink sink(PgRelayTarget target, PgBackendConnection c) {
+            return new PgRelaySink(target, c, extended, answers);
+        }
+
+        String name() {
+            return !extended ? "Query" : use == null || use.parse() ? "Parse/Bind/Execute/Sync" : "Bind/Execute/Sync";
+        }
+
+        PgRelaySink.Outcome settle(PgPool pool, PgBackendConnection c, PgRelaySink.Outcome outcome) {
+            if (use != null) {
+                c.preparedStatements().settle(use, outcome.parsed(), outcome.error());
+                if (use.parse() && outcome.parsed()) {
+                    pool.statementPrepared();
+                }
+            }
+            return outcome;
+        }
+    }
+
+    private static PgRelaySink.Outcome relayOn(PgPool pool, SessionSettings settings, PgRelayTarget target,
+            Function<PgBackendConnection, Sending> request) {
+        PgBackendConnection c = pool.borrow(target.client().eventLoop());
         if (!carry(pool, c, settings)) {
-            request.release();
             pool.discard(c);
             return null;
         }
-        PgRelaySink sink = new PgRelaySink(target, c, extended);
+        Sending sending = request.apply(c);
+        PgRelaySink sink = sending.sink(target, c);
         io.shardgate.proxy.exec.ShardWork.Tracked tracked = target.tracker().track(new PgWork(pool, c));
         try {
-            return relayOn(pool, c, sink, target, request, extended);
+            return relayOn(pool, c, sink, target, sending);
         } finally {
             if (!tracked.close()) {
                 c.close(); // a cancel still in flight would reach the connection's next statement: never reused
@@ -255,10 +297,10 @@ public final class PgNativeBackends implements AutoCloseable {
     }
 
     private static PgRelaySink.Outcome relayOn(PgPool pool, PgBackendConnection c, PgRelaySink sink, PgRelayTarget target,
-            ByteBuf request, boolean extended) {
+            Sending sending) {
         try {
-            c.send(request, extended ? "Parse/Bind/Execute/Sync" : "Query", sink);
-            PgRelaySink.Outcome outcome = sink.done.get();
+            c.send(sending.request(), sending.name(), sink);
+            PgRelaySink.Outcome outcome = sending.settle(pool, c, sink.done.get());
             pool.release(c, false);
             return outcome;
         } catch (ExecutionException e) {

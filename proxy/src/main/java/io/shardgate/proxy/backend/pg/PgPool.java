@@ -85,9 +85,14 @@ public final class PgPool implements AutoCloseable {
         }
     }
 
-    /** What happened since the pool started. */
+    /**
+     * What happened since the pool started; {@code borrowedOnLoop} of the {@code borrowed} were lent to a relay run from
+     * the client's event loop ({@link #tryBorrow}), and {@code statementsPrepared} counts the proxy's named statements
+     * the shard parsed on the pool's connections ({@link PgPreparedStatements}).
+     */
     public record Counters(long opened, long openFailures, long borrowed, long waited, long busyTimeouts, long resets,
-            long validationFailures, long discardedBroken, long closedIdle, long closedLifetime) {}
+            long validationFailures, long discardedBroken, long closedIdle, long closedLifetime, long borrowedOnLoop,
+            long statementsPrepared) {}
 
     private final BackendEventLoops loops;
     private final PgBackendSettings connection;
@@ -111,6 +116,8 @@ public final class PgPool implements AutoCloseable {
     private final LongAdder discardedBroken = new LongAdder();
     private final LongAdder closedIdle = new LongAdder();
     private final LongAdder closedLifetime = new LongAdder();
+    private final LongAdder borrowedOnLoop = new LongAdder();
+    private final LongAdder statementsPrepared = new LongAdder();
 
     public PgPool(BackendEventLoops loops, PgBackendSettings connection, Settings settings) {
         this.loops = Objects.requireNonNull(loops, "loops");
@@ -223,6 +230,7 @@ public final class PgPool implements AutoCloseable {
         }
         if (found != null) {
             borrowed.increment();
+            borrowedOnLoop.increment();
         }
         return found;
     }
@@ -274,7 +282,13 @@ public final class PgPool implements AutoCloseable {
 
     public Counters counters() {
         return new Counters(opened.sum(), openFailures.sum(), borrowed.sum(), waited.sum(), busyTimeouts.sum(), resets.sum(),
-                validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(), closedLifetime.sum());
+                validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(), closedLifetime.sum(), borrowedOnLoop.sum(),
+                statementsPrepared.sum());
+    }
+
+    /** The shard parsed one of the proxy's named statements on a connection of this pool. */
+    void statementPrepared() {
+        statementsPrepared.increment();
     }
 
     /**
@@ -292,9 +306,12 @@ public final class PgPool implements AutoCloseable {
         gauges.forEach((state, f) -> Gauge.builder("shardgate.native.pool.connections", this, f)
                 .description("Native backend connections of this proxy, by shard and state").tags("shard", shard, "state", state, "eof", eof)
                 .register(registry));
-        Map<String, LongAdder> events = Map.of("opened", opened, "open_failed", openFailures, "borrowed", borrowed,
-                "waited", waited, "busy_timeout", busyTimeouts, "reset", resets, "validation_failed", validationFailures,
-                "discarded", discardedBroken, "closed_idle", closedIdle, "closed_lifetime", closedLifetime);
+        Map<String, LongAdder> events = Map.ofEntries(Map.entry("opened", opened), Map.entry("open_failed", openFailures),
+                Map.entry("borrowed", borrowed), Map.entry("waited", waited), Map.entry("busy_timeout", busyTimeouts),
+                Map.entry("reset", resets), Map.entry("validation_failed", validationFailures),
+                Map.entry("discarded", discardedBroken), Map.entry("closed_idle", closedIdle),
+                Map.entry("closed_lifetime", closedLifetime), Map.entry("borrowed_on_loop", borrowedOnLoop),
+                Map.entry("statement_prepared", statementsPrepared));
         events.forEach((event, adder) -> FunctionCounter.builder("shardgate.native.pool.events", adder, LongAdder::sum)
                 .description("What happened to native backend connections, by shard and event").tags("shard", shard, "event", event, "eof", eof)
                 .register(registry));
@@ -426,7 +443,12 @@ public final class PgPool implements AutoCloseable {
         // else a statement may have left is what DISCARD ALL also drops
         String how = PgBackendConnection.UNKNOWN_SESSION.equals(c.sessionTag()) ? "DISCARD ALL" : "RESET ALL";
         // the reset's own ParameterStatus messages mark the session changed: it is clean once the reset is done
-        return c.query(how).thenCompose(r -> checked(r, how)).thenRun(() -> c.sessionTag(""));
+        return c.query(how).thenCompose(r -> checked(r, how)).thenRun(() -> {
+            if (how.equals("DISCARD ALL")) {
+                c.preparedStatements().clear(); // DISCARD ALL deallocated them on the server
+            }
+            c.sessionTag("");
+        });
     }
 
     private CompletableFuture<Void> checked(PgReply r, String what) {

@@ -11,20 +11,34 @@ import java.util.concurrent.CompletableFuture;
  * Forwards a shard's reply messages to the client as they come, ReadyForQuery included (the relay runs only for an
  * idle session, whose status the shard's 'I' is). The one change: a RowDescription from a shard other than the catalog
  * shard has its table OIDs and attribute numbers zeroed, as the JDBC path does ({@link PgRelayTarget#keepTableOids()}).
- * For an extended-protocol request ({@link PgExtendedRequest}) ParseComplete, BindComplete and the ReadyForQuery stay
- * here: the front end answered the client's Parse and Bind already, and answers its Sync.
+ * For an extended-protocol request ({@link PgExtendedRequest}) CloseComplete and the ReadyForQuery stay here (the
+ * Close is the proxy's own, the front end answers the client's Sync), and so do ParseComplete and BindComplete unless
+ * they answer the client's own Parse and Bind ({@link Answers}).
  * A client that reads slower than the shard answers pauses the shard's reads until what was written is flushed: memory
  * stays bounded whatever the result size.
  */
 public final class PgRelaySink implements PgReplySink {
+    /**
+     * Which of an extended-protocol reply's ParseComplete and BindComplete go to the client: those that answer the
+     * client's own Parse ({@code passParse}) and Bind ({@code passBind}), so that an error there reaches the client where
+     * a server would send it, in place of the answer; {@code addParse}: the client's Parse is answered first by a
+     * ParseComplete of the proxy's (the connection had the statement prepared already, so the request has no Parse).
+     */
+    record Answers(boolean passParse, boolean passBind, boolean addParse) {
+        /** The front end answered the client's Parse and Bind itself. */
+        static final Answers NONE = new Answers(false, false, false);
+    }
+
+    private static final byte[] PARSE_COMPLETE = {'1', 0, 0, 0, 4};
     private static final int FLUSH_BYTES = 64 * 1024;
     private static final int MAX_COMPONENTS = 256;
 
     /**
-     * The reply reached the client whole: how many DataRows, the shard's first ErrorResponse or null, and the
-     * ReadyForQuery's status.
+     * The reply reached the client whole: how many DataRows, the shard's first ErrorResponse or null, the
+     * ReadyForQuery's status, whether a ParseComplete came (the request's Parse succeeded), and whether the error came in
+     * place of the answer to the client's own Parse ({@link Answers#passParse}).
      */
-    public record Outcome(long rows, PgServerError error, char status) {}
+    public record Outcome(long rows, PgServerError error, char status, boolean parsed, boolean clientParseFailed) {}
 
     /** The relay broke off; {@code started}: some messages had reached the client already. */
     static final class Broken extends RuntimeException {
@@ -43,16 +57,19 @@ public final class PgRelaySink implements PgReplySink {
     private final PgBackendConnection backend;
     private final boolean keepTableOids;
     private final boolean extended;
+    private final Answers answers;
     private final java.util.function.Supplier<io.shardgate.proxy.error.SqlError> overridingError;
     private long rows;
     private long messages;
     private PgServerError error;
+    private boolean parsed;
     private CompositeByteBuf pending;
     private volatile boolean paused;
 
-    PgRelaySink(PgRelayTarget target, PgBackendConnection backend, boolean extended) {
+    PgRelaySink(PgRelayTarget target, PgBackendConnection backend, boolean extended, Answers answers) {
         this.overridingError = target.tracker()::overridingError;
         this.extended = extended;
+        this.answers = answers;
         this.client = target.client();
         this.keepTableOids = target.keepTableOids();
         this.backend = backend;
@@ -60,8 +77,15 @@ public final class PgRelaySink implements PgReplySink {
 
     @Override
     public void message(PgFrame frame, boolean last) {
+        if (answers.addParse() && messages == 0) {
+            // the client's Parse, which the request did not need to send, is answered before the rest
+            messages++;
+            pending = client.alloc().compositeBuffer(MAX_COMPONENTS);
+            pending.addComponent(true, Unpooled.wrappedBuffer(PARSE_COMPLETE));
+        }
         switch (frame.type()) {
             case 'D' -> rows++;
+            case '1' -> parsed = true;
             case 'T' -> {
                 if (!keepTableOids) {
                     clearTableOids(frame.bytes());
@@ -82,7 +106,8 @@ public final class PgRelaySink implements PgReplySink {
             default -> { }
         }
         char status = last && frame.bodyLength() >= 1 ? (char) frame.body().getUnsignedByte(0) : '?';
-        if (extended && (last || frame.type() == '1' || frame.type() == '2')) {
+        if (extended && (last || frame.type() == '3' || (frame.type() == '1' && !answers.passParse())
+                || (frame.type() == '2' && !answers.passBind()))) {
             frame.release();
         } else {
             messages++;
@@ -99,7 +124,7 @@ public final class PgRelaySink implements PgReplySink {
             } else if (pending != null) {
                 client.writeAndFlush(take(), client.voidPromise());
             }
-            done.complete(new Outcome(rows, error, status));
+            done.complete(new Outcome(rows, error, status, parsed, answers.passParse() && error != null && !parsed));
             return;
         }
         if (pending != null && (pending.readableBytes() >= FLUSH_BYTES || pending.numComponents() >= MAX_COMPONENTS)) {
