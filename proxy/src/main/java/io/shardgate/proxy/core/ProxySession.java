@@ -215,9 +215,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     /** The columns of SHOW WARNINGS as MariaDB describes them. */
-    private static final List<ColumnInfo> WARNING_COLUMNS = List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
+    private static final List<ColumnInfo> WARNING_COLUMNS = List.of(ColumnInfo.computedString("Level", 28, true),
             new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),
-            ColumnInfo.computed("Message", ColumnType.VARCHAR, 2048));
+            ColumnInfo.computedString("Message", 2048, true));
 
     @Override
     public PreparedInfo prepare(byte[] sql) {
@@ -1050,8 +1050,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         if (sql.toUpperCase(java.util.Locale.ROOT).contains("COUNT")) {
             boolean errors = sql.toUpperCase(java.util.Locale.ROOT).contains("ERRORS");
-            return new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count" : "warning_count"),
-                    "", ColumnType.BIGINT, 21, 0, true, true, true, 63)), List.<byte[][]>of(new byte[][] {"0".getBytes()}), 0);
+            return new StatementResult.Rows(List.of(ColumnInfo.computedCounter("@@session." + (errors ? "error_count" : "warning_count"))),
+                    List.<byte[][]>of(new byte[][] {"0".getBytes()}), 0);
         }
         return new StatementResult.Rows(WARNING_COLUMNS, List.of(), 0);
     }

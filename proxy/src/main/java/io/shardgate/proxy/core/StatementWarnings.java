@@ -85,8 +85,8 @@ final class StatementWarnings {
         }
         if (m.group(1) != null) {
             long n = errors ? listed.size() : count;
-            return Optional.of(new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count"
-                    : "warning_count"), "", io.shardgate.proxy.session.ColumnType.BIGINT, 21, 0, true, true, true, 63)),
+            return Optional.of(new StatementResult.Rows(List.of(ColumnInfo.computedCounter("@@session." + (errors ? "error_count"
+                    : "warning_count"))),
                     List.<byte[][]>of(new byte[][] {Long.toString(n).getBytes(StandardCharsets.US_ASCII)}), 0));
         }
         if (unlisted) {

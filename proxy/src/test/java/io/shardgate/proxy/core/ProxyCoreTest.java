@@ -97,6 +97,41 @@ class ProxyCoreTest {
         }
     }
 
+    /**
+     * What the proxy answers itself is described as one MariaDB server describes it (type, flags, display length,
+     * decimals, character set): CONNECTION_ID() is an INT UNSIGNED, a string literal NOT NULL with decimals 39, a
+     * counter variable nullable, a DECIMAL literal one longer than its text.
+     */
+    @Test
+    @Order(3)
+    void localAnswersDescribeTheirColumnsAsTheServerDoes() throws Exception {
+        List<String> statements = List.of("SELECT CONNECTION_ID()", "SELECT LAST_INSERT_ID()", "SELECT FOUND_ROWS()",
+                "SELECT ROW_COUNT()", "SELECT DATABASE()", "SELECT SCHEMA()", "SELECT USER()", "SELECT 'x'", "SELECT 'h\u00e9llo'",
+                "SELECT ''", "SELECT 'x' AS y", "SELECT 1", "SELECT -123456789", "SELECT 1234567890", "SELECT 2.50",
+                "SELECT -0.0", "SELECT 00.50", "SELECT NULL", "SELECT @@warning_count", "SELECT @@session.warning_count",
+                "SHOW WARNINGS", "SHOW COUNT(*) WARNINGS", "SHOW COUNT(*) ERRORS");
+        try (Connection ref = cluster.reference()) {
+            io.shardgate.proxy.exec.ServerColumnDefinitions.install(ref);
+            execute(ref, "SET character_set_results = utf8mb4"); // as the proxy's sessions get their results
+            for (String sql : statements) {
+                List<String> proxy = ((StatementResult.Rows) StatementResult.whole(session.query(sql))).columns().stream()
+                        .map(c -> c.name() + " type=" + io.shardgate.proxy.mysql.codec.MySqlTypes.wireType(c) + " flags="
+                                + io.shardgate.proxy.mysql.codec.MySqlTypes.wireFlags(c) + " length=" + c.length() + " decimals="
+                                + c.decimals() + " collation=" + c.collationId())
+                        .toList();
+                List<String> server = new ArrayList<>();
+                try (java.sql.Statement st = ref.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+                    for (com.mysql.cj.result.Field f : rs.getMetaData().unwrap(com.mysql.cj.jdbc.result.ResultSetMetaData.class).getFields()) {
+                        var w = (io.shardgate.proxy.exec.ServerColumnDefinitions.ServerField) f;
+                        server.add(f.getColumnLabel() + " type=" + f.getMysqlTypeId() + " flags=" + w.serverFlags() + " length="
+                                + w.serverLength() + " decimals=" + w.serverDecimals() + " collation=" + f.getCollationIndex());
+                    }
+                }
+                assertThat(proxy).as(sql).isEqualTo(server);
+            }
+        }
+    }
+
     @Test
     @Order(2)
     void serverVersionAndLocalAnswers() {
