@@ -735,7 +735,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             lastInsertId = ids.first();
             ids.begin();
             return result instanceof StatementResult.Update u
-                    ? new StatementResult.Update(u.affectedRows(), lastInsertId, u.warnings(), u.info()) : result;
+                    ? new StatementResult.Update(u.affectedRows(), lastInsertId, u.warnings(), u.info(), u.queryStatus()) : result;
         }
         if (ids.touched()) {
             lastInsertId = previousInsertId;

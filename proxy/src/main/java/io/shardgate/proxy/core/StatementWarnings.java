@@ -60,7 +60,7 @@ final class StatementWarnings {
         int wire = (int) Math.min(count, 0xFFFF);
         return switch (result) {
             case StatementResult.Update u when u.warnings() != wire ->
-                    new StatementResult.Update(u.affectedRows(), u.lastInsertId(), wire, u.info());
+                    new StatementResult.Update(u.affectedRows(), u.lastInsertId(), wire, u.info(), u.queryStatus());
             case StatementResult.Rows r when r.warnings() != wire -> new StatementResult.Rows(r.columns(), r.rows(), wire);
             default -> result;
         };

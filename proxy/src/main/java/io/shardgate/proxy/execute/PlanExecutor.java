@@ -463,10 +463,12 @@ public final class PlanExecutor {
     private StatementResult affectedRows(List<Outcome> outcomes, String splitInsertSql) {
         long affected = 0;
         long insertId = 0;
+        int queryStatus = 0;
         List<StatementResult.Update> parts = new java.util.ArrayList<>();
         for (Outcome o : outcomes) {
             if (o.result() instanceof StatementResult.Update u) {
                 affected += u.affectedRows();
+                queryStatus |= u.queryStatus(); // a shard that scanned without an index: so would one server
                 insertId = insertId == 0 ? u.lastInsertId() : insertId;
                 parts.add(u);
             }
@@ -478,7 +480,7 @@ public final class PlanExecutor {
         List<String> infos = parts.stream().map(StatementResult.Update::info).toList();
         String info = splitInsertSql != null && parts.size() == outcomes.size() ? OkInfo.insertSum(parts, splitInsertSql)
                 : infos.size() == 1 ? infos.getFirst() : OkInfo.sum(infos);
-        return new StatementResult.Update(affected, insertId, 0, info);
+        return new StatementResult.Update(affected, insertId, 0, info, queryStatus);
     }
 
     /**

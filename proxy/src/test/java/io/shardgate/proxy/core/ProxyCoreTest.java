@@ -171,6 +171,32 @@ class ProxyCoreTest {
         }
     }
 
+    /**
+     * The OK packet of a write over JDBC carries the status flags the server set for the statement: a DELETE or UPDATE
+     * that scanned without an index says so (SERVER_QUERY_NO_INDEX_USED), on one shard and over several, as the
+     * reference server says; one by primary key does not.
+     */
+    @Test
+    @Order(3)
+    void aWritesQueryStatusIsTheServers() throws Exception {
+        List<String> statements = List.of("DELETE FROM orders WHERE status = 'no such status'",
+                "UPDATE orders SET amount = amount WHERE customer_id = 8199 AND status = 'none'",
+                "DELETE FROM orders WHERE id = 8199 AND customer_id = 8199", "INSERT INTO orders (id, customer_id) VALUES (8199, 8199)",
+                "DELETE FROM orders WHERE id = 8199 AND customer_id = 8199");
+        try (Connection ref = cluster.reference()) {
+            for (String sql : statements) {
+                StatementResult.Update u = (StatementResult.Update) session.query(sql);
+                try (java.sql.Statement st = ref.createStatement()) {
+                    st.execute(sql);
+                    int server = ((com.mysql.cj.NativeSession) ref.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getSession())
+                            .getServerSession().getStatusFlags();
+                    assertThat(Integer.toHexString(u.queryStatus())).as(sql)
+                            .isEqualTo(Integer.toHexString(server & StatementResult.Update.QUERY_STATUS));
+                }
+            }
+        }
+    }
+
     @Test
     @Order(2)
     void serverVersionAndLocalAnswers() {
