@@ -544,6 +544,24 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
                 : java.util.Optional.empty();
     }
 
+    private static final java.util.regex.Pattern BACKEND_PID_ALONE =
+            java.util.regex.Pattern.compile("(?i)\\s*SELECT\\s+pg_backend_pid\\s*\\(\\s*\\)\\s*;?\\s*");
+    /** pg_backend_pid()'s column as a PostgreSQL server describes it: int4, no table, named after the function. */
+    private static final ColumnInfo BACKEND_PID = new ColumnInfo("", "", "", "pg_backend_pid", "", ColumnType.INT, 11, 0, false,
+            false, true, 63, io.shardgate.proxy.pg.codec.PgTypes.INT4, -1);
+
+    /**
+     * PostgreSQL {@code SELECT pg_backend_pid()} on its own (no alias, nothing else): the pid this session got in
+     * BackendKeyData, which a server would answer for its own process; any other use stays with the caller (refused).
+     */
+    java.util.Optional<StatementResult.Rows> backendPidAnswer(RoutePlan plan, String sql) {
+        if (!postgres() || !(plan instanceof RoutePlan.AnyShard) || !BACKEND_PID_ALONE.matcher(sql).matches()) {
+            return java.util.Optional.empty();
+        }
+        byte[] pid = Long.toString(connectionId).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return java.util.Optional.of(new StatementResult.Rows(List.of(BACKEND_PID), List.<byte[][]>of(new byte[][] {pid}), 0));
+    }
+
     // ---- routing
 
     /**
