@@ -56,6 +56,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ProxyCore core;
     private final ClientInfo client;
     private final long connectionId;
+    /** The status flags of the session's sql_mode (see {@link SessionState#modeStatus}). */
+    private int modeStatus;
     private final SessionBackends backends;
     /** The statement running now: its deadline, and what cancels it on its shards. */
     private final RunningStatement deadline;
@@ -429,7 +431,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public SessionState state() {
-        return new SessionState(schema, autocommit, inTransaction());
+        return new SessionState(schema, autocommit, inTransaction(), modeStatus);
     }
 
     @Override
@@ -767,6 +769,20 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         StatementResult r = executor.outsideTransaction(defaultShard(), "SELECT @@SESSION.max_error_count");
         return r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null
                 ? Long.parseLong(new String(rows.rows().getFirst()[0], java.nio.charset.StandardCharsets.US_ASCII)) : 64;
+    }
+
+    /**
+     * The session's sql_mode was set to {@code value} (as written): its status flags follow it. They are read back from a
+     * backend carrying the session's settings when the value names them, or when the session has some (a new value may
+     * drop them); a value naming neither keeps none (Connector/J's {@code CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')} costs
+     * no round trip).
+     */
+    void sqlModeSet(String value) {
+        String v = value.toUpperCase(java.util.Locale.ROOT);
+        if (modeStatus != 0 || v.contains("ANSI") || v.contains("BACKSLASH") || v.contains("ORACLE") || v.contains("MSSQL")
+                || v.contains("DB2") || v.contains("POSTGRESQL") || v.contains("MAXDB")) {
+            modeStatus = SessionState.modeStatus(sqlMode());
+        }
     }
 
     /** The session's sql_mode as a backend carrying its settings has it (see {@link SessionIds}). */

@@ -708,7 +708,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     }
 
     static int status(SessionState state) {
-        return (state.inTransaction() ? STATUS_IN_TRANS : 0) | (state.autocommit() ? STATUS_AUTOCOMMIT : 0);
+        return (state.inTransaction() ? STATUS_IN_TRANS : 0) | (state.autocommit() ? STATUS_AUTOCOMMIT : 0) | state.modeStatus();
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.ColumnType;
 import io.shardgate.proxy.session.FrontendSession;
 import io.shardgate.proxy.session.PreparedInfo;
+import io.shardgate.proxy.session.SessionState;
 import io.shardgate.proxy.session.StatementResult;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -193,6 +194,29 @@ class ProxyCoreTest {
                     assertThat(Integer.toHexString(u.queryStatus())).as(sql)
                             .isEqualTo(Integer.toHexString(server & StatementResult.Update.QUERY_STATUS));
                 }
+            }
+        }
+    }
+
+    /**
+     * The session's sql_mode sets the status flags a server sends with every answer (NO_BACKSLASH_ESCAPES, by which a
+     * client escapes its strings, and MariaDB's ANSI_QUOTES), as the reference server sets them.
+     */
+    @Test
+    @Order(3)
+    void theSqlModesStatusFlagsAreTheServers() throws Exception {
+        try (Connection ref = cluster.reference()) {
+            for (String sql : List.of("SET sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')", "SET sql_mode = 'NO_BACKSLASH_ESCAPES'",
+                    "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI')", "SET @@session.sql_mode = 'STRICT_TRANS_TABLES'",
+                    "SET sql_mode = 'ORACLE'", "SET sql_mode = DEFAULT")) {
+                session.query(sql);
+                try (java.sql.Statement st = ref.createStatement()) {
+                    st.execute(sql);
+                }
+                int server = ((com.mysql.cj.NativeSession) ref.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getSession())
+                        .getServerSession().getStatusFlags();
+                assertThat(Integer.toHexString(session.state().modeStatus())).as(sql)
+                        .isEqualTo(Integer.toHexString(server & (SessionState.NO_BACKSLASH_ESCAPES | SessionState.ANSI_QUOTES)));
             }
         }
     }
