@@ -42,9 +42,10 @@ import java.util.function.Supplier;
  *       answer itself, except {@code LAST_INSERT_ID()} in a write, which gets the session's value as a literal.</li>
  *   <li><b>Session ids</b>: {@code CONNECTION_ID()} is the handshake's id: answered by the proxy when selected on its
  *       own, replaced by {@code CAST(<id> AS UNSIGNED)} where a literal cannot change what the client sees
- *       ({@link SqlPrepared#callReplaceableFrom}), refused elsewhere. PostgreSQL {@code pg_backend_pid()},
- *       {@code pg_cancel_backend()} and {@code pg_terminate_backend()} are refused: on a shard they would name or
- *       signal a pooled backend process, not the session's BackendKeyData pid.</li>
+ *       ({@link SqlPrepared#callReplaceableFrom}), refused elsewhere. PostgreSQL {@code SELECT pg_backend_pid()} on
+ *       its own is answered by the proxy with the session's BackendKeyData pid (GUI tools ask for it); in any other
+ *       statement it is refused, and so are {@code pg_cancel_backend()} and {@code pg_terminate_backend()}: on a shard
+ *       they would name or signal a pooled backend process, not the session's BackendKeyData pid.</li>
  * </ul>
  * Reserved connections stay the session's until it ends, except that a shard's connection kept for temporary tables
  * only goes back to the pool (reset) when the session drops the last of them; named locks and user variables are not
@@ -165,6 +166,10 @@ final class ServerStateRules {
                     + where + " would compute them for its own backend connection, not for this session");
         }
         if (state.has(Use.SESSION_ID)) {
+            var pid = session.backendPidAnswer(plan, statement.sql());
+            if (pid.isPresent()) {
+                return seen(pid.get());
+            }
             throw unsupported("pg_backend_pid() would answer the process id of the pooled backend connection of " + where
                     + ", not the one Shardgate gave this session in BackendKeyData (which CancelRequest takes); use the driver's"
                     + " (pgJDBC PGConnection.getBackendPID(), libpq PQbackendPID())");

@@ -159,7 +159,7 @@ public final class ShardExecutor {
             long lastInsertId = st.unwrap(StatementImpl.class).getLastInsertID();
             String info = st.unwrap(JdbcStatement.class).getResultSetInternal() instanceof com.mysql.cj.protocol.Resultset r
                     && r.getServerInfo() != null ? r.getServerInfo() : "";
-            return new StatementResult.Update(st.getLargeUpdateCount(), lastInsertId, warningCount(st), info);
+            return new StatementResult.Update(st.getLargeUpdateCount(), lastInsertId, warningCount(st), info, serverStatus(st));
         }
         try (ResultSet rs = st.getResultSet()) {
             ResultSetMetaData md = rs.getMetaData();
@@ -182,6 +182,11 @@ public final class ShardExecutor {
      * The warning count of the OK or EOF packet that ended the statement's reply, as the server sent it (Connector/J keeps
      * the last one per connection, and fetches the warnings themselves only when asked for them).
      */
+    static int serverStatus(Statement st) throws SQLException {
+        return ((com.mysql.cj.NativeSession) st.getConnection().unwrap(JdbcConnection.class).getSession()).getServerSession()
+                .getStatusFlags();
+    }
+
     static int warningCount(Statement st) throws SQLException {
         return ((com.mysql.cj.NativeSession) st.getConnection().unwrap(JdbcConnection.class).getSession()).getProtocol().getWarningCount();
     }

@@ -434,13 +434,14 @@ final class NativeRows implements RowSource {
         long affected = Wire.readLenEnc(p, "affected rows");
         long insertId = Wire.readLenEnc(p, "last insert id");
         Wire.need(p, 4, "status flags and warnings");
-        p.skipBytes(2);
+        int status = p.readUnsignedShortLE();
         int warnings = p.readUnsignedShortLE();
         String info = "";
         if (p.isReadable()) {
-            info = p.toString(StandardCharsets.UTF_8);
+            // length-encoded, as MySQL and MariaDB servers write it (see ServerMessageEncoder#ok)
+            info = new String(Wire.readLenEncBytes(p, "info"), StandardCharsets.UTF_8);
         }
-        return new StatementResult.Update(affected, insertId, warnings, info);
+        return new StatementResult.Update(affected, insertId, warnings, info, status);
     }
 
     private StatementResult.Update ok(ByteBuf payload) {
