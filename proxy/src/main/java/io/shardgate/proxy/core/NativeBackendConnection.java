@@ -70,6 +70,11 @@ final class NativeBackendConnection implements BackendConnection {
         return lent;
     }
 
+    /** The same connection seen as pinned to the transaction or not (a reserved one outlives its transaction). */
+    NativeBackendConnection withPinned(boolean pinnedNow) {
+        return pinnedNow == pinned ? this : new NativeBackendConnection(lent, pinnedNow, owner);
+    }
+
     private MySqlBackendConnection c() {
         return lent.connection();
     }
@@ -167,6 +172,12 @@ final class NativeBackendConnection implements BackendConnection {
         } catch (BackendError | RuntimeException e) {
             discard(); // never reused in the wrong mode
         }
+    }
+
+    /** Runs a statement of the proxy's own with {@code values} written in, in the session's character set; the whole result. */
+    StatementResult run(String sql, List<Object> values) throws BackendError {
+        return guarded(() -> NativeStatements.query(c(), ShardExecutor.mySqlBytes(sql, values, owner.charset(),
+                !values.isEmpty() && c().noBackslashEscapes()), owner.logicalDatabase()));
     }
 
     /** Runs a statement of the proxy's own whose result does not matter (SET, SAVEPOINT, COMMIT …). */
@@ -332,13 +343,13 @@ final class NativeBackendConnection implements BackendConnection {
             return;
         }
         discarded = true;
-        lent.discard();
+        lent.discard(); // closes it: every other view of it sees that
         owner.discarded(this);
     }
 
     @Override
     public boolean discarded() {
-        return discarded;
+        return discarded || c().closedBy() != null; // closed through another view of it, or by a cancel's abort
     }
 
     @Override

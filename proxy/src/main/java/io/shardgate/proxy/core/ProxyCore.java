@@ -124,6 +124,18 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
         return nativeBackends;
     }
 
+    /**
+     * The system property that moves MySQL sessions' transactions (the connections pinned to them, and the statements,
+     * dual writes, savepoints and COMMIT/ROLLBACK on them) from JDBC to native connections; off by default until issue 15
+     * step 2 is complete (see {@link SessionBackends.NativeLender}).
+     */
+    static final String NATIVE_TRANSACTIONS = "shardgate.backend.native-transactions";
+
+    /** Whether MySQL transactions pin native connections ({@code backend.native} and {@link #NATIVE_TRANSACTIONS}). */
+    boolean nativeTransactions() {
+        return nativeBackends != null && Boolean.getBoolean(NATIVE_TRANSACTIONS);
+    }
+
     public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher) {
         return start(users, watcher, ProxyCoreSettings.defaults());
     }
