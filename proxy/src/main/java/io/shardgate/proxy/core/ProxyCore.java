@@ -107,6 +107,9 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
                         settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
+        if (nativeTransactions()) {
+            LOG.info("MySQL transactions pin native backend connections ({}=true)", NATIVE_TRANSACTIONS);
+        }
     }
 
     /** The native PostgreSQL connections ({@code backend.native}), or null when they are off. */

@@ -55,13 +55,7 @@ public final class LentConnection {
 
     /** Back to the pool: as it is, if it is idle, open and outside a transaction; else closed. */
     public void giveBack() {
-        if (returned.compareAndSet(false, true)) {
-            try {
-                pool.release(connection, false);
-            } finally {
-                budget.releaseNative();
-            }
-        }
+        giveBack(false);
     }
 
     /**
@@ -69,9 +63,13 @@ public final class LentConnection {
      * named locks); closed if the reset fails.
      */
     public void giveBackReset() {
+        giveBack(true);
+    }
+
+    private void giveBack(boolean dirty) {
         if (returned.compareAndSet(false, true)) {
             try {
-                pool.release(connection, true);
+                pool.release(connection, dirty);
             } finally {
                 budget.releaseNative();
             }

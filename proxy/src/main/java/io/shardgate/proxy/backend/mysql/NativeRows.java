@@ -297,7 +297,7 @@ final class NativeRows implements RowSource {
     /** Receives the reply on the connection's event loop. */
     private final class Sink implements ReplySink {
         private long columnCount;
-        private ByteBuf pieces;
+        private final RowPieces pieces = new RowPieces();
         private boolean failed;
         /** Rows read and not handed over yet; handed over by a task run after this read (or before the end). */
         private List<byte[]> gathered;
@@ -365,25 +365,10 @@ final class NativeRows implements RowSource {
         }
 
         private void row(ByteBuf payload, boolean continuation) {
-            int length = payload.readableBytes();
-            if (continuation || length == PieceDecoder.MAX_PIECE) {
-                if (pieces == null) {
-                    pieces = io.netty.buffer.Unpooled.buffer(2 * PieceDecoder.MAX_PIECE);
-                }
-                pieces.writeBytes(payload);
-                if (length == PieceDecoder.MAX_PIECE) {
-                    return; // the row goes on in the next piece
-                }
-                byte[] whole = new byte[pieces.readableBytes()];
-                pieces.readBytes(whole);
-                pieces.release();
-                pieces = null;
+            byte[] whole = pieces.add(payload, continuation);
+            if (whole != null) {
                 queueRow(whole);
-                return;
             }
-            byte[] bytes = new byte[length];
-            payload.getBytes(payload.readerIndex(), bytes);
-            queueRow(bytes);
         }
 
         private void queueRow(byte[] payload) {
@@ -416,10 +401,7 @@ final class NativeRows implements RowSource {
 
         @Override
         public void failed(ProxyException error) {
-            if (pieces != null) {
-                pieces.release();
-                pieces = null;
-            }
+            pieces.release();
             fail(error, 0, null);
         }
 

@@ -1,7 +1,6 @@
 package io.shardgate.proxy.backend.mysql;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.execute.BackendError;
@@ -159,7 +158,7 @@ public final class NativeStatements {
         private int results;
         private StatementResult.Update update;
         private int warnings;
-        private ByteBuf pieces;
+        private final RowPieces pieces = new RowPieces();
         private BackendError error;
 
         Whole(boolean deprecateEof, String logicalDatabase) {
@@ -225,32 +224,14 @@ public final class NativeStatements {
         }
 
         private void row(ByteBuf payload, boolean continuation) {
-            int length = payload.readableBytes();
-            if (continuation || length == PieceDecoder.MAX_PIECE) {
-                if (pieces == null) {
-                    pieces = Unpooled.buffer(2 * PieceDecoder.MAX_PIECE);
-                }
-                pieces.writeBytes(payload);
-                if (length == PieceDecoder.MAX_PIECE) {
-                    return;
-                }
-                byte[] whole = new byte[pieces.readableBytes()];
-                pieces.readBytes(whole);
-                pieces.release();
-                pieces = null;
+            byte[] whole = pieces.add(payload, continuation);
+            if (whole != null) {
                 rows.add(TextRows.row(whole, (int) columnCount));
-                return;
             }
-            byte[] bytes = new byte[length];
-            payload.getBytes(payload.readerIndex(), bytes);
-            rows.add(TextRows.row(bytes, (int) columnCount));
         }
 
         private void finish() {
-            if (pieces != null) {
-                pieces.release();
-                pieces = null;
-            }
+            pieces.release();
             if (error != null) {
                 done.completeExceptionally(error);
             } else if (update != null) {
@@ -262,10 +243,7 @@ public final class NativeStatements {
 
         @Override
         public void failed(ProxyException e) {
-            if (pieces != null) {
-                pieces.release();
-                pieces = null;
-            }
+            pieces.release();
             done.completeExceptionally(new BackendError(e, 0, null));
         }
     }
