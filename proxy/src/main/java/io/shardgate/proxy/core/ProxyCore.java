@@ -108,7 +108,7 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
                         shard -> pools.pool(shard).budget())
                 : null;
         if (nativeTransactions()) {
-            LOG.info("MySQL transactions pin native backend connections ({}=true)", NATIVE_TRANSACTIONS);
+            LOG.info("MySQL transactions pin native backend connections ({}=false keeps them on JDBC)", NATIVE_TRANSACTIONS);
         }
     }
 
@@ -128,15 +128,15 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
     }
 
     /**
-     * The system property that moves MySQL sessions' transactions (the connections pinned to them, and the statements,
-     * dual writes, savepoints and COMMIT/ROLLBACK on them) from JDBC to native connections; off by default until issue 15
-     * step 2 is complete (see {@link SessionBackends.NativeLender}).
+     * The system property that keeps MySQL sessions' transactions on JDBC connections when {@code false}; by default (and
+     * with {@code true}) a transaction pins native connections, and its statements, dual writes, savepoints and
+     * COMMIT/ROLLBACK run on them (issue 15, see {@link SessionBackends.NativeLender}).
      */
     static final String NATIVE_TRANSACTIONS = "shardgate.backend.native-transactions";
 
-    /** Whether MySQL transactions pin native connections ({@code backend.native} and {@link #NATIVE_TRANSACTIONS}). */
+    /** Whether MySQL transactions pin native connections ({@code backend.native}, unless {@link #NATIVE_TRANSACTIONS} is false). */
     boolean nativeTransactions() {
-        return nativeBackends != null && Boolean.getBoolean(NATIVE_TRANSACTIONS);
+        return nativeBackends != null && !"false".equalsIgnoreCase(System.getProperty(NATIVE_TRANSACTIONS, "true"));
     }
 
     public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher) {

@@ -130,7 +130,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             }
             io.shardgate.cluster.ShardDefinition definition = core.snapshot().cluster().shard(shard).orElseThrow(() ->
                     new ProxyException(io.shardgate.proxy.error.ErrorCode.INTERNAL, "shard " + shard + " is not in the cluster definition"));
-            return core.nativeBackends().lend(definition, settings, foundRowsFlag());
+            io.shardgate.proxy.backend.mysql.LentConnection lent = core.nativeBackends().lend(definition, settings, foundRowsFlag());
+            core.metrics().nativeTransactionConnection();
+            return lent;
         }
 
         @Override
