@@ -111,9 +111,65 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.charset = client.charset();
         if (!postgres()) {
             backends.startWith(SessionCommands.clientFlags(client.flags()));
+            if (core.nativeTransactions()) {
+                backends.natives(new NativeTransactions());
+            }
         }
         if (!charset.utf8mb4()) {
             SessionCommands.useCharset(this, charset, "SET NAMES " + charset.mysqlName());
+        }
+    }
+
+    /**
+     * The session's side of its native transaction connections: lent while no backend fault is injected (the fault hook
+     * works on JDBC connections), warnings listed into the running statement's.
+     */
+    private final class NativeTransactions implements SessionBackends.NativeLender, NativeBackendConnection.Owner {
+        @Override
+        public io.shardgate.proxy.backend.mysql.LentConnection lend(String shard, io.shardgate.proxy.exec.SessionSettings settings) {
+            if (core.backendFault() != null) {
+                return null;
+            }
+            io.shardgate.cluster.ShardDefinition definition = core.snapshot().cluster().shard(shard).orElseThrow(() ->
+                    new ProxyException(io.shardgate.proxy.error.ErrorCode.INTERNAL, "shard " + shard + " is not in the cluster definition"));
+            io.shardgate.proxy.backend.mysql.LentConnection lent = core.nativeBackends().lend(definition, settings, foundRowsFlag());
+            core.metrics().nativeTransactionConnection();
+            return lent;
+        }
+
+        @Override
+        public NativeBackendConnection.Owner owner() {
+            return this;
+        }
+
+        @Override
+        public boolean keeps(NativeBackendConnection c) {
+            return true; // only pinned and reserved connections are native
+        }
+
+        @Override
+        public void discarded(NativeBackendConnection c) {
+            // closed: the session's next use of it fails and ends the transaction (see SessionBackends#isBroken)
+        }
+
+        @Override
+        public void warnings(String shard, int count, List<byte[][]> rows) {
+            listedWarnings(shard, count, rows);
+        }
+
+        @Override
+        public io.shardgate.proxy.session.ClientCharset charset() {
+            return charset;
+        }
+
+        @Override
+        public boolean touchesCharset() {
+            return backends.settings().touchesCharset();
+        }
+
+        @Override
+        public String logicalDatabase() {
+            return core.topology().logicalDatabase();
         }
     }
 

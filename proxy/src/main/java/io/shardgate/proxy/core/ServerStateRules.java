@@ -2,7 +2,6 @@ package io.shardgate.proxy.core;
 
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
-import io.shardgate.proxy.exec.ShardExecutor;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.AnalysedStatement;
@@ -11,7 +10,6 @@ import io.shardgate.router.ServerState.Use;
 import io.shardgate.router.plan.MergePlan;
 import io.shardgate.router.plan.RoutePlan;
 import java.nio.charset.StandardCharsets;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -341,15 +339,7 @@ final class ServerStateRules {
     }
 
     private StatementResult runOn(String shard, String sql) {
-        SessionBackends.Lease lease = backends.borrow(shard);
-        long start = System.nanoTime();
-        try {
-            return ShardExecutor.run(lease.connection(), sql, List.of(), "");
-        } catch (SQLException e) {
-            throw io.shardgate.proxy.exec.BackendErrors.translate(e, lease.pool(), start);
-        } finally {
-            backends.release(lease);
-        }
+        return backends.query(shard, sql, List.of(), "");
     }
 
     private static String value(StatementResult result) {

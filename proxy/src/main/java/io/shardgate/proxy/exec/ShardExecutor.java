@@ -108,6 +108,15 @@ public final class ShardExecutor {
         return MySqlStatementBytes.render(sql, values, charset, noBackslashEscapes);
     }
 
+    /**
+     * MySQL {@code sql} with {@code values} written in (see {@link MySqlStatementBytes}) for a connection whose
+     * {@code NO_BACKSLASH_ESCAPES} mode is {@code noBackslashEscapes}: what {@link #runMySql} sends, for native connections.
+     */
+    public static byte[] mySqlBytes(String sql, List<Object> values, io.shardgate.proxy.session.ClientCharset charset,
+            boolean noBackslashEscapes) {
+        return MySqlStatementBytes.render(sql, values, charset, noBackslashEscapes);
+    }
+
     /** pgJDBC keeps a NoticeResponse as an SQLWarning of the statement, with the server's fields when it has them. */
     static void passNotices(Statement st, java.util.function.Consumer<BackendNotice> notices) throws SQLException {
         for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {

@@ -318,7 +318,7 @@ public final class NativeBackends implements AutoCloseable {
     }
 
     /** A relayed statement's work on {@code connection}: {@code KILL QUERY} of its thread id, or closing it. */
-    private record NativeWork(ShardDefinition definition, NativePool pool, MySqlBackendConnection connection) implements ShardWork {
+    record NativeWork(ShardDefinition definition, NativePool pool, MySqlBackendConnection connection) implements ShardWork {
         @Override
         public String shard() {
             return pool.describe();
@@ -470,6 +470,44 @@ public final class NativeBackends implements AutoCloseable {
         return new NativeRows(c, logicalDatabase, ending).open(sql);
     }
 
+    /**
+     * Lends a native connection of {@code shard} carrying the session's {@code settings} for a statement run through the
+     * executor or for a transaction (see {@link LentConnection}): a place in the shard's budget first (waiting up to
+     * the pool wait), then a pooled connection with the {@code DEPRECATE_EOF} capability.
+     *
+     * @throws ProxyException SHARD_BUSY naming the shard, the wait and the budget; SHARD_UNAVAILABLE when the shard cannot
+     *                        be reached or the connection cannot take the settings
+     */
+    public LentConnection lend(ShardDefinition shard, SessionSettings settings, boolean foundRows) {
+        NativePool pool = pool(shard, true, foundRows);
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        MySqlBackendConnection c;
+        try {
+            c = pool.borrow();
+        } catch (RuntimeException | Error e) {
+            budget.releaseNative();
+            throw e;
+        }
+        LentConnection lent = new LentConnection(shard, pool, c, budget);
+        boolean carried = false;
+        try {
+            carried = lent.carry(settings);
+        } finally {
+            if (!carried) {
+                lent.discard();
+            }
+        }
+        if (!carried) {
+            throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": a native connection could not be given the"
+                    + " session's settings " + settings.keys() + "; the connection is closed");
+        }
+        return lent;
+    }
+
     /** The rows of {@code SHOW WARNINGS} on {@code c}, or null if they could not be read (the session then refuses to list them). */
     private static java.util.List<byte[][]> warnings(MySqlBackendConnection c) throws InterruptedException {
         WarningsSink sink = new WarningsSink();
@@ -484,7 +522,7 @@ public final class NativeBackends implements AutoCloseable {
     }
 
     /** Brings {@code c} to the session's settings, as ConnectionStates does for JDBC connections; false if that failed. */
-    private static boolean carry(NativePool pool, MySqlBackendConnection c, SessionSettings settings) {
+    static boolean carry(NativePool pool, MySqlBackendConnection c, SessionSettings settings) {
         String wanted = settings.fingerprint();
         if (wanted.equals(c.sessionTag())) {
             return true;
