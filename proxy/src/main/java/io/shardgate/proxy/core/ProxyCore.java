@@ -99,12 +99,12 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
                 settings.minimumIdle(), settings.statementCacheSize(), settings.poolWait()));
         this.nativeBackends = settings.nativeBackends()
                 ? new io.shardgate.proxy.backend.mysql.NativeBackends(eventLoops.shared(),
-                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
+                        settings.connectTimeout(), settings.poolWait(), settings.nativeMinIdle(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
         this.pgNativeBackends = settings.nativeBackends()
                 ? new io.shardgate.proxy.backend.pg.PgNativeBackends(eventLoops.shared(),
-                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
+                        settings.connectTimeout(), settings.poolWait(), settings.nativeMinIdle(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
         if (nativeTransactions()) {

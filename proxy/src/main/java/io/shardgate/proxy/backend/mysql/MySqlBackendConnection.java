@@ -835,6 +835,15 @@ public final class MySqlBackendConnection {
         }
 
         @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ReplySink receiver = sink;
+            if (receiver != null) {
+                receiver.readComplete();
+            }
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             lost("connection lost", null);
         }

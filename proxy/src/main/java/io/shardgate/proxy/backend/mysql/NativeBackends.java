@@ -40,6 +40,7 @@ public final class NativeBackends implements AutoCloseable {
     private final BackendEventLoops loops;
     private final Duration connectTimeout;
     private final Duration poolWait;
+    private final int minIdle;
     private final Consumer<NativePool> onNewPool;
     private final Function<String, ShardBudget> budgets;
     private final Map<Key, Entry> pools = new ConcurrentHashMap<>();
@@ -47,19 +48,21 @@ public final class NativeBackends implements AutoCloseable {
     /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
     public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
             Function<String, ShardBudget> budgets) {
-        this(new BackendEventLoops(ioThreads), connectTimeout, poolWait, onNewPool, budgets);
+        this(new BackendEventLoops(ioThreads), connectTimeout, poolWait, 0, onNewPool, budgets);
     }
 
     /**
      * On {@code loops} (the proxy's, shared with its front ends: a relayed statement borrows a connection on its client's
-     * loop when one is idle, see {@link NativePool#borrow(io.netty.channel.EventLoop)}).
+     * loop when one is idle, see {@link NativePool#borrow(io.netty.channel.EventLoop)}), each pool keeping {@code minIdle}
+     * idle connections ready (capped by the shard's pool size; {@code backend.native-min-idle}).
      */
-    public NativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
-            Function<String, ShardBudget> budgets) {
+    public NativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, int minIdle,
+            Consumer<NativePool> onNewPool, Function<String, ShardBudget> budgets) {
         this.loops = java.util.Objects.requireNonNull(loops, "loops");
         this.budgets = budgets;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;
+        this.minIdle = minIdle;
         this.onNewPool = onNewPool;
     }
 
@@ -560,7 +563,7 @@ public final class NativeBackends implements AutoCloseable {
                 return e.pool();
             }
             NativePool pool = new NativePool(loops, settings(shard, deprecateEof, foundRows),
-                    NativePool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));
+                    NativePool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait).withMinIdle(minIdle));
             pools.put(key, new Entry(shard, pool));
             LOG.info("{}: native pool {} (max {} connections, {})", shard.name(), e == null ? "created" : "replaced",
                     Math.max(1, shard.poolSize()), (deprecateEof ? "DEPRECATE_EOF" : "EOF packets")
