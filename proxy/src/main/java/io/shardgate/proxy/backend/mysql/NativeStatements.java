@@ -235,7 +235,7 @@ public final class NativeStatements {
             if (error != null) {
                 done.completeExceptionally(error);
             } else if (update != null) {
-                done.complete(new StatementResult.Update(update.affectedRows(), update.lastInsertId(), warnings, update.info()));
+                done.complete(new StatementResult.Update(update.affectedRows(), update.lastInsertId(), warnings, update.info(), update.queryStatus()));
             } else {
                 done.complete(new StatementResult.Rows(columns, rows, warnings));
             }
