@@ -637,6 +637,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             }
 
             @Override
+            public int queryStatus() {
+                return rows.queryStatus();
+            }
+
+            @Override
             public void close() {
                 try {
                     rows.close();
@@ -812,6 +817,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             @Override
             public int warnings() {
                 return rows.warnings();
+            }
+
+            @Override
+            public int queryStatus() {
+                return rows.queryStatus();
             }
 
             @Override
