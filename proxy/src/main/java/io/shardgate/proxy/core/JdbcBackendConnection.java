@@ -193,6 +193,11 @@ final class JdbcBackendConnection implements BackendConnection {
         }
 
         @Override
+        public int queryStatus() {
+            return rows.queryStatus();
+        }
+
+        @Override
         public void close() {
             if (ended) {
                 return;
@@ -285,7 +290,7 @@ final class JdbcBackendConnection implements BackendConnection {
      */
     static StatementResult catalogTables(StatementResult result, String shard, ProxyCore core) {
         if (result instanceof StatementResult.Rows r && !isCatalogShard(shard, core)) {
-            return new StatementResult.Rows(ColumnInfo.withoutPgTables(r.columns()), r.rows(), r.warnings());
+            return new StatementResult.Rows(ColumnInfo.withoutPgTables(r.columns()), r.rows(), r.warnings(), r.queryStatus());
         }
         return result;
     }

@@ -84,7 +84,7 @@ final class NativeReadConnection implements BackendConnection {
                     for (byte[][] row = rows.next(); row != null; row = rows.next()) {
                         all.add(row);
                     }
-                    yield new StatementResult.Rows(rows.columns(), all, rows.warnings());
+                    yield new StatementResult.Rows(rows.columns(), all, rows.warnings(), rows.queryStatus());
                 } finally {
                     rows.close();
                 }

@@ -693,6 +693,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             }
 
             @Override
+            public int queryStatus() {
+                return rows.queryStatus();
+            }
+
+            @Override
             public void close() {
                 try {
                     rows.close();
@@ -868,6 +873,11 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             @Override
             public int warnings() {
                 return rows.warnings();
+            }
+
+            @Override
+            public int queryStatus() {
+                return rows.queryStatus();
             }
 
             @Override

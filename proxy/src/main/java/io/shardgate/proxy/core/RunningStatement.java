@@ -195,6 +195,11 @@ final class RunningStatement implements ShardWork.Tracker {
         }
 
         @Override
+        public int queryStatus() {
+            return rows.queryStatus();
+        }
+
+        @Override
         public void close() {
             try {
                 rows.close();

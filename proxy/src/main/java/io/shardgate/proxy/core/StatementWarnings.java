@@ -61,7 +61,7 @@ final class StatementWarnings {
         return switch (result) {
             case StatementResult.Update u when u.warnings() != wire ->
                     new StatementResult.Update(u.affectedRows(), u.lastInsertId(), wire, u.info(), u.queryStatus());
-            case StatementResult.Rows r when r.warnings() != wire -> new StatementResult.Rows(r.columns(), r.rows(), wire);
+            case StatementResult.Rows r when r.warnings() != wire -> new StatementResult.Rows(r.columns(), r.rows(), wire, r.queryStatus());
             default -> result;
         };
     }

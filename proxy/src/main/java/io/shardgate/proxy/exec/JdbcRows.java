@@ -41,6 +41,7 @@ public final class JdbcRows {
     private final String sql;
     private final boolean prepared;
     private int warnings;
+    private int queryStatus;
     private boolean done;
 
     private JdbcRows(Statement statement, ResultSet rs, List<ColumnInfo> columns, boolean[] bytea, Consumer<BackendNotice> notices,
@@ -171,6 +172,7 @@ public final class JdbcRows {
             ShardExecutor.passNotices(statement, notices);
         } else {
             warnings = ShardExecutor.warningCount(statement);
+            queryStatus = ShardExecutor.serverStatus(statement) & StatementResult.Update.QUERY_STATUS;
         }
         rs.close();
         statement.close();
@@ -179,6 +181,11 @@ public final class JdbcRows {
     /** The warnings of the OK/EOF packet that ended the result (MySQL; 0 on PostgreSQL, whose notices go to the session). */
     public int warnings() {
         return warnings;
+    }
+
+    /** The {@link StatementResult.Update#QUERY_STATUS} flags of the packet that ended the result (MySQL; 0 on PostgreSQL). */
+    public int queryStatus() {
+        return queryStatus;
     }
 
     public boolean done() {

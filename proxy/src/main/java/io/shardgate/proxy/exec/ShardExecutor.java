@@ -183,7 +183,7 @@ public final class ShardExecutor {
                 }
                 rows.add(row);
             }
-            return new StatementResult.Rows(columns, rows, warningCount(st));
+            return new StatementResult.Rows(columns, rows, warningCount(st), serverStatus(st));
         }
     }
 

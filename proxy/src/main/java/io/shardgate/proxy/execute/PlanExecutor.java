@@ -258,6 +258,15 @@ public final class PlanExecutor {
         }
 
         @Override
+        public int queryStatus() {
+            int status = 0;
+            for (OpenRead r : reads) {
+                status |= r.source().queryStatus();
+            }
+            return status;
+        }
+
+        @Override
         public void close() {
             rows.close();
         }
@@ -525,6 +534,7 @@ public final class PlanExecutor {
     private static StatementResult rows(List<Outcome> outcomes, Merge merge) {
         List<ColumnInfo> columns = null;
         List<ShardRows> shards = new ArrayList<>(outcomes.size());
+        int queryStatus = 0;
         for (Outcome o : outcomes) {
             if (!(o.result() instanceof StatementResult.Rows r)) {
                 throw new ProxyException(ErrorCode.INTERNAL, "shard " + o.shard() + " returned no rows for a merged read");
@@ -532,8 +542,9 @@ public final class PlanExecutor {
             // every shard describes the same columns; only the catalog shard's keep their PostgreSQL table OIDs
             columns = columns == null || (!hasPgTable(columns) && hasPgTable(r.columns())) ? r.columns() : columns;
             shards.add(new ShardRows(o.shard(), r.rows()));
+            queryStatus |= r.queryStatus(); // a shard that read without an index: so would one server
         }
         ResultMerger.Merged merged = merge.apply(columns, shards);
-        return new StatementResult.Rows(merged.columns(), merged.rows(), 0);
+        return new StatementResult.Rows(merged.columns(), merged.rows(), 0, queryStatus);
     }
 }

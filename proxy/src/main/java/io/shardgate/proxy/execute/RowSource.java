@@ -22,6 +22,11 @@ public interface RowSource {
     /** The warnings the shard reported for the statement; known at the end of the result. */
     int warnings();
 
+    /** The shard's {@link StatementResult.Update#QUERY_STATUS} flags for the statement (MySQL); known at the end of the result. */
+    default int queryStatus() {
+        return 0;
+    }
+
     /**
      * Ends the statement on the shard. After the end: the connection is ready for its next statement. Before it: the
      * shard stops (KILL QUERY, or the portal closed) and the connection is left clean, or marked so it never goes back to

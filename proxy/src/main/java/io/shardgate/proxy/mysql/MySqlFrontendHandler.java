@@ -669,7 +669,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
         return switch (result) {
             case StatementResult.Update u -> new ServerMessage.Ok(u.affectedRows(), u.lastInsertId(), status | u.queryStatus(),
                     u.warnings(), u.info());
-            case StatementResult.Rows r -> new ServerMessage.ResultSet(r.columns(), r.rows(), binary, status, r.warnings());
+            case StatementResult.Rows r -> new ServerMessage.ResultSet(r.columns(), r.rows(), binary, status | r.queryStatus(),
+                    r.warnings());
             case StatementResult.Stream st -> {
                 stream(ctx, st, s, binary, more);
                 yield null;
@@ -688,9 +689,10 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
             ctx.write(new ServerMessage.ResultSetHead(columns, status(s.state()) | (more ? STATUS_MORE_RESULTS : 0)));
             var pumped = pump.pump(ctx.channel(), st.rows(), 0, rows -> new ServerMessage.ResultRows(columns, rows, binary));
             if (pumped.ended()) {
-                // the status after the rows: a read in a transaction may have just joined it
-                ctx.writeAndFlush(new ServerMessage.ResultSetEnd(status(s.state()) | (more ? STATUS_MORE_RESULTS : 0),
-                        st.rows().warnings()));
+                // the status after the rows: a read in a transaction may have just joined it; with the shards' no-index
+                // flags, known only now (the EOF after the definitions, written before, goes without them)
+                ctx.writeAndFlush(new ServerMessage.ResultSetEnd(status(s.state()) | (more ? STATUS_MORE_RESULTS : 0)
+                        | st.rows().queryStatus(), st.rows().warnings()));
             }
         } finally {
             st.rows().close();

@@ -17,6 +17,11 @@ public interface RowStream {
     /** The statement's warning count; known once {@link #next} returned null. */
     int warnings();
 
+    /** The statement's {@link StatementResult.Update#QUERY_STATUS} flags (no index used, …); known once {@link #next} returned null. */
+    default int queryStatus() {
+        return 0;
+    }
+
     /** Ends the stream: after the end it only lets go; before it, it cancels what the shards still run. Idempotent. */
     void close();
 }

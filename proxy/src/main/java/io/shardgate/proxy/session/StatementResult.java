@@ -40,11 +40,19 @@ public sealed interface StatementResult {
         }
     }
 
-    /** A result set, fully read. */
-    record Rows(List<ColumnInfo> columns, List<byte[][]> rows, int warnings) implements StatementResult {
+    /**
+     * A result set, fully read. {@code queryStatus}: as {@link Update#queryStatus}, the flags a MySQL server set in the
+     * packets that ended the result (a read of a shard without an index: so would one server's).
+     */
+    record Rows(List<ColumnInfo> columns, List<byte[][]> rows, int warnings, int queryStatus) implements StatementResult {
         public Rows {
             columns = List.copyOf(columns);
             rows = List.copyOf(rows);
+            queryStatus &= Update.QUERY_STATUS;
+        }
+
+        public Rows(List<ColumnInfo> columns, List<byte[][]> rows, int warnings) {
+            this(columns, rows, warnings, 0);
         }
     }
 
@@ -66,7 +74,7 @@ public sealed interface StatementResult {
                 for (byte[][] row; (row = rows.next()) != null; ) {
                     all.add(row);
                 }
-                return new Rows(columns, all, rows.warnings());
+                return new Rows(columns, all, rows.warnings(), rows.queryStatus());
             } finally {
                 rows.close();
             }

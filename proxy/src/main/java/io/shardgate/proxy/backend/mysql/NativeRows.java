@@ -56,7 +56,7 @@ final class NativeRows implements RowSource {
         void ended(boolean idle, boolean killQuery);
     }
 
-    private record End(int warnings) {}
+    private record End(int warnings, int queryStatus) {}
 
     private record Batch(List<byte[]> rows, long bytes) {}
 
@@ -80,6 +80,7 @@ final class NativeRows implements RowSource {
     private int inBatch;
     private List<ColumnInfo> columns;
     private int warnings;
+    private int queryStatus;
     private boolean finished;
 
     NativeRows(MySqlBackendConnection connection, String logicalDatabase, Ending ending) {
@@ -188,6 +189,7 @@ final class NativeRows implements RowSource {
         finished = true;
         if (item instanceof End end) {
             warnings = end.warnings();
+            queryStatus = end.queryStatus();
             if (warnings > 0) {
                 ending.warnings(warnings, listWarnings());
             }
@@ -260,6 +262,11 @@ final class NativeRows implements RowSource {
     @Override
     public int warnings() {
         return warnings;
+    }
+
+    @Override
+    public int queryStatus() {
+        return queryStatus;
     }
 
     @Override
@@ -343,7 +350,7 @@ final class NativeRows implements RowSource {
                         return;
                     }
                     handOver();
-                    offer(new End(endWarnings(payload)));
+                    offer(new End(endWarnings(payload), endStatus(payload) & StatementResult.Update.QUERY_STATUS));
                 }
                 case OK -> {
                     if (!last) {
@@ -423,6 +430,14 @@ final class NativeRows implements RowSource {
     }
 
     /** The warning count of the packet after the rows: an EOF (0xFE, warnings, status), or with DEPRECATE_EOF an OK. */
+    /** The status flags of the packet that ended the rows (EOF, or 0xFE-OK with CLIENT_DEPRECATE_EOF). */
+    private int endStatus(ByteBuf payload) {
+        if (!deprecateEof) {
+            return payload.readableBytes() >= 5 ? payload.getUnsignedShortLE(payload.readerIndex() + 3) : 0;
+        }
+        return okFields(payload).queryStatus();
+    }
+
     private int endWarnings(ByteBuf payload) {
         if (!deprecateEof) {
             return payload.readableBytes() >= 3 ? payload.getUnsignedShortLE(payload.readerIndex() + 1) : 0;
