@@ -429,15 +429,15 @@ final class NativeRows implements RowSource {
         }
     }
 
-    /** The warning count of the packet after the rows: an EOF (0xFE, warnings, status), or with DEPRECATE_EOF an OK. */
     /** The status flags of the packet that ended the rows (EOF, or 0xFE-OK with CLIENT_DEPRECATE_EOF). */
     private int endStatus(ByteBuf payload) {
         if (!deprecateEof) {
             return payload.readableBytes() >= 5 ? payload.getUnsignedShortLE(payload.readerIndex() + 3) : 0;
         }
-        return okFields(payload).queryStatus();
+        return NativeStatements.okFields(payload).queryStatus();
     }
 
+    /** The warning count of the packet after the rows: an EOF (0xFE, warnings, status), or with DEPRECATE_EOF an OK. */
     private int endWarnings(ByteBuf payload) {
         if (!deprecateEof) {
             return payload.readableBytes() >= 3 ? payload.getUnsignedShortLE(payload.readerIndex() + 1) : 0;
