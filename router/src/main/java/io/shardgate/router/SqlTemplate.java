@@ -208,8 +208,9 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
                 }
                 pos++;
             }
-            String w = sql.substring(start, pos).toUpperCase(Locale.ROOT);
-            if (dialect == Dialect.MYSQL && (w.equals("N") || introducer(w))) {
+            String w = keyword(start, pos);
+            if (dialect == Dialect.MYSQL && (w.equals("N") || (sql.charAt(start) == '_'
+                    && introducer(sql.substring(start, pos).toUpperCase(Locale.ROOT))))) {
                 int quote = skipBlanks(pos);
                 if (quote < sql.length() && sql.charAt(quote) == '\'') {
                     return introducedString(start, quote);
@@ -239,6 +240,38 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
                 default -> { }
             }
             remember(w);
+            return true;
+        }
+
+        /** The words the lexer tells apart (upper case); every other word is {@link #OTHER_WORD}. */
+        private static final List<String> KEYWORDS = List.of("VALUES", "VALUE", "ON", "SELECT", "SET", "WHERE", "RETURNING",
+                "BETWEEN", "AND", "IN", "LIKE", "N", "BETWEEN_AND");
+        /** Any word not in {@link #KEYWORDS}: no case of the lexer tests for it. */
+        private static final String OTHER_WORD = "WORD";
+
+        /**
+         * The word {@code sql[start, end)} upper-cased if it is one of {@link #KEYWORDS}, else {@link #OTHER_WORD}: the
+         * lexer only ever compares a word with those, and upper-casing every word (a copy and a case mapping) was a
+         * visible share of a text point select's CPU. Compared per character with {@link Character#toUpperCase(char)},
+         * as {@code toUpperCase(Locale.ROOT)} maps them (no keyword holds a letter pair that one character upper-cases
+         * to, such as SS or ST).
+         */
+        private String keyword(int start, int end) {
+            int length = end - start;
+            for (String k : KEYWORDS) {
+                if (k.length() == length && upperCaseEquals(start, k)) {
+                    return k;
+                }
+            }
+            return OTHER_WORD;
+        }
+
+        private boolean upperCaseEquals(int start, String upper) {
+            for (int i = 0; i < upper.length(); i++) {
+                if (Character.toUpperCase(sql.charAt(start + i)) != upper.charAt(i)) {
+                    return false;
+                }
+            }
             return true;
         }
 
