@@ -130,7 +130,7 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             if (dialect == Dialect.POSTGRES && sql.indexOf('$') >= 0) {
                 return Optional.empty(); // $n parameters or dollar-quoted strings: not worth lexing here
             }
-            if (!templated(firstWord())) {
+            if (!templated()) {
                 return Optional.empty();
             }
             while (pos < sql.length()) {
@@ -145,23 +145,25 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             return Optional.of(new SqlTemplate(out.toString(), literals, sources));
         }
 
-        private String firstWord() {
+        /** The statements templated, by their first word. */
+        private static final List<String> TEMPLATED = List.of("SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE");
+
+        /** Whether the statement's first word (its letters) is one of {@link #TEMPLATED}, in any case. */
+        private boolean templated() {
             int i = skipSpaceAndComments(0);
             if (i < 0) {
-                return "";
+                return false;
             }
             int start = i;
             while (i < sql.length() && Character.isLetter(sql.charAt(i))) {
                 i++;
             }
-            return sql.substring(start, i).toUpperCase(Locale.ROOT);
-        }
-
-        private static boolean templated(String word) {
-            return switch (word) {
-                case "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE" -> true;
-                default -> false;
-            };
+            for (String word : TEMPLATED) {
+                if (word.length() == i - start && upperCaseEquals(start, word)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** Consumes one token; false means "do not template this statement". */
@@ -330,8 +332,17 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             } else {
                 pos++;
             }
-            remember(sql.substring(start, pos));
+            remember(pos - start == 1 && c < ONE_CHAR.length ? ONE_CHAR[c] : sql.substring(start, pos));
             return true;
+        }
+
+        /** One-character ASCII tokens as strings, made once rather than for every comma and equals sign. */
+        private static final String[] ONE_CHAR = new String[128];
+
+        static {
+            for (char c = 0; c < ONE_CHAR.length; c++) {
+                ONE_CHAR[c] = String.valueOf(c);
+            }
         }
 
         private boolean quotedIdentifier(char quote) {
