@@ -86,6 +86,9 @@ final class RoutingRun {
     }
 
     private RoutePlan byKeys(Analysis.Keyed k, List<KeyValue> values) {
+        if (values.size() == 1 && !k.write() && index.tablesWithSplitKeys.isEmpty()) {
+            return pointRead(k, values.getFirst());
+        }
         TableDefinition table = k.table();
         Map<Integer, List<String>> keysBySlot = new LinkedHashMap<>();
         boolean counterFanOut = false;
@@ -128,6 +131,20 @@ final class RoutingRun {
         }
         ShardStatement st = on(shards.getFirst(), k.pointSql());
         return copies.isEmpty() ? new RoutePlan.SingleShard(epoch, st) : new RoutePlan.DualWrite(epoch, st, copies);
+    }
+
+    /**
+     * {@link #byKeys} for a read of one key when no key of the snapshot is split: the same plan (one slot, its owner)
+     * without the slot-to-keys map and owner set built for many keys. The point select runs here on every execution.
+     */
+    private RoutePlan pointRead(Analysis.Keyed k, KeyValue value) {
+        TableDefinition table = k.table();
+        String key = value.normalize(table.keyType(), params, () -> "shard key " + table.name() + "." + table.shardKey());
+        Optional<RoutePlan> held = heldKey(k.tables(), key);
+        if (held.isPresent()) {
+            return held.get();
+        }
+        return new RoutePlan.SingleShard(epoch, on(slotMap.owner(SlotFunction.slot(key, slotCount)), k.pointSql()));
     }
 
     /** Slots of a split key that a statement touches: one sub-key when an append row's split-by value is known, else all. */

@@ -130,7 +130,7 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             if (dialect == Dialect.POSTGRES && sql.indexOf('$') >= 0) {
                 return Optional.empty(); // $n parameters or dollar-quoted strings: not worth lexing here
             }
-            if (!templated(firstWord())) {
+            if (!templated()) {
                 return Optional.empty();
             }
             while (pos < sql.length()) {
@@ -145,23 +145,25 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             return Optional.of(new SqlTemplate(out.toString(), literals, sources));
         }
 
-        private String firstWord() {
+        /** The statements templated, by their first word. */
+        private static final List<String> TEMPLATED = List.of("SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE");
+
+        /** Whether the statement's first word (its letters) is one of {@link #TEMPLATED}, in any case. */
+        private boolean templated() {
             int i = skipSpaceAndComments(0);
             if (i < 0) {
-                return "";
+                return false;
             }
             int start = i;
             while (i < sql.length() && Character.isLetter(sql.charAt(i))) {
                 i++;
             }
-            return sql.substring(start, i).toUpperCase(Locale.ROOT);
-        }
-
-        private static boolean templated(String word) {
-            return switch (word) {
-                case "SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE" -> true;
-                default -> false;
-            };
+            for (String word : TEMPLATED) {
+                if (word.length() == i - start && upperCaseEquals(start, word)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** Consumes one token; false means "do not template this statement". */
@@ -208,8 +210,9 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
                 }
                 pos++;
             }
-            String w = sql.substring(start, pos).toUpperCase(Locale.ROOT);
-            if (dialect == Dialect.MYSQL && (w.equals("N") || introducer(w))) {
+            String w = keyword(start, pos);
+            if (dialect == Dialect.MYSQL && (w.equals("N") || (sql.charAt(start) == '_'
+                    && introducer(sql.substring(start, pos).toUpperCase(Locale.ROOT))))) {
                 int quote = skipBlanks(pos);
                 if (quote < sql.length() && sql.charAt(quote) == '\'') {
                     return introducedString(start, quote);
@@ -239,6 +242,38 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
                 default -> { }
             }
             remember(w);
+            return true;
+        }
+
+        /** The words the lexer tells apart (upper case); every other word is {@link #OTHER_WORD}. */
+        private static final List<String> KEYWORDS = List.of("VALUES", "VALUE", "ON", "SELECT", "SET", "WHERE", "RETURNING",
+                "BETWEEN", "AND", "IN", "LIKE", "N", "BETWEEN_AND");
+        /** Any word not in {@link #KEYWORDS}: no case of the lexer tests for it. */
+        private static final String OTHER_WORD = "WORD";
+
+        /**
+         * The word {@code sql[start, end)} upper-cased if it is one of {@link #KEYWORDS}, else {@link #OTHER_WORD}: the
+         * lexer only ever compares a word with those, and upper-casing every word (a copy and a case mapping) was a
+         * visible share of a text point select's CPU. Compared per character with {@link Character#toUpperCase(char)},
+         * as {@code toUpperCase(Locale.ROOT)} maps them (no keyword holds a letter pair that one character upper-cases
+         * to, such as SS or ST).
+         */
+        private String keyword(int start, int end) {
+            int length = end - start;
+            for (String k : KEYWORDS) {
+                if (k.length() == length && upperCaseEquals(start, k)) {
+                    return k;
+                }
+            }
+            return OTHER_WORD;
+        }
+
+        private boolean upperCaseEquals(int start, String upper) {
+            for (int i = 0; i < upper.length(); i++) {
+                if (Character.toUpperCase(sql.charAt(start + i)) != upper.charAt(i)) {
+                    return false;
+                }
+            }
             return true;
         }
 
@@ -297,8 +332,17 @@ public record SqlTemplate(String template, List<Object> literals, List<String> s
             } else {
                 pos++;
             }
-            remember(sql.substring(start, pos));
+            remember(pos - start == 1 && c < ONE_CHAR.length ? ONE_CHAR[c] : sql.substring(start, pos));
             return true;
+        }
+
+        /** One-character ASCII tokens as strings, made once rather than for every comma and equals sign. */
+        private static final String[] ONE_CHAR = new String[128];
+
+        static {
+            for (char c = 0; c < ONE_CHAR.length; c++) {
+                ONE_CHAR[c] = String.valueOf(c);
+            }
         }
 
         private boolean quotedIdentifier(char quote) {

@@ -35,6 +35,25 @@ class SqlTemplateTest {
                 new SqlTemplate("INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)", List.of(3L, 77L, "c", "p")));
     }
 
+    /**
+     * Keywords are recognised in any case, as upper-casing the word with {@code Locale.ROOT} recognises them: also when
+     * spelled with a dotless i or a long s, which upper-case to I and S. A word that only contains a keyword does not count.
+     */
+    @Test
+    void keywordsInAnyCase() {
+        assertThat(t("select c from t where a like 'x%' and b between 1 aNd 2 and c In (3, 4) and d = 5")).isEqualTo(
+                new SqlTemplate("select c from t where a like ? and b between ? aNd ? and c In (?, ?) and d = ?",
+                        List.of("x%", 1L, 2L, 3L, 4L, 5L)));
+        assertThat(t("SELECT c FROM t WHERE a l\u0131ke 'x' AND b \u017fELECT")).isEqualTo(
+                new SqlTemplate("SELECT c FROM t WHERE a l\u0131ke ? AND b \u017fELECT", List.of("x")));
+        assertThat(t("insert into t (a, b) values (1, 2)")).isEqualTo(
+                new SqlTemplate("insert into t (a, b) values (?, ?)", List.of(1L, 2L)));
+        assertThat(t("SELECT c FROM t WHERE likes IN (1) AND x = 2")).isEqualTo(
+                new SqlTemplate("SELECT c FROM t WHERE likes IN (?) AND x = ?", List.of(1L, 2L)));
+        untouched("SELECT c FROM t WHERE likes 'x' ORDER BY 1");
+        untouched("SELECT c FROM t WHERE a LIKES 1");
+    }
+
     /** Shard SQL made from a template carries each literal as the client spelled it: escapes, quotes, sign and all. */
     @Test
     void renderUsesTheLiteralsOriginalSpelling() {

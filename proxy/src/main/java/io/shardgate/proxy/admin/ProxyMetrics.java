@@ -64,13 +64,13 @@ public final class ProxyMetrics {
         return (long) nativeTransactionConnections.count();
     }
 
-    /** Calls to one shard: the timer, plus totals for the JSON API. */
+    /**
+     * Calls to one shard: the timers (their counts and total times are the JSON API's totals too), plus the longest
+     * call since start (a timer's max decays).
+     */
     private static final class ShardCalls {
         final Timer ok;
         final Timer failed;
-        final LongAdder calls = new LongAdder();
-        final LongAdder failures = new LongAdder();
-        final LongAdder nanos = new LongAdder();
         final AtomicLong maxNanos = new AtomicLong();
 
         ShardCalls(PrometheusMeterRegistry registry, String shard) {
@@ -105,12 +105,9 @@ public final class ProxyMetrics {
     public void shardCall(String shard, long nanos, boolean ok) {
         ShardCalls c = shards.computeIfAbsent(shard, s -> new ShardCalls(registry, s));
         (ok ? c.ok : c.failed).record(nanos, TimeUnit.NANOSECONDS);
-        c.calls.increment();
-        if (!ok) {
-            c.failures.increment();
+        if (nanos > c.maxNanos.get()) { // a write only when it is a new maximum: this runs for every statement
+            c.maxNanos.accumulateAndGet(nanos, Math::max);
         }
-        c.nanos.add(nanos);
-        c.maxNanos.accumulateAndGet(nanos, Math::max);
     }
 
     /** A dual write of the proxy's own transaction run again after a shard ended it with a lock conflict ({@code kind}). */
@@ -143,8 +140,8 @@ public final class ProxyMetrics {
 
     public Map<String, ShardTotals> shardTotals() {
         Map<String, ShardTotals> out = new java.util.TreeMap<>();
-        shards.forEach((name, c) -> out.put(name, new ShardTotals(c.calls.sum(), c.failures.sum(), c.nanos.sum() / 1e6,
-                c.maxNanos.get() / 1e6)));
+        shards.forEach((name, c) -> out.put(name, new ShardTotals(c.ok.count() + c.failed.count(), c.failed.count(),
+                (c.ok.totalTime(TimeUnit.NANOSECONDS) + c.failed.totalTime(TimeUnit.NANOSECONDS)) / 1e6, c.maxNanos.get() / 1e6)));
         return out;
     }
 

@@ -334,11 +334,16 @@ public final class MySqlBackendConnection {
     static final int PREPARED_CACHE = 256;
 
     /** Statement ids of this connection by the statement's bytes, least recently used first. */
-    private final java.util.LinkedHashMap<java.nio.ByteBuffer, Integer> prepared = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    private final java.util.LinkedHashMap<StatementKey, Integer> prepared = new java.util.LinkedHashMap<>(16, 0.75f, true);
 
     /** This connection's statement id for {@code sql} prepared here before, or -1. */
     public int preparedId(byte[] sql) {
-        Integer id = prepared.get(java.nio.ByteBuffer.wrap(sql));
+        return preparedId(new StatementKey(sql));
+    }
+
+    /** As {@link #preparedId(byte[])}, for a key hashed once by a caller that asks several connections. */
+    public int preparedId(StatementKey sql) {
+        Integer id = prepared.get(sql);
         return id == null ? -1 : id;
     }
 
@@ -400,7 +405,7 @@ public final class MySqlBackendConnection {
     public record PrepareResult(int statementId, ServerError error) {}
 
     private void remember(byte[] sql, int id) {
-        prepared.put(java.nio.ByteBuffer.wrap(sql), id);
+        prepared.put(new StatementKey(sql), id);
         if (prepared.size() > PREPARED_CACHE) {
             var eldest = prepared.entrySet().iterator();
             int old = eldest.next().getValue();

@@ -162,8 +162,9 @@ public final class NativeBackends implements AutoCloseable {
     public java.util.concurrent.CompletableFuture<RelaySink.Outcome> relayExecuteFromLoop(ShardDefinition shard, byte[] sql,
             byte[] execute, SessionSettings settings, RelayTarget target, ShardWork.Tracker tracker,
             java.util.concurrent.Executor blocking) {
-        return relayFromLoop(shard, settings, target, tracker, blocking, c -> c.preparedId(sql) >= 0,
-                c -> io.netty.buffer.Unpooled.wrappedBuffer(withStatementId(execute, c.preparedId(sql))));
+        StatementKey key = new StatementKey(sql); // hashed once for every idle connection considered
+        return relayFromLoop(shard, settings, target, tracker, blocking, c -> c.preparedId(key) >= 0,
+                c -> io.netty.buffer.Unpooled.wrappedBuffer(withStatementId(execute, c.preparedId(key))));
     }
 
     private static byte[] withStatementId(byte[] execute, int id) {
