@@ -137,6 +137,7 @@ public final class PgNativeBackends implements AutoCloseable {
         }
         try {
             PgBackendConnection c = pool.borrow(null);
+            pool.statementDescribed();
             if (!carry(pool, c, settings)) {
                 pool.discard(c);
                 return null;

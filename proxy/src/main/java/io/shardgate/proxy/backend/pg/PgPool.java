@@ -88,11 +88,12 @@ public final class PgPool implements AutoCloseable {
     /**
      * What happened since the pool started; {@code borrowedOnLoop} of the {@code borrowed} were lent to a relay run from
      * the client's event loop ({@link #tryBorrow}), and {@code statementsPrepared} counts the proxy's named statements
-     * the shard parsed on the pool's connections ({@link PgPreparedStatements}).
+     * the shard parsed on the pool's connections ({@link PgPreparedStatements}); {@code statementsDescribed} of the
+     * {@code borrowed} were lent to answer a client's Describe of a statement, not to run one.
      */
     public record Counters(long opened, long openFailures, long borrowed, long waited, long busyTimeouts, long resets,
             long validationFailures, long discardedBroken, long closedIdle, long closedLifetime, long borrowedOnLoop,
-            long statementsPrepared) {}
+            long statementsPrepared, long statementsDescribed) {}
 
     private final BackendEventLoops loops;
     private final PgBackendSettings connection;
@@ -118,6 +119,7 @@ public final class PgPool implements AutoCloseable {
     private final LongAdder closedLifetime = new LongAdder();
     private final LongAdder borrowedOnLoop = new LongAdder();
     private final LongAdder statementsPrepared = new LongAdder();
+    private final LongAdder statementsDescribed = new LongAdder();
 
     public PgPool(BackendEventLoops loops, PgBackendSettings connection, Settings settings) {
         this.loops = Objects.requireNonNull(loops, "loops");
@@ -283,12 +285,17 @@ public final class PgPool implements AutoCloseable {
     public Counters counters() {
         return new Counters(opened.sum(), openFailures.sum(), borrowed.sum(), waited.sum(), busyTimeouts.sum(), resets.sum(),
                 validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(), closedLifetime.sum(), borrowedOnLoop.sum(),
-                statementsPrepared.sum());
+                statementsPrepared.sum(), statementsDescribed.sum());
     }
 
     /** The shard parsed one of the proxy's named statements on a connection of this pool. */
     void statementPrepared() {
         statementsPrepared.increment();
+    }
+
+    /** A connection of this pool was lent to answer a client's Describe of a statement. */
+    void statementDescribed() {
+        statementsDescribed.increment();
     }
 
     /**
@@ -311,7 +318,7 @@ public final class PgPool implements AutoCloseable {
                 Map.entry("reset", resets), Map.entry("validation_failed", validationFailures),
                 Map.entry("discarded", discardedBroken), Map.entry("closed_idle", closedIdle),
                 Map.entry("closed_lifetime", closedLifetime), Map.entry("borrowed_on_loop", borrowedOnLoop),
-                Map.entry("statement_prepared", statementsPrepared));
+                Map.entry("statement_prepared", statementsPrepared), Map.entry("statement_described", statementsDescribed));
         events.forEach((event, adder) -> FunctionCounter.builder("shardgate.native.pool.events", adder, LongAdder::sum)
                 .description("What happened to native backend connections, by shard and event").tags("shard", shard, "event", event, "eof", eof)
                 .register(registry));
