@@ -73,7 +73,8 @@ const mysql2 = {
       rows.forEach((r) => mysql2.print([r, undefined], lines));
     } else {
       lines.push('ok: affectedRows=' + rows.affectedRows + ' insertId=' + rows.insertId + ' warningStatus=' + rows.warningStatus);
-      lines.push('ok-detail: changedRows=' + rows.changedRows + ' info=' + JSON.stringify(rows.info));
+      lines.push('ok-detail: changedRows=' + rows.changedRows + ' info=' + JSON.stringify(rows.info)
+        + ' serverStatus=0x' + (rows.serverStatus || 0).toString(16).padStart(4, '0'));
     }
   },
   error: (e) => 'error: ' + e.code + ' ' + e.errno + ' ' + e.sqlState + ' ' + oneLine(e.sqlMessage || e.message),

@@ -85,6 +85,9 @@ class PyMySQL:
     def after(self, conn, cur, out):
         out.append('rowcount: %r lastrowid: %r warnings: %r' % (cur.rowcount, cur.lastrowid,
                                                                conn._result.warning_count if conn._result else None))
+        if cur.description is None and conn._result is not None:
+            # the OK packet's status flags (autocommit, in transaction, no index used, ...)
+            out.append('ok-detail: server_status=0x%04x' % (conn._result.server_status or 0))
 
 
 class Psycopg2:

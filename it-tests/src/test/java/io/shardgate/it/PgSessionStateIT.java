@@ -77,15 +77,52 @@ class PgSessionStateIT {
     }
 
     /**
-     * pg_backend_pid() on a shard is a pooled backend's pid, not the one the session got in BackendKeyData, and
-     * pg_cancel_backend/pg_terminate_backend would signal a shard's process by a pid that names none of the proxy's
+     * SELECT pg_backend_pid() on its own (GUI tools ask for it) answers the pid the session got in BackendKeyData,
+     * described as the reference server describes it (int4 named pg_backend_pid, no table), in pgJDBC's text and binary
+     * extended protocol and in simple queries.
+     */
+    @Test
+    void backendPidAloneIsTheSessionsOwn() throws SQLException {
+        for (String options : List.of("", "prepareThreshold=-1", "preferQueryMode=simple")) {
+            try (Connection p = cluster.proxyConnection(options); Connection r = cluster.referenceConnection(options)) {
+                for (String sql : List.of("SELECT pg_backend_pid()", "select PG_BACKEND_PID ( ) ;")) {
+                    assertThat(backendPid(p, sql)).as(options + ": " + sql).isEqualTo(backendPid(r, sql));
+                }
+            }
+        }
+    }
+
+    /** The answer's column as pgJDBC describes it, and whether its value is the connection's BackendKeyData pid. */
+    private static String backendPid(Connection c, String sql) throws SQLException {
+        int pid = c.unwrap(org.postgresql.PGConnection.class).getBackendPID();
+        try (java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+            java.sql.ResultSetMetaData md = rs.getMetaData();
+            var pg = md.unwrap(org.postgresql.PGResultSetMetaData.class);
+            StringBuilder out = new StringBuilder();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                out.append(md.getColumnLabel(i)).append(' ').append(md.getColumnTypeName(i)).append(" type=").append(md.getColumnType(i))
+                        .append(" precision=").append(md.getPrecision(i)).append(" size=").append(md.getColumnDisplaySize(i))
+                        .append(" nullable=").append(md.isNullable(i)).append(" table='").append(pg.getBaseTableName(i))
+                        .append("' format=").append(pg.getFormat(i)).append('\n');
+            }
+            while (rs.next()) {
+                out.append("row: ").append(rs.getInt(1) == pid ? "the session's pid" : rs.getInt(1) + " (the session's is " + pid + ")")
+                        .append('\n');
+            }
+            return out.toString();
+        }
+    }
+
+    /**
+     * pg_backend_pid() in any statement but SELECT pg_backend_pid() on its own would be a pooled backend's pid, not the
+     * one the session got in BackendKeyData, and pg_cancel_backend/pg_terminate_backend would signal a shard's process by a pid that names none of the proxy's
      * sessions: refused before anything runs (the reference server answers them for its own session).
      */
     @Test
     void backendPidAndSignalsAreRefused() throws SQLException {
         try (Connection p = cluster.proxyConnection("")) {
             int pid = p.unwrap(org.postgresql.PGConnection.class).getBackendPID();
-            for (String sql : List.of("SELECT pg_backend_pid()", "SELECT pg_backend_pid() AS pid", "SELECT id FROM items WHERE id = 1 AND"
+            for (String sql : List.of("SELECT pg_backend_pid() AS pid", "SELECT pg_backend_pid() + 0", "SELECT id FROM items WHERE id = 1 AND"
                     + " pg_backend_pid() > 0", "SELECT count(*) FROM items WHERE id <> pg_backend_pid()")) {
                 assertThat(SessionStateIT.answer(p, sql)).as(sql).startsWith("error ").contains("pg_backend_pid() would answer");
             }

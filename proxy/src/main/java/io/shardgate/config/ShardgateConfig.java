@@ -99,9 +99,28 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *                    execution over the proxy's own PostgreSQL connections ({@code io.shardgate.proxy.core.PgNativeRelay}).
      *                    These connections come in addition to the JDBC pool, up to each shard's pool-size. Default true;
      *                    false is the fallback: every statement then takes the JDBC path
+     * @param nativeMinIdle {@code native-min-idle}: idle native connections each native pool of a shard keeps open and
+     *                    logged in, 0..1000, capped by the shard's pool-size; default {@value #DEFAULT_NATIVE_MIN_IDLE}.
+     *                    Opened in the background when the pool starts and again as soon as connections are borrowed,
+     *                    cut (a read ended early by LIMIT or a client gone), discarded or expired, so that a statement,
+     *                    each shard's part of a scatter read above all, does not connect on its way to the first row. 0:
+     *                    connections are opened by the statements that need them
      */
-    public record Backend(boolean nativeMySql) {
-        public static final Backend DEFAULTS = new Backend(true);
+    public record Backend(boolean nativeMySql, int nativeMinIdle) {
+        public static final int DEFAULT_NATIVE_MIN_IDLE = 1;
+        public static final int MAX_NATIVE_MIN_IDLE = 1000;
+        public static final Backend DEFAULTS = new Backend(true, DEFAULT_NATIVE_MIN_IDLE);
+
+        public Backend {
+            if (nativeMinIdle < 0 || nativeMinIdle > MAX_NATIVE_MIN_IDLE) {
+                throw new ConfigException("backend.native-min-idle", "must be 0.." + MAX_NATIVE_MIN_IDLE + ", was " + nativeMinIdle);
+            }
+        }
+
+        /** Native connections on or off, with the default idle floor. */
+        public Backend(boolean nativeMySql) {
+            this(nativeMySql, DEFAULT_NATIVE_MIN_IDLE);
+        }
     }
 
     /**
@@ -395,11 +414,15 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
         Tls tls = t.isPresent() ? parseTls(t.allowOnly("cert-file", "key-file", "require")) : Tls.OFF;
 
         ConfigNode b = root.optionalObject("backend");
-        Backend backend = b.isPresent() ? new Backend(b.allowOnly("native").bool("native", Backend.DEFAULTS.nativeMySql()))
-                : Backend.DEFAULTS;
+        Backend backend = b.isPresent() ? parseBackend(b.allowOnly("native", "native-min-idle")) : Backend.DEFAULTS;
 
         checkDistinctPorts(listen, admin, zk);
         return new ShardgateConfig(cluster, listen, admin, zk, users, limits, tls, backend);
+    }
+
+    private static Backend parseBackend(ConfigNode n) {
+        return new Backend(n.bool("native", Backend.DEFAULTS.nativeMySql()),
+                n.integer("native-min-idle", 0, Backend.MAX_NATIVE_MIN_IDLE, Backend.DEFAULTS.nativeMinIdle()));
     }
 
     private static Listen parseListen(ConfigNode n) {

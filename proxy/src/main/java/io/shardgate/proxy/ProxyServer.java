@@ -75,7 +75,8 @@ public final class ProxyServer implements AutoCloseable {
                 .withMaxPinnedPerShard(config.limits().maxPinnedPerShard())
                 .withPoolWait(Duration.ofMillis(config.limits().poolWaitMs()))
                 .withStatementTimeout(config.limits().statementTimeout())
-                .withNativeBackends(config.backend().nativeMySql()), config.limits().statementLimits());
+                .withNativeBackends(config.backend().nativeMySql())
+                .withNativeMinIdle(config.backend().nativeMinIdle()), config.limits().statementLimits());
         parts.push(core);
         installLastResortHandler();
         // one throttle for both listeners: guessing on one port slows the other down too

@@ -12,10 +12,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
- * Writes a streamed result's rows to a client as they come, with backpressure: rows go out in small batches, and while
- * the client's channel is not writable (its socket and Netty's outbound buffer hold more than the high water mark) the
- * session thread waits instead of pulling more rows, so a slow client slows the shards' reads and nothing holds a whole
- * result. At most {@link #IN_FLIGHT} batches are queued past the writability check (messages waiting to be encoded on
+ * Writes a streamed result's rows to a client as they come, with backpressure: the first row at once, then rows in
+ * small batches, and while the client's channel is not writable (its socket and Netty's outbound buffer hold more than
+ * the high water mark) the session thread waits instead of pulling more rows, so a slow client slows the shards' reads
+ * and nothing holds a whole result. At most {@link #IN_FLIGHT} batches are queued past the writability check (messages waiting to be encoded on
  * the event loop are not counted by Netty as bytes yet). One per client connection; used by its session thread, told of
  * writability changes by the event loop.
  */
@@ -59,7 +59,9 @@ public final class RowPump {
                 }
                 pending.add(row);
                 bytes += size(row);
-                if (pending.size() >= BATCH_ROWS || bytes >= BATCH_BYTES) {
+                // the first row goes out alone, at once: the client's first row does not wait for a batch to fill
+                // (behind it a merge may be waiting for its slowest shard, or the shard for its next rows)
+                if (written == 0 || pending.size() >= BATCH_ROWS || bytes >= BATCH_BYTES) {
                     written += pending.size();
                     if (!send(channel, batch.apply(pending), inFlight)) {
                         pending = new ArrayList<>();

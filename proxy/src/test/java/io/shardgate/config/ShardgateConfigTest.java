@@ -313,6 +313,18 @@ class ShardgateConfigTest {
     }
 
     @Test
+    void nativePoolsKeepOneIdleConnectionUnlessConfigured() {
+        assertThat(ShardgateConfig.defaults().backend().nativeMinIdle()).isEqualTo(1);
+        assertThat(parse("backend: {native: true}").backend().nativeMinIdle()).isEqualTo(1);
+        assertThat(parse("backend: {native-min-idle: 0}").backend()).isEqualTo(new ShardgateConfig.Backend(true, 0));
+        assertThat(parse("backend: {native-min-idle: 4}").backend().nativeMinIdle()).isEqualTo(4);
+        assertRejected("backend: {native-min-idle: -1}", "backend.native-min-idle", "0..1000");
+        assertRejected("backend: {native-min-idle: 1001}", "backend.native-min-idle", "0..1000");
+        assertRejected("backend: {native-min-idle: 'two'}", "backend.native-min-idle", "integer");
+        assertThatThrownBy(() -> new ShardgateConfig.Backend(true, 5000)).hasMessageStartingWith("backend.native-min-idle: must be 0..1000");
+    }
+
+    @Test
     void tlsTakesACertificateAndItsKeyOrNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.nio.file.Path cert = java.nio.file.Files.writeString(dir.resolve("server.crt"), "-----BEGIN CERTIFICATE-----\n");
         java.nio.file.Path key = java.nio.file.Files.writeString(dir.resolve("server.key"), "-----BEGIN PRIVATE KEY-----\n");

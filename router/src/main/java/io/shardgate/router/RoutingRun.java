@@ -373,7 +373,7 @@ final class RoutingRun {
         List<ShardStatement> statements = rowsByShard.entrySet().stream()
                 .sorted(Comparator.comparingInt(e -> index.order(e.getKey())))
                 .map(e -> insertOn(e.getKey(), prefix, suffix, e.getValue())).toList();
-        MergePlan merge = new MergePlan.AffectedRows();
+        MergePlan merge = new MergePlan.AffectedRows(true);
         if (ins.returnsRows()) {
             if (ins.mayReturnFewerRows()) {
                 return rejected(RejectReason.UNSUPPORTED_STATEMENT, "this INSERT … ON CONFLICT … RETURNING puts its rows on "

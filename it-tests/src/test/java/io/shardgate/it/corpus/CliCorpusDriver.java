@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A command-line client in batch mode: {@code mariadb --batch --force --verbose}, one process per case (a client
+ * A command-line client in batch mode: {@code mariadb --batch --force -vv}, one process per case (a client
  * session is the case's session; the process costs a few milliseconds, unlike a JVM or an interpreter), or
  * {@code psql -a} with {@code ON_ERROR_STOP=0}, one process for all cases with a {@code \connect} per case. The transcript is the client's own output, stdout and stderr merged
  * (both clients flush stdout before writing an error). Output that is not UTF-8 (a latin1 session) is shown as latin1
@@ -63,7 +63,7 @@ public record CliCorpusDriver(String name) implements CorpusDriver {
 
     private static String mariadb(Target t, CorpusCase c) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("mariadb", "--no-defaults", "--batch", "--force",
-                "--verbose", "--connect-timeout=10", "-h" + t.host(), "-P" + t.port(), "-u" + t.user(),
+                "-vv", "--connect-timeout=10", "-h" + t.host(), "-P" + t.port(), "-u" + t.user(),
                 "--default-character-set=" + c.charset()));
         if (!t.password().isEmpty()) {
             cmd.add("-p" + t.password());
@@ -75,7 +75,27 @@ public record CliCorpusDriver(String name) implements CorpusDriver {
             // the delimiter on a line of its own, so a trailing '-- comment' does not swallow it
             script.append(s.sql()).append("\n$$\n");
         }
-        return run(cmd, Map.of(), script.toString(), c.charset());
+        return infoAsDetail(run(cmd, Map.of(), script.toString(), c.charset()));
+    }
+
+    /**
+     * {@code -vv} prints after each statement without a result its "Query OK, n rows affected" and, on the next line, the
+     * OK packet's info text as {@code mysql_info()} reads it ("Rows matched: 1  Changed: 1  Warnings: 0"): that line
+     * becomes an {@code ok-detail:} line, compared under {@code -Dcorpus.metadata=full} as the other drivers' are.
+     */
+    static String infoAsDetail(String output) {
+        StringBuilder out = new StringBuilder();
+        boolean afterOk = false;
+        for (String line : output.split("\n", -1)) {
+            if (afterOk && !line.isEmpty()) {
+                out.append("ok-detail: info=").append(line).append('\n');
+            } else {
+                out.append(line).append('\n');
+            }
+            afterOk = line.startsWith("Query OK, ");
+        }
+        out.setLength(out.length() - 1);
+        return out.toString();
     }
 
     /**

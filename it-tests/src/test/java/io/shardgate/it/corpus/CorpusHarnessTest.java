@@ -64,6 +64,23 @@ class CorpusHarnessTest {
     }
 
     @Test
+    void renamesIdsOfColumnsFollowedByTheirDetails() {
+        String server = "column: id type=BIGINT\ncolumn-detail: length=20\ncolumn: name type=VARCHAR\ncolumn-detail: length=40\n"
+                + "row: Long:'1' | String:'a'\n";
+        String proxy = "column: id type=BIGINT\ncolumn-detail: length=20\ncolumn: name type=VARCHAR\ncolumn-detail: length=40\n"
+                + "row: Long:'7001' | String:'a'\n";
+        assertThat(Transcripts.renumberIds(proxy)).isEqualTo(Transcripts.renumberIds(server)).contains("Long:'#1'");
+    }
+
+    @Test
+    void theCommandLineClientsInfoTextIsADetail() {
+        assertThat(CliCorpusDriver.infoAsDetail("UPDATE t SET v = 1\n--------------\n\nQuery OK, 2 rows affected\n"
+                + "Rows matched: 2  Changed: 2  Warnings: 0\n\nQuery OK, 1 row affected\n\n1 row in set\n"))
+                .isEqualTo("UPDATE t SET v = 1\n--------------\n\nQuery OK, 2 rows affected\n"
+                        + "ok-detail: info=Rows matched: 2  Changed: 2  Warnings: 0\n\nQuery OK, 1 row affected\n\n1 row in set\n");
+    }
+
+    @Test
     void diffsShowOnlyTheChangedLinesWithContext() {
         String diff = Transcripts.unifiedDiff("reference server", "a\nb\nc\nd\n", "proxy", "a\nb\nX\nd\n");
         assertThat(diff).contains("--- reference server").contains("+++ proxy").contains("-c\n+X\n");

@@ -138,10 +138,9 @@ public final class CorpusRun {
 
     /**
      * The part of a transcript that is compared: without {@code column-detail:} lines (display lengths, flags, decimals,
-     * precision, a column's character set) and {@code ok-detail:} lines (the OK packet's info text, mysql2's changedRows
-     * read from it): the proxy rebuilds column definitions from JDBC metadata and sends no info text today, so these
-     * differ for nearly every statement; {@code -Dcorpus.metadata=full} compares them too. Ids are renamed under
-     * {@code ids: renumber}.
+     * precision, a column's character set) and {@code ok-detail:} lines (the OK packet's info text and status flags,
+     * mysql2's changedRows read from the info): {@code -Dcorpus.metadata=full} compares them too (what still differs
+     * there: see the package documentation). Ids are renamed under {@code ids: renumber}.
      */
     static String comparable(CorpusCase c, String transcript) {
         String t = FULL_METADATA ? transcript

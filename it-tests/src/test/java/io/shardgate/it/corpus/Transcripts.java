@@ -67,6 +67,11 @@ public final class Transcripts {
                 out.append(line).append('\n');
                 continue;
             }
+            if (line.startsWith("column-detail: ") && inColumns) {
+                // a column's details (compared under -Dcorpus.metadata=full) belong to its column block
+                out.append(line).append('\n');
+                continue;
+            }
             inColumns = false;
             if (line.startsWith("row: ")) {
                 String[] values = line.substring("row: ".length()).split(" \\| ", -1);

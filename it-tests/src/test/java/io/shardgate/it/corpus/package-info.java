@@ -36,9 +36,12 @@
  * whichever unrelated case borrows it next.
  *
  * <p>What is not compared by default: {@code column-detail:} and {@code ok-detail:} lines (column display lengths, flags,
- * decimals, precision and character set, and the OK packet's info text), because the proxy rebuilds column definitions
- * from JDBC metadata and sends no info text today; {@code -Dcorpus.metadata=full} compares them too. Generated ids are
- * compared up to renaming in cases marked {@code ids: renumber}.
+ * decimals, precision and character set; the OK packet's info text and status flags); {@code -Dcorpus.metadata=full}
+ * compares them too. What still differs there: mysql2's info text and SERVER_SESSION_STATE_CHANGED flag (the proxy's
+ * handshake offers no CLIENT_SESSION_TRACK, so mysql2 reads the length-encoded info as the packet's rest, length byte
+ * included, and the reference server tracks state for it), and expression metadata of server-side prepared statements'
+ * executions (the proxy runs them on a shard with the values written in). Generated ids are compared up to renaming in
+ * cases marked {@code ids: renumber}.
  *
  * <p>Transcripts land in {@code it-tests/target/corpus/<protocol>/<driver>/<case>.{proxy,reference}.txt}.
  */

@@ -50,6 +50,20 @@ public final class ProxyMetrics {
         return (long) (fromLoop ? relayedFromLoop : relayedFromSession).count();
     }
 
+    private final Counter nativeTransactionConnections = Counter.builder("shardgate.native.transaction.connections")
+            .description("Native connections lent to sessions' transactions (pinned until COMMIT or ROLLBACK)")
+            .register(registry);
+
+    /** A native connection was lent to a session's transaction. */
+    public void nativeTransactionConnection() {
+        nativeTransactionConnections.increment();
+    }
+
+    /** Native connections lent to transactions so far. */
+    public long nativeTransactionConnections() {
+        return (long) nativeTransactionConnections.count();
+    }
+
     /** Calls to one shard: the timer, plus totals for the JSON API. */
     private static final class ShardCalls {
         final Timer ok;

@@ -5,7 +5,7 @@ import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.execute.BackendConnection;
 import io.shardgate.proxy.execute.SessionCursor;
 
-/** The executor's view of a {@link ProxySession}: its JDBC connections and its transaction state. */
+/** The executor's view of a {@link ProxySession}: its backend connections (JDBC, or native ones pinned to a transaction) and its transaction state. */
 final class JdbcSessionCursor implements SessionCursor {
     private final ProxySession session;
     private final SessionBackends backends;
@@ -17,8 +17,9 @@ final class JdbcSessionCursor implements SessionCursor {
         this.core = core;
     }
 
+    /** The lease's connection as the executor sees it: the native one of a transaction pinned natively, else JDBC. */
     private BackendConnection wrap(Lease lease) {
-        return new JdbcBackendConnection(lease, backends, session, core);
+        return lease.nat() != null ? lease.nat() : new JdbcBackendConnection(lease, backends, session, core);
     }
 
     @Override
@@ -62,6 +63,10 @@ final class JdbcSessionCursor implements SessionCursor {
     public void release(BackendConnection connection) {
         if (connection instanceof NativeReadConnection) {
             return; // its source gave the native connection back
+        }
+        if (connection instanceof NativeBackendConnection n) {
+            backends.release(new Lease(backends.poolOf(n.shard()), null, n.pinned(), n));
+            return;
         }
         backends.release(JdbcBackendConnection.of(connection).lease());
     }

@@ -1,15 +1,11 @@
 package io.shardgate.proxy.core;
 
 import io.shardgate.cluster.StringKeyCollation;
-import io.shardgate.proxy.core.SessionBackends.Lease;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
-import io.shardgate.proxy.exec.BackendErrors;
-import io.shardgate.proxy.exec.ShardExecutor;
 import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.CreatedStringKey;
 import java.nio.charset.StandardCharsets;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 
@@ -62,21 +58,10 @@ final class KeyCollationCheck {
 
     /** The first column of the first row, or null. */
     private static String ask(SessionBackends backends, String shard, String sql, List<Object> parameters, String database) {
-        Lease lease = backends.borrow(shard);
-        long start = System.nanoTime();
-        try {
-            StatementResult result = ShardExecutor.run(lease.connection(), sql, parameters, database);
-            if (result instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null) {
-                return new String(rows.rows().getFirst()[0], StandardCharsets.UTF_8);
-            }
-            return null;
-        } catch (SQLException e) {
-            throw BackendErrors.translate(e, lease.pool(), start);
-        } catch (RuntimeException | Error e) {
-            backends.markBroken(lease);
-            throw BackendErrors.unexpected(e, lease.pool());
-        } finally {
-            backends.release(lease);
+        StatementResult result = backends.query(shard, sql, parameters, database);
+        if (result instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null) {
+            return new String(rows.rows().getFirst()[0], StandardCharsets.UTF_8);
         }
+        return null;
     }
 }

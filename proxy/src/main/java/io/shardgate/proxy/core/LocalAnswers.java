@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * {@code @@version_comment}, {@code @@version}, {@code VERSION()}, {@code DATABASE()}/{@code SCHEMA()},
  * {@code CONNECTION_ID()}, {@code LAST_INSERT_ID()}, {@code FOUND_ROWS()} and {@code ROW_COUNT()} (which must come
  * from the session: its statements ran on pooled connections, and on several shards), {@code USER()} and plain literals. Anything else, or a statement with WHERE,
- * {@code LIMIT 0}, INTO …, goes to a backend.
+ * {@code LIMIT 0}, INTO …, goes to a backend. Each column is described (type, flags, length, decimals, character set)
+ * as a MariaDB server describes the same expression (ProxyCoreTest compares them).
  */
 final class LocalAnswers {
     private static final Pattern NOT_LOCAL = Pattern.compile("(?is).*\\b(WHERE|HAVING|INTO|FOR|LIMIT\\s+0\\b|OFFSET|UNION).*");
@@ -95,18 +96,22 @@ final class LocalAnswers {
         String label = c.label();
         return switch (c.kind()) {
             case SYSTEM_VARIABLE -> switch (c.name()) {
-                case "version_comment" -> Optional.of(text(label, versionComment));
-                case "version" -> Optional.of(text(label, version));
-                case "warning_count" -> Optional.of(unsigned(label, Long.toString(facts.warningCount())));
+                case "version_comment" -> Optional.of(text(label, versionComment, false));
+                case "version" -> Optional.of(text(label, version, false));
+                case "warning_count" -> Optional.of(new Value(ColumnInfo.computedCounter(label), Long.toString(facts.warningCount())));
                 default -> Optional.empty();
             };
             case SESSION_FUNCTION -> switch (c.name()) {
-                case "DATABASE", "SCHEMA" -> Optional.of(text(label, facts.schema()));
-                case "VERSION" -> Optional.of(text(label, version));
-                case "CONNECTION_ID" -> Optional.of(number(label, Long.toString(facts.connectionId())));
+                // as MariaDB types them: DATABASE() a VARCHAR(64), USER() a VARCHAR(384), both nullable, in utf8mb4 bytes
+                case "DATABASE", "SCHEMA" -> Optional.of(new Value(ColumnInfo.computedString(label, 64 * 4, false), facts.schema()));
+                case "VERSION" -> Optional.of(text(label, version, true));
+                // an INT UNSIGNED, as MariaDB types CONNECTION_ID()
+                case "CONNECTION_ID" -> Optional.of(new Value(new ColumnInfo("", "", "", label, "", ColumnType.INT, 10, 0, true, true,
+                        true, 63), Long.toString(facts.connectionId())));
                 case "LAST_INSERT_ID" -> label.replace(" ", "").toUpperCase(Locale.ROOT).endsWith("()") || !label.contains("(")
                         ? Optional.of(unsigned(label, Long.toUnsignedString(facts.lastInsertId()))) : Optional.empty();
-                case "USER", "SESSION_USER", "SYSTEM_USER" -> Optional.of(text(label, facts.user()));
+                case "USER", "SESSION_USER", "SYSTEM_USER" -> Optional.of(new Value(ColumnInfo.computedString(label, 384 * 4, false),
+                        facts.user()));
                 // over several shards only the proxy knows these; never a shard's value for its own connection
                 case "FOUND_ROWS" -> noArguments(label) ? Optional.of(number(label, Long.toString(facts.foundRows()))) : Optional.empty();
                 case "ROW_COUNT" -> noArguments(label) ? Optional.of(number(label, Long.toString(facts.rowCount()))) : Optional.empty();
@@ -134,19 +139,22 @@ final class LocalAnswers {
         }
         var d = DECIMAL.matcher(l);
         if (d.matches()) {
-            return Optional.of(new Value(numeric(label, ColumnType.DECIMAL, l.length(), d.group(1).length()), l));
+            // MariaDB's length of a DECIMAL literal: its digits as written, the point, and a place for the sign
+            long length = l.replace("-", "").length() + 1;
+            return Optional.of(new Value(numeric(label, ColumnType.DECIMAL, length, d.group(1).length()), l));
         }
         var s = SIMPLE_STRING.matcher(l);
         if (s.matches()) {
             String value = s.group(1);
-            return Optional.of(text(label.equals(literal) ? value : label, value));
+            return Optional.of(text(label.equals(literal) ? value : label, value, true));
         }
         return Optional.empty();
     }
 
-    private static Value text(String label, String value) {
-        long length = value == null ? 0 : (long) value.length() * 4;
-        return new Value(ColumnInfo.computed(label, ColumnType.VARCHAR, Math.max(length, 4)), value);
+    /** A string as a server computes it: its characters' utf8mb4 length, NOT NULL where the server's cannot be NULL. */
+    private static Value text(String label, String value, boolean notNull) {
+        long length = value == null ? 0 : (long) value.codePointCount(0, value.length()) * 4;
+        return new Value(ColumnInfo.computedString(label, length, notNull), value);
     }
 
     /** A BIGINT UNSIGNED, as the server types LAST_INSERT_ID(). */

@@ -99,14 +99,17 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
                 settings.minimumIdle(), settings.statementCacheSize(), settings.poolWait()));
         this.nativeBackends = settings.nativeBackends()
                 ? new io.shardgate.proxy.backend.mysql.NativeBackends(eventLoops.shared(),
-                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
+                        settings.connectTimeout(), settings.poolWait(), settings.nativeMinIdle(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
         this.pgNativeBackends = settings.nativeBackends()
                 ? new io.shardgate.proxy.backend.pg.PgNativeBackends(eventLoops.shared(),
-                        settings.connectTimeout(), settings.poolWait(), pool -> pool.register(metrics.registry()),
+                        settings.connectTimeout(), settings.poolWait(), settings.nativeMinIdle(), pool -> pool.register(metrics.registry()),
                         shard -> pools.pool(shard).budget())
                 : null;
+        if (nativeTransactions()) {
+            LOG.info("MySQL transactions pin native backend connections ({}=false keeps them on JDBC)", NATIVE_TRANSACTIONS);
+        }
     }
 
     /** The native PostgreSQL connections ({@code backend.native}), or null when they are off. */
@@ -122,6 +125,18 @@ public final class ProxyCore implements SessionFactory, AutoCloseable {
 
     io.shardgate.proxy.backend.mysql.NativeBackends nativeBackends() {
         return nativeBackends;
+    }
+
+    /**
+     * The system property that keeps MySQL sessions' transactions on JDBC connections when {@code false}; by default (and
+     * with {@code true}) a transaction pins native connections, and its statements, dual writes, savepoints and
+     * COMMIT/ROLLBACK run on them (issue 15, see {@link SessionBackends.NativeLender}).
+     */
+    static final String NATIVE_TRANSACTIONS = "shardgate.backend.native-transactions";
+
+    /** Whether MySQL transactions pin native connections ({@code backend.native}, unless {@link #NATIVE_TRANSACTIONS} is false). */
+    boolean nativeTransactions() {
+        return nativeBackends != null && !"false".equalsIgnoreCase(System.getProperty(NATIVE_TRANSACTIONS, "true"));
     }
 
     public static ProxyCore start(Map<String, String> users, RoutingSnapshotWatcher watcher) {

@@ -35,11 +35,14 @@ import java.util.Objects;
  * @param statementTimeout      longest a client statement may run before the proxy cancels it on its shards
  *                              ({@code limits.statement-timeout-ms}; see {@link RunningStatement}); zero: no deadline;
  *                              default {@value #DEFAULT_STATEMENT_TIMEOUT_MS} ms
+ * @param nativeMinIdle         idle connections each native pool keeps ready ({@code backend.native-min-idle}, capped by
+ *                              the shard's pool size; see {@code io.shardgate.proxy.backend.IdleFloor}); 0 in
+ *                              {@link #defaults()}: connections opened on demand only
  */
 public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout, int minimumIdle, int statementCacheSize,
         int analysisCacheSize, String fallbackServerVersion, String versionComment, Duration drainTimeout, Duration holdTimeout,
         Duration hotKeyPublishInterval, int maxPinnedPerShard, Duration poolWait, boolean nativeBackends,
-        Duration statementTimeout) {
+        Duration statementTimeout, int nativeMinIdle) {
     public static final int DEFAULT_MAX_PINNED_PER_SHARD = 64;
     public static final long DEFAULT_STATEMENT_TIMEOUT_MS = 3_600_000;
 
@@ -63,6 +66,9 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         if (statementTimeout.isNegative()) {
             throw new IllegalArgumentException("statementTimeout must be zero (none) or positive, was " + statementTimeout);
         }
+        if (nativeMinIdle < 0) {
+            throw new IllegalArgumentException("nativeMinIdle must be >= 0, was " + nativeMinIdle);
+        }
         if (maxPinnedPerShard < 1) {
             throw new IllegalArgumentException("maxPinnedPerShard must be >= 1, was " + maxPinnedPerShard);
         }
@@ -76,44 +82,50 @@ public record ProxyCoreSettings(Duration connectTimeout, Duration borrowTimeout,
         return new ProxyCoreSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 2, 256, 2048,
                 "5.5.5-10.11.0-MariaDB-shardgate", "Shardgate sharding proxy", Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(2),
                 DEFAULT_MAX_PINNED_PER_SHARD, Duration.ofSeconds(50), false,
-                Duration.ofMillis(DEFAULT_STATEMENT_TIMEOUT_MS));
+                Duration.ofMillis(DEFAULT_STATEMENT_TIMEOUT_MS), 0);
     }
 
     public ProxyCoreSettings withTimeouts(Duration connect, Duration borrow) {
         return new ProxyCoreSettings(connect, borrow, minimumIdle, statementCacheSize, analysisCacheSize, fallbackServerVersion,
-                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout);
+                versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout, nativeMinIdle);
     }
 
     public ProxyCoreSettings withPoolWait(Duration wait) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, wait, nativeBackends, statementTimeout);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, wait, nativeBackends, statementTimeout, nativeMinIdle);
     }
 
     public ProxyCoreSettings withCutoverTimeouts(Duration drain, Duration hold) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout);
+                fallbackServerVersion, versionComment, drain, hold, hotKeyPublishInterval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout, nativeMinIdle);
     }
 
     public ProxyCoreSettings withHotKeyPublishInterval(Duration interval) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, interval, maxPinnedPerShard, poolWait, nativeBackends, statementTimeout, nativeMinIdle);
     }
 
     public ProxyCoreSettings withMaxPinnedPerShard(int max) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
-                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max, poolWait, nativeBackends, statementTimeout);
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, max, poolWait, nativeBackends, statementTimeout, nativeMinIdle);
     }
 
     public ProxyCoreSettings withNativeBackends(boolean on) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
                 fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait,
-                on, statementTimeout);
+                on, statementTimeout, nativeMinIdle);
     }
 
     public ProxyCoreSettings withStatementTimeout(Duration timeout) {
         return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
                 fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait,
-                nativeBackends, timeout);
+                nativeBackends, timeout, nativeMinIdle);
+    }
+
+    public ProxyCoreSettings withNativeMinIdle(int min) {
+        return new ProxyCoreSettings(connectTimeout, borrowTimeout, minimumIdle, statementCacheSize, analysisCacheSize,
+                fallbackServerVersion, versionComment, drainTimeout, holdTimeout, hotKeyPublishInterval, maxPinnedPerShard, poolWait,
+                nativeBackends, statementTimeout, min);
     }
 
     private static void requirePositive(String name, Duration d) {

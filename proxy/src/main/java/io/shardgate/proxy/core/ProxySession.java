@@ -56,6 +56,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     private final ProxyCore core;
     private final ClientInfo client;
     private final long connectionId;
+    /** The status flags of the session's sql_mode (see {@link SessionState#modeStatus}). */
+    private int modeStatus;
     private final SessionBackends backends;
     /** The statement running now: its deadline, and what cancels it on its shards. */
     private final RunningStatement deadline;
@@ -109,9 +111,65 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         this.charset = client.charset();
         if (!postgres()) {
             backends.startWith(SessionCommands.clientFlags(client.flags()));
+            if (core.nativeTransactions()) {
+                backends.natives(new NativeTransactions());
+            }
         }
         if (!charset.utf8mb4()) {
             SessionCommands.useCharset(this, charset, "SET NAMES " + charset.mysqlName());
+        }
+    }
+
+    /**
+     * The session's side of its native transaction connections: lent while no backend fault is injected (the fault hook
+     * works on JDBC connections), warnings listed into the running statement's.
+     */
+    private final class NativeTransactions implements SessionBackends.NativeLender, NativeBackendConnection.Owner {
+        @Override
+        public io.shardgate.proxy.backend.mysql.LentConnection lend(String shard, io.shardgate.proxy.exec.SessionSettings settings) {
+            if (core.backendFault() != null) {
+                return null;
+            }
+            io.shardgate.cluster.ShardDefinition definition = core.snapshot().cluster().shard(shard).orElseThrow(() ->
+                    new ProxyException(io.shardgate.proxy.error.ErrorCode.INTERNAL, "shard " + shard + " is not in the cluster definition"));
+            io.shardgate.proxy.backend.mysql.LentConnection lent = core.nativeBackends().lend(definition, settings, foundRowsFlag());
+            core.metrics().nativeTransactionConnection();
+            return lent;
+        }
+
+        @Override
+        public NativeBackendConnection.Owner owner() {
+            return this;
+        }
+
+        @Override
+        public boolean keeps(NativeBackendConnection c) {
+            return true; // only pinned and reserved connections are native
+        }
+
+        @Override
+        public void discarded(NativeBackendConnection c) {
+            // closed: the session's next use of it fails and ends the transaction (see SessionBackends#isBroken)
+        }
+
+        @Override
+        public void warnings(String shard, int count, List<byte[][]> rows) {
+            listedWarnings(shard, count, rows);
+        }
+
+        @Override
+        public io.shardgate.proxy.session.ClientCharset charset() {
+            return charset;
+        }
+
+        @Override
+        public boolean touchesCharset() {
+            return backends.settings().touchesCharset();
+        }
+
+        @Override
+        public String logicalDatabase() {
+            return core.topology().logicalDatabase();
         }
     }
 
@@ -223,9 +281,9 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     }
 
     /** The columns of SHOW WARNINGS as MariaDB describes them. */
-    private static final List<ColumnInfo> WARNING_COLUMNS = List.of(ColumnInfo.computed("Level", ColumnType.VARCHAR, 28),
+    private static final List<ColumnInfo> WARNING_COLUMNS = List.of(ColumnInfo.computedString("Level", 28, true),
             new ColumnInfo("", "", "", "Code", "", ColumnType.INT, 4, 0, true, true, true, 63),
-            ColumnInfo.computed("Message", ColumnType.VARCHAR, 2048));
+            ColumnInfo.computedString("Message", 2048, true));
 
     @Override
     public PreparedInfo prepare(byte[] sql) {
@@ -467,7 +525,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
 
     @Override
     public SessionState state() {
-        return new SessionState(schema, autocommit, inTransaction());
+        return new SessionState(schema, autocommit, inTransaction(), modeStatus);
     }
 
     @Override
@@ -580,6 +638,24 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     java.util.Optional<StatementResult.Rows> localAnswer(RoutePlan plan, String sql) {
         return plan instanceof RoutePlan.AnyShard a && !postgres() ? core.topology().localAnswers().answer(sql, a.columns(), this)
                 : java.util.Optional.empty();
+    }
+
+    private static final java.util.regex.Pattern BACKEND_PID_ALONE =
+            java.util.regex.Pattern.compile("(?i)\\s*SELECT\\s+pg_backend_pid\\s*\\(\\s*\\)\\s*;?\\s*");
+    /** pg_backend_pid()'s column as a PostgreSQL server describes it: int4, no table, named after the function. */
+    private static final ColumnInfo BACKEND_PID = new ColumnInfo("", "", "", "pg_backend_pid", "", ColumnType.INT, 11, 0, false,
+            false, true, 63, io.shardgate.proxy.pg.codec.PgTypes.INT4, -1);
+
+    /**
+     * PostgreSQL {@code SELECT pg_backend_pid()} on its own (no alias, nothing else): the pid this session got in
+     * BackendKeyData, which a server would answer for its own process; any other use stays with the caller (refused).
+     */
+    java.util.Optional<StatementResult.Rows> backendPidAnswer(RoutePlan plan, String sql) {
+        if (!postgres() || !(plan instanceof RoutePlan.AnyShard) || !BACKEND_PID_ALONE.matcher(sql).matches()) {
+            return java.util.Optional.empty();
+        }
+        byte[] pid = Long.toString(connectionId).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return java.util.Optional.of(new StatementResult.Rows(List.of(BACKEND_PID), List.<byte[][]>of(new byte[][] {pid}), 0));
     }
 
     // ---- routing
@@ -773,7 +849,7 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
             lastInsertId = ids.first();
             ids.begin();
             return result instanceof StatementResult.Update u
-                    ? new StatementResult.Update(u.affectedRows(), lastInsertId, u.warnings(), u.info()) : result;
+                    ? new StatementResult.Update(u.affectedRows(), lastInsertId, u.warnings(), u.info(), u.queryStatus()) : result;
         }
         if (ids.touched()) {
             lastInsertId = previousInsertId;
@@ -787,6 +863,20 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         StatementResult r = executor.outsideTransaction(defaultShard(), "SELECT @@SESSION.max_error_count");
         return r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null
                 ? Long.parseLong(new String(rows.rows().getFirst()[0], java.nio.charset.StandardCharsets.US_ASCII)) : 64;
+    }
+
+    /**
+     * The session's sql_mode was set to {@code value} (as written): its status flags follow it. They are read back from a
+     * backend carrying the session's settings when the value names them, or when the session has some (a new value may
+     * drop them); a value naming neither keeps none (Connector/J's {@code CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')} costs
+     * no round trip).
+     */
+    void sqlModeSet(String value) {
+        String v = value.toUpperCase(java.util.Locale.ROOT);
+        if (modeStatus != 0 || v.contains("ANSI") || v.contains("BACKSLASH") || v.contains("ORACLE") || v.contains("MSSQL")
+                || v.contains("DB2") || v.contains("POSTGRESQL") || v.contains("MAXDB")) {
+            modeStatus = SessionState.modeStatus(sqlMode());
+        }
     }
 
     /** The session's sql_mode as a backend carrying its settings has it (see {@link SessionIds}). */
@@ -1088,8 +1178,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         }
         if (sql.toUpperCase(java.util.Locale.ROOT).contains("COUNT")) {
             boolean errors = sql.toUpperCase(java.util.Locale.ROOT).contains("ERRORS");
-            return new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count" : "warning_count"),
-                    "", ColumnType.BIGINT, 21, 0, true, true, true, 63)), List.<byte[][]>of(new byte[][] {"0".getBytes()}), 0);
+            return new StatementResult.Rows(List.of(ColumnInfo.computedCounter("@@session." + (errors ? "error_count" : "warning_count"))),
+                    List.<byte[][]>of(new byte[][] {"0".getBytes()}), 0);
         }
         return new StatementResult.Rows(WARNING_COLUMNS, List.of(), 0);
     }

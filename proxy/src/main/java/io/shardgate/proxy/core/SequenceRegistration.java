@@ -1,17 +1,13 @@
 package io.shardgate.proxy.core;
 
-import io.shardgate.proxy.core.SessionBackends.Lease;
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
-import io.shardgate.proxy.exec.BackendErrors;
-import io.shardgate.proxy.exec.ShardExecutor;
 import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.AnalysedStatement;
 import io.shardgate.router.RoutingSnapshot;
 import io.shardgate.state.SequenceDeclaration;
 import io.shardgate.state.StoreException;
 import java.nio.charset.StandardCharsets;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -66,18 +62,10 @@ final class SequenceRegistration {
             String column) {
         long max = 0;
         for (String shard : snapshot.cluster().shardNames()) {
-            Lease lease = backends.borrow(shard);
-            long start = System.nanoTime();
-            try {
-                StatementResult r = ShardExecutor.run(lease.connection(), "SELECT MAX(" + column + ") FROM " + table, List.of(),
-                        core.topology().logicalDatabase(), notice -> { });
-                if (r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null) {
-                    max = Math.max(max, Long.parseLong(new String(rows.rows().getFirst()[0], StandardCharsets.UTF_8)));
-                }
-            } catch (SQLException e) {
-                throw BackendErrors.translate(e, lease.pool(), start);
-            } finally {
-                backends.release(lease);
+            StatementResult r = backends.query(shard, "SELECT MAX(" + column + ") FROM " + table, List.of(),
+                    core.topology().logicalDatabase());
+            if (r instanceof StatementResult.Rows rows && !rows.rows().isEmpty() && rows.rows().getFirst()[0] != null) {
+                max = Math.max(max, Long.parseLong(new String(rows.rows().getFirst()[0], StandardCharsets.UTF_8)));
             }
         }
         return max;

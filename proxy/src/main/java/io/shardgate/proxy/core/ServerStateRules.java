@@ -2,7 +2,6 @@ package io.shardgate.proxy.core;
 
 import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
-import io.shardgate.proxy.exec.ShardExecutor;
 import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.StatementResult;
 import io.shardgate.router.AnalysedStatement;
@@ -11,7 +10,6 @@ import io.shardgate.router.ServerState.Use;
 import io.shardgate.router.plan.MergePlan;
 import io.shardgate.router.plan.RoutePlan;
 import java.nio.charset.StandardCharsets;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -42,9 +40,10 @@ import java.util.function.Supplier;
  *       answer itself, except {@code LAST_INSERT_ID()} in a write, which gets the session's value as a literal.</li>
  *   <li><b>Session ids</b>: {@code CONNECTION_ID()} is the handshake's id: answered by the proxy when selected on its
  *       own, replaced by {@code CAST(<id> AS UNSIGNED)} where a literal cannot change what the client sees
- *       ({@link SqlPrepared#callReplaceableFrom}), refused elsewhere. PostgreSQL {@code pg_backend_pid()},
- *       {@code pg_cancel_backend()} and {@code pg_terminate_backend()} are refused: on a shard they would name or
- *       signal a pooled backend process, not the session's BackendKeyData pid.</li>
+ *       ({@link SqlPrepared#callReplaceableFrom}), refused elsewhere. PostgreSQL {@code SELECT pg_backend_pid()} on
+ *       its own is answered by the proxy with the session's BackendKeyData pid (GUI tools ask for it); in any other
+ *       statement it is refused, and so are {@code pg_cancel_backend()} and {@code pg_terminate_backend()}: on a shard
+ *       they would name or signal a pooled backend process, not the session's BackendKeyData pid.</li>
  * </ul>
  * Reserved connections stay the session's until it ends, except that a shard's connection kept for temporary tables
  * only goes back to the pool (reset) when the session drops the last of them; named locks and user variables are not
@@ -165,6 +164,10 @@ final class ServerStateRules {
                     + where + " would compute them for its own backend connection, not for this session");
         }
         if (state.has(Use.SESSION_ID)) {
+            var pid = session.backendPidAnswer(plan, statement.sql());
+            if (pid.isPresent()) {
+                return seen(pid.get());
+            }
             throw unsupported("pg_backend_pid() would answer the process id of the pooled backend connection of " + where
                     + ", not the one Shardgate gave this session in BackendKeyData (which CancelRequest takes); use the driver's"
                     + " (pgJDBC PGConnection.getBackendPID(), libpq PQbackendPID())");
@@ -336,15 +339,7 @@ final class ServerStateRules {
     }
 
     private StatementResult runOn(String shard, String sql) {
-        SessionBackends.Lease lease = backends.borrow(shard);
-        long start = System.nanoTime();
-        try {
-            return ShardExecutor.run(lease.connection(), sql, List.of(), "");
-        } catch (SQLException e) {
-            throw io.shardgate.proxy.exec.BackendErrors.translate(e, lease.pool(), start);
-        } finally {
-            backends.release(lease);
-        }
+        return backends.query(shard, sql, List.of(), "");
     }
 
     private static String value(StatementResult result) {

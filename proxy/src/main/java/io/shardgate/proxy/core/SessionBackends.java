@@ -49,7 +49,7 @@ final class SessionBackends {
      * Connections lent to this session right now (borrowed, pinned or reserved), each tracked by the session's running
      * statement so another thread can cancel what runs on it (see {@link RunningStatement}).
      */
-    private final Map<Connection, io.shardgate.proxy.exec.ShardWork.Tracked> lent = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Object, io.shardgate.proxy.exec.ShardWork.Tracked> lent = new java.util.concurrent.ConcurrentHashMap<>();
     private final io.shardgate.proxy.exec.ShardWork.Tracker tracker;
     /** Lent connections whose protocol state is unknown (see {@link #markBroken}): discarded, never given back to the pool. */
     private final java.util.Set<Connection> broken = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -69,14 +69,53 @@ final class SessionBackends {
     private SessionSettings atBegin;
     private final Map<String, SessionSettings> atSavepoint = new java.util.HashMap<>();
 
-    /** A connection reserved for the session's state; {@code reason} is what reserved it (for the metrics), {@code uses} all uses since. */
-    private record Reserved(ShardPool pool, Connection connection, String reason, java.util.Set<String> uses) {}
+    /**
+     * A connection reserved for the session's state; {@code reason} is what reserved it (for the metrics), {@code uses} all
+     * uses since. A native one (the transaction's, see {@link #natives}) has {@code nat} and no JDBC connection.
+     */
+    private record Reserved(ShardPool pool, Connection connection, String reason, java.util.Set<String> uses,
+            NativeBackendConnection nat) {
+        Lease lease() {
+            return new Lease(pool, connection, false, nat == null ? null : nat.withPinned(false));
+        }
+    }
 
-    /** A connection lent for one statement, or pinned to the session's transaction. */
-    record Lease(ShardPool pool, Connection connection, boolean pinned) {
+    /**
+     * A connection lent for one statement, or pinned to the session's transaction: a JDBC {@code connection}, or a native
+     * one ({@code nat}, with {@code connection} null; {@code pool} is then the shard's JDBC pool, named for messages).
+     */
+    record Lease(ShardPool pool, Connection connection, boolean pinned, NativeBackendConnection nat) {
+        Lease(ShardPool pool, Connection connection, boolean pinned) {
+            this(pool, connection, pinned, null);
+        }
+
         String shard() {
             return pool.name();
         }
+
+        /** What identifies the connection behind the lease (the JDBC connection, or the native one lent). */
+        Object key() {
+            return nat != null ? nat.lent() : connection;
+        }
+    }
+
+    /**
+     * Lends native MySQL connections for the session's transactions (issue 15; {@code backend.native} with the switch of
+     * {@link ProxyCore#nativeTransactions}), or null when they run on JDBC connections.
+     */
+    interface NativeLender {
+        /** A native connection of {@code shard} carrying {@code settings}; null when this one must be a JDBC connection. */
+        io.shardgate.proxy.backend.mysql.LentConnection lend(String shard, SessionSettings settings);
+
+        /** What the session learns from its native connections. */
+        NativeBackendConnection.Owner owner();
+    }
+
+    private NativeLender natives;
+
+    /** Pins native connections for transactions from now on (see {@link NativeLender}). */
+    void natives(NativeLender lender) {
+        this.natives = lender;
     }
 
     SessionBackends(ShardPools pools, ConnectionStates states, Dialect dialect, PinnedConnections pinnedCount, boolean foundRows,
@@ -118,7 +157,7 @@ final class SessionBackends {
     Lease borrow(String shard) {
         Reserved r = reserved.get(shard);
         if (r != null) {
-            return new Lease(r.pool(), r.connection(), false);
+            return r.lease();
         }
         ShardPool pool = pools.pool(shard, foundRows);
         Connection c = pool.borrow();
@@ -138,6 +177,12 @@ final class SessionBackends {
     }
 
     private Lease pin(String shard, List<String> transactionStart) {
+        if (natives != null && !reserved.containsKey(shard)) {
+            io.shardgate.proxy.backend.mysql.LentConnection connection = natives.lend(shard, settings);
+            if (connection != null) {
+                return pinNative(shard, connection, transactionStart);
+            }
+        }
         Lease borrowed = borrow(shard);
         long start = System.nanoTime();
         try {
@@ -162,28 +207,110 @@ final class SessionBackends {
         return lease;
     }
 
+    /** The transaction's connection on a native connection: autocommit off, then as {@link #pin} for JDBC. */
+    private Lease pinNative(String shard, io.shardgate.proxy.backend.mysql.LentConnection connection, List<String> transactionStart) {
+        ShardPool pool = pools.pool(shard, foundRows);
+        NativeBackendConnection c = new NativeBackendConnection(connection, true, natives.owner());
+        lent.put(connection, tracker.track(connection.work()));
+        try {
+            c.begin();
+            for (String sql : transactionStart) {
+                c.execute(sql);
+            }
+            for (String savepoint : savepoints) {
+                c.execute("SAVEPOINT " + quote(savepoint));
+            }
+        } catch (io.shardgate.proxy.execute.BackendError e) {
+            c.restoreAutocommit();
+            giveBackNative(c, false);
+            throw e.error();
+        } catch (RuntimeException | Error e) {
+            c.discard();
+            untrack(connection);
+            throw BackendErrors.unexpected(e, pool);
+        }
+        Lease lease = new Lease(pool, null, true, c);
+        pinned.put(shard, lease);
+        return lease;
+    }
+
+    /** The shard's JDBC pool for this session's client flags (named in messages about its connections of either kind). */
+    ShardPool poolOf(String shard) {
+        return pools.pool(shard, foundRows);
+    }
+
+    /** Gives a native connection back (reset first when {@code reset}: it carried session state), or discards it. */
+    private void giveBackNative(NativeBackendConnection c, boolean reset) {
+        io.shardgate.proxy.exec.ShardWork.Tracked t = lent.remove(c.lent());
+        boolean settled = t == null || t.close();
+        if (c.discarded() || !settled) {
+            c.discard(); // a cancel still in flight would interrupt its next borrower's statement
+        } else if (reset) {
+            c.lent().giveBackReset();
+        } else {
+            c.lent().giveBack();
+        }
+    }
+
     /** Gives a borrowed connection back (or discards it if it is broken); pinned and reserved ones stay. */
     void release(Lease lease) {
-        if (!lease.pinned() && !isReserved(lease.connection())) {
-            close(lease.pool(), lease.connection());
+        if (!lease.pinned() && !isReserved(lease)) {
+            if (lease.nat() != null) {
+                giveBackNative(lease.nat(), false);
+            } else {
+                close(lease.pool(), lease.connection());
+            }
         }
     }
 
     /** Whether {@code lease}'s connection stays with the session after its statement (pinned, or reserved for its state). */
     boolean keeps(Lease lease) {
-        return lease.pinned() || isReserved(lease.connection());
+        return lease.pinned() || isReserved(lease);
     }
 
-    private boolean isReserved(Connection c) {
+    private boolean isReserved(Lease lease) {
         if (reserved.isEmpty()) {
             return false;
         }
+        Object key = lease.key();
         for (Reserved r : reserved.values()) {
-            if (r.connection() == c) {
+            if (r.lease().key() == key) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Runs {@code sql} with {@code parameters} outside the transaction on {@code shard} (its reserved connection if it has
+     * one) and reads the whole result: the proxy's own questions (a session function, a collation, a column's largest value).
+     */
+    StatementResult query(String shard, String sql, List<Object> parameters, String database) {
+        Lease lease = borrow(shard);
+        try {
+            return queryOn(lease, sql, parameters, database);
+        } finally {
+            release(lease);
+        }
+    }
+
+    private StatementResult queryOn(Lease lease, String sql, List<Object> parameters, String database) {
+        if (lease.nat() != null) {
+            try {
+                return lease.nat().run(sql, parameters);
+            } catch (io.shardgate.proxy.execute.BackendError e) {
+                throw e.error();
+            }
+        }
+        long start = System.nanoTime();
+        try {
+            return ShardExecutor.run(lease.connection(), sql, parameters, database);
+        } catch (SQLException e) {
+            throw BackendErrors.translate(e, lease.pool(), start);
+        } catch (RuntimeException | Error e) {
+            markBroken(lease);
+            throw BackendErrors.unexpected(e, lease.pool());
+        }
     }
 
     // ---- connections reserved for session state
@@ -230,7 +357,8 @@ final class SessionBackends {
             pinnedCount.release(shard, reason);
             throw e;
         }
-        reserved.put(shard, new Reserved(lease.pool(), lease.connection(), reason, new java.util.LinkedHashSet<>(List.of(reason))));
+        reserved.put(shard, new Reserved(lease.pool(), lease.connection(), reason, new java.util.LinkedHashSet<>(List.of(reason)),
+                lease.nat()));
         if (!variables.isEmpty()) {
             runOn(lease, setVariables(variables.keySet()));
         }
@@ -247,7 +375,11 @@ final class SessionBackends {
             if (r != null && brief.containsAll(r.uses()) && !pinned.containsKey(shard)) {
                 reserved.remove(shard);
                 if (variables.isEmpty() && !brief.contains("temporary table")) {
-                    close(r.pool(), r.connection());
+                    if (r.nat() != null) {
+                        giveBackNative(r.nat(), false);
+                    } else {
+                        close(r.pool(), r.connection());
+                    }
                     pinnedCount.release(shard, r.reason());
                 } else {
                     giveBack(shard, r);
@@ -257,6 +389,11 @@ final class SessionBackends {
     }
 
     private void giveBack(String shard, Reserved r) {
+        if (r.nat() != null) {
+            giveBackNative(r.nat(), true); // COM_RESET_CONNECTION before it serves another session; discarded if that fails
+            pinnedCount.release(shard, r.reason());
+            return;
+        }
         try {
             states.clear(r.connection());
             close(r.pool(), r.connection());
@@ -289,13 +426,7 @@ final class SessionBackends {
         for (int i = 0; i < names.size(); i++) {
             read.append(i == 0 ? "" : ", ").append(variable(names.get(i)));
         }
-        long start = System.nanoTime();
-        StatementResult result;
-        try {
-            result = ShardExecutor.run(r.connection(), read.toString(), List.of(), "");
-        } catch (SQLException e) {
-            throw BackendErrors.translate(e, r.pool(), start);
-        }
+        StatementResult result = queryOn(r.lease(), read.toString(), List.of(), "");
         List<String> values = literals.apply((StatementResult.Rows) result);
         for (int i = 0; i < names.size(); i++) {
             variables.put(names.get(i), values.get(i));
@@ -303,7 +434,7 @@ final class SessionBackends {
         String set = setVariables(names);
         for (Reserved other : reserved.values()) {
             if (other != r) {
-                runOn(new Lease(other.pool(), other.connection(), false), set);
+                runOn(other.lease(), set);
             }
         }
     }
@@ -315,7 +446,7 @@ final class SessionBackends {
         }
         String set = setVariables(names);
         for (Reserved r : reserved.values()) {
-            runOn(new Lease(r.pool(), r.connection(), false), set);
+            runOn(r.lease(), set);
         }
     }
 
@@ -354,11 +485,18 @@ final class SessionBackends {
      * fails as a broken connection does and ends the transaction. Safe from any thread.
      */
     void markBroken(Lease lease) {
+        if (lease.nat() != null) {
+            lease.nat().discard();
+            return;
+        }
         broken.add(lease.connection());
         lease.pool().discard(lease.connection());
     }
 
     boolean isBroken(Lease lease) {
+        if (lease.nat() != null) {
+            return lease.nat().discarded();
+        }
         return broken.contains(lease.connection());
     }
 
@@ -397,7 +535,7 @@ final class SessionBackends {
         for (Reserved r : reserved.values()) {
             // a reserved connection is never reset to take new settings (that would drop its state): it runs the SET itself
             if (!pinned.containsKey(r.pool().name())) {
-                Lease lease = new Lease(r.pool(), r.connection(), false);
+                Lease lease = r.lease();
                 runOn(lease, statement);
                 record(lease, next);
             }
@@ -441,14 +579,14 @@ final class SessionBackends {
 
     /** Runs {@code sql} on every connection kept for the session (reserved for its state, or pinned to its transaction). */
     void runOnKept(String sql) {
-        java.util.Set<Connection> done = new java.util.HashSet<>();
+        java.util.Set<Object> done = new java.util.HashSet<>();
         for (Lease lease : pinned.values()) {
             runOn(lease, sql);
-            done.add(lease.connection());
+            done.add(lease.key());
         }
         for (Reserved r : reserved.values()) {
-            if (done.add(r.connection())) {
-                runOn(new Lease(r.pool(), r.connection(), false), sql);
+            if (done.add(r.lease().key())) {
+                runOn(r.lease(), sql);
             }
         }
     }
@@ -459,6 +597,10 @@ final class SessionBackends {
     }
 
     private void record(Lease lease, SessionSettings next) {
+        if (lease.nat() != null) {
+            lease.nat().lent().connection().sessionTag(next.fingerprint());
+            return;
+        }
         try {
             states.record(lease.connection(), next);
         } catch (SQLException e) {
@@ -533,7 +675,7 @@ final class SessionBackends {
     private void forEachReservedUnpinned(java.util.function.Consumer<Lease> action) {
         for (Reserved r : reserved.values()) {
             if (!pinned.containsKey(r.pool().name())) {
-                action.accept(new Lease(r.pool(), r.connection(), false));
+                action.accept(r.lease());
             }
         }
     }
@@ -567,6 +709,14 @@ final class SessionBackends {
     }
 
     private void runOn(Lease lease, String sql) {
+        if (lease.nat() != null) {
+            try {
+                lease.nat().execute(sql);
+            } catch (io.shardgate.proxy.execute.BackendError e) {
+                throw e.error();
+            }
+            return;
+        }
         long start = System.nanoTime();
         try {
             ShardExecutor.execute(lease.connection(), sql);
@@ -645,8 +795,15 @@ final class SessionBackends {
             for (Lease lease : order) {
                 long start = System.nanoTime();
                 try {
-                    lease.connection().commit();
+                    if (lease.nat() != null) {
+                        lease.nat().commit();
+                    } else {
+                        lease.connection().commit();
+                    }
                     committed.add(lease.shard());
+                } catch (io.shardgate.proxy.execute.BackendError e) {
+                    List<String> rolledBack = rollbackAll(committed, lease.shard());
+                    throw commitFailure(e.error(), lease.shard(), committed, rolledBack);
                 } catch (SQLException e) {
                     ProxyException cause = BackendErrors.translate(e, lease.pool(), start);
                     List<String> rolledBack = rollbackAll(committed, lease.shard());
@@ -716,7 +873,9 @@ final class SessionBackends {
                 continue;
             }
             try {
-                if (dialect == Dialect.POSTGRES) {
+                if (lease.nat() != null) {
+                    lease.nat().rollback();
+                } else if (dialect == Dialect.POSTGRES) {
                     lease.connection().rollback();
                 } else {
                     // sent whatever Connector/J believes (useLocalTransactionState): after an interrupted statement's
@@ -727,7 +886,7 @@ final class SessionBackends {
                 if (!lease.shard().equals(failed)) {
                     rolledBack.add(lease.shard());
                 }
-            } catch (SQLException ignored) {
+            } catch (SQLException | io.shardgate.proxy.execute.BackendError ignored) {
                 // a broken connection: the server rolls back when it notices the disconnect
             }
         }
@@ -736,8 +895,13 @@ final class SessionBackends {
 
     private void releaseAll() {
         for (Lease l : pinned.values()) {
-            if (isReserved(l.connection())) {
+            if (isReserved(l)) {
                 restoreAutocommit(l); // the transaction is over; the connection stays the session's
+            } else if (l.nat() != null) {
+                if (!l.nat().discarded()) {
+                    l.nat().restoreAutocommit(); // discards it if that fails
+                }
+                giveBackNative(l.nat(), false);
             } else {
                 close(l.pool(), l.connection());
             }
@@ -788,6 +952,10 @@ final class SessionBackends {
     }
 
     private void restoreAutocommit(Lease l) {
+        if (l.nat() != null) {
+            l.nat().restoreAutocommit();
+            return;
+        }
         try {
             l.connection().setAutoCommit(true);
         } catch (SQLException ignored) {
@@ -795,7 +963,7 @@ final class SessionBackends {
         }
     }
 
-    private void untrack(Connection c) {
+    private void untrack(Object c) {
         io.shardgate.proxy.exec.ShardWork.Tracked t = lent.remove(c);
         if (t != null) {
             t.close();

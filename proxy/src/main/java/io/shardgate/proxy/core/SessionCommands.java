@@ -168,6 +168,8 @@ final class SessionCommands {
         }
         if (!sql.isEmpty()) {
             b.changeSettings(next, sql.toString(), session.defaultShard());
+            assignments.stream().filter(a -> a.scope() == SessionCommand.Scope.SESSION && a.name().equalsIgnoreCase("sql_mode"))
+                    .forEach(a -> session.sqlModeSet(a.value()));
         }
         if (clientCharset != null) {
             session.charset(clientCharset);

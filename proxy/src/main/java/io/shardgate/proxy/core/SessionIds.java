@@ -78,6 +78,9 @@ final class SessionIds implements IdSource {
 
     /** The client's parameters followed by the ids this statement took, in order: what the plan binds (see {@link IdSource}). */
     java.util.List<Object> withIds(java.util.List<Object> parameters) {
+        if (parameters instanceof SourceLiterals literals) {
+            return literals.withIds(issued); // sent as the client spelled them, introducers and all
+        }
         java.util.List<Object> all = new java.util.ArrayList<>(parameters.size() + issued.size());
         all.addAll(parameters);
         all.addAll(issued);

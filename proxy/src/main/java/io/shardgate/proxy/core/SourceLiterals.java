@@ -24,11 +24,27 @@ final class SourceLiterals extends AbstractList<Object> implements RandomAccess 
     /** The statement's template, or null when it was analysed as it is (no replaceable literal). */
     private final SqlTemplate template;
     private final List<Object> values;
+    /** Ids taken from a cluster sequence for this statement, bound after the literals ({@link #withIds}). */
+    private final List<Long> ids;
 
     SourceLiterals(ClientSql sql, SqlTemplate template) {
+        this(sql, template, template == null ? List.of() : asTheServerReadsThem(template, sql.charset()), List.of());
+    }
+
+    private SourceLiterals(ClientSql sql, SqlTemplate template, List<Object> values, List<Long> ids) {
         this.sql = sql;
         this.template = template;
-        this.values = template == null ? List.of() : asTheServerReadsThem(template, sql.charset());
+        this.values = values;
+        this.ids = ids;
+    }
+
+    /**
+     * These literals followed by {@code ids} (taken from a cluster sequence for the statement, in order): what a plan
+     * with generated ids binds, whose shard statements are then sent with every literal as the client spelled it and
+     * the ids as decimal numbers ({@link #bytesFor(ShardStatement, List)}).
+     */
+    SourceLiterals withIds(List<Long> ids) {
+        return new SourceLiterals(sql, template, values, List.copyOf(ids));
     }
 
     /**
@@ -90,6 +106,9 @@ final class SourceLiterals extends AbstractList<Object> implements RandomAccess 
 
     /** The bytes to send for {@code statement}, one of this statement's shard statements. */
     byte[] bytesFor(ShardStatement statement) {
+        if (!ids.isEmpty()) {
+            return bytesFor(statement, ids);
+        }
         if (template == null) {
             return sql.bytesOf(statement.sql());
         }
@@ -106,6 +125,9 @@ final class SourceLiterals extends AbstractList<Object> implements RandomAccess 
     byte[] bytesFor(ShardStatement statement, List<Long> ids) {
         if (ids.isEmpty()) {
             return bytesFor(statement);
+        }
+        if (!this.ids.isEmpty() && !this.ids.equals(ids)) {
+            throw new IllegalStateException("ids " + ids + " for literals that were given ids " + this.ids);
         }
         List<String> sources = new ArrayList<>(size() + ids.size());
         List<Object> values = new ArrayList<>(size() + ids.size());
@@ -134,11 +156,11 @@ final class SourceLiterals extends AbstractList<Object> implements RandomAccess 
 
     @Override
     public Object get(int index) {
-        return values.get(index);
+        return index < values.size() ? values.get(index) : ids.get(index - values.size());
     }
 
     @Override
     public int size() {
-        return values.size();
+        return values.size() + ids.size();
     }
 }

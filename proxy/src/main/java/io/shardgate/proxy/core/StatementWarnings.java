@@ -60,7 +60,7 @@ final class StatementWarnings {
         int wire = (int) Math.min(count, 0xFFFF);
         return switch (result) {
             case StatementResult.Update u when u.warnings() != wire ->
-                    new StatementResult.Update(u.affectedRows(), u.lastInsertId(), wire, u.info());
+                    new StatementResult.Update(u.affectedRows(), u.lastInsertId(), wire, u.info(), u.queryStatus());
             case StatementResult.Rows r when r.warnings() != wire -> new StatementResult.Rows(r.columns(), r.rows(), wire);
             default -> result;
         };
@@ -85,8 +85,8 @@ final class StatementWarnings {
         }
         if (m.group(1) != null) {
             long n = errors ? listed.size() : count;
-            return Optional.of(new StatementResult.Rows(List.of(new ColumnInfo("", "", "", "@@session." + (errors ? "error_count"
-                    : "warning_count"), "", io.shardgate.proxy.session.ColumnType.BIGINT, 21, 0, true, true, true, 63)),
+            return Optional.of(new StatementResult.Rows(List.of(ColumnInfo.computedCounter("@@session." + (errors ? "error_count"
+                    : "warning_count"))),
                     List.<byte[][]>of(new byte[][] {Long.toString(n).getBytes(StandardCharsets.US_ASCII)}), 0));
         }
         if (unlisted) {

@@ -25,14 +25,21 @@ public final class ColumnMapping {
         return List.of(out);
     }
 
+    /**
+     * A column as the server described it: the length, flags and decimals the server sent where the connection kept
+     * them ({@link ServerColumnDefinitions}; Connector/J rewrites them for numeric types), else Connector/J's.
+     */
     static ColumnInfo column(Field f, String logicalDatabase) {
-        int flags = f.getFlags() & 0xFFFF;
+        ServerColumnDefinitions.ServerField server = f instanceof ServerColumnDefinitions.ServerField sf ? sf : null;
+        int flags = server != null ? server.serverFlags() : f.getFlags() & 0xFFFF;
+        long length = server != null ? server.serverLength() : f.getLength();
+        int decimals = server != null ? server.serverDecimals() : f.getDecimals();
         int collation = f.getCollationIndex();
         boolean binaryCharset = collation == BINARY_COLLATION;
         String db = f.getDatabaseName();
         return new ColumnInfo(db == null || db.isEmpty() ? "" : logicalDatabase, nonNull(f.getTableName()),
                 nonNull(f.getOriginalTableName()), nonNull(f.getColumnLabel()), nonNull(f.getOriginalName()),
-                type(f.getMysqlTypeId(), flags, binaryCharset), f.getLength(), f.getDecimals(), (flags & FLAG_UNSIGNED) != 0,
+                type(f.getMysqlTypeId(), flags, binaryCharset), length, decimals, (flags & FLAG_UNSIGNED) != 0,
                 (flags & FLAG_NOT_NULL) != 0, (flags & FLAG_BINARY) != 0 || binaryCharset, collation, 0, -1, 0, 0,
                 new ColumnInfo.MySqlWire(f.getMysqlTypeId(), flags));
     }

@@ -108,6 +108,15 @@ public final class ShardExecutor {
         return MySqlStatementBytes.render(sql, values, charset, noBackslashEscapes);
     }
 
+    /**
+     * MySQL {@code sql} with {@code values} written in (see {@link MySqlStatementBytes}) for a connection whose
+     * {@code NO_BACKSLASH_ESCAPES} mode is {@code noBackslashEscapes}: what {@link #runMySql} sends, for native connections.
+     */
+    public static byte[] mySqlBytes(String sql, List<Object> values, io.shardgate.proxy.session.ClientCharset charset,
+            boolean noBackslashEscapes) {
+        return MySqlStatementBytes.render(sql, values, charset, noBackslashEscapes);
+    }
+
     /** pgJDBC keeps a NoticeResponse as an SQLWarning of the statement, with the server's fields when it has them. */
     static void passNotices(Statement st, java.util.function.Consumer<BackendNotice> notices) throws SQLException {
         for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
@@ -159,7 +168,7 @@ public final class ShardExecutor {
             long lastInsertId = st.unwrap(StatementImpl.class).getLastInsertID();
             String info = st.unwrap(JdbcStatement.class).getResultSetInternal() instanceof com.mysql.cj.protocol.Resultset r
                     && r.getServerInfo() != null ? r.getServerInfo() : "";
-            return new StatementResult.Update(st.getLargeUpdateCount(), lastInsertId, warningCount(st), info);
+            return new StatementResult.Update(st.getLargeUpdateCount(), lastInsertId, warningCount(st), info, serverStatus(st));
         }
         try (ResultSet rs = st.getResultSet()) {
             ResultSetMetaData md = rs.getMetaData();
@@ -182,6 +191,11 @@ public final class ShardExecutor {
      * The warning count of the OK or EOF packet that ended the statement's reply, as the server sent it (Connector/J keeps
      * the last one per connection, and fetches the warnings themselves only when asked for them).
      */
+    static int serverStatus(Statement st) throws SQLException {
+        return ((com.mysql.cj.NativeSession) st.getConnection().unwrap(JdbcConnection.class).getSession()).getServerSession()
+                .getStatusFlags();
+    }
+
     static int warningCount(Statement st) throws SQLException {
         return ((com.mysql.cj.NativeSession) st.getConnection().unwrap(JdbcConnection.class).getSession()).getProtocol().getWarningCount();
     }

@@ -121,7 +121,7 @@ public final class ShardPool implements AutoCloseable {
                 continue;
             }
             if (budget.admitsJdbc()) {
-                return c;
+                return keepServerColumnDefinitions(c);
             }
             // the native path holds the rest of the shard's budget: give this one back and wait for a place
             try {
@@ -133,6 +133,23 @@ public final class ShardPool implements AutoCloseable {
                 throw busy(start, dataSource.getHikariPoolMXBean());
             }
         }
+    }
+
+    /** {@code c}, reading MySQL column definitions as the server sent them (see {@link ServerColumnDefinitions}). */
+    private Connection keepServerColumnDefinitions(Connection c) {
+        if (!url.postgres()) {
+            try {
+                ServerColumnDefinitions.install(c);
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // back in the pool either way
+                }
+                throw new IllegalStateException("cannot read column definitions as shard " + shard.name() + " sends them: " + e, e);
+            }
+        }
+        return c;
     }
 
     private ProxyException busy(long start, HikariPoolMXBean bean) {

@@ -77,7 +77,7 @@ public final class PlanExecutor {
         boolean isWrite = plan.merge() instanceof MergePlan.AffectedRows || plan.merge() instanceof MergePlan.InsertedRows;
         throwOnFailure(outcomes, isWrite && !cursor.transactional() ? "write" : null);
         return switch (plan.merge()) {
-            case MergePlan.AffectedRows a -> affectedRows(outcomes);
+            case MergePlan.AffectedRows a -> affectedRows(outcomes, a.splitInsert() ? plan.statements().getFirst().sql() : null);
             case MergePlan.InsertedRows i -> insertedRows(outcomes, i);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
@@ -346,7 +346,7 @@ public final class PlanExecutor {
         }
         throwOnFailure(outcomes, cursor.transactional() ? null : "write");
         return switch (plan.merge()) {
-            case MergePlan.AffectedRows a -> affectedRows(outcomes);
+            case MergePlan.AffectedRows a -> affectedRows(outcomes, a.splitInsert() ? plan.statements().getFirst().sql() : null);
             case MergePlan.InsertedRows i -> insertedRows(outcomes, i);
             case MergePlan.Rows r -> rows(outcomes, (cols, shards) -> ResultMerger.rows(cols, shards, r));
             case MergePlan.CounterRow c -> rows(outcomes, (cols, shards) -> ResultMerger.counterRow(cols, shards, c));
@@ -459,22 +459,28 @@ public final class PlanExecutor {
                 : new ProxyException(first.code(), message, first);
     }
 
-    private StatementResult affectedRows(List<Outcome> outcomes) {
+    /** {@code splitInsertSql}: one shard's statement of a multi-row INSERT or REPLACE split per shard, else null. */
+    private StatementResult affectedRows(List<Outcome> outcomes, String splitInsertSql) {
         long affected = 0;
         long insertId = 0;
-        List<String> infos = new java.util.ArrayList<>();
+        int queryStatus = 0;
+        List<StatementResult.Update> parts = new java.util.ArrayList<>();
         for (Outcome o : outcomes) {
             if (o.result() instanceof StatementResult.Update u) {
                 affected += u.affectedRows();
+                queryStatus |= u.queryStatus(); // a shard that scanned without an index: so would one server
                 insertId = insertId == 0 ? u.lastInsertId() : insertId;
-                infos.add(u.info());
+                parts.add(u);
             }
         }
         if (insertId != 0) {
             cursor.insertId(insertId);
         }
         // the warning count is the session's (every shard call's, see ProxySession); the info text sums the shards'
-        return new StatementResult.Update(affected, insertId, 0, infos.size() == 1 ? infos.getFirst() : OkInfo.sum(infos));
+        List<String> infos = parts.stream().map(StatementResult.Update::info).toList();
+        String info = splitInsertSql != null && parts.size() == outcomes.size() ? OkInfo.insertSum(parts, splitInsertSql)
+                : infos.size() == 1 ? infos.getFirst() : OkInfo.sum(infos);
+        return new StatementResult.Update(affected, insertId, 0, info, queryStatus);
     }
 
     /**

@@ -667,7 +667,8 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     private ServerMessage result(ChannelHandlerContext ctx, StatementResult result, FrontendSession s, boolean binary, boolean more) {
         int status = status(s.state()) | (more ? STATUS_MORE_RESULTS : 0);
         return switch (result) {
-            case StatementResult.Update u -> new ServerMessage.Ok(u.affectedRows(), u.lastInsertId(), status, u.warnings(), u.info());
+            case StatementResult.Update u -> new ServerMessage.Ok(u.affectedRows(), u.lastInsertId(), status | u.queryStatus(),
+                    u.warnings(), u.info());
             case StatementResult.Rows r -> new ServerMessage.ResultSet(r.columns(), r.rows(), binary, status, r.warnings());
             case StatementResult.Stream st -> {
                 stream(ctx, st, s, binary, more);
@@ -707,7 +708,7 @@ public final class MySqlFrontendHandler extends SimpleChannelInboundHandler<Clie
     }
 
     static int status(SessionState state) {
-        return (state.inTransaction() ? STATUS_IN_TRANS : 0) | (state.autocommit() ? STATUS_AUTOCOMMIT : 0);
+        return (state.inTransaction() ? STATUS_IN_TRANS : 0) | (state.autocommit() ? STATUS_AUTOCOMMIT : 0) | state.modeStatus();
     }
 
     @Override

@@ -664,7 +664,9 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
             return;
         }
         try {
-            session = sessions.open(new ClientInfo(user, database, remoteHost(ctx), startup));
+            // the session's id is the pid of BackendKeyData, which SELECT pg_backend_pid() answers
+            session = sessions.open(new ClientInfo(user, database, remoteHost(ctx), startup,
+                    io.shardgate.proxy.session.ClientCharset.UTF8MB4, io.shardgate.proxy.session.ClientFlags.DEFAULT, processId));
             for (String name : REPLAYED_PARAMETERS) {
                 String value = startup.get(name);
                 if (value != null && !value.isEmpty()) {

@@ -86,8 +86,27 @@ public record ColumnInfo(String schema, String table, String orgTable, String na
         return columns.stream().map(ColumnInfo::withoutPgTable).toList();
     }
 
-    /** A computed column of the proxy's own (e.g. {@code @@version_comment}). */
+    /** A computed column of the proxy's own. */
     public static ColumnInfo computed(String name, ColumnType type, long length) {
         return new ColumnInfo("", "", "", name, "", type, length, 0, false, false, false, 45);
+    }
+
+    /**
+     * The decimals a MariaDB server writes in the definition of a string it computes (a literal, {@code VERSION()},
+     * {@code @@version}, SHOW WARNINGS' texts): NOT_FIXED_DEC.
+     */
+    public static final int STRING_DECIMALS = 39;
+
+    /**
+     * A utf8mb4 string the proxy computes as a server would: {@code length} in bytes (characters × 4), decimals
+     * {@link #STRING_DECIMALS}, NOT NULL where the server's expression cannot be NULL.
+     */
+    public static ColumnInfo computedString(String name, long length, boolean notNull) {
+        return new ColumnInfo("", "", "", name, "", ColumnType.VARCHAR, length, STRING_DECIMALS, false, notNull, false, 45);
+    }
+
+    /** A BIGINT UNSIGNED the proxy computes as a server does a counter variable ({@code @@warning_count}): nullable. */
+    public static ColumnInfo computedCounter(String name) {
+        return new ColumnInfo("", "", "", name, "", ColumnType.BIGINT, 21, 0, true, false, true, 63);
     }
 }

@@ -17,10 +17,22 @@ import java.util.Objects;
  */
 public sealed interface StatementResult {
 
-    /** A statement without a result set. */
-    record Update(long affectedRows, long lastInsertId, int warnings, String info) implements StatementResult {
+    /**
+     * A statement without a result set. {@code queryStatus}: the status flags a MySQL server set in its OK packet that
+     * describe the statement itself, not the session ({@link #QUERY_STATUS}: no index or no good index used, slow), which
+     * a front end passes on with its own session flags.
+     */
+    record Update(long affectedRows, long lastInsertId, int warnings, String info, int queryStatus) implements StatementResult {
+        /** SERVER_QUERY_NO_GOOD_INDEX_USED, SERVER_QUERY_NO_INDEX_USED, SERVER_QUERY_WAS_SLOW. */
+        public static final int QUERY_STATUS = 0x0010 | 0x0020 | 0x0800;
+
         public Update {
             Objects.requireNonNull(info, "info");
+            queryStatus &= QUERY_STATUS;
+        }
+
+        public Update(long affectedRows, long lastInsertId, int warnings, String info) {
+            this(affectedRows, lastInsertId, warnings, info, 0);
         }
 
         public static Update of(long affectedRows) {

@@ -14,6 +14,7 @@ import io.shardgate.proxy.session.ColumnInfo;
 import io.shardgate.proxy.session.ColumnType;
 import io.shardgate.proxy.session.FrontendSession;
 import io.shardgate.proxy.session.PreparedInfo;
+import io.shardgate.proxy.session.SessionState;
 import io.shardgate.proxy.session.StatementResult;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -93,6 +94,129 @@ class ProxyCoreTest {
                 List<String> tables = rows(c, "SHOW TABLES").stream().map(List::getFirst).toList();
                 assertThat(tables).as(shard).contains("orders", "countries");
                 assertThat(tables.contains("kinds")).as(shard).isEqualTo(shard.equals("s0"));
+            }
+        }
+    }
+
+    /**
+     * What the proxy answers itself is described as one MariaDB server describes it (type, flags, display length,
+     * decimals, character set): CONNECTION_ID() is an INT UNSIGNED, a string literal NOT NULL with decimals 39, a
+     * counter variable nullable, a DECIMAL literal one longer than its text.
+     */
+    @Test
+    @Order(3)
+    void localAnswersDescribeTheirColumnsAsTheServerDoes() throws Exception {
+        List<String> statements = List.of("SELECT CONNECTION_ID()", "SELECT LAST_INSERT_ID()", "SELECT FOUND_ROWS()",
+                "SELECT ROW_COUNT()", "SELECT DATABASE()", "SELECT SCHEMA()", "SELECT USER()", "SELECT 'x'", "SELECT 'h\u00e9llo'",
+                "SELECT ''", "SELECT 'x' AS y", "SELECT 1", "SELECT -123456789", "SELECT 1234567890", "SELECT 2.50",
+                "SELECT -0.0", "SELECT 00.50", "SELECT NULL", "SELECT @@warning_count", "SELECT @@session.warning_count",
+                "SHOW WARNINGS", "SHOW COUNT(*) WARNINGS", "SHOW COUNT(*) ERRORS");
+        try (Connection ref = cluster.reference()) {
+            io.shardgate.proxy.exec.ServerColumnDefinitions.install(ref);
+            execute(ref, "SET character_set_results = utf8mb4"); // as the proxy's sessions get their results
+            for (String sql : statements) {
+                List<String> proxy = ((StatementResult.Rows) StatementResult.whole(session.query(sql))).columns().stream()
+                        .map(c -> c.name() + " type=" + io.shardgate.proxy.mysql.codec.MySqlTypes.wireType(c) + " flags="
+                                + io.shardgate.proxy.mysql.codec.MySqlTypes.wireFlags(c) + " length=" + c.length() + " decimals="
+                                + c.decimals() + " collation=" + c.collationId())
+                        .toList();
+                List<String> server = new ArrayList<>();
+                try (java.sql.Statement st = ref.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+                    for (com.mysql.cj.result.Field f : rs.getMetaData().unwrap(com.mysql.cj.jdbc.result.ResultSetMetaData.class).getFields()) {
+                        var w = (io.shardgate.proxy.exec.ServerColumnDefinitions.ServerField) f;
+                        server.add(f.getColumnLabel() + " type=" + f.getMysqlTypeId() + " flags=" + w.serverFlags() + " length="
+                                + w.serverLength() + " decimals=" + w.serverDecimals() + " collation=" + f.getCollationIndex());
+                    }
+                }
+                assertThat(proxy).as(sql).isEqualTo(server);
+            }
+        }
+    }
+
+    /**
+     * A multi-row INSERT or REPLACE split per shard says what one server says in its OK info ("Records: 3  Duplicates: 1
+     * Warnings: 0"), though a shard given one row writes none: IGNORE skipping a row, REPLACE and upserts replacing
+     * one, compared with the reference server running the same statements.
+     */
+    @Test
+    @Order(3)
+    void aSplitInsertsInfoIsOneServers() throws Exception {
+        List<Integer> onS0 = new ArrayList<>();
+        List<Integer> onS1 = new ArrayList<>();
+        for (int k = 8101; k < 8140 && (onS0.isEmpty() || onS1.size() < 2); k++) {
+            session.query("INSERT INTO orders (id, customer_id) VALUES (" + k + ", " + k + ")");
+            (countDirect("s0", k) == 1 ? onS0 : onS1).add(k);
+            session.query("DELETE FROM orders WHERE id = " + k);
+        }
+        // row k has id and shard key (customer_id) k: a on s0, b and c on s1
+        String a = onS0.get(0) + ", " + onS0.get(0);
+        String b = onS1.get(0) + ", " + onS1.get(0);
+        String c = onS1.get(1) + ", " + onS1.get(1);
+        List<String> statements = List.of(
+                "INSERT INTO orders (id, customer_id, status) VALUES (" + a + ", 'n'), (" + b + ", 'n')",
+                "INSERT IGNORE INTO orders (id, customer_id, status) VALUES (" + a + ", 'i'), (" + b + ", 'i'), (" + c + ", 'i')",
+                "REPLACE INTO orders (id, customer_id, status) VALUES (" + a + ", 'r'), (" + b + ", 'r'), (" + c + ", 'r')",
+                "INSERT INTO orders (id, customer_id, status) VALUES (" + a + ", 'u'), (" + b + ", 'r'), (" + c + ", 'u')"
+                        + " ON DUPLICATE KEY UPDATE status = VALUES(status)",
+                "DELETE FROM orders WHERE id IN (" + onS0.get(0) + ", " + onS1.get(0) + ", " + onS1.get(1) + ")");
+        try (Connection ref = cluster.reference()) {
+            for (String sql : statements) {
+                StatementResult.Update u = (StatementResult.Update) session.query(sql);
+                try (java.sql.Statement st = ref.createStatement()) {
+                    st.execute(sql);
+                    var rs = st.unwrap(com.mysql.cj.jdbc.JdbcStatement.class).getResultSetInternal();
+                    String info = rs instanceof com.mysql.cj.protocol.Resultset r && r.getServerInfo() != null ? r.getServerInfo() : "";
+                    assertThat(u.affectedRows() + " " + u.info()).as(sql).isEqualTo(st.getLargeUpdateCount() + " " + info);
+                }
+            }
+        }
+    }
+
+    /**
+     * The OK packet of a write over JDBC carries the status flags the server set for the statement: a DELETE or UPDATE
+     * that scanned without an index says so (SERVER_QUERY_NO_INDEX_USED), on one shard and over several, as the
+     * reference server says; one by primary key does not.
+     */
+    @Test
+    @Order(3)
+    void aWritesQueryStatusIsTheServers() throws Exception {
+        List<String> statements = List.of("DELETE FROM orders WHERE status = 'no such status'",
+                "UPDATE orders SET amount = amount WHERE customer_id = 8199 AND status = 'none'",
+                "DELETE FROM orders WHERE id = 8199 AND customer_id = 8199", "INSERT INTO orders (id, customer_id) VALUES (8199, 8199)",
+                "DELETE FROM orders WHERE id = 8199 AND customer_id = 8199");
+        try (Connection ref = cluster.reference()) {
+            for (String sql : statements) {
+                StatementResult.Update u = (StatementResult.Update) session.query(sql);
+                try (java.sql.Statement st = ref.createStatement()) {
+                    st.execute(sql);
+                    int server = ((com.mysql.cj.NativeSession) ref.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getSession())
+                            .getServerSession().getStatusFlags();
+                    assertThat(Integer.toHexString(u.queryStatus())).as(sql)
+                            .isEqualTo(Integer.toHexString(server & StatementResult.Update.QUERY_STATUS));
+                }
+            }
+        }
+    }
+
+    /**
+     * The session's sql_mode sets the status flags a server sends with every answer (NO_BACKSLASH_ESCAPES, by which a
+     * client escapes its strings, and MariaDB's ANSI_QUOTES), as the reference server sets them.
+     */
+    @Test
+    @Order(3)
+    void theSqlModesStatusFlagsAreTheServers() throws Exception {
+        try (Connection ref = cluster.reference()) {
+            for (String sql : List.of("SET sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')", "SET sql_mode = 'NO_BACKSLASH_ESCAPES'",
+                    "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI')", "SET @@session.sql_mode = 'STRICT_TRANS_TABLES'",
+                    "SET sql_mode = 'ORACLE'", "SET sql_mode = DEFAULT")) {
+                session.query(sql);
+                try (java.sql.Statement st = ref.createStatement()) {
+                    st.execute(sql);
+                }
+                int server = ((com.mysql.cj.NativeSession) ref.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getSession())
+                        .getServerSession().getStatusFlags();
+                assertThat(Integer.toHexString(session.state().modeStatus())).as(sql)
+                        .isEqualTo(Integer.toHexString(server & (SessionState.NO_BACKSLASH_ESCAPES | SessionState.ANSI_QUOTES)));
             }
         }
     }

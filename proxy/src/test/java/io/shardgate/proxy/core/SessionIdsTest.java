@@ -69,4 +69,25 @@ class SessionIdsTest {
         assertThat(ids.reserve("items", 1)).as("another table").isEqualTo(8);
         assertThat(ids.issued()).isEqualTo(List.of(8L));
     }
+
+    /**
+     * A text statement's literals with the ids it took are still sent as the client spelled them: an INSERT whose
+     * generated ids the router added keeps a {@code _binary'…'} introducer (it was rendered as a plain string).
+     */
+    @Test
+    void theIdsOfATextStatementKeepItsLiteralsSpelling() {
+        byte[] sql = "INSERT INTO items (tenant, label) VALUES (31, _binary'\u00c3\u00a9')".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        io.shardgate.proxy.session.ClientSql client = io.shardgate.proxy.session.ClientSql.of(sql, io.shardgate.proxy.session.ClientCharset.LATIN1);
+        SourceLiterals literals = new SourceLiterals(client,
+                io.shardgate.router.SqlTemplate.of(client.text(), io.shardgate.cluster.Dialect.MYSQL).orElseThrow());
+        ids.begin();
+        ids.reserve("items", 1);
+        java.util.List<Object> bound = ids.withIds(literals);
+        assertThat(bound).containsExactly(31L, "\u00c3\u00a9", 1L);
+        var shard = new io.shardgate.router.plan.ShardStatement("s0", "INSERT INTO items (tenant, label, id) VALUES (?, ?, ?)",
+                java.util.List.of(0, 1, 2));
+        assertThat(bound).isInstanceOf(SourceLiterals.class);
+        assertThat(new String(((SourceLiterals) bound).bytesFor(shard), java.nio.charset.StandardCharsets.ISO_8859_1))
+                .isEqualTo("INSERT INTO items (tenant, label, id) VALUES (31, _binary'\u00c3\u00a9', 1)");
+    }
 }

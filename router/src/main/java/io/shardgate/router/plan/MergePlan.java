@@ -54,8 +54,17 @@ public sealed interface MergePlan {
         }
     }
 
-    /** Writes over several shards: the client sees the sum of the affected-row counts. */
-    record AffectedRows() implements MergePlan {}
+    /**
+     * Writes over several shards: the client sees the sum of the affected-row counts. {@code splitInsert}: the statements
+     * are one multi-row INSERT or REPLACE split per shard by its rows, whose OK info text one server would have written
+     * for all its rows ("Records: R  Duplicates: D  Warnings: W").
+     */
+    record AffectedRows(boolean splitInsert) implements MergePlan {
+        /** Writes that are not a split INSERT (UPDATE, DELETE over several shards). */
+        public AffectedRows() {
+            this(false);
+        }
+    }
 
     /**
      * A write to the sub-rows of one split counter key, one logical row (DESIGN.md, "Hot keys"): run the

@@ -281,6 +281,11 @@ public final class MySqlBackendConnection {
         return (status & ReplyReader.SERVER_STATUS_IN_TRANS) != 0;
     }
 
+    /** Whether the server's sql_mode has NO_BACKSLASH_ESCAPES (SERVER_STATUS_NO_BACKSLASH_ESCAPES in the last OK or EOF). */
+    public boolean noBackslashEscapes() {
+        return (status & 0x0200) != 0;
+    }
+
     public String serverVersion() {
         return serverVersion;
     }
@@ -827,6 +832,15 @@ public final class MySqlBackendConnection {
             } else {
                 ReferenceCountUtil.release(msg);
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ReplySink receiver = sink;
+            if (receiver != null) {
+                receiver.readComplete();
+            }
+            ctx.fireChannelReadComplete();
         }
 
         @Override

@@ -40,6 +40,7 @@ public final class NativeBackends implements AutoCloseable {
     private final BackendEventLoops loops;
     private final Duration connectTimeout;
     private final Duration poolWait;
+    private final int minIdle;
     private final Consumer<NativePool> onNewPool;
     private final Function<String, ShardBudget> budgets;
     private final Map<Key, Entry> pools = new ConcurrentHashMap<>();
@@ -47,19 +48,21 @@ public final class NativeBackends implements AutoCloseable {
     /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
     public NativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
             Function<String, ShardBudget> budgets) {
-        this(new BackendEventLoops(ioThreads), connectTimeout, poolWait, onNewPool, budgets);
+        this(new BackendEventLoops(ioThreads), connectTimeout, poolWait, 0, onNewPool, budgets);
     }
 
     /**
      * On {@code loops} (the proxy's, shared with its front ends: a relayed statement borrows a connection on its client's
-     * loop when one is idle, see {@link NativePool#borrow(io.netty.channel.EventLoop)}).
+     * loop when one is idle, see {@link NativePool#borrow(io.netty.channel.EventLoop)}), each pool keeping {@code minIdle}
+     * idle connections ready (capped by the shard's pool size; {@code backend.native-min-idle}).
      */
-    public NativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, Consumer<NativePool> onNewPool,
-            Function<String, ShardBudget> budgets) {
+    public NativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, int minIdle,
+            Consumer<NativePool> onNewPool, Function<String, ShardBudget> budgets) {
         this.loops = java.util.Objects.requireNonNull(loops, "loops");
         this.budgets = budgets;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;
+        this.minIdle = minIdle;
         this.onNewPool = onNewPool;
     }
 
@@ -318,7 +321,7 @@ public final class NativeBackends implements AutoCloseable {
     }
 
     /** A relayed statement's work on {@code connection}: {@code KILL QUERY} of its thread id, or closing it. */
-    private record NativeWork(ShardDefinition definition, NativePool pool, MySqlBackendConnection connection) implements ShardWork {
+    record NativeWork(ShardDefinition definition, NativePool pool, MySqlBackendConnection connection) implements ShardWork {
         @Override
         public String shard() {
             return pool.describe();
@@ -470,6 +473,44 @@ public final class NativeBackends implements AutoCloseable {
         return new NativeRows(c, logicalDatabase, ending).open(sql);
     }
 
+    /**
+     * Lends a native connection of {@code shard} carrying the session's {@code settings} for a statement run through the
+     * executor or for a transaction (see {@link LentConnection}): a place in the shard's budget first (waiting up to
+     * the pool wait), then a pooled connection with the {@code DEPRECATE_EOF} capability.
+     *
+     * @throws ProxyException SHARD_BUSY naming the shard, the wait and the budget; SHARD_UNAVAILABLE when the shard cannot
+     *                        be reached or the connection cannot take the settings
+     */
+    public LentConnection lend(ShardDefinition shard, SessionSettings settings, boolean foundRows) {
+        NativePool pool = pool(shard, true, foundRows);
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), MySqlBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        MySqlBackendConnection c;
+        try {
+            c = pool.borrow();
+        } catch (RuntimeException | Error e) {
+            budget.releaseNative();
+            throw e;
+        }
+        LentConnection lent = new LentConnection(shard, pool, c, budget);
+        boolean carried = false;
+        try {
+            carried = lent.carry(settings);
+        } finally {
+            if (!carried) {
+                lent.discard();
+            }
+        }
+        if (!carried) {
+            throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": a native connection could not be given the"
+                    + " session's settings " + settings.keys() + "; the connection is closed");
+        }
+        return lent;
+    }
+
     /** The rows of {@code SHOW WARNINGS} on {@code c}, or null if they could not be read (the session then refuses to list them). */
     private static java.util.List<byte[][]> warnings(MySqlBackendConnection c) throws InterruptedException {
         WarningsSink sink = new WarningsSink();
@@ -484,7 +525,7 @@ public final class NativeBackends implements AutoCloseable {
     }
 
     /** Brings {@code c} to the session's settings, as ConnectionStates does for JDBC connections; false if that failed. */
-    private static boolean carry(NativePool pool, MySqlBackendConnection c, SessionSettings settings) {
+    static boolean carry(NativePool pool, MySqlBackendConnection c, SessionSettings settings) {
         String wanted = settings.fingerprint();
         if (wanted.equals(c.sessionTag())) {
             return true;
@@ -522,7 +563,7 @@ public final class NativeBackends implements AutoCloseable {
                 return e.pool();
             }
             NativePool pool = new NativePool(loops, settings(shard, deprecateEof, foundRows),
-                    NativePool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));
+                    NativePool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait).withMinIdle(minIdle));
             pools.put(key, new Entry(shard, pool));
             LOG.info("{}: native pool {} (max {} connections, {})", shard.name(), e == null ? "created" : "replaced",
                     Math.max(1, shard.poolSize()), (deprecateEof ? "DEPRECATE_EOF" : "EOF packets")

@@ -1,6 +1,7 @@
 package io.shardgate.proxy.backend.mysql;
 
 import io.shardgate.proxy.backend.BackendEventLoops;
+import io.shardgate.proxy.backend.IdleFloor;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -31,13 +32,17 @@ import org.slf4j.LoggerFactory;
  * The native connections this proxy keeps to one MySQL/MariaDB shard, lent to one statement (or one pinned session)
  * at a time.
  * <ul>
- *   <li>At most {@link Settings#maxSize} connections, opened on demand. A borrower waits for a free one up to
+ *   <li>At most {@link Settings#maxSize} connections, opened on demand; besides, at least {@link Settings#minIdle} idle
+ *       ones are kept ready ({@link IdleFloor}): opened in the background at start and again whenever a borrow, a
+ *       discarded, cut or expired connection or the housekeeper leaves fewer, so that a statement (each shard's part of
+ *       a scatter read above all) does not connect on its way to the first row. A borrower waits for a free one up to
  *       {@link Settings#poolWait} and then fails with {@code SHARD_BUSY} (7106) naming the size, the wait and the
  *       sessions waiting; a shard that cannot be reached fails the borrow with {@code SHARD_UNAVAILABLE} at once.</li>
  *   <li>Idle connections are lent newest first (warm ones); one idle longer than {@link Settings#validateAfter} is
  *       pinged ({@code COM_PING}) before it is lent, and dropped if the ping fails.</li>
- *   <li>A housekeeper closes connections idle longer than {@link Settings#idleTimeout} and, when idle, those older
- *       than {@link Settings#maxLifetime}; a borrowed one past its lifetime is closed when it comes back.</li>
+ *   <li>A housekeeper closes connections idle longer than {@link Settings#idleTimeout} (down to
+ *       {@link Settings#minIdle}) and, when idle, those older than {@link Settings#maxLifetime}; a borrowed one past
+ *       its lifetime is closed when it comes back.</li>
  *   <li>{@link #release} with {@code dirty} (the session changed server state: variables, character set, database,
  *       temporary tables) resets the connection first: {@code COM_RESET_CONNECTION}, then the database and character
  *       set of the pool are selected again. A connection that is closed, failed, or still in a transaction is
@@ -66,12 +71,16 @@ public final class NativePool implements AutoCloseable {
      * @param maxLifetime     a connection is closed once this old (when next idle)
      * @param validateAfter   an idle connection unused this long is pinged before it is lent
      * @param housekeeping    how often idle connections are checked for idle timeout and lifetime
+     * @param minIdle         idle connections kept ready, 0 (opened on demand only)..{@code maxSize}
      */
     public record Settings(int maxSize, Duration poolWait, Duration idleTimeout, Duration maxLifetime, Duration validateAfter,
-            Duration housekeeping) {
+            Duration housekeeping, int minIdle) {
         public Settings {
             if (maxSize < 1) {
                 throw new IllegalArgumentException("maxSize must be at least 1, was " + maxSize);
+            }
+            if (minIdle < 0 || minIdle > maxSize) {
+                throw new IllegalArgumentException("minIdle must be 0.." + maxSize + " (maxSize), was " + minIdle);
             }
             for (Duration d : List.of(poolWait, idleTimeout, maxLifetime, validateAfter, housekeeping)) {
                 if (d.isNegative()) {
@@ -83,8 +92,19 @@ public final class NativePool implements AutoCloseable {
             }
         }
 
+        /** Connections opened on demand only (no idle floor). */
+        public Settings(int maxSize, Duration poolWait, Duration idleTimeout, Duration maxLifetime, Duration validateAfter,
+                Duration housekeeping) {
+            this(maxSize, poolWait, idleTimeout, maxLifetime, validateAfter, housekeeping, 0);
+        }
+
         public Settings withPoolWait(Duration wait) {
-            return new Settings(maxSize, wait, idleTimeout, maxLifetime, validateAfter, housekeeping);
+            return new Settings(maxSize, wait, idleTimeout, maxLifetime, validateAfter, housekeeping, minIdle);
+        }
+
+        /** These settings keeping {@code min} idle connections ready, capped by the pool's size. */
+        public Settings withMinIdle(int min) {
+            return new Settings(maxSize, poolWait, idleTimeout, maxLifetime, validateAfter, housekeeping, Math.min(min, maxSize));
         }
 
         public static Settings defaults(int maxSize) {
@@ -93,9 +113,9 @@ public final class NativePool implements AutoCloseable {
         }
     }
 
-    /** What happened since the pool started. */
+    /** What happened since the pool started ({@code warmed}: of those opened, the ones opened for the idle floor). */
     public record Counters(long opened, long openFailures, long borrowed, long waited, long busyTimeouts, long resets,
-            long validationFailures, long discardedBroken, long closedIdle, long closedLifetime) {}
+            long validationFailures, long discardedBroken, long closedIdle, long closedLifetime, long warmed) {}
 
     private final BackendEventLoops loops;
     private final BackendSettings connection;
@@ -109,6 +129,7 @@ public final class NativePool implements AutoCloseable {
     private int waiting;
     private boolean closed;
     private final ScheduledFuture<?> housekeeper;
+    private final IdleFloor<MySqlBackendConnection> floor;
 
     private final LongAdder opened = new LongAdder();
     private final LongAdder openFailures = new LongAdder();
@@ -130,8 +151,11 @@ public final class NativePool implements AutoCloseable {
             throw new IllegalArgumentException(connection.describe() + ": collation id " + connection.collation()
                     + " cannot be selected again after a reset; the native pool supports " + SET_NAMES.keySet());
         }
+        this.floor = new IdleFloor<>(settings.minIdle(), lock, new FloorSide(), () -> MySqlBackendConnection.connect(loops, connection),
+                connection.connectTimeout().plus(connection.replyTimeout()), MySqlBackendConnection::quit, connection.describe());
         long every = settings.housekeeping().toNanos();
         this.housekeeper = loops.group().next().scheduleAtFixedRate(this::housekeeping, every, every, TimeUnit.NANOSECONDS);
+        floor.fill(); // at start, in the background
     }
 
     /**
@@ -198,6 +222,9 @@ public final class NativePool implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            if (!open) {
+                floor.fill(); // behind the idle one taken
+            }
             MySqlBackendConnection c = open ? openOne(start, loop) : candidate;
             if (open || usable(c)) {
                 borrowed.increment();
@@ -252,13 +279,13 @@ public final class NativePool implements AutoCloseable {
     }
 
     public Counters counters() {
-        return new Counters(opened.sum(), openFailures.sum(), borrowed.sum(), waited.sum(), busyTimeouts.sum(), resets.sum(),
-                validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(), closedLifetime.sum());
+        return new Counters(opened.sum() + floor.warmed(), openFailures.sum() + floor.failed(), borrowed.sum(), waited.sum(), busyTimeouts.sum(), resets.sum(),
+                validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(), closedLifetime.sum(), floor.warmed());
     }
 
     /**
      * Registers the pool's meters: gauges {@code shardgate.native.pool.connections} by shard and state (active, idle,
-     * waiting, max: the states of today's {@code shardgate.pool.connections}) and counters
+     * waiting, max: the states of today's {@code shardgate.pool.connections}; and min_idle, the idle floor) and counters
      * {@code shardgate.native.pool.events} by shard and event (the fields of {@link Counters}); both also tagged
      * {@code eof} ({@code deprecated} or {@code classic}: a shard has a pool for each, see {@link NativeBackends}), with
      * {@code _changed_rows} added for the pools of clients without {@code CLIENT_FOUND_ROWS} (a pool per flag too; one
@@ -269,14 +296,17 @@ public final class NativePool implements AutoCloseable {
         String eof = (connection.deprecateEof() ? "deprecated" : "classic") + (connection.foundRows() ? "" : "_changed_rows");
         Map<String, java.util.function.ToDoubleFunction<NativePool>> gauges = Map.of(
                 "active", p -> p.stats().active(), "idle", p -> p.stats().idle(), "waiting", p -> p.stats().waiting(),
-                "max", p -> p.stats().max());
+                "max", p -> p.stats().max(), "min_idle", p -> p.settings.minIdle());
         gauges.forEach((state, f) -> Gauge.builder("shardgate.native.pool.connections", this, f)
                 .description("Native backend connections of this proxy, by shard and state").tags("shard", shard, "state", state, "eof", eof)
                 .register(registry));
-        Map<String, LongAdder> events = Map.of("opened", opened, "open_failed", openFailures, "borrowed", borrowed,
-                "waited", waited, "busy_timeout", busyTimeouts, "reset", resets, "validation_failed", validationFailures,
-                "discarded", discardedBroken, "closed_idle", closedIdle, "closed_lifetime", closedLifetime);
-        events.forEach((event, adder) -> FunctionCounter.builder("shardgate.native.pool.events", adder, LongAdder::sum)
+        Map<String, java.util.function.ToDoubleFunction<Counters>> events = Map.ofEntries(Map.entry("opened", Counters::opened),
+                Map.entry("open_failed", Counters::openFailures), Map.entry("borrowed", Counters::borrowed),
+                Map.entry("waited", Counters::waited), Map.entry("busy_timeout", Counters::busyTimeouts), Map.entry("reset", Counters::resets),
+                Map.entry("validation_failed", Counters::validationFailures), Map.entry("discarded", Counters::discardedBroken),
+                Map.entry("closed_idle", Counters::closedIdle), Map.entry("closed_lifetime", Counters::closedLifetime),
+                Map.entry("warmed", Counters::warmed));
+        events.forEach((event, f) -> FunctionCounter.builder("shardgate.native.pool.events", this, p -> f.applyAsDouble(p.counters()))
                 .description("What happened to native backend connections, by shard and event").tags("shard", shard, "event", event, "eof", eof)
                 .register(registry));
     }
@@ -309,6 +339,41 @@ public final class NativePool implements AutoCloseable {
 
     // ---- internals
 
+    /** The pool as its idle floor sees it; under the lock. */
+    private final class FloorSide implements IdleFloor.Pool<MySqlBackendConnection> {
+        @Override
+        public int room() {
+            return closed ? 0 : settings.maxSize() - total;
+        }
+
+        @Override
+        public int idle() {
+            return idle.size();
+        }
+
+        @Override
+        public void reserve(int n) {
+            total += n;
+        }
+
+        @Override
+        public boolean add(MySqlBackendConnection c) {
+            if (closed) {
+                total--;
+                return false;
+            }
+            idle.addFirst(c);
+            available.signal();
+            return true;
+        }
+
+        @Override
+        public void free() {
+            total--;
+            available.signal();
+        }
+    }
+
     /**
      * An idle connection that can be lent without any I/O (open, not expired, used within
      * {@link Settings#validateAfter}) and {@code fits} the statement (its session settings, its prepared statements),
@@ -319,6 +384,7 @@ public final class NativePool implements AutoCloseable {
     public MySqlBackendConnection borrowReady(io.netty.channel.EventLoop loop,
             java.util.function.Predicate<MySqlBackendConnection> fits) {
         long now = System.nanoTime();
+        MySqlBackendConnection found = null;
         lock.lock();
         try {
             if (closed || waiting > 0) {
@@ -328,17 +394,24 @@ public final class NativePool implements AutoCloseable {
             for (MySqlBackendConnection c : idle) {
                 if (c.isUsable() && !expired(c, now) && now - c.lastUsedNanos() < settings.validateAfter().toNanos() && fits.test(c)) {
                     if (c.eventLoop() == loop) {
-                        return lend(c);
+                        found = c;
+                        break;
                     }
                     if (elsewhere == null) {
                         elsewhere = c;
                     }
                 }
             }
-            return elsewhere == null ? null : lend(elsewhere);
+            found = found != null ? found : elsewhere;
+            if (found == null) {
+                return null;
+            }
+            lend(found);
         } finally {
             lock.unlock();
         }
+        floor.fill();
+        return found;
     }
 
     /** Takes {@code c} out of the idle connections and lends it; under the lock. */
@@ -493,6 +566,7 @@ public final class NativePool implements AutoCloseable {
             lock.unlock();
         }
         c.quit();
+        floor.fill();
     }
 
     private void housekeeping() {
@@ -503,7 +577,7 @@ public final class NativePool implements AutoCloseable {
             for (Iterator<MySqlBackendConnection> it = idle.iterator(); it.hasNext(); ) {
                 MySqlBackendConnection c = it.next();
                 boolean old = expired(c, now);
-                boolean unused = now - c.lastUsedNanos() >= settings.idleTimeout().toNanos();
+                boolean unused = now - c.lastUsedNanos() >= settings.idleTimeout().toNanos() && idle.size() > settings.minIdle();
                 if (old || unused || !c.isUsable()) {
                     it.remove();
                     total--;
@@ -518,6 +592,7 @@ public final class NativePool implements AutoCloseable {
             lock.unlock();
         }
         retired.forEach(MySqlBackendConnection::quit);
+        floor.fill();
     }
 
     private String counts() {

@@ -65,6 +65,7 @@ final class NativeRows implements RowSource {
     private final MySqlBackendConnection connection;
     private final String logicalDatabase;
     private final Ending ending;
+    private final boolean drainOnClose;
     private final boolean deprecateEof;
     private final CompletableFuture<RowSource.Opened> opened = new CompletableFuture<>();
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
@@ -82,6 +83,16 @@ final class NativeRows implements RowSource {
     private boolean finished;
 
     NativeRows(MySqlBackendConnection connection, String logicalDatabase, Ending ending) {
+        this(connection, logicalDatabase, ending, false);
+    }
+
+    /**
+     * As {@link #NativeRows(MySqlBackendConnection, String, Ending)}; {@code drainOnClose}: closed before the end, the rest
+     * of the reply is read and dropped instead of cutting the connection (one that a session's transaction or its state
+     * keeps, which a cut would end; a LIMIT pushed to the shard bounds what is left).
+     */
+    NativeRows(MySqlBackendConnection connection, String logicalDatabase, Ending ending, boolean drainOnClose) {
+        this.drainOnClose = drainOnClose;
         this.connection = connection;
         this.logicalDatabase = logicalDatabase;
         this.ending = ending;
@@ -264,6 +275,15 @@ final class NativeRows implements RowSource {
             ending.ended(true, false);
             return;
         }
+        if (drainOnClose) {
+            batch = List.of();
+            for (Object item = take(); item instanceof Batch b; item = take()) {
+                consumed(b.bytes());
+            }
+            queue.clear();
+            ending.ended(replyEnded && connection.isUsable(), false);
+            return;
+        }
         connection.close(); // reading the rest could take as long as the whole result
         queue.clear();
         batch = List.of();
@@ -277,7 +297,7 @@ final class NativeRows implements RowSource {
     /** Receives the reply on the connection's event loop. */
     private final class Sink implements ReplySink {
         private long columnCount;
-        private ByteBuf pieces;
+        private final RowPieces pieces = new RowPieces();
         private boolean failed;
         /** Rows read and not handed over yet; handed over by a task run after this read (or before the end). */
         private List<byte[]> gathered;
@@ -336,8 +356,8 @@ final class NativeRows implements RowSource {
                     opened.complete(new RowSource.Opened.Done(ok(payload)));
                 }
                 case ERROR -> {
-                    ProxyException e = serverError(payload);
-                    fail(e, e.error().mysqlErrno(), e.error().sqlState());
+                    BackendError e = NativeStatements.serverError(payload);
+                    fail(e.error(), e.errno(), e.sqlState());
                 }
                 case PREPARE_OK, PARAMETER_DEFINITION, PREPARE_EOF -> throw new IllegalStateException("a " + kind
                         + " packet in the reply to a query");
@@ -345,25 +365,10 @@ final class NativeRows implements RowSource {
         }
 
         private void row(ByteBuf payload, boolean continuation) {
-            int length = payload.readableBytes();
-            if (continuation || length == PieceDecoder.MAX_PIECE) {
-                if (pieces == null) {
-                    pieces = io.netty.buffer.Unpooled.buffer(2 * PieceDecoder.MAX_PIECE);
-                }
-                pieces.writeBytes(payload);
-                if (length == PieceDecoder.MAX_PIECE) {
-                    return; // the row goes on in the next piece
-                }
-                byte[] whole = new byte[pieces.readableBytes()];
-                pieces.readBytes(whole);
-                pieces.release();
-                pieces = null;
+            byte[] whole = pieces.add(payload, continuation);
+            if (whole != null) {
                 queueRow(whole);
-                return;
             }
-            byte[] bytes = new byte[length];
-            payload.getBytes(payload.readerIndex(), bytes);
-            queueRow(bytes);
         }
 
         private void queueRow(byte[] payload) {
@@ -396,10 +401,7 @@ final class NativeRows implements RowSource {
 
         @Override
         public void failed(ProxyException error) {
-            if (pieces != null) {
-                pieces.release();
-                pieces = null;
-            }
+            pieces.release();
             fail(error, 0, null);
         }
 
@@ -425,40 +427,11 @@ final class NativeRows implements RowSource {
         if (!deprecateEof) {
             return payload.readableBytes() >= 3 ? payload.getUnsignedShortLE(payload.readerIndex() + 1) : 0;
         }
-        return okFields(payload).warnings();
-    }
-
-    private static StatementResult.Update okFields(ByteBuf payload) {
-        ByteBuf p = payload.duplicate();
-        p.skipBytes(1);
-        long affected = Wire.readLenEnc(p, "affected rows");
-        long insertId = Wire.readLenEnc(p, "last insert id");
-        Wire.need(p, 4, "status flags and warnings");
-        p.skipBytes(2);
-        int warnings = p.readUnsignedShortLE();
-        String info = "";
-        if (p.isReadable()) {
-            info = p.toString(StandardCharsets.UTF_8);
-        }
-        return new StatementResult.Update(affected, insertId, warnings, info);
+        return NativeStatements.okFields(payload).warnings();
     }
 
     private StatementResult.Update ok(ByteBuf payload) {
-        return okFields(payload);
+        return NativeStatements.okFields(payload);
     }
 
-    /** The server's error as the client sees it: errno, SQLSTATE and text (in its wire form) unchanged. */
-    private static ProxyException serverError(ByteBuf payload) {
-        ByteBuf p = payload.duplicate();
-        p.skipBytes(1);
-        int errno = p.readUnsignedShortLE();
-        String state = "HY000";
-        if (p.readableBytes() >= 6 && p.getByte(p.readerIndex()) == '#') {
-            p.skipBytes(1);
-            state = p.readCharSequence(5, StandardCharsets.US_ASCII).toString();
-        }
-        byte[] text = new byte[p.readableBytes()];
-        p.readBytes(text);
-        return ProxyException.backend(errno, state, ClientCharset.UTF8MB4.decode(text), null);
-    }
 }

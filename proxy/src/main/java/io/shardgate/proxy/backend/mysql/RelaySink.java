@@ -8,8 +8,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Forwards a shard's reply packets to the client as they come, renumbering only their sequence ids (the reply continues
- * the client's command's numbering). A client that reads slower than the shard answers pauses the shard's reads until
- * what was written is flushed: memory stays bounded whatever the result size.
+ * the client's command's numbering). Small packets are gathered into one write; what one read of the shard's socket
+ * brought is flushed when that read is done (or every {@code FLUSH_BYTES} within a long one), so the client's first rows
+ * never wait for more to arrive. A client that reads slower than the shard answers pauses the shard's reads until what
+ * was written is flushed: memory stays bounded whatever the result size.
  */
 public final class RelaySink implements ReplySink {
     private static final int FLUSH_BYTES = 64 * 1024;
@@ -120,21 +122,35 @@ public final class RelaySink implements ReplySink {
             return;
         }
         if (unflushed + (pending == null ? 0 : pending.readableBytes()) >= FLUSH_BYTES) {
-            writePending();
-            client.flush();
-            unflushed = 0;
-            if (!client.isWritable() && !paused) {
-                paused = true;
-                backend.pauseReading();
-                // completes once everything written so far has reached the socket
-                client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                    paused = false;
-                    if (!done.isDone()) {
-                        // once the reply ended the connection may serve another command: its next send reads again
-                        backend.resumeReading();
-                    }
-                });
-            }
+            flushWritten();
+        }
+    }
+
+    @Override
+    public void readComplete() {
+        // the read is over: its packets go to the client now, not when 64 KB have gathered (a result's first rows
+        // would wait for the shard's next writes, the first row of a slow or busy shard by tens of milliseconds)
+        if (!clientGone && !done.isDone() && (unflushed > 0 || pending != null)) {
+            flushWritten();
+        }
+    }
+
+    /** Flushes what was written; when the client cannot take more for now, the shard's reads pause until it has. */
+    private void flushWritten() {
+        writePending();
+        client.flush();
+        unflushed = 0;
+        if (!client.isWritable() && !paused) {
+            paused = true;
+            backend.pauseReading();
+            // completes once everything written so far has reached the socket
+            client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                paused = false;
+                if (!done.isDone()) {
+                    // once the reply ended the connection may serve another command: its next send reads again
+                    backend.resumeReading();
+                }
+            });
         }
     }
 

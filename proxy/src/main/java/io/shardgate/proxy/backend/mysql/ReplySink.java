@@ -21,4 +21,11 @@ public interface ReplySink {
 
     /** The command failed: the connection is lost, hung, or sent something unexpected; it is closed already. */
     void failed(ProxyException error);
+
+    /**
+     * The packets of one read of the socket have all been given, and the reply goes on (its last packet has not come):
+     * a sink that gathers packets can pass them on now instead of waiting for more.
+     */
+    default void readComplete() {
+    }
 }

@@ -63,6 +63,11 @@ public final class WriteReply implements UnaryOperator<ReplySink> {
             public void failed(ProxyException error) {
                 relay.failed(error);
             }
+
+            @Override
+            public void readComplete() {
+                relay.readComplete();
+            }
         };
     }
 

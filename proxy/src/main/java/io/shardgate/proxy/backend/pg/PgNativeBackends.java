@@ -44,6 +44,7 @@ public final class PgNativeBackends implements AutoCloseable {
     private final int ioThreads;
     private final Duration connectTimeout;
     private final Duration poolWait;
+    private final int minIdle;
     private final Consumer<PgPool> onNewPool;
     private final Function<String, ShardBudget> budgets;
     private final Map<String, Entry> pools = new ConcurrentHashMap<>();
@@ -53,21 +54,25 @@ public final class PgNativeBackends implements AutoCloseable {
     /** @param budgets each shard's connection budget, shared with the JDBC pools (by shard name) */
     public PgNativeBackends(int ioThreads, Duration connectTimeout, Duration poolWait, Consumer<PgPool> onNewPool,
             Function<String, ShardBudget> budgets) {
-        this(null, ioThreads, connectTimeout, poolWait, onNewPool, budgets);
+        this(null, ioThreads, connectTimeout, poolWait, 0, onNewPool, budgets);
     }
 
-    /** On {@code loops} (the proxy's, shared with its front ends: see {@link BackendEventLoops}). */
-    public PgNativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, Consumer<PgPool> onNewPool,
-            Function<String, ShardBudget> budgets) {
-        this(java.util.Objects.requireNonNull(loops, "loops"), 1, connectTimeout, poolWait, onNewPool, budgets);
+    /**
+     * On {@code loops} (the proxy's, shared with its front ends: see {@link BackendEventLoops}), each pool keeping
+     * {@code minIdle} idle connections ready (capped by the shard's pool size; {@code backend.native-min-idle}).
+     */
+    public PgNativeBackends(BackendEventLoops loops, Duration connectTimeout, Duration poolWait, int minIdle,
+            Consumer<PgPool> onNewPool, Function<String, ShardBudget> budgets) {
+        this(java.util.Objects.requireNonNull(loops, "loops"), 1, connectTimeout, poolWait, minIdle, onNewPool, budgets);
     }
 
-    private PgNativeBackends(BackendEventLoops loops, int ioThreads, Duration connectTimeout, Duration poolWait,
+    private PgNativeBackends(BackendEventLoops loops, int ioThreads, Duration connectTimeout, Duration poolWait, int minIdle,
             Consumer<PgPool> onNewPool, Function<String, ShardBudget> budgets) {
         this.loops = loops;
         this.ioThreads = ioThreads;
         this.connectTimeout = connectTimeout;
         this.poolWait = poolWait;
+        this.minIdle = minIdle;
         this.onNewPool = onNewPool;
         this.budgets = budgets;
     }
@@ -475,7 +480,7 @@ public final class PgNativeBackends implements AutoCloseable {
                 loops = new BackendEventLoops(ioThreads);
             }
             PgPool pool = new PgPool(loops, settings(shard),
-                    PgPool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait));
+                    PgPool.Settings.defaults(Math.max(1, shard.poolSize())).withPoolWait(poolWait).withMinIdle(minIdle));
             pools.put(shard.name(), new Entry(shard, pool));
             LOG.info("{}: native PostgreSQL pool {} (max {} connections)", shard.name(), e == null ? "created" : "replaced",
                     Math.max(1, shard.poolSize()));

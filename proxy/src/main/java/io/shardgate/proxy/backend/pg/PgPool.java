@@ -1,6 +1,7 @@
 package io.shardgate.proxy.backend.pg;
 
 import io.shardgate.proxy.backend.BackendEventLoops;
+import io.shardgate.proxy.backend.IdleFloor;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -31,13 +32,17 @@ import org.slf4j.LoggerFactory;
  * The native connections this proxy keeps to one PostgreSQL shard, lent to one statement (or one pinned session) at a
  * time; the design of the MySQL side's {@code NativePool}, with PostgreSQL's validation and reset.
  * <ul>
- *   <li>At most {@link Settings#maxSize} connections, opened on demand. A borrower waits for a free one up to
+ *   <li>At most {@link Settings#maxSize} connections, opened on demand; besides, at least {@link Settings#minIdle} idle
+ *       ones are kept ready ({@link IdleFloor}): opened in the background at start and again whenever a borrow, a
+ *       discarded, cut or expired connection or the housekeeper leaves fewer, so that a statement (each shard's part of
+ *       a scatter read above all) does not connect on its way to the first row. A borrower waits for a free one up to
  *       {@link Settings#poolWait} and then fails with {@code SHARD_BUSY} (7106) naming the size, the wait and the
  *       sessions waiting; a shard that cannot be reached fails the borrow with {@code SHARD_UNAVAILABLE} at once.</li>
  *   <li>Idle connections are lent newest first (warm ones); one idle longer than {@link Settings#validateAfter} is
  *       validated (an empty Query: EmptyQueryResponse and ReadyForQuery) before it is lent, and dropped if that fails.</li>
- *   <li>A housekeeper closes connections idle longer than {@link Settings#idleTimeout} and, when idle, those older
- *       than {@link Settings#maxLifetime}; a borrowed one past its lifetime is closed when it comes back.</li>
+ *   <li>A housekeeper closes connections idle longer than {@link Settings#idleTimeout} (down to
+ *       {@link Settings#minIdle}) and, when idle, those older than {@link Settings#maxLifetime}; a borrowed one past
+ *       its lifetime is closed when it comes back.</li>
  *   <li>{@link #release} with {@code dirty} (the borrower changed session state on it) resets the connection first:
  *       {@code RESET ALL} when only run-time parameters were set (a session's SET statements, known from its
  *       {@linkplain PgBackendConnection#sessionTag() session tag}), {@code DISCARD ALL} when a statement changed the
@@ -58,12 +63,16 @@ public final class PgPool implements AutoCloseable {
      * @param maxLifetime     a connection is closed once this old (when next idle)
      * @param validateAfter   an idle connection unused this long is pinged before it is lent
      * @param housekeeping    how often idle connections are checked for idle timeout and lifetime
+     * @param minIdle         idle connections kept ready, 0 (opened on demand only)..{@code maxSize}
      */
     public record Settings(int maxSize, Duration poolWait, Duration idleTimeout, Duration maxLifetime, Duration validateAfter,
-            Duration housekeeping) {
+            Duration housekeeping, int minIdle) {
         public Settings {
             if (maxSize < 1) {
                 throw new IllegalArgumentException("maxSize must be at least 1, was " + maxSize);
+            }
+            if (minIdle < 0 || minIdle > maxSize) {
+                throw new IllegalArgumentException("minIdle must be 0.." + maxSize + " (maxSize), was " + minIdle);
             }
             for (Duration d : List.of(poolWait, idleTimeout, maxLifetime, validateAfter, housekeeping)) {
                 if (d.isNegative()) {
@@ -75,8 +84,19 @@ public final class PgPool implements AutoCloseable {
             }
         }
 
+        /** Connections opened on demand only (no idle floor). */
+        public Settings(int maxSize, Duration poolWait, Duration idleTimeout, Duration maxLifetime, Duration validateAfter,
+                Duration housekeeping) {
+            this(maxSize, poolWait, idleTimeout, maxLifetime, validateAfter, housekeeping, 0);
+        }
+
         public Settings withPoolWait(Duration wait) {
-            return new Settings(maxSize, wait, idleTimeout, maxLifetime, validateAfter, housekeeping);
+            return new Settings(maxSize, wait, idleTimeout, maxLifetime, validateAfter, housekeeping, minIdle);
+        }
+
+        /** These settings keeping {@code min} idle connections ready, capped by the pool's size. */
+        public Settings withMinIdle(int min) {
+            return new Settings(maxSize, poolWait, idleTimeout, maxLifetime, validateAfter, housekeeping, Math.min(min, maxSize));
         }
 
         public static Settings defaults(int maxSize) {
@@ -87,13 +107,14 @@ public final class PgPool implements AutoCloseable {
 
     /**
      * What happened since the pool started; {@code borrowedOnLoop} of the {@code borrowed} were lent to a relay run from
-     * the client's event loop ({@link #tryBorrow}), and {@code statementsPrepared} counts the proxy's named statements
-     * the shard parsed on the pool's connections ({@link PgPreparedStatements}); {@code statementsDescribed} of the
-     * {@code borrowed} were lent to answer a client's Describe of a statement, not to run one.
+     * the client's event loop ({@link #tryBorrow}), {@code statementsPrepared} counts the proxy's named statements
+     * the shard parsed on the pool's connections ({@link PgPreparedStatements}), {@code warmed} of those opened were
+     * opened for the idle floor, and {@code statementsDescribed} of the {@code borrowed} were lent to answer a client's
+     * Describe of a statement, not to run one.
      */
     public record Counters(long opened, long openFailures, long borrowed, long waited, long busyTimeouts, long resets,
             long validationFailures, long discardedBroken, long closedIdle, long closedLifetime, long borrowedOnLoop,
-            long statementsPrepared, long statementsDescribed) {}
+            long statementsPrepared, long warmed, long statementsDescribed) {}
 
     private final BackendEventLoops loops;
     private final PgBackendSettings connection;
@@ -106,6 +127,7 @@ public final class PgPool implements AutoCloseable {
     private int waiting;
     private boolean closed;
     private final ScheduledFuture<?> housekeeper;
+    private final IdleFloor<PgBackendConnection> floor;
 
     private final LongAdder opened = new LongAdder();
     private final LongAdder openFailures = new LongAdder();
@@ -125,8 +147,11 @@ public final class PgPool implements AutoCloseable {
         this.loops = Objects.requireNonNull(loops, "loops");
         this.connection = Objects.requireNonNull(connection, "connection");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.floor = new IdleFloor<>(settings.minIdle(), lock, new FloorSide(), () -> PgBackendConnection.connect(loops, connection),
+                connection.connectTimeout().plus(connection.replyTimeout()), PgBackendConnection::quit, connection.describe());
         long every = settings.housekeeping().toNanos();
         this.housekeeper = loops.group().next().scheduleAtFixedRate(this::housekeeping, every, every, TimeUnit.NANOSECONDS);
+        floor.fill(); // at start, in the background
     }
 
     /**
@@ -196,6 +221,9 @@ public final class PgPool implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            if (!open) {
+                floor.fill(); // behind the idle one taken
+            }
             PgBackendConnection c = open ? openOne(start, loop) : candidate;
             if (open || usable(c)) {
                 borrowed.increment();
@@ -231,6 +259,7 @@ public final class PgPool implements AutoCloseable {
             lock.unlock();
         }
         if (found != null) {
+            floor.fill();
             borrowed.increment();
             borrowedOnLoop.increment();
         }
@@ -283,9 +312,9 @@ public final class PgPool implements AutoCloseable {
     }
 
     public Counters counters() {
-        return new Counters(opened.sum(), openFailures.sum(), borrowed.sum(), waited.sum(), busyTimeouts.sum(), resets.sum(),
-                validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(), closedLifetime.sum(), borrowedOnLoop.sum(),
-                statementsPrepared.sum(), statementsDescribed.sum());
+        return new Counters(opened.sum() + floor.warmed(), openFailures.sum() + floor.failed(), borrowed.sum(), waited.sum(),
+                busyTimeouts.sum(), resets.sum(), validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(),
+                closedLifetime.sum(), borrowedOnLoop.sum(), statementsPrepared.sum(), floor.warmed(), statementsDescribed.sum());
     }
 
     /** The shard parsed one of the proxy's named statements on a connection of this pool. */
@@ -300,7 +329,7 @@ public final class PgPool implements AutoCloseable {
 
     /**
      * Registers the pool's meters: gauges {@code shardgate.native.pool.connections} by shard and state (active, idle,
-     * waiting, max: the states of today's {@code shardgate.pool.connections}) and counters
+     * waiting, max: the states of today's {@code shardgate.pool.connections}; and min_idle, the idle floor) and counters
      * {@code shardgate.native.pool.events} by shard and event (the fields of {@link Counters}), the meters of the MySQL
      * side's pools, tagged {@code eof=postgres} (the tag those carry) so one query shows both.
      */
@@ -309,17 +338,18 @@ public final class PgPool implements AutoCloseable {
         String eof = "postgres";
         Map<String, java.util.function.ToDoubleFunction<PgPool>> gauges = Map.of(
                 "active", p -> p.stats().active(), "idle", p -> p.stats().idle(), "waiting", p -> p.stats().waiting(),
-                "max", p -> p.stats().max());
+                "max", p -> p.stats().max(), "min_idle", p -> p.settings.minIdle());
         gauges.forEach((state, f) -> Gauge.builder("shardgate.native.pool.connections", this, f)
                 .description("Native backend connections of this proxy, by shard and state").tags("shard", shard, "state", state, "eof", eof)
                 .register(registry));
-        Map<String, LongAdder> events = Map.ofEntries(Map.entry("opened", opened), Map.entry("open_failed", openFailures),
-                Map.entry("borrowed", borrowed), Map.entry("waited", waited), Map.entry("busy_timeout", busyTimeouts),
-                Map.entry("reset", resets), Map.entry("validation_failed", validationFailures),
-                Map.entry("discarded", discardedBroken), Map.entry("closed_idle", closedIdle),
-                Map.entry("closed_lifetime", closedLifetime), Map.entry("borrowed_on_loop", borrowedOnLoop),
-                Map.entry("statement_prepared", statementsPrepared), Map.entry("statement_described", statementsDescribed));
-        events.forEach((event, adder) -> FunctionCounter.builder("shardgate.native.pool.events", adder, LongAdder::sum)
+        Map<String, java.util.function.ToDoubleFunction<Counters>> events = Map.ofEntries(Map.entry("opened", Counters::opened),
+                Map.entry("open_failed", Counters::openFailures), Map.entry("borrowed", Counters::borrowed),
+                Map.entry("waited", Counters::waited), Map.entry("busy_timeout", Counters::busyTimeouts), Map.entry("reset", Counters::resets),
+                Map.entry("validation_failed", Counters::validationFailures), Map.entry("discarded", Counters::discardedBroken),
+                Map.entry("closed_idle", Counters::closedIdle), Map.entry("closed_lifetime", Counters::closedLifetime),
+                Map.entry("borrowed_on_loop", Counters::borrowedOnLoop), Map.entry("statement_prepared", Counters::statementsPrepared),
+                Map.entry("warmed", Counters::warmed), Map.entry("statement_described", Counters::statementsDescribed));
+        events.forEach((event, f) -> FunctionCounter.builder("shardgate.native.pool.events", this, p -> f.applyAsDouble(p.counters()))
                 .description("What happened to native backend connections, by shard and event").tags("shard", shard, "event", event, "eof", eof)
                 .register(registry));
     }
@@ -351,6 +381,41 @@ public final class PgPool implements AutoCloseable {
     }
 
     // ---- internals
+
+    /** The pool as its idle floor sees it; under the lock. */
+    private final class FloorSide implements IdleFloor.Pool<PgBackendConnection> {
+        @Override
+        public int room() {
+            return closed ? 0 : settings.maxSize() - total;
+        }
+
+        @Override
+        public int idle() {
+            return idle.size();
+        }
+
+        @Override
+        public void reserve(int n) {
+            total += n;
+        }
+
+        @Override
+        public boolean add(PgBackendConnection c) {
+            if (closed) {
+                total--;
+                return false;
+            }
+            idle.addFirst(c);
+            available.signal();
+            return true;
+        }
+
+        @Override
+        public void free() {
+            total--;
+            available.signal();
+        }
+    }
 
     /** The newest idle connection living on {@code loop}, taken out of the idle list; null if none (under the lock). */
     private PgBackendConnection takeIdleOn(io.netty.channel.EventLoop loop) {
@@ -491,6 +556,7 @@ public final class PgPool implements AutoCloseable {
             lock.unlock();
         }
         c.quit();
+        floor.fill();
     }
 
     private void housekeeping() {
@@ -501,7 +567,7 @@ public final class PgPool implements AutoCloseable {
             for (Iterator<PgBackendConnection> it = idle.iterator(); it.hasNext(); ) {
                 PgBackendConnection c = it.next();
                 boolean old = expired(c, now);
-                boolean unused = now - c.lastUsedNanos() >= settings.idleTimeout().toNanos();
+                boolean unused = now - c.lastUsedNanos() >= settings.idleTimeout().toNanos() && idle.size() > settings.minIdle();
                 if (old || unused || !c.isUsable()) {
                     it.remove();
                     total--;
@@ -516,6 +582,7 @@ public final class PgPool implements AutoCloseable {
             lock.unlock();
         }
         retired.forEach(PgBackendConnection::quit);
+        floor.fill();
     }
 
     private String counts() {

@@ -71,6 +71,19 @@ public final class MySqlTypes {
     }
 
     /** Column flags implied by a type beyond those the column carries itself. */
+    /** The type byte a column definition carries for {@code c}: a backend's own, else its type's code. */
+    public static int wireType(io.shardgate.proxy.session.ColumnInfo c) {
+        return c.mysqlWire() != null ? c.mysqlWire().type() : code(c.type());
+    }
+
+    /** The flags a column definition carries for {@code c}: a backend's own, else what its type and booleans say. */
+    public static int wireFlags(io.shardgate.proxy.session.ColumnInfo c) {
+        return c.mysqlWire() != null ? c.mysqlWire().flags() : typeFlags(c.type())
+                | (c.notNull() ? FLAG_NOT_NULL : 0)
+                | (c.unsigned() ? FLAG_UNSIGNED : 0)
+                | (c.binary() ? FLAG_BINARY : 0);
+    }
+
     public static int typeFlags(ColumnType type) {
         return switch (type) {
             case TEXT, BLOB -> FLAG_BLOB;

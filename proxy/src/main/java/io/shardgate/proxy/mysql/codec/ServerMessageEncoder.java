@@ -224,13 +224,8 @@ public final class ServerMessageEncoder extends MessageToByteEncoder<ServerMessa
         p.writeShortLE(c.collationId());
         p.writeIntLE((int) Math.min(c.length(), 0xFFFFFFFFL));
         // a backend's column goes back with the server's own type byte and flags (see ColumnInfo.MySqlWire)
-        ColumnInfo.MySqlWire wire = c.mysqlWire();
-        p.writeByte(wire != null ? wire.type() : MySqlTypes.code(c.type()));
-        int flags = wire != null ? wire.flags() : MySqlTypes.typeFlags(c.type())
-                | (c.notNull() ? MySqlTypes.FLAG_NOT_NULL : 0)
-                | (c.unsigned() ? MySqlTypes.FLAG_UNSIGNED : 0)
-                | (c.binary() ? MySqlTypes.FLAG_BINARY : 0);
-        p.writeShortLE(flags);
+        p.writeByte(MySqlTypes.wireType(c));
+        p.writeShortLE(MySqlTypes.wireFlags(c));
         p.writeByte(c.decimals());
         p.writeShortLE(0);
     }

@@ -293,4 +293,134 @@ class NativePoolTest {
             assertThat(pool.counters().opened()).isEqualTo(1);
         }
     }
+    /** Waits until {@code pool} has {@code n} idle connections (the idle floor opens them in the background). */
+    private static void awaitIdle(NativePool pool, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (pool.stats().idle() != n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(pool.stats().idle()).as("idle connections; %s", pool.counters()).isEqualTo(n);
+    }
+
+    @Test
+    void theIdleFloorIsOpenedAtStartAndLentWithoutConnecting() throws Exception {
+        try (NativePool pool = pool(settings(4).withMinIdle(2))) {
+            awaitIdle(pool, 2);
+            assertThat(pool.counters().opened()).isEqualTo(2);
+            assertThat(pool.counters().warmed()).isEqualTo(2);
+            assertThat(pool.counters().borrowed()).isZero();
+
+            MySqlBackendConnection a = pool.borrow();
+            MySqlBackendConnection b = pool.borrow();
+            assertThat(row(a, "SELECT 1")).containsExactly("1");
+            assertThat(row(b, "SELECT 1")).containsExactly("1");
+            // both were lent from the floor, which opens two more behind them: up to the pool's size, never past it
+            awaitIdle(pool, 2);
+            assertThat(pool.counters().opened()).isEqualTo(4);
+            assertThat(pool.stats()).isEqualTo(new ShardPool.Stats(2, 2, 0, 4));
+            MySqlBackendConnection c = pool.borrow();
+            MySqlBackendConnection d = pool.borrow();
+            Thread.sleep(200);
+            assertThat(pool.stats()).as("all 4 lent: no more opened").isEqualTo(new ShardPool.Stats(4, 0, 0, 4));
+            assertThat(pool.counters().opened()).isEqualTo(4);
+            for (MySqlBackendConnection x : List.of(a, b, c, d)) {
+                pool.release(x, false);
+            }
+            assertThat(pool.stats()).isEqualTo(new ShardPool.Stats(0, 4, 0, 4));
+
+            var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                    io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+            pool.register(registry);
+            assertThat(registry.scrape())
+                    .contains("shardgate_native_pool_connections{eof=\"deprecated_changed_rows\",shard=\"s0\",state=\"min_idle\"} 2.0")
+                    .contains("shardgate_native_pool_events_total{eof=\"deprecated_changed_rows\",event=\"warmed\",shard=\"s0\"} 4.0");
+        }
+    }
+
+    @Test
+    void aCutConnectionIsReplacedInTheBackground() throws Exception {
+        try (NativePool pool = pool(settings(3).withMinIdle(1))) {
+            awaitIdle(pool, 1);
+            MySqlBackendConnection c = pool.borrow();
+            awaitIdle(pool, 1); // the floor again, behind the one lent
+            long opened = pool.counters().opened();
+            // a read ended early: the connection is cut, and the next statement finds one ready
+            c.close();
+            pool.release(c, false);
+            assertThat(pool.counters().discardedBroken()).isEqualTo(1);
+            MySqlBackendConnection next = pool.borrow();
+            assertThat(pool.counters().opened()).as("the borrow took the idle one").isEqualTo(opened);
+            assertThat(row(next, "SELECT 1")).containsExactly("1");
+            awaitIdle(pool, 1);
+            pool.release(next, false);
+            assertThat(pool.stats()).isEqualTo(new ShardPool.Stats(0, 2, 0, 3));
+        }
+    }
+
+    @Test
+    void theHousekeeperKeepsTheFloorAndReplacesExpiredConnections() throws Exception {
+        NativePool.Settings shortIdle = new NativePool.Settings(3, Duration.ofMillis(300), Duration.ofMillis(200),
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofMillis(50), 1);
+        try (NativePool pool = pool(shortIdle)) {
+            awaitIdle(pool, 1);
+            MySqlBackendConnection a = pool.borrow();
+            MySqlBackendConnection b = pool.borrow();
+            pool.release(a, false);
+            pool.release(b, false);
+            // idle past the timeout: closed down to the floor, not below
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (pool.counters().closedIdle() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(300);
+            assertThat(pool.stats().idle()).isEqualTo(1);
+            assertThat(pool.counters().closedIdle()).isEqualTo(2);
+        }
+        NativePool.Settings shortLife = new NativePool.Settings(2, Duration.ofMillis(300), Duration.ofMinutes(5),
+                Duration.ofMillis(300), Duration.ofSeconds(5), Duration.ofMillis(50), 1);
+        try (NativePool pool = pool(shortLife)) {
+            awaitIdle(pool, 1);
+            MySqlBackendConnection first = pool.borrow();
+            long id = first.connectionId();
+            pool.release(first, false);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (pool.counters().closedLifetime() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            awaitIdle(pool, 1);
+            MySqlBackendConnection replacement = pool.borrow();
+            assertThat(replacement.connectionId()).isNotEqualTo(id);
+            pool.release(replacement, false);
+        }
+    }
+
+    @Test
+    void anUnreachableShardFailsTheFloorQuietlyAndTheBorrowAtOnce() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(LocalMariaDb.HOST))) {
+            port = s.getLocalPort();
+        }
+        try (NativePool pool = new NativePool(loops, connection(port), settings(2).withMinIdle(2))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (pool.counters().openFailures() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(pool.counters().openFailures()).isEqualTo(2);
+            assertThat(pool.stats()).isEqualTo(new ShardPool.Stats(0, 0, 0, 2));
+            long start = System.nanoTime();
+            assertThatThrownBy(pool::borrow).isInstanceOf(ProxyException.class)
+                    .satisfies(e -> assertThat(((ProxyException) e).code()).isEqualTo(ErrorCode.SHARD_UNAVAILABLE))
+                    .hasMessageContaining("cannot connect");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(2000);
+        }
+    }
+
+    @Test
+    void theFloorMustFitThePool() {
+        assertThatThrownBy(() -> new NativePool.Settings(2, Duration.ofMillis(300), Duration.ofMinutes(5), Duration.ofMinutes(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 3)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("minIdle must be 0..2 (maxSize), was 3");
+        assertThatThrownBy(() -> settings(2).withMinIdle(-1)).hasMessageContaining("was -1");
+        assertThat(settings(2).withMinIdle(8).minIdle()).as("capped by the pool size, as Hikari's minimumIdle").isEqualTo(2);
+    }
 }

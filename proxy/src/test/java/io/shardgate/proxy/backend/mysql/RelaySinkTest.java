@@ -80,4 +80,37 @@ class RelaySinkTest {
         assertThat(got.toByteArray()).isEqualTo(expected.toByteArray());
         assertThat(sink.done.get().rows()).isEqualTo(sizes.length);
     }
+
+    /** Everything the client has been sent (flushed) so far. */
+    private static byte[] flushed(EmbeddedChannel client) throws Exception {
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        ByteBuf out;
+        while ((out = client.readOutbound()) != null) {
+            got.write(ByteBufUtil.getBytes(out));
+            out.release();
+        }
+        return got.toByteArray();
+    }
+
+    @Test
+    void whatOneReadBroughtReachesTheClientWhenTheReadEnds() throws Exception {
+        EmbeddedChannel client = new EmbeddedChannel();
+        RelaySink sink = new RelaySink(client, null, 1, true, () -> null);
+        ByteBuf first = packet(7, 200, 1);
+        ByteBuf second = packet(8, 200, 2);
+        java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        expected.write(ByteBufUtil.getBytes(first.copy().setByte(3, 1)));
+        expected.write(ByteBufUtil.getBytes(second.copy().setByte(3, 2)));
+        sink.packet(first, PacketKind.ROW, false, false);
+        sink.packet(second, PacketKind.ROW, false, false);
+        assertThat(flushed(client)).as("within a read, small rows are gathered").isEmpty();
+        sink.readComplete();
+        assertThat(flushed(client)).as("the read ended: the rows so far go out, the reply's end still to come")
+                .isEqualTo(expected.toByteArray());
+        sink.readComplete();
+        assertThat(flushed(client)).isEmpty();
+        sink.packet(packet(9, 7, 3), PacketKind.ROWS_END, false, true);
+        assertThat(flushed(client)).hasSize(4 + 7);
+        assertThat(sink.done.get().rows()).isEqualTo(2);
+    }
 }

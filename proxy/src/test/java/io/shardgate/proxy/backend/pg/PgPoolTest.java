@@ -239,4 +239,70 @@ class PgPoolTest {
             assertThat(pool.counters().closedLifetime()).isEqualTo(1);
         }
     }
+    /** Waits until {@code pool} has {@code n} idle connections (the idle floor opens them in the background). */
+    private static void awaitIdle(PgPool pool, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (pool.stats().idle() != n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(pool.stats().idle()).as("idle connections; %s", pool.counters()).isEqualTo(n);
+    }
+
+    @Test
+    void theIdleFloorIsOpenedAtStartRefilledAfterACutAndNeverPassesThePoolSize() throws Exception {
+        try (PgPool pool = pool(settings(3).withMinIdle(2))) {
+            awaitIdle(pool, 2);
+            assertThat(pool.counters().warmed()).isEqualTo(2);
+            assertThat(pool.counters().opened()).isEqualTo(2);
+
+            PgBackendConnection a = pool.borrow();
+            assertThat(pool.counters().opened()).as("lent from the floor").isEqualTo(2);
+            assertThat(value(a, "SELECT 1")).isEqualTo("1");
+            awaitIdle(pool, 2); // one more behind it
+            PgBackendConnection b = pool.borrow();
+            Thread.sleep(200);
+            assertThat(pool.stats()).as("at the pool's size: no more opened").isEqualTo(new ShardPool.Stats(2, 1, 0, 3));
+
+            // a read ended early cuts its connection; the floor opens a replacement in the background
+            long borrowerOpened = pool.counters().opened() - pool.counters().warmed();
+            a.close();
+            pool.release(a, false);
+            b.close();
+            pool.release(b, false);
+            awaitIdle(pool, 2);
+            PgBackendConnection next = pool.borrow();
+            assertThat(pool.counters().opened() - pool.counters().warmed()).as("the borrow did not connect").isEqualTo(borrowerOpened);
+            assertThat(value(next, "SELECT 2")).isEqualTo("2");
+            pool.release(next, false);
+
+            var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                    io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+            pool.register(registry);
+            assertThat(registry.scrape())
+                    .contains("shardgate_native_pool_connections{eof=\"postgres\",shard=\"s0\",state=\"min_idle\"} 2.0")
+                    .contains("shardgate_native_pool_events_total{eof=\"postgres\",event=\"warmed\",shard=\"s0\"}");
+        }
+    }
+
+    @Test
+    void theHousekeeperClosesIdleConnectionsDownToTheFloorOnly() throws Exception {
+        PgPool.Settings shortIdle = new PgPool.Settings(3, Duration.ofMillis(300), Duration.ofMillis(200),
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofMillis(50), 1);
+        try (PgPool pool = pool(shortIdle)) {
+            awaitIdle(pool, 1);
+            PgBackendConnection a = pool.borrow();
+            PgBackendConnection b = pool.borrow();
+            pool.release(a, false);
+            pool.release(b, false);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (pool.counters().closedIdle() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(300);
+            assertThat(pool.stats().idle()).isEqualTo(1);
+            assertThat(pool.counters().closedIdle()).isEqualTo(2);
+        }
+        assertThatThrownBy(() -> new PgPool.Settings(1, Duration.ofMillis(300), Duration.ofMinutes(5), Duration.ofMinutes(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 2)).hasMessageContaining("minIdle must be 0..1 (maxSize), was 2");
+    }
 }
