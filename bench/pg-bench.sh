@@ -34,7 +34,7 @@ warmup_s=5
 targets_arg=direct,haproxy,pgbouncer,proxy1,proxy4
 modes_arg=simple,extended,prepared
 keep=0
-backend_native=0
+backend_native=1
 out=""
 command_line="bench/pg-bench.sh${*:+ $*}"
 
@@ -58,8 +58,9 @@ Options:
   --modes LIST       comma-separated subset of simple,extended,prepared (default all)
   --out FILE         the markdown report (default bench/results/pg-<date>.md)
   --keep             keep the temp dir (data dirs, configs, pgbench output, logs)
-  --backend-native   run the proxies with 'backend: {native: true}' (single-shard SELECTs of simple Query
-                     messages relayed on native PostgreSQL connections)
+  --backend-native   run the proxies with 'backend: {native: true}', the default (single-shard SELECTs of
+                     Query messages and extended-protocol executions relayed on native PostgreSQL connections)
+  --no-backend-native  run the proxies with 'backend: {native: false}' (every statement through JDBC)
   -h, --help         this text
 
 Needs pgbench and the PostgreSQL server binaries (initdb, postgres), setpriv when run as root,
@@ -93,6 +94,7 @@ while [[ $# -gt 0 ]]; do
     --out) need_value "$@"; out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --backend-native) backend_native=1; shift ;;
+    --no-backend-native) backend_native=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
@@ -343,9 +345,8 @@ users:
   - name: $proxy_user
     password: $proxy_password
 EOF
-  if (( backend_native )); then
-    printf 'backend:\n  native: true\n' >>"$tmp/proxy-$cluster.yaml"
-  fi
+  # written either way, so the report states the setting the proxies ran with
+  printf 'backend:\n  native: %s\n' "$( (( backend_native )) && echo true || echo false)" >>"$tmp/proxy-$cluster.yaml"
   launch_proxy "$target" "$cluster" "$port" pg_ready
 }
 
@@ -458,7 +459,7 @@ report=$tmp/report.md
     "$warmup_s s warm-up per target and mode; proxy pools $pool_size connections per shard; every server" \
     "runs with shared_buffers=256MB, synchronous_commit=off, scram-sha-256 over TCP."
   echo
-  echo "Proxy backend.native: $( (( backend_native )) && echo "on (single-shard SELECTs of simple Query messages relayed)" || echo off)."
+  echo "Proxy backend.native: $( (( backend_native )) && echo "on (single-shard SELECTs of Query messages and extended-protocol executions relayed on native connections)" || echo "off (every statement through JDBC)")."
   [[ -n ${shard_counts:-} ]] && echo "4-shard cluster: accounts per shard after pgbench -i through the proxy: $shard_counts."
   if [[ ${#skipped[@]} -gt 0 ]]; then
     echo

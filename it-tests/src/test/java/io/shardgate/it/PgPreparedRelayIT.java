@@ -71,6 +71,26 @@ class PgPreparedRelayIT {
     }
 
     @Test
+    void describeOfAStatementAnswersTheTypesTheServerInfers() throws Exception {
+        try (Wire p = Wire.proxy(); Wire r = Wire.reference()) {
+            long described = event("statement_described");
+            // PQprepare then PQdescribePrepared, pgJDBC's describe: types left to the server (none sent, or OID 0)
+            same(p, r, parse("k", "SELECT id, name, n FROM items WHERE id = $1"), describeStatement("k"), sync());
+            same(p, r, parse("t", "SELECT id FROM items WHERE name = $1 AND id = $2", 0, 0), describeStatement("t"), sync());
+            same(p, r, parse("", "SELECT n + $1, $2::numeric(10,2) * 2 AS total FROM items WHERE id = $3"),
+                    describeStatement(""), sync());
+            // a declared type kept, the others inferred
+            same(p, r, parse("m", "SELECT name FROM items WHERE id = $1 AND n > $2", 20), describeStatement("m"), sync());
+            // no result: NoData
+            same(p, r, parse("u", "UPDATE plans SET name = $1 WHERE id = $2"), describeStatement("u"), sync());
+            assertThat(event("statement_described") - described).as("described on native connections").isEqualTo(5);
+            // described, then executed with the described statement
+            same(p, r, bind("k", key(0)), describePortal(), execute(), sync());
+            same(p, r, bind("u", "p" + key(1), key(1)), execute(), sync()); // its own name: other tests read plans
+        }
+    }
+
+    @Test
     void namedStatementsAreRelayedFromTheEventLoopAndParsedOncePerConnection() throws Exception {
         try (Wire p = Wire.proxy(); Wire r = Wire.reference()) {
             long borrowed = event("borrowed");
@@ -244,6 +264,10 @@ class PgPreparedRelayIT {
         }
         v.writeBytes(new byte[] {0, 0});
         return message('B', concat(cstring(""), cstring(statement), v.toByteArray()));
+    }
+
+    static byte[] describeStatement(String statement) {
+        return message('D', concat(new byte[] {'S'}, cstring(statement)));
     }
 
     static byte[] describePortal() {

@@ -389,6 +389,36 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         return new PreparedInfo(id, Collections.nCopies(statement.parameterCount(), PARAMETER), columns);
     }
 
+    /**
+     * Asked on a native connection of the shard {@link #prepare} describes the statement on (its own shard when it routes
+     * to one), which keeps the statement prepared for the executions relayed there (see {@link PgNativeRelay}).
+     */
+    @Override
+    public byte[] describePgStatement(String sql, List<Integer> parameterTypes, long parsedNanos) {
+        return deadline.run(() -> describeOnShard(sql, parameterTypes, parsedNanos));
+    }
+
+    private byte[] describeOnShard(String sql, List<Integer> parameterTypes, long parsedNanos) {
+        io.shardgate.proxy.backend.pg.PgNativeBackends natives = core.pgNativeBackends();
+        if (natives == null || !postgres() || inTransaction() || backends.hasPinned() || !backends.reservedUses().isEmpty()
+                || PgCursors.isCursorStatement(sql)) {
+            return null;
+        }
+        RoutingSnapshot snapshot = core.snapshot();
+        AnalysedStatement statement = core.analyse(sql, snapshot.cluster().dialect());
+        RoutePlan plan = core.router().route(statement, Collections.nCopies(statement.parameterCount(), null), snapshot);
+        if (plan instanceof RoutePlan.Rejected r && (r.reason() == RejectReason.PARSE_ERROR
+                || r.reason() == RejectReason.STATEMENT_TOO_COMPLEX)) {
+            throw Rejections.of(r);
+        }
+        if (plan instanceof RoutePlan.Session) {
+            return null;
+        }
+        String name = metadataShard(plan, snapshot);
+        return snapshot.cluster().shard(name).map(shard -> natives.describeStatement(shard, sql, parameterTypes, parsedNanos,
+                backends.settings(), JdbcBackendConnection.isCatalogShard(name, core))).orElse(null);
+    }
+
     @Override
     public StatementResult execute(int statementId, List<Object> parameters) {
         return deadline.run(() -> executePrepared(statementId, parameters));

@@ -1,5 +1,6 @@
 package io.shardgate.proxy.pg;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -1310,6 +1311,12 @@ public final class PgFrontendHandler extends SimpleChannelInboundHandler<PgClien
                 return;
             }
             runningStatement(statement.sql(), 0);
+            // a server's own answer: the parameter types it infers where the client sent none, its result columns
+            byte[] described = session.describePgStatement(statement.sql(), statement.parameterTypes(), statement.parsedNanos());
+            if (described != null) {
+                context.write(Unpooled.wrappedBuffer(described));
+                return;
+            }
             PreparedInfo info = session.prepare(statement.sql());
             session.closeStatement(info.statementId());
             List<Integer> types = new ArrayList<>(info.parameters().size());

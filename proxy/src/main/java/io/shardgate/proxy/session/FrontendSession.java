@@ -153,6 +153,17 @@ public interface FrontendSession extends AutoCloseable {
     void closeStatement(int statementId);
 
     /**
+     * PostgreSQL: a server's answer to a Describe of the statement {@code sql} parsed with {@code parameterTypes} (0:
+     * inferred) by the client at {@code parsedNanos}, asked of the shard the statement would be described on: its
+     * ParameterDescription and RowDescription or NoData, whole messages to write to the client as they are. Null when it
+     * is not to be had so (no native connections, a pinned connection or a transaction whose changes another connection
+     * would not see, the shard's error): the caller describes the statement the usual way.
+     */
+    default byte[] describePgStatement(String sql, List<Integer> parameterTypes, long parsedNanos) {
+        return null;
+    }
+
+    /**
      * PostgreSQL {@code PREPARE name [(declaredTypes)] AS sql}: checks {@code sql} as a server would at PREPARE (its
      * errors are the server's) and returns what {@link #executeSql} needs. The front end keeps the name, which shares
      * one namespace with the extended protocol's named statements.

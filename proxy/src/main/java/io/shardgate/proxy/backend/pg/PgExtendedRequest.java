@@ -65,10 +65,7 @@ public record PgExtendedRequest(String sql, List<Integer> parameterTypes, List<S
         byte[] text = parse ? sql.getBytes(StandardCharsets.UTF_8) : new byte[0];
         byte[] statement = name.getBytes(StandardCharsets.US_ASCII);
         ByteBuf out = Unpooled.buffer(64 + text.length + 16 * closed.size() + 8 * values.size());
-        for (String old : closed) {
-            byte[] n = old.getBytes(StandardCharsets.US_ASCII);
-            out.writeByte('C').writeInt(4 + 1 + n.length + 1).writeByte('S').writeBytes(n).writeByte(0);
-        }
+        writeCloses(out, closed);
         int start;
         if (parse) {
             start = begin(out, 'P');
@@ -96,6 +93,34 @@ public record PgExtendedRequest(String sql, List<Integer> parameterTypes, List<S
         out.writeByte('E').writeInt(4 + 1 + 4).writeByte(0).writeInt(0);
         out.writeByte('S').writeInt(4);
         return out;
+    }
+
+    /**
+     * A Describe of the connection's statement for {@code sql} ({@code use}: Close of the statements it no longer keeps,
+     * Parse with {@code parameterTypes} when not parsed yet), then Sync.
+     */
+    static ByteBuf describeStatement(String sql, List<Integer> parameterTypes, PgPreparedStatements.Use use) {
+        byte[] statement = use.name().getBytes(StandardCharsets.US_ASCII);
+        ByteBuf out = Unpooled.buffer(64 + sql.length() * 3 + 16 * use.closed().size());
+        writeCloses(out, use.closed());
+        if (use.parse()) {
+            int start = begin(out, 'P');
+            out.writeBytes(statement).writeByte(0).writeBytes(sql.getBytes(StandardCharsets.UTF_8)).writeByte(0)
+                    .writeShort(parameterTypes.size());
+            parameterTypes.forEach(out::writeInt);
+            end(out, start);
+        }
+        out.writeByte('D').writeInt(4 + 1 + statement.length + 1).writeByte('S').writeBytes(statement).writeByte(0);
+        out.writeByte('S').writeInt(4);
+        return out;
+    }
+
+    /** A Close of each of the statements {@code names}. */
+    private static void writeCloses(ByteBuf out, List<String> names) {
+        for (String old : names) {
+            byte[] n = old.getBytes(StandardCharsets.US_ASCII);
+            out.writeByte('C').writeInt(4 + 1 + n.length + 1).writeByte('S').writeBytes(n).writeByte(0);
+        }
     }
 
     private static int begin(ByteBuf out, char type) {

@@ -10,6 +10,7 @@ import io.shardgate.proxy.exec.BackendUrl;
 import io.shardgate.proxy.exec.SessionSettings;
 import io.shardgate.proxy.exec.ShardBudget;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -122,6 +123,109 @@ public final class PgNativeBackends implements AutoCloseable {
             return relayOn(pool, settings, target, c -> Sending.of(request, c));
         } finally {
             budget.releaseNative();
+        }
+    }
+
+    /**
+     * A server's answer to a client's Describe of a statement: its ParameterDescription and its RowDescription or NoData,
+     * whole messages as the shard sent them (the RowDescription's table OIDs zeroed unless {@code keepTableOids}). Null
+     * when the shard refused the statement or the connection could not carry the session's settings (the caller then
+     * describes it the usual way, which reports the error).
+     */
+    public byte[] describeStatement(ShardDefinition shard, String sql, List<Integer> parameterTypes, long clientParsedNanos,
+            SessionSettings settings, boolean keepTableOids) {
+        PgPool pool = pool(shard);
+        ShardBudget budget = budgets.apply(shard.name());
+        long start = System.nanoTime();
+        if (!budget.acquireNative(start + poolWait.toNanos())) {
+            throw budget.busy(pool.describe(), PgBackendConnection.millis(System.nanoTime() - start), poolWait.toMillis(), 0);
+        }
+        try {
+            PgBackendConnection c = pool.borrow(null);
+            pool.statementDescribed();
+            if (!carry(pool, c, settings)) {
+                pool.discard(c);
+                return null;
+            }
+            // the connection's own statement for it, parsed once and kept: a relayed execution of it binds it then
+            PgPreparedStatements.Use use = c.preparedStatements().use(sql, parameterTypes, c.sessionTag(), clientParsedNanos);
+            StatementDescription reply = new StatementDescription(keepTableOids);
+            try {
+                c.send(PgExtendedRequest.describeStatement(sql, parameterTypes, use), "Describe", reply);
+                reply.done.get(REPLY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                c.close();
+                pool.release(c, false);
+                Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                throw cause instanceof ProxyException p ? p
+                        : new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": describe failed: " + cause, cause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                c.close();
+                pool.release(c, false);
+                throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": interrupted while describing", e);
+            }
+            c.preparedStatements().settle(use, reply.parsed, reply.error);
+            if (use.parse() && reply.parsed) {
+                pool.statementPrepared();
+            }
+            pool.release(c, false);
+            return reply.error != null || reply.parameters == null || reply.result == null ? null : reply.bytes();
+        } finally {
+            budget.releaseNative();
+        }
+    }
+
+    /** Collects the reply to a Describe of a statement: ParameterDescription, RowDescription or NoData, or the error. */
+    private static final class StatementDescription implements PgReplySink {
+        final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        private final boolean keepTableOids;
+        byte[] parameters;
+        byte[] result;
+        boolean parsed;
+        PgServerError error;
+
+        StatementDescription(boolean keepTableOids) {
+            this.keepTableOids = keepTableOids;
+        }
+
+        @Override
+        public void message(PgFrame frame, boolean last) {
+            try {
+                switch (frame.type()) {
+                    case '1' -> parsed = true;
+                    case 't' -> parameters = io.netty.buffer.ByteBufUtil.getBytes(frame.bytes());
+                    case 'T' -> {
+                        if (!keepTableOids) {
+                            PgRelaySink.clearTableOids(frame.bytes());
+                        }
+                        result = io.netty.buffer.ByteBufUtil.getBytes(frame.bytes());
+                    }
+                    case 'n' -> result = io.netty.buffer.ByteBufUtil.getBytes(frame.bytes());
+                    case 'E' -> {
+                        if (error == null) {
+                            error = PgServerError.parse(frame.body());
+                        }
+                    }
+                    default -> { }
+                }
+            } finally {
+                frame.release();
+            }
+            if (last) {
+                done.complete(null);
+            }
+        }
+
+        @Override
+        public void failed(ProxyException e) {
+            done.completeExceptionally(e);
+        }
+
+        byte[] bytes() {
+            byte[] out = java.util.Arrays.copyOf(parameters, parameters.length + result.length);
+            System.arraycopy(result, 0, out, parameters.length, result.length);
+            return out;
         }
     }
 

@@ -108,12 +108,13 @@ public final class PgPool implements AutoCloseable {
     /**
      * What happened since the pool started; {@code borrowedOnLoop} of the {@code borrowed} were lent to a relay run from
      * the client's event loop ({@link #tryBorrow}), {@code statementsPrepared} counts the proxy's named statements
-     * the shard parsed on the pool's connections ({@link PgPreparedStatements}), and {@code warmed} of those opened were
-     * opened for the idle floor.
+     * the shard parsed on the pool's connections ({@link PgPreparedStatements}), {@code warmed} of those opened were
+     * opened for the idle floor, and {@code statementsDescribed} of the {@code borrowed} were lent to answer a client's
+     * Describe of a statement, not to run one.
      */
     public record Counters(long opened, long openFailures, long borrowed, long waited, long busyTimeouts, long resets,
             long validationFailures, long discardedBroken, long closedIdle, long closedLifetime, long borrowedOnLoop,
-            long statementsPrepared, long warmed) {}
+            long statementsPrepared, long warmed, long statementsDescribed) {}
 
     private final BackendEventLoops loops;
     private final PgBackendSettings connection;
@@ -140,6 +141,7 @@ public final class PgPool implements AutoCloseable {
     private final LongAdder closedLifetime = new LongAdder();
     private final LongAdder borrowedOnLoop = new LongAdder();
     private final LongAdder statementsPrepared = new LongAdder();
+    private final LongAdder statementsDescribed = new LongAdder();
 
     public PgPool(BackendEventLoops loops, PgBackendSettings connection, Settings settings) {
         this.loops = Objects.requireNonNull(loops, "loops");
@@ -312,12 +314,17 @@ public final class PgPool implements AutoCloseable {
     public Counters counters() {
         return new Counters(opened.sum() + floor.warmed(), openFailures.sum() + floor.failed(), borrowed.sum(), waited.sum(),
                 busyTimeouts.sum(), resets.sum(), validationFailures.sum(), discardedBroken.sum(), closedIdle.sum(),
-                closedLifetime.sum(), borrowedOnLoop.sum(), statementsPrepared.sum(), floor.warmed());
+                closedLifetime.sum(), borrowedOnLoop.sum(), statementsPrepared.sum(), floor.warmed(), statementsDescribed.sum());
     }
 
     /** The shard parsed one of the proxy's named statements on a connection of this pool. */
     void statementPrepared() {
         statementsPrepared.increment();
+    }
+
+    /** A connection of this pool was lent to answer a client's Describe of a statement. */
+    void statementDescribed() {
+        statementsDescribed.increment();
     }
 
     /**
@@ -341,7 +348,7 @@ public final class PgPool implements AutoCloseable {
                 Map.entry("validation_failed", Counters::validationFailures), Map.entry("discarded", Counters::discardedBroken),
                 Map.entry("closed_idle", Counters::closedIdle), Map.entry("closed_lifetime", Counters::closedLifetime),
                 Map.entry("borrowed_on_loop", Counters::borrowedOnLoop), Map.entry("statement_prepared", Counters::statementsPrepared),
-                Map.entry("warmed", Counters::warmed));
+                Map.entry("warmed", Counters::warmed), Map.entry("statement_described", Counters::statementsDescribed));
         events.forEach((event, f) -> FunctionCounter.builder("shardgate.native.pool.events", this, p -> f.applyAsDouble(p.counters()))
                 .description("What happened to native backend connections, by shard and event").tags("shard", shard, "event", event, "eof", eof)
                 .register(registry));
