@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL's 57014 of statement_timeout) naming the shards and the time; after a {@code KILL QUERY} the shard's own
  * error passes (1317, 57014 "due to user request"), as a server sends it.
  *
- * <p>An interrupt still in flight when its connection is given back would hit whatever runs there next: giving a
- * connection back waits for it ({@link ShardWork.Tracked#close}), and a connection whose interrupt does not finish is
- * discarded, not reused.
+ * <p>An interrupt still in flight when its connection is given back would hit whatever runs there next, another
+ * session's statement: an interrupt and the close of its connection's tracking exclude each other (see {@link Entry}).
+ * Giving a connection back waits for its interrupt to finish ({@link ShardWork.Tracked#close}), a connection whose
+ * interrupt does not finish is discarded, not reused, and no interrupt is sent to a connection given back.
  */
 final class RunningStatement implements ShardWork.Tracker {
     private static final Logger LOG = LoggerFactory.getLogger(RunningStatement.class);
@@ -129,10 +130,6 @@ final class RunningStatement implements ShardWork.Tracker {
         /** The claimed interrupt's future, or null. */
         CompletableFuture<?> interrupt() {
             return state instanceof CompletableFuture<?> f ? f : null;
-        }
-
-        boolean aborted() {
-            return state == ABORTED;
         }
 
         /** Marks a claimed entry cut: false when it was closed meanwhile (its connection may be lent again: not to cut). */
