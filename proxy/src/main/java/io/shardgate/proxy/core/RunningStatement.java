@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL's 57014 of statement_timeout) naming the shards and the time; after a {@code KILL QUERY} the shard's own
  * error passes (1317, 57014 "due to user request"), as a server sends it.
  *
- * <p>An interrupt still in flight when its connection is given back would hit whatever runs there next: giving a
- * connection back waits for it ({@link ShardWork.Tracked#close}), and a connection whose interrupt does not finish is
- * discarded, not reused.
+ * <p>An interrupt still in flight when its connection is given back would hit whatever runs there next, another
+ * session's statement: an interrupt and the close of its connection's tracking exclude each other (see {@link Entry}).
+ * Giving a connection back waits for its interrupt to finish ({@link ShardWork.Tracked#close}), a connection whose
+ * interrupt does not finish is discarded, not reused, and no interrupt is sent to a connection given back.
  */
 final class RunningStatement implements ShardWork.Tracker {
     private static final Logger LOG = LoggerFactory.getLogger(RunningStatement.class);
@@ -55,12 +56,30 @@ final class RunningStatement implements ShardWork.Tracker {
         }
     }
 
-    /** One connection's work while tracked; {@code interrupt} is set once an interrupt was sent. */
+    /**
+     * One connection's work while tracked. Its interrupt and its close exclude each other through one state, changed by
+     * compare-and-set only: open ({@code null}), interrupted (the interrupt's future, claimed under the statement's lock
+     * when a cancel begins), cut ({@link #ABORTED}) or closed ({@link #CLOSED}). An interrupt claims only an open entry,
+     * so none is sent once the connection was given back; a close that finds an interrupt claimed waits for it to finish
+     * (a {@code KILL QUERY} answered, a CancelRequest's connection closed by the server: the server has taken it, and a
+     * server that runs nothing on the connection ignores it) before the connection may be reused.
+     */
     private static final class Entry implements ShardWork.Tracked {
+        private static final Object CLOSED = new Object();
+        private static final Object ABORTED = new Object();
+        private static final java.lang.invoke.VarHandle STATE;
+
+        static {
+            try {
+                STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Entry.class, "state", Object.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         final ShardWork work;
         final Set<Entry> owner;
-        volatile CompletableFuture<Boolean> interrupt;
-        volatile boolean aborted;
+        private volatile Object state;
 
         Entry(ShardWork work, Set<Entry> owner) {
             this.work = work;
@@ -70,23 +89,71 @@ final class RunningStatement implements ShardWork.Tracker {
         @Override
         public boolean close() {
             owner.remove(this);
-            return settle();
+            while (true) {
+                Object s = state;
+                if (s == null) {
+                    if (STATE.compareAndSet(this, null, CLOSED)) {
+                        return true; // never interrupted, and no interrupt can be claimed any more
+                    }
+                } else if (s instanceof CompletableFuture<?> f) {
+                    boolean settled = settle(f);
+                    if (STATE.compareAndSet(this, f, CLOSED)) {
+                        return settled;
+                    }
+                    // cut meanwhile (then false below), or settled for the next statement (then closed as never interrupted)
+                } else {
+                    return s == CLOSED;
+                }
+            }
         }
 
         @Override
         public boolean interrupted() {
-            return interrupt != null || aborted;
+            Object s = state;
+            return s instanceof CompletableFuture<?> || s == ABORTED;
         }
 
-        /** Whether no interrupt is in flight any more (waiting up to {@link #SETTLE}); false after an abort. */
-        boolean settle() {
-            if (aborted) {
-                return false;
-            }
-            CompletableFuture<Boolean> f = interrupt;
-            if (f == null) {
+        @Override
+        public boolean closeIfUntouched() {
+            if (STATE.compareAndSet(this, null, CLOSED)) {
+                owner.remove(this);
                 return true;
             }
+            return false;
+        }
+
+        /** Claims the entry for an interrupt: false when it was interrupted already, cut or closed. */
+        boolean claim(CompletableFuture<Boolean> interrupt) {
+            return STATE.compareAndSet(this, null, interrupt);
+        }
+
+        /** The claimed interrupt's future, or null. */
+        CompletableFuture<?> interrupt() {
+            return state instanceof CompletableFuture<?> f ? f : null;
+        }
+
+        /** Marks a claimed entry cut: false when it was closed meanwhile (its connection may be lent again: not to cut). */
+        boolean markAborted(CompletableFuture<?> interrupt) {
+            return STATE.compareAndSet(this, interrupt, ABORTED);
+        }
+
+        /**
+         * Whether no interrupt is in flight any more (waiting up to {@link #SETTLE}); false after an abort. A settled entry
+         * is open again, for the connection's next statement (a transaction's connection, kept by the session).
+         */
+        boolean settleForNext() {
+            Object s = state;
+            if (!(s instanceof CompletableFuture<?> f)) {
+                return s != ABORTED;
+            }
+            if (!settle(f)) {
+                return false;
+            }
+            STATE.compareAndSet(this, f, null);
+            return true;
+        }
+
+        private static boolean settle(CompletableFuture<?> f) {
             try {
                 f.get(SETTLE.toMillis(), TimeUnit.MILLISECONDS);
                 return true;
@@ -324,10 +391,10 @@ final class RunningStatement implements ShardWork.Tracker {
     void settleCancelled() {
         // connections kept by the session (a transaction's) must not meet a late interrupt in the next statement
         for (Entry e : work) {
-            if (!e.settle() && !e.aborted) {
-                abort(e);
+            CompletableFuture<?> f = e.interrupt();
+            if (!e.settleForNext() && f != null) {
+                abort(e, f);
             }
-            e.interrupt = null;
         }
     }
 
@@ -359,13 +426,20 @@ final class RunningStatement implements ShardWork.Tracker {
      * interrupts run on threads of their own).
      */
     void cancel(Reason reason) {
-        List<Entry> targets;
+        List<Claimed> targets = new ArrayList<>();
         synchronized (this) {
             if (!running || cancel != null) {
                 return;
             }
             cancel = new Cancel(reason, System.nanoTime());
-            targets = List.copyOf(work);
+            // claimed here, not when sent: once the statement's end (settleCancelled, after stop() took this lock) or an
+            // entry's close looks, each interrupt of this cancel is either known to them, or not to be sent at all
+            for (Entry e : work) {
+                Claimed c = claim(e);
+                if (c != null) {
+                    targets.add(c);
+                }
+            }
             if (reason.cuts() && !timer.isShutdown()) {
                 try {
                     cut = timer.schedule(this::cutUnanswered, GRACE.toNanos(), TimeUnit.NANOSECONDS);
@@ -375,7 +449,7 @@ final class RunningStatement implements ShardWork.Tracker {
             }
         }
         LOG.debug("cancelling a statement ({}) on {} connections", reason, targets.size());
-        targets.forEach(this::interrupt);
+        targets.forEach(RunningStatement::send);
     }
 
     @Override
@@ -384,7 +458,10 @@ final class RunningStatement implements ShardWork.Tracker {
         work.add(e);
         Cancel c = cancel;
         if (c != null && running) {
-            interrupt(e); // work begun after the cancel is part of the cancelled statement
+            Claimed claimed = claim(e); // work begun after the cancel is part of the cancelled statement
+            if (claimed != null) {
+                send(claimed);
+            }
         }
         return e;
     }
@@ -396,20 +473,27 @@ final class RunningStatement implements ShardWork.Tracker {
         return c == null || c.reason() != Reason.DEADLINE ? null : timeoutError(c, null).error();
     }
 
-    private void interrupt(Entry e) {
-        if (e.interrupt != null) {
-            return;
-        }
+    /** An interrupt claimed for an entry, to be sent. */
+    private record Claimed(Entry entry, CompletableFuture<Boolean> done) {}
+
+    private Claimed claim(Entry e) {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
-        e.interrupt = f;
+        if (!e.claim(f)) {
+            return null; // interrupted already, or given back: its connection may run another session's statement now
+        }
         interrupted.add(e.work.shard());
+        return new Claimed(e, f);
+    }
+
+    private static void send(Claimed c) {
+        Entry e = c.entry();
         Thread.ofVirtual().name("shardgate-cancel").start(() -> {
             try {
                 e.work.interrupt();
-                f.complete(true);
+                c.done().complete(true);
             } catch (Exception | Error x) {
                 LOG.warn("cancelling a statement on {} failed: {}", e.work.shard(), x.toString());
-                f.completeExceptionally(x);
+                c.done().completeExceptionally(x);
             }
         });
     }
@@ -423,11 +507,10 @@ final class RunningStatement implements ShardWork.Tracker {
     private void cutUnanswered() {
         boolean cutAny = false;
         for (Entry e : work) {
-            CompletableFuture<Boolean> f = e.interrupt;
-            if (f != null && !(f.isDone() && !f.isCompletedExceptionally()) && running) {
-                LOG.info("{} did not take the cancel of a statement within {} ms; cutting its connection", e.work.shard(),
+            CompletableFuture<?> f = e.interrupt();
+            if (f != null && !(f.isDone() && !f.isCompletedExceptionally()) && running && abort(e, f)) {
+                LOG.info("{} did not take the cancel of a statement within {} ms; cut its connection", e.work.shard(),
                         GRACE.toMillis());
-                abort(e);
                 cutAny = true;
             }
         }
@@ -456,12 +539,16 @@ final class RunningStatement implements ShardWork.Tracker {
         }
     }
 
-    private static void abort(Entry e) {
-        e.aborted = true;
+    /** Cuts the connection of {@code e}, interrupted by {@code interrupt}, unless it was given back meanwhile. */
+    private static boolean abort(Entry e, CompletableFuture<?> interrupt) {
+        if (!e.markAborted(interrupt)) {
+            return false;
+        }
         try {
             e.work.abort();
         } catch (RuntimeException x) {
             LOG.warn("cutting a connection to {} failed", e.work.shard(), x);
         }
+        return true;
     }
 }

@@ -42,14 +42,24 @@ public interface ShardWork {
     /** The end of tracking one connection's work. */
     interface Tracked {
         /**
-         * Stops tracking. Waits (briefly) for an interrupt sent to this connection to finish, so that it cannot reach the
-         * next statement run on it; false if one is still in flight, and then the connection must not be reused.
+         * Stops tracking: no interrupt is sent to this connection any more. Waits (briefly) for one already sent to finish,
+         * so that it cannot reach the next statement run on it; false if one is still in flight, or the connection was
+         * cut, and then the connection must not be reused. Call it before the connection goes back to its pool.
          */
         boolean close();
 
         /** Whether an interrupt was sent to this work (then {@link #close} may wait for it). */
         default boolean interrupted() {
             return false;
+        }
+
+        /**
+         * Stops tracking at once if no interrupt was sent to this work, and then no interrupt will be: true. False, and
+         * nothing changed, when one was: then {@link #close} must follow, on a thread that may wait. For an event loop,
+         * which must not wait: checking {@link #interrupted} before {@link #close} leaves a moment for a cancel between.
+         */
+        default boolean closeIfUntouched() {
+            return !interrupted() && close();
         }
     }
 }

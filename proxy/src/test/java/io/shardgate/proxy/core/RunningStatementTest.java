@@ -275,4 +275,96 @@ class RunningStatementTest {
         running.close();
         assertThat(timer.getQueue()).as("a closed session leaves no check behind").isEmpty();
     }
+
+    /**
+     * A timer whose {@code schedule} first runs {@link #hook}: a cancel for a departed client schedules its cut while it
+     * holds the statement's lock, after it has taken the connections to interrupt and before it sends the interrupts.
+     */
+    private static final class HookedTimer extends ScheduledThreadPoolExecutor {
+        volatile Runnable hook = () -> {};
+
+        HookedTimer() {
+            super(1);
+        }
+
+        @Override
+        public java.util.concurrent.ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+            hook.run();
+            return super.schedule(command, delay, unit);
+        }
+    }
+
+    /**
+     * Runs {@code giveBack} on a thread of its own, as the statement's thread gives its connection back just as the
+     * cancel begins, and returns once that thread has ended or waits (for the interrupt, which goes out after the hook).
+     */
+    private static Thread givenBackMeanwhile(FakeWork work, java.util.function.BooleanSupplier giveBack) {
+        Thread t = Thread.ofPlatform().name("statement-end").start(() -> work.calls.add(giveBack.getAsBoolean()
+                ? "given back" : "discarded"));
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (t.getState() != Thread.State.TERMINATED && t.getState() != Thread.State.TIMED_WAITING
+                && t.getState() != Thread.State.WAITING && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        return t;
+    }
+
+    @Test
+    void aConnectionGivenBackAsTheCancelBeginsIsNeverInterruptedAfterwards() throws Exception {
+        HookedTimer hooked = new HookedTimer();
+        try {
+            RunningStatement running = new RunningStatement(hooked, Duration.ZERO, false);
+            FakeWork work = new FakeWork(true);
+            Thread[] end = new Thread[1];
+            running.run(() -> {
+                ShardWork.Tracked t = running.track(work);
+                // the client goes away just after the statement's last packet: its connection is being given back
+                hooked.hook = () -> end[0] = givenBackMeanwhile(work, t::close);
+                running.cancel(RunningStatement.Reason.CLIENT_GONE);
+                try {
+                    end[0].join(10_000);
+                    work.ended.await(2, TimeUnit.SECONDS); // an interrupt sent late would arrive by now
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                return null;
+            });
+            assertThat(work.calls).as("a KILL QUERY after the connection went back to the pool hits another session's"
+                    + " statement: the close waits for the interrupt, or the interrupt is not sent")
+                    .isIn(List.of("interrupt", "given back"), List.of("given back"));
+        } finally {
+            hooked.shutdownNow();
+        }
+    }
+
+    @Test
+    void onTheEventLoopAConnectionGivenBackAsTheCancelBeginsIsNeverInterruptedAfterwards() throws Exception {
+        HookedTimer hooked = new HookedTimer();
+        try {
+            RunningStatement running = new RunningStatement(hooked, Duration.ZERO, true);
+            FakeWork work = new FakeWork(true);
+            assertThat(running.beginDetached()).isTrue();
+            ShardWork.Tracked t = running.track(work);
+            // the loop's end of a relay: given back at once unless interrupted, else on a thread that may wait
+            hooked.hook = () -> givenBackMeanwhile(work, () -> {
+                if (t.closeIfUntouched()) {
+                    return true;
+                }
+                work.calls.add("waits off the loop");
+                return t.close();
+            });
+            running.cancel(RunningStatement.Reason.CLIENT_GONE);
+            work.ended.await(2, TimeUnit.SECONDS);
+            assertThat(running.endDetached()).isFalse();
+            running.settleCancelled();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (work.calls.stream().noneMatch(c -> c.equals("given back") || c.equals("discarded"))
+                    && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
+            assertThat(work.calls).isIn(List.of("waits off the loop", "interrupt", "given back"), List.of("given back"));
+        } finally {
+            hooked.shutdownNow();
+        }
+    }
 }

@@ -271,10 +271,10 @@ public final class NativeBackends implements AutoCloseable {
                         pool.describe() + ": relay failed: " + cause, cause));
             }
         };
-        if (tracked.interrupted()) {
-            blocking.execute(end); // settling the interrupt may wait
+        if (tracked.closeIfUntouched()) {
+            end.run(); // its close() below returns at once
         } else {
-            end.run();
+            blocking.execute(end); // settling the interrupt may wait
         }
     }
 
@@ -312,13 +312,18 @@ public final class NativeBackends implements AutoCloseable {
             UnaryOperator<ReplySink> around) {
         MySqlBackendConnection c = pool.borrow(target.client().eventLoop());
         ShardWork.Tracked tracked = tracker.track(new NativeWork(shard, pool, c));
-        try {
-            return relayOn(pool, c, settings, target, tracker, command, around);
-        } finally {
-            if (!tracked.close()) {
-                c.close(); // a cancel still in flight would reach the connection's next statement: never reused
-            }
+        return relayOn(pool, c, tracked, settings, target, tracker, command, around);
+    }
+
+    /**
+     * Gives {@code c} back once its tracking has ended, never before: an interrupt sent meanwhile would reach whatever
+     * statement runs on it next, another session's. One still in flight: closed, never reused.
+     */
+    private static void giveBack(NativePool pool, MySqlBackendConnection c, ShardWork.Tracked tracked) {
+        if (!tracked.close()) {
+            c.close();
         }
+        pool.release(c, false); // a closed one is discarded
     }
 
     /** A relayed statement's work on {@code connection}: {@code KILL QUERY} of its thread id, or closing it. */
@@ -339,10 +344,12 @@ public final class NativeBackends implements AutoCloseable {
         }
     }
 
-    private static RelaySink.Outcome relayOn(NativePool pool, MySqlBackendConnection c, SessionSettings settings, RelayTarget target,
+    private static RelaySink.Outcome relayOn(NativePool pool, MySqlBackendConnection c, ShardWork.Tracked tracked,
+            SessionSettings settings, RelayTarget target,
             ShardWork.Tracker tracker, Function<MySqlBackendConnection, io.netty.buffer.ByteBuf> command,
             UnaryOperator<ReplySink> around) {
         if (!carry(pool, c, settings)) {
+            tracked.close();
             pool.discard(c);
             return null;
         }
@@ -350,11 +357,11 @@ public final class NativeBackends implements AutoCloseable {
         try {
             packet = command.apply(c);
         } catch (RuntimeException e) {
-            pool.release(c, false);
+            giveBack(pool, c, tracked);
             throw e;
         }
         if (packet == null) {
-            pool.release(c, false); // a failed prepare leaves the connection as it was; a broken one is discarded
+            giveBack(pool, c, tracked); // a failed prepare leaves the connection as it was; a broken one is discarded
             return null;
         }
         RelaySink sink = new RelaySink(target.client(), c, target.firstSequence(), target.deprecateEof(), tracker::overridingError);
@@ -365,10 +372,10 @@ public final class NativeBackends implements AutoCloseable {
                 // listed now, on the same connection: once it is back in the pool, another statement replaces them
                 outcome = outcome.withWarningRows(warnings(c));
             }
-            pool.release(c, false);
+            giveBack(pool, c, tracked);
             return outcome;
         } catch (ExecutionException e) {
-            pool.release(c, false); // closed by the failure: discarded
+            giveBack(pool, c, tracked); // closed by the failure: discarded
             if (e.getCause() instanceof RelaySink.Broken broken) {
                 if (broken.started) {
                     target.client().close();
@@ -379,11 +386,11 @@ public final class NativeBackends implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             c.close();
-            pool.release(c, false);
+            giveBack(pool, c, tracked);
             target.client().close();
             throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": interrupted while relaying", e);
         } catch (RuntimeException e) {
-            pool.release(c, false);
+            giveBack(pool, c, tracked);
             throw e;
         }
     }

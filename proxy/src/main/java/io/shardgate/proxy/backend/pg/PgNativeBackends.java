@@ -378,13 +378,18 @@ public final class PgNativeBackends implements AutoCloseable {
         Sending sending = request.apply(c);
         PgRelaySink sink = sending.sink(target, c);
         io.shardgate.proxy.exec.ShardWork.Tracked tracked = target.tracker().track(new PgWork(pool, c));
-        try {
-            return relayOn(pool, c, sink, target, sending);
-        } finally {
-            if (!tracked.close()) {
-                c.close(); // a cancel still in flight would reach the connection's next statement: never reused
-            }
+        return relayOn(pool, c, tracked, sink, target, sending);
+    }
+
+    /**
+     * Gives {@code c} back once its tracking has ended, never before: a CancelRequest sent meanwhile would reach whatever
+     * statement runs on it next, another session's. One still in flight: closed, never reused.
+     */
+    private static void giveBack(PgPool pool, PgBackendConnection c, io.shardgate.proxy.exec.ShardWork.Tracked tracked) {
+        if (!tracked.close()) {
+            c.close();
         }
+        pool.release(c, false); // a closed one is discarded
     }
 
     /** A relayed statement's work on {@code connection}: a CancelRequest for it, or closing it. */
@@ -405,15 +410,16 @@ public final class PgNativeBackends implements AutoCloseable {
         }
     }
 
-    private static PgRelaySink.Outcome relayOn(PgPool pool, PgBackendConnection c, PgRelaySink sink, PgRelayTarget target,
+    private static PgRelaySink.Outcome relayOn(PgPool pool, PgBackendConnection c, io.shardgate.proxy.exec.ShardWork.Tracked tracked,
+            PgRelaySink sink, PgRelayTarget target,
             Sending sending) {
         try {
             c.send(sending.request(), sending.name(), sink);
             PgRelaySink.Outcome outcome = sending.settle(pool, c, sink.done.get());
-            pool.release(c, false);
+            giveBack(pool, c, tracked);
             return outcome;
         } catch (ExecutionException e) {
-            pool.release(c, false); // closed by the failure: discarded
+            giveBack(pool, c, tracked); // closed by the failure: discarded
             if (e.getCause() instanceof PgRelaySink.Broken broken) {
                 if (broken.started) {
                     target.client().close();
@@ -424,11 +430,11 @@ public final class PgNativeBackends implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             c.close();
-            pool.release(c, false);
+            giveBack(pool, c, tracked);
             target.client().close();
             throw new ProxyException(ErrorCode.SHARD_UNAVAILABLE, pool.describe() + ": interrupted while relaying", e);
         } catch (RuntimeException e) {
-            pool.release(c, false);
+            giveBack(pool, c, tracked);
             throw e;
         }
     }
