@@ -36,9 +36,20 @@ final class ChunkSql {
 
     ChunkSql(TableShape shape) {
         this.shape = shape;
-        this.columnList = shape.columns().stream().map(c -> shape.quote(c.name())).collect(Collectors.joining(", "));
+        this.columnList = shape.columns().stream().map(c -> exactFloat(shape, c)).collect(Collectors.joining(", "));
         this.orderBy = shape.primaryKey().stream().map(i -> shape.quote(shape.columns().get(i).name()))
                 .collect(Collectors.joining(", "));
+    }
+
+    /**
+     * A column of the select list: a MySQL FLOAT as {@code col * 1e0}, a DOUBLE whose text is the float's exact value
+     * (MariaDB writes a FLOAT's own text with 6 significant digits: 1.0000001 reads as 1, and the copy, and verify's
+     * comparison of the texts, would lose the rest); the target's FLOAT column takes it back unchanged. PostgreSQL's
+     * {@code real} text is exact (pgJDBC sets {@code extra_float_digits}).
+     */
+    private static String exactFloat(TableShape shape, TableShape.Column c) {
+        String quoted = shape.quote(c.name());
+        return shape.sql() == ShardSql.MYSQL && "float".equalsIgnoreCase(c.dataType()) ? quoted + " * 1e0" : quoted;
     }
 
     /**

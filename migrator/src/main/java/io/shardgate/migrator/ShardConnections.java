@@ -41,6 +41,7 @@ final class ShardConnections {
             p.setProperty("rewriteBatchedStatements", "true");
             p.setProperty("useServerPrepStmts", "false");
             p.setProperty("tinyInt1isBit", "false");
+            p.setProperty("yearIsDateType", "false");   // getString of a YEAR is its text (2155), not a date (2155-01-01)
             p.setProperty("characterEncoding", "UTF-8");
             p.setProperty("jdbcCompliantTruncation", "false");
             p.setProperty("zeroDateTimeBehavior", "CONVERT_TO_NULL");

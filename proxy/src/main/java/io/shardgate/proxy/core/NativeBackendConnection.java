@@ -208,11 +208,16 @@ final class NativeBackendConnection implements BackendConnection {
     @Override
     public RowImage readImage(String table, String keyColumn, List<Object> keys) throws BackendError {
         return inUtf8(() -> {
-            StatementResult.Rows result = (StatementResult.Rows) query("SELECT * FROM " + quote(table) + where(keyColumn, keys)
-                    + " FOR UPDATE", keys);
+            String from = " FROM " + quote(table) + where(keyColumn, keys) + " FOR UPDATE";
+            StatementResult.Rows result = (StatementResult.Rows) query("SELECT *" + from, keys);
             List<String> columns = new ArrayList<>();
             for (ColumnInfo column : result.columns()) {
                 columns.add(column.name());
+            }
+            String exact = RowImages.exactFloats(columns, result.columns().stream().map(c -> c.type() == ColumnType.FLOAT).toList(),
+                    NativeBackendConnection::quote);
+            if (exact != null) {
+                result = (StatementResult.Rows) query(exact + from, keys);
             }
             List<Object[]> image = new ArrayList<>();
             for (byte[][] row : result.rows()) {

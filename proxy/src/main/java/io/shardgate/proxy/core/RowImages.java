@@ -21,7 +21,13 @@ import java.util.Set;
  * copy and the migrator's chunk copy of the same rows serialise.
  *
  * <p>The executor's dual writer ({@code io.shardgate.proxy.execute.DualWriter}) decides what is copied where, in rounds of a bounded
- * number of keys; this class is its JDBC side. Values travel as JDBC objects ({@code getObject} → {@code setObject}) between servers of one kind.
+ * number of keys; this class is its JDBC side. Values travel in the server's own form, never as Java objects: a binary
+ * column's bytes ({@code getBytes} → {@code setBytes}), every other column's text as the server sent it (MySQL's text
+ * protocol bytes, PostgreSQL's text output with {@code binaryTransfer=false}; bound with {@code setString}), which the target parses with the column's own type (MySQL converts a string to the column's
+ * type; the PostgreSQL connections bind strings with an unknown type, {@code stringtype=unspecified}). Java objects lost
+ * what they cannot hold: a DATETIME(3)'s fraction ({@code getObject} gives a {@code LocalDateTime} that Connector/J
+ * writes back to the second), a TIMESTAMP passed through the JVM's time zone, a YEAR or BIT(n) as another type. The native kind
+ * ({@code NativeBackendConnection}) reads the same forms, so an image of either kind is written by either.
  */
 final class RowImages {
     private RowImages() {}
@@ -54,26 +60,57 @@ final class RowImages {
     /** The rows of {@code keys} of {@code table} on {@code authoritative}, read {@code FOR UPDATE}. */
     static io.shardgate.proxy.execute.RowImage read(Connection authoritative, String table, String keyColumn, List<Object> keys)
             throws SQLException {
+        String from = " FROM " + quote(authoritative, table) + where(authoritative, keyColumn, keys) + " FOR UPDATE";
         List<String> columns = new ArrayList<>();
+        List<Boolean> floats = new ArrayList<>();
+        io.shardgate.proxy.execute.RowImage image = read(authoritative, "SELECT *" + from, keys, columns, floats);
+        String exact = exactFloats(columns, floats, name -> quote(authoritative, name));
+        return exact == null ? image : read(authoritative, exact + from, keys, new ArrayList<>(), new ArrayList<>());
+    }
+
+    private static io.shardgate.proxy.execute.RowImage read(Connection authoritative, String select, List<Object> keys,
+            List<String> columns, List<Boolean> floats) throws SQLException {
         List<Object[]> image = new ArrayList<>();
-        try (PreparedStatement ps = authoritative.prepareStatement("SELECT * FROM " + quote(authoritative, table)
-                + where(authoritative, keyColumn, keys) + " FOR UPDATE")) {
+        try (PreparedStatement ps = authoritative.prepareStatement(select)) {
             bind(ps, keys, 0);
             try (ResultSet rs = ps.executeQuery()) {
                 ResultSetMetaData md = rs.getMetaData();
+                boolean postgres = md.isWrapperFor(org.postgresql.PGResultSetMetaData.class);
+                boolean[] binary = new boolean[md.getColumnCount()];
                 for (int c = 1; c <= md.getColumnCount(); c++) {
-                    columns.add(md.getColumnName(c));
+                    // the label (an alias, see exactFloats); Connector/J decodes it as ISO-8859-1 (BackendUrl.serverText)
+                    columns.add(postgres ? md.getColumnLabel(c) : io.shardgate.proxy.exec.BackendUrl.serverText(md.getColumnLabel(c)));
+                    binary[c - 1] = !postgres && binary(md, c);
+                    floats.add(!postgres && "FLOAT".equalsIgnoreCase(md.getColumnTypeName(c)));
                 }
                 while (rs.next()) {
                     Object[] row = new Object[columns.size()];
                     for (int c = 0; c < row.length; c++) {
-                        row[c] = rs.getObject(c + 1);
+                        row[c] = postgres ? rs.getString(c + 1) : mySqlValue(rs.getBytes(c + 1), binary[c]);
                     }
                     image.add(row);
                 }
             }
         }
         return new io.shardgate.proxy.execute.RowImage(columns, image);
+    }
+
+    /**
+     * The select list that reads a MySQL image exactly when it has FLOAT columns ({@code floats}), else null: MariaDB
+     * writes a FLOAT's text with 6 significant digits (1.0000001 reads as 1), so each is read as {@code col * 1e0}, a
+     * DOUBLE whose text is the float's exact value (also keeps -0), which the target's FLOAT column takes back unchanged.
+     * Used by both kinds of connection; the rows are locked by the first read, so the second reads the same rows.
+     */
+    static String exactFloats(List<String> columns, List<Boolean> floats, java.util.function.Function<String, String> quote) {
+        if (!floats.contains(Boolean.TRUE)) {
+            return null;
+        }
+        List<String> list = new ArrayList<>();
+        for (int c = 0; c < columns.size(); c++) {
+            String q = quote.apply(columns.get(c));
+            list.add(floats.get(c) ? q + " * 1e0 AS " + q : q);
+        }
+        return "SELECT " + String.join(", ", list);
     }
 
     /** Replaces the rows of {@code keys} of {@code table} on {@code shadow} with {@code image} (delete, then insert). */
@@ -98,10 +135,40 @@ final class RowImages {
             int i = 0;
             for (Object[] values : image.rows()) {
                 for (Object v : values) {
-                    ps.setObject(++i, v);
+                    bindValue(ps, ++i, v);
                 }
             }
             ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Whether MySQL column {@code c} is copied as bytes: a binary string, blob, BIT or spatial value (its text is its
+     * bytes, in no character set). Every other column is copied as its text.
+     */
+    private static boolean binary(ResultSetMetaData md, int c) throws SQLException {
+        return switch (md.getColumnType(c)) {
+            case java.sql.Types.BINARY, java.sql.Types.VARBINARY, java.sql.Types.LONGVARBINARY, java.sql.Types.BLOB -> true;
+            default -> "BIT".equalsIgnoreCase(md.getColumnTypeName(c)) || "GEOMETRY".equalsIgnoreCase(md.getColumnTypeName(c));
+        };
+    }
+
+    /**
+     * A MySQL value as the server sent it in the text protocol ({@code getBytes} is the row's bytes unconverted:
+     * {@code getString} would format a YEAR as a date): bytes for a binary column, else the text, which is utf8mb4
+     * during the copy (the connection's results character set, see {@code JdbcBackendConnection.inUtf8}).
+     */
+    private static Object mySqlValue(byte[] value, boolean binary) {
+        return value == null || binary ? value : new String(value, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** A value of an image in its server form: bytes as bytes, text as text, NULL as an untyped NULL. */
+    private static void bindValue(PreparedStatement ps, int index, Object value) throws SQLException {
+        switch (value) {
+            case null -> ps.setNull(index, java.sql.Types.NULL);
+            case byte[] bytes -> ps.setBytes(index, bytes);
+            case String text -> ps.setString(index, text);
+            default -> throw new IllegalStateException("a row image holds only text and bytes, not " + value.getClass().getName());
         }
     }
 
@@ -119,9 +186,17 @@ final class RowImages {
         return String.join(", ", java.util.Collections.nCopies(n, "?"));
     }
 
+    private static boolean postgres(Connection c) {
+        try {
+            return c.isWrapperFor(org.postgresql.PGConnection.class);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** An identifier in the shard's own quoting: backticks on MySQL, double quotes on PostgreSQL. */
-    static String quote(Connection c, String identifier) throws SQLException {
-        return c.isWrapperFor(org.postgresql.PGConnection.class) ? "\"" + identifier.replace("\"", "\"\"") + "\""
+    static String quote(Connection c, String identifier) {
+        return postgres(c) ? "\"" + identifier.replace("\"", "\"\"") + "\""
                 : "`" + identifier.replace("`", "``") + "`";
     }
 }
