@@ -148,12 +148,22 @@ final class ShardedCluster implements AutoCloseable {
         return startProxy(zooKeeper.connectString(), 15_000, 0, limits);
     }
 
+    /** Starts one more proxy with these limits and {@code backend.native-min-idle} (idle native connections kept ready). */
+    ProxyServer startProxy(ShardgateConfig.Limits limits, int nativeMinIdle) throws InterruptedException {
+        return startProxy(zooKeeper.connectString(), 15_000, 0, limits, nativeMinIdle);
+    }
+
     private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort) throws InterruptedException {
         return startProxy(connectString, sessionTimeoutMillis, adminPort, ShardgateConfig.defaults().limits());
     }
 
     private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort, ShardgateConfig.Limits limits)
             throws InterruptedException {
+        return startProxy(connectString, sessionTimeoutMillis, adminPort, limits, ShardgateConfig.Backend.DEFAULTS.nativeMinIdle());
+    }
+
+    private ProxyServer startProxy(String connectString, int sessionTimeoutMillis, int adminPort, ShardgateConfig.Limits limits,
+            int nativeMinIdle) throws InterruptedException {
         ShardgateConfig d = ShardgateConfig.defaults();
         ShardgateConfig cfg = new ShardgateConfig(CLUSTER,
                 new ShardgateConfig.Listen("127.0.0.1", 0, 0, "mysql_native_password"),
@@ -163,7 +173,7 @@ final class ShardedCluster implements AutoCloseable {
                 List.of(new ShardgateConfig.User(USER, PASSWORD)), limits, ShardgateConfig.Tls.OFF,
                 // backend.native as a proxy's file has it by default; -Dshardgate.it.backend-native=false|true forces it
                 new ShardgateConfig.Backend(Boolean.parseBoolean(System.getProperty("shardgate.it.backend-native",
-                        String.valueOf(ShardgateConfig.Backend.DEFAULTS.nativeMySql())))));
+                        String.valueOf(ShardgateConfig.Backend.DEFAULTS.nativeMySql()))), nativeMinIdle));
         ProxyServer p = ProxyServer.start(cfg, connectString);
         proxies.add(p);
         return p;

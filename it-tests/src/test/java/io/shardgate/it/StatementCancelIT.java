@@ -276,8 +276,25 @@ class StatementCancelIT {
     @Test
     @Order(9)
     void aStoppedShardFailsItsStatementsAtTheirDeadlineAndTheOtherShardServes() throws Exception {
+        aStoppedShardFailsItsStatementsAtTheirDeadline(proxy);
+    }
+
+    /**
+     * As {@link #aStoppedShardFailsItsStatementsAtTheirDeadlineAndTheOtherShardServes} through a proxy whose native pools
+     * keep an idle connection ready ({@code backend.native-min-idle: 1}): the floor's opens to the stopped shard hold
+     * places in its budget, so statements fall back to the JDBC pool, whose wait for a connection (HikariCP validating
+     * idle connections to the stopped shard) must end at the statement's deadline too.
+     */
+    @Test
+    @Order(13)
+    void withAnIdleFloorAStoppedShardFailsItsStatementsAtTheirDeadline() throws Exception {
+        ProxyServer withFloor = cluster.startProxy(ShardgateConfig.defaults().limits().withStatementTimeoutMs(TIMEOUT_MS), 1);
+        aStoppedShardFailsItsStatementsAtTheirDeadline(withFloor);
+    }
+
+    private void aStoppedShardFailsItsStatementsAtTheirDeadline(ProxyServer server) throws Exception {
         long pid = cluster.shard(1).pid();
-        try (Connection warm = connect()) {
+        try (Connection warm = cluster.proxyConnection(server, "")) {
             Sql.query(warm, "SELECT n FROM kv WHERE id = " + onS1); // the pool has live connections to s1
         }
         signal("STOP", pid);
@@ -286,7 +303,7 @@ class StatementCancelIT {
             var threads = Executors.newVirtualThreadPerTaskExecutor();
             for (int i = 0; i < 6; i++) { // more clients than s1's pool (4) has connections
                 clients.add(CompletableFuture.supplyAsync(() -> {
-                    try (Connection c = connect()) {
+                    try (Connection c = cluster.proxyConnection(server, "")) {
                         long start = System.nanoTime();
                         SQLException e = catchThrowableOfType(SQLException.class,
                                 () -> Sql.query(c, "SELECT n FROM kv WHERE id = " + onS1));
@@ -298,7 +315,7 @@ class StatementCancelIT {
                     }
                 }, threads));
             }
-            try (Connection c = connect()) {
+            try (Connection c = cluster.proxyConnection(server, "")) {
                 assertThat(Sql.query(c, "SELECT n FROM kv WHERE id = " + onS0)).containsExactly(List.of("0"));
             }
             for (CompletableFuture<Long> client : clients) {
@@ -312,7 +329,7 @@ class StatementCancelIT {
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
-            try (Connection c = connect()) {
+            try (Connection c = cluster.proxyConnection(server, "")) {
                 assertThat(Sql.query(c, "SELECT n FROM kv WHERE id = " + onS1)).containsExactly(List.of("0"));
                 break;
             } catch (SQLException | AssertionError e) {

@@ -104,17 +104,10 @@ public record ShardgateConfig(String cluster, Listen listen, Admin admin, ZooKee
      *                    Opened in the background when the pool starts and again as soon as connections are borrowed,
      *                    cut (a read ended early by LIMIT or a client gone), discarded or expired, so that a statement,
      *                    each shard's part of a scatter read above all, does not connect on its way to the first row. 0:
-     *                    connections are opened by the statements that need them (see the default's comment for why
-     *                    it is 0)
+     *                    connections are opened by the statements that need them
      */
     public record Backend(boolean nativeMySql, int nativeMinIdle) {
-        /**
-         * 0 until the JDBC fallback honours a statement's deadline on a hung shard: with idle connections kept ready,
-         * the floor's opens to a stopped shard take places in its budget, a statement then falls back to the JDBC pool,
-         * and HikariCP's borrow (validating idle connections to the stopped shard) outlived the deadline by 3 s
-         * (StatementCancelIT's stopped-shard case: one of six clients answered after 6 s).
-         */
-        public static final int DEFAULT_NATIVE_MIN_IDLE = 0;
+        public static final int DEFAULT_NATIVE_MIN_IDLE = 1;
         public static final int MAX_NATIVE_MIN_IDLE = 1000;
         public static final Backend DEFAULTS = new Backend(true, DEFAULT_NATIVE_MIN_IDLE);
 

@@ -314,8 +314,8 @@ class ShardgateConfigTest {
 
     @Test
     void nativePoolsKeepOneIdleConnectionUnlessConfigured() {
-        assertThat(ShardgateConfig.defaults().backend().nativeMinIdle()).isEqualTo(0);
-        assertThat(parse("backend: {native: true}").backend().nativeMinIdle()).isEqualTo(0);
+        assertThat(ShardgateConfig.defaults().backend().nativeMinIdle()).isEqualTo(1);
+        assertThat(parse("backend: {native: true}").backend().nativeMinIdle()).isEqualTo(1);
         assertThat(parse("backend: {native-min-idle: 0}").backend()).isEqualTo(new ShardgateConfig.Backend(true, 0));
         assertThat(parse("backend: {native-min-idle: 4}").backend().nativeMinIdle()).isEqualTo(4);
         assertRejected("backend: {native-min-idle: -1}", "backend.native-min-idle", "0..1000");

@@ -202,13 +202,24 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
     @Override
     public boolean relay(byte[] sql, io.shardgate.proxy.backend.mysql.RelayTarget target) {
         return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4()
-                && deadline.run(() -> NativeRelay.tryRelay(core, this, backends, stateRules, sql, target, deadline));
+                && fallsBackOnTime(deadline.run(() -> NativeRelay.tryRelay(core, this, backends, stateRules, sql, target, deadline)));
+    }
+
+    /**
+     * {@code relayed}; when false, the usual path that runs the client's statement next keeps the relay's start, so the
+     * statement's deadline counts the time the relay spent before it gave up (see {@link RunningStatement#carryToFallback}).
+     */
+    private boolean fallsBackOnTime(boolean relayed) {
+        if (!relayed) {
+            deadline.carryToFallback();
+        }
+        return relayed;
     }
 
     @Override
     public boolean relayPg(String sql, String text, io.netty.channel.Channel client) {
         return postgres() && !explicitTransaction && !state().inTransaction()
-                && deadline.run(() -> PgNativeRelay.tryRelay(core, this, backends, stateRules, sql, text, client, deadline));
+                && fallsBackOnTime(deadline.run(() -> PgNativeRelay.tryRelay(core, this, backends, stateRules, sql, text, client, deadline)));
     }
 
     @Override
@@ -321,8 +332,8 @@ final class ProxySession implements FrontendSession, LocalAnswers.SessionFacts {
         byte[] sql = preparedBytes.get(statementId);
         return !postgres() && autocommit && !explicitTransaction && charset.utf8mb4() && statement != null && sql != null
                 && parameters.size() == statement.parameterCount()
-                && deadline.run(() -> NativeRelay.tryRelayExecute(core, this, backends, stateRules, statement, sql, decodeText(parameters),
-                        packet, target, deadline));
+                && fallsBackOnTime(deadline.run(() -> NativeRelay.tryRelayExecute(core, this, backends, stateRules, statement, sql,
+                        decodeText(parameters), packet, target, deadline)));
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.shardgate.proxy.error.ErrorCode;
 import io.shardgate.proxy.error.ProxyException;
 import io.shardgate.proxy.error.SqlError;
 import io.shardgate.proxy.exec.ShardWork;
+import io.shardgate.proxy.exec.StatementDeadline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -182,6 +183,9 @@ final class RunningStatement implements ShardWork.Tracker {
     private ScheduledFuture<?> cut;
     /** The session's thread while it runs the statement, interrupted as a last resort (see {@link #cutUnanswered}). */
     private volatile Thread owner;
+    /** Set by {@link #carryToFallback}: the next statement begun is the same client statement, begun then. */
+    private boolean carried;
+    private long carriedStart;
     private volatile boolean ownerInterrupted;
 
     RunningStatement(ScheduledExecutorService timer, Duration timeout, boolean postgres) {
@@ -203,7 +207,8 @@ final class RunningStatement implements ShardWork.Tracker {
         T result;
         boolean streaming = false;
         try {
-            result = statement.get();
+            // the waits before the statement has a connection to cancel (a pool's, a login's) end at its deadline too
+            result = ScopedValue.where(StatementDeadline.LEFT, this::leftNanos).call(statement::get);
             if (result instanceof io.shardgate.proxy.session.StatementResult.Stream stream) {
                 // its rows are still to come from the shards: the statement runs (under its deadline, cancellable) until
                 // the front end has closed the stream
@@ -223,6 +228,22 @@ final class RunningStatement implements ShardWork.Tracker {
             }
         }
         return result;
+    }
+
+    /**
+     * Nanoseconds the running statement has left before its deadline ({@link StatementDeadline}): none once a deadline
+     * or a departed client cancelled it (a client's cancel request lets it wait on, to be interrupted on its shard as
+     * before); {@link Long#MAX_VALUE} without a deadline.
+     */
+    private long leftNanos() {
+        Cancel c = cancel;
+        if (c != null && c.reason().cuts()) {
+            return 0;
+        }
+        if (timeout.isZero() || !running) {
+            return Long.MAX_VALUE;
+        }
+        return startNanos + timeout.toNanos() - System.nanoTime();
     }
 
     private RuntimeException mapped(RuntimeException e) {
@@ -291,7 +312,8 @@ final class RunningStatement implements ShardWork.Tracker {
     private synchronized void begin(Thread thread) {
         cancel = null;
         interrupted.clear();
-        startNanos = System.nanoTime();
+        startNanos = carried ? carriedStart : System.nanoTime();
+        carried = false;
         owner = thread;
         ownerInterrupted = false;
         running = true;
@@ -316,6 +338,16 @@ final class RunningStatement implements ShardWork.Tracker {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             deadline = null; // the core is closing: sessions end without deadlines
         }
+    }
+
+    /**
+     * The statement just run was a native relay that gave up with nothing sent to the client (returned false), and the
+     * session's usual path runs the same client statement next: that one keeps this one's start, so that its deadline
+     * counts the time the relay spent (a relay to a hung shard may give up only at the deadline).
+     */
+    synchronized void carryToFallback() {
+        carried = true;
+        carriedStart = startNanos;
     }
 
     /** The session is gone: its deadline check, armed across statements, is dropped (no statement runs any more). */
@@ -400,6 +432,9 @@ final class RunningStatement implements ShardWork.Tracker {
 
     /** What the client gets for a statement that failed with {@code e}. */
     ProxyException answer(ProxyException e) {
+        if (cancel == null && !timeout.isZero() && running && System.nanoTime() - startNanos >= timeout.toNanos()) {
+            cancel(Reason.DEADLINE); // it failed past its deadline (a wait that ended there) before the deadline check ran
+        }
         Cancel c = cancel;
         if (c == null || c.reason() != Reason.DEADLINE) {
             return e;

@@ -82,10 +82,15 @@ public final class ShardBudget {
     }
 
     /**
-     * Takes a place for a native connection, waiting until {@code deadlineNanos} ({@link System#nanoTime} scale) while
-     * the budget is spent; false when the time is up.
+     * Takes a place for a native connection, waiting until {@code deadlineNanos} ({@link System#nanoTime} scale), and no
+     * longer than the running statement's deadline ({@link StatementDeadline}), while the budget is spent; false when
+     * the time is up.
      */
     public boolean acquireNative(long deadlineNanos) {
+        long statementLeft = StatementDeadline.leftNanos();
+        if (statementLeft != Long.MAX_VALUE && statementLeft < deadlineNanos - System.nanoTime()) {
+            deadlineNanos = System.nanoTime() + Math.max(0, statementLeft);
+        }
         lock.lock();
         try {
             boolean counted = false;

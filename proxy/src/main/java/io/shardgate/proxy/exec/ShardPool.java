@@ -100,16 +100,25 @@ public final class ShardPool implements AutoCloseable {
     /**
      * A connection. When every connection of the pool is in use (other sessions' transactions hold them), waits for one
      * up to the pool wait, as a statement waits for a row lock on a server, then fails with SHARD_BUSY naming the limit;
-     * otherwise (the shard cannot be reached) fails with SHARD_UNAVAILABLE within one attempt (the borrow timeout).
+     * otherwise (the shard cannot be reached) fails with SHARD_UNAVAILABLE within one attempt (the borrow timeout). Every
+     * wait also ends at the running statement's deadline ({@link StatementDeadline}), and when its thread is interrupted
+     * (a cancel's last resort): a statement waiting for a connection to a hung shard fails then, not one attempt later.
      */
     public Connection borrow() {
         long start = System.nanoTime();
         long deadline = start + poolWait.toNanos();
         while (true) {
+            long left = StatementDeadline.leftNanos();
+            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                throw stopped(start, null);
+            }
             Connection c;
             try {
-                c = dataSource.getConnection();
+                c = getConnection(left);
             } catch (SQLException e) {
+                if (StatementDeadline.leftNanos() <= 0 || Thread.currentThread().isInterrupted()) {
+                    throw stopped(start, e);
+                }
                 HikariPoolMXBean bean = dataSource.getHikariPoolMXBean();
                 // a full pool of live connections means the shard answers and other sessions hold them all: wait on
                 if (bean == null || bean.getTotalConnections() < shard.poolSize()) {
@@ -129,10 +138,39 @@ public final class ShardPool implements AutoCloseable {
             } catch (SQLException ignored) {
                 // back in the pool either way
             }
-            if (!budget.awaitFree(deadline)) {
+            left = StatementDeadline.leftNanos();
+            long until = left < deadline - System.nanoTime() ? System.nanoTime() + left : deadline;
+            if (!budget.awaitFree(until)) {
+                if (until != deadline) {
+                    throw stopped(start, null);
+                }
                 throw busy(start, dataSource.getHikariPoolMXBean());
             }
         }
+    }
+
+    /**
+     * One attempt at a connection of the pool, waiting at most the borrow timeout and the {@code leftNanos} the statement
+     * has left (HikariCP may overrun it by one validation of an idle connection, at most its validation timeout).
+     */
+    private Connection getConnection(long leftNanos) throws SQLException {
+        if (leftNanos != Long.MAX_VALUE && !dataSource.isClosed() && dataSource.getHikariPoolMXBean() instanceof com.zaxxer.hikari.pool.HikariPool pool) {
+            long millis = Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(leftNanos));
+            return pool.getConnection(Math.min(millis, dataSource.getConnectionTimeout()));
+        }
+        return dataSource.getConnection();
+    }
+
+    /**
+     * The statement waiting for a connection was stopped (its deadline passed, it was cancelled, or its thread was
+     * interrupted): the statement's end maps this to its deadline's or cancel's error.
+     */
+    private ProxyException stopped(long start, SQLException cause) {
+        long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        String message = describe() + ": the statement was stopped (deadline, cancel or interrupt) after waiting " + millis
+                + " ms for a connection (" + counts() + ")" + (cause == null ? "" : ": " + cause.getMessage());
+        return cause == null ? new ProxyException(ErrorCode.SHARD_UNAVAILABLE, message)
+                : new ProxyException(ErrorCode.SHARD_UNAVAILABLE, message, cause);
     }
 
     /** {@code c}, reading MySQL column definitions as the server sent them (see {@link ServerColumnDefinitions}). */

@@ -367,4 +367,46 @@ class RunningStatementTest {
             hooked.shutdownNow();
         }
     }
+
+    @Test
+    void aNativeRelayThatGivesUpLeavesTheFallbackOnlyTheTimeLeftAndTheWaitsSeeIt() throws Exception {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(2000), false);
+        assertThat(io.shardgate.proxy.exec.StatementDeadline.leftNanos()).as("no statement runs").isEqualTo(Long.MAX_VALUE);
+        boolean relayed = running.run(() -> {
+            sleep(300); // a relay to a hung shard spends time before it gives up with nothing sent
+            return false;
+        });
+        assertThat(relayed).isFalse();
+        running.carryToFallback();
+        long left = running.run(io.shardgate.proxy.exec.StatementDeadline::leftNanos);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(left)).as("the fallback is the same statement: its deadline counts the relay's time")
+                .isBetween(0L, 1700L);
+        long next = running.run(io.shardgate.proxy.exec.StatementDeadline::leftNanos);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(next)).as("the next statement has its own deadline").isGreaterThan(1900L);
+    }
+
+    @Test
+    void aWaitForAConnectionEndsWhenTheStatementIsCancelledByItsDeadline() {
+        RunningStatement running = new RunningStatement(timer, Duration.ofMillis(200), false);
+        io.shardgate.proxy.exec.ShardBudget spent = new io.shardgate.proxy.exec.ShardBudget("s0", 1, () -> 1);
+        long start = System.nanoTime();
+        ProxyException e = catchThrowableOfType(ProxyException.class, () -> running.run(() -> {
+            if (!spent.acquireNative(System.nanoTime() + TimeUnit.SECONDS.toNanos(10))) { // the pool wait: 10 s
+                throw spent.busy("shard s0 (127.0.0.1:1)", 0, 10_000, 0);
+            }
+            return null;
+        }));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(ms).as("the budget wait ends at the statement's deadline, not the pool wait").isBetween(150L, 900L); // not at the last resort, an interrupt after 1 s
+        assertThat(e.error().mysqlErrno()).isEqualTo(1969);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
 }
